@@ -1,0 +1,199 @@
+//! `depot check`: proves SPEC §2 invariants 1–2 over the whole database.
+//!
+//! 1. every stock's `qty` is ≥ 0, equals the sum of its ledger deltas and the sum of its batches;
+//! 2. every stock's ledger entries, in id order, form a chain `after_qty[i] = after_qty[i-1] + delta[i]`
+//!    starting from 0;
+//!
+//! and, so the batch detail can be trusted, every ledger entry's batch detail adds up to its delta
+//! and names batches of the same stock.
+
+use std::fmt;
+
+use crate::db::Db;
+use crate::with_pool;
+
+/// One broken invariant, described for a person reading `depot check` output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Violation {
+    StockNotLedgerSum {
+        stock_id: i64,
+        qty: i64,
+        ledger_sum: i64,
+    },
+    StockNotBatchSum {
+        stock_id: i64,
+        qty: i64,
+        batch_sum: i64,
+    },
+    NegativeStock {
+        stock_id: i64,
+        qty: i64,
+    },
+    BrokenChain {
+        ledger_id: i64,
+        stock_id: i64,
+        previous_after_qty: i64,
+        delta: i64,
+        after_qty: i64,
+    },
+    BatchDetailMismatch {
+        ledger_id: i64,
+        delta: i64,
+        batch_sum: i64,
+    },
+    BatchOfOtherStock {
+        ledger_id: i64,
+        batch_id: i64,
+    },
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Violation::StockNotLedgerSum {
+                stock_id,
+                qty,
+                ledger_sum,
+            } => write!(
+                f,
+                "stock {stock_id}: qty {qty} but its ledger deltas sum to {ledger_sum}"
+            ),
+            Violation::StockNotBatchSum {
+                stock_id,
+                qty,
+                batch_sum,
+            } => write!(
+                f,
+                "stock {stock_id}: qty {qty} but its batches hold {batch_sum}"
+            ),
+            Violation::NegativeStock { stock_id, qty } => {
+                write!(f, "stock {stock_id}: negative qty {qty}")
+            }
+            Violation::BrokenChain {
+                ledger_id,
+                stock_id,
+                previous_after_qty,
+                delta,
+                after_qty,
+            } => {
+                write!(
+                    f,
+                    "ledger {ledger_id} (stock {stock_id}): after_qty {after_qty} but the previous \
+                     after_qty {previous_after_qty} + delta {delta} = {}",
+                    previous_after_qty + delta
+                )
+            }
+            Violation::BatchDetailMismatch {
+                ledger_id,
+                delta,
+                batch_sum,
+            } => write!(
+                f,
+                "ledger {ledger_id}: delta {delta} but its batch detail sums to {batch_sum}"
+            ),
+            Violation::BatchOfOtherStock {
+                ledger_id,
+                batch_id,
+            } => write!(
+                f,
+                "ledger {ledger_id}: batch {batch_id} belongs to another stock"
+            ),
+        }
+    }
+}
+
+/// Sums are cast back to BIGINT: PostgreSQL widens `SUM(bigint)` to numeric.
+const STOCK_SUMS: &str = "
+    SELECT s.id, s.qty,
+           COALESCE(l.total, 0) AS ledger_sum,
+           COALESCE(b.total, 0) AS batch_sum
+    FROM stocks s
+    LEFT JOIN (SELECT stock_id, CAST(SUM(delta) AS BIGINT) AS total
+               FROM stock_ledger GROUP BY stock_id) l ON l.stock_id = s.id
+    LEFT JOIN (SELECT stock_id, CAST(SUM(qty) AS BIGINT) AS total
+               FROM batches GROUP BY stock_id) b ON b.stock_id = s.id
+    WHERE s.qty < 0 OR s.qty <> COALESCE(l.total, 0) OR s.qty <> COALESCE(b.total, 0)
+    ORDER BY s.id";
+
+const BROKEN_CHAINS: &str = "
+    SELECT id, stock_id, previous_after_qty, delta, after_qty
+    FROM (SELECT id, stock_id, delta, after_qty,
+                 LAG(after_qty, 1, 0) OVER (PARTITION BY stock_id ORDER BY id) AS previous_after_qty
+          FROM stock_ledger) chain
+    WHERE after_qty <> previous_after_qty + delta
+    ORDER BY id";
+
+const BATCH_DETAIL_MISMATCHES: &str = "
+    SELECT l.id, l.delta, COALESCE(d.total, 0) AS batch_sum
+    FROM stock_ledger l
+    LEFT JOIN (SELECT ledger_id, CAST(SUM(delta) AS BIGINT) AS total
+               FROM ledger_batches GROUP BY ledger_id) d ON d.ledger_id = l.id
+    WHERE l.delta <> COALESCE(d.total, 0)
+    ORDER BY l.id";
+
+const FOREIGN_BATCHES: &str = "
+    SELECT lb.ledger_id, lb.batch_id
+    FROM ledger_batches lb
+    JOIN stock_ledger l ON l.id = lb.ledger_id
+    JOIN batches b ON b.id = lb.batch_id
+    WHERE b.stock_id <> l.stock_id
+    ORDER BY lb.ledger_id, lb.batch_id";
+
+/// Scans the whole database and returns every violation found, in a stable order.
+pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
+    let mut found = Vec::new();
+    with_pool!(db, |pool, _backend| {
+        let stocks: Vec<(i64, i64, i64, i64)> = sqlx::query_as(STOCK_SUMS).fetch_all(pool).await?;
+        for (stock_id, qty, ledger_sum, batch_sum) in stocks {
+            if qty < 0 {
+                found.push(Violation::NegativeStock { stock_id, qty });
+            }
+            if qty != ledger_sum {
+                found.push(Violation::StockNotLedgerSum {
+                    stock_id,
+                    qty,
+                    ledger_sum,
+                });
+            }
+            if qty != batch_sum {
+                found.push(Violation::StockNotBatchSum {
+                    stock_id,
+                    qty,
+                    batch_sum,
+                });
+            }
+        }
+
+        let chains: Vec<(i64, i64, i64, i64, i64)> =
+            sqlx::query_as(BROKEN_CHAINS).fetch_all(pool).await?;
+        found.extend(chains.into_iter().map(
+            |(ledger_id, stock_id, previous_after_qty, delta, after_qty)| Violation::BrokenChain {
+                ledger_id,
+                stock_id,
+                previous_after_qty,
+                delta,
+                after_qty,
+            },
+        ));
+
+        let details: Vec<(i64, i64, i64)> = sqlx::query_as(BATCH_DETAIL_MISMATCHES)
+            .fetch_all(pool)
+            .await?;
+        found.extend(details.into_iter().map(|(ledger_id, delta, batch_sum)| {
+            Violation::BatchDetailMismatch {
+                ledger_id,
+                delta,
+                batch_sum,
+            }
+        }));
+
+        let foreign: Vec<(i64, i64)> = sqlx::query_as(FOREIGN_BATCHES).fetch_all(pool).await?;
+        found.extend(foreign.into_iter().map(|(ledger_id, batch_id)| {
+            Violation::BatchOfOtherStock {
+                ledger_id,
+                batch_id,
+            }
+        }));
+    });
+    Ok(found)
+}

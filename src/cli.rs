@@ -1,0 +1,136 @@
+//! The `depot` command line: `serve` (the default), `migrate` and `check`.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use leptos::prelude::LeptosOptions;
+
+use crate::config::Config;
+use crate::db::{Db, PoolSettings};
+use crate::error::error_chain;
+use crate::state::AppState;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "depot",
+    version,
+    about = "Depot, a warehouse management system"
+)]
+pub struct Cli {
+    /// sqlite://FILE (created if missing) or postgres://USER@HOST:PORT/DB
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://depot.db",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Most database connections the pool opens.
+    #[arg(
+        long,
+        env = "DATABASE_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub max_connections: u32,
+
+    #[command(flatten)]
+    pub config: Config,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Migrate the database, then serve the web app and the JSON API (the default).
+    Serve {
+        /// Listen address; defaults to LEPTOS_SITE_ADDR, then Leptos.toml, then 127.0.0.1:3000.
+        #[arg(long)]
+        addr: Option<SocketAddr>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Verify stock, batch and ledger invariants over the whole database; exit 1 on any violation.
+    Check,
+}
+
+/// Runs the command line and returns the process exit code.
+pub async fn run(cli: Cli) -> ExitCode {
+    match execute(cli).await {
+        Ok(code) => code,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("depot: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(cli: Cli) -> Result<ExitCode, String> {
+    let settings = PoolSettings {
+        max_connections: cli.max_connections,
+        ..PoolSettings::default()
+    };
+    let db = Db::connect(&cli.database_url, &settings)
+        .await
+        .map_err(|e| format!("cannot open the database: {}", error_chain(&e)))?;
+    let migrate = || async {
+        db.migrate()
+            .await
+            .map_err(|e| format!("migration failed: {}", error_chain(&e)))
+    };
+
+    match cli.command.unwrap_or(Command::Serve { addr: None }) {
+        Command::Migrate => {
+            migrate().await?;
+            println!("migrations applied ({:?})", db.backend());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => {
+            let violations = crate::check::find_violations(&db)
+                .await
+                .map_err(|e| format!("check failed: {}", error_chain(&e)))?;
+            for violation in &violations {
+                println!("{violation}");
+            }
+            if violations.is_empty() {
+                println!("ok: every stock matches its ledger and batches");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("{} violation(s)", violations.len());
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Serve { addr } => {
+            migrate().await?;
+            let leptos_options = site_options()?;
+            let addr = addr.unwrap_or(leptos_options.site_addr);
+            let state = AppState {
+                leptos_options,
+                db,
+                config: Arc::new(cli.config),
+            };
+            crate::server::serve(state, addr)
+                .await
+                .map_err(|e| format!("server error: {e}"))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The site settings: defaults, then `Leptos.toml` in the working directory if present, then
+/// `LEPTOS_*` environment variables (which is how `cargo leptos` passes its own).
+pub fn site_options() -> Result<LeptosOptions, String> {
+    let configuration = if std::path::Path::new("Leptos.toml").exists() {
+        leptos::prelude::get_configuration(Some("Leptos.toml"))
+    } else {
+        leptos::prelude::get_configuration(None)
+    };
+    configuration
+        .map(|c| c.leptos_options)
+        .map_err(|e| format!("cannot read the site settings: {e}"))
+}

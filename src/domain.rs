@@ -1,0 +1,211 @@
+//! Parse, don't validate: raw input becomes these types once, at the boundary, with an error
+//! naming the field. Past that point the services never re-check.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// Trims `raw` and checks its length in characters and that it holds no control characters.
+fn bounded_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String, AppError> {
+    let text = raw.trim();
+    let len = text.chars().count();
+    if len < min {
+        return Err(AppError::validation(field, "must not be empty"));
+    }
+    if len > max {
+        return Err(AppError::validation(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(AppError::validation(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(text.to_string())
+}
+
+macro_rules! text_type {
+    ($(#[$doc:meta])* $name:ident, $min:expr, $max:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses `raw` for the request field `field`.
+            pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
+                bounded_text(field, raw, $min, $max).map(Self)
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+text_type!(
+    /// An item's stock-keeping unit: 1–64 characters, unique.
+    Sku, 1, 64
+);
+text_type!(
+    /// An item's display name: 1–128 characters.
+    ItemName, 1, 128
+);
+text_type!(
+    /// Free text describing an item's packaging or size: up to 256 characters.
+    ItemSpec, 0, 256
+);
+text_type!(
+    /// The unit an item is counted in, e.g. `pcs`, `box`.
+    Unit, 1, 16
+);
+text_type!(
+    /// A location's code as printed on its label, e.g. `A-01-03`: 1–32 characters, unique.
+    LocationCode, 1, 32
+);
+text_type!(
+    /// A location's descriptive name: up to 128 characters.
+    LocationName, 0, 128
+);
+
+/// What a location is for: goods arrive in `receiving`, live in `storage`, leave from `shipping`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationKind {
+    Receiving,
+    Storage,
+    Shipping,
+}
+
+impl LocationKind {
+    pub const ALL: [LocationKind; 3] = [
+        LocationKind::Receiving,
+        LocationKind::Storage,
+        LocationKind::Shipping,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocationKind::Receiving => "receiving",
+            LocationKind::Storage => "storage",
+            LocationKind::Shipping => "shipping",
+        }
+    }
+
+    pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == raw.trim())
+            .ok_or_else(|| {
+                AppError::validation(field, "must be one of receiving, storage, shipping")
+            })
+    }
+}
+
+/// The most rows one page of a list returns.
+pub const MAX_PAGE_SIZE: i64 = 200;
+/// Rows per page when the request does not say.
+pub const DEFAULT_PAGE_SIZE: i64 = 50;
+
+/// A window into a list: `offset` ≥ 0, `limit` 1..=200.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paging {
+    pub offset: i64,
+    pub limit: i64,
+}
+
+impl Default for Paging {
+    fn default() -> Self {
+        Self {
+            offset: 0,
+            limit: DEFAULT_PAGE_SIZE,
+        }
+    }
+}
+
+impl Paging {
+    pub fn parse(offset: Option<i64>, limit: Option<i64>) -> Result<Self, AppError> {
+        let offset = offset.unwrap_or(0);
+        let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
+        if offset < 0 {
+            return Err(AppError::validation("offset", "must be 0 or more"));
+        }
+        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+            return Err(AppError::validation(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            ));
+        }
+        Ok(Self { offset, limit })
+    }
+}
+
+/// One page of a list, with the total count of rows that match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub items: Vec<T>,
+}
+
+/// A search text: trimmed, at most 64 characters, `None` when blank.
+pub fn parse_search(raw: Option<&str>) -> Result<Option<String>, AppError> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(q) => bounded_text("q", q, 1, 64).map(Some),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_trimmed_and_bounded() {
+        assert_eq!(Sku::parse("sku", "  SKU-1 ").unwrap().as_str(), "SKU-1");
+        assert!(Sku::parse("sku", "   ").is_err());
+        assert!(Sku::parse("sku", &"x".repeat(65)).is_err());
+        assert!(Sku::parse("sku", &"货".repeat(64)).is_ok());
+        assert!(Sku::parse("sku", "A\u{0}B").is_err());
+        assert!(ItemSpec::parse("spec", "").is_ok());
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let error = LocationCode::parse("lines[3].location_code", "").unwrap_err();
+        assert_eq!(error.details["field"], "lines[3].location_code");
+    }
+
+    #[test]
+    fn paging_is_bounded() {
+        assert_eq!(Paging::parse(None, None).unwrap(), Paging::default());
+        assert!(Paging::parse(Some(-1), None).is_err());
+        assert!(Paging::parse(None, Some(0)).is_err());
+        assert!(Paging::parse(None, Some(201)).is_err());
+        assert!(Paging::parse(Some(50_000), Some(200)).is_ok());
+    }
+
+    #[test]
+    fn location_kinds_parse() {
+        assert_eq!(
+            LocationKind::parse("kind", "storage").unwrap(),
+            LocationKind::Storage
+        );
+        assert!(LocationKind::parse("kind", "attic").is_err());
+    }
+}

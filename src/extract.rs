@@ -1,0 +1,166 @@
+//! Request extractors for the JSON API that refuse bad input with the SPEC §4 error shape:
+//! unreadable JSON is `MALFORMED_REQUEST` (400), a well-formed body with a wrong field is
+//! `VALIDATION_FAILED` (422) naming the field, an oversized body is `PAYLOAD_TOO_LARGE` (413).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// The largest request body Depot reads (SPEC §4).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// A JSON request body decoded into `T`.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        if !is_json(req.headers()) {
+            return Err(AppError::malformed(
+                "expected a JSON body with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::payload_too_large()
+            } else {
+                AppError::malformed(rejection.body_text())
+            }
+        })?;
+        decode_json(&bytes).map(JsonBody)
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+/// Decodes `bytes` as JSON into `T`, naming the offending field on a type or value error.
+pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    // Syntax first: a truncated body is malformed even where its start already has the wrong shape.
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map_err(|error| AppError::malformed(format!("request body is not valid JSON: {error}")))?;
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        json_error(field_name(&path, &inner.to_string()), &inner)
+    })?;
+    Ok(value)
+}
+
+/// The field an error is about: serde's path, extended by the name in "missing field `x`".
+fn field_name(path: &str, message: &str) -> String {
+    let path = if path == "." { "" } else { path };
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match (path.is_empty(), missing) {
+        (true, None) => "body".into(),
+        (true, Some(name)) => name.into(),
+        (false, None) => path.into(),
+        (false, Some(name)) => format!("{path}.{name}"),
+    }
+}
+
+fn json_error(field: String, error: &serde_json::Error) -> AppError {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Data => AppError::validation(field, strip_position(&error.to_string())),
+        Category::Syntax | Category::Eof | Category::Io => {
+            AppError::malformed(format!("request body is not valid JSON: {error}"))
+        }
+    }
+}
+
+/// serde_json appends " at line L column C", which says nothing useful about a field.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Query-string parameters decoded into `T`; a bad parameter is 422 naming it.
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for QueryParams<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(QueryParams)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                let message = error.into_inner().to_string();
+                AppError::validation(field_name(&path, &message), message)
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Line {
+        qty: i64,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Order {
+        lines: Vec<Line>,
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_field() {
+        let error = decode_json::<Order>(br#"{"lines": [{"qty": 1}, {"qty": "x"}]}"#).unwrap_err();
+        assert_eq!(error.code, ErrorCode::ValidationFailed);
+        assert_eq!(error.details["field"], "lines[1].qty");
+    }
+
+    #[test]
+    fn broken_json_is_malformed() {
+        for body in [&b"{"[..], b"", b"[1,", b"{\"lines\": []} trailing"] {
+            let error = decode_json::<Order>(body).unwrap_err();
+            assert_eq!(error.code, ErrorCode::MalformedRequest, "{body:?}");
+        }
+    }
+
+    #[test]
+    fn a_missing_field_is_a_validation_error_naming_it() {
+        let error = decode_json::<Order>(b"{}").unwrap_err();
+        assert_eq!(error.code, ErrorCode::ValidationFailed);
+        assert_eq!(error.details["field"], "lines");
+        let error = decode_json::<Order>(br#"{"lines": [{}]}"#).unwrap_err();
+        assert_eq!(error.details["field"], "lines[0].qty");
+    }
+}

@@ -1,0 +1,32 @@
+//! Items: what the warehouse stocks (SPEC §1).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+/// An item as stored and as the API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Item {
+    pub id: i64,
+    pub sku: String,
+    pub name: String,
+    pub spec: String,
+    pub unit: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The body of `POST /items` as sent; parsed into [`service::NewItem`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NewItemInput {
+    pub sku: String,
+    pub name: String,
+    #[serde(default)]
+    pub spec: Option<String>,
+    #[serde(default)]
+    pub unit: Option<String>,
+}

@@ -1,0 +1,103 @@
+//! Item operations on the database.
+
+use crate::db::Db;
+use crate::domain::{parse_search, ItemName, ItemSpec, Page, Paging, Sku, Unit};
+use crate::error::AppError;
+use crate::items::{Item, NewItemInput};
+use crate::with_pool;
+
+/// A parsed, valid new item.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub sku: Sku,
+    pub name: ItemName,
+    pub spec: ItemSpec,
+    pub unit: Unit,
+}
+
+impl NewItem {
+    pub fn parse(input: &NewItemInput) -> Result<Self, AppError> {
+        Ok(Self {
+            sku: Sku::parse("sku", &input.sku)?,
+            name: ItemName::parse("name", &input.name)?,
+            spec: ItemSpec::parse("spec", input.spec.as_deref().unwrap_or(""))?,
+            unit: Unit::parse("unit", input.unit.as_deref().unwrap_or("pcs"))?,
+        })
+    }
+}
+
+const ITEM_COLUMNS: &str = "id, sku, name, spec, unit, created_at";
+
+/// Creates an item; a sku that exists already is `CONFLICT`.
+pub async fn create_item(db: &Db, item: &NewItem) -> Result<Item, AppError> {
+    let sql = format!(
+        "INSERT INTO items (sku, name, spec, unit) VALUES ($1, $2, $3, $4) RETURNING {ITEM_COLUMNS}"
+    );
+    let result = with_pool!(db, |pool, _backend| sqlx::query_as::<_, Item>(&sql)
+        .bind(item.sku.as_str())
+        .bind(item.name.as_str())
+        .bind(item.spec.as_str())
+        .bind(item.unit.as_str())
+        .fetch_one(pool)
+        .await);
+    result.map_err(|error| match &error {
+        sqlx::Error::Database(e) if e.is_unique_violation() => {
+            AppError::conflict(format!("an item with sku '{}' exists already", item.sku))
+                .with_details(serde_json::json!({"field": "sku"}))
+        }
+        _ => error.into(),
+    })
+}
+
+pub async fn get_item(db: &Db, id: i64) -> Result<Item, AppError> {
+    let sql = format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = $1");
+    with_pool!(db, |pool, _backend| sqlx::query_as::<_, Item>(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?
+    .ok_or_else(|| AppError::not_found(format!("no item with id {id}")))
+}
+
+/// Items whose sku or name contains `q` (case-insensitive), by sku.
+pub async fn list_items(db: &Db, q: Option<&str>, paging: Paging) -> Result<Page<Item>, AppError> {
+    let q = parse_search(q)?;
+    let pattern = q.as_deref().map(like_pattern);
+    let filter =
+        "($1 IS NULL OR lower(sku) LIKE $1 ESCAPE '\\' OR lower(name) LIKE $1 ESCAPE '\\')";
+    let count_sql = format!("SELECT COUNT(*) FROM items WHERE {filter}");
+    let rows_sql =
+        format!("SELECT {ITEM_COLUMNS} FROM items WHERE {filter} ORDER BY sku LIMIT $2 OFFSET $3");
+    let (total, items) = with_pool!(db, |pool, _backend| {
+        let total: i64 = sqlx::query_scalar(&count_sql)
+            .bind(pattern.as_deref())
+            .fetch_one(pool)
+            .await?;
+        let items = sqlx::query_as::<_, Item>(&rows_sql)
+            .bind(pattern.as_deref())
+            .bind(paging.limit)
+            .bind(paging.offset)
+            .fetch_all(pool)
+            .await?;
+        (total, items)
+    });
+    Ok(Page {
+        total,
+        offset: paging.offset,
+        limit: paging.limit,
+        items,
+    })
+}
+
+/// `%q%` for `LIKE … ESCAPE '\'`, lower-cased, with the wildcards in `q` taken literally.
+pub fn like_pattern(q: &str) -> String {
+    let mut pattern = String::with_capacity(q.len() + 2);
+    pattern.push('%');
+    for c in q.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}

@@ -1,0 +1,31 @@
+//! Depot: a warehouse management system. The same crate builds the server (`ssr`) and the
+//! browser bundle (`hydrate`); see README.md for the layout.
+
+pub mod app;
+pub mod domain;
+pub mod error;
+pub mod items;
+pub mod locations;
+
+#[cfg(feature = "ssr")]
+pub mod check;
+#[cfg(feature = "ssr")]
+pub mod cli;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod extract;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+/// The browser entry point: takes over the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

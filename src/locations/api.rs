@@ -1,0 +1,53 @@
+//! `GET /locations`, `POST /locations`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::db::Db;
+use crate::domain::{LocationKind, Page, Paging};
+use crate::error::AppError;
+use crate::extract::{JsonBody, QueryParams};
+use crate::locations::service::{self, NewLocation};
+use crate::locations::{Location, NewLocationInput};
+use crate::server::page_or_json;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/locations",
+        page_or_json(list_locations).post(create_location),
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListParams {
+    q: Option<String>,
+    kind: Option<String>,
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn list_locations(
+    State(db): State<Db>,
+    QueryParams(params): QueryParams<ListParams>,
+) -> Result<Json<Page<Location>>, AppError> {
+    let paging = Paging::parse(params.offset, params.limit)?;
+    let kind = match params.kind.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(LocationKind::parse("kind", raw)?),
+    };
+    service::list_locations(&db, params.q.as_deref(), kind, paging)
+        .await
+        .map(Json)
+}
+
+async fn create_location(
+    State(db): State<Db>,
+    JsonBody(input): JsonBody<NewLocationInput>,
+) -> Result<(StatusCode, Json<Location>), AppError> {
+    let location = NewLocation::parse(&input)?;
+    let created = service::create_location(&db, &location).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}

@@ -1,0 +1,29 @@
+//! Locations: where stock can be (SPEC §1).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+/// A location as stored and as the API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Location {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The body of `POST /locations` as sent.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NewLocationInput {
+    pub code: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub kind: String,
+}

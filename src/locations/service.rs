@@ -1,0 +1,89 @@
+//! Location operations on the database.
+
+use crate::db::Db;
+use crate::domain::{parse_search, LocationCode, LocationKind, LocationName, Page, Paging};
+use crate::error::AppError;
+use crate::items::service::like_pattern;
+use crate::locations::{Location, NewLocationInput};
+use crate::with_pool;
+
+/// A parsed, valid new location.
+#[derive(Debug, Clone)]
+pub struct NewLocation {
+    pub code: LocationCode,
+    pub name: LocationName,
+    pub kind: LocationKind,
+}
+
+impl NewLocation {
+    pub fn parse(input: &NewLocationInput) -> Result<Self, AppError> {
+        Ok(Self {
+            code: LocationCode::parse("code", &input.code)?,
+            name: LocationName::parse("name", input.name.as_deref().unwrap_or(""))?,
+            kind: LocationKind::parse("kind", &input.kind)?,
+        })
+    }
+}
+
+const LOCATION_COLUMNS: &str = "id, code, name, kind, created_at";
+
+/// Creates a location; a code that exists already is `CONFLICT`.
+pub async fn create_location(db: &Db, location: &NewLocation) -> Result<Location, AppError> {
+    let sql = format!(
+        "INSERT INTO locations (code, name, kind) VALUES ($1, $2, $3) RETURNING {LOCATION_COLUMNS}"
+    );
+    let result = with_pool!(db, |pool, _backend| sqlx::query_as::<_, Location>(&sql)
+        .bind(location.code.as_str())
+        .bind(location.name.as_str())
+        .bind(location.kind.as_str())
+        .fetch_one(pool)
+        .await);
+    result.map_err(|error| match &error {
+        sqlx::Error::Database(e) if e.is_unique_violation() => AppError::conflict(format!(
+            "a location with code '{}' exists already",
+            location.code
+        ))
+        .with_details(serde_json::json!({"field": "code"})),
+        _ => error.into(),
+    })
+}
+
+/// Locations whose code or name contains `q`, optionally of one kind, by code.
+pub async fn list_locations(
+    db: &Db,
+    q: Option<&str>,
+    kind: Option<LocationKind>,
+    paging: Paging,
+) -> Result<Page<Location>, AppError> {
+    let q = parse_search(q)?;
+    let pattern = q.as_deref().map(like_pattern);
+    let kind = kind.map(LocationKind::as_str);
+    let filter =
+        "($1 IS NULL OR lower(code) LIKE $1 ESCAPE '\\' OR lower(name) LIKE $1 ESCAPE '\\') \
+                  AND ($2 IS NULL OR kind = $2)";
+    let count_sql = format!("SELECT COUNT(*) FROM locations WHERE {filter}");
+    let rows_sql = format!(
+        "SELECT {LOCATION_COLUMNS} FROM locations WHERE {filter} ORDER BY code LIMIT $3 OFFSET $4"
+    );
+    let (total, items) = with_pool!(db, |pool, _backend| {
+        let total: i64 = sqlx::query_scalar(&count_sql)
+            .bind(pattern.as_deref())
+            .bind(kind)
+            .fetch_one(pool)
+            .await?;
+        let items = sqlx::query_as::<_, Location>(&rows_sql)
+            .bind(pattern.as_deref())
+            .bind(kind)
+            .bind(paging.limit)
+            .bind(paging.offset)
+            .fetch_all(pool)
+            .await?;
+        (total, items)
+    });
+    Ok(Page {
+        total,
+        offset: paging.offset,
+        limit: paging.limit,
+        items,
+    })
+}

@@ -1,0 +1,209 @@
+//! The HTTP server: one router for pages, server functions and the JSON API, wrapped in the
+//! layers every request goes through (request id, tracing, panics, compression, body limit).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::handler::Handler;
+use axum::http::{header, HeaderMap, HeaderName, StatusCode};
+use axum::middleware::map_response;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, MethodRouter};
+use axum::{Json, Router};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use serde_json::{json, Value};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::app::{shell, App};
+use crate::db::Db;
+use crate::error::AppError;
+use crate::extract::MAX_BODY_BYTES;
+use crate::state::AppState;
+
+/// Paths that SPEC §4 and §5 give both a JSON endpoint and a page.
+const PAGE_AND_JSON_PATHS: &[&str] = &["/items", "/locations", "/ledger"];
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// How long `/healthz` waits for the database before calling it unavailable.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The whole application as one axum router.
+pub fn router(state: AppState) -> Router {
+    // Paths that are both a page and a JSON endpoint are routed by `page_or_json`.
+    let routes = generate_route_list(App)
+        .into_iter()
+        .filter(|listing| !PAGE_AND_JSON_PATHS.contains(&listing.path()))
+        .collect();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(crate::items::api::router())
+        .merge(crate::locations::api::router())
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(static_file_or_not_found)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|req: &Request| {
+                            let id = req
+                                .headers()
+                                .get(REQUEST_ID)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("-");
+                            tracing::info_span!("request", id, method = %req.method(), uri = %req.uri())
+                        })
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(CatchPanicLayer::custom(panic_response))
+                .layer(CompressionLayer::new())
+                .layer(map_response(json_payload_too_large))
+                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
+        )
+        .with_state(state)
+}
+
+/// Serves `router` on `addr` until SIGINT or SIGTERM, then lets in-flight requests finish.
+pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("Depot listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("Depot stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 `UNAVAILABLE` otherwise.
+async fn healthz(State(db): State<Db>) -> Result<Json<Value>, AppError> {
+    match tokio::time::timeout(HEALTH_TIMEOUT, db.ping()).await {
+        Ok(Ok(())) => Ok(Json(json!({"status": "ok", "database": "ok"}))),
+        Ok(Err(error)) => {
+            tracing::warn!(cause = %crate::error::error_chain(&error), "health check failed");
+            Err(AppError::unavailable().with_details(json!({"database": "unreachable"})))
+        }
+        Err(_) => {
+            tracing::warn!("health check timed out");
+            Err(AppError::unavailable().with_details(json!({"database": "timeout"})))
+        }
+    }
+}
+
+/// Serves the site's static files (wasm, js, css, favicon). Anything else is not found: browsers
+/// get the app's "not found" page, API clients the error shape.
+async fn static_file_or_not_found(State(state): State<AppState>, req: Request) -> Response {
+    let html = wants_html(req.headers());
+    let what = format!("no route for {} {}", req.method(), req.uri().path());
+    let serve = leptos_axum::file_and_error_handler::<AppState, _>(shell);
+    let response = serve(req.uri().clone(), State(state), req).await;
+    if response.status() == StatusCode::NOT_FOUND && !html {
+        AppError::not_found(what).into_response()
+    } else {
+        response
+    }
+}
+
+/// `GET` for a path that is both a page and a JSON endpoint: a browser asking for HTML gets the
+/// page, every other client (curl, an ERP) the JSON `handler`.
+pub fn page_or_json<H, T>(handler: H) -> MethodRouter<AppState>
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    get(
+        move |State(state): State<AppState>, req: Request| async move {
+            if wants_html(req.headers()) {
+                render_page(state, req).await
+            } else {
+                handler.call(req, state).await
+            }
+        },
+    )
+}
+
+/// Server-renders the app for `req` (complete HTML, data included).
+async fn render_page(state: AppState, req: Request) -> Response {
+    let options = state.leptos_options.clone();
+    let render = leptos_axum::render_app_async_with_context(
+        move || leptos::prelude::provide_context(state.clone()),
+        move || shell(options.clone()),
+    );
+    render(req).await
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// The body-limit layer answers oversized requests itself; give them the error shape too.
+async fn json_payload_too_large<B>(response: Response<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        AppError::payload_too_large().into_response()
+    } else {
+        response.map(Body::new)
+    }
+}
+
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    AppError::internal(&std::io::Error::other(format!(
+        "handler panicked: {message}"
+    )))
+    .into_response()
+}

@@ -1,0 +1,126 @@
+//! `depot check` finds nothing on a consistent database and reports planted inconsistencies.
+
+use std::process::Command;
+
+use depot::check::{find_violations, Violation};
+use depot::db::Backend;
+use depot::with_pool;
+
+use crate::common::TestDb;
+use crate::on_both_backends;
+use crate::schema::plant_stock;
+
+on_both_backends!(
+    check_passes_on_a_consistent_database,
+    check_reports_a_stock_that_disagrees_with_its_ledger,
+    check_reports_a_broken_ledger_chain,
+);
+
+fn depot_check(url: &str) -> (i32, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_depot"))
+        .arg("check")
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run depot check");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+async fn check_passes_on_a_consistent_database(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    plant_stock(&test_db.db, "S1", 5).await;
+    plant_stock(&test_db.db, "S2", 12).await;
+    assert_eq!(find_violations(&test_db.db).await.unwrap(), vec![]);
+    let (code, out) = depot_check(&test_db.url);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ok"), "{out}");
+}
+
+async fn check_reports_a_stock_that_disagrees_with_its_ledger(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let (_, _, stock, _) = plant_stock(&test_db.db, "S1", 5).await;
+    with_pool!(&test_db.db, |pool, _backend| sqlx::query(
+        "UPDATE stocks SET qty = 7 WHERE id = $1"
+    )
+    .bind(stock)
+    .execute(pool)
+    .await
+    .map(drop)
+    .unwrap());
+    let violations = find_violations(&test_db.db).await.unwrap();
+    assert!(violations.contains(&Violation::StockNotLedgerSum {
+        stock_id: stock,
+        qty: 7,
+        ledger_sum: 5
+    }));
+    assert!(violations.contains(&Violation::StockNotBatchSum {
+        stock_id: stock,
+        qty: 7,
+        batch_sum: 5
+    }));
+    let (code, out) = depot_check(&test_db.url);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "stock {stock}: qty 7 but its ledger deltas sum to 5"
+        )),
+        "{out}"
+    );
+}
+
+async fn check_reports_a_broken_ledger_chain(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let (item, location, stock, _) = plant_stock(&test_db.db, "S1", 5).await;
+    // A second entry whose after_qty skips a step: 5 + (-2) should be 3, not 4.
+    let ledger: i64 = with_pool!(&test_db.db, |pool, _backend| {
+        sqlx::query("UPDATE stocks SET qty = 3 WHERE id = $1")
+            .bind(stock)
+            .execute(pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE batches SET qty = 3 WHERE stock_id = $1")
+            .bind(stock)
+            .execute(pool)
+            .await
+            .unwrap();
+        let batch: i64 = sqlx::query_scalar("SELECT id FROM batches WHERE stock_id = $1")
+            .bind(stock)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let ledger: i64 = sqlx::query_scalar(
+            "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, reason, ref, ref_line) \
+             VALUES ($1, $2, $3, -2, 4, 'OUTBOUND', 'SO-1', 1) RETURNING id",
+        )
+        .bind(stock)
+        .bind(item)
+        .bind(location)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO ledger_batches (ledger_id, batch_id, delta) VALUES ($1, $2, -2)")
+            .bind(ledger)
+            .bind(batch)
+            .execute(pool)
+            .await
+            .unwrap();
+        ledger
+    });
+    let violations = find_violations(&test_db.db).await.unwrap();
+    assert_eq!(
+        violations,
+        vec![Violation::BrokenChain {
+            ledger_id: ledger,
+            stock_id: stock,
+            previous_after_qty: 5,
+            delta: -2,
+            after_qty: 4
+        }]
+    );
+    let (code, out) = depot_check(&test_db.url);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("ledger {ledger}")), "{out}");
+}

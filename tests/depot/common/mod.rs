@@ -1,0 +1,249 @@
+//! Test harness: a fresh database per test on either backend, and the real app served on a
+//! loopback port.
+//!
+//! PostgreSQL tests need a server: `DEPOT_TEST_DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`) names one whose user may create databases.
+//! Each test creates its own `depot_test_…` database and drops it afterwards. A missing server
+//! fails the test; nothing is skipped.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use depot::config::Config;
+use depot::db::{Db, PoolSettings};
+use depot::state::AppState;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+pub use depot::db::Backend;
+
+/// The PostgreSQL server tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("DEPOT_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database of its own for one test; dropped (PostgreSQL) or deleted (SQLite) at the end.
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_name: Option<String>,
+}
+
+fn unique_name() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "depot_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+impl TestDb {
+    /// A new, migrated database.
+    pub async fn new(backend: Backend) -> Self {
+        let test_db = Self::empty(backend).await;
+        test_db.db.migrate().await.expect("migrations apply");
+        test_db
+    }
+
+    /// A new database with no tables yet.
+    pub async fn empty(backend: Backend) -> Self {
+        let settings = PoolSettings {
+            max_connections: 8,
+            ..PoolSettings::default()
+        };
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("depot.db").display());
+                let db = Db::connect(&url, &settings).await.expect("open SQLite");
+                TestDb {
+                    db,
+                    url,
+                    _dir: Some(dir),
+                    pg_name: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url();
+                let name = unique_name();
+                let (base, _) = admin.rsplit_once('/').expect("URL with a database name");
+                let url = format!("{base}/{name}");
+                let db = Db::connect(&url, &settings).await.unwrap_or_else(|e| {
+                    panic!(
+                        "PostgreSQL is required for this test and is not reachable at {admin} \
+                         ({e}); start it or set DEPOT_TEST_DATABASE_URL"
+                    )
+                });
+                TestDb {
+                    db,
+                    url,
+                    _dir: None,
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        let db = self.db.clone();
+        // Drop runs outside async: use a thread with its own runtime to remove the database.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(runtime) = runtime {
+                runtime.block_on(async move {
+                    db.close().await;
+                    if let Ok(mut conn) =
+                        <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url())
+                            .await
+                    {
+                        let _ = sqlx::query(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .execute(&mut conn)
+                        .await;
+                    }
+                });
+            }
+        })
+        .join();
+    }
+}
+
+/// The real Depot router served on a loopback port, with its own database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub test_db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(TestDb::new(backend).await, Config::default()).await
+    }
+
+    pub async fn spawn_with(test_db: TestDb, config: Config) -> Self {
+        let state = app_state(test_db.db.clone(), config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = depot::server::router(state);
+        tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            test_db,
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.test_db.db
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let response = self.client.get(self.url(path)).send().await.unwrap();
+        into_json(response).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        into_json(response).await
+    }
+
+    /// POSTs raw bytes with the given content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        into_json(response).await
+    }
+}
+
+pub fn app_state(db: Db, config: Config) -> AppState {
+    AppState {
+        leptos_options: depot::cli::site_options().expect("site options"),
+        db,
+        config: Arc::new(config),
+    }
+}
+
+pub async fn into_json(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let value = serde_json::from_str(&text)
+        .unwrap_or_else(|_| panic!("expected JSON, got {status}: {text}"));
+    (status, value)
+}
+
+/// Asserts `body` is the SPEC §4 error shape with `code`.
+#[track_caller]
+pub fn assert_error(body: &Value, code: &str) {
+    let error = body
+        .get("error")
+        .unwrap_or_else(|| panic!("no error object in {body}"));
+    assert_eq!(error["code"], code, "{body}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(error["details"].is_object(), "{body}");
+}
+
+/// Declares each listed `async fn name(backend: Backend)` as two tests, `sqlite::name` and
+/// `postgres::name`, so every behaviour is proven on both databases.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::common::Backend::Sqlite).await
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::common::Backend::Postgres).await
+                }
+            )+
+        }
+    };
+}

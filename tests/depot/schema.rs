@@ -1,0 +1,175 @@
+//! The migrations and the rules the database itself enforces.
+
+use depot::db::Backend;
+use depot::with_pool;
+
+use crate::common::TestDb;
+use crate::on_both_backends;
+
+on_both_backends!(
+    migrations_apply_to_a_fresh_database_and_rerun_as_a_no_op,
+    the_database_refuses_negative_stock_and_zero_deltas,
+    the_ledger_is_append_only,
+);
+
+async fn migrations_apply_to_a_fresh_database_and_rerun_as_a_no_op(backend: Backend) {
+    let test_db = TestDb::empty(backend).await;
+    test_db.db.migrate().await.expect("first run applies");
+    test_db.db.migrate().await.expect("second run is a no-op");
+    let files = std::fs::read_dir(match backend {
+        Backend::Sqlite => "migrations/sqlite",
+        Backend::Postgres => "migrations/postgres",
+    })
+    .unwrap()
+    .count() as i64;
+    with_pool!(&test_db.db, |pool, _backend| {
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(applied, files, "each migration recorded once");
+        for table in [
+            "items",
+            "locations",
+            "stocks",
+            "batches",
+            "stock_ledger",
+            "ledger_batches",
+            "outbound_commits",
+            "inbound_receipts",
+            "putaway_moves",
+        ] {
+            let rows: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(pool)
+                .await
+                .unwrap_or_else(|e| panic!("table {table}: {e}"));
+            assert_eq!(rows, 0, "{table} starts empty");
+        }
+    });
+}
+
+/// Inserts one item, one location and a stock of `qty` with its ledger entry and batch;
+/// returns (item_id, location_id, stock_id, ledger_id).
+pub async fn plant_stock(db: &depot::db::Db, sku: &str, qty: i64) -> (i64, i64, i64, i64) {
+    with_pool!(db, |pool, _backend| {
+        let item: i64 =
+            sqlx::query_scalar("INSERT INTO items (sku, name) VALUES ($1, 'Planted') RETURNING id")
+                .bind(sku)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        let location: i64 = sqlx::query_scalar(
+            "INSERT INTO locations (code, kind) VALUES ($1, 'storage') RETURNING id",
+        )
+        .bind(format!("L-{sku}"))
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        let stock: i64 = sqlx::query_scalar(
+            "INSERT INTO stocks (item_id, location_id, qty) VALUES ($1, $2, $3) RETURNING id",
+        )
+        .bind(item)
+        .bind(location)
+        .bind(qty)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        let batch: i64 = sqlx::query_scalar(
+            "INSERT INTO batches (stock_id, item_id, location_id, batch_code, qty) \
+             VALUES ($1, $2, $3, 'B1', $4) RETURNING id",
+        )
+        .bind(stock)
+        .bind(item)
+        .bind(location)
+        .bind(qty)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        let ledger: i64 = sqlx::query_scalar(
+            "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, reason, ref, ref_line) \
+             VALUES ($1, $2, $3, $4, $4, 'RECEIVE', 'PLANT', 1) RETURNING id",
+        )
+        .bind(stock)
+        .bind(item)
+        .bind(location)
+        .bind(qty)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO ledger_batches (ledger_id, batch_id, delta) VALUES ($1, $2, $3)")
+            .bind(ledger)
+            .bind(batch)
+            .bind(qty)
+            .execute(pool)
+            .await
+            .unwrap();
+        (item, location, stock, ledger)
+    })
+}
+
+async fn the_database_refuses_negative_stock_and_zero_deltas(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let (item, location, stock, _) = plant_stock(&test_db.db, "S1", 5).await;
+    with_pool!(&test_db.db, |pool, _backend| {
+        let negative = sqlx::query("UPDATE stocks SET qty = -1 WHERE id = $1")
+            .bind(stock)
+            .execute(pool)
+            .await;
+        assert!(negative.is_err(), "negative stock refused");
+
+        let zero = sqlx::query(
+            "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, reason, ref, ref_line) \
+             VALUES ($1, $2, $3, 0, 5, 'ADJUST', 'Z', 1)",
+        )
+        .bind(stock)
+        .bind(item)
+        .bind(location)
+        .execute(pool)
+        .await;
+        assert!(zero.is_err(), "zero delta refused");
+
+        let duplicate =
+            sqlx::query("INSERT INTO stocks (item_id, location_id, qty) VALUES ($1, $2, 1)")
+                .bind(item)
+                .bind(location)
+                .execute(pool)
+                .await;
+        assert!(duplicate.is_err(), "one stock row per (item, location)");
+
+        let bad_kind = sqlx::query("INSERT INTO locations (code, kind) VALUES ('X', 'attic')")
+            .execute(pool)
+            .await;
+        assert!(bad_kind.is_err(), "location kind checked");
+
+        let orphan =
+            sqlx::query("INSERT INTO stocks (item_id, location_id, qty) VALUES (9999, $1, 1)")
+                .bind(location)
+                .execute(pool)
+                .await;
+        assert!(orphan.is_err(), "foreign keys enforced");
+
+        let qty: i64 = sqlx::query_scalar("SELECT qty FROM stocks WHERE id = $1")
+            .bind(stock)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(qty, 5, "refused statements changed nothing");
+    });
+}
+
+async fn the_ledger_is_append_only(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let (_, _, _, ledger) = plant_stock(&test_db.db, "S1", 5).await;
+    with_pool!(&test_db.db, |pool, _backend| {
+        let update = sqlx::query("UPDATE stock_ledger SET after_qty = 6 WHERE id = $1")
+            .bind(ledger)
+            .execute(pool)
+            .await;
+        assert!(update.is_err(), "ledger rows cannot be rewritten");
+        let delete = sqlx::query("DELETE FROM stock_ledger WHERE id = $1")
+            .bind(ledger)
+            .execute(pool)
+            .await;
+        assert!(delete.is_err(), "ledger rows cannot be deleted");
+    });
+}
