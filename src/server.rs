@@ -29,7 +29,7 @@ use crate::extract::MAX_BODY_BYTES;
 use crate::state::AppState;
 
 /// Paths that SPEC §4 and §5 give both a JSON endpoint and a page.
-const PAGE_AND_JSON_PATHS: &[&str] = &["/items", "/locations", "/ledger"];
+const PAGE_AND_JSON_PATHS: &[&str] = &["/items", "/locations"];
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

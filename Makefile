@@ -1,0 +1,46 @@
+# Depot's two everyday commands: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+export PATH := $(HOME)/.cargo/bin:$(HOME)/.cargo/depot-tools/node_modules/.bin:$(PATH)
+export DEPOT_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+export DEPOT_BIN := $(abspath $(TARGET_DIR))/debug/depot
+
+.PHONY: run test tools browser lint unit e2e build require-postgres
+
+## run: install what is missing, build, serve http://127.0.0.1:3000 (SQLite depot.db by default)
+run: tools
+	cargo leptos serve
+
+## test: formatting, lints, unit and integration tests on SQLite and PostgreSQL, browser tests
+test: tools browser require-postgres lint unit e2e
+	@echo "make test: all checks passed"
+
+tools:
+	@scripts/install-tools.sh
+
+## browser: Debian's Chromium and the Playwright package (no browser download)
+browser:
+	@scripts/install-browser.sh
+
+require-postgres:
+	@psql "$$DEPOT_TEST_DATABASE_URL" -Atqc 'SELECT 1' >/dev/null 2>&1 || { \
+	  echo "error: PostgreSQL is required by the tests and does not answer at $$DEPOT_TEST_DATABASE_URL." >&2; \
+	  echo "       Start it (pg_ctlcluster --skip-systemctl-redirect \$$(ls /etc/postgresql) main start)" >&2; \
+	  echo "       or point DEPOT_TEST_DATABASE_URL at a server whose user may create databases." >&2; \
+	  exit 1; }
+
+lint:
+	cargo fmt --check
+	cargo clippy --features ssr --all-targets -- -D warnings
+	cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test --features ssr
+
+build:
+	cargo leptos build
+
+e2e: build
+	cd end2end && npx playwright test

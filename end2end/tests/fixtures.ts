@@ -1,0 +1,29 @@
+import { expect, test as base } from "@playwright/test";
+
+// Every test fails on a browser console error or an uncaught page error.
+export const test = base.extend<{ consoleErrors: string[] }>({
+  consoleErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      page.on("console", (message) => {
+        if (message.type() === "error") errors.push(message.text());
+      });
+      page.on("pageerror", (error) => errors.push(error.message));
+      await use(errors);
+      expect(errors, "browser console errors").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
+
+/// Waits until the WASM bundle has taken over the page (JavaScript on), or checks it never
+/// does (JavaScript off).
+export async function expectLive(page: import("@playwright/test").Page, javaScriptEnabled: boolean) {
+  if (javaScriptEnabled) {
+    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  } else {
+    await expect(page.locator("body")).not.toHaveAttribute("data-hydrated", "true");
+  }
+}
