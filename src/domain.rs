@@ -82,6 +82,93 @@ text_type!(
     LocationName, 0, 128
 );
 
+text_type!(
+    /// A batch (lot) code; `""` for goods received without one.
+    BatchCode, 0, 64
+);
+
+/// A movement's reference (order, receipt, transfer number): 1–64 printable characters.
+/// A line of a given ref is applied at most once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Ref(String);
+
+impl Ref {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
+        if raw.chars().any(char::is_control) {
+            return Err(AppError::validation(
+                field,
+                "must be printable characters only",
+            ));
+        }
+        bounded_text(field, raw, 1, 64).map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Ref {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The largest quantity one line may move.
+pub const MAX_QTY: i64 = 1_000_000_000;
+/// The most lines one movement request may carry.
+pub const MAX_LINES: usize = 1000;
+
+/// A quantity a line moves: a whole number in 1..=1 000 000 000.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Qty(i64);
+
+impl Qty {
+    pub fn parse(field: &str, raw: i64) -> Result<Self, AppError> {
+        if (1..=MAX_QTY).contains(&raw) {
+            Ok(Self(raw))
+        } else {
+            Err(AppError::validation(
+                field,
+                format!("must be a whole number from 1 to {MAX_QTY}"),
+            ))
+        }
+    }
+
+    /// Parses a quantity typed into a form field.
+    pub fn parse_text(field: &str, raw: &str) -> Result<Self, AppError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(AppError::validation(field, "is required"));
+        }
+        raw.parse::<i64>()
+            .map_err(|_| {
+                AppError::validation(field, format!("must be a whole number from 1 to {MAX_QTY}"))
+            })
+            .and_then(|n| Self::parse(field, n))
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+/// Checks a request carries 1..=1000 lines.
+pub fn check_line_count(count: usize) -> Result<(), AppError> {
+    if count == 0 {
+        Err(AppError::validation("lines", "must have at least one line"))
+    } else if count > MAX_LINES {
+        Err(AppError::validation(
+            "lines",
+            format!("must have at most {MAX_LINES} lines, not {count}"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// What a location is for: goods arrive in `receiving`, live in `storage`, leave from `shipping`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -198,6 +285,28 @@ mod tests {
         assert!(Paging::parse(None, Some(0)).is_err());
         assert!(Paging::parse(None, Some(201)).is_err());
         assert!(Paging::parse(Some(50_000), Some(200)).is_ok());
+    }
+
+    #[test]
+    fn quantities_are_whole_and_bounded() {
+        assert!(Qty::parse("qty", 0).is_err());
+        assert!(Qty::parse("qty", -3).is_err());
+        assert!(Qty::parse("qty", MAX_QTY + 1).is_err());
+        assert_eq!(Qty::parse("qty", MAX_QTY).unwrap().get(), MAX_QTY);
+        assert_eq!(Qty::parse_text("qty", " 12 ").unwrap().get(), 12);
+        assert!(Qty::parse_text("qty", "1.5").is_err());
+        assert!(Qty::parse_text("qty", "").is_err());
+    }
+
+    #[test]
+    fn refs_are_printable() {
+        assert!(Ref::parse("ref", "SO-1001").is_ok());
+        assert!(Ref::parse("ref", "SO\n1").is_err());
+        assert!(Ref::parse("ref", "").is_err());
+        assert!(Ref::parse("ref", &"R".repeat(65)).is_err());
+        assert!(check_line_count(0).is_err());
+        assert!(check_line_count(1001).is_err());
+        assert!(check_line_count(1000).is_ok());
     }
 
     #[test]

@@ -4,8 +4,13 @@
 pub mod app;
 pub mod domain;
 pub mod error;
+pub mod inbound;
 pub mod items;
+pub mod ledger;
 pub mod locations;
+pub mod movement;
+pub mod putaway;
+pub mod stock;
 
 #[cfg(feature = "ssr")]
 pub mod check;

@@ -29,7 +29,7 @@ use crate::extract::MAX_BODY_BYTES;
 use crate::state::AppState;
 
 /// Paths that SPEC §4 and §5 give both a JSON endpoint and a page.
-const PAGE_AND_JSON_PATHS: &[&str] = &["/items", "/locations"];
+const PAGE_AND_JSON_PATHS: &[&str] = &["/items", "/locations", "/ledger"];
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -47,6 +47,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(crate::items::api::router())
         .merge(crate::locations::api::router())
+        .merge(crate::inbound::api::router())
+        .merge(crate::putaway::api::router())
+        .merge(crate::stock::api::router())
+        .merge(crate::ledger::api::router())
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -5,5 +5,8 @@ mod common;
 mod check;
 mod config_files;
 mod http;
+mod inbound;
 mod items_locations;
+mod putaway;
 mod schema;
+mod stock_ledger;

@@ -137,6 +137,14 @@ impl TestApp {
     }
 
     pub async fn spawn_with(test_db: TestDb, config: Config) -> Self {
+        // Server logs show in a failing test's output (RUST_LOG to tune; default warnings).
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "warn".into()),
+            )
+            .with_test_writer()
+            .try_init();
         let state = app_state(test_db.db.clone(), config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -191,6 +199,80 @@ impl TestApp {
             .await
             .unwrap();
         into_json(response).await
+    }
+}
+
+impl TestApp {
+    /// Creates an item and returns its id.
+    pub async fn item(&self, sku: &str, name: &str) -> i64 {
+        let (status, body) = self
+            .post("/items", &serde_json::json!({"sku": sku, "name": name}))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_i64().unwrap()
+    }
+
+    /// Creates a location and returns its id.
+    pub async fn location(&self, code: &str, kind: &str) -> i64 {
+        let (status, body) = self
+            .post(
+                "/locations",
+                &serde_json::json!({"code": code, "name": code, "kind": kind}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_i64().unwrap()
+    }
+
+    /// Counts the rows of `table`.
+    pub async fn count(&self, table: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        depot::with_pool!(self.db(), |pool, _backend| sqlx::query_scalar(&sql)
+            .fetch_one(pool)
+            .await
+            .unwrap())
+    }
+
+    /// The rows of every table that a refused request must leave untouched.
+    pub async fn footprint(&self) -> Vec<i64> {
+        let mut counts = Vec::new();
+        for table in [
+            "stocks",
+            "batches",
+            "stock_ledger",
+            "ledger_batches",
+            "inbound_receipts",
+            "putaway_moves",
+            "outbound_commits",
+        ] {
+            counts.push(self.count(table).await);
+        }
+        let sum_sql = "SELECT COALESCE(CAST(SUM(qty) AS BIGINT), 0) FROM stocks";
+        let total: i64 = depot::with_pool!(self.db(), |pool, _backend| sqlx::query_scalar(sum_sql)
+            .fetch_one(pool)
+            .await
+            .unwrap());
+        counts.push(total);
+        counts
+    }
+
+    /// The stock qty of (item, location); 0 when there is no row.
+    pub async fn stock_qty(&self, item_id: i64, location_id: i64) -> i64 {
+        let qty: Option<i64> = depot::with_pool!(self.db(), |pool, _backend| sqlx::query_scalar(
+            "SELECT qty FROM stocks WHERE item_id = $1 AND location_id = $2"
+        )
+        .bind(item_id)
+        .bind(location_id)
+        .fetch_optional(pool)
+        .await
+        .unwrap());
+        qty.unwrap_or(0)
+    }
+
+    /// Asserts SPEC §2 invariants 1–2 hold over the whole database (`depot check`).
+    pub async fn assert_consistent(&self) {
+        let violations = depot::check::find_violations(self.db()).await.unwrap();
+        assert!(violations.is_empty(), "depot check: {violations:?}");
     }
 }
 

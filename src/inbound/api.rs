@@ -1,0 +1,23 @@
+//! `POST /inbound/receive`.
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+
+use crate::error::AppError;
+use crate::extract::JsonBody;
+use crate::inbound::{service, ReceiveInput, ReceiveResponse};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/inbound/receive", post(receive_goods))
+}
+
+async fn receive_goods(
+    State(state): State<AppState>,
+    JsonBody(input): JsonBody<ReceiveInput>,
+) -> Result<Json<ReceiveResponse>, AppError> {
+    service::receive(&state.db, &state.config, &input)
+        .await
+        .map(Json)
+}

@@ -1,0 +1,54 @@
+//! The ledger: every stock movement, append-only, newest first (SPEC §1, §4).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::movement::BatchQty;
+
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+/// Filters of the ledger; every one optional. Items and locations by id or by code.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LedgerFilter {
+    pub item_id: Option<i64>,
+    pub sku: Option<String>,
+    pub location_id: Option<i64>,
+    pub location_code: Option<String>,
+    pub r#ref: Option<String>,
+    pub reason: Option<String>,
+    pub offset: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+/// One ledger entry with its item, location and batch detail (batch qty signed like `delta`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerRow {
+    pub id: i64,
+    pub occurred_at: DateTime<Utc>,
+    pub reason: String,
+    pub r#ref: String,
+    pub ref_line: u32,
+    pub item_id: i64,
+    pub sku: String,
+    pub location_id: i64,
+    pub location_code: String,
+    pub delta: i64,
+    pub after_qty: i64,
+    pub batches: Vec<BatchQty>,
+    pub actor: Option<String>,
+}
+
+/// One page of the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerPage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub rows: Vec<LedgerRow>,
+}
+
+/// The reasons stock moves for, as the ledger records them.
+pub const REASONS: [&str; 4] = ["RECEIVE", "PUTAWAY", "OUTBOUND", "ADJUST"];

@@ -1,0 +1,139 @@
+//! Reading the ledger.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::db::Db;
+use crate::domain::{LocationCode, Paging, Ref, Sku};
+use crate::error::AppError;
+use crate::ledger::{LedgerFilter, LedgerPage, LedgerRow, REASONS};
+use crate::movement::{non_blank, BatchQty};
+use crate::with_pool;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    occurred_at: DateTime<Utc>,
+    reason: String,
+    r#ref: String,
+    ref_line: i32,
+    item_id: i64,
+    sku: String,
+    location_id: i64,
+    location_code: String,
+    delta: i64,
+    after_qty: i64,
+    actor: Option<String>,
+}
+
+/// Ledger entries matching `filter`, newest first.
+pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, AppError> {
+    let paging = Paging::parse(filter.offset, filter.limit)?;
+    let sku = non_blank(&filter.sku)
+        .map(|s| Sku::parse("sku", s))
+        .transpose()?;
+    let code = non_blank(&filter.location_code)
+        .map(|c| LocationCode::parse("location_code", c))
+        .transpose()?;
+    let r#ref = non_blank(&filter.r#ref)
+        .map(|r| Ref::parse("ref", r))
+        .transpose()?;
+    let reason = match non_blank(&filter.reason) {
+        None => None,
+        Some(raw) => {
+            let upper = raw.trim().to_ascii_uppercase();
+            if !REASONS.contains(&upper.as_str()) {
+                return Err(AppError::validation(
+                    "reason",
+                    format!("must be one of {}", REASONS.join(", ")),
+                ));
+            }
+            Some(upper)
+        }
+    };
+
+    let from = "FROM stock_ledger g JOIN items i ON i.id = g.item_id JOIN locations l ON l.id = g.location_id \
+                WHERE ($1 IS NULL OR g.item_id = $1) AND ($2 IS NULL OR i.sku = $2) \
+                  AND ($3 IS NULL OR g.location_id = $3) AND ($4 IS NULL OR l.code = $4) \
+                  AND ($5 IS NULL OR g.ref = $5) AND ($6 IS NULL OR g.reason = $6)";
+    let count_sql = format!("SELECT COUNT(*) {from}");
+    let rows_sql = format!(
+        "SELECT g.id, g.occurred_at, g.reason, g.ref, g.ref_line, g.item_id, i.sku, g.location_id, \
+                l.code AS location_code, g.delta, g.after_qty, g.actor {from} \
+         ORDER BY g.id DESC LIMIT $7 OFFSET $8"
+    );
+    let (total, rows, details) = with_pool!(db, |pool, _backend| {
+        let total: i64 = sqlx::query_scalar(&count_sql)
+            .bind(filter.item_id)
+            .bind(sku.as_ref().map(Sku::as_str))
+            .bind(filter.location_id)
+            .bind(code.as_ref().map(LocationCode::as_str))
+            .bind(r#ref.as_ref().map(Ref::as_str))
+            .bind(reason.as_deref())
+            .fetch_one(pool)
+            .await?;
+        let rows: Vec<Row> = sqlx::query_as(&rows_sql)
+            .bind(filter.item_id)
+            .bind(sku.as_ref().map(Sku::as_str))
+            .bind(filter.location_id)
+            .bind(code.as_ref().map(LocationCode::as_str))
+            .bind(r#ref.as_ref().map(Ref::as_str))
+            .bind(reason.as_deref())
+            .bind(paging.limit)
+            .bind(paging.offset)
+            .fetch_all(pool)
+            .await?;
+        let mut details: Vec<(i64, String, Option<NaiveDate>, i64)> = Vec::new();
+        if !rows.is_empty() {
+            let placeholders = (1..=rows.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT lb.ledger_id, b.batch_code, b.expiry_date, lb.delta FROM ledger_batches lb \
+                 JOIN batches b ON b.id = lb.batch_id WHERE lb.ledger_id IN ({placeholders}) \
+                 ORDER BY lb.ledger_id, b.expiry_date IS NULL, b.expiry_date, b.id"
+            );
+            let mut query = sqlx::query_as(&sql);
+            for row in &rows {
+                query = query.bind(row.id);
+            }
+            details = query.fetch_all(pool).await?;
+        }
+        (total, rows, details)
+    });
+
+    let mut by_entry: HashMap<i64, Vec<BatchQty>> = HashMap::new();
+    for (ledger_id, batch_code, expiry_date, qty) in details {
+        by_entry.entry(ledger_id).or_default().push(BatchQty {
+            batch_code,
+            expiry_date,
+            qty,
+        });
+    }
+    let rows = rows
+        .into_iter()
+        .map(|row| LedgerRow {
+            batches: by_entry.remove(&row.id).unwrap_or_default(),
+            id: row.id,
+            occurred_at: row.occurred_at,
+            reason: row.reason,
+            r#ref: row.r#ref,
+            ref_line: row.ref_line as u32,
+            item_id: row.item_id,
+            sku: row.sku,
+            location_id: row.location_id,
+            location_code: row.location_code,
+            delta: row.delta,
+            after_qty: row.after_qty,
+            actor: row.actor,
+        })
+        .collect();
+    Ok(LedgerPage {
+        total,
+        offset: paging.offset,
+        limit: paging.limit,
+        rows,
+    })
+}

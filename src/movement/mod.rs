@@ -1,0 +1,184 @@
+//! What every stock movement (receive, putaway, outbound) shares: how a line names its item and
+//! locations, the per-line and overall statuses, and the batch detail of a result.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{LocationCode, Sku};
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+pub mod store;
+
+/// How one line of a movement request ended (SPEC §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LineStatus {
+    /// Applied by this request.
+    Ok,
+    /// Applied before by the same ref; the original result is returned.
+    Idempotent,
+    /// Not applied and not anchored: not enough available stock.
+    InsufficientStock,
+}
+
+impl LineStatus {
+    /// The overall status of a request from its lines: short if any line is short, idempotent if
+    /// every line is, otherwise OK.
+    pub fn overall(lines: impl IntoIterator<Item = LineStatus>) -> LineStatus {
+        let mut all_idempotent = true;
+        let mut any = false;
+        for status in lines {
+            any = true;
+            match status {
+                LineStatus::InsufficientStock => return LineStatus::InsufficientStock,
+                LineStatus::Ok => all_idempotent = false,
+                LineStatus::Idempotent => {}
+            }
+        }
+        if any && all_idempotent {
+            LineStatus::Idempotent
+        } else {
+            LineStatus::Ok
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineStatus::Ok => "OK",
+            LineStatus::Idempotent => "IDEMPOTENT",
+            LineStatus::InsufficientStock => "INSUFFICIENT_STOCK",
+        }
+    }
+}
+
+/// One batch a line moved, and how much of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchQty {
+    pub batch_code: String,
+    pub expiry_date: Option<NaiveDate>,
+    pub qty: i64,
+}
+
+/// The result of one line of a receive or an outbound commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineResult {
+    pub ref_line: u32,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub qty: i64,
+    pub status: LineStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_qty: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available: Option<i64>,
+    #[serde(default)]
+    pub batches: Vec<BatchQty>,
+}
+
+/// The response of a movement request: its ref, overall status and one result per line, in the
+/// order the lines were sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovementResponse<L> {
+    pub r#ref: String,
+    pub status: LineStatus,
+    pub lines: Vec<L>,
+}
+
+/// One line that could not be covered, in a 409 `INSUFFICIENT_STOCK` refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shortage {
+    pub ref_line: u32,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub required: i64,
+    pub available: i64,
+}
+
+/// The 409 refusal of an all-or-nothing request with short lines; nothing was written.
+pub fn insufficient_stock(shortages: &[Shortage]) -> AppError {
+    AppError::new(
+        crate::error::ErrorCode::InsufficientStock,
+        format!(
+            "not enough available stock on {} line(s); nothing was written",
+            shortages.len()
+        ),
+    )
+    .with_details(serde_json::json!({ "shortages": shortages }))
+}
+
+/// How a line names its item: by id, by sku, or both (then they must agree).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemKey {
+    pub id: Option<i64>,
+    pub sku: Option<Sku>,
+}
+
+impl ItemKey {
+    /// `prefix` is the line's path, e.g. `lines[2]`.
+    pub fn parse(prefix: &str, id: Option<i64>, sku: Option<&str>) -> Result<Self, AppError> {
+        let sku = match sku {
+            Some(raw) => Some(Sku::parse(&format!("{prefix}.sku"), raw)?),
+            None => None,
+        };
+        if id.is_none() && sku.is_none() {
+            return Err(AppError::validation(
+                format!("{prefix}.sku"),
+                "give the item's sku or item_id",
+            ));
+        }
+        Ok(Self { id, sku })
+    }
+}
+
+/// How a line names a location: by id, by code, or both (then they must agree).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationKey {
+    pub id: Option<i64>,
+    pub code: Option<LocationCode>,
+}
+
+impl LocationKey {
+    /// `field` names the code field, e.g. `lines[2].location_code`.
+    pub fn parse(field: &str, id: Option<i64>, code: Option<&str>) -> Result<Self, AppError> {
+        let code = match code {
+            Some(raw) => Some(LocationCode::parse(field, raw)?),
+            None => None,
+        };
+        if id.is_none() && code.is_none() {
+            return Err(AppError::validation(
+                field,
+                "give the location's code or id",
+            ));
+        }
+        Ok(Self { id, code })
+    }
+}
+
+/// Treats a blank optional text field as absent.
+pub fn non_blank(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overall_status_follows_the_spec() {
+        use LineStatus::*;
+        assert_eq!(LineStatus::overall([Ok, Idempotent]), Ok);
+        assert_eq!(LineStatus::overall([Idempotent, Idempotent]), Idempotent);
+        assert_eq!(
+            LineStatus::overall([Ok, InsufficientStock, Idempotent]),
+            InsufficientStock
+        );
+    }
+
+    #[test]
+    fn a_line_must_name_its_item() {
+        let error = ItemKey::parse("lines[0]", None, None).unwrap_err();
+        assert_eq!(error.details["field"], "lines[0].sku");
+        assert!(ItemKey::parse("lines[0]", Some(4), None).is_ok());
+    }
+}

@@ -1,0 +1,23 @@
+//! `POST /putaway`.
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+
+use crate::error::AppError;
+use crate::extract::JsonBody;
+use crate::putaway::{service, PutawayInput, PutawayResponse};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/putaway", post(put_away))
+}
+
+async fn put_away(
+    State(state): State<AppState>,
+    JsonBody(input): JsonBody<PutawayInput>,
+) -> Result<Json<PutawayResponse>, AppError> {
+    service::put_away(&state.db, &state.config, &input)
+        .await
+        .map(Json)
+}

@@ -1,0 +1,45 @@
+//! Stock by item and location, with batches and what is available to ship (SPEC §4).
+
+use serde::{Deserialize, Serialize};
+
+use crate::movement::BatchQty;
+
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+/// Filters of a stock query; every one optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StockFilter {
+    pub item_id: Option<i64>,
+    pub sku: Option<String>,
+    pub location_id: Option<i64>,
+    pub location_code: Option<String>,
+    /// Substring of the sku, the item name or the location code.
+    pub q: Option<String>,
+    pub offset: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+/// One stock row: `qty` on hand, `available` = not expired (SPEC §3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockRow {
+    pub item_id: i64,
+    pub sku: String,
+    pub name: String,
+    pub location_id: i64,
+    pub location_code: String,
+    pub qty: i64,
+    pub available: i64,
+    pub batches: Vec<BatchQty>,
+}
+
+/// The answer to a stock query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockQueryResponse {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub rows: Vec<StockRow>,
+}

@@ -1,0 +1,126 @@
+//! The stock query: stocks with goods, filtered, with their batches in FEFO order.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::db::Db;
+use crate::domain::{parse_search, LocationCode, Paging, Sku};
+use crate::error::AppError;
+use crate::items::service::like_pattern;
+use crate::movement::{non_blank, BatchQty};
+use crate::stock::{StockFilter, StockQueryResponse, StockRow};
+use crate::with_pool;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    stock_id: i64,
+    item_id: i64,
+    sku: String,
+    name: String,
+    location_id: i64,
+    location_code: String,
+    qty: i64,
+}
+
+/// Stocks with qty > 0 matching `filter`, by sku then location code.
+pub async fn query_stock(
+    db: &Db,
+    filter: &StockFilter,
+    today: NaiveDate,
+) -> Result<StockQueryResponse, AppError> {
+    let paging = Paging::parse(filter.offset, filter.limit)?;
+    let sku = non_blank(&filter.sku)
+        .map(|s| Sku::parse("sku", s))
+        .transpose()?;
+    let code = non_blank(&filter.location_code)
+        .map(|c| LocationCode::parse("location_code", c))
+        .transpose()?;
+    let pattern = parse_search(filter.q.as_deref())?.map(|q| like_pattern(&q));
+
+    let from = "FROM stocks s JOIN items i ON i.id = s.item_id JOIN locations l ON l.id = s.location_id \
+                WHERE s.qty > 0 \
+                  AND ($1 IS NULL OR s.item_id = $1) AND ($2 IS NULL OR i.sku = $2) \
+                  AND ($3 IS NULL OR s.location_id = $3) AND ($4 IS NULL OR l.code = $4) \
+                  AND ($5 IS NULL OR lower(i.sku) LIKE $5 ESCAPE '\\' OR lower(i.name) LIKE $5 ESCAPE '\\' \
+                       OR lower(l.code) LIKE $5 ESCAPE '\\')";
+    let count_sql = format!("SELECT COUNT(*) {from}");
+    let rows_sql = format!(
+        "SELECT s.id AS stock_id, s.item_id, i.sku, i.name, s.location_id, l.code AS location_code, s.qty {from} \
+         ORDER BY i.sku, l.code LIMIT $6 OFFSET $7"
+    );
+    let (total, rows, batches) = with_pool!(db, |pool, _backend| {
+        let total: i64 = sqlx::query_scalar(&count_sql)
+            .bind(filter.item_id)
+            .bind(sku.as_ref().map(Sku::as_str))
+            .bind(filter.location_id)
+            .bind(code.as_ref().map(LocationCode::as_str))
+            .bind(pattern.as_deref())
+            .fetch_one(pool)
+            .await?;
+        let rows: Vec<Row> = sqlx::query_as(&rows_sql)
+            .bind(filter.item_id)
+            .bind(sku.as_ref().map(Sku::as_str))
+            .bind(filter.location_id)
+            .bind(code.as_ref().map(LocationCode::as_str))
+            .bind(pattern.as_deref())
+            .bind(paging.limit)
+            .bind(paging.offset)
+            .fetch_all(pool)
+            .await?;
+        let mut batches: Vec<(i64, String, Option<NaiveDate>, i64)> = Vec::new();
+        if !rows.is_empty() {
+            let placeholders = (1..=rows.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT stock_id, batch_code, expiry_date, qty FROM batches \
+                 WHERE qty > 0 AND stock_id IN ({placeholders}) \
+                 ORDER BY stock_id, expiry_date IS NULL, expiry_date, id"
+            );
+            let mut query = sqlx::query_as(&sql);
+            for row in &rows {
+                query = query.bind(row.stock_id);
+            }
+            batches = query.fetch_all(pool).await?;
+        }
+        (total, rows, batches)
+    });
+
+    let mut by_stock: HashMap<i64, Vec<BatchQty>> = HashMap::new();
+    for (stock_id, batch_code, expiry_date, qty) in batches {
+        by_stock.entry(stock_id).or_default().push(BatchQty {
+            batch_code,
+            expiry_date,
+            qty,
+        });
+    }
+    let rows = rows
+        .into_iter()
+        .map(|row| {
+            let batches = by_stock.remove(&row.stock_id).unwrap_or_default();
+            let available = batches
+                .iter()
+                .filter(|b| b.expiry_date.is_none_or(|e| e >= today))
+                .map(|b| b.qty)
+                .sum();
+            StockRow {
+                item_id: row.item_id,
+                sku: row.sku,
+                name: row.name,
+                location_id: row.location_id,
+                location_code: row.location_code,
+                qty: row.qty,
+                available,
+                batches,
+            }
+        })
+        .collect();
+    Ok(StockQueryResponse {
+        total,
+        offset: paging.offset,
+        limit: paging.limit,
+        rows,
+    })
+}
