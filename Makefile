@@ -9,8 +9,11 @@ export DEPOT_BIN := $(abspath $(TARGET_DIR))/debug/depot
 
 .PHONY: run test tools browser lint unit e2e build require-postgres
 
-## run: install what is missing, build, serve http://127.0.0.1:3000 (SQLite depot.db by default)
+## run: install what is missing, build, load the demo warehouse into an empty database, and
+## serve http://127.0.0.1:3000 (SQLite depot.db by default)
 run: tools
+	cargo leptos build
+	$(DEPOT_BIN) demo --if-empty
 	cargo leptos serve
 
 ## test: formatting, lints, unit and integration tests on SQLite and PostgreSQL, browser tests

@@ -3,7 +3,14 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
+
+use crate::inbound::page::InboundPage;
+use crate::items::page::ItemsPage;
+use crate::ledger::page::LedgerPage;
+use crate::locations::page::LocationsPage;
+use crate::putaway::page::PutawayPage;
+use crate::stock::page::StockPage;
 
 /// The HTML document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -103,13 +110,13 @@ pub fn App() -> impl IntoView {
             <main id="main">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=|| view! { <ComingSoon title="Inventory" what="The inventory snapshot: every item in stock, its total, where most of it is and what expires soon."/> }/>
-                    <Route path=path!("/inbound") view=|| view! { <ComingSoon title="Receive" what="Receive goods into a receiving or storage location, with batch codes and expiry dates."/> }/>
-                    <Route path=path!("/putaway") view=|| view! { <ComingSoon title="Put away" what="Move goods from one location to another; batches travel with them."/> }/>
+                    <Route path=path!("/inbound") view=InboundPage ssr=SsrMode::Async/>
+                    <Route path=path!("/putaway") view=PutawayPage ssr=SsrMode::Async/>
                     <Route path=path!("/outbound") view=|| view! { <ComingSoon title="Ship" what="Ship an order: lines by sku and location, first-expiry-first-out, safe to resubmit."/> }/>
-                    <Route path=path!("/stock") view=|| view! { <ComingSoon title="Stock" what="Stock by item and location, with batches and what is available to ship."/> }/>
-                    <Route path=path!("/ledger") view=|| view! { <ComingSoon title="Ledger" what="Every movement of stock, newest first, filterable by item, location, ref and reason."/> }/>
-                    <Route path=path!("/items") view=|| view! { <ComingSoon title="Items" what="The item master: sku, name, spec and unit."/> }/>
-                    <Route path=path!("/locations") view=|| view! { <ComingSoon title="Locations" what="Receiving, storage and shipping locations."/> }/>
+                    <Route path=path!("/stock") view=StockPage ssr=SsrMode::Async/>
+                    <Route path=path!("/ledger") view=LedgerPage ssr=SsrMode::Async/>
+                    <Route path=path!("/items") view=ItemsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/locations") view=LocationsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -56,6 +56,15 @@ pub enum Command {
     Migrate,
     /// Verify stock, batch and ledger invariants over the whole database; exit 1 on any violation.
     Check,
+    /// Load a demo warehouse into an empty database through the real operations.
+    Demo {
+        /// How many items (about 3 stock rows each).
+        #[arg(long, default_value_t = 200)]
+        items: usize,
+        /// Do nothing (and succeed) when the database already holds items.
+        #[arg(long)]
+        if_empty: bool,
+    },
 }
 
 /// Runs the command line and returns the process exit code.
@@ -104,6 +113,21 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
                 println!("{} violation(s)", violations.len());
                 Ok(ExitCode::from(1))
             }
+        }
+        Command::Demo { items, if_empty } => {
+            migrate().await?;
+            let existing = crate::demo::item_count(&db)
+                .await
+                .map_err(|e| format!("demo failed: {e}"))?;
+            if existing > 0 && if_empty {
+                println!("the database already holds {existing} items: demo not loaded");
+                return Ok(ExitCode::SUCCESS);
+            }
+            let summary = crate::demo::load_demo(&db, &cli.config, items)
+                .await
+                .map_err(|e| format!("demo failed: {e}"))?;
+            println!("{summary}");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Serve { addr } => {
             migrate().await?;

@@ -7,10 +7,12 @@ pub mod error;
 pub mod inbound;
 pub mod items;
 pub mod ledger;
+pub mod lines;
 pub mod locations;
 pub mod movement;
 pub mod putaway;
 pub mod stock;
+pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod check;
@@ -20,6 +22,8 @@ pub mod cli;
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod demo;
 #[cfg(feature = "ssr")]
 pub mod extract;
 #[cfg(feature = "ssr")]

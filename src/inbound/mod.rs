@@ -7,6 +7,7 @@ use crate::movement::{LineResult, MovementResponse};
 
 #[cfg(feature = "ssr")]
 pub mod api;
+pub mod page;
 #[cfg(feature = "ssr")]
 pub mod service;
 

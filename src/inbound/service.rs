@@ -102,7 +102,7 @@ struct Anchor {
     ledger_id: Option<i64>,
 }
 
-/// Receives `request` in one transaction: every line is applied (or was, for a replay), or
+/// Receives `input` in one transaction: every line is applied (or was, for a replay), or
 /// nothing is written.
 pub async fn receive(
     db: &Db,
@@ -111,7 +111,19 @@ pub async fn receive(
 ) -> Result<ReceiveResponse, AppError> {
     let request = Receive::parse(input, config.today())?;
     let mut tx = db.begin_write().await?;
-    let resolved = resolve(&mut tx, &request).await?;
+    let response = receive_in(&mut tx, &request, Utc::now()).await?;
+    tx.commit().await?;
+    Ok(response)
+}
+
+/// Receives a parsed request inside the caller's write transaction, stamping the ledger with
+/// `now`. On error the caller must drop the transaction.
+pub async fn receive_in(
+    tx: &mut Tx,
+    request: &Receive,
+    now: chrono::DateTime<Utc>,
+) -> Result<ReceiveResponse, AppError> {
+    let resolved = resolve(tx, request).await?;
 
     // Lock every stock up front in (item, location) order: no deadlock between requests.
     let mut order: Vec<&Resolved> = resolved.iter().collect();
@@ -121,19 +133,17 @@ pub async fn receive(
         if let std::collections::hash_map::Entry::Vacant(slot) =
             stocks.entry((r.item_id, r.location_id))
         {
-            let row = store::lock_stock(&mut tx, r.item_id, r.location_id, true).await?;
+            let row = store::lock_stock(tx, r.item_id, r.location_id, true).await?;
             slot.insert(row.expect("created").id);
         }
     }
 
-    let now = Utc::now();
     let mut results: Vec<Option<LineResult>> = vec![None; resolved.len()];
     for r in order {
         let stock_id = stocks[&(r.item_id, r.location_id)];
-        let result = receive_line(&mut tx, &request.r#ref, r, stock_id, now).await?;
+        let result = receive_line(tx, &request.r#ref, r, stock_id, now).await?;
         results[r.index] = Some(result);
     }
-    tx.commit().await?;
 
     let lines: Vec<LineResult> = results
         .into_iter()

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 pub mod api;
+pub mod page;
 #[cfg(feature = "ssr")]
 pub mod service;
 

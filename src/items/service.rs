@@ -1,10 +1,10 @@
 //! Item operations on the database.
 
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use crate::domain::{parse_search, ItemName, ItemSpec, Page, Paging, Sku, Unit};
 use crate::error::AppError;
 use crate::items::{Item, NewItemInput};
-use crate::with_pool;
+use crate::{with_pool, with_tx};
 
 /// A parsed, valid new item.
 #[derive(Debug, Clone)]
@@ -30,15 +30,23 @@ const ITEM_COLUMNS: &str = "id, sku, name, spec, unit, created_at";
 
 /// Creates an item; a sku that exists already is `CONFLICT`.
 pub async fn create_item(db: &Db, item: &NewItem) -> Result<Item, AppError> {
+    let mut tx = db.begin_write().await?;
+    let created = create_item_in(&mut tx, item).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Creates one inside the caller's transaction (the demo loader batches thousands).
+pub async fn create_item_in(tx: &mut Tx, item: &NewItem) -> Result<Item, AppError> {
     let sql = format!(
         "INSERT INTO items (sku, name, spec, unit) VALUES ($1, $2, $3, $4) RETURNING {ITEM_COLUMNS}"
     );
-    let result = with_pool!(db, |pool, _backend| sqlx::query_as::<_, Item>(&sql)
+    let result = with_tx!(tx, |conn, _backend| sqlx::query_as::<_, Item>(&sql)
         .bind(item.sku.as_str())
         .bind(item.name.as_str())
         .bind(item.spec.as_str())
         .bind(item.unit.as_str())
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await);
     result.map_err(|error| match &error {
         sqlx::Error::Database(e) if e.is_unique_violation() => {

@@ -1,11 +1,11 @@
 //! Location operations on the database.
 
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use crate::domain::{parse_search, LocationCode, LocationKind, LocationName, Page, Paging};
 use crate::error::AppError;
 use crate::items::service::like_pattern;
 use crate::locations::{Location, NewLocationInput};
-use crate::with_pool;
+use crate::{with_pool, with_tx};
 
 /// A parsed, valid new location.
 #[derive(Debug, Clone)]
@@ -29,14 +29,22 @@ const LOCATION_COLUMNS: &str = "id, code, name, kind, created_at";
 
 /// Creates a location; a code that exists already is `CONFLICT`.
 pub async fn create_location(db: &Db, location: &NewLocation) -> Result<Location, AppError> {
+    let mut tx = db.begin_write().await?;
+    let created = create_location_in(&mut tx, location).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Creates one inside the caller's transaction (the demo loader batches thousands).
+pub async fn create_location_in(tx: &mut Tx, location: &NewLocation) -> Result<Location, AppError> {
     let sql = format!(
         "INSERT INTO locations (code, name, kind) VALUES ($1, $2, $3) RETURNING {LOCATION_COLUMNS}"
     );
-    let result = with_pool!(db, |pool, _backend| sqlx::query_as::<_, Location>(&sql)
+    let result = with_tx!(tx, |conn, _backend| sqlx::query_as::<_, Location>(&sql)
         .bind(location.code.as_str())
         .bind(location.name.as_str())
         .bind(location.kind.as_str())
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await);
     result.map_err(|error| match &error {
         sqlx::Error::Database(e) if e.is_unique_violation() => AppError::conflict(format!(

@@ -6,6 +6,7 @@ use crate::movement::{BatchQty, LineStatus, MovementResponse};
 
 #[cfg(feature = "ssr")]
 pub mod api;
+pub mod page;
 #[cfg(feature = "ssr")]
 pub mod service;
 

@@ -87,9 +87,21 @@ pub async fn put_away(
     input: &PutawayInput,
 ) -> Result<PutawayResponse, AppError> {
     let request = Putaway::parse(input)?;
-    let today = config.today();
     let mut tx = db.begin_write().await?;
-    let resolved = resolve(&mut tx, &request).await?;
+    let response = put_away_in(&mut tx, &request, config.today(), Utc::now()).await?;
+    tx.commit().await?;
+    Ok(response)
+}
+
+/// Moves a parsed request inside the caller's write transaction. On error (a short line
+/// included) the caller must drop the transaction: lines already moved are rolled back with it.
+pub async fn put_away_in(
+    tx: &mut Tx,
+    request: &Putaway,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<PutawayResponse, AppError> {
+    let resolved = resolve(tx, request).await?;
 
     // Lock sources and destinations together in (item, location) order.
     let mut keys: BTreeSet<(i64, i64, bool)> = BTreeSet::new();
@@ -104,25 +116,22 @@ pub async fn put_away(
         }
         // A key that is both a source and a destination is created (create sorts after !create).
         let needs_create = create || keys.contains(&(item_id, location_id, true));
-        if let Some(row) = store::lock_stock(&mut tx, item_id, location_id, needs_create).await? {
+        if let Some(row) = store::lock_stock(tx, item_id, location_id, needs_create).await? {
             stocks.insert((item_id, location_id), row.id);
         }
     }
 
-    let now = Utc::now();
     let mut results: Vec<Option<PutawayLineResult>> = vec![None; resolved.len()];
     let mut shortages = Vec::new();
     for r in &resolved {
-        match move_line(&mut tx, &request.r#ref, r, &stocks, today, now).await? {
+        match move_line(tx, &request.r#ref, r, &stocks, today, now).await? {
             Ok(result) => results[r.index] = Some(result),
             Err(shortage) => shortages.push(shortage),
         }
     }
     if !shortages.is_empty() {
-        // Dropping the transaction rolls back the lines already moved.
         return Err(insufficient_stock(&shortages));
     }
-    tx.commit().await?;
 
     let lines: Vec<PutawayLineResult> = results
         .into_iter()

@@ -4,6 +4,7 @@ mod common;
 
 mod check;
 mod config_files;
+mod demo;
 mod http;
 mod inbound;
 mod items_locations;

@@ -1,0 +1,314 @@
+//! `depot demo`: fills an empty database with a realistic warehouse, through the real operations
+//! (item and location creation, receipts, putaways) — never by writing tables directly.
+//!
+//! 40 locations of all three kinds; items with Chinese and English names and specs; lots whose
+//! expiry runs from a few days away to two years out (some never expire); receipts into the docks
+//! spread over the last four weeks, most of each put away onto two storage shelves. Work is
+//! grouped into batched transactions so 100 000 items load in well under a minute.
+
+use std::time::Instant;
+
+use chrono::{Duration, NaiveDate, Utc};
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::LocationKind;
+use crate::error::AppError;
+use crate::inbound::service::{receive_in, Receive};
+use crate::inbound::{ReceiveInput, ReceiveLineInput};
+use crate::items::service::{create_item_in, NewItem};
+use crate::items::NewItemInput;
+use crate::locations::service::{create_location_in, NewLocation};
+use crate::locations::NewLocationInput;
+use crate::putaway::service::{put_away_in, Putaway};
+use crate::putaway::{PutawayInput, PutawayLineInput};
+use crate::with_pool;
+
+/// Items handled per transaction (one receipt and one putaway of up to 500 lines each).
+const CHUNK: usize = 250;
+/// How far back the demo's movements reach.
+const HISTORY_DAYS: i64 = 28;
+
+/// (Chinese name, English name, unit, spec, whether it expires)
+const PRODUCTS: &[(&str, &str, &str, &str, bool)] = &[
+    ("矿泉水", "Mineral water", "case", "550ml × 24", true),
+    ("绿茶", "Green tea", "case", "500ml × 15", true),
+    ("方便面", "Instant noodles", "case", "120g × 24", true),
+    ("大米", "Rice", "bag", "5kg", true),
+    ("食用油", "Cooking oil", "bottle", "5L", true),
+    ("酱油", "Soy sauce", "bottle", "1.9L", true),
+    ("牛奶", "Milk", "case", "250ml × 24", true),
+    ("酸奶", "Yogurt", "case", "200g × 12", true),
+    ("饼干", "Biscuits", "box", "400g", true),
+    ("巧克力", "Chocolate", "box", "100g × 20", true),
+    ("咖啡豆", "Coffee beans", "bag", "1kg", true),
+    ("茶叶", "Tea leaves", "tin", "250g", true),
+    ("洗衣液", "Laundry detergent", "bottle", "3kg", true),
+    ("洗发水", "Shampoo", "bottle", "750ml", true),
+    ("牙膏", "Toothpaste", "box", "120g × 3", true),
+    ("纸巾", "Tissues", "pack", "3-ply × 10", false),
+    ("卫生纸", "Toilet paper", "pack", "10 rolls", false),
+    ("电池", "AA batteries", "pack", "12 pcs", false),
+    ("灯泡", "LED bulb", "box", "9W E27", false),
+    ("插线板", "Power strip", "pcs", "6 outlets, 1.8m", false),
+    ("数据线", "USB-C cable", "pcs", "1m", false),
+    ("口罩", "Face masks", "box", "50 pcs", true),
+    ("手套", "Work gloves", "pair", "size L", false),
+    ("胶带", "Packing tape", "roll", "48mm × 100m", false),
+    ("纸箱", "Carton boxes", "bundle", "40×30×30cm × 20", false),
+    ("黄桃罐头", "Canned peaches", "case", "425g × 12", true),
+    ("蜂蜜", "Honey", "jar", "500g", true),
+    ("面粉", "Flour", "bag", "2.5kg", true),
+    ("白糖", "White sugar", "bag", "1kg", true),
+    ("香醋", "Vinegar", "bottle", "500ml", true),
+    ("橙汁", "Orange juice", "case", "1L × 6", true),
+    ("啤酒", "Beer", "case", "330ml × 24", true),
+    ("猫粮", "Cat food", "bag", "2kg", true),
+    ("狗粮", "Dog food", "bag", "10kg", true),
+    ("婴儿奶粉", "Infant formula", "tin", "800g", true),
+    (
+        "维生素C",
+        "Vitamin C tablets",
+        "bottle",
+        "100 tablets",
+        true,
+    ),
+    ("洗洁精", "Dish soap", "bottle", "1.29kg", true),
+    ("垃圾袋", "Trash bags", "roll", "45×50cm × 30", false),
+    ("保鲜膜", "Cling film", "roll", "30cm × 100m", false),
+    ("冷冻水饺", "Frozen dumplings", "bag", "1kg", true),
+];
+
+/// Product lines, so 40 products make 200 distinct items.
+const LINES: &[(&str, &str)] = &[
+    ("经典", "Classic"),
+    ("特选", "Select"),
+    ("家庭装", "Family pack"),
+    ("有机", "Organic"),
+    ("便携", "Travel"),
+];
+
+/// What the demo loaded and how long it took.
+#[derive(Debug, Clone)]
+pub struct DemoSummary {
+    pub items: usize,
+    pub locations: usize,
+    pub receipt_lines: usize,
+    pub putaway_lines: usize,
+    pub stock_rows: i64,
+    pub seconds: f64,
+}
+
+/// A small deterministic generator (SplitMix64): the same demo every time.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `low..=high`.
+    fn between(&mut self, low: i64, high: i64) -> i64 {
+        low + (self.next() % (high - low + 1) as u64) as i64
+    }
+}
+
+/// Counts the items already in the database.
+pub async fn item_count(db: &Db) -> Result<i64, AppError> {
+    Ok(with_pool!(db, |pool, _backend| {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM items")
+            .fetch_one(pool)
+            .await?
+    }))
+}
+
+/// Loads the demo warehouse with `items` items into an empty database.
+pub async fn load_demo(db: &Db, config: &Config, items: usize) -> Result<DemoSummary, AppError> {
+    let started = Instant::now();
+    if item_count(db).await? > 0 {
+        return Err(AppError::conflict(
+            "the database already holds items; the demo loads into an empty one",
+        ));
+    }
+    let today = config.today();
+    let now = Utc::now();
+    let mut rng = Rng(0x5EED_DE90);
+
+    let locations = demo_locations();
+    let mut tx = db.begin_write().await?;
+    for (code, name, kind) in &locations {
+        let input = NewLocationInput {
+            code: code.clone(),
+            name: Some(name.clone()),
+            kind: kind.as_str().into(),
+        };
+        create_location_in(&mut tx, &NewLocation::parse(&input)?).await?;
+    }
+    tx.commit().await?;
+    let docks: Vec<&str> = codes_of(&locations, LocationKind::Receiving);
+    let shelves: Vec<&str> = codes_of(&locations, LocationKind::Storage);
+
+    let chunks = items.div_ceil(CHUNK).max(1);
+    let (mut receipt_lines, mut putaway_lines) = (0, 0);
+    for chunk in 0..chunks {
+        let first = chunk * CHUNK;
+        let last = ((chunk + 1) * CHUNK).min(items);
+        if first >= last {
+            break;
+        }
+        // This chunk's receipt happened this long ago; its putaway two hours later.
+        let received_at = now
+            - Duration::minutes(HISTORY_DAYS * 24 * 60 * (chunks - chunk) as i64 / chunks as i64);
+        let put_away_at = (received_at + Duration::hours(2)).min(now);
+        let dock = docks[chunk % docks.len()];
+
+        let mut tx = db.begin_write().await?;
+        let mut receipt = Vec::new();
+        let mut moves = Vec::new();
+        for n in first..last {
+            let item = demo_item(n);
+            create_item_in(&mut tx, &NewItem::parse(&item)?).await?;
+            let expires = PRODUCTS[n % PRODUCTS.len()].4;
+            let lots = rng.between(1, 2);
+            let mut received = 0;
+            for lot in 0..lots {
+                let qty = rng.between(2, 60) * 10;
+                received += qty;
+                receipt.push(ReceiveLineInput {
+                    sku: Some(item.sku.clone()),
+                    location_code: Some(dock.to_string()),
+                    qty,
+                    batch_code: Some(format!("L{}-{:02}", received_at.format("%y%m%d"), lot + 1)),
+                    expiry_date: expires.then(|| expiry(&mut rng, today)),
+                    production_date: expires
+                        .then(|| today - Duration::days(rng.between(HISTORY_DAYS + 5, 120))),
+                    ..ReceiveLineInput::default()
+                });
+            }
+            // Most of it goes onto two shelves; the rest waits at the dock.
+            let first_shelf = rng.between(0, shelves.len() as i64 - 1) as usize;
+            let second_shelf =
+                (first_shelf + 1 + rng.between(0, shelves.len() as i64 - 2) as usize)
+                    % shelves.len();
+            for (shelf, share) in [(first_shelf, 4), (second_shelf, 3)] {
+                moves.push(PutawayLineInput {
+                    sku: Some(item.sku.clone()),
+                    from_location_code: Some(dock.to_string()),
+                    to_location_code: Some(shelves[shelf].to_string()),
+                    qty: received * share / 10,
+                    ..PutawayLineInput::default()
+                });
+            }
+        }
+        receipt_lines += receipt.len();
+        putaway_lines += moves.len();
+        let receive = Receive::parse(
+            &ReceiveInput {
+                r#ref: format!("PO-DEMO-{:05}", chunk + 1),
+                lines: receipt,
+            },
+            today,
+        )?;
+        receive_in(&mut tx, &receive, received_at).await?;
+        let putaway = Putaway::parse(&PutawayInput {
+            r#ref: format!("TR-DEMO-{:05}", chunk + 1),
+            lines: moves,
+        })?;
+        put_away_in(&mut tx, &putaway, today, put_away_at).await?;
+        tx.commit().await?;
+    }
+
+    let stock_rows = with_pool!(db, |pool, _backend| sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM stocks"
+    )
+    .fetch_one(pool)
+    .await?);
+    Ok(DemoSummary {
+        items,
+        locations: locations.len(),
+        receipt_lines,
+        putaway_lines,
+        stock_rows,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// 4 receiving docks, 32 storage shelves (aisles A–D, bays 01–08), 4 shipping lanes.
+fn demo_locations() -> Vec<(String, String, LocationKind)> {
+    let mut locations = Vec::new();
+    for n in 1..=4 {
+        locations.push((
+            format!("R-{n:02}"),
+            format!("收货口 Dock {n}"),
+            LocationKind::Receiving,
+        ));
+    }
+    for aisle in ['A', 'B', 'C', 'D'] {
+        for bay in 1..=8 {
+            locations.push((
+                format!("{aisle}-{bay:02}"),
+                format!("{aisle} 区 Aisle {aisle}, bay {bay}"),
+                LocationKind::Storage,
+            ));
+        }
+    }
+    for n in 1..=4 {
+        locations.push((
+            format!("S-{n:02}"),
+            format!("发货区 Shipping lane {n}"),
+            LocationKind::Shipping,
+        ));
+    }
+    locations
+}
+
+fn codes_of(locations: &[(String, String, LocationKind)], kind: LocationKind) -> Vec<&str> {
+    locations
+        .iter()
+        .filter(|(_, _, k)| *k == kind)
+        .map(|(code, _, _)| code.as_str())
+        .collect()
+}
+
+/// The n-th demo item: products × product lines, numbered past the first 200.
+fn demo_item(n: usize) -> NewItemInput {
+    let (zh, en, unit, spec, _) = PRODUCTS[n % PRODUCTS.len()];
+    let (line_zh, line_en) = LINES[(n / PRODUCTS.len()) % LINES.len()];
+    let round = n / (PRODUCTS.len() * LINES.len());
+    let suffix = if round == 0 {
+        String::new()
+    } else {
+        format!(" #{}", round + 1)
+    };
+    NewItemInput {
+        sku: format!("SKU-{:06}", n + 1),
+        name: format!("{line_zh}{zh} {en}, {line_en}{suffix}"),
+        spec: Some(spec.to_string()),
+        unit: Some(unit.to_string()),
+    }
+}
+
+/// Expiry dates: one lot in five within a month (near expiry), the rest up to two years out.
+fn expiry(rng: &mut Rng, today: NaiveDate) -> NaiveDate {
+    let days = if rng.between(1, 5) == 1 {
+        rng.between(2, 30)
+    } else {
+        rng.between(31, 730)
+    };
+    today + Duration::days(days)
+}
+
+/// For logs: "loaded 200 items …".
+impl std::fmt::Display for DemoSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "loaded the demo warehouse: {} items, {} locations, {} receipt lines, {} putaway lines, {} stock rows in {:.1} s",
+            self.items, self.locations, self.receipt_lines, self.putaway_lines, self.stock_rows, self.seconds
+        )
+    }
+}

@@ -1,0 +1,237 @@
+//! The `/inbound` page: a clerk types or scans a receipt's ref, then its lines; the result shows
+//! each line's status.
+
+use chrono::NaiveDate;
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::inbound::ReceiveResponse;
+#[cfg(feature = "ssr")]
+use crate::inbound::{ReceiveInput, ReceiveLineInput};
+use crate::lines::{Column, ColumnKind, LineEditor};
+use crate::ui::{batches_text, current_outcome, ErrorPanel, Outcome, StatusBadge, OUTCOME_PARAM};
+
+/// The receive form as the browser posts it: every field text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReceiveForm {
+    pub reference: String,
+    pub lines: Vec<ReceiveFormLine>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReceiveFormLine {
+    pub sku: String,
+    pub location_code: String,
+    pub qty: String,
+    pub batch_code: String,
+    pub expiry_date: String,
+    pub production_date: String,
+}
+
+const COLUMNS: &[Column] = &[
+    Column {
+        name: "sku",
+        label: "SKU",
+        kind: ColumnKind::Text,
+        placeholder: "scan or type",
+    },
+    Column {
+        name: "location_code",
+        label: "Location",
+        kind: ColumnKind::Text,
+        placeholder: "R-01",
+    },
+    Column {
+        name: "qty",
+        label: "Qty",
+        kind: ColumnKind::Quantity,
+        placeholder: "",
+    },
+    Column {
+        name: "batch_code",
+        label: "Batch",
+        kind: ColumnKind::Text,
+        placeholder: "optional",
+    },
+    Column {
+        name: "expiry_date",
+        label: "Expiry",
+        kind: ColumnKind::Date,
+        placeholder: "",
+    },
+    Column {
+        name: "production_date",
+        label: "Produced",
+        kind: ColumnKind::Date,
+        placeholder: "",
+    },
+];
+
+impl ReceiveFormLine {
+    #[cfg(feature = "ssr")]
+    fn is_blank(&self) -> bool {
+        self.values().iter().all(|v| v.trim().is_empty())
+    }
+
+    fn values(&self) -> Vec<String> {
+        vec![
+            self.sku.clone(),
+            self.location_code.clone(),
+            self.qty.clone(),
+            self.batch_code.clone(),
+            self.expiry_date.clone(),
+            self.production_date.clone(),
+        ]
+    }
+}
+
+/// Parses a date typed into a form (`YYYY-MM-DD`, blank for none).
+pub fn form_date(field: String, raw: &str) -> Result<Option<NaiveDate>, AppError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| AppError::validation(field, "must be a date like 2026-12-31"))
+}
+
+/// Parses a quantity typed into a form into the API's integer (range checked later).
+pub fn form_qty(field: String, raw: &str) -> Result<i64, AppError> {
+    crate::domain::Qty::parse_text(&field, raw).map(crate::domain::Qty::get)
+}
+
+impl ReceiveForm {
+    /// The form as the JSON API's request; blank lines were dropped already.
+    #[cfg(feature = "ssr")]
+    fn to_input(&self) -> Result<ReceiveInput, AppError> {
+        let mut lines = Vec::with_capacity(self.lines.len());
+        for (i, line) in self.lines.iter().enumerate() {
+            let field = |name: &str| format!("lines[{i}].{name}");
+            lines.push(ReceiveLineInput {
+                sku: Some(line.sku.clone()),
+                location_code: Some(line.location_code.clone()),
+                qty: form_qty(field("qty"), &line.qty)?,
+                batch_code: Some(line.batch_code.clone()),
+                expiry_date: form_date(field("expiry_date"), &line.expiry_date)?,
+                production_date: form_date(field("production_date"), &line.production_date)?,
+                ..ReceiveLineInput::default()
+            });
+        }
+        Ok(ReceiveInput {
+            r#ref: self.reference.clone(),
+            lines,
+        })
+    }
+}
+
+/// Receives the page's form through the same service as `POST /inbound/receive`.
+#[server(endpoint = "receive_goods")]
+pub async fn receive_goods_form(
+    reference: String,
+    lines: Vec<ReceiveFormLine>,
+) -> Result<Outcome<ReceiveForm, ReceiveResponse>, AppError> {
+    let state = crate::state::app_state()?;
+    let form = ReceiveForm {
+        reference,
+        lines: lines.into_iter().filter(|l| !l.is_blank()).collect(),
+    };
+    let result = match form.to_input() {
+        Ok(input) => crate::inbound::service::receive(&state.db, &state.config, &input).await,
+        Err(error) => Err(error),
+    };
+    Ok(crate::ui::finish_form("/inbound", form, result))
+}
+
+#[component]
+pub fn InboundPage() -> impl IntoView {
+    let action = ServerAction::<ReceiveGoodsForm>::new();
+    let query = use_query_map();
+    let from_url = Memo::new(move |_| {
+        query.read().get(OUTCOME_PARAM).and_then(|raw| {
+            serde_json::from_str::<Outcome<ReceiveForm, ReceiveResponse>>(&raw).ok()
+        })
+    });
+    // A new receipt starts a fresh form (with JavaScript; without it, the link reloads the page).
+    let generation = RwSignal::new(0u32);
+    let outcome =
+        move || current_outcome(action.value().get(), from_url.get(), ReceiveForm::default);
+    let new_receipt = move |event: leptos::ev::MouseEvent| {
+        event.prevent_default();
+        action.value().set(None);
+        generation.update(|g| *g += 1);
+        let navigate = leptos_router::hooks::use_navigate();
+        navigate("/inbound", Default::default());
+    };
+
+    view! {
+        <Title text="Receive"/>
+        <h1>"Receive"</h1>
+        {move || {
+            generation.track();
+            let initial = from_url.get().map(|o| o.form).unwrap_or_default();
+            view! {
+                <ActionForm action=action>
+                    <div class="card">
+                        <label for="receive-ref">"Receipt ref"</label>
+                        <input id="receive-ref" name="reference" required maxlength="64" autocomplete="off"
+                            placeholder="PO or ASN number" value=initial.reference.clone()/>
+                    </div>
+                    <LineEditor columns=COLUMNS initial=initial.lines.iter().map(ReceiveFormLine::values).collect()/>
+                    <div class="form-actions submit-row">
+                        <button type="submit" disabled=move || action.pending().get()>
+                            {move || if action.pending().get() { "Receiving…" } else { "Receive" }}
+                        </button>
+                        <a class="button secondary" href="/inbound" on:click=new_receipt>"New receipt"</a>
+                    </div>
+                </ActionForm>
+            }
+        }}
+        {move || outcome().map(|o| view! { <ReceiveResult outcome=o/> })}
+    }
+}
+
+#[component]
+fn ReceiveResult(outcome: Outcome<ReceiveForm, ReceiveResponse>) -> impl IntoView {
+    let form = outcome.form;
+    match outcome.result {
+        Err(error) => view! { <section class="result"><ErrorPanel error/></section> }.into_any(),
+        Ok(response) => view! {
+            <section class="result" aria-labelledby="receive-result">
+                <h2 id="receive-result">
+                    {format!("Receipt {} ", response.r#ref)}
+                    <StatusBadge status=response.status/>
+                </h2>
+                <div class="table-wrap">
+                    <table>
+                        <thead><tr>
+                            <th class="num">"#"</th><th>"SKU"</th><th>"Location"</th><th class="num">"Qty"</th>
+                            <th>"Status"</th><th class="num">"Stock after"</th><th>"Batches"</th>
+                        </tr></thead>
+                        <tbody>
+                            {response.lines.into_iter().map(|line| {
+                                let sent = form.lines.get(line.ref_line as usize - 1).cloned().unwrap_or_default();
+                                view! {
+                                    <tr>
+                                        <td class="num">{line.ref_line}</td>
+                                        <td>{sent.sku}</td>
+                                        <td>{sent.location_code}</td>
+                                        <td class="num">{line.qty}</td>
+                                        <td><StatusBadge status=line.status/></td>
+                                        <td class="num">{line.after_qty}</td>
+                                        <td>{batches_text(&line.batches)}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            </section>
+        }.into_any(),
+    }
+}

@@ -1,0 +1,150 @@
+//! The `/items` page: a searchable, paged list and a create form; and the server functions
+//! behind them.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use crate::domain::Page;
+use crate::error::AppError;
+use crate::items::{Item, NewItemInput};
+use crate::ui::{current_outcome, outcome_from_query, query_href, ErrorPanel, Outcome, Pager};
+
+/// One page of items matching `q`, for the page.
+#[server(endpoint = "list_items")]
+pub async fn list_items_page(q: String, page: i64) -> Result<Page<Item>, AppError> {
+    use crate::domain::{Paging, DEFAULT_PAGE_SIZE};
+    use crate::ui::page_offset;
+    let state = crate::state::app_state()?;
+    let paging = Paging::parse(
+        Some(page_offset(page, DEFAULT_PAGE_SIZE)),
+        Some(DEFAULT_PAGE_SIZE),
+    )?;
+    crate::items::service::list_items(&state.db, Some(&q), paging).await
+}
+
+/// Creates an item from the page's form.
+#[server(endpoint = "create_item")]
+pub async fn create_item_form(
+    sku: String,
+    name: String,
+    spec: String,
+    unit: String,
+) -> Result<Outcome<NewItemInput, Item>, AppError> {
+    use crate::items::service::{create_item, NewItem};
+    let state = crate::state::app_state()?;
+    let form = NewItemInput {
+        sku,
+        name,
+        spec: Some(spec),
+        unit: Some(unit).filter(|u| !u.trim().is_empty()),
+    };
+    let result = match NewItem::parse(&form) {
+        Ok(item) => create_item(&state.db, &item).await,
+        Err(error) => Err(error),
+    };
+    Ok(crate::ui::finish_form("/items", form, result))
+}
+
+#[component]
+pub fn ItemsPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<i64>().ok())
+            .unwrap_or(1)
+            .max(1)
+    };
+    let create = ServerAction::<CreateItemForm>::new();
+    let items = Resource::new(
+        move || (q(), page(), create.version().get()),
+        |(q, page, _)| list_items_page(q, page),
+    );
+    let from_url = outcome_from_query::<NewItemInput, Item>();
+    let outcome = move || {
+        current_outcome(
+            create.value().get(),
+            from_url.clone(),
+            NewItemInput::default,
+        )
+    };
+
+    view! {
+        <Title text="Items"/>
+        <h1>"Items"</h1>
+        <section class="card" aria-labelledby="new-item">
+            <h2 id="new-item">"New item"</h2>
+            <ActionForm action=create>
+                <div class="grid-form">
+                <div>
+                    <label for="item-sku">"SKU"</label>
+                    <input id="item-sku" name="sku" required maxlength="64" autocomplete="off"/>
+                </div>
+                <div>
+                    <label for="item-name">"Name"</label>
+                    <input id="item-name" name="name" required maxlength="128"/>
+                </div>
+                <div>
+                    <label for="item-spec">"Spec"</label>
+                    <input id="item-spec" name="spec" maxlength="256" placeholder="e.g. 500ml × 24"/>
+                </div>
+                <div>
+                    <label for="item-unit">"Unit"</label>
+                    <input id="item-unit" name="unit" maxlength="16" placeholder="pcs"/>
+                </div>
+                <div class="form-actions">
+                    <button type="submit" disabled=move || create.pending().get()>"Create item"</button>
+                </div>
+                </div>
+            </ActionForm>
+            {move || outcome().map(|o| match o.result {
+                Ok(item) => view! {
+                    <p class="success" role="status">{format!("Created {} — {}", item.sku, item.name)}</p>
+                }.into_any(),
+                Err(error) => view! { <ErrorPanel error/> }.into_any(),
+            })}
+        </section>
+
+        <Form method="GET" action="" attr:class="search" attr:role="search">
+            <label for="item-q" class="visually-hidden">"Search items"</label>
+            <input id="item-q" type="search" name="q" placeholder="Search sku or name" prop:value=q/>
+            <button type="submit">"Search"</button>
+        </Form>
+
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || items.get().map(|result| match result {
+                Ok(page) if page.items.is_empty() => view! {
+                    <p class="empty">{if q().is_empty() { "No items yet: create the first one above.".to_string() } else { format!("No item matches “{}”.", q()) }}</p>
+                }.into_any(),
+                Ok(page) => {
+                    let q = q();
+                    let rows = page.items.clone();
+                    view! {
+                        <div class="table-wrap">
+                            <table>
+                                <thead><tr><th>"SKU"</th><th>"Name"</th><th>"Spec"</th><th>"Unit"</th></tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|item| view! {
+                                        <tr>
+                                            <td><a href=format!("/stock?sku={}", crate::ui::urlencode(&item.sku))>{item.sku.clone()}</a></td>
+                                            <td>{item.name}</td>
+                                            <td>{item.spec}</td>
+                                            <td>{item.unit}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                        <Pager page href=move |n| query_href("/items", &[("q", q.clone()), ("page", n.to_string())])/>
+                    }.into_any()
+                }
+                Err(error) => view! { <ErrorPanel error/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}

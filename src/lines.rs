@@ -1,0 +1,158 @@
+//! The editable table of lines behind the movement forms (receive, putaway, ship).
+//!
+//! Every row is a set of inputs named `lines[i][column]`, so the form posts the same fields with
+//! or without JavaScript. With JavaScript, rows can be added and removed, and Enter in a field
+//! moves to the next one (a keyboard-wedge scanner types a code, then Enter) instead of
+//! submitting the form half-filled.
+
+use leptos::prelude::*;
+
+/// What a column's inputs hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnKind {
+    Text,
+    Quantity,
+    Date,
+}
+
+/// One column of the line editor.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    /// The form field name within a line, e.g. `sku`.
+    pub name: &'static str,
+    pub label: &'static str,
+    pub kind: ColumnKind,
+    pub placeholder: &'static str,
+}
+
+/// Rows a fresh form starts with.
+pub const BLANK_ROWS: usize = 3;
+
+/// The line editor. `initial` holds each row's values in column order (e.g. the lines of a form
+/// that came back with an error); a fresh form gets [`BLANK_ROWS`] empty rows.
+#[component]
+pub fn LineEditor(columns: &'static [Column], initial: Vec<Vec<String>>) -> impl IntoView {
+    let start = if initial.is_empty() {
+        vec![vec![String::new(); columns.len()]; BLANK_ROWS]
+    } else {
+        initial
+    };
+    let next_key = StoredValue::new(start.len());
+    let rows = RwSignal::new(
+        start
+            .into_iter()
+            .enumerate()
+            .collect::<Vec<(usize, Vec<String>)>>(),
+    );
+    // Add and remove work only with JavaScript, so they appear once the page is live.
+    let live = RwSignal::new(false);
+    Effect::new(move |_| live.set(true));
+
+    let position =
+        move |key: usize| rows.with(|r| r.iter().position(|(k, _)| *k == key).unwrap_or(0));
+    let add_row = move |_| {
+        let key = next_key.get_value();
+        next_key.set_value(key + 1);
+        rows.update(|r| r.push((key, vec![String::new(); columns.len()])));
+    };
+
+    view! {
+        <div class="table-wrap lines" on:keydown=move_to_next_field>
+            <table>
+                <thead>
+                    <tr>
+                        <th class="num">"#"</th>
+                        {columns.iter().map(|c| view! { <th>{c.label}</th> }).collect_view()}
+                        <th><span class="visually-hidden">"Remove"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=move || rows.get() key=|(key, _)| *key let:row>
+                        {
+                            let (key, values) = row;
+                            view! {
+                                <tr>
+                                    <td class="num">{move || position(key) + 1}</td>
+                                    {columns.iter().zip(values).map(|(column, value)| {
+                                        let name = move || format!("lines[{}][{}]", position(key), column.name);
+                                        let label = move || format!("{} {}", column.label, position(key) + 1);
+                                        let (kind, mode) = match column.kind {
+                                            ColumnKind::Text => ("text", "text"),
+                                            ColumnKind::Quantity => ("number", "numeric"),
+                                            ColumnKind::Date => ("date", "text"),
+                                        };
+                                        view! {
+                                            <td data-label=column.label>
+                                                <input
+                                                    type=kind
+                                                    inputmode=mode
+                                                    min=(column.kind == ColumnKind::Quantity).then_some("1")
+                                                    name=name
+                                                    aria-label=label
+                                                    value=value
+                                                    placeholder=column.placeholder
+                                                    autocomplete="off"
+                                                />
+                                            </td>
+                                        }
+                                    }).collect_view()}
+                                    <td>
+                                        <Show when=move || live.get()>
+                                            <button
+                                                type="button"
+                                                class="secondary icon"
+                                                aria-label=move || format!("Remove line {}", position(key) + 1)
+                                                on:click=move |_| rows.update(|r| r.retain(|(k, _)| *k != key))
+                                            >
+                                                "✕"
+                                            </button>
+                                        </Show>
+                                    </td>
+                                </tr>
+                            }
+                        }
+                    </For>
+                </tbody>
+            </table>
+        </div>
+        <Show when=move || live.get()>
+            <button type="button" class="secondary" on:click=add_row>"Add line"</button>
+        </Show>
+    }
+}
+
+/// Enter in a text field focuses the next field of the form instead of submitting it.
+#[allow(unused_variables)]
+fn move_to_next_field(event: leptos::ev::KeyboardEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if event.key() != "Enter" {
+            return;
+        }
+        let Some(input) = event
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(form) = input.form() else { return };
+        event.prevent_default();
+        let Ok(fields) = form.query_selector_all("input:not([type=hidden]), select") else {
+            return;
+        };
+        let mut found = false;
+        for i in 0..fields.length() {
+            let Some(node) = fields.item(i) else { continue };
+            if found {
+                if let Ok(next) = node.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = next.focus();
+                }
+                return;
+            }
+            found = &node == AsRef::<web_sys::Node>::as_ref(&input);
+        }
+        // The last field: Enter submits, as a clerk would expect.
+        let _ = form.request_submit();
+    }
+}

@@ -1,0 +1,161 @@
+//! The `/locations` page: a searchable, paged list with a kind filter and a create form.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use crate::domain::Page;
+use crate::error::AppError;
+use crate::locations::{Location, NewLocationInput};
+use crate::ui::{current_outcome, outcome_from_query, query_href, ErrorPanel, Outcome, Pager};
+
+/// One page of locations matching `q` and `kind` (blank: any).
+#[server(endpoint = "list_locations")]
+pub async fn list_locations_page(
+    q: String,
+    kind: String,
+    page: i64,
+) -> Result<Page<Location>, AppError> {
+    use crate::domain::{LocationKind, Paging, DEFAULT_PAGE_SIZE};
+    let state = crate::state::app_state()?;
+    let paging = Paging::parse(
+        Some(crate::ui::page_offset(page, DEFAULT_PAGE_SIZE)),
+        Some(DEFAULT_PAGE_SIZE),
+    )?;
+    let kind = match kind.trim() {
+        "" => None,
+        raw => Some(LocationKind::parse("kind", raw)?),
+    };
+    crate::locations::service::list_locations(&state.db, Some(&q), kind, paging).await
+}
+
+/// Creates a location from the page's form.
+#[server(endpoint = "create_location")]
+pub async fn create_location_form(
+    code: String,
+    name: String,
+    kind: String,
+) -> Result<Outcome<NewLocationInput, Location>, AppError> {
+    use crate::locations::service::{create_location, NewLocation};
+    let state = crate::state::app_state()?;
+    let form = NewLocationInput {
+        code,
+        name: Some(name),
+        kind,
+    };
+    let result = match NewLocation::parse(&form) {
+        Ok(location) => create_location(&state.db, &location).await,
+        Err(error) => Err(error),
+    };
+    Ok(crate::ui::finish_form("/locations", form, result))
+}
+
+#[component]
+pub fn LocationsPage() -> impl IntoView {
+    let query = use_query_map();
+    let q = move || query.read().get("q").unwrap_or_default();
+    let kind = move || query.read().get("kind").unwrap_or_default();
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<i64>().ok())
+            .unwrap_or(1)
+            .max(1)
+    };
+    let create = ServerAction::<CreateLocationForm>::new();
+    let locations = Resource::new(
+        move || (q(), kind(), page(), create.version().get()),
+        |(q, kind, page, _)| list_locations_page(q, kind, page),
+    );
+    let from_url = outcome_from_query::<NewLocationInput, Location>();
+    let outcome = move || {
+        current_outcome(
+            create.value().get(),
+            from_url.clone(),
+            NewLocationInput::default,
+        )
+    };
+
+    view! {
+        <Title text="Locations"/>
+        <h1>"Locations"</h1>
+        <section class="card" aria-labelledby="new-location">
+            <h2 id="new-location">"New location"</h2>
+            <ActionForm action=create>
+                <div class="grid-form">
+                    <div>
+                        <label for="location-code">"Code"</label>
+                        <input id="location-code" name="code" required maxlength="32" autocomplete="off" placeholder="A-01-03"/>
+                    </div>
+                    <div>
+                        <label for="location-name">"Name"</label>
+                        <input id="location-name" name="name" maxlength="128"/>
+                    </div>
+                    <div>
+                        <label for="location-kind">"Kind"</label>
+                        <select id="location-kind" name="kind">
+                            <option value="storage" selected>"storage"</option>
+                            <option value="receiving">"receiving"</option>
+                            <option value="shipping">"shipping"</option>
+                        </select>
+                    </div>
+                    <div class="form-actions">
+                        <button type="submit" disabled=move || create.pending().get()>"Create location"</button>
+                    </div>
+                </div>
+            </ActionForm>
+            {move || outcome().map(|o| match o.result {
+                Ok(location) => view! {
+                    <p class="success" role="status">{format!("Created {} ({})", location.code, location.kind)}</p>
+                }.into_any(),
+                Err(error) => view! { <ErrorPanel error/> }.into_any(),
+            })}
+        </section>
+
+        <Form method="GET" action="" attr:class="search" attr:role="search">
+            <label for="location-q" class="visually-hidden">"Search locations"</label>
+            <input id="location-q" type="search" name="q" placeholder="Search code or name" prop:value=q/>
+            <label for="location-filter" class="visually-hidden">"Filter by kind"</label>
+            <select id="location-filter" name="kind" prop:value=kind>
+                <option value="">"all kinds"</option>
+                <option value="receiving">"receiving"</option>
+                <option value="storage">"storage"</option>
+                <option value="shipping">"shipping"</option>
+            </select>
+            <button type="submit">"Search"</button>
+        </Form>
+
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || locations.get().map(|result| match result {
+                Ok(page) if page.items.is_empty() => view! {
+                    <p class="empty">"No locations match."</p>
+                }.into_any(),
+                Ok(page) => {
+                    let (q, kind) = (q(), kind());
+                    let rows = page.items.clone();
+                    view! {
+                        <div class="table-wrap">
+                            <table>
+                                <thead><tr><th>"Code"</th><th>"Name"</th><th>"Kind"</th></tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|location| view! {
+                                        <tr>
+                                            <td><a href=format!("/stock?location_code={}", crate::ui::urlencode(&location.code))>{location.code.clone()}</a></td>
+                                            <td>{location.name}</td>
+                                            <td><span class="badge kind">{location.kind}</span></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                        <Pager page href=move |n| query_href("/locations", &[("q", q.clone()), ("kind", kind.clone()), ("page", n.to_string())])/>
+                    }.into_any()
+                }
+                Err(error) => view! { <ErrorPanel error/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}

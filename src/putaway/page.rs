@@ -1,0 +1,205 @@
+//! The `/putaway` page: move lines from one location to another; all or nothing.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::lines::{Column, ColumnKind, LineEditor};
+use crate::putaway::PutawayResponse;
+use crate::ui::{batches_text, current_outcome, ErrorPanel, Outcome, StatusBadge, OUTCOME_PARAM};
+
+/// The putaway form as the browser posts it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PutawayForm {
+    pub reference: String,
+    pub lines: Vec<PutawayFormLine>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PutawayFormLine {
+    pub sku: String,
+    pub from_location_code: String,
+    pub to_location_code: String,
+    pub qty: String,
+    pub batch_code: String,
+}
+
+const COLUMNS: &[Column] = &[
+    Column {
+        name: "sku",
+        label: "SKU",
+        kind: ColumnKind::Text,
+        placeholder: "scan or type",
+    },
+    Column {
+        name: "from_location_code",
+        label: "From",
+        kind: ColumnKind::Text,
+        placeholder: "R-01",
+    },
+    Column {
+        name: "to_location_code",
+        label: "To",
+        kind: ColumnKind::Text,
+        placeholder: "A-01-03",
+    },
+    Column {
+        name: "qty",
+        label: "Qty",
+        kind: ColumnKind::Quantity,
+        placeholder: "",
+    },
+    Column {
+        name: "batch_code",
+        label: "Batch",
+        kind: ColumnKind::Text,
+        placeholder: "FEFO if blank",
+    },
+];
+
+impl PutawayFormLine {
+    fn values(&self) -> Vec<String> {
+        vec![
+            self.sku.clone(),
+            self.from_location_code.clone(),
+            self.to_location_code.clone(),
+            self.qty.clone(),
+            self.batch_code.clone(),
+        ]
+    }
+}
+
+/// Puts away the page's form through the same service as `POST /putaway`.
+#[server(endpoint = "put_away")]
+pub async fn put_away_form(
+    reference: String,
+    lines: Vec<PutawayFormLine>,
+) -> Result<Outcome<PutawayForm, PutawayResponse>, AppError> {
+    use crate::putaway::{PutawayInput, PutawayLineInput};
+    let state = crate::state::app_state()?;
+    let form = PutawayForm {
+        reference,
+        lines: lines
+            .into_iter()
+            .filter(|l| l.values().iter().any(|v| !v.trim().is_empty()))
+            .collect(),
+    };
+    let input = form
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            Ok(PutawayLineInput {
+                sku: Some(line.sku.clone()),
+                from_location_code: Some(line.from_location_code.clone()),
+                to_location_code: Some(line.to_location_code.clone()),
+                qty: crate::inbound::page::form_qty(format!("lines[{i}].qty"), &line.qty)?,
+                batch_code: Some(line.batch_code.trim().to_string()).filter(|c| !c.is_empty()),
+                ..PutawayLineInput::default()
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()
+        .map(|lines| PutawayInput {
+            r#ref: form.reference.clone(),
+            lines,
+        });
+    let result = match input {
+        Ok(input) => crate::putaway::service::put_away(&state.db, &state.config, &input).await,
+        Err(error) => Err(error),
+    };
+    Ok(crate::ui::finish_form("/putaway", form, result))
+}
+
+#[component]
+pub fn PutawayPage() -> impl IntoView {
+    let action = ServerAction::<PutAwayForm>::new();
+    let query = use_query_map();
+    let from_url = Memo::new(move |_| {
+        query.read().get(OUTCOME_PARAM).and_then(|raw| {
+            serde_json::from_str::<Outcome<PutawayForm, PutawayResponse>>(&raw).ok()
+        })
+    });
+    let generation = RwSignal::new(0u32);
+    let outcome =
+        move || current_outcome(action.value().get(), from_url.get(), PutawayForm::default);
+    let new_transfer = move |event: leptos::ev::MouseEvent| {
+        event.prevent_default();
+        action.value().set(None);
+        generation.update(|g| *g += 1);
+        let navigate = leptos_router::hooks::use_navigate();
+        navigate("/putaway", Default::default());
+    };
+
+    view! {
+        <Title text="Put away"/>
+        <h1>"Put away"</h1>
+        <p class="lead">"Every line moves, or none does. Without a batch, the goods that expire first move first."</p>
+        {move || {
+            generation.track();
+            let initial = from_url.get().map(|o| o.form).unwrap_or_default();
+            view! {
+                <ActionForm action=action>
+                    <div class="card">
+                        <label for="putaway-ref">"Transfer ref"</label>
+                        <input id="putaway-ref" name="reference" required maxlength="64" autocomplete="off"
+                            placeholder="e.g. TR-2026-0001" value=initial.reference.clone()/>
+                    </div>
+                    <LineEditor columns=COLUMNS initial=initial.lines.iter().map(PutawayFormLine::values).collect()/>
+                    <div class="form-actions submit-row">
+                        <button type="submit" disabled=move || action.pending().get()>
+                            {move || if action.pending().get() { "Moving…" } else { "Put away" }}
+                        </button>
+                        <a class="button secondary" href="/putaway" on:click=new_transfer>"New transfer"</a>
+                    </div>
+                </ActionForm>
+            }
+        }}
+        {move || outcome().map(|o| view! { <PutawayResult outcome=o/> })}
+    }
+}
+
+#[component]
+fn PutawayResult(outcome: Outcome<PutawayForm, PutawayResponse>) -> impl IntoView {
+    let form = outcome.form;
+    match outcome.result {
+        Err(error) => view! { <section class="result"><ErrorPanel error/></section> }.into_any(),
+        Ok(response) => view! {
+            <section class="result" aria-labelledby="putaway-result">
+                <h2 id="putaway-result">
+                    {format!("Transfer {} ", response.r#ref)}
+                    <StatusBadge status=response.status/>
+                </h2>
+                <div class="table-wrap">
+                    <table>
+                        <thead><tr>
+                            <th class="num">"#"</th><th>"SKU"</th><th>"From"</th><th>"To"</th><th class="num">"Qty"</th>
+                            <th>"Status"</th><th class="num">"From after"</th><th class="num">"To after"</th><th>"Batches"</th>
+                        </tr></thead>
+                        <tbody>
+                            {response.lines.into_iter().map(|line| {
+                                let sent = form.lines.get(line.ref_line as usize - 1).cloned().unwrap_or_default();
+                                view! {
+                                    <tr>
+                                        <td class="num">{line.ref_line}</td>
+                                        <td>{sent.sku}</td>
+                                        <td>{sent.from_location_code}</td>
+                                        <td>{sent.to_location_code}</td>
+                                        <td class="num">{line.qty}</td>
+                                        <td><StatusBadge status=line.status/></td>
+                                        <td class="num">{line.from_after_qty}</td>
+                                        <td class="num">{line.to_after_qty}</td>
+                                        <td>{batches_text(&line.batches)}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            </section>
+        }.into_any(),
+    }
+}

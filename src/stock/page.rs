@@ -1,0 +1,97 @@
+//! The `/stock` page: stock by item and location with batches, filterable by sku, location and
+//! free text, with the filters in the URL.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use crate::error::AppError;
+use crate::stock::{StockFilter, StockQueryResponse};
+use crate::ui::{batches_text, query_href, ErrorPanel};
+
+/// The stock query for the page.
+#[server(endpoint = "query_stock")]
+pub async fn query_stock_page(filter: StockFilter) -> Result<StockQueryResponse, AppError> {
+    let state = crate::state::app_state()?;
+    crate::stock::service::query_stock(&state.db, &filter, state.config.today()).await
+}
+
+const PER_PAGE: i64 = 50;
+
+#[component]
+pub fn StockPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let page = move || param("page").parse::<i64>().unwrap_or(1).max(1);
+    let filter = move || StockFilter {
+        sku: Some(param("sku")),
+        location_code: Some(param("location_code")),
+        q: Some(param("q")),
+        offset: Some(crate::ui::page_offset(page(), PER_PAGE)),
+        limit: Some(PER_PAGE),
+        ..StockFilter::default()
+    };
+    let stock = Resource::new(filter, query_stock_page);
+
+    view! {
+        <Title text="Stock"/>
+        <h1>"Stock"</h1>
+        <Form method="GET" action="" attr:class="filters" attr:role="search">
+            <div>
+                <label for="stock-sku">"SKU"</label>
+                <input id="stock-sku" name="sku" prop:value=move || param("sku") autocomplete="off"/>
+            </div>
+            <div>
+                <label for="stock-location">"Location"</label>
+                <input id="stock-location" name="location_code" prop:value=move || param("location_code") autocomplete="off"/>
+            </div>
+            <div>
+                <label for="stock-q">"Contains"</label>
+                <input id="stock-q" type="search" name="q" prop:value=move || param("q") placeholder="sku, name or location"/>
+            </div>
+            <div class="form-actions">
+                <button type="submit">"Show"</button>
+                <a class="button secondary" href="/stock">"Clear"</a>
+            </div>
+        </Form>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || stock.get().map(|result| match result {
+                Ok(answer) if answer.rows.is_empty() => view! {
+                    <p class="empty">"No stock matches these filters."</p>
+                }.into_any(),
+                Ok(answer) => {
+                    let link = move |n: i64| query_href("/stock", &[
+                        ("sku", param("sku")), ("location_code", param("location_code")),
+                        ("q", param("q")), ("page", n.to_string()),
+                    ]);
+                    let page = crate::domain::Page { total: answer.total, offset: answer.offset, limit: answer.limit, items: answer.rows.clone() };
+                    view! {
+                        <div class="table-wrap">
+                            <table>
+                                <thead><tr>
+                                    <th>"SKU"</th><th>"Name"</th><th>"Location"</th>
+                                    <th class="num">"Qty"</th><th class="num">"Available"</th><th>"Batches"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {answer.rows.into_iter().map(|row| view! {
+                                        <tr>
+                                            <td>{row.sku}</td>
+                                            <td>{row.name}</td>
+                                            <td>{row.location_code}</td>
+                                            <td class="num">{row.qty}</td>
+                                            <td class="num">{row.available}</td>
+                                            <td>{batches_text(&row.batches)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                        <crate::ui::Pager page href=link/>
+                    }.into_any()
+                }
+                Err(error) => view! { <ErrorPanel error/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
