@@ -1,17 +1,20 @@
 //! Receiving: one transaction per request; per line an anchor, the stock and batch topped up
 //! (created as needed) and one `RECEIVE` ledger entry.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::QueryBuilder;
 
 use crate::config::Config;
 use crate::db::{Db, Tx};
 use crate::domain::{check_line_count, BatchCode, LocationKind, Qty, Ref};
 use crate::error::{AppError, ErrorCode};
 use crate::inbound::{ReceiveInput, ReceiveResponse};
-use crate::movement::store::{self, LedgerEntry, Lot, Reason};
-use crate::movement::{non_blank, ItemKey, LineResult, LineStatus, LocationKey, MovementResponse};
+use crate::movement::store::{self, LedgerEntry, LotAdd, Reason};
+use crate::movement::{
+    non_blank, BatchQty, ItemKey, LineResult, LineStatus, LocationKey, MovementResponse,
+};
 use crate::with_tx;
 
 /// A parsed receive request.
@@ -85,17 +88,12 @@ impl Receive {
     }
 }
 
-/// A line with its item and location found.
-struct Resolved<'a> {
-    index: usize,
-    line: &'a ReceiveLine,
-    item_id: i64,
-    location_id: i64,
-}
-
 /// The anchor of a line received before under the same ref.
 #[derive(sqlx::FromRow)]
 struct Anchor {
+    item_id: i64,
+    location_id: i64,
+    batch_code: String,
     qty: i64,
     expiry_date: Option<NaiveDate>,
     production_date: Option<NaiveDate>,
@@ -117,218 +115,204 @@ pub async fn receive(
 }
 
 /// Receives a parsed request inside the caller's write transaction, stamping the ledger with
-/// `now`. On error the caller must drop the transaction.
+/// `now`, in a fixed number of statements whatever the number of lines. On error the caller
+/// must drop the transaction.
 pub async fn receive_in(
     tx: &mut Tx,
     request: &Receive,
-    now: chrono::DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<ReceiveResponse, AppError> {
-    let resolved = resolve(tx, request).await?;
-
-    // Lock every stock up front in (item, location) order: no deadlock between requests.
-    let mut order: Vec<&Resolved> = resolved.iter().collect();
-    order.sort_by_key(|r| (r.item_id, r.location_id, r.index));
-    let mut stocks = HashMap::new();
-    for r in &order {
-        if let std::collections::hash_map::Entry::Vacant(slot) =
-            stocks.entry((r.item_id, r.location_id))
-        {
-            let row = store::lock_stock(tx, r.item_id, r.location_id, true).await?;
-            slot.insert(row.expect("created").id);
-        }
-    }
-
-    let mut results: Vec<Option<LineResult>> = vec![None; resolved.len()];
-    for r in order {
-        let stock_id = stocks[&(r.item_id, r.location_id)];
-        let result = receive_line(tx, &request.r#ref, r, stock_id, now).await?;
-        results[r.index] = Some(result);
-    }
-
-    let lines: Vec<LineResult> = results
-        .into_iter()
-        .map(|r| r.expect("every line"))
+    let lines = &request.lines;
+    let prefixes: Vec<String> = (0..lines.len()).map(|i| format!("lines[{i}]")).collect();
+    let fields: Vec<String> = prefixes
+        .iter()
+        .map(|p| format!("{p}.location_code"))
         .collect();
-    Ok(MovementResponse {
-        r#ref: request.r#ref.to_string(),
-        status: LineStatus::overall(lines.iter().map(|l| l.status)),
-        lines,
-    })
-}
+    let items = store::find_items(
+        tx,
+        &lines.iter().map(|l| &l.item).collect::<Vec<_>>(),
+        &prefixes,
+    )
+    .await?;
+    let locations = store::find_locations(
+        tx,
+        &lines.iter().map(|l| &l.location).collect::<Vec<_>>(),
+        &fields,
+    )
+    .await?;
 
-async fn resolve<'a>(tx: &mut Tx, request: &'a Receive) -> Result<Vec<Resolved<'a>>, AppError> {
-    let mut resolved = Vec::with_capacity(request.lines.len());
     let mut seen: HashMap<(i64, i64, &str), usize> = HashMap::new();
-    for (index, line) in request.lines.iter().enumerate() {
-        let prefix = format!("lines[{index}]");
-        let item = store::find_item(tx, &line.item, &prefix).await?;
-        let field = format!("{prefix}.location_code");
-        let location = store::find_location(tx, &line.location, &field).await?;
+    for (i, line) in lines.iter().enumerate() {
+        let location = &locations[i];
         if !matches!(
             location.kind(),
             Some(LocationKind::Receiving | LocationKind::Storage)
         ) {
             return Err(AppError::validation(
-                field,
+                fields[i].clone(),
                 format!(
                     "{} is a {} location; goods are received into receiving or storage locations",
                     location.code, location.kind
                 ),
             ));
         }
-        if let Some(first) = seen.insert((item.id, location.id, line.batch_code.as_str()), index) {
+        if let Some(first) = seen.insert((items[i].id, location.id, line.batch_code.as_str()), i) {
             return Err(AppError::validation(
-                prefix,
+                prefixes[i].clone(),
                 format!("repeats lines[{first}]: one line per item, location and batch"),
             ));
         }
-        resolved.push(Resolved {
-            index,
-            line,
-            item_id: item.id,
-            location_id: location.id,
+    }
+
+    // Lock every stock in (item, location) order, then read this ref's anchors: a twin request
+    // that got the locks first has committed by now, and its anchors are visible.
+    let keys: BTreeSet<(i64, i64)> = (0..lines.len())
+        .map(|i| (items[i].id, locations[i].id))
+        .collect();
+    let stocks = store::lock_stocks(tx, &keys, true).await?;
+    let anchors: Vec<Anchor> =
+        with_tx!(tx, |conn, _backend| {
+            sqlx::query_as(
+        "SELECT item_id, location_id, batch_code, qty, expiry_date, production_date, ledger_id \
+         FROM inbound_receipts WHERE ref = $1"
+    )
+    .bind(request.r#ref.as_str())
+    .fetch_all(&mut *conn)
+    .await?
+        });
+    let anchors: HashMap<(i64, i64, &str), &Anchor> = anchors
+        .iter()
+        .map(|a| ((a.item_id, a.location_id, a.batch_code.as_str()), a))
+        .collect();
+
+    let mut replays = Vec::new();
+    let mut fresh = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        match anchors.get(&(items[i].id, locations[i].id, line.batch_code.as_str())) {
+            Some(anchor) => {
+                let differs = anchor.qty != line.qty.get()
+                    || (line.expiry_date.is_some() && line.expiry_date != anchor.expiry_date)
+                    || (line.production_date.is_some()
+                        && line.production_date != anchor.production_date);
+                if differs {
+                    return Err(AppError::new(
+                        ErrorCode::IdempotencyConflict,
+                        format!(
+                            "{}: ref '{}' already received this item, location and batch with qty {}; a different line needs a new ref",
+                            prefixes[i], request.r#ref, anchor.qty
+                        ),
+                    )
+                    .with_details(serde_json::json!({ "field": prefixes[i], "applied_qty": anchor.qty })));
+                }
+                let ledger_id = anchor.ledger_id.ok_or_else(|| {
+                    AppError::internal(&std::io::Error::other(
+                        "receipt anchor without ledger entry",
+                    ))
+                })?;
+                replays.push((i, anchor.qty, ledger_id));
+            }
+            None => fresh.push(i),
+        }
+    }
+
+    let stock_of = |i: usize| stocks[&(items[i].id, locations[i].id)];
+    let adds: Vec<LotAdd> = fresh
+        .iter()
+        .map(|&i| LotAdd {
+            stock_id: stock_of(i).id,
+            item_id: items[i].id,
+            location_id: locations[i].id,
+            code: lines[i].batch_code.as_str().to_string(),
+            expiry_date: lines[i].expiry_date,
+            production_date: lines[i].production_date,
+            qty: lines[i].qty.get(),
+            field: format!("{}.batch_code", prefixes[i]),
+        })
+        .collect();
+    let lots = store::add_to_lots(tx, &adds).await?;
+
+    // Each stock's entries chain in line order from its locked qty.
+    let mut qty: HashMap<i64, i64> = stocks.values().map(|s| (s.id, s.qty)).collect();
+    let mut deltas: HashMap<i64, i64> = HashMap::new();
+    let mut entries = Vec::with_capacity(fresh.len());
+    for (&i, &(batch_id, _)) in fresh.iter().zip(&lots) {
+        let stock = stock_of(i);
+        let delta = lines[i].qty.get();
+        let after = qty.entry(stock.id).or_default();
+        *after += delta;
+        *deltas.entry(stock.id).or_default() += delta;
+        entries.push(LedgerEntry {
+            stock_id: stock.id,
+            item_id: items[i].id,
+            location_id: locations[i].id,
+            delta,
+            after_qty: *after,
+            ref_line: i as u32 + 1,
+            batches: vec![(batch_id, delta)],
         });
     }
-    Ok(resolved)
-}
+    store::change_stocks(tx, &deltas).await?;
+    let ledger_ids =
+        store::append_ledger(tx, request.r#ref.as_str(), Reason::Receive, now, &entries).await?;
 
-async fn receive_line(
-    tx: &mut Tx,
-    r#ref: &Ref,
-    r: &Resolved<'_>,
-    stock_id: i64,
-    now: chrono::DateTime<Utc>,
-) -> Result<LineResult, AppError> {
-    let line = r.line;
-    let ref_line = r.index as u32 + 1;
-    let qty = line.qty.get();
-    let prefix = format!("lines[{}]", r.index);
-
-    let anchor_id: Option<i64> = with_tx!(tx, |conn, _backend| {
-        sqlx::query_scalar(
-        "INSERT INTO inbound_receipts (ref, ref_line, item_id, location_id, batch_code, qty, expiry_date, production_date) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (ref, item_id, location_id, batch_code) DO NOTHING RETURNING id"
-    )
-    .bind(r#ref.as_str())
-    .bind(ref_line as i32)
-    .bind(r.item_id)
-    .bind(r.location_id)
-    .bind(line.batch_code.as_str())
-    .bind(qty)
-    .bind(line.expiry_date)
-    .bind(line.production_date)
-    .fetch_optional(&mut *conn)
-    .await?
-    });
-
-    let Some(anchor_id) = anchor_id else {
-        return replay(tx, r#ref, r, &prefix).await;
-    };
-
-    let lot = Lot {
-        code: line.batch_code.as_str(),
-        expiry_date: line.expiry_date,
-        production_date: line.production_date,
-    };
-    let batch = store::add_to_batch(
-        tx,
-        stock_id,
-        r.item_id,
-        r.location_id,
-        &lot,
-        qty,
-        &format!("{prefix}.batch_code"),
-    )
-    .await?;
-    let after_qty = store::change_stock(tx, stock_id, qty).await?;
-    let ledger_id = store::append_ledger(
-        tx,
-        &LedgerEntry {
-            stock_id,
-            item_id: r.item_id,
-            location_id: r.location_id,
-            delta: qty,
-            after_qty,
-            reason: Reason::Receive,
-            r#ref: r#ref.as_str(),
-            ref_line,
-            occurred_at: now,
-            batches: &[(batch.id, qty)],
-        },
-    )
-    .await?;
-    with_tx!(tx, |conn, _backend| sqlx::query(
-        "UPDATE inbound_receipts SET ledger_id = $1 WHERE id = $2"
-    )
-    .bind(ledger_id)
-    .bind(anchor_id)
-    .execute(&mut *conn)
-    .await
-    .map(drop)?);
-
-    Ok(LineResult {
-        ref_line,
-        item_id: r.item_id,
-        location_id: r.location_id,
-        qty,
-        status: LineStatus::Ok,
-        after_qty: Some(after_qty),
-        available: None,
-        batches: vec![crate::movement::BatchQty {
-            batch_code: batch.batch_code,
-            expiry_date: batch.expiry_date,
-            qty,
-        }],
-    })
-}
-
-/// The line was received before under this ref: the original result if it is the same line,
-/// `IDEMPOTENCY_CONFLICT` if it differs.
-async fn replay(
-    tx: &mut Tx,
-    r#ref: &Ref,
-    r: &Resolved<'_>,
-    prefix: &str,
-) -> Result<LineResult, AppError> {
-    let line = r.line;
-    let anchor = with_tx!(tx, |conn, _backend| sqlx::query_as::<_, Anchor>(
-        "SELECT qty, expiry_date, production_date, ledger_id FROM inbound_receipts \
-         WHERE ref = $1 AND item_id = $2 AND location_id = $3 AND batch_code = $4"
-    )
-    .bind(r#ref.as_str())
-    .bind(r.item_id)
-    .bind(r.location_id)
-    .bind(line.batch_code.as_str())
-    .fetch_one(&mut *conn)
-    .await?);
-    let differs = anchor.qty != line.qty.get()
-        || (line.expiry_date.is_some() && line.expiry_date != anchor.expiry_date)
-        || (line.production_date.is_some() && line.production_date != anchor.production_date);
-    if differs {
-        return Err(AppError::new(
-            ErrorCode::IdempotencyConflict,
-            format!(
-                "{prefix}: ref '{}' already received this item, location and batch with qty {}; a different line needs a new ref",
-                r#ref, anchor.qty
-            ),
-        )
-        .with_details(serde_json::json!({ "field": prefix, "applied_qty": anchor.qty })));
+    if !fresh.is_empty() {
+        with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new(
+                "INSERT INTO inbound_receipts (ref, ref_line, item_id, location_id, batch_code, qty, expiry_date, production_date, ledger_id) ",
+            );
+            query.push_values(fresh.iter().zip(&ledger_ids), |mut row, (&i, ledger_id)| {
+                row.push_bind(request.r#ref.as_str())
+                    .push_bind(i as i32 + 1)
+                    .push_bind(items[i].id)
+                    .push_bind(locations[i].id)
+                    .push_bind(lines[i].batch_code.as_str())
+                    .push_bind(lines[i].qty.get())
+                    .push_bind(lines[i].expiry_date)
+                    .push_bind(lines[i].production_date)
+                    .push_bind(*ledger_id);
+            });
+            query.build().execute(&mut *conn).await.map(drop)?
+        });
     }
-    let ledger_id = anchor.ledger_id.ok_or_else(|| {
-        AppError::internal(&std::io::Error::other(
-            "receipt anchor without ledger entry",
-        ))
-    })?;
-    let (after_qty, batches) = store::ledger_outcome(tx, ledger_id).await?;
-    Ok(LineResult {
-        ref_line: r.index as u32 + 1,
-        item_id: r.item_id,
-        location_id: r.location_id,
-        qty: anchor.qty,
-        status: LineStatus::Idempotent,
-        after_qty: Some(after_qty),
-        available: None,
-        batches,
+
+    let outcomes = store::ledger_outcomes(tx, &replays.iter().map(|r| r.2).collect()).await?;
+    let mut results: Vec<Option<LineResult>> = vec![None; lines.len()];
+    for ((&i, entry), (_, expiry)) in fresh.iter().zip(&entries).zip(&lots) {
+        results[i] = Some(LineResult {
+            ref_line: i as u32 + 1,
+            item_id: items[i].id,
+            location_id: locations[i].id,
+            qty: entry.delta,
+            status: LineStatus::Ok,
+            after_qty: Some(entry.after_qty),
+            available: None,
+            batches: vec![BatchQty {
+                batch_code: lines[i].batch_code.as_str().to_string(),
+                expiry_date: *expiry,
+                qty: entry.delta,
+            }],
+        });
+    }
+    for (i, applied, ledger_id) in replays {
+        let (after_qty, batches) = outcomes.get(&ledger_id).cloned().unwrap_or_default();
+        results[i] = Some(LineResult {
+            ref_line: i as u32 + 1,
+            item_id: items[i].id,
+            location_id: locations[i].id,
+            qty: applied,
+            status: LineStatus::Idempotent,
+            after_qty: Some(after_qty),
+            available: None,
+            batches,
+        });
+    }
+    let lines: Vec<LineResult> = results
+        .into_iter()
+        .map(|r| r.expect("every line has a result"))
+        .collect();
+    Ok(MovementResponse {
+        r#ref: request.r#ref.to_string(),
+        status: LineStatus::overall(lines.iter().map(|l| l.status)),
+        lines,
     })
 }

@@ -1,14 +1,24 @@
-//! The building blocks of a movement, each one statement or two inside the caller's transaction:
-//! resolve names to rows, lock stock rows, pick batches, change quantities, append the ledger.
-//! A service strings them together between `Db::begin_write` and `Tx::commit`.
+//! The building blocks of a movement, inside the caller's transaction. Each works on all the
+//! lines of a request at once — one statement per step, whatever the number of lines — because
+//! a statement's round trip, not the database's work, is what a movement costs.
+//!
+//! A service strings them together between `Db::begin_write` and `Tx::commit`: find the items
+//! and locations, lock the stocks (in one fixed order), read the ref's anchors, plan in memory,
+//! then write batches, stocks, ledger entries, batch detail and anchors.
+
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::QueryBuilder;
 
 use crate::db::{Backend, Tx};
 use crate::domain::LocationKind;
 use crate::error::{AppError, ErrorCode};
 use crate::movement::{BatchQty, ItemKey, LocationKey};
 use crate::with_tx;
+
+/// Rows per multi-row statement: far below both backends' limits on bound parameters.
+const ROWS_PER_STATEMENT: usize = 1000;
 
 /// An item a line names, found.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -37,298 +47,436 @@ impl FoundLocation {
 #[derive(Debug, Clone, Copy, sqlx::FromRow)]
 pub struct StockRow {
     pub id: i64,
+    pub item_id: i64,
+    pub location_id: i64,
     pub qty: i64,
 }
 
 /// A batch row.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct BatchRow {
     pub id: i64,
+    pub stock_id: i64,
     pub batch_code: String,
     pub expiry_date: Option<NaiveDate>,
     pub production_date: Option<NaiveDate>,
     pub qty: i64,
 }
 
-/// Finds the item a line names; `UNKNOWN_ITEM` (422) naming the field when there is none.
-pub async fn find_item(tx: &mut Tx, key: &ItemKey, prefix: &str) -> Result<FoundItem, AppError> {
-    let (field, found) = with_tx!(tx, |conn, _backend| match (&key.id, &key.sku) {
-        (Some(id), _) => (
-            format!("{prefix}.item_id"),
-            sqlx::query_as::<_, FoundItem>("SELECT id, sku FROM items WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?,
-        ),
-        (None, Some(sku)) => (
-            format!("{prefix}.sku"),
-            sqlx::query_as::<_, FoundItem>("SELECT id, sku FROM items WHERE sku = $1")
-                .bind(sku.as_str())
-                .fetch_optional(&mut *conn)
-                .await?,
-        ),
-        (None, None) => unreachable!("ItemKey::parse requires an id or a sku"),
-    });
-    let item = found.ok_or_else(|| {
-        let what = match (&key.id, &key.sku) {
-            (Some(id), _) => format!("no item with id {id}"),
-            (None, Some(sku)) => format!("no item with sku '{sku}'"),
-            (None, None) => unreachable!(),
-        };
-        AppError::new(ErrorCode::UnknownItem, format!("{field}: {what}"))
-            .with_details(serde_json::json!({ "field": field }))
-    })?;
-    if let (Some(_), Some(sku)) = (&key.id, &key.sku) {
-        if item.sku != sku.as_str() {
-            return Err(AppError::validation(
-                format!("{prefix}.sku"),
-                format!("item {} has sku '{}', not '{sku}'", item.id, item.sku),
-            ));
-        }
+impl BatchRow {
+    /// Usable on `today` (SPEC §3): not expired, expiring today included.
+    pub fn usable(&self, today: NaiveDate) -> bool {
+        self.expiry_date.is_none_or(|expiry| expiry >= today)
     }
-    Ok(item)
 }
 
-/// Finds the location a line names; `UNKNOWN_LOCATION` (422) naming `field` when there is none.
-pub async fn find_location(
+/// Finds the items `keys` name (one per line, `prefixes[i]` naming line i's path); the first
+/// unknown one is `UNKNOWN_ITEM` naming its field.
+pub async fn find_items(
     tx: &mut Tx,
-    key: &LocationKey,
-    field: &str,
-) -> Result<FoundLocation, AppError> {
-    const COLUMNS: &str = "SELECT id, code, kind FROM locations";
-    let found = with_tx!(tx, |conn, _backend| match (&key.id, &key.code) {
-        (Some(id), _) =>
-            sqlx::query_as::<_, FoundLocation>(&format!("{COLUMNS} WHERE id = $1"))
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?,
-        (None, Some(code)) => {
-            sqlx::query_as::<_, FoundLocation>(&format!("{COLUMNS} WHERE code = $1"))
-                .bind(code.as_str())
-                .fetch_optional(&mut *conn)
+    keys: &[&ItemKey],
+    prefixes: &[String],
+) -> Result<Vec<FoundItem>, AppError> {
+    let ids: BTreeSet<i64> = keys.iter().filter_map(|k| k.id).collect();
+    let skus: BTreeSet<&str> = keys
+        .iter()
+        .filter(|k| k.id.is_none())
+        .filter_map(|k| k.sku.as_ref().map(|s| s.as_str()))
+        .collect();
+    let mut by_id = HashMap::new();
+    let mut by_sku = HashMap::new();
+    with_tx!(tx, |conn, _backend| {
+        if !ids.is_empty() {
+            let mut query = QueryBuilder::new("SELECT id, sku FROM items WHERE id IN (");
+            let mut list = query.separated(", ");
+            for id in &ids {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            for item in query
+                .build_query_as::<FoundItem>()
+                .fetch_all(&mut *conn)
                 .await?
+            {
+                by_id.insert(item.id, item);
+            }
         }
-        (None, None) => unreachable!("LocationKey::parse requires an id or a code"),
+        if !skus.is_empty() {
+            let mut query = QueryBuilder::new("SELECT id, sku FROM items WHERE sku IN (");
+            let mut list = query.separated(", ");
+            for sku in &skus {
+                list.push_bind(*sku);
+            }
+            query.push(")");
+            for item in query
+                .build_query_as::<FoundItem>()
+                .fetch_all(&mut *conn)
+                .await?
+            {
+                by_sku.insert(item.sku.clone(), item);
+            }
+        }
     });
-    let location = found.ok_or_else(|| {
-        let what = match (&key.id, &key.code) {
-            (Some(id), _) => format!("no location with id {id}"),
-            (None, Some(code)) => format!("no location with code '{code}'"),
-            (None, None) => unreachable!(),
-        };
-        AppError::new(ErrorCode::UnknownLocation, format!("{field}: {what}"))
-            .with_details(serde_json::json!({ "field": field }))
-    })?;
-    if let (Some(_), Some(code)) = (&key.id, &key.code) {
-        if location.code != code.as_str() {
-            return Err(AppError::validation(
-                field,
-                format!(
-                    "location {} has code '{}', not '{code}'",
-                    location.id, location.code
-                ),
-            ));
-        }
-    }
-    Ok(location)
-}
-
-/// Locks the stock row of (item, location) for the rest of the transaction, creating it with
-/// qty 0 when `create` is set; `None` when it does not exist and `create` is not set.
-///
-/// Callers lock every stock a request touches up front, in ascending (item, location) order, so
-/// two requests touching the same stocks in any line order cannot deadlock.
-pub async fn lock_stock(
-    tx: &mut Tx,
-    item_id: i64,
-    location_id: i64,
-    create: bool,
-) -> Result<Option<StockRow>, AppError> {
-    let row = with_tx!(tx, |conn, backend| {
-        if create {
-            // DO UPDATE (not DO NOTHING) so an existing row is returned and locked too.
-            sqlx::query_as::<_, StockRow>(
-                "INSERT INTO stocks (item_id, location_id, qty) VALUES ($1, $2, 0) \
-                 ON CONFLICT (item_id, location_id) DO UPDATE SET qty = stocks.qty \
-                 RETURNING id, qty",
-            )
-            .bind(item_id)
-            .bind(location_id)
-            .fetch_optional(&mut *conn)
-            .await?
-        } else {
-            let sql = match backend {
-                Backend::Postgres => {
-                    "SELECT id, qty FROM stocks WHERE item_id = $1 AND location_id = $2 FOR UPDATE"
-                }
-                // SQLite: the transaction began IMMEDIATE and holds the database's write lock.
-                Backend::Sqlite => {
-                    "SELECT id, qty FROM stocks WHERE item_id = $1 AND location_id = $2"
-                }
+    keys.iter()
+        .zip(prefixes)
+        .map(|(key, prefix)| {
+            let found = match (&key.id, &key.sku) {
+                (Some(id), _) => by_id.get(id),
+                (None, Some(sku)) => by_sku.get(sku.as_str()),
+                (None, None) => None,
             };
-            sqlx::query_as::<_, StockRow>(sql)
-                .bind(item_id)
-                .bind(location_id)
-                .fetch_optional(&mut *conn)
+            let Some(item) = found else {
+                let (field, what) = match (&key.id, &key.sku) {
+                    (Some(id), _) => (format!("{prefix}.item_id"), format!("no item with id {id}")),
+                    (None, Some(sku)) => {
+                        (format!("{prefix}.sku"), format!("no item with sku '{sku}'"))
+                    }
+                    (None, None) => (format!("{prefix}.sku"), "no item named".to_string()),
+                };
+                return Err(
+                    AppError::new(ErrorCode::UnknownItem, format!("{field}: {what}"))
+                        .with_details(serde_json::json!({ "field": field })),
+                );
+            };
+            if let (Some(_), Some(sku)) = (&key.id, &key.sku) {
+                if item.sku != sku.as_str() {
+                    return Err(AppError::validation(
+                        format!("{prefix}.sku"),
+                        format!("item {} has sku '{}', not '{sku}'", item.id, item.sku),
+                    ));
+                }
+            }
+            Ok(item.clone())
+        })
+        .collect()
+}
+
+/// Finds the locations `keys` name; the first unknown one is `UNKNOWN_LOCATION` naming its
+/// field (`fields[i]`, e.g. `lines[3].location_code`).
+pub async fn find_locations(
+    tx: &mut Tx,
+    keys: &[&LocationKey],
+    fields: &[String],
+) -> Result<Vec<FoundLocation>, AppError> {
+    let ids: BTreeSet<i64> = keys.iter().filter_map(|k| k.id).collect();
+    let codes: BTreeSet<&str> = keys
+        .iter()
+        .filter(|k| k.id.is_none())
+        .filter_map(|k| k.code.as_ref().map(|c| c.as_str()))
+        .collect();
+    let mut by_id = HashMap::new();
+    let mut by_code = HashMap::new();
+    with_tx!(tx, |conn, _backend| {
+        if !ids.is_empty() {
+            let mut query = QueryBuilder::new("SELECT id, code, kind FROM locations WHERE id IN (");
+            let mut list = query.separated(", ");
+            for id in &ids {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            for location in query
+                .build_query_as::<FoundLocation>()
+                .fetch_all(&mut *conn)
                 .await?
+            {
+                by_id.insert(location.id, location);
+            }
+        }
+        if !codes.is_empty() {
+            let mut query =
+                QueryBuilder::new("SELECT id, code, kind FROM locations WHERE code IN (");
+            let mut list = query.separated(", ");
+            for code in &codes {
+                list.push_bind(*code);
+            }
+            query.push(")");
+            for location in query
+                .build_query_as::<FoundLocation>()
+                .fetch_all(&mut *conn)
+                .await?
+            {
+                by_code.insert(location.code.clone(), location);
+            }
         }
     });
-    Ok(row)
+    keys.iter()
+        .zip(fields)
+        .map(|(key, field)| {
+            let found = match (&key.id, &key.code) {
+                (Some(id), _) => by_id.get(id),
+                (None, Some(code)) => by_code.get(code.as_str()),
+                (None, None) => None,
+            };
+            let Some(location) = found else {
+                let what = match (&key.id, &key.code) {
+                    (Some(id), _) => format!("no location with id {id}"),
+                    (None, Some(code)) => format!("no location with code '{code}'"),
+                    (None, None) => "no location named".to_string(),
+                };
+                return Err(
+                    AppError::new(ErrorCode::UnknownLocation, format!("{field}: {what}"))
+                        .with_details(serde_json::json!({ "field": field })),
+                );
+            };
+            if let (Some(_), Some(code)) = (&key.id, &key.code) {
+                if location.code != code.as_str() {
+                    return Err(AppError::validation(
+                        field.clone(),
+                        format!(
+                            "location {} has code '{}', not '{code}'",
+                            location.id, location.code
+                        ),
+                    ));
+                }
+            }
+            Ok(location.clone())
+        })
+        .collect()
 }
 
-/// The batches of a stock that a take may draw from, in FEFO order: earliest expiry first,
-/// no expiry last, then oldest batch. Only batches with stock; expired ones (expiry before
-/// `today`) only when `include_expired`. With `code`, only that batch.
-pub async fn takeable_batches(
+/// Locks the stock rows of `keys` (item, location) for the rest of the transaction, in ascending
+/// key order so that two requests touching the same stocks cannot deadlock. With `create`,
+/// missing rows are created with qty 0; without it, missing rows are simply not returned.
+/// (SQLite has no row locks: its write transaction already holds the database's write lock.)
+pub async fn lock_stocks(
     tx: &mut Tx,
-    stock_id: i64,
-    code: Option<&str>,
-    today: NaiveDate,
-    include_expired: bool,
-) -> Result<Vec<BatchRow>, AppError> {
-    let sql = "SELECT id, batch_code, expiry_date, production_date, qty FROM batches \
-               WHERE stock_id = $1 AND qty > 0 \
-                 AND ($2 IS NULL OR batch_code = $2) \
-                 AND ($3 OR expiry_date IS NULL OR expiry_date >= $4) \
-               ORDER BY expiry_date IS NULL, expiry_date, id";
-    let rows = with_tx!(tx, |conn, _backend| sqlx::query_as::<_, BatchRow>(sql)
-        .bind(stock_id)
-        .bind(code)
-        .bind(include_expired)
-        .bind(today)
-        .fetch_all(&mut *conn)
-        .await?);
-    Ok(rows)
+    keys: &BTreeSet<(i64, i64)>,
+    create: bool,
+) -> Result<HashMap<(i64, i64), StockRow>, AppError> {
+    let keys: Vec<(i64, i64)> = keys.iter().copied().collect();
+    let mut locked = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<StockRow> = with_tx!(tx, |conn, backend| {
+            let mut query = if create {
+                // DO UPDATE (not DO NOTHING) so existing rows are returned and locked too; rows
+                // are taken in VALUES order, which is sorted.
+                let mut query =
+                    QueryBuilder::new("INSERT INTO stocks (item_id, location_id, qty) ");
+                query.push_values(chunk, |mut row, (item_id, location_id)| {
+                    row.push_bind(*item_id)
+                        .push_bind(*location_id)
+                        .push_bind(0_i64);
+                });
+                query.push(
+                    " ON CONFLICT (item_id, location_id) DO UPDATE SET qty = stocks.qty \
+                     RETURNING id, item_id, location_id, qty",
+                );
+                query
+            } else {
+                let mut query = QueryBuilder::new(
+                    "SELECT id, item_id, location_id, qty FROM stocks WHERE (item_id, location_id) IN (",
+                );
+                query.push_values(chunk, |mut row, (item_id, location_id)| {
+                    row.push_bind(*item_id).push_bind(*location_id);
+                });
+                query.push(") ORDER BY item_id, location_id");
+                if backend == Backend::Postgres {
+                    query.push(" FOR UPDATE");
+                }
+                query
+            };
+            query
+                .build_query_as::<StockRow>()
+                .fetch_all(&mut *conn)
+                .await?
+        });
+        for row in rows {
+            locked.insert((row.item_id, row.location_id), row);
+        }
+    }
+    Ok(locked)
 }
 
-/// Splits `qty` over `batches` in their order; `None` when they hold less than `qty`.
-pub fn plan_take(batches: &[BatchRow], qty: i64) -> Option<Vec<(BatchRow, i64)>> {
+/// The batches with goods of `stock_ids`, per stock in FEFO order: earliest expiry first, no
+/// expiry last, then oldest batch.
+pub async fn load_batches(
+    tx: &mut Tx,
+    stock_ids: &BTreeSet<i64>,
+) -> Result<HashMap<i64, Vec<BatchRow>>, AppError> {
+    let ids: Vec<i64> = stock_ids.iter().copied().collect();
+    let mut by_stock: HashMap<i64, Vec<BatchRow>> = HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<BatchRow> = with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new(
+                "SELECT id, stock_id, batch_code, expiry_date, production_date, qty FROM batches \
+                 WHERE qty > 0 AND stock_id IN (",
+            );
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(") ORDER BY stock_id, expiry_date IS NULL, expiry_date, id");
+            query
+                .build_query_as::<BatchRow>()
+                .fetch_all(&mut *conn)
+                .await?
+        });
+        for row in rows {
+            by_stock.entry(row.stock_id).or_default().push(row);
+        }
+    }
+    Ok(by_stock)
+}
+
+/// Splits `qty` over `batches` in their order, skipping those `eligible` refuses; `None` when
+/// the eligible ones hold less. `batches` keep what is left.
+pub fn take_fefo(
+    batches: &mut [BatchRow],
+    qty: i64,
+    eligible: impl Fn(&BatchRow) -> bool,
+) -> Option<Vec<(BatchRow, i64)>> {
+    let available: i64 = batches.iter().filter(|b| eligible(b)).map(|b| b.qty).sum();
+    if available < qty {
+        return None;
+    }
     let mut left = qty;
     let mut plan = Vec::new();
-    for batch in batches {
+    for batch in batches.iter_mut().filter(|b| eligible(b) && b.qty > 0) {
         if left == 0 {
             break;
         }
         let take = batch.qty.min(left);
-        plan.push((batch.clone(), take));
+        batch.qty -= take;
         left -= take;
+        plan.push((
+            BatchRow {
+                qty: take,
+                ..batch.clone()
+            },
+            take,
+        ));
     }
-    (left == 0).then_some(plan)
+    Some(plan)
 }
 
-/// Adds `delta` (either sign) to a stock row and returns its new qty. A change that would take
-/// it below zero is an internal error: callers check availability first, and the database's
-/// CHECK would refuse it anyway.
-pub async fn change_stock(tx: &mut Tx, stock_id: i64, delta: i64) -> Result<i64, AppError> {
-    let after: Option<i64> = with_tx!(tx, |conn, _backend| sqlx::query_scalar(
-        "UPDATE stocks SET qty = qty + $1 WHERE id = $2 AND qty + $1 >= 0 RETURNING qty"
-    )
-    .bind(delta)
-    .bind(stock_id)
-    .fetch_optional(&mut *conn)
-    .await?);
-    after.ok_or_else(|| {
-        AppError::internal(&std::io::Error::other(format!(
-            "stock {stock_id} cannot change by {delta}"
-        )))
-    })
-}
-
-/// Takes `qty` out of one batch.
-pub async fn take_from_batch(tx: &mut Tx, batch_id: i64, qty: i64) -> Result<(), AppError> {
-    let changed = with_tx!(tx, |conn, _backend| sqlx::query(
-        "UPDATE batches SET qty = qty - $1 WHERE id = $2 AND qty >= $1"
-    )
-    .bind(qty)
-    .bind(batch_id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected());
-    if changed == 1 {
-        Ok(())
-    } else {
-        Err(AppError::internal(&std::io::Error::other(format!(
-            "batch {batch_id} cannot give {qty}"
-        ))))
+/// Adds `delta` (either sign) to each stock row. The database's CHECK refuses a negative qty:
+/// callers plan from locked rows, so that would be a bug, answered as an internal error.
+pub async fn change_stocks(tx: &mut Tx, deltas: &HashMap<i64, i64>) -> Result<(), AppError> {
+    let rows: Vec<(i64, i64)> = deltas
+        .iter()
+        .filter(|(_, d)| **d != 0)
+        .map(|(id, d)| (*id, *d))
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        with_tx!(tx, |conn, _backend| {
+            let mut query =
+                QueryBuilder::new("UPDATE stocks SET qty = stocks.qty + v.column2 FROM (");
+            query.push_values(chunk, |mut row, (id, delta)| {
+                row.push_bind(*id).push_bind(*delta);
+            });
+            query.push(") AS v WHERE stocks.id = v.column1");
+            query.build().execute(&mut *conn).await.map(drop)?
+        });
     }
+    Ok(())
 }
 
-/// The lot a line adds goods to.
+/// Takes qty out of batches: (batch id, qty to take).
+pub async fn take_from_batches(tx: &mut Tx, takes: &HashMap<i64, i64>) -> Result<(), AppError> {
+    let rows: Vec<(i64, i64)> = takes.iter().map(|(id, qty)| (*id, *qty)).collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        with_tx!(tx, |conn, _backend| {
+            let mut query =
+                QueryBuilder::new("UPDATE batches SET qty = batches.qty - v.column2 FROM (");
+            query.push_values(chunk, |mut row, (id, qty)| {
+                row.push_bind(*id).push_bind(*qty);
+            });
+            query.push(") AS v WHERE batches.id = v.column1");
+            query.build().execute(&mut *conn).await.map(drop)?
+        });
+    }
+    Ok(())
+}
+
+/// Goods going into one lot at one stock.
 #[derive(Debug, Clone)]
-pub struct Lot<'a> {
-    pub code: &'a str,
+pub struct LotAdd {
+    pub stock_id: i64,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub code: String,
     pub expiry_date: Option<NaiveDate>,
     pub production_date: Option<NaiveDate>,
+    pub qty: i64,
+    /// The request field to name if the lot's dates clash with the batch already there.
+    pub field: String,
 }
 
-/// Adds `qty` to the batch `lot.code` of a stock, creating it with the lot's dates. An existing
-/// batch that holds goods keeps its dates: a lot given other dates is `CONFLICT` naming `field`.
-/// An empty one takes the new dates.
-pub async fn add_to_batch(
+/// Adds goods to lots, creating batches as needed; returns each add's batch id and the lot's
+/// expiry date, in order.
+/// A batch that already holds goods keeps its dates: a lot given other dates is `CONFLICT`
+/// naming the add's field. An empty one takes the new dates. At most one add per
+/// (stock, code): callers merge.
+pub async fn add_to_lots(
     tx: &mut Tx,
-    stock_id: i64,
-    item_id: i64,
-    location_id: i64,
-    lot: &Lot<'_>,
-    qty: i64,
-    field: &str,
-) -> Result<BatchRow, AppError> {
-    let existing = with_tx!(tx, |conn, _backend| sqlx::query_as::<_, BatchRow>(
-        "SELECT id, batch_code, expiry_date, production_date, qty FROM batches \
-         WHERE item_id = $1 AND location_id = $2 AND batch_code = $3"
-    )
-    .bind(item_id)
-    .bind(location_id)
-    .bind(lot.code)
-    .fetch_optional(&mut *conn)
-    .await?);
-
-    match existing {
-        Some(batch) => {
-            let expiry = lot.expiry_date.or(batch.expiry_date);
-            let production = lot.production_date.or(batch.production_date);
-            let dates_differ = expiry != batch.expiry_date || production != batch.production_date;
-            if dates_differ && batch.qty > 0 {
-                return Err(AppError::conflict(format!(
-                    "{field}: batch '{}' here has expiry {} and production {}; a lot with other dates needs another batch code",
-                    batch.batch_code,
-                    show_date(batch.expiry_date),
-                    show_date(batch.production_date),
-                ))
-                .with_details(serde_json::json!({ "field": field })));
-            }
-            let updated = with_tx!(tx, |conn, _backend| sqlx::query_as::<_, BatchRow>(
-                "UPDATE batches SET qty = qty + $1, expiry_date = $2, production_date = $3 \
-                 WHERE id = $4 RETURNING id, batch_code, expiry_date, production_date, qty"
-            )
-            .bind(qty)
-            .bind(expiry)
-            .bind(production)
-            .bind(batch.id)
-            .fetch_one(&mut *conn)
-            .await?);
-            Ok(updated)
-        }
-        None => {
-            let created = with_tx!(tx, |conn, _backend| {
-                sqlx::query_as::<_, BatchRow>(
-                "INSERT INTO batches (stock_id, item_id, location_id, batch_code, expiry_date, production_date, qty) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 RETURNING id, batch_code, expiry_date, production_date, qty"
-            )
-            .bind(stock_id)
-            .bind(item_id)
-            .bind(location_id)
-            .bind(lot.code)
-            .bind(lot.expiry_date)
-            .bind(lot.production_date)
-            .bind(qty)
-            .fetch_one(&mut *conn)
-            .await?
+    adds: &[LotAdd],
+) -> Result<Vec<(i64, Option<NaiveDate>)>, AppError> {
+    let mut ids = Vec::with_capacity(adds.len());
+    let mut redate = Vec::new();
+    for chunk in adds.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<BatchRow> = with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new(
+                "INSERT INTO batches (stock_id, item_id, location_id, batch_code, expiry_date, production_date, qty) ",
+            );
+            query.push_values(chunk, |mut row, add| {
+                row.push_bind(add.stock_id)
+                    .push_bind(add.item_id)
+                    .push_bind(add.location_id)
+                    .push_bind(add.code.as_str())
+                    .push_bind(add.expiry_date)
+                    .push_bind(add.production_date)
+                    .push_bind(add.qty);
             });
-            Ok(created)
+            query.push(
+                " ON CONFLICT (item_id, location_id, batch_code) DO UPDATE SET qty = batches.qty + excluded.qty \
+                 RETURNING id, stock_id, batch_code, expiry_date, production_date, qty",
+            );
+            query
+                .build_query_as::<BatchRow>()
+                .fetch_all(&mut *conn)
+                .await?
+        });
+        let by_key: HashMap<(i64, &str), &BatchRow> = rows
+            .iter()
+            .map(|b| ((b.stock_id, b.batch_code.as_str()), b))
+            .collect();
+        for add in chunk {
+            let batch = by_key
+                .get(&(add.stock_id, add.code.as_str()))
+                .ok_or_else(|| {
+                    AppError::internal(&std::io::Error::other("batch upsert returned no row"))
+                })?;
+            let expiry = add.expiry_date.or(batch.expiry_date);
+            let production = add.production_date.or(batch.production_date);
+            if expiry != batch.expiry_date || production != batch.production_date {
+                if batch.qty - add.qty > 0 {
+                    return Err(AppError::conflict(format!(
+                        "{}: batch '{}' here has expiry {} and production {}; a lot with other dates needs another batch code",
+                        add.field,
+                        batch.batch_code,
+                        show_date(batch.expiry_date),
+                        show_date(batch.production_date),
+                    ))
+                    .with_details(serde_json::json!({ "field": add.field })));
+                }
+                redate.push((batch.id, expiry, production));
+            }
+            ids.push((batch.id, expiry));
         }
     }
+    // Rare: an emptied batch refilled with a new lot under the same code takes the new dates.
+    for (id, expiry, production) in redate {
+        with_tx!(tx, |conn, _backend| sqlx::query(
+            "UPDATE batches SET expiry_date = $1, production_date = $2 WHERE id = $3"
+        )
+        .bind(expiry)
+        .bind(production)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(drop)?);
+    }
+    Ok(ids)
 }
 
 fn show_date(date: Option<NaiveDate>) -> String {
@@ -353,80 +501,189 @@ impl Reason {
     }
 }
 
-/// One ledger entry to append.
+/// One ledger entry to append, with its batch detail: (batch id, signed delta).
 #[derive(Debug, Clone)]
-pub struct LedgerEntry<'a> {
+pub struct LedgerEntry {
     pub stock_id: i64,
     pub item_id: i64,
     pub location_id: i64,
     pub delta: i64,
     pub after_qty: i64,
-    pub reason: Reason,
-    pub r#ref: &'a str,
     pub ref_line: u32,
-    pub occurred_at: DateTime<Utc>,
-    /// (batch id, signed delta) for each batch the entry moved.
-    pub batches: &'a [(i64, i64)],
+    pub batches: Vec<(i64, i64)>,
 }
 
-/// Appends a ledger entry with its batch detail; returns its id.
-pub async fn append_ledger(tx: &mut Tx, entry: &LedgerEntry<'_>) -> Result<i64, AppError> {
-    let id = with_tx!(tx, |conn, _backend| {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, occurred_at, reason, ref, ref_line) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(entry.stock_id)
-        .bind(entry.item_id)
-        .bind(entry.location_id)
-        .bind(entry.delta)
-        .bind(entry.after_qty)
-        .bind(entry.occurred_at)
-        .bind(entry.reason.as_str())
-        .bind(entry.r#ref)
-        .bind(entry.ref_line as i32)
-        .fetch_one(&mut *conn)
-        .await?;
-        for (batch_id, delta) in entry.batches {
-            sqlx::query(
-                "INSERT INTO ledger_batches (ledger_id, batch_id, delta) VALUES ($1, $2, $3)",
-            )
-            .bind(id)
-            .bind(batch_id)
-            .bind(delta)
-            .execute(&mut *conn)
-            .await?;
+/// Appends the entries of one request (same ref, reason and time), in order — so each stock's
+/// entries chain by id — with their batch detail; returns their ids, in order. Within one
+/// request, (stock, ref_line) names one entry.
+pub async fn append_ledger(
+    tx: &mut Tx,
+    r#ref: &str,
+    reason: Reason,
+    occurred_at: DateTime<Utc>,
+    entries: &[LedgerEntry],
+) -> Result<Vec<i64>, AppError> {
+    let mut ids = Vec::with_capacity(entries.len());
+    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(i64, i64, i32)> = with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new(
+                "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, occurred_at, reason, ref, ref_line) ",
+            );
+            query.push_values(chunk, |mut row, e| {
+                row.push_bind(e.stock_id)
+                    .push_bind(e.item_id)
+                    .push_bind(e.location_id)
+                    .push_bind(e.delta)
+                    .push_bind(e.after_qty)
+                    .push_bind(occurred_at)
+                    .push_bind(reason.as_str())
+                    .push_bind(r#ref)
+                    .push_bind(e.ref_line as i32);
+            });
+            query.push(" RETURNING id, stock_id, ref_line");
+            query
+                .build_query_as::<(i64, i64, i32)>()
+                .fetch_all(&mut *conn)
+                .await?
+        });
+        let by_key: HashMap<(i64, i32), i64> = rows
+            .into_iter()
+            .map(|(id, stock, line)| ((stock, line), id))
+            .collect();
+        for entry in chunk {
+            ids.push(
+                *by_key
+                    .get(&(entry.stock_id, entry.ref_line as i32))
+                    .ok_or_else(|| {
+                        AppError::internal(&std::io::Error::other("ledger insert returned no row"))
+                    })?,
+            );
         }
-        id
-    });
-    Ok(id)
-}
-
-/// What a ledger entry recorded: its `after_qty` and the batches it moved (qty as a positive
-/// amount), to answer a replay with the original result.
-pub async fn ledger_outcome(tx: &mut Tx, ledger_id: i64) -> Result<(i64, Vec<BatchQty>), AppError> {
-    let (after_qty, rows) = with_tx!(tx, |conn, _backend| {
-        let after_qty: i64 = sqlx::query_scalar("SELECT after_qty FROM stock_ledger WHERE id = $1")
-            .bind(ledger_id)
-            .fetch_one(&mut *conn)
-            .await?;
-        let rows: Vec<(String, Option<NaiveDate>, i64)> = sqlx::query_as(
-            "SELECT b.batch_code, b.expiry_date, lb.delta FROM ledger_batches lb \
-             JOIN batches b ON b.id = lb.batch_id WHERE lb.ledger_id = $1 \
-             ORDER BY b.expiry_date IS NULL, b.expiry_date, b.id",
-        )
-        .bind(ledger_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        (after_qty, rows)
-    });
-    let batches = rows
-        .into_iter()
-        .map(|(batch_code, expiry_date, delta)| BatchQty {
-            batch_code,
-            expiry_date,
-            qty: delta.abs(),
+    }
+    let detail: Vec<(i64, i64, i64)> = entries
+        .iter()
+        .zip(&ids)
+        .flat_map(|(entry, id)| {
+            entry
+                .batches
+                .iter()
+                .map(move |(batch, delta)| (*id, *batch, *delta))
         })
         .collect();
-    Ok((after_qty, batches))
+    for chunk in detail.chunks(ROWS_PER_STATEMENT) {
+        with_tx!(tx, |conn, _backend| {
+            let mut query =
+                QueryBuilder::new("INSERT INTO ledger_batches (ledger_id, batch_id, delta) ");
+            query.push_values(chunk, |mut row, (ledger, batch, delta)| {
+                row.push_bind(*ledger).push_bind(*batch).push_bind(*delta);
+            });
+            query.build().execute(&mut *conn).await.map(drop)?
+        });
+    }
+    Ok(ids)
+}
+
+/// What ledger entries recorded: each one's `after_qty` and the batches it moved (qty as a
+/// positive amount), to answer a replay with the original result.
+pub async fn ledger_outcomes(
+    tx: &mut Tx,
+    ledger_ids: &BTreeSet<i64>,
+) -> Result<HashMap<i64, (i64, Vec<BatchQty>)>, AppError> {
+    let ids: Vec<i64> = ledger_ids.iter().copied().collect();
+    let mut outcomes: HashMap<i64, (i64, Vec<BatchQty>)> = HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let (entries, details) = with_tx!(tx, |conn, _backend| {
+            let mut query =
+                QueryBuilder::new("SELECT id, after_qty FROM stock_ledger WHERE id IN (");
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            let entries: Vec<(i64, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
+            let mut query = QueryBuilder::new(
+                "SELECT lb.ledger_id, b.batch_code, b.expiry_date, lb.delta FROM ledger_batches lb \
+                 JOIN batches b ON b.id = lb.batch_id WHERE lb.ledger_id IN (",
+            );
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(") ORDER BY lb.ledger_id, b.expiry_date IS NULL, b.expiry_date, b.id");
+            let details: Vec<(i64, String, Option<NaiveDate>, i64)> =
+                query.build_query_as().fetch_all(&mut *conn).await?;
+            (entries, details)
+        });
+        for (id, after_qty) in entries {
+            outcomes.insert(id, (after_qty, Vec::new()));
+        }
+        for (id, batch_code, expiry_date, delta) in details {
+            if let Some((_, batches)) = outcomes.get_mut(&id) {
+                batches.push(BatchQty {
+                    batch_code,
+                    expiry_date,
+                    qty: delta.abs(),
+                });
+            }
+        }
+    }
+    Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(id: i64, expiry: Option<&str>, qty: i64) -> BatchRow {
+        BatchRow {
+            id,
+            stock_id: 1,
+            batch_code: format!("B{id}"),
+            expiry_date: expiry.map(|e| e.parse().unwrap()),
+            production_date: None,
+            qty,
+        }
+    }
+
+    #[test]
+    fn fefo_takes_in_order_and_keeps_the_rest() {
+        let mut batches = vec![
+            batch(1, Some("2026-01-01"), 3),
+            batch(2, Some("2026-02-01"), 5),
+            batch(3, None, 4),
+        ];
+        let plan = take_fefo(&mut batches, 6, |_| true).unwrap();
+        assert_eq!(
+            plan.iter().map(|(b, q)| (b.id, *q)).collect::<Vec<_>>(),
+            vec![(1, 3), (2, 3)]
+        );
+        assert_eq!(
+            batches.iter().map(|b| b.qty).collect::<Vec<_>>(),
+            vec![0, 2, 4]
+        );
+        assert!(
+            take_fefo(&mut batches, 7, |_| true).is_none(),
+            "only 6 left"
+        );
+        assert_eq!(
+            batches.iter().map(|b| b.qty).collect::<Vec<_>>(),
+            vec![0, 2, 4],
+            "a refused take takes nothing"
+        );
+    }
+
+    #[test]
+    fn fefo_skips_what_is_not_eligible() {
+        let today: NaiveDate = "2026-01-15".parse().unwrap();
+        let mut batches = vec![
+            batch(1, Some("2026-01-14"), 3),
+            batch(2, Some("2026-01-15"), 2),
+        ];
+        assert!(
+            take_fefo(&mut batches, 3, |b| b.usable(today)).is_none(),
+            "the expired batch is not available"
+        );
+        let plan = take_fefo(&mut batches, 2, |b| b.usable(today)).unwrap();
+        assert_eq!(plan[0].0.id, 2, "expiring today is still usable");
+    }
 }

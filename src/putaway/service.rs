@@ -5,12 +5,13 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::QueryBuilder;
 
 use crate::config::Config;
 use crate::db::{Db, Tx};
 use crate::domain::{check_line_count, BatchCode, Qty, Ref};
 use crate::error::{AppError, ErrorCode};
-use crate::movement::store::{self, LedgerEntry, Lot, Reason};
+use crate::movement::store::{self, BatchRow, LedgerEntry, Reason};
 use crate::movement::{
     insufficient_stock, non_blank, BatchQty, ItemKey, LineStatus, LocationKey, MovementResponse,
     Shortage,
@@ -65,19 +66,23 @@ impl Putaway {
     }
 }
 
-struct Resolved<'a> {
-    index: usize,
-    line: &'a PutawayLine,
-    item_id: i64,
-    from_id: i64,
-    to_id: i64,
-}
-
+/// The anchor of a line moved before under the same ref.
 #[derive(sqlx::FromRow)]
 struct Anchor {
+    item_id: i64,
+    from_location_id: i64,
+    to_location_id: i64,
+    batch_code: Option<String>,
     qty: i64,
     from_ledger_id: Option<i64>,
     to_ledger_id: Option<i64>,
+}
+
+/// A line with its item and locations found.
+struct Resolved {
+    item_id: i64,
+    from_id: i64,
+    to_id: i64,
 }
 
 /// Moves every line, or none: a short line refuses the whole request with 409.
@@ -95,47 +100,279 @@ pub async fn put_away(
 
 /// Moves a parsed request inside the caller's write transaction. On error (a short line
 /// included) the caller must drop the transaction: lines already moved are rolled back with it.
+///
+/// Lines are applied in waves of a fixed number of statements each; a line whose source is
+/// where an earlier line of its wave put goods starts the next wave, so it sees those goods.
 pub async fn put_away_in(
     tx: &mut Tx,
     request: &Putaway,
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<PutawayResponse, AppError> {
+    let lines = &request.lines;
     let resolved = resolve(tx, request).await?;
 
-    // Lock sources and destinations together in (item, location) order.
-    let mut keys: BTreeSet<(i64, i64, bool)> = BTreeSet::new();
+    let mut keys = BTreeSet::new();
     for r in &resolved {
-        keys.insert((r.item_id, r.from_id, false));
-        keys.insert((r.item_id, r.to_id, true));
+        keys.insert((r.item_id, r.from_id));
+        keys.insert((r.item_id, r.to_id));
     }
-    let mut stocks: HashMap<(i64, i64), i64> = HashMap::new();
-    for &(item_id, location_id, create) in &keys {
-        if stocks.contains_key(&(item_id, location_id)) {
+    // Sources are created too (empty) so all rows lock in one sorted pass; a missing source
+    // means a short line, which refuses the request and rolls the empty row back.
+    let stocks = store::lock_stocks(tx, &keys, true).await?;
+    let stock = |item: i64, location: i64| stocks[&(item, location)];
+
+    let anchors: Vec<Anchor> = with_tx!(tx, |conn, _backend| {
+        sqlx::query_as(
+        "SELECT item_id, from_location_id, to_location_id, batch_code, qty, from_ledger_id, to_ledger_id \
+         FROM putaway_moves WHERE ref = $1"
+    )
+    .bind(request.r#ref.as_str())
+    .fetch_all(&mut *conn)
+    .await?
+    });
+    let anchors: HashMap<(i64, i64, i64, Option<&str>), &Anchor> = anchors
+        .iter()
+        .map(|a| {
+            (
+                (
+                    a.item_id,
+                    a.from_location_id,
+                    a.to_location_id,
+                    a.batch_code.as_deref(),
+                ),
+                a,
+            )
+        })
+        .collect();
+
+    let mut results: Vec<Option<PutawayLineResult>> = vec![None; lines.len()];
+    let mut replays = Vec::new();
+    let mut waves: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut wave_destinations = BTreeSet::new();
+    for (i, (line, r)) in lines.iter().zip(&resolved).enumerate() {
+        let code = line.batch_code.as_ref().map(BatchCode::as_str);
+        if let Some(anchor) = anchors.get(&(r.item_id, r.from_id, r.to_id, code)) {
+            if anchor.qty != line.qty.get() {
+                return Err(AppError::new(
+                    ErrorCode::IdempotencyConflict,
+                    format!("lines[{i}]: this ref already moved {} of this item between these locations; a different line needs a new ref", anchor.qty),
+                )
+                .with_details(serde_json::json!({ "field": format!("lines[{i}]"), "applied_qty": anchor.qty })));
+            }
+            let missing = || {
+                AppError::internal(&std::io::Error::other(
+                    "putaway anchor without ledger entry",
+                ))
+            };
+            replays.push((
+                i,
+                anchor.qty,
+                anchor.from_ledger_id.ok_or_else(missing)?,
+                anchor.to_ledger_id.ok_or_else(missing)?,
+            ));
             continue;
         }
-        // A key that is both a source and a destination is created (create sorts after !create).
-        let needs_create = create || keys.contains(&(item_id, location_id, true));
-        if let Some(row) = store::lock_stock(tx, item_id, location_id, needs_create).await? {
-            stocks.insert((item_id, location_id), row.id);
+        let source = stock(r.item_id, r.from_id).id;
+        if wave_destinations.contains(&source) {
+            waves.push(Vec::new());
+            wave_destinations.clear();
         }
+        wave_destinations.insert(stock(r.item_id, r.to_id).id);
+        waves.last_mut().expect("a wave").push(i);
     }
 
-    let mut results: Vec<Option<PutawayLineResult>> = vec![None; resolved.len()];
+    let mut qty: HashMap<i64, i64> = stocks.values().map(|s| (s.id, s.qty)).collect();
     let mut shortages = Vec::new();
-    for r in &resolved {
-        match move_line(tx, &request.r#ref, r, &stocks, today, now).await? {
-            Ok(result) => results[r.index] = Some(result),
-            Err(shortage) => shortages.push(shortage),
+    for wave in waves.iter().filter(|w| !w.is_empty()) {
+        let sources: BTreeSet<i64> = wave
+            .iter()
+            .map(|&i| stock(resolved[i].item_id, resolved[i].from_id).id)
+            .collect();
+        let mut batches = store::load_batches(tx, &sources).await?;
+
+        // Plan in memory, line by line.
+        let mut moved: Vec<(usize, Vec<(BatchRow, i64)>)> = Vec::new();
+        for &i in wave {
+            let (line, r) = (&lines[i], &resolved[i]);
+            let source = stock(r.item_id, r.from_id).id;
+            let code = line.batch_code.as_ref().map(BatchCode::as_str);
+            // A named batch may be moved even when expired (e.g. to quarantine); FEFO takes usable ones.
+            let eligible = |b: &BatchRow| match code {
+                Some(code) => b.batch_code == code,
+                None => b.usable(today),
+            };
+            let at_source = batches.entry(source).or_default();
+            match store::take_fefo(at_source, line.qty.get(), eligible) {
+                Some(plan) => moved.push((i, plan)),
+                None => shortages.push(Shortage {
+                    ref_line: i as u32 + 1,
+                    item_id: r.item_id,
+                    location_id: r.from_id,
+                    required: line.qty.get(),
+                    available: at_source
+                        .iter()
+                        .filter(|b| eligible(b))
+                        .map(|b| b.qty)
+                        .sum(),
+                }),
+            }
+        }
+
+        // Write the wave: batches out, lots in, stocks, ledger, anchors.
+        let mut takes: HashMap<i64, i64> = HashMap::new();
+        let mut adds: Vec<store::LotAdd> = Vec::new();
+        let mut add_index: HashMap<(i64, String), usize> = HashMap::new();
+        for (i, plan) in &moved {
+            let r = &resolved[*i];
+            let target = stock(r.item_id, r.to_id).id;
+            for (batch, take) in plan {
+                *takes.entry(batch.id).or_default() += take;
+                match add_index.get(&(target, batch.batch_code.clone())) {
+                    Some(&k) => {
+                        if adds[k].expiry_date != batch.expiry_date
+                            || adds[k].production_date != batch.production_date
+                        {
+                            return Err(AppError::conflict(format!(
+                                "lines[{i}]: lot '{}' arrives at the same place from two sources with different dates",
+                                batch.batch_code
+                            ))
+                            .with_details(serde_json::json!({ "field": format!("lines[{i}]") })));
+                        }
+                        adds[k].qty += take;
+                    }
+                    None => {
+                        add_index.insert((target, batch.batch_code.clone()), adds.len());
+                        adds.push(store::LotAdd {
+                            stock_id: target,
+                            item_id: r.item_id,
+                            location_id: r.to_id,
+                            code: batch.batch_code.clone(),
+                            expiry_date: batch.expiry_date,
+                            production_date: batch.production_date,
+                            qty: *take,
+                            field: format!("lines[{i}].batch_code"),
+                        });
+                    }
+                }
+            }
+        }
+        store::take_from_batches(tx, &takes).await?;
+        let lots = store::add_to_lots(tx, &adds).await?;
+
+        let mut deltas: HashMap<i64, i64> = HashMap::new();
+        let mut entries = Vec::with_capacity(moved.len() * 2);
+        for (i, plan) in &moved {
+            let (line, r) = (&lines[*i], &resolved[*i]);
+            let (from, to) = (stock(r.item_id, r.from_id).id, stock(r.item_id, r.to_id).id);
+            let n = line.qty.get();
+            *deltas.entry(from).or_default() -= n;
+            *deltas.entry(to).or_default() += n;
+            let from_after = {
+                let q = qty.entry(from).or_default();
+                *q -= n;
+                *q
+            };
+            let to_after = {
+                let q = qty.entry(to).or_default();
+                *q += n;
+                *q
+            };
+            let ref_line = *i as u32 + 1;
+            entries.push(LedgerEntry {
+                stock_id: from,
+                item_id: r.item_id,
+                location_id: r.from_id,
+                delta: -n,
+                after_qty: from_after,
+                ref_line,
+                batches: plan.iter().map(|(b, take)| (b.id, -take)).collect(),
+            });
+            entries.push(LedgerEntry {
+                stock_id: to,
+                item_id: r.item_id,
+                location_id: r.to_id,
+                delta: n,
+                after_qty: to_after,
+                ref_line,
+                batches: plan
+                    .iter()
+                    .map(|(b, take)| (lots[add_index[&(to, b.batch_code.clone())]].0, *take))
+                    .collect(),
+            });
+            results[*i] = Some(PutawayLineResult {
+                ref_line,
+                item_id: r.item_id,
+                from_location_id: r.from_id,
+                to_location_id: r.to_id,
+                qty: n,
+                status: LineStatus::Ok,
+                from_after_qty: from_after,
+                to_after_qty: to_after,
+                batches: plan
+                    .iter()
+                    .map(|(b, take)| BatchQty {
+                        batch_code: b.batch_code.clone(),
+                        expiry_date: b.expiry_date,
+                        qty: *take,
+                    })
+                    .collect(),
+            });
+        }
+        store::change_stocks(tx, &deltas).await?;
+        let ledger_ids =
+            store::append_ledger(tx, request.r#ref.as_str(), Reason::Putaway, now, &entries)
+                .await?;
+        if !moved.is_empty() {
+            with_tx!(tx, |conn, _backend| {
+                let mut query = QueryBuilder::new(
+                    "INSERT INTO putaway_moves (ref, ref_line, item_id, from_location_id, to_location_id, batch_code, qty, from_ledger_id, to_ledger_id) ",
+                );
+                query.push_values(
+                    moved.iter().zip(ledger_ids.chunks(2)),
+                    |mut row, ((i, _), ids)| {
+                        let r = &resolved[*i];
+                        row.push_bind(request.r#ref.as_str())
+                            .push_bind(*i as i32 + 1)
+                            .push_bind(r.item_id)
+                            .push_bind(r.from_id)
+                            .push_bind(r.to_id)
+                            .push_bind(lines[*i].batch_code.as_ref().map(BatchCode::as_str))
+                            .push_bind(lines[*i].qty.get())
+                            .push_bind(ids[0])
+                            .push_bind(ids[1]);
+                    },
+                );
+                query.build().execute(&mut *conn).await.map(drop)?
+            });
         }
     }
     if !shortages.is_empty() {
+        shortages.sort_by_key(|s| s.ref_line);
         return Err(insufficient_stock(&shortages));
     }
 
+    let ledger_ids: BTreeSet<i64> = replays.iter().flat_map(|r| [r.2, r.3]).collect();
+    let outcomes = store::ledger_outcomes(tx, &ledger_ids).await?;
+    for (i, applied, from_ledger, to_ledger) in replays {
+        let r = &resolved[i];
+        let (from_after_qty, batches) = outcomes.get(&from_ledger).cloned().unwrap_or_default();
+        let (to_after_qty, _) = outcomes.get(&to_ledger).cloned().unwrap_or_default();
+        results[i] = Some(PutawayLineResult {
+            ref_line: i as u32 + 1,
+            item_id: r.item_id,
+            from_location_id: r.from_id,
+            to_location_id: r.to_id,
+            qty: applied,
+            status: LineStatus::Idempotent,
+            from_after_qty,
+            to_after_qty,
+            batches,
+        });
+    }
     let lines: Vec<PutawayLineResult> = results
         .into_iter()
-        .map(|r| r.expect("every line"))
+        .map(|r| r.expect("every line has a result"))
         .collect();
     Ok(MovementResponse {
         r#ref: request.r#ref.to_string(),
@@ -144,209 +381,61 @@ pub async fn put_away_in(
     })
 }
 
-async fn resolve<'a>(tx: &mut Tx, request: &'a Putaway) -> Result<Vec<Resolved<'a>>, AppError> {
-    let mut resolved = Vec::with_capacity(request.lines.len());
+async fn resolve(tx: &mut Tx, request: &Putaway) -> Result<Vec<Resolved>, AppError> {
+    let lines = &request.lines;
+    let prefixes: Vec<String> = (0..lines.len()).map(|i| format!("lines[{i}]")).collect();
+    let items = store::find_items(
+        tx,
+        &lines.iter().map(|l| &l.item).collect::<Vec<_>>(),
+        &prefixes,
+    )
+    .await?;
+    let from_fields: Vec<String> = prefixes
+        .iter()
+        .map(|p| format!("{p}.from_location_code"))
+        .collect();
+    let to_fields: Vec<String> = prefixes
+        .iter()
+        .map(|p| format!("{p}.to_location_code"))
+        .collect();
+    let froms = store::find_locations(
+        tx,
+        &lines.iter().map(|l| &l.from).collect::<Vec<_>>(),
+        &from_fields,
+    )
+    .await?;
+    let tos = store::find_locations(
+        tx,
+        &lines.iter().map(|l| &l.to).collect::<Vec<_>>(),
+        &to_fields,
+    )
+    .await?;
+    let mut resolved = Vec::with_capacity(lines.len());
     let mut seen: HashMap<(i64, i64, i64, Option<&str>), usize> = HashMap::new();
-    for (index, line) in request.lines.iter().enumerate() {
-        let prefix = format!("lines[{index}]");
-        let item = store::find_item(tx, &line.item, &prefix).await?;
-        let from =
-            store::find_location(tx, &line.from, &format!("{prefix}.from_location_code")).await?;
-        let to_field = format!("{prefix}.to_location_code");
-        let to = store::find_location(tx, &line.to, &to_field).await?;
-        if from.id == to.id {
+    for (i, line) in lines.iter().enumerate() {
+        if froms[i].id == tos[i].id {
             return Err(AppError::validation(
-                to_field,
+                to_fields[i].clone(),
                 "must differ from the source location",
             ));
         }
         let key = (
-            item.id,
-            from.id,
-            to.id,
+            items[i].id,
+            froms[i].id,
+            tos[i].id,
             line.batch_code.as_ref().map(BatchCode::as_str),
         );
-        if let Some(first) = seen.insert(key, index) {
+        if let Some(first) = seen.insert(key, i) {
             return Err(AppError::validation(
-                prefix,
+                prefixes[i].clone(),
                 format!("repeats lines[{first}]: one line per item, locations and batch"),
             ));
         }
         resolved.push(Resolved {
-            index,
-            line,
-            item_id: item.id,
-            from_id: from.id,
-            to_id: to.id,
+            item_id: items[i].id,
+            from_id: froms[i].id,
+            to_id: tos[i].id,
         });
     }
     Ok(resolved)
-}
-
-/// Moves one line; `Ok(Err(shortage))` when the source cannot cover it.
-async fn move_line(
-    tx: &mut Tx,
-    r#ref: &Ref,
-    r: &Resolved<'_>,
-    stocks: &HashMap<(i64, i64), i64>,
-    today: NaiveDate,
-    now: DateTime<Utc>,
-) -> Result<Result<PutawayLineResult, Shortage>, AppError> {
-    let line = r.line;
-    let qty = line.qty.get();
-    let ref_line = r.index as u32 + 1;
-    let code = line.batch_code.as_ref().map(BatchCode::as_str);
-
-    if let Some(anchor) = find_anchor(tx, r#ref, r).await? {
-        return replay(tx, r, anchor).await.map(Ok);
-    }
-
-    let shortage = |available: i64| Shortage {
-        ref_line,
-        item_id: r.item_id,
-        location_id: r.from_id,
-        required: qty,
-        available,
-    };
-    let Some(&from_stock) = stocks.get(&(r.item_id, r.from_id)) else {
-        return Ok(Err(shortage(0)));
-    };
-    // A named batch may be moved even when expired (e.g. to quarantine); FEFO takes usable ones.
-    let batches = store::takeable_batches(tx, from_stock, code, today, code.is_some()).await?;
-    let Some(plan) = store::plan_take(&batches, qty) else {
-        return Ok(Err(shortage(batches.iter().map(|b| b.qty).sum())));
-    };
-
-    let to_stock = stocks[&(r.item_id, r.to_id)];
-    let mut taken = Vec::with_capacity(plan.len());
-    let mut added = Vec::with_capacity(plan.len());
-    let mut moved = Vec::with_capacity(plan.len());
-    for (batch, take) in &plan {
-        store::take_from_batch(tx, batch.id, *take).await?;
-        let lot = Lot {
-            code: &batch.batch_code,
-            expiry_date: batch.expiry_date,
-            production_date: batch.production_date,
-        };
-        let field = format!("lines[{}].batch_code", r.index);
-        let target =
-            store::add_to_batch(tx, to_stock, r.item_id, r.to_id, &lot, *take, &field).await?;
-        taken.push((batch.id, -take));
-        added.push((target.id, *take));
-        moved.push(BatchQty {
-            batch_code: batch.batch_code.clone(),
-            expiry_date: batch.expiry_date,
-            qty: *take,
-        });
-    }
-    let from_after_qty = store::change_stock(tx, from_stock, -qty).await?;
-    let to_after_qty = store::change_stock(tx, to_stock, qty).await?;
-    let entry = |stock_id, location_id, delta, after_qty, batches| LedgerEntry {
-        stock_id,
-        item_id: r.item_id,
-        location_id,
-        delta,
-        after_qty,
-        reason: Reason::Putaway,
-        r#ref: r#ref.as_str(),
-        ref_line,
-        occurred_at: now,
-        batches,
-    };
-    let from_ledger = store::append_ledger(
-        tx,
-        &entry(from_stock, r.from_id, -qty, from_after_qty, &taken),
-    )
-    .await?;
-    let to_ledger =
-        store::append_ledger(tx, &entry(to_stock, r.to_id, qty, to_after_qty, &added)).await?;
-
-    with_tx!(tx, |conn, _backend| {
-        sqlx::query(
-        "INSERT INTO putaway_moves (ref, ref_line, item_id, from_location_id, to_location_id, batch_code, qty, from_ledger_id, to_ledger_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-    )
-    .bind(r#ref.as_str())
-    .bind(ref_line as i32)
-    .bind(r.item_id)
-    .bind(r.from_id)
-    .bind(r.to_id)
-    .bind(code)
-    .bind(qty)
-    .bind(from_ledger)
-    .bind(to_ledger)
-    .execute(&mut *conn)
-    .await
-        .map(drop)?
-    });
-
-    Ok(Ok(PutawayLineResult {
-        ref_line,
-        item_id: r.item_id,
-        from_location_id: r.from_id,
-        to_location_id: r.to_id,
-        qty,
-        status: LineStatus::Ok,
-        from_after_qty,
-        to_after_qty,
-        batches: moved,
-    }))
-}
-
-async fn find_anchor(
-    tx: &mut Tx,
-    r#ref: &Ref,
-    r: &Resolved<'_>,
-) -> Result<Option<Anchor>, AppError> {
-    let code = r.line.batch_code.as_ref().map(BatchCode::as_str);
-    let anchor = with_tx!(tx, |conn, _backend| sqlx::query_as::<_, Anchor>(
-        "SELECT qty, from_ledger_id, to_ledger_id FROM putaway_moves \
-         WHERE ref = $1 AND item_id = $2 AND from_location_id = $3 AND to_location_id = $4 \
-           AND COALESCE(batch_code, ' ') = COALESCE($5, ' ')"
-    )
-    .bind(r#ref.as_str())
-    .bind(r.item_id)
-    .bind(r.from_id)
-    .bind(r.to_id)
-    .bind(code)
-    .fetch_optional(&mut *conn)
-    .await?);
-    Ok(anchor)
-}
-
-/// The line was moved before under this ref: its original result, or `IDEMPOTENCY_CONFLICT`
-/// when this request's quantity differs.
-async fn replay(
-    tx: &mut Tx,
-    r: &Resolved<'_>,
-    anchor: Anchor,
-) -> Result<PutawayLineResult, AppError> {
-    let prefix = format!("lines[{}]", r.index);
-    if anchor.qty != r.line.qty.get() {
-        return Err(AppError::new(
-            ErrorCode::IdempotencyConflict,
-            format!("{prefix}: this ref already moved {} of this item between these locations; a different line needs a new ref", anchor.qty),
-        )
-        .with_details(serde_json::json!({ "field": prefix, "applied_qty": anchor.qty })));
-    }
-    let missing = || {
-        AppError::internal(&std::io::Error::other(
-            "putaway anchor without ledger entry",
-        ))
-    };
-    let (from_after_qty, batches) =
-        store::ledger_outcome(tx, anchor.from_ledger_id.ok_or_else(missing)?).await?;
-    let (to_after_qty, _) =
-        store::ledger_outcome(tx, anchor.to_ledger_id.ok_or_else(missing)?).await?;
-    Ok(PutawayLineResult {
-        ref_line: r.index as u32 + 1,
-        item_id: r.item_id,
-        from_location_id: r.from_id,
-        to_location_id: r.to_id,
-        qty: anchor.qty,
-        status: LineStatus::Idempotent,
-        from_after_qty,
-        to_after_qty,
-        batches,
-    })
 }

@@ -15,6 +15,8 @@ on_both_backends!(
     a_replayed_putaway_is_idempotent,
     a_named_batch_moves_only_that_batch,
     refused_putaways_write_nothing,
+    a_later_line_may_move_what_an_earlier_line_put_there,
+    opposite_putaways_in_parallel_do_not_deadlock,
 );
 
 /// Receives two lots into R-1: L-SOON (4, expires 2099-01-01) and L-LATE (6, 2099-06-01), plus
@@ -212,4 +214,92 @@ async fn refused_putaways_write_nothing(backend: Backend) {
         assert_eq!(error["error"]["details"]["field"], field, "{body}");
     }
     assert_eq!(app.footprint().await, before);
+}
+
+async fn a_later_line_may_move_what_an_earlier_line_put_there(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (item, dock, shelf) = stocked(&app).await;
+    let far = app.location("B-01", "storage").await;
+    let (status, body) = put_away(
+        &app,
+        json!({"ref": "TR-CHAIN", "lines": [
+            {"sku": "SKU-1", "from_location_code": "R-1", "to_location_code": "A-01", "qty": 6},
+            {"sku": "SKU-1", "from_location_code": "A-01", "to_location_code": "B-01", "qty": 5}
+        ]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["lines"][1]["from_after_qty"], 1);
+    assert_eq!(
+        body["lines"][1]["batches"][0]["batch_code"], "L-SOON",
+        "the lots that arrived move on FEFO"
+    );
+    assert_eq!(
+        (
+            app.stock_qty(item, dock).await,
+            app.stock_qty(item, shelf).await,
+            app.stock_qty(item, far).await
+        ),
+        (6, 1, 5)
+    );
+    let (_, again) = put_away(
+        &app,
+        json!({"ref": "TR-CHAIN", "lines": [
+            {"sku": "SKU-1", "from_location_code": "R-1", "to_location_code": "A-01", "qty": 6},
+            {"sku": "SKU-1", "from_location_code": "A-01", "to_location_code": "B-01", "qty": 5}
+        ]}),
+    )
+    .await;
+    assert_eq!(again["status"], "IDEMPOTENT");
+    let mut expected = body["lines"].clone();
+    for line in expected.as_array_mut().unwrap() {
+        line["status"] = json!("IDEMPOTENT");
+    }
+    assert_eq!(again["lines"], expected, "the original results");
+    app.assert_consistent().await;
+}
+
+async fn opposite_putaways_in_parallel_do_not_deadlock(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (item, dock, shelf) = stocked(&app).await;
+    put_away(
+        &app,
+        json!({"ref": "TR-SPLIT", "lines": [
+            {"sku": "SKU-1", "from_location_code": "R-1", "to_location_code": "A-01", "qty": 6}
+        ]}),
+    )
+    .await;
+    let mut tasks = Vec::new();
+    for n in 0..24 {
+        let (client, url) = (app.client.clone(), app.url("/putaway"));
+        let (from, to) = if n % 2 == 0 {
+            ("R-1", "A-01")
+        } else {
+            ("A-01", "R-1")
+        };
+        tasks.push(tokio::spawn(async move {
+            let body = json!({"ref": format!("TR-P{n}"), "lines": [
+                {"sku": "SKU-1", "from_location_code": from, "to_location_code": to, "qty": 1, "batch_code": "L-NONE"},
+                {"sku": "SKU-1", "from_location_code": to, "to_location_code": from, "qty": 1, "batch_code": "L-LATE"}
+            ]});
+            let response = client.post(url).json(&body).send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }));
+    }
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert!(
+            status == StatusCode::OK || status == StatusCode::CONFLICT,
+            "{status}: {body}"
+        );
+        if status == StatusCode::CONFLICT {
+            assert!(body.contains("INSUFFICIENT_STOCK"), "{body}");
+        }
+    }
+    assert_eq!(
+        app.stock_qty(item, dock).await + app.stock_qty(item, shelf).await,
+        12,
+        "nothing lost or made"
+    );
+    app.assert_consistent().await;
 }
