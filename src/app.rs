@@ -9,6 +9,7 @@ use crate::inbound::page::InboundPage;
 use crate::items::page::ItemsPage;
 use crate::ledger::page::LedgerPage;
 use crate::locations::page::LocationsPage;
+use crate::outbound::page::OutboundPage;
 use crate::putaway::page::PutawayPage;
 use crate::stock::page::StockPage;
 
@@ -112,7 +113,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=|| view! { <ComingSoon title="Inventory" what="The inventory snapshot: every item in stock, its total, where most of it is and what expires soon."/> }/>
                     <Route path=path!("/inbound") view=InboundPage ssr=SsrMode::Async/>
                     <Route path=path!("/putaway") view=PutawayPage ssr=SsrMode::Async/>
-                    <Route path=path!("/outbound") view=|| view! { <ComingSoon title="Ship" what="Ship an order: lines by sku and location, first-expiry-first-out, safe to resubmit."/> }/>
+                    <Route path=path!("/outbound") view=OutboundPage ssr=SsrMode::Async/>
                     <Route path=path!("/stock") view=StockPage ssr=SsrMode::Async/>
                     <Route path=path!("/ledger") view=LedgerPage ssr=SsrMode::Async/>
                     <Route path=path!("/items") view=ItemsPage ssr=SsrMode::Async/>

@@ -10,6 +10,7 @@ pub mod ledger;
 pub mod lines;
 pub mod locations;
 pub mod movement;
+pub mod outbound;
 pub mod putaway;
 pub mod stock;
 pub mod ui;

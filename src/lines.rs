@@ -28,10 +28,19 @@ pub struct Column {
 /// Rows a fresh form starts with.
 pub const BLANK_ROWS: usize = 3;
 
+/// A view shown at the end of each row, given the row's current values (in column order; they
+/// change as fields are left, with JavaScript only).
+pub type RowHint = fn(RwSignal<Vec<String>>) -> AnyView;
+
 /// The line editor. `initial` holds each row's values in column order (e.g. the lines of a form
-/// that came back with an error); a fresh form gets [`BLANK_ROWS`] empty rows.
+/// that came back with an error); a fresh form gets [`BLANK_ROWS`] empty rows. `hint`, with its
+/// column label, adds a live view to each row.
 #[component]
-pub fn LineEditor(columns: &'static [Column], initial: Vec<Vec<String>>) -> impl IntoView {
+pub fn LineEditor(
+    columns: &'static [Column],
+    initial: Vec<Vec<String>>,
+    #[prop(optional)] hint: Option<(&'static str, RowHint)>,
+) -> impl IntoView {
     let start = if initial.is_empty() {
         vec![vec![String::new(); columns.len()]; BLANK_ROWS]
     } else {
@@ -42,18 +51,20 @@ pub fn LineEditor(columns: &'static [Column], initial: Vec<Vec<String>>) -> impl
         start
             .into_iter()
             .enumerate()
-            .collect::<Vec<(usize, Vec<String>)>>(),
+            .map(|(key, values)| (key, values.clone(), RwSignal::new(values)))
+            .collect::<Vec<(usize, Vec<String>, RwSignal<Vec<String>>)>>(),
     );
     // Add and remove work only with JavaScript, so they appear once the page is live.
     let live = RwSignal::new(false);
     Effect::new(move |_| live.set(true));
 
     let position =
-        move |key: usize| rows.with(|r| r.iter().position(|(k, _)| *k == key).unwrap_or(0));
+        move |key: usize| rows.with(|r| r.iter().position(|(k, _, _)| *k == key).unwrap_or(0));
     let add_row = move |_| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
-        rows.update(|r| r.push((key, vec![String::new(); columns.len()])));
+        let blank = vec![String::new(); columns.len()];
+        rows.update(|r| r.push((key, blank.clone(), RwSignal::new(blank))));
     };
 
     view! {
@@ -63,17 +74,18 @@ pub fn LineEditor(columns: &'static [Column], initial: Vec<Vec<String>>) -> impl
                     <tr>
                         <th class="num">"#"</th>
                         {columns.iter().map(|c| view! { <th>{c.label}</th> }).collect_view()}
+                        {hint.map(|(label, _)| view! { <th>{label}</th> })}
                         <th><span class="visually-hidden">"Remove"</span></th>
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=move || rows.get() key=|(key, _)| *key let:row>
+                    <For each=move || rows.get() key=|(key, _, _)| *key let:row>
                         {
-                            let (key, values) = row;
+                            let (key, values, live_values) = row;
                             view! {
                                 <tr>
                                     <td class="num">{move || position(key) + 1}</td>
-                                    {columns.iter().zip(values).map(|(column, value)| {
+                                    {columns.iter().zip(values).enumerate().map(|(col, (column, value))| {
                                         let name = move || format!("lines[{}][{}]", position(key), column.name);
                                         let label = move || format!("{} {}", column.label, position(key) + 1);
                                         let (kind, mode) = match column.kind {
@@ -92,17 +104,22 @@ pub fn LineEditor(columns: &'static [Column], initial: Vec<Vec<String>>) -> impl
                                                     value=value
                                                     placeholder=column.placeholder
                                                     autocomplete="off"
+                                                    on:change=move |ev| {
+                                                        let value = event_target_value(&ev);
+                                                        live_values.update(|v| v[col] = value);
+                                                    }
                                                 />
                                             </td>
                                         }
                                     }).collect_view()}
+                                    {hint.map(|(label, hint)| view! { <td class="hint" data-label=label>{hint(live_values)}</td> })}
                                     <td>
                                         <Show when=move || live.get()>
                                             <button
                                                 type="button"
                                                 class="secondary icon"
                                                 aria-label=move || format!("Remove line {}", position(key) + 1)
-                                                on:click=move |_| rows.update(|r| r.retain(|(k, _)| *k != key))
+                                                on:click=move |_| rows.update(|r| r.retain(|(k, _, _)| *k != key))
                                             >
                                                 "✕"
                                             </button>

@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::items::api::router())
         .merge(crate::locations::api::router())
         .merge(crate::inbound::api::router())
+        .merge(crate::outbound::api::router())
         .merge(crate::putaway::api::router())
         .merge(crate::stock::api::router())
         .merge(crate::ledger::api::router())

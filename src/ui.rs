@@ -96,18 +96,30 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         .get("field")
         .and_then(|f| f.as_str())
         .map(str::to_string);
-    let shortages = error
+    let shortages: Vec<String> = error
         .details
         .get("shortages")
         .and_then(|s| s.as_array())
-        .map(|s| s.len());
+        .map(|list| {
+            list.iter()
+                .map(|s| {
+                    format!(
+                        "line {}: needs {}, {} available",
+                        s["ref_line"], s["required"], s["available"]
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     view! {
         <div class="error" role="alert">
             <strong>{format!("{:?}", error.code).to_uppercase()}</strong>
             " "
             {error.message.clone()}
             {field.map(|f| view! { <div class="muted">"Field: " <code>{f}</code></div> })}
-            {shortages.map(|n| view! { <div class="muted">{format!("{n} line(s) short; nothing was written.")}</div> })}
+            {(!shortages.is_empty()).then(|| view! {
+                <ul class="shortages">{shortages.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ul>
+            })}
         </div>
     }
 }

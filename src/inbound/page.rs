@@ -161,20 +161,27 @@ pub fn InboundPage() -> impl IntoView {
     let generation = RwSignal::new(0u32);
     let outcome =
         move || current_outcome(action.value().get(), from_url.get(), ReceiveForm::default);
+    let navigate = leptos_router::hooks::use_navigate();
     let new_receipt = move |event: leptos::ev::MouseEvent| {
         event.prevent_default();
         action.value().set(None);
         generation.update(|g| *g += 1);
-        let navigate = leptos_router::hooks::use_navigate();
         navigate("/inbound", Default::default());
     };
 
     view! {
         <Title text="Receive"/>
         <h1>"Receive"</h1>
-        {move || {
-            generation.track();
-            let initial = from_url.get().map(|o| o.form).unwrap_or_default();
+        // A new form (new DOM, so typed-in values go) when the clerk starts over or the URL
+        // brings another outcome.
+        <For
+            each=move || std::iter::once((generation.get(), query.read().get(OUTCOME_PARAM)))
+            key=|version| version.clone()
+            let:_version
+        >
+            {
+            let start_over = new_receipt.clone();
+            let initial = from_url.get_untracked().map(|o| o.form).unwrap_or_default();
             view! {
                 <ActionForm action=action>
                     <div class="card">
@@ -187,11 +194,12 @@ pub fn InboundPage() -> impl IntoView {
                         <button type="submit" disabled=move || action.pending().get()>
                             {move || if action.pending().get() { "Receiving…" } else { "Receive" }}
                         </button>
-                        <a class="button secondary" href="/inbound" on:click=new_receipt>"New receipt"</a>
+                        <a class="button secondary" href="/inbound" on:click=start_over>"New receipt"</a>
                     </div>
                 </ActionForm>
             }
-        }}
+            }
+        </For>
         {move || outcome().map(|o| view! { <ReceiveResult outcome=o/> })}
     }
 }

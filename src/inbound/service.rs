@@ -170,16 +170,15 @@ pub async fn receive_in(
         .map(|i| (items[i].id, locations[i].id))
         .collect();
     let stocks = store::lock_stocks(tx, &keys, true).await?;
-    let anchors: Vec<Anchor> =
-        with_tx!(tx, |conn, _backend| {
-            sqlx::query_as(
+    let anchors: Vec<Anchor> = with_tx!(tx, |conn, _backend| {
+        sqlx::query_as(
         "SELECT item_id, location_id, batch_code, qty, expiry_date, production_date, ledger_id \
          FROM inbound_receipts WHERE ref = $1"
     )
     .bind(request.r#ref.as_str())
     .fetch_all(&mut *conn)
     .await?
-        });
+    });
     let anchors: HashMap<(i64, i64, &str), &Anchor> = anchors
         .iter()
         .map(|a| ((a.item_id, a.location_id, a.batch_code.as_str()), a))

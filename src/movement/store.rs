@@ -318,13 +318,16 @@ pub async fn load_batches(
     Ok(by_stock)
 }
 
+/// Which batches a line takes, and how much of each.
+pub type Plan = Vec<(BatchRow, i64)>;
+
 /// Splits `qty` over `batches` in their order, skipping those `eligible` refuses; `None` when
 /// the eligible ones hold less. `batches` keep what is left.
 pub fn take_fefo(
     batches: &mut [BatchRow],
     qty: i64,
     eligible: impl Fn(&BatchRow) -> bool,
-) -> Option<Vec<(BatchRow, i64)>> {
+) -> Option<Plan> {
     let available: i64 = batches.iter().filter(|b| eligible(b)).map(|b| b.qty).sum();
     if available < qty {
         return None;

@@ -126,11 +126,11 @@ pub fn PutawayPage() -> impl IntoView {
     let generation = RwSignal::new(0u32);
     let outcome =
         move || current_outcome(action.value().get(), from_url.get(), PutawayForm::default);
+    let navigate = leptos_router::hooks::use_navigate();
     let new_transfer = move |event: leptos::ev::MouseEvent| {
         event.prevent_default();
         action.value().set(None);
         generation.update(|g| *g += 1);
-        let navigate = leptos_router::hooks::use_navigate();
         navigate("/putaway", Default::default());
     };
 
@@ -138,9 +138,16 @@ pub fn PutawayPage() -> impl IntoView {
         <Title text="Put away"/>
         <h1>"Put away"</h1>
         <p class="lead">"Every line moves, or none does. Without a batch, the goods that expire first move first."</p>
-        {move || {
-            generation.track();
-            let initial = from_url.get().map(|o| o.form).unwrap_or_default();
+        // A new form (new DOM, so typed-in values go) when the clerk starts over or the URL
+        // brings another outcome.
+        <For
+            each=move || std::iter::once((generation.get(), query.read().get(OUTCOME_PARAM)))
+            key=|version| version.clone()
+            let:_version
+        >
+            {
+            let start_over = new_transfer.clone();
+            let initial = from_url.get_untracked().map(|o| o.form).unwrap_or_default();
             view! {
                 <ActionForm action=action>
                     <div class="card">
@@ -153,11 +160,12 @@ pub fn PutawayPage() -> impl IntoView {
                         <button type="submit" disabled=move || action.pending().get()>
                             {move || if action.pending().get() { "Moving…" } else { "Put away" }}
                         </button>
-                        <a class="button secondary" href="/putaway" on:click=new_transfer>"New transfer"</a>
+                        <a class="button secondary" href="/putaway" on:click=start_over>"New transfer"</a>
                     </div>
                 </ActionForm>
             }
-        }}
+            }
+        </For>
         {move || outcome().map(|o| view! { <PutawayResult outcome=o/> })}
     }
 }

@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::db::{Db, Tx};
 use crate::domain::{check_line_count, BatchCode, Qty, Ref};
 use crate::error::{AppError, ErrorCode};
-use crate::movement::store::{self, BatchRow, LedgerEntry, Reason};
+use crate::movement::store::{self, BatchRow, LedgerEntry, Plan, Reason};
 use crate::movement::{
     insufficient_stock, non_blank, BatchQty, ItemKey, LineStatus, LocationKey, MovementResponse,
     Shortage,
@@ -192,7 +192,7 @@ pub async fn put_away_in(
         let mut batches = store::load_batches(tx, &sources).await?;
 
         // Plan in memory, line by line.
-        let mut moved: Vec<(usize, Vec<(BatchRow, i64)>)> = Vec::new();
+        let mut moved: Vec<(usize, Plan)> = Vec::new();
         for &i in wave {
             let (line, r) = (&lines[i], &resolved[i]);
             let source = stock(r.item_id, r.from_id).id;

@@ -8,6 +8,7 @@ mod demo;
 mod http;
 mod inbound;
 mod items_locations;
+mod outbound;
 mod putaway;
 mod schema;
 mod stock_ledger;

@@ -1,0 +1,279 @@
+//! The `/outbound` page: ship an order. The clerk enters (or scans) the order's ref and its
+//! lines; each line shows what is available as it is filled in. The form keeps its ref after
+//! a submit, so submitting again — a double click, back and resubmit, a retry after a network
+//! error — answers `IDEMPOTENT` and never ships twice. "New order" starts a fresh form.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::lines::{Column, ColumnKind, LineEditor};
+use crate::movement::LineStatus;
+use crate::outbound::OutboundResponse;
+use crate::ui::{batches_text, current_outcome, ErrorPanel, Outcome, StatusBadge, OUTCOME_PARAM};
+
+/// The order form as the browser posts it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShipForm {
+    pub reference: String,
+    pub all_or_nothing: bool,
+    pub lines: Vec<ShipFormLine>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShipFormLine {
+    pub sku: String,
+    pub location_code: String,
+    pub qty: String,
+    pub batch_code: String,
+}
+
+const COLUMNS: &[Column] = &[
+    Column {
+        name: "sku",
+        label: "SKU",
+        kind: ColumnKind::Text,
+        placeholder: "scan or type",
+    },
+    Column {
+        name: "location_code",
+        label: "Location",
+        kind: ColumnKind::Text,
+        placeholder: "A-01",
+    },
+    Column {
+        name: "qty",
+        label: "Qty",
+        kind: ColumnKind::Quantity,
+        placeholder: "",
+    },
+    Column {
+        name: "batch_code",
+        label: "Batch",
+        kind: ColumnKind::Text,
+        placeholder: "FEFO if blank",
+    },
+];
+
+impl ShipFormLine {
+    fn values(&self) -> Vec<String> {
+        vec![
+            self.sku.clone(),
+            self.location_code.clone(),
+            self.qty.clone(),
+            self.batch_code.clone(),
+        ]
+    }
+}
+
+/// What is on hand and available to ship of `sku` at `location_code`: (qty, available).
+#[server(endpoint = "available_at")]
+pub async fn available_at(
+    sku: String,
+    location_code: String,
+) -> Result<Option<(i64, i64)>, AppError> {
+    use crate::stock::StockFilter;
+    let state = crate::state::app_state()?;
+    let filter = StockFilter {
+        sku: Some(sku),
+        location_code: Some(location_code),
+        ..StockFilter::default()
+    };
+    let answer =
+        crate::stock::service::query_stock(&state.db, &filter, state.config.today()).await?;
+    Ok(answer.rows.first().map(|row| (row.qty, row.available)))
+}
+
+/// Ships the page's order through the same service as `POST /outbound/commit`.
+#[server(endpoint = "ship_order")]
+pub async fn ship_order(
+    reference: String,
+    all_or_nothing: Option<String>,
+    lines: Vec<ShipFormLine>,
+) -> Result<Outcome<ShipForm, OutboundResponse>, AppError> {
+    use crate::outbound::{OutboundInput, OutboundLineInput};
+    let state = crate::state::app_state()?;
+    let form = ShipForm {
+        reference,
+        all_or_nothing: all_or_nothing.is_some(),
+        lines: lines
+            .into_iter()
+            .filter(|l| l.values().iter().any(|v| !v.trim().is_empty()))
+            .collect(),
+    };
+    let input = form
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            Ok(OutboundLineInput {
+                sku: Some(line.sku.clone()),
+                location_code: Some(line.location_code.clone()),
+                qty: crate::inbound::page::form_qty(format!("lines[{i}].qty"), &line.qty)?,
+                batch_code: Some(line.batch_code.trim().to_string()).filter(|c| !c.is_empty()),
+                ..OutboundLineInput::default()
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()
+        .map(|lines| OutboundInput {
+            r#ref: form.reference.clone(),
+            atomic: Some(form.all_or_nothing),
+            lines,
+        });
+    let result = match input {
+        Ok(input) => {
+            crate::outbound::service::commit_outbound(&state.db, &state.config, &input).await
+        }
+        Err(error) => Err(error),
+    };
+    Ok(crate::ui::finish_form("/outbound", form, result))
+}
+
+/// "12 available" for a line, as its sku and location are filled in.
+fn available_hint(values: RwSignal<Vec<String>>) -> AnyView {
+    let text = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        let values = values.get();
+        let sku = values[0].trim().to_string();
+        let location = values[1].trim().to_string();
+        if sku.is_empty() || location.is_empty() {
+            text.set(String::new());
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            text.set(match available_at(sku, location).await {
+                Ok(Some((qty, available))) if qty == available => format!("{available} available"),
+                Ok(Some((qty, available))) => {
+                    format!("{available} available ({} expired)", qty - available)
+                }
+                Ok(None) => "none here".to_string(),
+                Err(error) => error.message,
+            });
+        });
+    });
+    view! { <span aria-live="polite">{move || text.get()}</span> }.into_any()
+}
+
+#[component]
+pub fn OutboundPage() -> impl IntoView {
+    let action = ServerAction::<ShipOrder>::new();
+    let query = use_query_map();
+    let from_url = Memo::new(move |_| {
+        query
+            .read()
+            .get(OUTCOME_PARAM)
+            .and_then(|raw| serde_json::from_str::<Outcome<ShipForm, OutboundResponse>>(&raw).ok())
+    });
+    let generation = RwSignal::new(0u32);
+    let outcome = move || current_outcome(action.value().get(), from_url.get(), ShipForm::default);
+    let navigate = leptos_router::hooks::use_navigate();
+    let new_order = move |event: leptos::ev::MouseEvent| {
+        event.prevent_default();
+        action.value().set(None);
+        generation.update(|g| *g += 1);
+        navigate("/outbound", Default::default());
+    };
+
+    view! {
+        <Title text="Ship"/>
+        <h1>"Ship"</h1>
+        // A new form (new DOM, so typed-in values go) when the clerk starts over or the URL
+        // brings another outcome.
+        <For
+            each=move || std::iter::once((generation.get(), query.read().get(OUTCOME_PARAM)))
+            key=|version| version.clone()
+            let:_version
+        >
+            {
+            let start_over = new_order.clone();
+            let initial = from_url.get_untracked().map(|o| o.form).unwrap_or_default();
+            view! {
+                <ActionForm action=action>
+                    <div class="card order-head">
+                        <div>
+                            <label for="ship-ref">"Order ref"</label>
+                            <input id="ship-ref" name="reference" required maxlength="64" autocomplete="off"
+                                placeholder="e.g. SO-1001" value=initial.reference.clone()/>
+                        </div>
+                        <label class="switch">
+                            <input type="checkbox" name="all_or_nothing" checked=initial.all_or_nothing/>
+                            " All or nothing"
+                            <span class="muted">" — ship no line unless every line can be shipped"</span>
+                        </label>
+                    </div>
+                    <LineEditor
+                        columns=COLUMNS
+                        initial=initial.lines.iter().map(ShipFormLine::values).collect()
+                        hint=("Available", available_hint)
+                    />
+                    <div class="form-actions submit-row">
+                        <button type="submit" disabled=move || action.pending().get()>
+                            {move || if action.pending().get() { "Shipping…" } else { "Ship" }}
+                        </button>
+                        <a class="button secondary" href="/outbound" on:click=start_over>"New order"</a>
+                    </div>
+                </ActionForm>
+            }
+            }
+        </For>
+        {move || outcome().map(|o| view! { <ShipResult outcome=o/> })}
+    }
+}
+
+#[component]
+fn ShipResult(outcome: Outcome<ShipForm, OutboundResponse>) -> impl IntoView {
+    let form = outcome.form;
+    match outcome.result {
+        Err(error) => view! { <section class="result"><ErrorPanel error/></section> }.into_any(),
+        Ok(response) => {
+            let summary = match response.status {
+                LineStatus::Ok => "Shipped.",
+                LineStatus::Idempotent => "Already shipped under this ref: nothing shipped again.",
+                LineStatus::InsufficientStock => {
+                    "Some lines are short and were not shipped; ship them later with the same ref."
+                }
+            };
+            view! {
+                <section class="result" aria-labelledby="ship-result">
+                    <h2 id="ship-result">
+                        {format!("Order {} ", response.r#ref)}
+                        <StatusBadge status=response.status/>
+                    </h2>
+                    <p role="status">{summary}</p>
+                    <div class="table-wrap">
+                        <table>
+                            <thead><tr>
+                                <th class="num">"#"</th><th>"SKU"</th><th>"Location"</th><th class="num">"Qty"</th>
+                                <th>"Status"</th><th class="num">"Stock after"</th><th>"Batches"</th>
+                            </tr></thead>
+                            <tbody>
+                                {response.lines.into_iter().map(|line| {
+                                    let sent = form.lines.get(line.ref_line as usize - 1).cloned().unwrap_or_default();
+                                    let detail = match line.available {
+                                        Some(available) => format!("only {available} available"),
+                                        None => batches_text(&line.batches),
+                                    };
+                                    view! {
+                                        <tr>
+                                            <td class="num">{line.ref_line}</td>
+                                            <td>{sent.sku}</td>
+                                            <td>{sent.location_code}</td>
+                                            <td class="num">{line.qty}</td>
+                                            <td><StatusBadge status=line.status/></td>
+                                            <td class="num">{line.after_qty}</td>
+                                            <td>{detail}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                </section>
+            }.into_any()
+        }
+    }
+}
