@@ -91,12 +91,18 @@ fn json_error(field: String, error: &serde_json::Error) -> AppError {
     }
 }
 
-/// serde_json appends " at line L column C", which says nothing useful about a field.
+/// serde's message for people: without " at line L column C" (it says nothing about a field)
+/// and with Rust's integer type names said in words.
 fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
-    }
+    let message = match message.rfind(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    ["i64", "i32", "u64", "u32"]
+        .iter()
+        .fold(message.to_string(), |text, name| {
+            text.replace(&format!("expected {name}"), "expected a whole number")
+        })
 }
 
 /// Query-string parameters decoded into `T`; a bad parameter is 422 naming it.
@@ -145,6 +151,15 @@ mod tests {
         let error = decode_json::<Order>(br#"{"lines": [{"qty": 1}, {"qty": "x"}]}"#).unwrap_err();
         assert_eq!(error.code, ErrorCode::ValidationFailed);
         assert_eq!(error.details["field"], "lines[1].qty");
+    }
+
+    #[test]
+    fn type_errors_speak_plainly() {
+        let error = decode_json::<Order>(br#"{"lines": [{"qty": 1.5}]}"#).unwrap_err();
+        assert_eq!(
+            error.details["reason"],
+            "invalid type: floating point `1.5`, expected a whole number"
+        );
     }
 
     #[test]

@@ -173,3 +173,47 @@ fn move_to_next_field(event: leptos::ev::KeyboardEvent) {
         let _ = form.request_submit();
     }
 }
+
+/// Everything a movement form holds inside its `<ActionForm>`: the ref, any extra fields of the
+/// order head (`children`), the lines, and the submit and start-over row. The submit button is
+/// disabled while the action runs, so a double click sends once.
+#[component]
+pub fn MovementFields(
+    /// The ref field's label, e.g. "Receipt ref".
+    ref_label: &'static str,
+    ref_placeholder: &'static str,
+    /// The ref to show (kept after a submit, so a resubmit is recognised).
+    reference: String,
+    columns: &'static [Column],
+    lines: Vec<Vec<String>>,
+    #[prop(optional)] hint: Option<(&'static str, RowHint)>,
+    /// Whether the form's action is running.
+    pending: Signal<bool>,
+    /// The submit button's label, idle and busy.
+    submit: (&'static str, &'static str),
+    /// The start-over link's label and address.
+    start_over: (&'static str, &'static str),
+    on_start_over: impl Fn(leptos::ev::MouseEvent) + Clone + 'static,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <div class="card order-head">
+            <div>
+                <label for="movement-ref">{ref_label}</label>
+                <input id="movement-ref" name="reference" required maxlength="64" autocomplete="off"
+                    placeholder=ref_placeholder value=reference/>
+            </div>
+            {children.map(|children| children())}
+        </div>
+        {match hint {
+            Some(hint) => view! { <LineEditor columns initial=lines hint/> }.into_any(),
+            None => view! { <LineEditor columns initial=lines/> }.into_any(),
+        }}
+        <div class="form-actions submit-row">
+            <button type="submit" disabled=move || pending.get()>
+                {move || if pending.get() { submit.1 } else { submit.0 }}
+            </button>
+            <a class="button secondary" href=start_over.1 on:click=on_start_over>{start_over.0}</a>
+        </div>
+    }
+}

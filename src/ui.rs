@@ -25,15 +25,36 @@ pub struct Outcome<F, R> {
     pub result: Result<R, AppError>,
 }
 
-/// The outcome carried in the page's URL after a no-JavaScript post, if any.
-pub fn outcome_from_query<F, R>() -> Option<Outcome<F, R>>
+/// The outcome carried in the page's URL after a no-JavaScript post, if any; follows the URL.
+pub fn outcome_in_url<F, R>() -> Memo<Option<Outcome<F, R>>>
 where
-    F: DeserializeOwned,
-    R: DeserializeOwned,
+    F: DeserializeOwned + PartialEq + Send + Sync + 'static,
+    R: DeserializeOwned + PartialEq + Send + Sync + 'static,
 {
     let query = use_query_map();
-    let raw = query.read_untracked().get(OUTCOME_PARAM)?;
-    serde_json::from_str(&raw).ok()
+    Memo::new(move |_| {
+        query
+            .read()
+            .get(OUTCOME_PARAM)
+            .and_then(|raw| serde_json::from_str(&raw).ok())
+    })
+}
+
+/// The click handler of a form's "start over" link (New receipt, New order, …): `forget`s the
+/// shown outcome, bumps `generation` (the form's remount key) and leaves any URL outcome
+/// behind by going to `path`. Without JavaScript the link simply loads `path`.
+pub fn start_over(
+    forget: impl Fn() + Clone + 'static,
+    generation: RwSignal<u32>,
+    path: &'static str,
+) -> impl Fn(leptos::ev::MouseEvent) + Clone + 'static {
+    let navigate = leptos_router::hooks::use_navigate();
+    move |event: leptos::ev::MouseEvent| {
+        event.prevent_default();
+        forget();
+        generation.update(|g| *g += 1);
+        navigate(path, Default::default());
+    }
 }
 
 /// The outcome to show: the action's latest value (JavaScript), else the URL's (no JavaScript).

@@ -12,8 +12,11 @@ use crate::error::AppError;
 use crate::inbound::ReceiveResponse;
 #[cfg(feature = "ssr")]
 use crate::inbound::{ReceiveInput, ReceiveLineInput};
-use crate::lines::{Column, ColumnKind, LineEditor};
-use crate::ui::{batches_text, current_outcome, ErrorPanel, Outcome, StatusBadge, OUTCOME_PARAM};
+use crate::lines::{Column, ColumnKind, MovementFields};
+use crate::ui::{
+    batches_text, current_outcome, outcome_in_url, start_over, ErrorPanel, Outcome, StatusBadge,
+    OUTCOME_PARAM,
+};
 
 /// The receive form as the browser posts it: every field text.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -152,22 +155,12 @@ pub async fn receive_goods_form(
 pub fn InboundPage() -> impl IntoView {
     let action = ServerAction::<ReceiveGoodsForm>::new();
     let query = use_query_map();
-    let from_url = Memo::new(move |_| {
-        query.read().get(OUTCOME_PARAM).and_then(|raw| {
-            serde_json::from_str::<Outcome<ReceiveForm, ReceiveResponse>>(&raw).ok()
-        })
-    });
+    let from_url = outcome_in_url::<ReceiveForm, ReceiveResponse>();
     // A new receipt starts a fresh form (with JavaScript; without it, the link reloads the page).
     let generation = RwSignal::new(0u32);
     let outcome =
         move || current_outcome(action.value().get(), from_url.get(), ReceiveForm::default);
-    let navigate = leptos_router::hooks::use_navigate();
-    let new_receipt = move |event: leptos::ev::MouseEvent| {
-        event.prevent_default();
-        action.value().set(None);
-        generation.update(|g| *g += 1);
-        navigate("/inbound", Default::default());
-    };
+    let new_receipt = start_over(move || action.value().set(None), generation, "/inbound");
 
     view! {
         <Title text="Receive"/>
@@ -184,18 +177,17 @@ pub fn InboundPage() -> impl IntoView {
             let initial = from_url.get_untracked().map(|o| o.form).unwrap_or_default();
             view! {
                 <ActionForm action=action>
-                    <div class="card">
-                        <label for="receive-ref">"Receipt ref"</label>
-                        <input id="receive-ref" name="reference" required maxlength="64" autocomplete="off"
-                            placeholder="PO or ASN number" value=initial.reference.clone()/>
-                    </div>
-                    <LineEditor columns=COLUMNS initial=initial.lines.iter().map(ReceiveFormLine::values).collect()/>
-                    <div class="form-actions submit-row">
-                        <button type="submit" disabled=move || action.pending().get()>
-                            {move || if action.pending().get() { "Receiving…" } else { "Receive" }}
-                        </button>
-                        <a class="button secondary" href="/inbound" on:click=start_over>"New receipt"</a>
-                    </div>
+                    <MovementFields
+                        ref_label="Receipt ref"
+                        ref_placeholder="PO or ASN number"
+                        reference=initial.reference.clone()
+                        columns=COLUMNS
+                        lines=initial.lines.iter().map(ReceiveFormLine::values).collect()
+                        pending=action.pending().into()
+                        submit=("Receive", "Receiving…")
+                        start_over=("New receipt", "/inbound")
+                        on_start_over=start_over
+                    />
                 </ActionForm>
             }
             }

@@ -11,7 +11,7 @@ use crate::db::{Db, Tx};
 use crate::domain::{check_line_count, BatchCode, LocationKind, Qty, Ref};
 use crate::error::{AppError, ErrorCode};
 use crate::inbound::{ReceiveInput, ReceiveResponse};
-use crate::movement::store::{self, LedgerEntry, LotAdd, Reason};
+use crate::movement::store::{self, line_field, LedgerEntry, LotAdd, Reason};
 use crate::movement::{
     non_blank, BatchQty, ItemKey, LineResult, LineStatus, LocationKey, MovementResponse,
 };
@@ -123,23 +123,10 @@ pub async fn receive_in(
     now: DateTime<Utc>,
 ) -> Result<ReceiveResponse, AppError> {
     let lines = &request.lines;
+    let items = store::find_items(tx, lines.iter().map(|l| &l.item)).await?;
+    let locations =
+        store::find_locations(tx, lines.iter().map(|l| &l.location), "location_code").await?;
     let prefixes: Vec<String> = (0..lines.len()).map(|i| format!("lines[{i}]")).collect();
-    let fields: Vec<String> = prefixes
-        .iter()
-        .map(|p| format!("{p}.location_code"))
-        .collect();
-    let items = store::find_items(
-        tx,
-        &lines.iter().map(|l| &l.item).collect::<Vec<_>>(),
-        &prefixes,
-    )
-    .await?;
-    let locations = store::find_locations(
-        tx,
-        &lines.iter().map(|l| &l.location).collect::<Vec<_>>(),
-        &fields,
-    )
-    .await?;
 
     let mut seen: HashMap<(i64, i64, &str), usize> = HashMap::new();
     for (i, line) in lines.iter().enumerate() {
@@ -149,7 +136,7 @@ pub async fn receive_in(
             Some(LocationKind::Receiving | LocationKind::Storage)
         ) {
             return Err(AppError::validation(
-                fields[i].clone(),
+                line_field(i, "location_code"),
                 format!(
                     "{} is a {} location; goods are received into receiving or storage locations",
                     location.code, location.kind
@@ -225,7 +212,7 @@ pub async fn receive_in(
             expiry_date: lines[i].expiry_date,
             production_date: lines[i].production_date,
             qty: lines[i].qty.get(),
-            field: format!("{}.batch_code", prefixes[i]),
+            field: line_field(i, "batch_code"),
         })
         .collect();
     let lots = store::add_to_lots(tx, &adds).await?;

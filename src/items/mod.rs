@@ -22,7 +22,7 @@ pub struct Item {
 }
 
 /// The body of `POST /items` as sent; parsed into [`service::NewItem`].
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewItemInput {
     pub sku: String,
     pub name: String,

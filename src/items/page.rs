@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 use crate::domain::Page;
 use crate::error::AppError;
 use crate::items::{Item, NewItemInput};
-use crate::ui::{current_outcome, outcome_from_query, query_href, ErrorPanel, Outcome, Pager};
+use crate::ui::{current_outcome, outcome_in_url, query_href, ErrorPanel, Outcome, Pager};
 
 /// One page of items matching `q`, for the page.
 #[server(endpoint = "list_items")]
@@ -65,14 +65,9 @@ pub fn ItemsPage() -> impl IntoView {
         move || (q(), page(), create.version().get()),
         |(q, page, _)| list_items_page(q, page),
     );
-    let from_url = outcome_from_query::<NewItemInput, Item>();
-    let outcome = move || {
-        current_outcome(
-            create.value().get(),
-            from_url.clone(),
-            NewItemInput::default,
-        )
-    };
+    let from_url = outcome_in_url::<NewItemInput, Item>();
+    let outcome =
+        move || current_outcome(create.value().get(), from_url.get(), NewItemInput::default);
 
     view! {
         <Title text="Items"/>

@@ -21,7 +21,7 @@ pub struct Location {
 }
 
 /// The body of `POST /locations` as sent.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewLocationInput {
     pub code: String,
     #[serde(default)]

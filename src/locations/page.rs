@@ -9,7 +9,7 @@ use leptos_router::hooks::use_query_map;
 use crate::domain::Page;
 use crate::error::AppError;
 use crate::locations::{Location, NewLocationInput};
-use crate::ui::{current_outcome, outcome_from_query, query_href, ErrorPanel, Outcome, Pager};
+use crate::ui::{current_outcome, outcome_in_url, query_href, ErrorPanel, Outcome, Pager};
 
 /// One page of locations matching `q` and `kind` (blank: any).
 #[server(endpoint = "list_locations")]
@@ -70,11 +70,11 @@ pub fn LocationsPage() -> impl IntoView {
         move || (q(), kind(), page(), create.version().get()),
         |(q, kind, page, _)| list_locations_page(q, kind, page),
     );
-    let from_url = outcome_from_query::<NewLocationInput, Location>();
+    let from_url = outcome_in_url::<NewLocationInput, Location>();
     let outcome = move || {
         current_outcome(
             create.value().get(),
-            from_url.clone(),
+            from_url.get(),
             NewLocationInput::default,
         )
     };

@@ -70,13 +70,19 @@ impl BatchRow {
     }
 }
 
-/// Finds the items `keys` name (one per line, `prefixes[i]` naming line i's path); the first
-/// unknown one is `UNKNOWN_ITEM` naming its field.
-pub async fn find_items(
+/// The path of line `i`'s field `name` in a request, e.g. `lines[2].qty`.
+pub fn line_field(i: usize, name: &str) -> String {
+    format!("lines[{i}].{name}")
+}
+
+/// Finds the items the lines name (one key per line, in order); the first unknown one is
+/// `UNKNOWN_ITEM` naming its field.
+pub async fn find_items<'k>(
     tx: &mut Tx,
-    keys: &[&ItemKey],
-    prefixes: &[String],
+    keys: impl IntoIterator<Item = &'k ItemKey>,
 ) -> Result<Vec<FoundItem>, AppError> {
+    let keys: Vec<&ItemKey> = keys.into_iter().collect();
+    let prefixes: Vec<String> = (0..keys.len()).map(|i| format!("lines[{i}]")).collect();
     let ids: BTreeSet<i64> = keys.iter().filter_map(|k| k.id).collect();
     let skus: BTreeSet<&str> = keys
         .iter()
@@ -151,13 +157,15 @@ pub async fn find_items(
         .collect()
 }
 
-/// Finds the locations `keys` name; the first unknown one is `UNKNOWN_LOCATION` naming its
-/// field (`fields[i]`, e.g. `lines[3].location_code`).
-pub async fn find_locations(
+/// Finds the locations the lines name in their field `name` (one key per line, in order); the
+/// first unknown one is `UNKNOWN_LOCATION` naming its field, e.g. `lines[3].location_code`.
+pub async fn find_locations<'k>(
     tx: &mut Tx,
-    keys: &[&LocationKey],
-    fields: &[String],
+    keys: impl IntoIterator<Item = &'k LocationKey>,
+    name: &str,
 ) -> Result<Vec<FoundLocation>, AppError> {
+    let keys: Vec<&LocationKey> = keys.into_iter().collect();
+    let fields: Vec<String> = (0..keys.len()).map(|i| line_field(i, name)).collect();
     let ids: BTreeSet<i64> = keys.iter().filter_map(|k| k.id).collect();
     let codes: BTreeSet<&str> = keys
         .iter()

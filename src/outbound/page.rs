@@ -10,10 +10,13 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::lines::{Column, ColumnKind, LineEditor};
+use crate::lines::{Column, ColumnKind, MovementFields};
 use crate::movement::LineStatus;
 use crate::outbound::OutboundResponse;
-use crate::ui::{batches_text, current_outcome, ErrorPanel, Outcome, StatusBadge, OUTCOME_PARAM};
+use crate::ui::{
+    batches_text, current_outcome, outcome_in_url, start_over, ErrorPanel, Outcome, StatusBadge,
+    OUTCOME_PARAM,
+};
 
 /// The order form as the browser posts it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -162,21 +165,10 @@ fn available_hint(values: RwSignal<Vec<String>>) -> AnyView {
 pub fn OutboundPage() -> impl IntoView {
     let action = ServerAction::<ShipOrder>::new();
     let query = use_query_map();
-    let from_url = Memo::new(move |_| {
-        query
-            .read()
-            .get(OUTCOME_PARAM)
-            .and_then(|raw| serde_json::from_str::<Outcome<ShipForm, OutboundResponse>>(&raw).ok())
-    });
+    let from_url = outcome_in_url::<ShipForm, OutboundResponse>();
     let generation = RwSignal::new(0u32);
     let outcome = move || current_outcome(action.value().get(), from_url.get(), ShipForm::default);
-    let navigate = leptos_router::hooks::use_navigate();
-    let new_order = move |event: leptos::ev::MouseEvent| {
-        event.prevent_default();
-        action.value().set(None);
-        generation.update(|g| *g += 1);
-        navigate("/outbound", Default::default());
-    };
+    let new_order = start_over(move || action.value().set(None), generation, "/outbound");
 
     view! {
         <Title text="Ship"/>
@@ -193,29 +185,24 @@ pub fn OutboundPage() -> impl IntoView {
             let initial = from_url.get_untracked().map(|o| o.form).unwrap_or_default();
             view! {
                 <ActionForm action=action>
-                    <div class="card order-head">
-                        <div>
-                            <label for="ship-ref">"Order ref"</label>
-                            <input id="ship-ref" name="reference" required maxlength="64" autocomplete="off"
-                                placeholder="e.g. SO-1001" value=initial.reference.clone()/>
-                        </div>
+                    <MovementFields
+                        ref_label="Order ref"
+                        ref_placeholder="e.g. SO-1001"
+                        reference=initial.reference.clone()
+                        columns=COLUMNS
+                        lines=initial.lines.iter().map(ShipFormLine::values).collect()
+                        hint=("Available", available_hint)
+                        pending=action.pending().into()
+                        submit=("Ship", "Shipping…")
+                        start_over=("New order", "/outbound")
+                        on_start_over=start_over
+                    >
                         <label class="switch">
                             <input type="checkbox" name="all_or_nothing" checked=initial.all_or_nothing/>
                             " All or nothing"
                             <span class="muted">" — ship no line unless every line can be shipped"</span>
                         </label>
-                    </div>
-                    <LineEditor
-                        columns=COLUMNS
-                        initial=initial.lines.iter().map(ShipFormLine::values).collect()
-                        hint=("Available", available_hint)
-                    />
-                    <div class="form-actions submit-row">
-                        <button type="submit" disabled=move || action.pending().get()>
-                            {move || if action.pending().get() { "Shipping…" } else { "Ship" }}
-                        </button>
-                        <a class="button secondary" href="/outbound" on:click=start_over>"New order"</a>
-                    </div>
+                    </MovementFields>
                 </ActionForm>
             }
             }

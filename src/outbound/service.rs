@@ -99,23 +99,10 @@ pub async fn commit_in(
     now: DateTime<Utc>,
 ) -> Result<OutboundResponse, AppError> {
     let lines = &request.lines;
+    let items = store::find_items(tx, lines.iter().map(|l| &l.item)).await?;
+    let locations =
+        store::find_locations(tx, lines.iter().map(|l| &l.location), "location_code").await?;
     let prefixes: Vec<String> = (0..lines.len()).map(|i| format!("lines[{i}]")).collect();
-    let fields: Vec<String> = prefixes
-        .iter()
-        .map(|p| format!("{p}.location_code"))
-        .collect();
-    let items = store::find_items(
-        tx,
-        &lines.iter().map(|l| &l.item).collect::<Vec<_>>(),
-        &prefixes,
-    )
-    .await?;
-    let locations = store::find_locations(
-        tx,
-        &lines.iter().map(|l| &l.location).collect::<Vec<_>>(),
-        &fields,
-    )
-    .await?;
     let key = |i: usize| (items[i].id, locations[i].id);
     let mut seen: HashMap<(i64, i64), usize> = HashMap::new();
     for (i, prefix) in prefixes.iter().enumerate() {

@@ -7,9 +7,12 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::lines::{Column, ColumnKind, LineEditor};
+use crate::lines::{Column, ColumnKind, MovementFields};
 use crate::putaway::PutawayResponse;
-use crate::ui::{batches_text, current_outcome, ErrorPanel, Outcome, StatusBadge, OUTCOME_PARAM};
+use crate::ui::{
+    batches_text, current_outcome, outcome_in_url, start_over, ErrorPanel, Outcome, StatusBadge,
+    OUTCOME_PARAM,
+};
 
 /// The putaway form as the browser posts it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -118,21 +121,11 @@ pub async fn put_away_form(
 pub fn PutawayPage() -> impl IntoView {
     let action = ServerAction::<PutAwayForm>::new();
     let query = use_query_map();
-    let from_url = Memo::new(move |_| {
-        query.read().get(OUTCOME_PARAM).and_then(|raw| {
-            serde_json::from_str::<Outcome<PutawayForm, PutawayResponse>>(&raw).ok()
-        })
-    });
+    let from_url = outcome_in_url::<PutawayForm, PutawayResponse>();
     let generation = RwSignal::new(0u32);
     let outcome =
         move || current_outcome(action.value().get(), from_url.get(), PutawayForm::default);
-    let navigate = leptos_router::hooks::use_navigate();
-    let new_transfer = move |event: leptos::ev::MouseEvent| {
-        event.prevent_default();
-        action.value().set(None);
-        generation.update(|g| *g += 1);
-        navigate("/putaway", Default::default());
-    };
+    let new_transfer = start_over(move || action.value().set(None), generation, "/putaway");
 
     view! {
         <Title text="Put away"/>
@@ -150,18 +143,17 @@ pub fn PutawayPage() -> impl IntoView {
             let initial = from_url.get_untracked().map(|o| o.form).unwrap_or_default();
             view! {
                 <ActionForm action=action>
-                    <div class="card">
-                        <label for="putaway-ref">"Transfer ref"</label>
-                        <input id="putaway-ref" name="reference" required maxlength="64" autocomplete="off"
-                            placeholder="e.g. TR-2026-0001" value=initial.reference.clone()/>
-                    </div>
-                    <LineEditor columns=COLUMNS initial=initial.lines.iter().map(PutawayFormLine::values).collect()/>
-                    <div class="form-actions submit-row">
-                        <button type="submit" disabled=move || action.pending().get()>
-                            {move || if action.pending().get() { "Moving…" } else { "Put away" }}
-                        </button>
-                        <a class="button secondary" href="/putaway" on:click=start_over>"New transfer"</a>
-                    </div>
+                    <MovementFields
+                        ref_label="Transfer ref"
+                        ref_placeholder="e.g. TR-2026-0001"
+                        reference=initial.reference.clone()
+                        columns=COLUMNS
+                        lines=initial.lines.iter().map(PutawayFormLine::values).collect()
+                        pending=action.pending().into()
+                        submit=("Put away", "Moving…")
+                        start_over=("New transfer", "/putaway")
+                        on_start_over=start_over
+                    />
                 </ActionForm>
             }
             }

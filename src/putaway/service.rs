@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::db::{Db, Tx};
 use crate::domain::{check_line_count, BatchCode, Qty, Ref};
 use crate::error::{AppError, ErrorCode};
-use crate::movement::store::{self, BatchRow, LedgerEntry, Plan, Reason};
+use crate::movement::store::{self, line_field, BatchRow, LedgerEntry, Plan, Reason};
 use crate::movement::{
     insufficient_stock, non_blank, BatchQty, ItemKey, LineStatus, LocationKey, MovementResponse,
     Shortage,
@@ -251,7 +251,7 @@ pub async fn put_away_in(
                             expiry_date: batch.expiry_date,
                             production_date: batch.production_date,
                             qty: *take,
-                            field: format!("lines[{i}].batch_code"),
+                            field: line_field(*i, "batch_code"),
                         });
                     }
                 }
@@ -383,39 +383,17 @@ pub async fn put_away_in(
 
 async fn resolve(tx: &mut Tx, request: &Putaway) -> Result<Vec<Resolved>, AppError> {
     let lines = &request.lines;
+    let items = store::find_items(tx, lines.iter().map(|l| &l.item)).await?;
+    let froms =
+        store::find_locations(tx, lines.iter().map(|l| &l.from), "from_location_code").await?;
+    let tos = store::find_locations(tx, lines.iter().map(|l| &l.to), "to_location_code").await?;
     let prefixes: Vec<String> = (0..lines.len()).map(|i| format!("lines[{i}]")).collect();
-    let items = store::find_items(
-        tx,
-        &lines.iter().map(|l| &l.item).collect::<Vec<_>>(),
-        &prefixes,
-    )
-    .await?;
-    let from_fields: Vec<String> = prefixes
-        .iter()
-        .map(|p| format!("{p}.from_location_code"))
-        .collect();
-    let to_fields: Vec<String> = prefixes
-        .iter()
-        .map(|p| format!("{p}.to_location_code"))
-        .collect();
-    let froms = store::find_locations(
-        tx,
-        &lines.iter().map(|l| &l.from).collect::<Vec<_>>(),
-        &from_fields,
-    )
-    .await?;
-    let tos = store::find_locations(
-        tx,
-        &lines.iter().map(|l| &l.to).collect::<Vec<_>>(),
-        &to_fields,
-    )
-    .await?;
     let mut resolved = Vec::with_capacity(lines.len());
     let mut seen: HashMap<(i64, i64, i64, Option<&str>), usize> = HashMap::new();
     for (i, line) in lines.iter().enumerate() {
         if froms[i].id == tos[i].id {
             return Err(AppError::validation(
-                to_fields[i].clone(),
+                line_field(i, "to_location_code"),
                 "must differ from the source location",
             ));
         }
