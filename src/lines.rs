@@ -84,7 +84,7 @@ pub fn LineEditor(
                             let (key, values, live_values) = row;
                             view! {
                                 <tr>
-                                    <td class="num">{move || position(key) + 1}</td>
+                                    <td class="num" data-label="Line">{move || position(key) + 1}</td>
                                     {columns.iter().zip(values).enumerate().map(|(col, (column, value))| {
                                         let name = move || format!("lines[{}][{}]", position(key), column.name);
                                         let label = move || format!("{} {}", column.label, position(key) + 1);
