@@ -16,7 +16,7 @@ use crate::domain::LocationKind;
 use crate::error::AppError;
 use crate::inbound::service::{receive_in, Receive};
 use crate::inbound::{ReceiveInput, ReceiveLineInput};
-use crate::items::service::{create_item_in, NewItem};
+use crate::items::service::{create_items_in, NewItem};
 use crate::items::NewItemInput;
 use crate::locations::service::{create_location_in, NewLocation};
 use crate::locations::NewLocationInput;
@@ -169,9 +169,13 @@ pub async fn load_demo(db: &Db, config: &Config, items: usize) -> Result<DemoSum
         let mut tx = db.begin_write().await?;
         let mut receipt = Vec::new();
         let mut moves = Vec::new();
-        for n in first..last {
-            let item = demo_item(n);
-            create_item_in(&mut tx, &NewItem::parse(&item)?).await?;
+        let chunk_items: Vec<NewItemInput> = (first..last).map(demo_item).collect();
+        let parsed = chunk_items
+            .iter()
+            .map(NewItem::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        create_items_in(&mut tx, &parsed).await?;
+        for (n, item) in (first..last).zip(&chunk_items) {
             let expires = PRODUCTS[n % PRODUCTS.len()].4;
             let lots = rng.between(1, 2);
             let mut received = 0;

@@ -57,6 +57,30 @@ pub async fn create_item_in(tx: &mut Tx, item: &NewItem) -> Result<Item, AppErro
     })
 }
 
+/// Creates many items in one statement inside the caller's transaction (the demo loader); a sku
+/// that exists already is `CONFLICT`.
+pub async fn create_items_in(tx: &mut Tx, items: &[NewItem]) -> Result<(), AppError> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let result = with_tx!(tx, |conn, _backend| {
+        let mut query = sqlx::QueryBuilder::new("INSERT INTO items (sku, name, spec, unit) ");
+        query.push_values(items, |mut row, item| {
+            row.push_bind(item.sku.as_str())
+                .push_bind(item.name.as_str())
+                .push_bind(item.spec.as_str())
+                .push_bind(item.unit.as_str());
+        });
+        query.build().execute(&mut *conn).await.map(drop)
+    });
+    result.map_err(|error| match &error {
+        sqlx::Error::Database(e) if e.is_unique_violation() => {
+            AppError::conflict("one of these skus exists already")
+        }
+        _ => error.into(),
+    })
+}
+
 pub async fn get_item(db: &Db, id: i64) -> Result<Item, AppError> {
     let sql = format!("SELECT {ITEM_COLUMNS} FROM items WHERE id = $1");
     with_pool!(db, |pool, _backend| sqlx::query_as::<_, Item>(&sql)
