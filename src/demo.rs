@@ -8,10 +8,12 @@
 
 use std::time::Instant;
 
-use chrono::{Duration, NaiveDate, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{Backend, Db};
 use crate::domain::LocationKind;
 use crate::error::AppError;
 use crate::inbound::service::{receive_in, Receive};
@@ -136,7 +138,6 @@ pub async fn load_demo(db: &Db, config: &Config, items: usize) -> Result<DemoSum
     }
     let today = config.today();
     let now = Utc::now();
-    let mut rng = Rng(0x5EED_DE90);
 
     let locations = demo_locations();
     let mut tx = db.begin_write().await?;
@@ -149,81 +150,38 @@ pub async fn load_demo(db: &Db, config: &Config, items: usize) -> Result<DemoSum
         create_location_in(&mut tx, &NewLocation::parse(&input)?).await?;
     }
     tx.commit().await?;
-    let docks: Vec<&str> = codes_of(&locations, LocationKind::Receiving);
-    let shelves: Vec<&str> = codes_of(&locations, LocationKind::Storage);
+    let plan = Arc::new(Plan {
+        items,
+        chunks: items.div_ceil(CHUNK).max(1),
+        today,
+        now,
+        docks: codes_of(&locations, LocationKind::Receiving),
+        shelves: codes_of(&locations, LocationKind::Storage),
+    });
 
-    let chunks = items.div_ceil(CHUNK).max(1);
+    // Chunks touch disjoint items and stocks, so PostgreSQL loads two at once (one per core);
+    // SQLite has one writer at a time.
+    let workers = match db.backend() {
+        Backend::Postgres => 2,
+        Backend::Sqlite => 1,
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..workers {
+        let (db, plan) = (db.clone(), plan.clone());
+        tasks.spawn(async move {
+            let mut lines = (0, 0);
+            for chunk in (worker..plan.chunks).step_by(workers) {
+                let (receipt, putaway) = load_chunk(&db, &plan, chunk).await?;
+                lines = (lines.0 + receipt, lines.1 + putaway);
+            }
+            Ok::<_, AppError>(lines)
+        });
+    }
     let (mut receipt_lines, mut putaway_lines) = (0, 0);
-    for chunk in 0..chunks {
-        let first = chunk * CHUNK;
-        let last = ((chunk + 1) * CHUNK).min(items);
-        if first >= last {
-            break;
-        }
-        // This chunk's receipt happened this long ago; its putaway two hours later.
-        let received_at = now
-            - Duration::minutes(HISTORY_DAYS * 24 * 60 * (chunks - chunk) as i64 / chunks as i64);
-        let put_away_at = (received_at + Duration::hours(2)).min(now);
-        let dock = docks[chunk % docks.len()];
-
-        let mut tx = db.begin_write().await?;
-        let mut receipt = Vec::new();
-        let mut moves = Vec::new();
-        let chunk_items: Vec<NewItemInput> = (first..last).map(demo_item).collect();
-        let parsed = chunk_items
-            .iter()
-            .map(NewItem::parse)
-            .collect::<Result<Vec<_>, _>>()?;
-        create_items_in(&mut tx, &parsed).await?;
-        for (n, item) in (first..last).zip(&chunk_items) {
-            let expires = PRODUCTS[n % PRODUCTS.len()].4;
-            let lots = rng.between(1, 2);
-            let mut received = 0;
-            for lot in 0..lots {
-                let qty = rng.between(2, 60) * 10;
-                received += qty;
-                receipt.push(ReceiveLineInput {
-                    sku: Some(item.sku.clone()),
-                    location_code: Some(dock.to_string()),
-                    qty,
-                    batch_code: Some(format!("L{}-{:02}", received_at.format("%y%m%d"), lot + 1)),
-                    expiry_date: expires.then(|| expiry(&mut rng, today)),
-                    production_date: expires
-                        .then(|| today - Duration::days(rng.between(HISTORY_DAYS + 5, 120))),
-                    ..ReceiveLineInput::default()
-                });
-            }
-            // Most of it goes onto two shelves; the rest waits at the dock.
-            let first_shelf = rng.between(0, shelves.len() as i64 - 1) as usize;
-            let second_shelf =
-                (first_shelf + 1 + rng.between(0, shelves.len() as i64 - 2) as usize)
-                    % shelves.len();
-            for (shelf, share) in [(first_shelf, 4), (second_shelf, 3)] {
-                moves.push(PutawayLineInput {
-                    sku: Some(item.sku.clone()),
-                    from_location_code: Some(dock.to_string()),
-                    to_location_code: Some(shelves[shelf].to_string()),
-                    qty: received * share / 10,
-                    ..PutawayLineInput::default()
-                });
-            }
-        }
-        receipt_lines += receipt.len();
-        putaway_lines += moves.len();
-        let receive = Receive::parse(
-            &ReceiveInput {
-                r#ref: format!("PO-DEMO-{:05}", chunk + 1),
-                lines: receipt,
-            },
-            today,
-        )?;
-        receive_in(&mut tx, &receive, received_at).await?;
-        let putaway = Putaway::parse(&PutawayInput {
-            r#ref: format!("TR-DEMO-{:05}", chunk + 1),
-            lines: moves,
-        })?;
-        put_away_in(&mut tx, &putaway, today, put_away_at).await?;
-        tx.commit().await?;
+    while let Some(done) = tasks.join_next().await {
+        let (receipt, putaway) = done.map_err(|e| AppError::internal(&e))??;
+        receipt_lines += receipt;
+        putaway_lines += putaway;
     }
 
     let stock_rows = with_pool!(db, |pool, _backend| sqlx::query_scalar::<_, i64>(
@@ -239,6 +197,91 @@ pub async fn load_demo(db: &Db, config: &Config, items: usize) -> Result<DemoSum
         stock_rows,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// What every chunk of the demo shares.
+struct Plan {
+    items: usize,
+    chunks: usize,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    docks: Vec<String>,
+    shelves: Vec<String>,
+}
+
+/// Creates one chunk's items, receives them at a dock and puts most of them away, in one
+/// transaction; returns (receipt lines, putaway lines).
+async fn load_chunk(db: &Db, plan: &Plan, chunk: usize) -> Result<(usize, usize), AppError> {
+    let (today, docks, shelves) = (plan.today, &plan.docks, &plan.shelves);
+    let first = chunk * CHUNK;
+    let last = ((chunk + 1) * CHUNK).min(plan.items);
+    if first >= last {
+        return Ok((0, 0));
+    }
+    let mut rng = Rng(0x5EED_DE90 ^ (chunk as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    // This chunk's receipt happened this long ago; its putaway two hours later.
+    let minutes_ago = HISTORY_DAYS * 24 * 60 * (plan.chunks - chunk) as i64 / plan.chunks as i64;
+    let received_at = plan.now - Duration::minutes(minutes_ago);
+    let put_away_at = (received_at + Duration::hours(2)).min(plan.now);
+    let dock = &docks[chunk % docks.len()];
+
+    let mut tx = db.begin_write().await?;
+    let mut receipt = Vec::new();
+    let mut moves = Vec::new();
+    let chunk_items: Vec<NewItemInput> = (first..last).map(demo_item).collect();
+    let parsed = chunk_items
+        .iter()
+        .map(NewItem::parse)
+        .collect::<Result<Vec<_>, _>>()?;
+    create_items_in(&mut tx, &parsed).await?;
+    for (n, item) in (first..last).zip(&chunk_items) {
+        let expires = PRODUCTS[n % PRODUCTS.len()].4;
+        let lots = rng.between(1, 2);
+        let mut received = 0;
+        for lot in 0..lots {
+            let qty = rng.between(2, 60) * 10;
+            received += qty;
+            receipt.push(ReceiveLineInput {
+                sku: Some(item.sku.clone()),
+                location_code: Some(dock.clone()),
+                qty,
+                batch_code: Some(format!("L{}-{:02}", received_at.format("%y%m%d"), lot + 1)),
+                expiry_date: expires.then(|| expiry(&mut rng, today)),
+                production_date: expires
+                    .then(|| today - Duration::days(rng.between(HISTORY_DAYS + 5, 120))),
+                ..ReceiveLineInput::default()
+            });
+        }
+        // Most of it goes onto two shelves; the rest waits at the dock.
+        let first_shelf = rng.between(0, shelves.len() as i64 - 1) as usize;
+        let second_shelf =
+            (first_shelf + 1 + rng.between(0, shelves.len() as i64 - 2) as usize) % shelves.len();
+        for (shelf, share) in [(first_shelf, 4), (second_shelf, 3)] {
+            moves.push(PutawayLineInput {
+                sku: Some(item.sku.clone()),
+                from_location_code: Some(dock.clone()),
+                to_location_code: Some(shelves[shelf].clone()),
+                qty: received * share / 10,
+                ..PutawayLineInput::default()
+            });
+        }
+    }
+    let lines = (receipt.len(), moves.len());
+    let receive = Receive::parse(
+        &ReceiveInput {
+            r#ref: format!("PO-DEMO-{:05}", chunk + 1),
+            lines: receipt,
+        },
+        today,
+    )?;
+    receive_in(&mut tx, &receive, received_at).await?;
+    let putaway = Putaway::parse(&PutawayInput {
+        r#ref: format!("TR-DEMO-{:05}", chunk + 1),
+        lines: moves,
+    })?;
+    put_away_in(&mut tx, &putaway, today, put_away_at).await?;
+    tx.commit().await?;
+    Ok(lines)
 }
 
 /// 4 receiving docks, 32 storage shelves (aisles A–D, bays 01–08), 4 shipping lanes.
@@ -270,11 +313,11 @@ fn demo_locations() -> Vec<(String, String, LocationKind)> {
     locations
 }
 
-fn codes_of(locations: &[(String, String, LocationKind)], kind: LocationKind) -> Vec<&str> {
+fn codes_of(locations: &[(String, String, LocationKind)], kind: LocationKind) -> Vec<String> {
     locations
         .iter()
         .filter(|(_, _, k)| *k == kind)
-        .map(|(code, _, _)| code.as_str())
+        .map(|(code, _, _)| code.clone())
         .collect()
 }
 
