@@ -86,19 +86,16 @@ pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, A
             .await?;
         let mut details: Vec<(i64, String, Option<NaiveDate>, i64)> = Vec::new();
         if !rows.is_empty() {
-            let placeholders = (1..=rows.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
+            let mut query = sqlx::QueryBuilder::new(
                 "SELECT lb.ledger_id, b.batch_code, b.expiry_date, lb.delta FROM ledger_batches lb \
-                 JOIN batches b ON b.id = lb.batch_id WHERE lb.ledger_id IN ({placeholders}) \
-                 ORDER BY lb.ledger_id, b.expiry_date IS NULL, b.expiry_date, b.id"
+                 JOIN batches b ON b.id = lb.batch_id WHERE lb.ledger_id IN (",
             );
-            let mut query = sqlx::query_as(&sql);
+            let mut ids = query.separated(", ");
             for row in &rows {
-                query = query.bind(row.id);
+                ids.push_bind(row.id);
             }
+            query.push(") ORDER BY lb.ledger_id, b.expiry_date IS NULL, b.expiry_date, b.id");
+            let query = query.build_query_as();
             details = query.fetch_all(pool).await?;
         }
         (total, rows, details)

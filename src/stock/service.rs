@@ -70,19 +70,15 @@ pub async fn query_stock(
             .await?;
         let mut batches: Vec<(i64, String, Option<NaiveDate>, i64)> = Vec::new();
         if !rows.is_empty() {
-            let placeholders = (1..=rows.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
-                "SELECT stock_id, batch_code, expiry_date, qty FROM batches \
-                 WHERE qty > 0 AND stock_id IN ({placeholders}) \
-                 ORDER BY stock_id, expiry_date IS NULL, expiry_date, id"
+            let mut query = sqlx::QueryBuilder::new(
+                "SELECT stock_id, batch_code, expiry_date, qty FROM batches WHERE qty > 0 AND stock_id IN (",
             );
-            let mut query = sqlx::query_as(&sql);
+            let mut ids = query.separated(", ");
             for row in &rows {
-                query = query.bind(row.stock_id);
+                ids.push_bind(row.stock_id);
             }
+            query.push(") ORDER BY stock_id, expiry_date IS NULL, expiry_date, id");
+            let query = query.build_query_as();
             batches = query.fetch_all(pool).await?;
         }
         (total, rows, batches)
