@@ -8,12 +8,13 @@ use sqlx::QueryBuilder;
 
 use crate::config::Config;
 use crate::db::{Db, Tx};
-use crate::domain::{check_line_count, BatchCode, LocationKind, Qty, Ref};
+use crate::domain::{BatchCode, LocationKind, Qty, Ref};
 use crate::error::{AppError, ErrorCode};
 use crate::inbound::{ReceiveInput, ReceiveResponse};
 use crate::movement::store::{self, line_field, LedgerEntry, LotAdd, Reason};
 use crate::movement::{
-    non_blank, BatchQty, ItemKey, LineResult, LineStatus, LocationKey, MovementResponse,
+    non_blank, parse_request, BatchQty, ItemKey, LineResult, LineStatus, LocationKey,
+    MovementResponse,
 };
 use crate::with_tx;
 
@@ -37,12 +38,8 @@ pub struct ReceiveLine {
 impl Receive {
     /// Parses and checks a request against `today` in the warehouse time zone.
     pub fn parse(input: &ReceiveInput, today: NaiveDate) -> Result<Self, AppError> {
-        let r#ref = Ref::parse("ref", &input.r#ref)?;
-        check_line_count(input.lines.len())?;
-        let mut lines = Vec::with_capacity(input.lines.len());
-        for (i, line) in input.lines.iter().enumerate() {
-            let prefix = format!("lines[{i}]");
-            let item = ItemKey::parse(&prefix, line.item_id, non_blank(&line.sku))?;
+        let (r#ref, lines) = parse_request(&input.r#ref, &input.lines, |prefix, line| {
+            let item = ItemKey::parse(prefix, line.item_id, non_blank(&line.sku))?;
             let location = LocationKey::parse(
                 &format!("{prefix}.location_code"),
                 line.location_id,
@@ -75,15 +72,15 @@ impl Receive {
                     ));
                 }
             }
-            lines.push(ReceiveLine {
+            Ok(ReceiveLine {
                 item,
                 location,
                 qty,
                 batch_code,
                 expiry_date: line.expiry_date,
                 production_date: line.production_date,
-            });
-        }
+            })
+        })?;
         Ok(Self { r#ref, lines })
     }
 }

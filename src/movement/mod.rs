@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{LocationCode, Sku};
+use crate::domain::{check_line_count, BatchCode, LocationCode, Ref, Sku};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -153,6 +153,29 @@ impl LocationKey {
         }
         Ok(Self { id, code })
     }
+}
+
+/// Parses what every movement request has: its ref and 1..=1000 lines, each by
+/// `line(prefix, raw)` where `prefix` is the line's path, e.g. `lines[3]`.
+pub fn parse_request<L, T>(
+    raw_ref: &str,
+    raw_lines: &[L],
+    mut line: impl FnMut(&str, &L) -> Result<T, AppError>,
+) -> Result<(Ref, Vec<T>), AppError> {
+    let r#ref = Ref::parse("ref", raw_ref)?;
+    check_line_count(raw_lines.len())?;
+    let lines = raw_lines
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| line(&format!("lines[{i}]"), raw))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((r#ref, lines))
+}
+
+/// A line's optional batch code; `None` means first-expiry-first-out.
+pub fn parse_batch_code(prefix: &str, raw: Option<&str>) -> Result<Option<BatchCode>, AppError> {
+    raw.map(|code| BatchCode::parse(&format!("{prefix}.batch_code"), code))
+        .transpose()
 }
 
 /// Treats a blank optional text field as absent.

@@ -9,12 +9,12 @@ use sqlx::QueryBuilder;
 
 use crate::config::Config;
 use crate::db::{Db, Tx};
-use crate::domain::{check_line_count, BatchCode, Qty, Ref};
+use crate::domain::{BatchCode, Qty, Ref};
 use crate::error::{AppError, ErrorCode};
 use crate::movement::store::{self, BatchRow, LedgerEntry, Plan, Reason};
 use crate::movement::{
-    insufficient_stock, non_blank, BatchQty, ItemKey, LineResult, LineStatus, LocationKey,
-    MovementResponse, Shortage,
+    insufficient_stock, non_blank, parse_batch_code, parse_request, BatchQty, ItemKey, LineResult,
+    LineStatus, LocationKey, MovementResponse, Shortage,
 };
 use crate::outbound::{OutboundInput, OutboundResponse};
 use crate::with_tx;
@@ -39,25 +39,18 @@ pub struct OutboundLine {
 impl Outbound {
     /// Parses a request; `default_atomic` applies when it does not say.
     pub fn parse(input: &OutboundInput, default_atomic: bool) -> Result<Self, AppError> {
-        let r#ref = Ref::parse("ref", &input.r#ref)?;
-        check_line_count(input.lines.len())?;
-        let mut lines = Vec::with_capacity(input.lines.len());
-        for (i, line) in input.lines.iter().enumerate() {
-            let prefix = format!("lines[{i}]");
-            lines.push(OutboundLine {
-                item: ItemKey::parse(&prefix, line.item_id, non_blank(&line.sku))?,
+        let (r#ref, lines) = parse_request(&input.r#ref, &input.lines, |prefix, line| {
+            Ok(OutboundLine {
+                item: ItemKey::parse(prefix, line.item_id, non_blank(&line.sku))?,
                 location: LocationKey::parse(
                     &format!("{prefix}.location_code"),
                     line.location_id,
                     non_blank(&line.location_code),
                 )?,
                 qty: Qty::parse(&format!("{prefix}.qty"), line.qty)?,
-                batch_code: match &line.batch_code {
-                    Some(code) => Some(BatchCode::parse(&format!("{prefix}.batch_code"), code)?),
-                    None => None,
-                },
-            });
-        }
+                batch_code: parse_batch_code(prefix, line.batch_code.as_deref())?,
+            })
+        })?;
         Ok(Self {
             r#ref,
             atomic: input.atomic.unwrap_or(default_atomic),

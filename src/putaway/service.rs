@@ -9,12 +9,12 @@ use sqlx::QueryBuilder;
 
 use crate::config::Config;
 use crate::db::{Db, Tx};
-use crate::domain::{check_line_count, BatchCode, Qty, Ref};
+use crate::domain::{BatchCode, Qty, Ref};
 use crate::error::{AppError, ErrorCode};
 use crate::movement::store::{self, line_field, BatchRow, LedgerEntry, Plan, Reason};
 use crate::movement::{
-    insufficient_stock, non_blank, BatchQty, ItemKey, LineStatus, LocationKey, MovementResponse,
-    Shortage,
+    insufficient_stock, non_blank, parse_batch_code, parse_request, BatchQty, ItemKey, LineStatus,
+    LocationKey, MovementResponse, Shortage,
 };
 use crate::putaway::{PutawayInput, PutawayLineResult, PutawayResponse};
 use crate::with_tx;
@@ -38,13 +38,9 @@ pub struct PutawayLine {
 
 impl Putaway {
     pub fn parse(input: &PutawayInput) -> Result<Self, AppError> {
-        let r#ref = Ref::parse("ref", &input.r#ref)?;
-        check_line_count(input.lines.len())?;
-        let mut lines = Vec::with_capacity(input.lines.len());
-        for (i, line) in input.lines.iter().enumerate() {
-            let prefix = format!("lines[{i}]");
-            lines.push(PutawayLine {
-                item: ItemKey::parse(&prefix, line.item_id, non_blank(&line.sku))?,
+        let (r#ref, lines) = parse_request(&input.r#ref, &input.lines, |prefix, line| {
+            Ok(PutawayLine {
+                item: ItemKey::parse(prefix, line.item_id, non_blank(&line.sku))?,
                 from: LocationKey::parse(
                     &format!("{prefix}.from_location_code"),
                     line.from_location_id,
@@ -56,12 +52,9 @@ impl Putaway {
                     non_blank(&line.to_location_code),
                 )?,
                 qty: Qty::parse(&format!("{prefix}.qty"), line.qty)?,
-                batch_code: match &line.batch_code {
-                    Some(code) => Some(BatchCode::parse(&format!("{prefix}.batch_code"), code)?),
-                    None => None,
-                },
-            });
-        }
+                batch_code: parse_batch_code(prefix, line.batch_code.as_deref())?,
+            })
+        })?;
         Ok(Self { r#ref, lines })
     }
 }
