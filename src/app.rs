@@ -11,6 +11,7 @@ use crate::ledger::page::LedgerPage;
 use crate::locations::page::LocationsPage;
 use crate::outbound::page::OutboundPage;
 use crate::putaway::page::PutawayPage;
+use crate::snapshot::page::InventoryPage;
 use crate::stock::page::StockPage;
 
 /// The HTML document the server renders around [`App`].
@@ -110,7 +111,7 @@ pub fn App() -> impl IntoView {
             </header>
             <main id="main">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=|| view! { <ComingSoon title="Inventory" what="The inventory snapshot: every item in stock, its total, where most of it is and what expires soon."/> }/>
+                    <Route path=path!("/") view=InventoryPage ssr=SsrMode::Async/>
                     <Route path=path!("/inbound") view=InboundPage ssr=SsrMode::Async/>
                     <Route path=path!("/putaway") view=PutawayPage ssr=SsrMode::Async/>
                     <Route path=path!("/outbound") view=OutboundPage ssr=SsrMode::Async/>
@@ -121,17 +122,6 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
-    }
-}
-
-/// A page whose work is still to come: says what it will do.
-#[component]
-fn ComingSoon(title: &'static str, what: &'static str) -> impl IntoView {
-    view! {
-        <Title text=title/>
-        <h1>{title}</h1>
-        <p class="lead">{what}</p>
-        <p class="notice" role="status">"Coming soon."</p>
     }
 }
 

@@ -5,11 +5,14 @@
 //!    starting from 0;
 //!
 //! and, so the batch detail can be trusted, every ledger entry's batch detail adds up to its delta
-//! and names batches of the same stock.
+//! and names batches of the same stock; and, so the snapshot can be trusted, its derived tables
+//! agree with the stocks: every item's `item_totals.total_qty` is the sum of its stocks,
+//! `inventory_summary` counts the items with a positive total, and (SQLite) the search index
+//! matches the items table.
 
 use std::fmt;
 
-use crate::db::Db;
+use crate::db::{Backend, Db};
 use crate::with_pool;
 
 /// One broken invariant, described for a person reading `depot check` output.
@@ -44,6 +47,18 @@ pub enum Violation {
     BatchOfOtherStock {
         ledger_id: i64,
         batch_id: i64,
+    },
+    ItemTotalMismatch {
+        item_id: i64,
+        total_qty: i64,
+        stock_sum: i64,
+    },
+    InStockCountMismatch {
+        counted: i64,
+        items_in_stock: i64,
+    },
+    SearchIndexStale {
+        reason: String,
     },
 }
 
@@ -98,6 +113,24 @@ impl fmt::Display for Violation {
                 f,
                 "ledger {ledger_id}: batch {batch_id} belongs to another stock"
             ),
+            Violation::ItemTotalMismatch {
+                item_id,
+                total_qty,
+                stock_sum,
+            } => write!(
+                f,
+                "item {item_id}: item_totals says {total_qty} but its stocks hold {stock_sum}"
+            ),
+            Violation::InStockCountMismatch {
+                counted,
+                items_in_stock,
+            } => write!(
+                f,
+                "inventory_summary says {items_in_stock} items in stock but {counted} have a positive total"
+            ),
+            Violation::SearchIndexStale { reason } => {
+                write!(f, "the item search index disagrees with the items: {reason}")
+            }
         }
     }
 }
@@ -139,10 +172,24 @@ const FOREIGN_BATCHES: &str = "
     WHERE b.stock_id <> l.stock_id
     ORDER BY lb.ledger_id, lb.batch_id";
 
+const ITEM_TOTALS: &str = "
+    SELECT COALESCE(t.item_id, s.item_id) AS item_id,
+           COALESCE(t.total_qty, 0) AS total_qty,
+           COALESCE(s.total, 0) AS stock_sum
+    FROM item_totals t
+    FULL OUTER JOIN (SELECT item_id, CAST(SUM(qty) AS BIGINT) AS total
+                     FROM stocks GROUP BY item_id) s ON s.item_id = t.item_id
+    WHERE COALESCE(t.total_qty, 0) <> COALESCE(s.total, 0)
+    ORDER BY 1";
+
+const IN_STOCK_COUNT: &str = "
+    SELECT (SELECT COUNT(*) FROM item_totals WHERE total_qty > 0),
+           (SELECT items_in_stock FROM inventory_summary WHERE id = 1)";
+
 /// Scans the whole database and returns every violation found, in a stable order.
 pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
     let mut found = Vec::new();
-    with_pool!(db, |pool, _backend| {
+    with_pool!(db, |pool, backend| {
         let stocks: Vec<(i64, i64, i64, i64)> = sqlx::query_as(STOCK_SUMS).fetch_all(pool).await?;
         for (stock_id, qty, ledger_sum, batch_sum) in stocks {
             if qty < 0 {
@@ -194,6 +241,40 @@ pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
                 batch_id,
             }
         }));
+
+        let totals: Vec<(i64, i64, i64)> = sqlx::query_as(ITEM_TOTALS).fetch_all(pool).await?;
+        found.extend(totals.into_iter().map(|(item_id, total_qty, stock_sum)| {
+            Violation::ItemTotalMismatch {
+                item_id,
+                total_qty,
+                stock_sum,
+            }
+        }));
+        let (counted, items_in_stock): (i64, Option<i64>) =
+            sqlx::query_as(IN_STOCK_COUNT).fetch_one(pool).await?;
+        let items_in_stock = items_in_stock.unwrap_or(-1);
+        if counted != items_in_stock {
+            found.push(Violation::InStockCountMismatch {
+                counted,
+                items_in_stock,
+            });
+        }
+
+        if backend == Backend::Sqlite {
+            // FTS5 compares its index with the content table and fails if they differ.
+            let checked = sqlx::query(
+                "INSERT INTO items_search (items_search, rank) VALUES ('integrity-check', 1)",
+            )
+            .execute(pool)
+            .await;
+            if let Err(sqlx::Error::Database(error)) = checked {
+                found.push(Violation::SearchIndexStale {
+                    reason: error.message().to_string(),
+                });
+            } else {
+                checked?;
+            }
+        }
     });
     Ok(found)
 }

@@ -12,6 +12,7 @@ pub mod locations;
 pub mod movement;
 pub mod outbound;
 pub mod putaway;
+pub mod snapshot;
 pub mod stock;
 pub mod ui;
 

@@ -19,10 +19,11 @@ export const test = base.extend<{ consoleErrors: string[] }>({
 export { expect };
 
 /// Waits until the WASM bundle has taken over the page (JavaScript on), or checks it never
-/// does (JavaScript off).
+/// does (JavaScript off). The tests run the debug bundle (about 9 MB): compiling it takes
+/// Chromium 2–3 s on an idle 2-core machine and more while the other worker is busy.
 export async function expectLive(page: import("@playwright/test").Page, javaScriptEnabled: boolean) {
   if (javaScriptEnabled) {
-    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+    await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true", { timeout: 15_000 });
   } else {
     await expect(page.locator("body")).not.toHaveAttribute("data-hydrated", "true");
   }

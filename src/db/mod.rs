@@ -167,6 +167,19 @@ impl Db {
         })
     }
 
+    /// Starts a read-only transaction whose statements all see one snapshot, so a page's
+    /// several queries agree with each other (SQLite in WAL mode: a deferred transaction's
+    /// reads share the snapshot its first read takes).
+    pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?,
+            ),
+        })
+    }
+
     /// Closes every connection; later queries fail as unavailable.
     pub async fn close(&self) {
         with_pool!(self, |pool, _backend| pool.close().await)

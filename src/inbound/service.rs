@@ -216,14 +216,12 @@ pub async fn receive_in(
 
     // Each stock's entries chain in line order from its locked qty.
     let mut qty: HashMap<i64, i64> = stocks.values().map(|s| (s.id, s.qty)).collect();
-    let mut deltas: HashMap<i64, i64> = HashMap::new();
     let mut entries = Vec::with_capacity(fresh.len());
     for (&i, &(batch_id, _)) in fresh.iter().zip(&lots) {
         let stock = stock_of(i);
         let delta = lines[i].qty.get();
         let after = qty.entry(stock.id).or_default();
         *after += delta;
-        *deltas.entry(stock.id).or_default() += delta;
         entries.push(LedgerEntry {
             stock_id: stock.id,
             item_id: items[i].id,
@@ -234,7 +232,7 @@ pub async fn receive_in(
             batches: vec![(batch_id, delta)],
         });
     }
-    store::change_stocks(tx, &deltas).await?;
+    store::change_stocks(tx, &entries).await?;
     let ledger_ids =
         store::append_ledger(tx, request.r#ref.as_str(), Reason::Receive, now, &entries).await?;
 

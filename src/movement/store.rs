@@ -6,7 +6,7 @@
 //! and locations, lock the stocks (in one fixed order), read the ref's anchors, plan in memory,
 //! then write batches, stocks, ledger entries, batch detail and anchors.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::QueryBuilder;
@@ -360,14 +360,18 @@ pub fn take_fefo(
     Some(plan)
 }
 
-/// Adds `delta` (either sign) to each stock row. The database's CHECK refuses a negative qty:
-/// callers plan from locked rows, so that would be a bug, answered as an internal error.
-pub async fn change_stocks(tx: &mut Tx, deltas: &HashMap<i64, i64>) -> Result<(), AppError> {
-    let rows: Vec<(i64, i64)> = deltas
-        .iter()
-        .filter(|(_, d)| **d != 0)
-        .map(|(id, d)| (*id, *d))
-        .collect();
+/// Applies the entries' deltas to their stocks, and keeps the snapshot's derived tables
+/// (`item_totals`, `inventory_summary`; migration 0002) exact in the same transaction. The
+/// database's CHECKs refuse a negative qty: callers plan from locked rows, so that would be a
+/// bug, answered as an internal error.
+pub async fn change_stocks(tx: &mut Tx, entries: &[LedgerEntry]) -> Result<(), AppError> {
+    let mut by_stock: HashMap<i64, i64> = HashMap::new();
+    let mut by_item: BTreeMap<i64, i64> = BTreeMap::new();
+    for entry in entries {
+        *by_stock.entry(entry.stock_id).or_default() += entry.delta;
+        *by_item.entry(entry.item_id).or_default() += entry.delta;
+    }
+    let rows: Vec<(i64, i64)> = by_stock.into_iter().filter(|(_, d)| *d != 0).collect();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         with_tx!(tx, |conn, _backend| {
             let mut query =
@@ -378,6 +382,83 @@ pub async fn change_stocks(tx: &mut Tx, deltas: &HashMap<i64, i64>) -> Result<()
             query.push(") AS v WHERE stocks.id = v.column1");
             query.build().execute(&mut *conn).await.map(drop)?
         });
+    }
+    change_item_totals(tx, &by_item).await
+}
+
+/// Adds each item's net delta to its total and counts the items that come into or go out of
+/// stock. Rows are locked in item order (one lock order for every transaction): the multi-row
+/// upsert of the additions takes them in VALUES order; the subtractions, whose UPDATE may visit
+/// rows in any order, lock them first on PostgreSQL when there are several.
+async fn change_item_totals(tx: &mut Tx, by_item: &BTreeMap<i64, i64>) -> Result<(), AppError> {
+    // (item id, delta) pairs, additions and subtractions apart.
+    type Deltas = Vec<(i64, i64)>;
+    let (adds, takes): (Deltas, Deltas) = by_item
+        .iter()
+        .filter(|(_, d)| **d != 0)
+        .map(|(item, d)| (*item, *d))
+        .partition(|(_, d)| *d > 0);
+    let mut totals: Vec<(i64, i64)> = Vec::with_capacity(by_item.len());
+    for chunk in adds.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(i64, i64)> = with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new("INSERT INTO item_totals (item_id, total_qty) ");
+            query.push_values(chunk, |mut row, (item, delta)| {
+                row.push_bind(*item).push_bind(*delta);
+            });
+            query.push(
+                " ON CONFLICT (item_id) DO UPDATE SET total_qty = item_totals.total_qty + excluded.total_qty \
+                 RETURNING item_id, total_qty",
+            );
+            query.build_query_as().fetch_all(&mut *conn).await?
+        });
+        totals.extend(rows);
+    }
+    for chunk in takes.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(i64, i64)> = with_tx!(tx, |conn, backend| {
+            if backend == Backend::Postgres && chunk.len() > 1 {
+                let mut query =
+                    QueryBuilder::new("SELECT item_id FROM item_totals WHERE item_id IN (");
+                let mut list = query.separated(", ");
+                for (item, _) in chunk {
+                    list.push_bind(*item);
+                }
+                query.push(") ORDER BY item_id FOR UPDATE");
+                query.build().execute(&mut *conn).await.map(drop)?;
+            }
+            let mut query = QueryBuilder::new(
+                "UPDATE item_totals SET total_qty = item_totals.total_qty + v.column2 FROM (",
+            );
+            query.push_values(chunk, |mut row, (item, delta)| {
+                row.push_bind(*item).push_bind(*delta);
+            });
+            query.push(
+                ") AS v WHERE item_totals.item_id = v.column1 \
+                 RETURNING item_totals.item_id, item_totals.total_qty",
+            );
+            query.build_query_as().fetch_all(&mut *conn).await?
+        });
+        if rows.len() != chunk.len() {
+            return Err(AppError::internal(&std::io::Error::other(
+                "an item without a total lost stock",
+            )));
+        }
+        totals.extend(rows);
+    }
+    let in_stock_change: i64 = totals
+        .iter()
+        .map(|(item, total)| {
+            let before = total - by_item[item];
+            i64::from(*total > 0) - i64::from(before > 0)
+        })
+        .sum();
+    if in_stock_change != 0 {
+        with_tx!(tx, |conn, _backend| sqlx::query(
+            "UPDATE inventory_summary SET items_in_stock = items_in_stock + $1 WHERE id = 1"
+        )
+        .bind(in_stock_change)
+        .execute(&mut *conn)
+        .await
+        .map(drop)?);
     }
     Ok(())
 }

@@ -192,14 +192,12 @@ pub async fn commit_in(
 
     let mut qty: HashMap<i64, i64> = stocks.values().map(|s| (s.id, s.qty)).collect();
     let mut takes: HashMap<i64, i64> = HashMap::new();
-    let mut deltas: HashMap<i64, i64> = HashMap::new();
     let mut entries = Vec::with_capacity(planned.len());
     for (i, stock_id, plan) in &planned {
         let n = lines[*i].qty.get();
         for (batch, take) in plan {
             *takes.entry(batch.id).or_default() += take;
         }
-        *deltas.entry(*stock_id).or_default() -= n;
         let after = qty.entry(*stock_id).or_default();
         *after -= n;
         entries.push(LedgerEntry {
@@ -213,7 +211,7 @@ pub async fn commit_in(
         });
     }
     store::take_from_batches(tx, &takes).await?;
-    store::change_stocks(tx, &deltas).await?;
+    store::change_stocks(tx, &entries).await?;
     let ledger_ids =
         store::append_ledger(tx, request.r#ref.as_str(), Reason::Outbound, now, &entries).await?;
     if !planned.is_empty() {

@@ -253,14 +253,11 @@ pub async fn put_away_in(
         store::take_from_batches(tx, &takes).await?;
         let lots = store::add_to_lots(tx, &adds).await?;
 
-        let mut deltas: HashMap<i64, i64> = HashMap::new();
         let mut entries = Vec::with_capacity(moved.len() * 2);
         for (i, plan) in &moved {
             let (line, r) = (&lines[*i], &resolved[*i]);
             let (from, to) = (stock(r.item_id, r.from_id).id, stock(r.item_id, r.to_id).id);
             let n = line.qty.get();
-            *deltas.entry(from).or_default() -= n;
-            *deltas.entry(to).or_default() += n;
             let from_after = {
                 let q = qty.entry(from).or_default();
                 *q -= n;
@@ -312,7 +309,7 @@ pub async fn put_away_in(
                     .collect(),
             });
         }
-        store::change_stocks(tx, &deltas).await?;
+        store::change_stocks(tx, &entries).await?;
         let ledger_ids =
             store::append_ledger(tx, request.r#ref.as_str(), Reason::Putaway, now, &entries)
                 .await?;

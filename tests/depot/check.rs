@@ -14,6 +14,7 @@ on_both_backends!(
     check_passes_on_a_consistent_database,
     check_reports_a_stock_that_disagrees_with_its_ledger,
     check_reports_a_broken_ledger_chain,
+    check_reports_derived_totals_that_disagree_with_the_stocks,
 );
 
 fn depot_check(url: &str) -> (i32, String) {
@@ -81,6 +82,11 @@ async fn check_reports_a_broken_ledger_chain(backend: Backend) {
             .execute(pool)
             .await
             .unwrap();
+        sqlx::query("UPDATE item_totals SET total_qty = 3 WHERE item_id = $1")
+            .bind(item)
+            .execute(pool)
+            .await
+            .unwrap();
         sqlx::query("UPDATE batches SET qty = 3 WHERE stock_id = $1")
             .bind(stock)
             .execute(pool)
@@ -123,4 +129,50 @@ async fn check_reports_a_broken_ledger_chain(backend: Backend) {
     let (code, out) = depot_check(&test_db.url);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains(&format!("ledger {ledger}")), "{out}");
+}
+
+async fn check_reports_derived_totals_that_disagree_with_the_stocks(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let (item, _, _, _) = plant_stock(&test_db.db, "S1", 5).await;
+    let (other, _, _, _) = plant_stock(&test_db.db, "S2", 4).await;
+    with_pool!(&test_db.db, |pool, _backend| {
+        sqlx::query("UPDATE item_totals SET total_qty = 6 WHERE item_id = $1")
+            .bind(item)
+            .execute(pool)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM item_totals WHERE item_id = $1")
+            .bind(other)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    let violations = find_violations(&test_db.db).await.unwrap();
+    assert_eq!(
+        violations,
+        vec![
+            Violation::ItemTotalMismatch {
+                item_id: item,
+                total_qty: 6,
+                stock_sum: 5
+            },
+            Violation::ItemTotalMismatch {
+                item_id: other,
+                total_qty: 0,
+                stock_sum: 4
+            },
+            Violation::InStockCountMismatch {
+                counted: 1,
+                items_in_stock: 2
+            },
+        ]
+    );
+    let (code, out) = depot_check(&test_db.url);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!(
+            "item {item}: item_totals says 6 but its stocks hold 5"
+        )),
+        "{out}"
+    );
 }

@@ -11,4 +11,5 @@ mod items_locations;
 mod outbound;
 mod putaway;
 mod schema;
+mod snapshot;
 mod stock_ledger;

@@ -103,6 +103,20 @@ pub async fn plant_stock(db: &depot::db::Db, sku: &str, qty: i64) -> (i64, i64, 
             .execute(pool)
             .await
             .unwrap();
+        // The snapshot's derived tables, as a movement would keep them.
+        sqlx::query("INSERT INTO item_totals (item_id, total_qty) VALUES ($1, $2)")
+            .bind(item)
+            .bind(qty)
+            .execute(pool)
+            .await
+            .unwrap();
+        sqlx::query(
+            "UPDATE inventory_summary SET items_in_stock = items_in_stock + 1 WHERE id = 1 AND $1 > 0",
+        )
+        .bind(qty)
+        .execute(pool)
+        .await
+        .unwrap();
         (item, location, stock, ledger)
     })
 }

@@ -1,0 +1,151 @@
+import { expect, expectLive, test } from "./fixtures";
+import type { APIRequestContext, Page } from "@playwright/test";
+
+// The homepage: the inventory snapshot, with JavaScript on and off, on both databases. Stock
+// is set up through the JSON API under a tag of the test's own, and the page is searched by
+// that tag, so other tests' goods never show.
+
+function tagFor(testInfo: { project: { name: string } }) {
+  return `INV${Date.now().toString(36)}${Math.floor(Math.random() * 1e5)}`.toUpperCase() +
+    testInfo.project.name.replace(/[^a-z]/g, "").slice(0, 3).toUpperCase();
+}
+
+function dayFromToday(days: number) {
+  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+// 55 plain items (totals 1..55), one Chinese-named item with a batch near expiry (total 100).
+async function stockUp(request: APIRequestContext, tag: string) {
+  expect((await request.post("/locations", { data: { code: `${tag}-D`, kind: "receiving" } })).status()).toBe(201);
+  const lines = [];
+  for (let n = 1; n <= 55; n++) {
+    const sku = `${tag}-${String(n).padStart(2, "0")}`;
+    expect((await request.post("/items", { data: { sku, name: `Plain item ${n}` } })).status()).toBe(201);
+    lines.push({ sku, location_code: `${tag}-D`, qty: n });
+  }
+  const tea = `${tag}-TEA`;
+  expect((await request.post("/items", { data: { sku: tea, name: `乌龙茶 Oolong ${tag}`, spec: "250g" } })).status()).toBe(201);
+  lines.push({ sku: tea, location_code: `${tag}-D`, qty: 100, batch_code: "SOON", expiry_date: dayFromToday(5) });
+  const receipt = await request.post("/inbound/receive", { data: { ref: `PO-${tag}`, lines } });
+  expect(receipt.status()).toBe(200);
+}
+
+const rows = (page: Page) => page.locator("table.snapshot tbody tr");
+
+async function search(page: Page, js: boolean, text: string) {
+  const box = page.getByRole("searchbox", { name: "Search inventory" });
+  if (js) {
+    // Typing alone is enough: the table follows without a full page load.
+    await box.pressSequentially(text, { delay: 20 });
+  } else {
+    await box.fill(text);
+    await page.getByRole("button", { name: "Search" }).click();
+  }
+}
+
+test("search narrows the table, paging and Back restore the view", async ({ page, request, javaScriptEnabled: js }, testInfo) => {
+  const tag = tagFor(testInfo);
+  await stockUp(request, tag);
+
+  await page.goto("/");
+  await expectLive(page, js);
+  await expect(page.getByRole("heading", { name: "Inventory" })).toBeVisible();
+  await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1)).catch(() => {});
+
+  await search(page, js, tag.toLowerCase());
+  await expect(page).toHaveURL(new RegExp(`/\\?q=${tag.toLowerCase()}$`));
+  await expect(page.getByText(`1–50 of 56`)).toBeVisible();
+  await expect(rows(page)).toHaveCount(50);
+  // Largest total first: the tea (100), then 55, 54, …
+  await expect(rows(page).first()).toContainText(`${tag}-TEA`);
+  await expect(rows(page).first()).toContainText("乌龙茶");
+  await expect(rows(page).nth(1)).toContainText(`${tag}-55`);
+  if (js) {
+    const marker = await page.evaluate(() => (window as unknown as { marker?: number }).marker);
+    expect(marker, "searching as you type does not reload the page").toBe(1);
+  }
+
+  await page.getByRole("link", { name: "Next" }).click();
+  await expect(page).toHaveURL(new RegExp(`[?&]page=2`));
+  await expect(page.getByText(`51–56 of 56`)).toBeVisible();
+  await expect(rows(page)).toHaveCount(6);
+  await expect(rows(page).last()).toContainText(`${tag}-01`);
+
+  await page.goBack();
+  await expect(page).toHaveURL(new RegExp(`/\\?q=${tag.toLowerCase()}$`));
+  await expect(page.getByText(`1–50 of 56`)).toBeVisible();
+  await expect(rows(page).nth(1)).toContainText(`${tag}-55`);
+  await page.goForward();
+  await expect(page.getByText(`51–56 of 56`)).toBeVisible();
+
+  // A Chinese name substring finds the one item; a link to that view restores it.
+  await page.goto(`/?q=${encodeURIComponent(`乌龙茶 Oolong ${tag}`)}`);
+  await expectLive(page, js);
+  await expect(rows(page)).toHaveCount(1);
+  await expect(rows(page)).toContainText("250g");
+  await expect(rows(page)).toContainText("100");
+  await expect(page.getByRole("searchbox", { name: "Search inventory" })).toHaveValue(`乌龙茶 Oolong ${tag}`);
+
+  // No match says so.
+  await page.goto(`/?q=${tag}-nothing`);
+  await expect(page.getByText(`Nothing in stock matches “${tag}-nothing”.`)).toBeVisible();
+});
+
+test("a batch expiring within NEAR_EXPIRY_DAYS shows a near-expiry badge", async ({ page, request, javaScriptEnabled: js }, testInfo) => {
+  const tag = tagFor(testInfo);
+  await stockUp(request, tag);
+  await page.goto(`/?q=${tag}`);
+  await expectLive(page, js);
+  const tea = rows(page).filter({ hasText: `${tag}-TEA` });
+  await expect(tea).toContainText(dayFromToday(5));
+  await expect(tea.locator(".badge")).toHaveText("Near expiry");
+  // The top location and its quantity, and no badge where no batch expires.
+  await expect(tea).toContainText(`${tag}-D 100`);
+  const plain = rows(page).filter({ hasText: `${tag}-55` });
+  await expect(plain.locator(".badge")).toHaveCount(0);
+  await expect(plain).toContainText("—");
+});
+
+test("Back after a search returns to the whole list", async ({ page, request, javaScriptEnabled: js }, testInfo) => {
+  const tag = tagFor(testInfo);
+  await stockUp(request, tag);
+  await page.goto("/");
+  await expectLive(page, js);
+  const box = page.getByRole("searchbox", { name: "Search inventory" });
+  await search(page, js, `${tag}-5`);
+  await expect(page).toHaveURL(new RegExp(`/\\?q=${tag}-5$`, "i"));
+  // -50 … -55: six rows.
+  await expect(rows(page)).toHaveCount(6);
+  if (js) {
+    // Refining the search replaces its history entry instead of adding one per keystroke.
+    await box.press("Backspace");
+    await box.press("Backspace");
+    await expect(page).toHaveURL(new RegExp(`/\\?q=${tag}$`, "i"));
+    await expect(rows(page)).toHaveCount(50);
+  }
+  await page.goBack();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByText(/^1–\d+ of \d+$/)).toBeVisible();
+  if (js) await expect(box).toHaveValue("");
+});
+
+test("letters typed before the page comes alive are searched for", async ({ page, request, javaScriptEnabled: js }, testInfo) => {
+  test.skip(!js, "without JavaScript the page never comes alive; the Search button serves");
+  const tag = tagFor(testInfo);
+  await stockUp(request, tag);
+  // Hold the WASM bundle back until the clerk has typed, as on a slow handheld connection.
+  let release = () => {};
+  const typed = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/*.wasm", async (route) => {
+    await typed;
+    await route.continue();
+  });
+  await page.goto("/");
+  const box = page.getByRole("searchbox", { name: "Search inventory" });
+  await box.pressSequentially(`${tag}-5`);
+  release();
+  await expectLive(page, js);
+  await expect(page).toHaveURL(new RegExp(`/\\?q=${tag}-5$`, "i"));
+  await expect(rows(page)).toHaveCount(6);
+  await expect(box).toHaveValue(`${tag}-5`);
+});

@@ -1,0 +1,399 @@
+//! `GET /snapshot/inventory` (SPEC §4): totals, order, top-2 locations, earliest expiry,
+//! near expiry, search, paging, refusals; and the derived totals behind it staying exact.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use depot::config::Config;
+use depot::db::Backend;
+use depot::with_pool;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::sync::Barrier;
+
+use crate::common::{assert_error, TestApp, TestDb};
+use crate::on_both_backends;
+
+on_both_backends!(
+    totals_top2_and_order_follow_the_stocks,
+    earliest_expiry_ignores_emptied_batches,
+    near_expiry_is_judged_at_the_warehouse_date,
+    pages_cover_the_total_without_overlap,
+    search_matches_sku_and_name_substrings,
+    bad_parameters_are_422,
+    derived_totals_stay_exact_under_concurrent_outbounds,
+);
+
+async fn post_ok(app: &TestApp, path: &str, body: Value) -> Value {
+    let (status, answer) = app.post(path, &body).await;
+    assert_eq!(status, StatusCode::OK, "{path} {body}: {answer}");
+    assert_eq!(answer["status"], "OK", "{path} {body}: {answer}");
+    answer
+}
+
+async fn receive(
+    app: &TestApp,
+    r: &str,
+    sku: &str,
+    code: &str,
+    qty: i64,
+    batch: Option<(&str, &str)>,
+) {
+    let mut line = json!({"sku": sku, "location_code": code, "qty": qty});
+    if let Some((batch_code, expiry)) = batch {
+        line["batch_code"] = json!(batch_code);
+        line["expiry_date"] = json!(expiry);
+    }
+    post_ok(app, "/inbound/receive", json!({"ref": r, "lines": [line]})).await;
+}
+
+async fn put_away(app: &TestApp, r: &str, sku: &str, from: &str, to: &str, qty: i64) {
+    post_ok(
+        app,
+        "/putaway",
+        json!({"ref": r, "lines": [{"sku": sku, "from_location_code": from, "to_location_code": to, "qty": qty}]}),
+    )
+    .await;
+}
+
+async fn ship(app: &TestApp, r: &str, sku: &str, code: &str, qty: i64) {
+    post_ok(
+        app,
+        "/outbound/commit",
+        json!({"ref": r, "lines": [{"sku": sku, "location_code": code, "qty": qty}]}),
+    )
+    .await;
+}
+
+async fn snapshot(app: &TestApp, query: &str) -> Value {
+    let (status, body) = app.get(&format!("/snapshot/inventory{query}")).await;
+    assert_eq!(status, StatusCode::OK, "{query}: {body}");
+    body
+}
+
+fn skus(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["sku"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn totals_top2_and_order_follow_the_stocks(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dock = app.location("R-1", "receiving").await;
+    let a01 = app.location("A-01", "storage").await;
+    let a02 = app.location("A-02", "storage").await;
+    let a03 = app.location("A-03", "storage").await;
+    let apple = app.item("APPLE", "Apple juice 苹果汁").await;
+    let pear = app.item("PEAR", "Pear").await;
+    app.item("IDLE", "Never received").await;
+    app.item("GONE", "Shipped out").await;
+
+    // APPLE: 22 in all, 10 at A-02 and A-03 (a tie: the lower location id first), 2 at the
+    // dock, and an emptied stock at A-01 that must not show.
+    receive(&app, "PO-1", "APPLE", "R-1", 30, None).await;
+    put_away(&app, "PA-1", "APPLE", "R-1", "A-03", 10).await;
+    put_away(&app, "PA-2", "APPLE", "R-1", "A-02", 10).await;
+    put_away(&app, "PA-3", "APPLE", "R-1", "A-01", 6).await;
+    ship(&app, "SO-1", "APPLE", "A-01", 6).await;
+    ship(&app, "SO-2", "APPLE", "R-1", 2).await;
+    // PEAR: also 22, a higher item id, so after APPLE.
+    receive(&app, "PO-2", "PEAR", "A-01", 22, None).await;
+    // GONE: received and shipped in full: not in stock, not listed.
+    receive(&app, "PO-3", "GONE", "A-01", 4, None).await;
+    ship(&app, "SO-3", "GONE", "A-01", 4).await;
+    // A small item, last.
+    app.item("SMALL", "Small").await;
+    receive(&app, "PO-4", "SMALL", "R-1", 1, None).await;
+
+    let page = snapshot(&app, "").await;
+    assert_eq!(page["total"], 3, "{page}");
+    assert_eq!(page["offset"], 0);
+    assert_eq!(page["limit"], 50);
+    assert_eq!(skus(&page), ["APPLE", "PEAR", "SMALL"]);
+    assert_eq!(
+        page["items"][0],
+        json!({
+            "item_id": apple, "sku": "APPLE", "name": "Apple juice 苹果汁", "spec": "", "total_qty": 22,
+            "top2_locations": [
+                {"location_id": a02, "location_code": "A-02", "qty": 10},
+                {"location_id": a03, "location_code": "A-03", "qty": 10}
+            ],
+            "earliest_expiry": null, "near_expiry": false
+        })
+    );
+    assert_eq!(page["items"][1]["item_id"], pear);
+    assert_eq!(
+        page["items"][1]["top2_locations"],
+        json!([{"location_id": a01, "location_code": "A-01", "qty": 22}])
+    );
+    assert_eq!(
+        page["items"][2]["top2_locations"],
+        json!([{"location_id": dock, "location_code": "R-1", "qty": 1}])
+    );
+
+    // Shipping reorders: APPLE drops below PEAR.
+    ship(&app, "SO-4", "APPLE", "A-02", 5).await;
+    let page = snapshot(&app, "").await;
+    assert_eq!(skus(&page), ["PEAR", "APPLE", "SMALL"]);
+    assert_eq!(page["items"][1]["total_qty"], 17);
+    assert_eq!(
+        page["items"][1]["top2_locations"][0]["location_code"],
+        "A-03"
+    );
+    app.assert_consistent().await;
+}
+
+async fn earliest_expiry_ignores_emptied_batches(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.location("A-01", "storage").await;
+    app.item("MILK", "Milk").await;
+    receive(
+        &app,
+        "PO-1",
+        "MILK",
+        "A-01",
+        3,
+        Some(("EARLY", "2099-01-01")),
+    )
+    .await;
+    receive(
+        &app,
+        "PO-2",
+        "MILK",
+        "A-01",
+        4,
+        Some(("LATE", "2099-06-01")),
+    )
+    .await;
+    let page = snapshot(&app, "").await;
+    assert_eq!(page["items"][0]["earliest_expiry"], "2099-01-01");
+    // FEFO empties EARLY: its row stays (qty 0) but no longer counts.
+    ship(&app, "SO-1", "MILK", "A-01", 3).await;
+    let page = snapshot(&app, "").await;
+    assert_eq!(page["items"][0]["total_qty"], 4);
+    assert_eq!(page["items"][0]["earliest_expiry"], "2099-06-01", "{page}");
+    assert_eq!(page["items"][0]["near_expiry"], false);
+    app.assert_consistent().await;
+}
+
+async fn near_expiry_is_judged_at_the_warehouse_date(backend: Backend) {
+    // UTC+14 and UTC−11: "today" differs from UTC's for part of every day.
+    for zone in ["Pacific/Kiritimati", "Pacific/Pago_Pago"] {
+        let config = Config {
+            timezone: zone.parse().unwrap(),
+            near_expiry_days: 10,
+            ..Config::default()
+        };
+        let today = config.today();
+        let app = TestApp::spawn_with(TestDb::new(backend).await, config).await;
+        app.location("A-01", "storage").await;
+        for sku in ["EDGE", "AFTER", "NONE", "OLD"] {
+            app.item(sku, sku).await;
+        }
+        let day = |d: i64| (today + Duration::days(d)).to_string();
+        receive(&app, "PO-1", "EDGE", "A-01", 5, Some(("E", &day(10)))).await;
+        receive(&app, "PO-2", "AFTER", "A-01", 4, Some(("A", &day(11)))).await;
+        receive(&app, "PO-3", "NONE", "A-01", 3, None).await;
+        receive(&app, "PO-4", "OLD", "A-01", 2, Some(("O", &day(0)))).await;
+        // A day passes for OLD's batch: it expired yesterday (receiving refuses a past date).
+        with_pool!(app.db(), |pool, _backend| sqlx::query(
+            "UPDATE batches SET expiry_date = $1 WHERE batch_code = 'O'"
+        )
+        .bind(today - Duration::days(1))
+        .execute(pool)
+        .await
+        .map(drop)
+        .unwrap());
+
+        let page = snapshot(&app, "").await;
+        let flags: Vec<(String, Value, Value)> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["sku"].as_str().unwrap().to_string(),
+                    i["earliest_expiry"].clone(),
+                    i["near_expiry"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            flags,
+            vec![
+                ("EDGE".into(), json!(day(10)), json!(true)),
+                ("AFTER".into(), json!(day(11)), json!(false)),
+                ("NONE".into(), json!(null), json!(false)),
+                ("OLD".into(), json!(day(-1)), json!(true)),
+            ],
+            "{zone}: today is {today}"
+        );
+    }
+}
+
+async fn pages_cover_the_total_without_overlap(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.location("A-01", "storage").await;
+    // 11 items, some with equal totals, so the tie-break by item id matters across pages.
+    for n in 1..=11 {
+        let sku = format!("P-{n:02}");
+        app.item(&sku, &format!("Item {n}")).await;
+        receive(&app, &format!("PO-{n}"), &sku, "A-01", (n % 4) + 1, None).await;
+    }
+    let all = snapshot(&app, "?limit=200").await;
+    assert_eq!(all["total"], 11);
+    let mut paged = Vec::new();
+    for offset in (0..12).step_by(4) {
+        let page = snapshot(&app, &format!("?limit=4&offset={offset}")).await;
+        assert_eq!(page["total"], 11);
+        assert_eq!(page["offset"], offset);
+        assert_eq!(page["limit"], 4);
+        paged.extend(skus(&page));
+    }
+    assert_eq!(paged, skus(&all), "pages in order, no overlap, no gap");
+    let totals: Vec<(i64, i64)> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                -i["total_qty"].as_i64().unwrap(),
+                i["item_id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = totals.clone();
+    sorted.sort();
+    assert_eq!(totals, sorted, "total desc, then item id");
+    let past = snapshot(&app, "?offset=50").await;
+    assert_eq!(past["total"], 11);
+    assert_eq!(past["items"], json!([]));
+}
+
+async fn search_matches_sku_and_name_substrings(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.location("A-01", "storage").await;
+    for (sku, name, qty) in [
+        ("WATER-500", "Mineral water 矿泉水 500ml", 5),
+        ("WATER-1L", "Mineral water 矿泉水 1L", 9),
+        ("TEA-GRN", "Green tea 绿茶", 7),
+        ("TEA-100%", "Pure tea", 2),
+    ] {
+        app.item(sku, name).await;
+        receive(&app, &format!("PO-{sku}"), sku, "A-01", qty, None).await;
+    }
+    app.item("WATER-EMPTY", "Water not in stock").await;
+
+    let search = |q: &str| {
+        let url = format!("?q={}", depot::ui::urlencode(q));
+        let app = &app;
+        async move { snapshot(app, &url).await }
+    };
+    // sku, any case; 3+ characters go through the trigram index.
+    let page = search("water").await;
+    assert_eq!(
+        page["total"], 2,
+        "items without stock are not listed: {page}"
+    );
+    assert_eq!(skus(&page), ["WATER-1L", "WATER-500"]);
+    assert_eq!(skus(&search("ter-5").await), ["WATER-500"]);
+    // Chinese names: a 3-character and a 2-character (shorter than a trigram) substring.
+    assert_eq!(skus(&search("矿泉水").await), ["WATER-1L", "WATER-500"]);
+    assert_eq!(skus(&search("绿茶").await), ["TEA-GRN"]);
+    assert_eq!(skus(&search("G").await), ["TEA-GRN"]);
+    // Name words and surrounding blanks; LIKE wildcards and FTS syntax are plain text.
+    assert_eq!(skus(&search("  GREEN TEA ").await), ["TEA-GRN"]);
+    assert_eq!(skus(&search("100%").await), ["TEA-100%"]);
+    assert_eq!(search("%").await["items"].as_array().unwrap().len(), 1);
+    assert_eq!(search("_").await["total"], 0);
+    assert_eq!(search("\"tea\" OR x").await["total"], 0);
+    assert_eq!(search("NEAR(tea)").await["total"], 0);
+    assert_eq!(search("no such thing").await["total"], 0);
+    // Paging within a search.
+    let second = snapshot(&app, "?q=tea&limit=1&offset=1").await;
+    assert_eq!(second["total"], 2);
+    assert_eq!(skus(&second), ["TEA-100%"]);
+}
+
+async fn bad_parameters_are_422(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("offset=-1", "offset"),
+        ("limit=abc", "limit"),
+        ("offset=1.5", "offset"),
+        ("limit=99999999999999999999", "limit"),
+    ] {
+        let (status, body) = app.get(&format!("/snapshot/inventory?{query}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert_error(&body, "VALIDATION_FAILED");
+        assert_eq!(body["error"]["details"]["field"], field, "{query}: {body}");
+    }
+    let long = "x".repeat(65);
+    let (status, body) = app.get(&format!("/snapshot/inventory?q={long}")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["details"]["field"], "q");
+    let (status, body) = app.get("/snapshot/inventory?limit=200&offset=0&q=").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!({"total": 0, "offset": 0, "limit": 200, "items": []})
+    );
+}
+
+async fn derived_totals_stay_exact_under_concurrent_outbounds(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.location("A-01", "storage").await;
+    app.location("A-02", "storage").await;
+    for sku in ["HOT", "WARM"] {
+        app.item(sku, sku).await;
+        receive(&app, &format!("PO-{sku}-1"), sku, "A-01", 40, None).await;
+        receive(&app, &format!("PO-{sku}-2"), sku, "A-02", 40, None).await;
+    }
+    // 32 orders at once, each taking 1 of HOT and 1 of WARM from alternating locations, with
+    // lines in opposite orders; then WARM is emptied to zero by the last ones.
+    let barrier = Arc::new(Barrier::new(32));
+    let tasks: Vec<_> = (0..32)
+        .map(|n| {
+            let (client, url, barrier) = (
+                app.client.clone(),
+                app.url("/outbound/commit"),
+                barrier.clone(),
+            );
+            let code = if n % 2 == 0 { "A-01" } else { "A-02" };
+            let mut lines = vec![
+                json!({"sku": "HOT", "location_code": code, "qty": 1}),
+                json!({"sku": "WARM", "location_code": code, "qty": 2}),
+            ];
+            if n % 3 == 0 {
+                lines.reverse();
+            }
+            let body = json!({"ref": format!("SO-{n}"), "lines": lines});
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let response = client.post(url).json(&body).send().await.unwrap();
+                assert_eq!(response.status(), StatusCode::OK);
+                let answer: Value = response.json().await.unwrap();
+                assert_eq!(answer["status"], "OK", "{answer}");
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let page = snapshot(&app, "").await;
+    assert_eq!(page["total"], 2);
+    assert_eq!(page["items"][0]["sku"], "HOT");
+    assert_eq!(page["items"][0]["total_qty"], 80 - 32);
+    assert_eq!(page["items"][1]["total_qty"], 80 - 64);
+    ship(&app, "SO-LAST-1", "WARM", "A-01", 8).await;
+    ship(&app, "SO-LAST-2", "WARM", "A-02", 8).await;
+    let page = snapshot(&app, "").await;
+    assert_eq!(page["total"], 1, "WARM left the stock list: {page}");
+    assert_eq!(skus(&page), ["HOT"]);
+    app.assert_consistent().await;
+}
