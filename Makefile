@@ -7,7 +7,7 @@ export DEPOT_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 export DEPOT_BIN := $(abspath $(TARGET_DIR))/debug/depot
 
-.PHONY: run test tools browser lint unit e2e build require-postgres
+.PHONY: run test tools browser lint unit e2e build require-postgres stress
 
 ## run: install what is missing, build, load the demo warehouse into an empty database, and
 ## serve http://127.0.0.1:3000 (SQLite depot.db by default)
@@ -47,3 +47,9 @@ build:
 
 e2e: build
 	cd end2end && npx playwright test
+
+## stress: the invariant stress, crash (SIGKILL) and PostgreSQL outage suites at full size;
+## `make test` runs them small (DEPOT_STRESS_REQUESTS=400, DEPOT_STRESS_CRASHES=3)
+stress: require-postgres
+	DEPOT_STRESS_REQUESTS=$${DEPOT_STRESS_REQUESTS:-20000} DEPOT_STRESS_CRASHES=$${DEPOT_STRESS_CRASHES:-10} \
+	  cargo test --features ssr --test depot -- stress:: --nocapture

@@ -1,5 +1,7 @@
 //! Depot's own settings (SPEC §6), read once at start from flags or the environment.
 
+use std::time::Duration;
+
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use clap::builder::BoolishValueParser;
@@ -19,6 +21,11 @@ pub struct Config {
     /// Default of `atomic` for outbound commits that do not say.
     #[arg(long, env = "OUTBOUND_ATOMIC", default_value = "false", value_parser = BoolishValueParser::new(), global = true)]
     pub outbound_atomic: bool,
+
+    /// Seconds a request may take before it is abandoned (its transaction rolls back) and
+    /// answered 503 `UNAVAILABLE`; a retry with the same ref is safe either way.
+    #[arg(long = "request-timeout", env = "DEPOT_REQUEST_TIMEOUT", default_value = "15", value_parser = parse_seconds, global = true)]
+    pub request_timeout: Duration,
 }
 
 impl Default for Config {
@@ -27,6 +34,7 @@ impl Default for Config {
             near_expiry_days: 30,
             timezone: Tz::UTC,
             outbound_atomic: false,
+            request_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -45,9 +53,27 @@ fn parse_timezone(name: &str) -> Result<Tz, String> {
         .map_err(|_| format!("'{name}' is not an IANA time zone name (e.g. Asia/Shanghai)"))
 }
 
+fn parse_seconds(raw: &str) -> Result<Duration, String> {
+    match raw.trim().parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 3600.0 => Ok(Duration::from_secs_f64(seconds)),
+        _ => Err(format!(
+            "'{raw}' is not a number of seconds from 0 to 3600 (e.g. 15 or 0.5)"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeouts_are_positive_seconds() {
+        assert_eq!(parse_seconds("15"), Ok(Duration::from_secs(15)));
+        assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
+        for bad in ["0", "-1", "abc", "", "1e9", "NaN"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn timezone_names_are_checked() {

@@ -317,4 +317,64 @@ mod tests {
         );
         assert!(LocationKind::parse("kind", "attic").is_err());
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        /// What `bounded_text` must return for `raw`, said plainly.
+        fn expected_text(raw: &str, min: usize, max: usize) -> Option<String> {
+            let text = raw.trim();
+            let len = text.chars().count();
+            (len >= min && len <= max && !text.chars().any(char::is_control)).then(|| text.into())
+        }
+
+        proptest! {
+            #[test]
+            fn text_fields_accept_exactly_trimmed_printable_bounded_text(raw in "\\PC{0,3}[\\x00-\\x20\\u{7f}\\u{a0}\\u{3000}a-z货]{0,70}\\PC{0,3}") {
+                prop_assert_eq!(Sku::parse("sku", &raw).ok().map(Sku::into_inner), expected_text(&raw, 1, 64));
+                prop_assert_eq!(ItemSpec::parse("spec", &raw).ok().map(ItemSpec::into_inner), expected_text(&raw, 0, 256));
+                prop_assert_eq!(LocationCode::parse("code", &raw).ok().map(LocationCode::into_inner), expected_text(&raw, 1, 32));
+                let parsed = Ref::parse("ref", &raw);
+                prop_assert_eq!(parsed.is_ok(), !raw.chars().any(char::is_control) && expected_text(&raw, 1, 64).is_some());
+                if let Ok(r) = parsed {
+                    // Parsing what was parsed changes nothing.
+                    prop_assert_eq!(Ref::parse("ref", r.as_str()).unwrap(), r);
+                }
+            }
+
+            #[test]
+            fn quantities_are_whole_numbers_from_1_to_max(raw in any::<i64>()) {
+                prop_assert_eq!(Qty::parse("qty", raw).is_ok(), (1..=MAX_QTY).contains(&raw));
+                prop_assert_eq!(Qty::parse_text("qty", &format!(" {raw} ")).ok(), Qty::parse("qty", raw).ok());
+            }
+
+            #[test]
+            fn typed_quantities_never_panic(raw in "\\PC{0,24}") {
+                if let Ok(qty) = Qty::parse_text("qty", &raw) {
+                    prop_assert_eq!(raw.trim().parse::<i64>().ok(), Some(qty.get()));
+                }
+            }
+
+            #[test]
+            fn paging_accepts_exactly_its_range(offset in proptest::option::of(any::<i64>()), limit in proptest::option::of(-5_i64..300)) {
+                let ok = offset.is_none_or(|o| o >= 0) && limit.is_none_or(|l| (1..=MAX_PAGE_SIZE).contains(&l));
+                let parsed = Paging::parse(offset, limit);
+                prop_assert_eq!(parsed.is_ok(), ok);
+                if let Ok(paging) = parsed {
+                    prop_assert_eq!(paging.offset, offset.unwrap_or(0));
+                    prop_assert_eq!(paging.limit, limit.unwrap_or(DEFAULT_PAGE_SIZE));
+                }
+            }
+
+            #[test]
+            fn a_search_is_absent_or_bounded_printable_text(raw in proptest::option::of("\\PC{0,70}")) {
+                match parse_search(raw.as_deref()) {
+                    Ok(None) => prop_assert!(raw.as_deref().is_none_or(|r| r.trim().is_empty())),
+                    Ok(Some(q)) => prop_assert_eq!(Some(q), expected_text(raw.as_deref().unwrap(), 1, 64)),
+                    Err(_) => prop_assert!(expected_text(raw.as_deref().unwrap(), 1, 64).is_none()),
+                }
+            }
+        }
+    }
 }

@@ -117,6 +117,15 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
         let query = parts.uri.query().unwrap_or_default();
+        // Decoding is lossy; refuse what would decode to U+FFFD instead of searching for it.
+        if percent_encoding::percent_decode_str(query)
+            .decode_utf8()
+            .is_err()
+        {
+            return Err(AppError::malformed(
+                "the query string is not valid percent-encoded UTF-8",
+            ));
+        }
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer)
@@ -177,5 +186,35 @@ mod tests {
         assert_eq!(error.details["field"], "lines");
         let error = decode_json::<Order>(br#"{"lines": [{}]}"#).unwrap_err();
         assert_eq!(error.details["field"], "lines[0].qty");
+    }
+
+    mod properties {
+        use super::*;
+        use crate::outbound::OutboundInput;
+        use proptest::prelude::*;
+
+        /// Bytes that are often almost an outbound body.
+        fn near_json() -> impl Strategy<Value = Vec<u8>> {
+            let valid = br#"{"ref":"SO-1","atomic":true,"lines":[{"sku":"A","location_code":"B","qty":1}]}"#;
+            prop_oneof![
+                proptest::collection::vec(any::<u8>(), 0..200),
+                (0..valid.len(), any::<u8>(), 0..valid.len()).prop_map(move |(at, byte, cut)| {
+                    let mut bytes = valid.to_vec();
+                    bytes[at] = byte;
+                    bytes.truncate(cut.max(at + 1));
+                    bytes
+                }),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn any_body_decodes_or_is_refused_as_malformed_or_invalid(bytes in near_json()) {
+                if let Err(error) = decode_json::<OutboundInput>(&bytes) {
+                    prop_assert!(matches!(error.code, ErrorCode::MalformedRequest | ErrorCode::ValidationFailed), "{:?}", error);
+                    prop_assert!(!error.message.is_empty());
+                }
+            }
+        }
     }
 }

@@ -1,6 +1,10 @@
 //! Depot: a warehouse management system. The same crate builds the server (`ssr`) and the
 //! browser bundle (`hydrate`); see README.md for the layout.
 
+// The release (LTO) wasm build computes the layout of deeply nested view types, such as the
+// lines editor's table, past the default limit of 128.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod domain;
 pub mod error;

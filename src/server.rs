@@ -19,12 +19,13 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::app::{shell, App};
 use crate::db::Db;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::extract::MAX_BODY_BYTES;
 use crate::state::AppState;
 
@@ -43,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .into_iter()
         .filter(|listing| !PAGE_AND_JSON_PATHS.contains(&listing.path()))
         .collect();
+    let request_timeout = state.config.request_timeout;
     Router::new()
         .route("/healthz", get(healthz))
         .merge(crate::items::api::router())
@@ -76,8 +78,14 @@ pub fn router(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(CompressionLayer::new())
-                .layer(map_response(json_payload_too_large))
-                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
+                .layer(map_response(bare_refusal_in_error_shape))
+                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+                // Dropping a late handler rolls its transaction back; SERVICE_UNAVAILABLE
+                // tells the client to retry, which the ref makes safe.
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    request_timeout,
+                )),
         )
         .with_state(state)
 }
@@ -185,20 +193,28 @@ fn wants_html(headers: &HeaderMap) -> bool {
         .is_some_and(|accept| accept.contains("text/html"))
 }
 
-/// The body-limit layer answers oversized requests itself; give them the error shape too.
-async fn json_payload_too_large<B>(response: Response<B>) -> Response
+/// The body-limit and timeout layers answer by themselves with empty bodies; give those answers
+/// the error shape (and the timeout its `Retry-After`) too.
+async fn bare_refusal_in_error_shape<B>(response: Response<B>) -> Response
 where
     B: axum::body::HttpBody<Data = axum::body::Bytes> + Send + 'static,
     B::Error: Into<axum::BoxError>,
 {
-    let is_json = response
+    let bare = !response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
-        AppError::payload_too_large().into_response()
-    } else {
-        response.map(Body::new)
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE if bare => AppError::payload_too_large().into_response(),
+        StatusCode::SERVICE_UNAVAILABLE if bare => {
+            tracing::warn!("request timed out: abandoned and rolled back");
+            AppError::new(
+                ErrorCode::Unavailable,
+                "the request took too long and was abandoned; retry it with the same ref",
+            )
+            .into_response()
+        }
+        _ => response.map(Body::new),
     }
 }
 

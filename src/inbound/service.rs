@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 
 use crate::config::Config;
@@ -59,6 +59,15 @@ impl Receive {
                 }
             }
             if let Some(production) = line.production_date {
+                // "26-1-1" parses as the year 26: a typo, not a production date.
+                if production.year() < 1900 {
+                    return Err(AppError::validation(
+                        format!("{prefix}.production_date"),
+                        format!(
+                            "{production} is not a plausible production date; write YYYY-MM-DD"
+                        ),
+                    ));
+                }
                 if production > today {
                     return Err(AppError::validation(
                         format!("{prefix}.production_date"),

@@ -23,6 +23,7 @@ pub struct Item {
 
 /// The body of `POST /items` as sent; parsed into [`service::NewItem`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewItemInput {
     pub sku: String,
     pub name: String,

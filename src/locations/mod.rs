@@ -22,6 +22,7 @@ pub struct Location {
 
 /// The body of `POST /locations` as sent.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewLocationInput {
     pub code: String,
     #[serde(default)]

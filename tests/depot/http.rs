@@ -11,7 +11,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 
-use crate::common::{app_state, assert_error, into_json, TestApp};
+use crate::common::{app_state, assert_error, into_json, TestApp, TestDb};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -22,6 +22,7 @@ on_both_backends!(
     an_unknown_route_is_404_in_the_error_shape,
     an_unknown_page_is_a_404_page_for_browsers,
     every_response_carries_a_request_id,
+    a_request_stuck_on_a_lock_times_out_with_503_and_writes_nothing,
 );
 
 async fn healthz_answers_ok_when_the_database_answers(backend: Backend) {
@@ -203,4 +204,58 @@ async fn every_response_carries_a_request_id(backend: Backend) {
         "client-chosen-1",
         "a client's id is kept"
     );
+}
+
+async fn a_request_stuck_on_a_lock_times_out_with_503_and_writes_nothing(backend: Backend) {
+    let config = Config {
+        request_timeout: Duration::from_millis(1500),
+        ..Config::default()
+    };
+    let app = TestApp::spawn_with(TestDb::new(backend).await, config).await;
+    app.item("SKU-1", "Rice").await;
+    app.location("A-01", "storage").await;
+    let receipt =
+        json!({"ref": "PO-1", "lines": [{"sku": "SKU-1", "location_code": "A-01", "qty": 5}]});
+    assert_eq!(
+        app.post("/inbound/receive", &receipt).await.0,
+        StatusCode::OK
+    );
+    let before = app.footprint().await;
+
+    // Another writer holds the lock the outbound needs (SQLite: the database's write lock,
+    // PostgreSQL: the stock row) for longer than the request may take.
+    let mut blocker = app.db().begin_write().await.unwrap();
+    depot::with_tx!(&mut blocker, |conn, _backend| {
+        sqlx::query("UPDATE stocks SET qty = qty WHERE item_id = (SELECT id FROM items WHERE sku = 'SKU-1')")
+            .execute(&mut *conn)
+            .await
+            .map(drop)
+            .unwrap()
+    });
+    let order =
+        json!({"ref": "SO-1", "lines": [{"sku": "SKU-1", "location_code": "A-01", "qty": 2}]});
+    let response = app
+        .client
+        .post(app.url("/outbound/commit"))
+        .json(&order)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["retry-after"], "2");
+    let (status, body) = into_json(response).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_error(&body, "UNAVAILABLE");
+    drop(blocker);
+    assert_eq!(
+        app.footprint().await,
+        before,
+        "the abandoned request wrote nothing"
+    );
+
+    // The retry with the same ref ships once.
+    let (status, body) = app.post("/outbound/commit", &order).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["lines"][0]["status"], "OK");
+    assert_eq!(body["lines"][0]["after_qty"], 3);
+    app.assert_consistent().await;
 }

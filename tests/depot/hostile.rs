@@ -1,0 +1,692 @@
+//! Hostile input (SPEC §4): a table of bad requests over every JSON endpoint and every query
+//! parameter. Each must be answered 4xx in the error shape, write nothing and leak nothing of
+//! the server's insides; none may be a 5xx.
+
+use depot::db::Backend;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::common::{assert_error, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(every_hostile_request_is_refused_cleanly);
+
+/// Words that would betray the server's insides in an error message.
+const LEAKS: &[&str] = &[
+    "sqlx",
+    "sqlite",
+    "postgres",
+    "pg_",
+    "SELECT ",
+    "INSERT ",
+    "UPDATE ",
+    "constraint",
+    "panicked",
+    "backtrace",
+    ".rs:",
+    "/src/",
+    "thread '",
+];
+
+/// One request of the corpus.
+struct Case {
+    what: String,
+    method: &'static str,
+    path: String,
+    content_type: Option<&'static str>,
+    body: Vec<u8>,
+}
+
+fn post(path: &str, what: impl Into<String>, body: &Value) -> Case {
+    Case {
+        what: what.into(),
+        method: "POST",
+        path: path.into(),
+        content_type: Some("application/json"),
+        body: serde_json::to_vec(body).unwrap(),
+    }
+}
+
+fn raw(
+    path: &str,
+    what: impl Into<String>,
+    content_type: Option<&'static str>,
+    body: &[u8],
+) -> Case {
+    Case {
+        what: what.into(),
+        method: "POST",
+        path: path.into(),
+        content_type,
+        body: body.to_vec(),
+    }
+}
+
+fn get(path: impl Into<String>) -> Case {
+    let path = path.into();
+    Case {
+        what: format!("GET {path}"),
+        method: "GET",
+        path,
+        content_type: None,
+        body: Vec::new(),
+    }
+}
+
+/// `base` with the value at `pointer` (e.g. `/lines/0/qty`) replaced, or removed when `None`.
+fn with(base: &Value, pointer: &str, value: Option<Value>) -> Value {
+    let mut body = base.clone();
+    let (parent, key) = pointer.rsplit_once('/').unwrap();
+    let target = body
+        .pointer_mut(parent)
+        .unwrap_or_else(|| panic!("{pointer}"));
+    match (target, value) {
+        (Value::Object(map), Some(v)) => {
+            map.insert(key.to_string(), v);
+        }
+        (Value::Object(map), None) => {
+            map.remove(key);
+        }
+        (Value::Array(items), Some(v)) => items[key.parse::<usize>().unwrap()] = v,
+        (other, _) => panic!("{pointer} in {other}"),
+    }
+    body
+}
+
+fn long(n: usize) -> Value {
+    Value::String("x".repeat(n))
+}
+
+/// Values no field of a given sort accepts.
+fn wrong_types() -> Vec<Value> {
+    vec![
+        json!(true),
+        json!([]),
+        json!({}),
+        json!([1, 2]),
+        json!({"a": 1}),
+    ]
+}
+
+fn bad_required_text(max: usize) -> Vec<Value> {
+    let mut values = vec![
+        Value::Null,
+        json!(""),
+        json!("   "),
+        json!(5),
+        json!(1.5),
+        long(max + 1),
+        long(100_000),
+        json!("a\u{0}b"),
+        json!("\u{1b}[31mred"),
+        json!("a\u{7f}"),
+        json!("tab\there"),
+    ];
+    values.extend(wrong_types());
+    values
+}
+
+fn bad_optional_text(max: usize) -> Vec<Value> {
+    let mut values = vec![
+        json!(5),
+        long(max + 1),
+        json!("a\u{0}b"),
+        json!("\u{1b}[2J"),
+    ];
+    values.extend(wrong_types());
+    values
+}
+
+fn bad_qty() -> Vec<Value> {
+    let mut values = vec![
+        Value::Null,
+        json!(0),
+        json!(-1),
+        json!(1.5),
+        json!(0.0001),
+        json!("1"),
+        json!(1_000_000_001_i64),
+        json!(i64::MAX),
+        json!(i64::MIN),
+        json!(u64::MAX),
+        json!(1e300),
+    ];
+    values.extend(wrong_types());
+    values
+}
+
+fn bad_id() -> Vec<Value> {
+    let mut values = vec![
+        json!(0),
+        json!(-1),
+        json!(999_999_999),
+        json!(i64::MAX),
+        json!(u64::MAX),
+        json!(1.5),
+        json!("1"),
+    ];
+    values.extend(wrong_types());
+    values
+}
+
+/// References to things that do not exist, spelled to tempt an injection.
+fn unknown_refs() -> Vec<Value> {
+    [
+        "'; DROP TABLE items; --",
+        "%",
+        "_",
+        "A-0%",
+        "\" OR 1=1 --",
+        "NOPE-404",
+        "Ｓ",
+        "😀",
+    ]
+    .iter()
+    .map(|s| json!(s))
+    .collect()
+}
+
+fn bad_dates() -> Vec<Value> {
+    [
+        "2026-13-01",
+        "2026-02-30",
+        "tomorrow",
+        "",
+        "26-1-1",
+        "2026-01-01T00:00:00Z",
+    ]
+    .iter()
+    .map(|s| json!(s))
+    .chain([json!(20260101), json!(true)])
+    .collect()
+}
+
+/// Mutations of a movement body's common parts.
+fn movement_cases(path: &str, base: &Value, cases: &mut Vec<Case>) {
+    for v in bad_required_text(64) {
+        cases.push(post(
+            path,
+            format!("ref = {v}"),
+            &with(base, "/ref", Some(v)),
+        ));
+    }
+    cases.push(post(path, "no ref", &with(base, "/ref", None)));
+    for v in [
+        Value::Null,
+        json!({}),
+        json!("x"),
+        json!([]),
+        json!([null]),
+        json!([5]),
+        json!([[]]),
+    ] {
+        cases.push(post(
+            path,
+            format!("lines = {v}"),
+            &with(base, "/lines", Some(v)),
+        ));
+    }
+    cases.push(post(path, "no lines", &with(base, "/lines", None)));
+    let line = base["lines"][0].clone();
+    cases.push(post(
+        path,
+        "1001 lines",
+        &with(base, "/lines", Some(json!(vec![line.clone(); 1001]))),
+    ));
+    cases.push(post(
+        path,
+        "a duplicate line",
+        &with(base, "/lines", Some(json!([line.clone(), line]))),
+    ));
+    cases.push(post(
+        path,
+        "an unknown field",
+        &with(base, "/bogus", Some(json!(1))),
+    ));
+    cases.push(post(
+        path,
+        "an unknown line field",
+        &with(base, "/lines/0/bogus", Some(json!(1))),
+    ));
+    for v in bad_qty() {
+        cases.push(post(
+            path,
+            format!("qty = {v}"),
+            &with(base, "/lines/0/qty", Some(v)),
+        ));
+    }
+    cases.push(post(path, "no qty", &with(base, "/lines/0/qty", None)));
+    for v in unknown_refs() {
+        cases.push(post(
+            path,
+            format!("sku = {v}"),
+            &with(base, "/lines/0/sku", Some(v)),
+        ));
+    }
+    for v in bad_required_text(64) {
+        cases.push(post(
+            path,
+            format!("sku = {v}"),
+            &with(base, "/lines/0/sku", Some(v)),
+        ));
+    }
+    cases.push(post(
+        path,
+        "neither sku nor item_id",
+        &with(base, "/lines/0/sku", None),
+    ));
+    for v in bad_id() {
+        let body = with(
+            &with(base, "/lines/0/sku", None),
+            "/lines/0/item_id",
+            Some(v.clone()),
+        );
+        cases.push(post(path, format!("item_id = {v}"), &body));
+    }
+    for v in bad_optional_text(64) {
+        cases.push(post(
+            path,
+            format!("batch_code = {v}"),
+            &with(base, "/lines/0/batch_code", Some(v)),
+        ));
+    }
+}
+
+fn corpus() -> Vec<Case> {
+    let mut cases = Vec::new();
+
+    // The bodies every POST endpoint would accept.
+    let bases = [
+        (
+            "/items",
+            json!({"sku": "NEW-1", "name": "New item", "spec": "1kg", "unit": "bag"}),
+        ),
+        (
+            "/locations",
+            json!({"code": "NEW-LOC", "name": "New", "kind": "storage"}),
+        ),
+        (
+            "/inbound/receive",
+            json!({"ref": "PO-H", "lines": [{"sku": "SKU-1", "location_code": "R-01", "qty": 1,
+                   "batch_code": "L9", "expiry_date": "2030-01-01", "production_date": "2029-01-01"}]}),
+        ),
+        (
+            "/putaway",
+            json!({"ref": "PA-H", "lines": [{"sku": "SKU-1", "from_location_code": "R-01",
+                   "to_location_code": "A-01", "qty": 1, "batch_code": "L1"}]}),
+        ),
+        (
+            "/outbound/commit",
+            json!({"ref": "SO-H", "atomic": true, "lines": [{"sku": "SKU-1", "location_code": "A-01", "qty": 1, "batch_code": "L1"}]}),
+        ),
+    ];
+
+    for (path, base) in &bases {
+        let text = serde_json::to_string(base).unwrap();
+        // Truncated anywhere, and other bodies that are not one JSON object.
+        for cut in (0..text.len()).step_by(7) {
+            cases.push(raw(
+                path,
+                format!("truncated at {cut}"),
+                Some("application/json"),
+                &text.as_bytes()[..cut],
+            ));
+        }
+        for body in [
+            &b"null"[..],
+            b"[]",
+            b"\"text\"",
+            b"0",
+            b"{",
+            b"}",
+            b"\xff\xfe\x00",
+            b"\xef\xbb\xbf{}",
+            b"{\"ref\": \"a\", \"ref\": \"b\"}",
+            b"{'single': 'quotes'}",
+            b"{\"a\": NaN}",
+        ] {
+            cases.push(raw(
+                path,
+                format!("body {}", String::from_utf8_lossy(body)),
+                Some("application/json"),
+                body,
+            ));
+        }
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        cases.push(raw(
+            path,
+            "nested 100 000 deep",
+            Some("application/json"),
+            deep.as_bytes(),
+        ));
+        let mut big = text.clone().into_bytes();
+        big.truncate(big.len() - 1);
+        big.extend(format!(", \"pad\": \"{}\"}}", "x".repeat(2 * 1024 * 1024)).into_bytes());
+        cases.push(raw(path, "a 2 MiB body", Some("application/json"), &big));
+        for content_type in [
+            None,
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+            Some("application/xml"),
+        ] {
+            cases.push(raw(
+                path,
+                format!("content type {content_type:?}"),
+                content_type,
+                text.as_bytes(),
+            ));
+        }
+    }
+
+    let item = &bases[0].1;
+    for field in ["sku", "name"] {
+        let max = if field == "sku" { 64 } else { 128 };
+        for v in bad_required_text(max) {
+            cases.push(post(
+                "/items",
+                format!("{field} = {v}"),
+                &with(item, &format!("/{field}"), Some(v)),
+            ));
+        }
+    }
+    cases.push(post(
+        "/items",
+        "an existing sku",
+        &with(item, "/sku", Some(json!("SKU-1"))),
+    ));
+    cases.push(post(
+        "/items",
+        "an existing sku, padded",
+        &with(item, "/sku", Some(json!("  SKU-1 "))),
+    ));
+    for v in bad_optional_text(256) {
+        cases.push(post(
+            "/items",
+            format!("spec = {v}"),
+            &with(item, "/spec", Some(v)),
+        ));
+    }
+    for v in bad_optional_text(16).into_iter().chain([json!("")]) {
+        cases.push(post(
+            "/items",
+            format!("unit = {v}"),
+            &with(item, "/unit", Some(v)),
+        ));
+    }
+    cases.push(post(
+        "/items",
+        "an unknown field",
+        &with(item, "/price", Some(json!(5))),
+    ));
+
+    let location = &bases[1].1;
+    for v in bad_required_text(32) {
+        cases.push(post(
+            "/locations",
+            format!("code = {v}"),
+            &with(location, "/code", Some(v)),
+        ));
+    }
+    for v in [
+        json!("shelf"),
+        json!("STORAGE "),
+        json!(""),
+        Value::Null,
+        json!(1),
+    ] {
+        cases.push(post(
+            "/locations",
+            format!("kind = {v}"),
+            &with(location, "/kind", Some(v)),
+        ));
+    }
+    cases.push(post(
+        "/locations",
+        "an existing code",
+        &with(location, "/code", Some(json!("A-01"))),
+    ));
+    cases.push(post(
+        "/locations",
+        "an unknown field",
+        &with(location, "/aisle", Some(json!(3))),
+    ));
+
+    let receive = &bases[2].1;
+    movement_cases("/inbound/receive", receive, &mut cases);
+    for v in unknown_refs() {
+        cases.push(post(
+            "/inbound/receive",
+            format!("location_code = {v}"),
+            &with(receive, "/lines/0/location_code", Some(v)),
+        ));
+    }
+    for v in bad_id() {
+        let body = with(
+            &with(receive, "/lines/0/location_code", None),
+            "/lines/0/location_id",
+            Some(v.clone()),
+        );
+        cases.push(post(
+            "/inbound/receive",
+            format!("location_id = {v}"),
+            &body,
+        ));
+    }
+    for v in bad_dates() {
+        cases.push(post(
+            "/inbound/receive",
+            format!("expiry_date = {v}"),
+            &with(receive, "/lines/0/expiry_date", Some(v.clone())),
+        ));
+        cases.push(post(
+            "/inbound/receive",
+            format!("production_date = {v}"),
+            &with(receive, "/lines/0/production_date", Some(v)),
+        ));
+    }
+    cases.push(post(
+        "/inbound/receive",
+        "produced after it expires",
+        &with(
+            receive,
+            "/lines/0/production_date",
+            Some(json!("2031-01-01")),
+        ),
+    ));
+    cases.push(post(
+        "/inbound/receive",
+        "an existing batch with another expiry",
+        &with(
+            &with(receive, "/lines/0/batch_code", Some(json!("L1"))),
+            "/lines/0/expiry_date",
+            Some(json!("2031-05-05")),
+        ),
+    ));
+
+    let putaway = &bases[3].1;
+    movement_cases("/putaway", putaway, &mut cases);
+    for field in ["from_location_code", "to_location_code"] {
+        for v in unknown_refs() {
+            cases.push(post(
+                "/putaway",
+                format!("{field} = {v}"),
+                &with(putaway, &format!("/lines/0/{field}"), Some(v)),
+            ));
+        }
+    }
+    cases.push(post(
+        "/putaway",
+        "to where it comes from",
+        &with(putaway, "/lines/0/to_location_code", Some(json!("R-01"))),
+    ));
+    cases.push(post(
+        "/putaway",
+        "more than there is",
+        &with(putaway, "/lines/0/qty", Some(json!(11))),
+    ));
+
+    let outbound = &bases[4].1;
+    movement_cases("/outbound/commit", outbound, &mut cases);
+    for v in [json!("yes"), json!(1), json!([]), json!({})] {
+        cases.push(post(
+            "/outbound/commit",
+            format!("atomic = {v}"),
+            &with(outbound, "/atomic", Some(v)),
+        ));
+    }
+    cases.push(post(
+        "/outbound/commit",
+        "more than there is",
+        &with(outbound, "/lines/0/qty", Some(json!(6))),
+    ));
+    cases.push(post(
+        "/outbound/commit",
+        "from a dock it is not on",
+        &with(outbound, "/lines/0/location_code", Some(json!("R-02"))),
+    ));
+
+    // Every query parameter, with values no endpoint accepts.
+    let paging_bad = [
+        "limit=0",
+        "limit=201",
+        "limit=-1",
+        "limit=abc",
+        "limit=1.5",
+        "limit=",
+        "limit=99999999999999999999",
+        "offset=-1",
+        "offset=abc",
+        "offset=1.5",
+        "offset=99999999999999999999",
+        "limit=1&limit=2",
+    ];
+    for path in ["/items", "/locations", "/ledger", "/snapshot/inventory"] {
+        for query in paging_bad {
+            cases.push(get(format!("{path}?{query}")));
+        }
+    }
+    let too_long = "x".repeat(65);
+    for path in [
+        "/items",
+        "/locations",
+        "/snapshot/inventory",
+        "/stock/query",
+    ] {
+        cases.push(get(format!("{path}?q={too_long}")));
+        cases.push(get(format!("{path}?q=%00")));
+        cases.push(get(format!("{path}?q=%1b%5b2J")));
+    }
+    // (An empty parameter means "any", as a form's blank choice sends it; unknown parameters
+    // are ignored, as links carrying extra ones are common.)
+    for query in ["kind=shelf", "kind=STORAGE%00", "kind=%ff"] {
+        cases.push(get(format!("/locations?{query}")));
+    }
+    for query in [
+        "reason=STEAL",
+        "ref=%00",
+        &format!("ref={too_long}"),
+        "sku=%00",
+        &format!("location_code={too_long}"),
+        "sku=%C3%28",
+    ] {
+        cases.push(get(format!("/ledger?{query}")));
+    }
+    for query in [
+        "sku=%00",
+        &format!("location_code={}", "x".repeat(33)),
+        "sku=%ff",
+    ] {
+        cases.push(get(format!("/stock/query?{query}")));
+    }
+    for id in ["0", "-1", "abc", "1.5", "99999999999999999999", "%00"] {
+        cases.push(get(format!("/items/{id}")));
+    }
+    cases
+}
+
+async fn every_hostile_request_is_refused_cleanly(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.item("SKU-1", "Rice 大米").await;
+    app.location("R-01", "receiving").await;
+    app.location("R-02", "receiving").await;
+    app.location("A-01", "storage").await;
+    let setup = [
+        (
+            "/inbound/receive",
+            json!({"ref": "PO-1", "lines": [{"sku": "SKU-1", "location_code": "R-01", "qty": 10, "batch_code": "L1", "expiry_date": "2030-01-01"}]}),
+        ),
+        (
+            "/putaway",
+            json!({"ref": "PA-1", "lines": [{"sku": "SKU-1", "from_location_code": "R-01", "to_location_code": "A-01", "qty": 5}]}),
+        ),
+    ];
+    for (path, body) in setup {
+        let (status, body) = app.post(path, &body).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let footprint = || async {
+        let mut counts = app.footprint().await;
+        counts.push(app.count("items").await);
+        counts.push(app.count("locations").await);
+        counts
+    };
+    let before = footprint().await;
+
+    let cases = corpus();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let mut request = match case.method {
+            "GET" => app.client.get(app.url(&case.path)),
+            _ => app.client.post(app.url(&case.path)).body(case.body.clone()),
+        };
+        if let Some(content_type) = case.content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let verdict = match serde_json::from_str::<Value>(&text) {
+            _ if !status.is_client_error() => Some(format!("answered {status}")),
+            Err(_) => Some(format!("{status} is not JSON: {text:.200}")),
+            Ok(body) => {
+                let code = body["error"]["code"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let message = body["error"]["message"].as_str().unwrap_or_default();
+                if code.is_empty() || message.is_empty() {
+                    Some(format!("{status} not in the error shape: {text:.200}"))
+                } else if let Some(leak) = LEAKS.iter().find(|w| text.contains(*w)) {
+                    Some(format!("{status} leaks {leak:?}: {text:.300}"))
+                } else {
+                    assert_error(&body, &code);
+                    None
+                }
+            }
+        };
+        if let Some(verdict) = verdict {
+            failures.push(format!(
+                "{} {} ({}): {verdict}",
+                case.method, case.path, case.what
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} hostile requests were not refused cleanly:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    assert_eq!(
+        footprint().await,
+        before,
+        "refused requests wrote something"
+    );
+    app.assert_consistent().await;
+    eprintln!(
+        "hostile corpus ({backend:?}): {} requests refused cleanly",
+        cases.len()
+    );
+}

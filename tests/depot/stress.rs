@@ -1,0 +1,770 @@
+//! Invariant stress (SPEC §2): many clients mix receives, putaways and outbounds over a few hot
+//! items and many cold ones, retrying 30% of their requests with the same ref — half after the
+//! answer, half at the same moment. Afterwards the books must be straight and every answer a
+//! client saw must agree with the final ledger.
+//!
+//! Crash safety: the same load against the real `depot` binary, killed with SIGKILL several
+//! times and restarted on the same database while clients retry unanswered requests with the
+//! same ref.
+//!
+//! `DEPOT_STRESS_REQUESTS` (default 400) and `DEPOT_STRESS_CRASHES` (default 3) set the size;
+//! `make stress` runs far more.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::OsString;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use depot::db::{Backend, Db};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::common::{TestApp, TestDb};
+use crate::on_both_backends;
+
+on_both_backends!(
+    mixed_load_with_retries_keeps_every_unit,
+    killed_servers_lose_and_double_nothing,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_outage_is_503_then_recovers_by_itself() {
+    database_outage_is_503_then_recovers_by_itself().await;
+}
+
+const CLIENTS: usize = 16;
+const HOT_ITEMS: usize = 3;
+const COLD_ITEMS: usize = 60;
+const DOCKS: [&str; 2] = ["ST-D1", "ST-D2"];
+const SHELVES: [&str; 3] = ["ST-S1", "ST-S2", "ST-S3"];
+/// Batch codes, each with its own fixed expiry (days from today; `None`: never expires).
+const BATCHES: [(&str, Option<u64>); 3] = [("A", Some(100)), ("B", Some(200)), ("C", None)];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Kind {
+    Receive,
+    Putaway,
+    Outbound,
+}
+
+impl Kind {
+    fn path(self) -> &'static str {
+        match self {
+            Kind::Receive => "/inbound/receive",
+            Kind::Putaway => "/putaway",
+            Kind::Outbound => "/outbound/commit",
+        }
+    }
+    fn reason(self) -> &'static str {
+        match self {
+            Kind::Receive => "RECEIVE",
+            Kind::Putaway => "PUTAWAY",
+            Kind::Outbound => "OUTBOUND",
+        }
+    }
+}
+
+/// One answer a client saw.
+#[derive(Debug)]
+struct Answer {
+    kind: Kind,
+    r#ref: String,
+    status: StatusCode,
+    body: Value,
+}
+
+pub fn stress_requests() -> usize {
+    std::env::var("DEPOT_STRESS_REQUESTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(400)
+}
+
+fn sku(n: usize) -> String {
+    if n < HOT_ITEMS {
+        format!("ST-HOT-{n}")
+    } else {
+        format!("ST-COLD-{n:03}")
+    }
+}
+
+/// A random item: half the time one of the few hot ones.
+fn any_item() -> String {
+    if fastrand::bool() {
+        sku(fastrand::usize(..HOT_ITEMS))
+    } else {
+        sku(HOT_ITEMS + fastrand::usize(..COLD_ITEMS))
+    }
+}
+
+fn pick<T: Copy>(from: &[T]) -> T {
+    from[fastrand::usize(..from.len())]
+}
+
+/// A random request of a random kind; lines within one request never repeat their identity.
+fn random_request(n: usize) -> (Kind, Value) {
+    let today = chrono::Utc::now().date_naive();
+    let lines = 1 + fastrand::usize(..3);
+    let roll = fastrand::u8(..100);
+    if roll < 35 {
+        let mut seen = HashSet::new();
+        let lines: Vec<Value> = (0..lines)
+            .filter_map(|_| {
+                let (item, dock, (batch, days)) = (any_item(), pick(&DOCKS), pick(&BATCHES));
+                seen.insert((item.clone(), dock, batch)).then(|| {
+                    let expiry = days.map(|d| today + chrono::Days::new(d));
+                    json!({"sku": item, "location_code": dock, "qty": fastrand::i64(1..=20),
+                           "batch_code": batch, "expiry_date": expiry})
+                })
+            })
+            .collect();
+        (
+            Kind::Receive,
+            json!({"ref": format!("ST-R-{n}"), "lines": lines}),
+        )
+    } else if roll < 65 {
+        let mut seen = HashSet::new();
+        let lines: Vec<Value> = (0..lines.min(2))
+            .filter_map(|_| {
+                let item = any_item();
+                let from = if fastrand::u8(..4) == 0 {
+                    pick(&SHELVES)
+                } else {
+                    pick(&DOCKS)
+                };
+                let to = pick(&SHELVES);
+                (from != to && seen.insert((item.clone(), from, to))).then(|| {
+                    json!({"sku": item, "from_location_code": from, "to_location_code": to,
+                           "qty": fastrand::i64(1..=10)})
+                })
+            })
+            .collect();
+        (
+            Kind::Putaway,
+            json!({"ref": format!("ST-P-{n}"), "lines": lines}),
+        )
+    } else {
+        let mut seen = HashSet::new();
+        let lines: Vec<Value> = (0..lines)
+            .filter_map(|_| {
+                let (item, shelf) = (any_item(), pick(&SHELVES));
+                seen.insert((item.clone(), shelf)).then(
+                    || json!({"sku": item, "location_code": shelf, "qty": fastrand::i64(1..=8)}),
+                )
+            })
+            .collect();
+        let body = json!({"ref": format!("ST-O-{n}"), "atomic": fastrand::bool(), "lines": lines});
+        (Kind::Outbound, body)
+    }
+}
+
+/// Where requests go: the server's base URL and a client.
+#[derive(Clone)]
+struct Target {
+    client: reqwest::Client,
+    base: String,
+    /// Whether a lost connection is retried (the server is being killed) or a failure.
+    retry_lost: bool,
+}
+
+impl Target {
+    fn of(app: &TestApp) -> Self {
+        Self {
+            client: app.client.clone(),
+            base: app.base.clone(),
+            retry_lost: false,
+        }
+    }
+}
+
+/// Sends until answered, like a real client: 503 means "not applied, try again" (SPEC §4),
+/// and when the server may die, so does a lost connection — with the same ref, always.
+async fn send(target: &Target, kind: Kind, body: &Value) -> (Answer, u32) {
+    for retries in 0..600 {
+        let sent = target
+            .client
+            .post(format!("{}{}", target.base, kind.path()))
+            .json(body)
+            .send()
+            .await;
+        let answer = match sent {
+            Ok(response) => {
+                let status = response.status();
+                response.json::<Value>().await.map(|body| (status, body))
+            }
+            Err(error) => Err(error),
+        };
+        match answer {
+            Ok((status, _)) if status == StatusCode::SERVICE_UNAVAILABLE => {}
+            Ok((status, body_out)) => {
+                let answer = Answer {
+                    kind,
+                    r#ref: body["ref"].as_str().unwrap().to_string(),
+                    status,
+                    body: body_out,
+                };
+                return (answer, retries);
+            }
+            Err(_) if target.retry_lost => {}
+            Err(error) => panic!("{} {}: {error}", kind.path(), body["ref"]),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{} {} stayed unanswered", kind.path(), body["ref"]);
+}
+
+/// The stress warehouse: docks, shelves, hot and cold items.
+async fn set_up(target: &Target) {
+    let post = |path: &'static str, body: Value| {
+        let target = target.clone();
+        async move {
+            let response = target
+                .client
+                .post(format!("{}{path}", target.base))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::CREATED,
+                "{}",
+                response.text().await.unwrap()
+            );
+        }
+    };
+    for code in DOCKS {
+        post("/locations", json!({"code": code, "kind": "receiving"})).await;
+    }
+    for code in SHELVES {
+        post("/locations", json!({"code": code, "kind": "storage"})).await;
+    }
+    for n in 0..HOT_ITEMS + COLD_ITEMS {
+        post(
+            "/items",
+            json!({"sku": sku(n), "name": format!("Stress item {n} 压力测试")}),
+        )
+        .await;
+    }
+}
+
+async fn mixed_load_with_retries_keeps_every_unit(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let target = Target::of(&app);
+    set_up(&target).await;
+
+    let total = stress_requests();
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut clients = Vec::new();
+    for _ in 0..CLIENTS {
+        let (target, next) = (target.clone(), next.clone());
+        clients.push(tokio::spawn(async move {
+            let mut answers = Vec::new();
+            let mut retried = 0;
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= total {
+                    break;
+                }
+                let (kind, body) = random_request(n);
+                match fastrand::u8(..100) {
+                    // Retried at the same moment: two sends race.
+                    0..15 => {
+                        let (a, b) =
+                            tokio::join!(send(&target, kind, &body), send(&target, kind, &body));
+                        answers.extend([a.0, b.0]);
+                        retried += 1;
+                    }
+                    // Retried after the answer (a lost response, a double click).
+                    15..30 => {
+                        answers.push(send(&target, kind, &body).await.0);
+                        answers.push(send(&target, kind, &body).await.0);
+                        retried += 1;
+                    }
+                    _ => answers.push(send(&target, kind, &body).await.0),
+                }
+            }
+            (answers, retried)
+        }));
+    }
+    let mut answers = Vec::new();
+    let mut retried = 0;
+    for client in clients {
+        let (a, r) = client.await.expect("client finished");
+        answers.extend(a);
+        retried += r;
+    }
+    assert!(answers.len() >= total, "every request was answered");
+    assert!(retried > 0, "some requests were retried");
+
+    app.assert_consistent().await;
+    let applied = verify_answers_against_ledger(app.db(), &answers).await;
+    let mut by_status: BTreeMap<(Kind, u16), usize> = BTreeMap::new();
+    for answer in &answers {
+        *by_status
+            .entry((answer.kind, answer.status.as_u16()))
+            .or_default() += 1;
+    }
+    eprintln!(
+        "stress ({backend:?}): {total} requests, {retried} retried, {} answers {by_status:?}, {applied:?} lines applied",
+        answers.len()
+    );
+    for kind in [Kind::Receive, Kind::Putaway, Kind::Outbound] {
+        assert!(
+            applied.get(&kind) > Some(&0),
+            "no {kind:?} line was applied: {applied:?}"
+        );
+    }
+}
+
+pub fn crash_count() -> usize {
+    std::env::var("DEPOT_STRESS_CRASHES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3)
+}
+
+/// The real `depot` binary, killed with SIGKILL and restarted on the same database.
+struct Server {
+    child: Child,
+    url: String,
+    port: u16,
+}
+
+impl Server {
+    async fn start(url: &str, port: u16) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_depot"))
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start depot");
+        let server = Self {
+            child,
+            url: url.to_string(),
+            port,
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..600 {
+            let health = client
+                .get(format!("http://127.0.0.1:{port}/healthz"))
+                .send()
+                .await;
+            if health.is_ok_and(|r| r.status().is_success()) {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("depot did not come up on port {port}");
+    }
+
+    async fn kill_and_restart(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+        *self = Self::start(&self.url.clone(), self.port).await;
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn killed_servers_lose_and_double_nothing(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Server::start(&test_db.url, port).await;
+    let target = Target {
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(20))
+            .build()
+            .unwrap(),
+        base: format!("http://127.0.0.1:{port}"),
+        retry_lost: true,
+    };
+    set_up(&target).await;
+
+    // Clients keep sending until the last crash is behind them.
+    let crashes = crash_count();
+    let done = Arc::new(AtomicBool::new(false));
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut clients = Vec::new();
+    for _ in 0..8 {
+        let (target, next, done) = (target.clone(), next.clone(), done.clone());
+        clients.push(tokio::spawn(async move {
+            let mut answers = Vec::new();
+            let mut retries = 0;
+            while !done.load(Ordering::Relaxed) {
+                let (kind, body) = random_request(next.fetch_add(1, Ordering::Relaxed));
+                let (answer, r) = send(&target, kind, &body).await;
+                answers.push(answer);
+                retries += r;
+            }
+            (answers, retries)
+        }));
+    }
+    for _ in 0..crashes {
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(300..900))).await;
+        server.kill_and_restart().await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    done.store(true, Ordering::Relaxed);
+    let mut answers = Vec::new();
+    let mut retries = 0;
+    for client in clients {
+        let (a, r) = client.await.expect("client finished");
+        answers.extend(a);
+        retries += r;
+    }
+    drop(server);
+
+    let violations = depot::check::find_violations(&test_db.db).await.unwrap();
+    assert!(
+        violations.is_empty(),
+        "depot check after {crashes} crashes: {violations:?}"
+    );
+    let applied = verify_answers_against_ledger(&test_db.db, &answers).await;
+    eprintln!(
+        "crash ({backend:?}): {crashes} SIGKILLs survived, {} requests answered, {retries} sends retried, {applied:?} lines applied",
+        answers.len()
+    );
+    assert!(retries > 0, "the kills interrupted some requests");
+}
+
+/// A ledger entry of the stress refs: (ref, reason, ref_line, sign of delta) → (|delta|, after).
+type LedgerKey = (String, String, i64, i64);
+
+/// Returns how many lines of each kind the ledger holds.
+async fn verify_answers_against_ledger(db: &Db, answers: &[Answer]) -> BTreeMap<Kind, usize> {
+    let rows: Vec<(String, String, i32, i64, i64)> = depot::with_pool!(db, |pool, _backend| {
+        sqlx::query_as(
+            "SELECT ref, reason, ref_line, delta, after_qty FROM stock_ledger WHERE ref LIKE 'ST-%'"
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    });
+    let negatives: i64 = depot::with_pool!(db, |pool, _backend| {
+        sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM stocks WHERE qty < 0) + (SELECT COUNT(*) FROM batches WHERE qty < 0)"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+    });
+    assert_eq!(negatives, 0, "no stock or batch is negative");
+
+    // Every line is in the ledger at most once (a putaway line: once out, once in).
+    let mut ledger: HashMap<LedgerKey, (i64, i64)> = HashMap::new();
+    for (r, reason, line, delta, after) in rows {
+        let key = (r, reason, i64::from(line), delta.signum());
+        let previous = ledger.insert(key.clone(), (delta.abs(), after));
+        assert!(previous.is_none(), "{key:?} is in the ledger twice");
+    }
+
+    // Which lines each ref's answers say were applied, and what they said about them.
+    let mut applied: BTreeMap<(String, String), HashSet<i64>> = BTreeMap::new();
+    let mut fresh_ok: HashMap<(String, i64), usize> = HashMap::new();
+    for answer in answers {
+        let reason = answer.kind.reason().to_string();
+        let lines_of_ref = applied
+            .entry((answer.r#ref.clone(), reason.clone()))
+            .or_default();
+        if answer.status != StatusCode::OK {
+            assert!(
+                answer.status.is_client_error(),
+                "{} {}: {} {}",
+                answer.kind.path(),
+                answer.r#ref,
+                answer.status,
+                answer.body
+            );
+            assert!(answer.body["error"]["code"].is_string(), "{}", answer.body);
+            continue;
+        }
+        for line in answer.body["lines"].as_array().expect("lines") {
+            let n = line["ref_line"].as_i64().unwrap();
+            let status = line["status"].as_str().unwrap();
+            if status == "INSUFFICIENT_STOCK" {
+                continue;
+            }
+            assert!(matches!(status, "OK" | "IDEMPOTENT"), "{line}");
+            if status == "OK" {
+                *fresh_ok.entry((answer.r#ref.clone(), n)).or_default() += 1;
+            }
+            lines_of_ref.insert(n);
+            let qty = line["qty"].as_i64().unwrap();
+            let key = |sign: i64| (answer.r#ref.clone(), reason.clone(), n, sign);
+            let check = |sign: i64, after: &Value| {
+                let entry = ledger.get(&key(sign));
+                assert_eq!(
+                    entry,
+                    Some(&(qty, after.as_i64().unwrap())),
+                    "{} line {n} answered {line}, the ledger holds {entry:?}",
+                    answer.r#ref
+                );
+            };
+            match answer.kind {
+                Kind::Receive => check(1, &line["after_qty"]),
+                Kind::Outbound => check(-1, &line["after_qty"]),
+                Kind::Putaway => {
+                    check(-1, &line["from_after_qty"]);
+                    check(1, &line["to_after_qty"]);
+                }
+            }
+        }
+    }
+    for (key, count) in fresh_ok {
+        assert_eq!(count, 1, "{key:?} was answered OK (applied) {count} times");
+    }
+
+    // And nothing is in the ledger that no answer reported.
+    let mut lines_applied = BTreeMap::new();
+    for (r, reason, line, sign) in ledger.keys() {
+        let kind = match reason.as_str() {
+            "RECEIVE" => Kind::Receive,
+            "PUTAWAY" => Kind::Putaway,
+            _ => Kind::Outbound,
+        };
+        if *sign < 0 || kind == Kind::Receive {
+            *lines_applied.entry(kind).or_default() += 1;
+        }
+        let reported = applied
+            .get(&(r.clone(), reason.clone()))
+            .is_some_and(|lines| lines.contains(line));
+        assert!(
+            reported,
+            "{r} line {line} ({reason}) is in the ledger but no answer applied it"
+        );
+    }
+    lines_applied
+}
+
+/// A PostgreSQL cluster of the test's own (`initdb` + `pg_ctl` on a free port), so stopping it
+/// disturbs no other test. As root, the server programs run as the `postgres` user.
+struct Cluster {
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl Cluster {
+    fn bin(program: &str) -> std::path::PathBuf {
+        let mut versions: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL server programs under /usr/lib/postgresql")
+            .filter_map(|e| e.ok().map(|e| e.path().join("bin").join(program)))
+            .filter(|p| p.exists())
+            .collect();
+        versions.sort();
+        versions
+            .pop()
+            .unwrap_or_else(|| panic!("{program} not found under /usr/lib/postgresql"))
+    }
+
+    /// Runs a PostgreSQL program (as `postgres` when we are root: the server refuses root).
+    fn run(args: &[OsString]) {
+        let is_root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+        let mut command = if is_root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&args[0]);
+            c
+        } else {
+            Command::new(&args[0])
+        };
+        let output = command
+            .args(&args[1..])
+            .output()
+            .expect("run a PostgreSQL program");
+        assert!(
+            output.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    fn create() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let dir = std::env::temp_dir().join(format!("depot-outage-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let _ = Command::new("chown")
+            .args(["postgres:postgres", dir.to_str().unwrap()])
+            .status();
+        let data = dir.join("data");
+        Self::run(&[
+            Self::bin("initdb").into(),
+            "-D".into(),
+            data.into(),
+            "-A".into(),
+            "trust".into(),
+            "-U".into(),
+            "postgres".into(),
+        ]);
+        let cluster = Self { dir, port };
+        cluster.start();
+        cluster
+    }
+
+    fn pg_ctl(&self, action: &[&str]) {
+        let data = self.dir.join("data");
+        let log = self.dir.join("log");
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.dir.display()
+        );
+        let mut args: Vec<OsString> = vec![
+            Self::bin("pg_ctl").into(),
+            "-D".into(),
+            data.into(),
+            "-l".into(),
+            log.into(),
+            "-o".into(),
+            options.into(),
+            "-w".into(),
+        ];
+        args.extend(action.iter().map(OsString::from));
+        Self::run(&args);
+    }
+
+    fn start(&self) {
+        self.pg_ctl(&["start"]);
+    }
+
+    fn stop(&self) {
+        self.pg_ctl(&["stop", "-m", "fast"]);
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/depot_outage", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = std::panic::catch_unwind(|| self.pg_ctl(&["stop", "-m", "immediate"]));
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn database_outage_is_503_then_recovers_by_itself() {
+    let cluster = Cluster::create();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = Server::start(&cluster.url(), port).await;
+    let target = Target {
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
+        base: format!("http://127.0.0.1:{port}"),
+        retry_lost: false,
+    };
+    set_up(&target).await;
+
+    let done = Arc::new(AtomicBool::new(false));
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let (target, next, done) = (target.clone(), next.clone(), done.clone());
+        clients.push(tokio::spawn(async move {
+            let mut answers = Vec::new();
+            let mut unavailable = 0;
+            while !done.load(Ordering::Relaxed) {
+                let (kind, body) = random_request(next.fetch_add(1, Ordering::Relaxed));
+                let (answer, r) = send(&target, kind, &body).await;
+                answers.push(answer);
+                unavailable += r;
+            }
+            (answers, unavailable)
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let outage = std::time::Instant::now();
+    cluster.stop();
+
+    // While the database is down Depot answers, and answers 503 with Retry-After.
+    let mut probes = 0;
+    while outage.elapsed() < Duration::from_secs(4) {
+        let response = target
+            .client
+            .get(format!("{}/healthz", target.base))
+            .send()
+            .await
+            .expect("Depot answers");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers().contains_key("retry-after"));
+        let order = json!({"ref": format!("OUTAGE-{probes}"), "lines": [{"sku": sku(0), "location_code": SHELVES[0], "qty": 1}]});
+        let response = target
+            .client
+            .post(format!("{}/outbound/commit", target.base))
+            .json(&order)
+            .send()
+            .await
+            .expect("Depot answers");
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "UNAVAILABLE", "{body}");
+        probes += 1;
+    }
+    cluster.start();
+    let outage_seconds = outage.elapsed().as_secs_f64();
+
+    // Back by itself: no restart of Depot.
+    let mut healthy = false;
+    for _ in 0..200 {
+        let response = target
+            .client
+            .get(format!("{}/healthz", target.base))
+            .send()
+            .await
+            .unwrap();
+        if response.status().is_success() {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(healthy, "Depot recovered after the database came back");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    done.store(true, Ordering::Relaxed);
+    let mut answers = Vec::new();
+    let mut unavailable = 0;
+    for client in clients {
+        let (a, r) = client.await.expect("client finished");
+        answers.extend(a);
+        unavailable += r;
+    }
+    drop(server);
+
+    let db = Db::connect(&cluster.url(), &depot::db::PoolSettings::default())
+        .await
+        .unwrap();
+    let violations = depot::check::find_violations(&db).await.unwrap();
+    assert!(
+        violations.is_empty(),
+        "depot check after the outage: {violations:?}"
+    );
+    let applied = verify_answers_against_ledger(&db, &answers).await;
+    db.close().await;
+    eprintln!(
+        "outage: database down {outage_seconds:.1} s, {probes} probes answered 503, {} requests answered, {unavailable} sends answered 503 and retried, {applied:?} lines applied",
+        answers.len()
+    );
+    assert!(unavailable > 0, "the load met the outage");
+}
