@@ -7,7 +7,7 @@ export DEPOT_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 export DEPOT_BIN := $(abspath $(TARGET_DIR))/debug/depot
 
-.PHONY: run test tools browser lint unit e2e build require-postgres stress
+.PHONY: run test tools browser lint unit e2e build require-postgres bench stress
 
 ## run: install what is missing, build, load the demo warehouse into an empty database, and
 ## serve http://127.0.0.1:3000 (SQLite depot.db by default)
@@ -47,6 +47,14 @@ build:
 
 e2e: build
 	cd end2end && npx playwright test
+
+## bench: release build, then 100 000 demo items per backend under HTTP load beside the same work
+## sent straight to the database; prints a table, writes target/bench/latest.{json,md}
+## (BENCH_ARGS="--seconds 2 --items 20000" for a quicker look)
+bench: tools require-postgres
+	cargo leptos build --release
+	cargo run --release --features ssr --example bench -- \
+	  --depot $(abspath $(TARGET_DIR))/release/depot $(BENCH_ARGS)
 
 ## stress: the invariant stress, crash (SIGKILL) and PostgreSQL outage suites at full size;
 ## `make test` runs them small (DEPOT_STRESS_REQUESTS=400, DEPOT_STRESS_CRASHES=3)

@@ -172,14 +172,17 @@ const FOREIGN_BATCHES: &str = "
     WHERE b.stock_id <> l.stock_id
     ORDER BY lb.ledger_id, lb.batch_id";
 
+// A FULL OUTER JOIN of the totals with the stock sums said the same, but SQLite runs it as a
+// nested loop (minutes at 100 000 items); one grouped pass over both is linear on both backends.
 const ITEM_TOTALS: &str = "
-    SELECT COALESCE(t.item_id, s.item_id) AS item_id,
-           COALESCE(t.total_qty, 0) AS total_qty,
-           COALESCE(s.total, 0) AS stock_sum
-    FROM item_totals t
-    FULL OUTER JOIN (SELECT item_id, CAST(SUM(qty) AS BIGINT) AS total
-                     FROM stocks GROUP BY item_id) s ON s.item_id = t.item_id
-    WHERE COALESCE(t.total_qty, 0) <> COALESCE(s.total, 0)
+    SELECT item_id,
+           CAST(SUM(total_qty) AS BIGINT) AS total_qty,
+           CAST(SUM(stock_qty) AS BIGINT) AS stock_sum
+    FROM (SELECT item_id, total_qty, 0 AS stock_qty FROM item_totals
+          UNION ALL
+          SELECT item_id, 0, qty FROM stocks) AS both_sides
+    GROUP BY item_id
+    HAVING SUM(total_qty) <> SUM(stock_qty)
     ORDER BY 1";
 
 const IN_STOCK_COUNT: &str = "

@@ -1,0 +1,941 @@
+//! `make bench`: Depot under load, side by side with what the database alone can do.
+//!
+//! For each backend it loads the demo warehouse (`depot demo --items N`), starts the release
+//! server on a loopback port, drives it over HTTP from concurrent clients, and runs the same
+//! work directly against the database (no HTTP, no Leptos, no service code: the statements an
+//! outbound or a snapshot page needs, written out by hand) as the ceiling. It prints one table
+//! and writes `target/bench/latest.json` and `target/bench/latest.md`.
+//!
+//! ```sh
+//! cargo run --release --features ssr --example bench -- --help
+//! ```
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, Utc};
+use clap::Parser;
+use depot::db::{Backend, Db, PoolSettings};
+use depot::with_tx;
+use serde::Serialize;
+use serde_json::{json, Value};
+use sqlx::{Connection, PgConnection};
+
+#[derive(Debug, Parser)]
+#[command(
+    about = "Depot's benchmark: HTTP load against the release server and the database's ceiling"
+)]
+struct Args {
+    /// The release server binary (`cargo leptos build --release`).
+    #[arg(long, default_value = "target/release/depot")]
+    depot: PathBuf,
+    /// The site the server serves (its `pkg/` holds the wasm, JS and CSS).
+    #[arg(long, default_value = "target/site")]
+    site_root: PathBuf,
+    /// Demo warehouse size (about 3 stock rows per item).
+    #[arg(long, default_value_t = 100_000)]
+    items: usize,
+    /// Measured seconds per scenario (after a warm-up second).
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
+    /// Backends to measure, in order.
+    #[arg(long, value_delimiter = ',', default_value = "postgres,sqlite")]
+    backends: Vec<String>,
+    /// A PostgreSQL server and user that may create databases; the bench makes its own.
+    #[arg(
+        long,
+        env = "DEPOT_TEST_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    postgres_url: String,
+    /// Where the report and the scratch SQLite file go.
+    #[arg(long, default_value = "target/bench")]
+    out: PathBuf,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, Clone, Serialize)]
+struct Stats {
+    clients: usize,
+    requests: u64,
+    errors: u64,
+    throughput: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Scenario {
+    name: String,
+    depot: Stats,
+    ceiling: Option<Stats>,
+    /// Depot's throughput over the ceiling's.
+    ratio: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct BackendReport {
+    backend: String,
+    demo_load_seconds: f64,
+    stock_rows: i64,
+    cold_start_ms: f64,
+    idle_rss_mb: f64,
+    peak_rss_mb: f64,
+    scenarios: Vec<Scenario>,
+}
+
+#[derive(Debug, Serialize)]
+struct Assets {
+    wasm_raw_bytes: u64,
+    wasm_gzip_bytes: u64,
+    wasm_brotli_bytes: u64,
+    /// Everything the first view of `/` downloads (HTML, JS, WASM, CSS) as a browser asks for
+    /// it (`Accept-Encoding: gzip, br`).
+    first_view_bytes: u64,
+    first_view_files: Vec<(String, u64)>,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let args = Args::parse();
+    std::fs::create_dir_all(&args.out)?;
+    let depot = std::fs::canonicalize(&args.depot).map_err(|e| {
+        format!(
+            "{}: {e} (run `cargo leptos build --release`)",
+            args.depot.display()
+        )
+    })?;
+    let site_root = std::fs::canonicalize(&args.site_root)?;
+    let started = Utc::now();
+
+    let mut reports = Vec::new();
+    let mut assets = None;
+    for backend in &args.backends {
+        let report = match backend.as_str() {
+            "postgres" => {
+                let name = format!("depot_bench_{}", std::process::id());
+                let url = replace_database(&args.postgres_url, &name);
+                let mut admin = PgConnection::connect(&args.postgres_url).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await?;
+                let report = bench_backend(&args, &depot, &site_root, &url, &mut assets).await;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await?;
+                report?
+            }
+            "sqlite" => {
+                let file = std::fs::canonicalize(&args.out)?
+                    .join(format!("bench-{}.db", std::process::id()));
+                let url = format!("sqlite://{}", file.display());
+                let report = bench_backend(&args, &depot, &site_root, &url, &mut assets).await;
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+                }
+                report?
+            }
+            other => return Err(format!("unknown backend {other:?}").into()),
+        };
+        reports.push(report);
+    }
+
+    let assets = assets.ok_or("no backend was measured")?;
+    let markdown = render(&reports, &assets, &args);
+    println!("\n{markdown}");
+    let report = json!({
+        "started_at": started.to_rfc3339(),
+        "items": args.items,
+        "seconds_per_scenario": args.seconds,
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "backends": reports,
+        "assets": assets,
+    });
+    std::fs::write(
+        args.out.join("latest.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    std::fs::write(args.out.join("latest.md"), &markdown)?;
+    println!(
+        "written: {} and {}",
+        args.out.join("latest.json").display(),
+        args.out.join("latest.md").display()
+    );
+    Ok(())
+}
+
+async fn bench_backend(
+    args: &Args,
+    depot: &Path,
+    site_root: &Path,
+    url: &str,
+    assets: &mut Option<Assets>,
+) -> Result<BackendReport, BoxError> {
+    let backend_name = if url.starts_with("sqlite") {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    eprintln!("[bench] {backend_name}: loading {} demo items", args.items);
+    let load = Instant::now();
+    let status = Command::new(depot)
+        .args(["demo", "--items", &args.items.to_string()])
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .status()?;
+    if !status.success() {
+        return Err(format!("depot demo failed: {status}").into());
+    }
+    let demo_load_seconds = load.elapsed().as_secs_f64();
+
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let log = std::fs::File::create(args.out.join(format!("server-{backend_name}.log")))?;
+    let spawned = Instant::now();
+    let server = Server(
+        Command::new(depot)
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", url)
+            .env("LEPTOS_SITE_ROOT", site_root)
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()?,
+    );
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let cold_start_ms = wait_healthy(&http, &base, spawned).await? * 1e3;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle_rss_mb = rss_mb(server.0.id(), "VmRSS")?;
+
+    let db = Db::connect(url, &PoolSettings::default()).await?;
+    let work = Arc::new(Workload::load(&db).await?);
+    eprintln!(
+        "[bench] {backend_name}: {} stock rows, {} with stock to ship; idle RSS {idle_rss_mb:.1} MB, cold start {cold_start_ms:.0} ms",
+        work.stock_rows,
+        work.picks.len()
+    );
+    let hot = work.picks[0].clone();
+    receive_hot(&http, &base, &hot).await?;
+
+    let measure = Duration::from_secs_f64(args.seconds);
+    let run_id = format!("{:x}", Utc::now().timestamp_millis());
+    let seq = Arc::new(AtomicU64::new(0));
+    // The ceiling's pool is sized like the server's.
+    let direct = Db::connect(url, &PoolSettings::default()).await?;
+    let mut scenarios = Vec::new();
+
+    for clients in [1, 8, 32] {
+        let name = format!("outbound, random items, {clients} clients");
+        eprintln!("[bench] {backend_name}: {name}");
+        let depot_stats = run(clients, measure, {
+            let (http, base, work, seq, run_id) = (
+                http.clone(),
+                base.clone(),
+                work.clone(),
+                seq.clone(),
+                run_id.clone(),
+            );
+            move || {
+                let pick = work.random_pick();
+                ship_http(http.clone(), base.clone(), next_ref(&run_id, &seq), pick)
+            }
+        })
+        .await;
+        let ceiling = run(clients, measure, {
+            let (db, work, seq, run_id) =
+                (direct.clone(), work.clone(), seq.clone(), run_id.clone());
+            move || {
+                let pick = work.random_pick();
+                ship_direct(db.clone(), next_ref(&run_id, &seq), pick)
+            }
+        })
+        .await;
+        scenarios.push(Scenario::new(name, depot_stats, Some(ceiling)));
+    }
+
+    let name = "outbound, one hot item, 8 clients".to_string();
+    eprintln!("[bench] {backend_name}: {name}");
+    let depot_stats = run(8, measure, {
+        let (http, base, seq, run_id, hot) = (
+            http.clone(),
+            base.clone(),
+            seq.clone(),
+            run_id.clone(),
+            hot.clone(),
+        );
+        move || {
+            ship_http(
+                http.clone(),
+                base.clone(),
+                next_ref(&run_id, &seq),
+                hot.clone(),
+            )
+        }
+    })
+    .await;
+    let ceiling = run(8, measure, {
+        let (db, seq, run_id, hot) = (direct.clone(), seq.clone(), run_id.clone(), hot.clone());
+        move || ship_direct(db.clone(), next_ref(&run_id, &seq), hot.clone())
+    })
+    .await;
+    scenarios.push(Scenario::new(name, depot_stats, Some(ceiling)));
+
+    let pages: [(&str, &str, Option<&str>, i64); 4] = [
+        ("snapshot, default page", "/snapshot/inventory", None, 0),
+        (
+            "snapshot, search by sku (100 matches)",
+            "/snapshot/inventory?q=SKU-0421",
+            Some("SKU-0421"),
+            0,
+        ),
+        (
+            "snapshot, search by name (~2.5k matches)",
+            "/snapshot/inventory?q=green%20tea",
+            Some("green tea"),
+            0,
+        ),
+        (
+            "snapshot, deep page (offset 50 000)",
+            "/snapshot/inventory?offset=50000",
+            None,
+            50_000,
+        ),
+    ];
+    for (name, path, q, offset) in pages {
+        eprintln!("[bench] {backend_name}: {name}");
+        let depot_stats = run(1, measure, {
+            let (http, url) = (http.clone(), format!("{base}{path}"));
+            move || get_ok(http.clone(), url.clone(), "application/json")
+        })
+        .await;
+        let ceiling = run(1, measure, {
+            let (db, q) = (direct.clone(), q.map(str::to_string));
+            move || snapshot_direct(db.clone(), q.clone(), offset)
+        })
+        .await;
+        scenarios.push(Scenario::new(name.to_string(), depot_stats, Some(ceiling)));
+    }
+    let name = "homepage HTML (/)".to_string();
+    eprintln!("[bench] {backend_name}: {name}");
+    let depot_stats = run(1, measure, {
+        let (http, url) = (http.clone(), format!("{base}/"));
+        move || get_ok(http.clone(), url.clone(), "text/html")
+    })
+    .await;
+    let ceiling = run(1, measure, {
+        let db = direct.clone();
+        move || snapshot_direct(db.clone(), None, 0)
+    })
+    .await;
+    scenarios.push(Scenario::new(name, depot_stats, Some(ceiling)));
+
+    let peak_rss_mb = rss_mb(server.0.id(), "VmHWM")?;
+    if assets.is_none() {
+        *assets = Some(measure_assets(&http, &base, site_root).await?);
+    }
+    drop(server);
+    let check = Instant::now();
+    check_consistent(depot, url).await?;
+    eprintln!(
+        "[bench] {backend_name}: depot check clean after the load ({:.1} s)",
+        check.elapsed().as_secs_f64()
+    );
+    db.close().await;
+    direct.close().await;
+    Ok(BackendReport {
+        backend: backend_name.to_string(),
+        demo_load_seconds,
+        stock_rows: work.stock_rows,
+        cold_start_ms,
+        idle_rss_mb,
+        peak_rss_mb,
+        scenarios,
+    })
+}
+
+impl Scenario {
+    fn new(name: String, depot: Stats, ceiling: Option<Stats>) -> Self {
+        let ratio = ceiling
+            .as_ref()
+            .filter(|c| c.throughput > 0.0)
+            .map(|c| depot.throughput / c.throughput);
+        Self {
+            name,
+            depot,
+            ceiling,
+            ratio,
+        }
+    }
+}
+
+/// Kills the server when the bench ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A stock one unit can be shipped from.
+#[derive(Debug, Clone)]
+struct Pick {
+    sku: String,
+    location_code: String,
+}
+
+struct Workload {
+    stock_rows: i64,
+    picks: Vec<Pick>,
+}
+
+impl Workload {
+    /// Stocks on storage shelves holding a batch with plenty of usable units.
+    async fn load(db: &Db) -> Result<Self, BoxError> {
+        let usable_after = Utc::now().date_naive() + chrono::Days::new(2);
+        let (stock_rows, rows): (i64, Vec<(String, String)>) =
+            depot::with_pool!(db, |pool, _backend| {
+                let count = sqlx::query_scalar("SELECT COUNT(*) FROM stocks")
+                    .fetch_one(pool)
+                    .await?;
+                let rows = sqlx::query_as(
+                    "SELECT DISTINCT i.sku, l.code FROM batches b \
+                     JOIN items i ON i.id = b.item_id JOIN locations l ON l.id = b.location_id \
+                     WHERE l.kind = 'storage' AND b.qty >= 20 \
+                       AND (b.expiry_date IS NULL OR b.expiry_date > $1) \
+                     ORDER BY i.sku, l.code",
+                )
+                .bind(usable_after)
+                .fetch_all(pool)
+                .await?;
+                (count, rows)
+            });
+        if rows.is_empty() {
+            return Err("the demo warehouse has no stock to ship".into());
+        }
+        Ok(Self {
+            stock_rows,
+            picks: rows
+                .into_iter()
+                .map(|(sku, location_code)| Pick { sku, location_code })
+                .collect(),
+        })
+    }
+
+    fn random_pick(&self) -> Pick {
+        self.picks[fastrand::usize(..self.picks.len())].clone()
+    }
+}
+
+fn next_ref(run_id: &str, seq: &AtomicU64) -> String {
+    format!("BENCH-{run_id}-{}", seq.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Runs `op` from `clients` concurrent loops for a warm-up second, then for `measure`.
+async fn run<F, Fut>(clients: usize, measure: Duration, op: F) -> Stats
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    let warmup = Duration::from_secs(1);
+    let start = Instant::now();
+    let measured_from = start + warmup;
+    let until = measured_from + measure;
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let op = op.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            let mut first_error = None;
+            loop {
+                let begun = Instant::now();
+                if begun >= until {
+                    break;
+                }
+                let result = op().await;
+                if begun < measured_from {
+                    continue;
+                }
+                match result {
+                    Ok(()) => latencies.push(begun.elapsed()),
+                    Err(error) => {
+                        errors += 1;
+                        first_error.get_or_insert(error);
+                    }
+                }
+            }
+            (latencies, errors, first_error)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    let mut first_error = None;
+    for task in tasks {
+        let (l, e, f) = task.await.expect("load client panicked");
+        latencies.extend(l);
+        errors += e;
+        if first_error.is_none() {
+            first_error = f;
+        }
+    }
+    latencies.sort_unstable();
+    let percentile = |p: f64| {
+        if latencies.is_empty() {
+            f64::NAN
+        } else {
+            let index =
+                ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+            latencies[index].as_secs_f64() * 1e3
+        }
+    };
+    Stats {
+        clients,
+        requests: latencies.len() as u64,
+        errors,
+        throughput: latencies.len() as f64 / measure.as_secs_f64(),
+        p50_ms: percentile(0.50),
+        p99_ms: percentile(0.99),
+        first_error,
+    }
+}
+
+async fn ship_http(
+    http: reqwest::Client,
+    base: String,
+    r#ref: String,
+    pick: Pick,
+) -> Result<(), String> {
+    let response = http
+        .post(format!("{base}/outbound/commit"))
+        .json(&json!({
+            "ref": r#ref,
+            "lines": [{"sku": pick.sku, "location_code": pick.location_code, "qty": 1}],
+        }))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body: Value = response.json().await.map_err(|e| e.to_string())?;
+    if status.is_success() && body["status"] == "OK" {
+        Ok(())
+    } else {
+        Err(format!("{status}: {body}"))
+    }
+}
+
+async fn get_ok(http: reqwest::Client, url: String, accept: &'static str) -> Result<(), String> {
+    let response = http
+        .get(&url)
+        .header("accept", accept)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(|e| e.to_string())?;
+    if status.is_success() && !body.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{url}: {status}"))
+    }
+}
+
+/// The ceiling of an outbound: the statements one single-line FEFO shipment needs (look up the
+/// item and location, lock the stock, check the ref, pick the batch, decrement batch, stock and
+/// item total, append the ledger entry with its batch detail, anchor the ref), in one write
+/// transaction on a pool configured as the server's.
+async fn ship_direct(db: Db, r#ref: String, pick: Pick) -> Result<(), String> {
+    ship_direct_inner(&db, &r#ref, &pick)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn ship_direct_inner(db: &Db, r#ref: &str, pick: &Pick) -> Result<(), BoxError> {
+    let today = Utc::now().date_naive();
+    let now = Utc::now();
+    let mut tx = db.begin_write().await?;
+    with_tx!(&mut tx, |conn, backend| {
+        let item_id: i64 = sqlx::query_scalar("SELECT id FROM items WHERE sku = $1")
+            .bind(&pick.sku)
+            .fetch_one(&mut *conn)
+            .await?;
+        let location_id: i64 = sqlx::query_scalar("SELECT id FROM locations WHERE code = $1")
+            .bind(&pick.location_code)
+            .fetch_one(&mut *conn)
+            .await?;
+        let lock = if backend == Backend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let (stock_id, qty): (i64, i64) = sqlx::query_as(&format!(
+            "SELECT id, qty FROM stocks WHERE item_id = $1 AND location_id = $2{lock}"
+        ))
+        .bind(item_id)
+        .bind(location_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let anchored: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM outbound_commits WHERE ref = $1")
+                .bind(r#ref)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if anchored.is_some() {
+            return Err("ref reused".into());
+        }
+        let batches: Vec<(i64, Option<NaiveDate>)> = sqlx::query_as(
+            "SELECT id, expiry_date FROM batches WHERE qty > 0 AND stock_id = $1 \
+             ORDER BY expiry_date IS NULL, expiry_date, id",
+        )
+        .bind(stock_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let batch_id = batches
+            .iter()
+            .find(|(_, expiry)| expiry.is_none_or(|e| e >= today))
+            .map(|(id, _)| *id)
+            .ok_or("no usable batch")?;
+        sqlx::query("UPDATE batches SET qty = qty - 1 WHERE id = $1")
+            .bind(batch_id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("UPDATE stocks SET qty = qty - 1 WHERE id = $1")
+            .bind(stock_id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("UPDATE item_totals SET total_qty = total_qty - 1 WHERE item_id = $1")
+            .bind(item_id)
+            .execute(&mut *conn)
+            .await?;
+        let ledger_id: i64 = sqlx::query_scalar(
+            "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, occurred_at, reason, ref, ref_line) \
+             VALUES ($1, $2, $3, -1, $4, $5, 'OUTBOUND', $6, 1) RETURNING id",
+        )
+        .bind(stock_id)
+        .bind(item_id)
+        .bind(location_id)
+        .bind(qty - 1)
+        .bind(now)
+        .bind(r#ref)
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query("INSERT INTO ledger_batches (ledger_id, batch_id, delta) VALUES ($1, $2, -1)")
+            .bind(ledger_id)
+            .bind(batch_id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(
+            "INSERT INTO outbound_commits (ref, ref_line, item_id, location_id, qty, ledger_id) \
+             VALUES ($1, 1, $2, $3, 1, $4)",
+        )
+        .bind(r#ref)
+        .bind(item_id)
+        .bind(location_id)
+        .bind(ledger_id)
+        .execute(&mut *conn)
+        .await?;
+    });
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The ceiling of a snapshot page: its statements (count, page, top locations, earliest
+/// expiry) in one read transaction.
+async fn snapshot_direct(db: Db, q: Option<String>, offset: i64) -> Result<(), String> {
+    snapshot_direct_inner(&db, q.as_deref(), offset)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn snapshot_direct_inner(db: &Db, q: Option<&str>, offset: i64) -> Result<(), BoxError> {
+    let mut tx = db.begin_read().await?;
+    let rows = with_tx!(&mut tx, |conn, backend| {
+        let ids: Vec<i64> = match q {
+            None => {
+                let _total: i64 =
+                    sqlx::query_scalar("SELECT items_in_stock FROM inventory_summary WHERE id = 1")
+                        .fetch_one(&mut *conn)
+                        .await?;
+                let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
+                    "SELECT p.item_id, i.sku, i.name, i.spec, p.total_qty \
+                     FROM (SELECT item_id, total_qty FROM item_totals WHERE total_qty > 0 \
+                           ORDER BY total_qty DESC, item_id LIMIT 50 OFFSET $1) p \
+                     JOIN items i ON i.id = p.item_id ORDER BY p.total_qty DESC, p.item_id",
+                )
+                .bind(offset)
+                .fetch_all(&mut *conn)
+                .await?;
+                rows.into_iter().map(|r| r.0).collect()
+            }
+            Some(q) => {
+                let pattern = format!("%{}%", q.to_lowercase());
+                let filter = if backend == Backend::Sqlite {
+                    "i.id IN (SELECT rowid FROM items_search WHERE items_search MATCH $2) AND "
+                } else {
+                    "$2 <> '' AND "
+                };
+                let fts = format!("{{sku name}} : \"{q}\"");
+                let _total: i64 = sqlx::query_scalar(&format!(
+                    "SELECT COUNT(*) FROM items i JOIN item_totals t ON t.item_id = i.id \
+                     WHERE t.total_qty > 0 AND {filter}(lower(i.sku) LIKE $1 OR lower(i.name) LIKE $1)"
+                ))
+                .bind(&pattern)
+                .bind(&fts)
+                .fetch_one(&mut *conn)
+                .await?;
+                let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(&format!(
+                    "SELECT i.id, i.sku, i.name, i.spec, t.total_qty \
+                     FROM items i JOIN item_totals t ON t.item_id = i.id \
+                     WHERE t.total_qty > 0 AND {filter}(lower(i.sku) LIKE $1 OR lower(i.name) LIKE $1) \
+                     ORDER BY t.total_qty DESC, i.id LIMIT 50 OFFSET $3"
+                ))
+                .bind(&pattern)
+                .bind(&fts)
+                .bind(offset)
+                .fetch_all(&mut *conn)
+                .await?;
+                rows.into_iter().map(|r| r.0).collect()
+            }
+        };
+        if !ids.is_empty() {
+            let list = ids
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let _locations: Vec<(i64, i64, String, i64)> = sqlx::query_as(&format!(
+                "SELECT s.item_id, s.location_id, l.code, s.qty \
+                 FROM stocks s JOIN locations l ON l.id = s.location_id \
+                 WHERE s.qty > 0 AND s.item_id IN ({list}) ORDER BY s.item_id, s.qty DESC, s.location_id"
+            ))
+            .fetch_all(&mut *conn)
+            .await?;
+            let _expiries: Vec<(i64, Option<NaiveDate>)> = sqlx::query_as(&format!(
+                "SELECT item_id, MIN(expiry_date) FROM batches WHERE qty > 0 AND item_id IN ({list}) GROUP BY item_id"
+            ))
+            .fetch_all(&mut *conn)
+            .await?;
+        }
+        ids.len()
+    });
+    tx.commit().await?;
+    if rows == 0 {
+        return Err("the page is empty".into());
+    }
+    Ok(())
+}
+
+/// Gives the hot item's stock enough units for every hot shipment the bench can make.
+async fn receive_hot(http: &reqwest::Client, base: &str, hot: &Pick) -> Result<(), BoxError> {
+    let response = http
+        .post(format!("{base}/inbound/receive"))
+        .json(&json!({
+            "ref": format!("BENCH-HOT-{}", Utc::now().timestamp_millis()),
+            "lines": [{"sku": hot.sku, "location_code": hot.location_code, "qty": 10_000_000, "batch_code": "BENCH-HOT"}],
+        }))
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        return Err(format!("hot item receipt: {}", response.text().await?).into());
+    }
+    Ok(())
+}
+
+/// What the first view of `/` downloads, compressed as a browser asks, and the wasm's sizes.
+async fn measure_assets(
+    http: &reqwest::Client,
+    base: &str,
+    site_root: &Path,
+) -> Result<Assets, BoxError> {
+    let fetch = |path: String, encoding: &'static str| {
+        let http = http.clone();
+        let url = format!("{base}{path}");
+        async move {
+            let response = http
+                .get(&url)
+                .header("accept", "text/html,*/*")
+                .header("accept-encoding", encoding)
+                .send()
+                .await?
+                .error_for_status()?;
+            Ok::<_, BoxError>(response.bytes().await?)
+        }
+    };
+    let html_raw = fetch("/".into(), "identity").await?;
+    let html = String::from_utf8_lossy(&html_raw).into_owned();
+    let mut files = vec![(
+        "/".to_string(),
+        fetch("/".into(), "gzip, br").await?.len() as u64,
+    )];
+    let mut paths: Vec<String> = Vec::new();
+    for attribute in ["href=\"", "src=\"", "import('", "default('"] {
+        for (at, _) in html.match_indices(attribute) {
+            let rest = &html[at + attribute.len()..];
+            let end = rest.find(['"', '\'']).unwrap_or(rest.len());
+            let path = &rest[..end];
+            if path.starts_with('/')
+                && [".js", ".wasm", ".css"]
+                    .iter()
+                    .any(|ext| path.ends_with(ext))
+                && !paths.iter().any(|p| p == path)
+            {
+                paths.push(path.to_string());
+            }
+        }
+    }
+    let mut wasm_path = None;
+    for path in paths {
+        if path.ends_with(".wasm") {
+            wasm_path = Some(path.clone());
+        }
+        let size = fetch(path.clone(), "gzip, br").await?.len() as u64;
+        files.push((path, size));
+    }
+    let wasm_path = wasm_path.ok_or("the homepage references no .wasm")?;
+    let wasm_raw_bytes =
+        std::fs::metadata(site_root.join(wasm_path.trim_start_matches('/')))?.len();
+    Ok(Assets {
+        wasm_raw_bytes,
+        wasm_gzip_bytes: fetch(wasm_path.clone(), "gzip").await?.len() as u64,
+        wasm_brotli_bytes: fetch(wasm_path, "br").await?.len() as u64,
+        first_view_bytes: files.iter().map(|(_, n)| n).sum(),
+        first_view_files: files,
+    })
+}
+
+/// The load must leave the books straight: `depot check` after every backend.
+async fn check_consistent(depot: &Path, url: &str) -> Result<(), BoxError> {
+    let output = Command::new(depot)
+        .arg("check")
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .output()?;
+    if !output.status.success() {
+        return Err(format!(
+            "depot check failed after the load:\n{}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+        .into());
+    }
+    Ok(())
+}
+
+async fn wait_healthy(http: &reqwest::Client, base: &str, since: Instant) -> Result<f64, BoxError> {
+    while since.elapsed() < Duration::from_secs(60) {
+        if let Ok(response) = http.get(format!("{base}/healthz")).send().await {
+            if response.status().is_success() {
+                return Ok(since.elapsed().as_secs_f64());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    Err("the server did not become healthy within 60 s".into())
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// A memory figure of `/proc/<pid>/status` (`VmRSS` now, `VmHWM` peak), in MB.
+fn rss_mb(pid: u32, field: &str) -> Result<f64, BoxError> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{field}:")))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| format!("no {field} in /proc/{pid}/status"))?;
+    Ok(kb / 1024.0)
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, _) = url.rsplit_once('/').unwrap_or((url, ""));
+    format!("{base}/{name}")
+}
+
+fn render(reports: &[BackendReport], assets: &Assets, args: &Args) -> String {
+    let mut out = format!(
+        "Depot bench: {} demo items, {} s per scenario after 1 s warm-up, {} cores; ceiling = the same statements sent straight to the database.\n\n",
+        args.items,
+        args.seconds,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+    out.push_str("| backend | scenario | clients | Depot req/s | p50 ms | p99 ms | ceiling req/s | ceiling p50 ms | ceiling p99 ms | Depot / ceiling |\n");
+    out.push_str("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for report in reports {
+        for s in &report.scenarios {
+            let (ct, c50, c99) = s
+                .ceiling
+                .as_ref()
+                .map(|c| {
+                    (
+                        format!("{:.0}", c.throughput),
+                        format!("{:.2}", c.p50_ms),
+                        format!("{:.2}", c.p99_ms),
+                    )
+                })
+                .unwrap_or_default();
+            let errors = if s.depot.errors > 0 {
+                format!(
+                    " ({} errors: {})",
+                    s.depot.errors,
+                    s.depot.first_error.as_deref().unwrap_or("")
+                )
+            } else {
+                String::new()
+            };
+            out.push_str(&format!(
+                "| {} | {}{} | {} | {:.0} | {:.2} | {:.2} | {} | {} | {} | {} |\n",
+                report.backend,
+                s.name,
+                errors,
+                s.depot.clients,
+                s.depot.throughput,
+                s.depot.p50_ms,
+                s.depot.p99_ms,
+                ct,
+                c50,
+                c99,
+                s.ratio.map(|r| format!("{r:.2}")).unwrap_or_default()
+            ));
+        }
+    }
+    out.push_str("\n| backend | demo load | stock rows | cold start to /healthz | idle RSS | peak RSS under load |\n|---|---:|---:|---:|---:|---:|\n");
+    for r in reports {
+        out.push_str(&format!(
+            "| {} | {:.1} s | {} | {:.0} ms | {:.1} MB | {:.1} MB |\n",
+            r.backend,
+            r.demo_load_seconds,
+            r.stock_rows,
+            r.cold_start_ms,
+            r.idle_rss_mb,
+            r.peak_rss_mb
+        ));
+    }
+    out.push_str(&format!(
+        "\nwasm: {:.0} KB raw, {:.0} KB gzip, {:.0} KB brotli. First view of `/` downloads {:.0} KB compressed: {}.\n",
+        assets.wasm_raw_bytes as f64 / 1024.0,
+        assets.wasm_gzip_bytes as f64 / 1024.0,
+        assets.wasm_brotli_bytes as f64 / 1024.0,
+        assets.first_view_bytes as f64 / 1024.0,
+        assets
+            .first_view_files
+            .iter()
+            .map(|(path, n)| format!("{path} {:.1} KB", *n as f64 / 1024.0))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    out
+}
