@@ -7,7 +7,8 @@ export DEPOT_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 export DEPOT_BIN := $(abspath $(TARGET_DIR))/debug/depot
 
-.PHONY: run test tools browser lint unit e2e build require-postgres bench stress
+.PHONY: run test tools browser lint unit e2e build require-postgres bench stress fuzz fuzz-tools
+CARGO_FUZZ_VERSION := 0.13.2
 
 ## run: install what is missing, build, load the demo warehouse into an empty database, and
 ## serve http://127.0.0.1:3000 (SQLite depot.db by default)
@@ -57,7 +58,22 @@ bench: tools require-postgres
 	  --depot $(abspath $(TARGET_DIR))/release/depot $(BENCH_ARGS)
 
 ## stress: the invariant stress, crash (SIGKILL) and PostgreSQL outage suites at full size;
-## `make test` runs them small (DEPOT_STRESS_REQUESTS=400, DEPOT_STRESS_CRASHES=3)
-stress: require-postgres
+## `make test` runs them small (DEPOT_STRESS_REQUESTS=400, DEPOT_STRESS_CRASHES=3); then the
+## request-decoding fuzzer for FUZZ_SECONDS (default 60) on the nightly toolchain
+FUZZ_SECONDS ?= 60
+stress: require-postgres fuzz-tools
 	DEPOT_STRESS_REQUESTS=$${DEPOT_STRESS_REQUESTS:-20000} DEPOT_STRESS_CRASHES=$${DEPOT_STRESS_CRASHES:-10} \
 	  cargo test --features ssr --test depot -- stress:: --nocapture
+	$(MAKE) fuzz
+
+## fuzz: every request body and query string through Depot's decoders (cargo fuzz, libFuzzer).
+## Memory-safe code with no `unsafe`: no sanitizer, debug assertions (overflow checks) on.
+fuzz: fuzz-tools
+	mkdir -p fuzz/corpus/decode_request
+	cd fuzz && cargo +nightly fuzz run --sanitizer none --debug-assertions decode_request \
+	  corpus/decode_request seeds/decode_request -- -max_total_time=$(FUZZ_SECONDS) -max_len=4096
+
+fuzz-tools:
+	@rustup toolchain list | grep -q '^nightly' || { \
+	  echo "error: cargo fuzz needs a nightly toolchain: rustup toolchain install nightly" >&2; exit 1; }
+	@cargo fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked

@@ -116,26 +116,28 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, AppError> {
-        let query = parts.uri.query().unwrap_or_default();
-        // Decoding is lossy; refuse what would decode to U+FFFD instead of searching for it.
-        if percent_encoding::percent_decode_str(query)
-            .decode_utf8()
-            .is_err()
-        {
-            return Err(AppError::malformed(
-                "the query string is not valid percent-encoded UTF-8",
-            ));
-        }
-        let deserializer =
-            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer)
-            .map(QueryParams)
-            .map_err(|error| {
-                let path = error.path().to_string();
-                let message = error.into_inner().to_string();
-                AppError::validation(field_name(&path, &message), message)
-            })
+        decode_query(parts.uri.query().unwrap_or_default()).map(QueryParams)
     }
+}
+
+/// Decodes a raw (still percent-encoded) query string into `T`, naming the offending parameter.
+pub fn decode_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    // Decoding is lossy; refuse what would decode to U+FFFD instead of searching for it.
+    if percent_encoding::percent_decode_str(query)
+        .decode_utf8()
+        .is_err()
+    {
+        return Err(AppError::malformed(
+            "the query string is not valid percent-encoded UTF-8",
+        ));
+    }
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.into_inner().to_string();
+        AppError::validation(field_name(&path, &message), message)
+    })
 }
 
 #[cfg(test)]

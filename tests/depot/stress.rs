@@ -27,6 +27,7 @@ use crate::on_both_backends;
 on_both_backends!(
     mixed_load_with_retries_keeps_every_unit,
     killed_servers_lose_and_double_nothing,
+    sigterm_lets_the_request_in_flight_finish,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -373,6 +374,82 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Graceful shutdown: SIGTERM while a receive's body is still arriving; the server stops taking
+/// connections, answers that request in full, commits it, and exits cleanly.
+async fn sigterm_lets_the_request_in_flight_finish(backend: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let test_db = TestDb::new(backend).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Server::start(&test_db.url, port).await;
+    let target = Target {
+        client: reqwest::Client::new(),
+        base: format!("http://127.0.0.1:{port}"),
+        retry_lost: false,
+    };
+    set_up(&target).await;
+
+    let body = json!({"ref": "PO-SIGTERM", "lines": [
+        {"sku": sku(0), "location_code": DOCKS[0], "qty": 7, "batch_code": "B-TERM"}
+    ]})
+    .to_string();
+    let (head, tail) = body.split_at(body.len() / 2);
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let request = format!(
+        "POST /inbound/receive HTTP/1.1\r\nHost: depot\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let pid = server.child.id().to_string();
+    let signalled = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(signalled.success());
+    // Shutting down: no new connections, while the one in flight stays open.
+    let mut refused = false;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(refused, "a shutting-down server still accepts connections");
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server exited with a request in flight"
+    );
+
+    stream.write_all(tail.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let json_start = response.find("\r\n\r\n").unwrap() + 4;
+    let answer: Value = serde_json::from_str(&response[json_start..]).unwrap();
+    assert_eq!(answer["status"], "OK", "{answer}");
+
+    let exit = server.child.wait().unwrap();
+    assert!(exit.success(), "depot exited with {exit}");
+    let rows: i64 = depot::with_pool!(&test_db.db, |pool, _backend| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM stock_ledger WHERE ref = 'PO-SIGTERM' AND delta = 7"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(rows, 1);
 }
 
 async fn killed_servers_lose_and_double_nothing(backend: Backend) {

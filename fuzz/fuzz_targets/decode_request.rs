@@ -1,0 +1,68 @@
+//! Request decoding under arbitrary bytes: every JSON body Depot accepts and every query string,
+//! through the same decoders and parsers the handlers use. Whatever comes in, decoding either
+//! yields a value that survives a round trip or a refusal a client can act on (400, 413 or 422,
+//! with a message), and never panics.
+
+#![no_main]
+
+use chrono::NaiveDate;
+use depot::domain::{parse_search, Paging};
+use depot::error::AppError;
+use depot::extract::{decode_json, decode_query};
+use depot::inbound::{service::Receive, ReceiveInput};
+use depot::items::{service::NewItem, NewItemInput};
+use depot::ledger::LedgerFilter;
+use depot::locations::{service::NewLocation, NewLocationInput};
+use depot::outbound::{service::Outbound, OutboundInput};
+use depot::putaway::{service::Putaway, PutawayInput};
+use depot::snapshot::SnapshotQuery;
+use depot::stock::StockFilter;
+use libfuzzer_sys::fuzz_target;
+use serde::{de::DeserializeOwned, Serialize};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, input)) = data.split_first() else {
+        return;
+    };
+    let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+    let outcome = match selector % 8 {
+        0 => body::<ReceiveInput>(input).and_then(|r| Receive::parse(&r, today).map(drop)),
+        1 => body::<OutboundInput>(input).and_then(|r| Outbound::parse(&r, true).map(drop)),
+        2 => body::<PutawayInput>(input).and_then(|r| Putaway::parse(&r).map(drop)),
+        3 => body::<NewItemInput>(input).and_then(|r| NewItem::parse(&r).map(drop)),
+        4 => body::<NewLocationInput>(input).and_then(|r| NewLocation::parse(&r).map(drop)),
+        5 => query::<SnapshotQuery>(input).and_then(|q| {
+            Paging::parse(q.offset, q.limit)?;
+            parse_search(q.q.as_deref()).map(drop)
+        }),
+        6 => query::<StockFilter>(input).map(drop),
+        _ => query::<LedgerFilter>(input).map(drop),
+    };
+    if let Err(error) = outcome {
+        assert!(
+            matches!(error.status(), 400 | 413 | 422),
+            "{} for {:?}",
+            error.status(),
+            String::from_utf8_lossy(input)
+        );
+        assert!(!error.message.is_empty());
+    }
+});
+
+/// Decodes a body; what decodes must encode and decode back to itself.
+fn body<T: DeserializeOwned + Serialize + PartialEq + std::fmt::Debug>(
+    bytes: &[u8],
+) -> Result<T, AppError> {
+    let value = decode_json::<T>(bytes)?;
+    let again = decode_json::<T>(&serde_json::to_vec(&value).unwrap()).unwrap();
+    assert_eq!(again, value);
+    Ok(value)
+}
+
+/// Decodes a query string as a URI would carry it (ASCII only; anything else is not a URI).
+fn query<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) if text.is_ascii() => decode_query(text),
+        _ => Err(AppError::malformed("not a URI query")),
+    }
+}
