@@ -651,7 +651,7 @@ async fn ship_direct_inner(db: &Db, r#ref: &str, pick: &Pick) -> Result<(), BoxE
 }
 
 /// The ceiling of a snapshot page: its statements (count, page, top locations, earliest
-/// expiry) in one read transaction.
+/// expiry) in one read transaction; a search's statements planned for their pattern, as Depot's.
 async fn snapshot_direct(db: Db, q: Option<String>, offset: i64) -> Result<(), String> {
     snapshot_direct_inner(&db, q.as_deref(), offset)
         .await
@@ -692,6 +692,7 @@ async fn snapshot_direct_inner(db: &Db, q: Option<&str>, offset: i64) -> Result<
                 ))
                 .bind(&pattern)
                 .bind(&fts)
+                .persistent(false)
                 .fetch_one(&mut *conn)
                 .await?;
                 let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(&format!(
@@ -703,6 +704,7 @@ async fn snapshot_direct_inner(db: &Db, q: Option<&str>, offset: i64) -> Result<
                 .bind(&pattern)
                 .bind(&fts)
                 .bind(offset)
+                .persistent(false)
                 .fetch_all(&mut *conn)
                 .await?;
                 rows.into_iter().map(|r| r.0).collect()

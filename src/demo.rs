@@ -184,6 +184,12 @@ pub async fn load_demo(db: &Db, config: &Config, items: usize) -> Result<DemoSum
         putaway_lines += putaway;
     }
 
+    // A bulk load: PostgreSQL's planner needs statistics now, not whenever autovacuum (which
+    // may be off) gets to it; without them it plans the first snapshot pages as full scans.
+    if let Db::Postgres(pool) = db {
+        sqlx::query("ANALYZE").execute(pool).await?;
+    }
+
     let stock_rows = with_pool!(db, |pool, _backend| sqlx::query_scalar::<_, i64>(
         "SELECT COUNT(*) FROM stocks"
     )

@@ -316,6 +316,8 @@ async fn search_matches_sku_and_name_substrings(backend: Backend) {
     let second = snapshot(&app, "?q=tea&limit=1&offset=1").await;
     assert_eq!(second["total"], 2);
     assert_eq!(skus(&second), ["TEA-100%"]);
+    let past = snapshot(&app, "?q=tea&offset=5").await;
+    assert_eq!((&past["total"], &past["items"]), (&json!(2), &json!([])));
 }
 
 async fn bad_parameters_are_422(backend: Backend) {
