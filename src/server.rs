@@ -4,11 +4,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::extract::{Request, State};
 use axum::handler::Handler;
 use axum::http::{header, HeaderMap, HeaderName, StatusCode};
-use axum::middleware::map_response;
+use axum::middleware::{from_fn, map_response, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
 use axum::{Json, Router};
@@ -33,6 +33,15 @@ use crate::state::AppState;
 const PAGE_AND_JSON_PATHS: &[&str] = &["/items", "/locations", "/ledger"];
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// An oversized body announced by Content-Length is read and discarded up to this size before
+/// the 413 is sent, so that the client, still writing, reads the refusal instead of a reset
+/// connection (closing a socket with unread data makes the kernel send RST). Larger bodies are
+/// not worth the bandwidth: the connection is closed and the client sees the reset.
+const OVERSIZED_DRAIN_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How long draining an oversized body may take, so a slow sender cannot hold a task.
+const OVERSIZED_DRAIN_TIME: Duration = Duration::from_secs(5);
 
 /// How long `/healthz` waits for the database before calling it unavailable.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -79,6 +88,8 @@ pub fn router(state: AppState) -> Router {
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(CompressionLayer::new())
                 .layer(map_response(bare_refusal_in_error_shape))
+                .layer(from_fn(refuse_announced_oversized_body))
+                // Bodies without a Content-Length (chunked) are cut off at the limit as read.
                 .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
                 // Dropping a late handler rolls its transaction back; SERVICE_UNAVAILABLE
                 // tells the client to retry, which the ref makes safe.
@@ -216,6 +227,49 @@ where
         }
         _ => response.map(Body::new),
     }
+}
+
+/// Refuses a body whose Content-Length is over [`MAX_BODY_BYTES`] with 413 before any handler
+/// runs. Unless the client waits for `100 Continue`, the body is first read and discarded (at
+/// most [`OVERSIZED_DRAIN_BYTES`] of it) so that the refusal reaches the client.
+async fn refuse_announced_oversized_body(request: Request, next: Next) -> Response {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let Some(length) = announced.filter(|&n| n > MAX_BODY_BYTES as u64) else {
+        return next.run(request).await;
+    };
+    tracing::info!(length, "refusing an oversized body");
+    let mut response = AppError::payload_too_large().into_response();
+    // A client that sent `Expect: 100-continue` waits for a go-ahead before sending the body;
+    // reading it would send that go-ahead, so such a client is refused at once.
+    let waits_to_send = request
+        .headers()
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if !waits_to_send && length <= OVERSIZED_DRAIN_BYTES {
+        let mut body = request.into_body();
+        let drain = std::future::poll_fn(|cx| loop {
+            match std::pin::Pin::new(&mut body).poll_frame(cx) {
+                std::task::Poll::Ready(Some(Ok(_))) => continue,
+                std::task::Poll::Ready(_) => return std::task::Poll::Ready(()),
+                std::task::Poll::Pending => return std::task::Poll::Pending,
+            }
+        });
+        if tokio::time::timeout(OVERSIZED_DRAIN_TIME, drain)
+            .await
+            .is_ok()
+        {
+            return response;
+        }
+    }
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
 }
 
 fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
