@@ -49,11 +49,11 @@ build:
 e2e: build
 	cd end2end && npx playwright test
 
-## bench: release build, then 100 000 demo items per backend under HTTP load beside the same work
+## bench: release build (assets pre-compressed), then 100 000 demo items per backend under HTTP load beside the same work
 ## sent straight to the database; prints a table, writes target/bench/latest.{json,md}
 ## (BENCH_ARGS="--seconds 2 --items 20000" for a quicker look)
 bench: tools require-postgres
-	cargo leptos build --release
+	cargo leptos build --release --precompress
 	cargo run --release --features ssr --example bench -- \
 	  --depot $(abspath $(TARGET_DIR))/release/depot $(BENCH_ARGS)
 
