@@ -369,6 +369,15 @@ impl Server {
     }
 }
 
+/// A loopback port nothing listens on (the OS's pick, released at once).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -382,11 +391,7 @@ async fn sigterm_lets_the_request_in_flight_finish(backend: Backend) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let test_db = TestDb::new(backend).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut server = Server::start(&test_db.url, port).await;
     let target = Target {
         client: reqwest::Client::new(),
@@ -454,11 +459,7 @@ async fn sigterm_lets_the_request_in_flight_finish(backend: Backend) {
 
 async fn killed_servers_lose_and_double_nothing(backend: Backend) {
     let test_db = TestDb::new(backend).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut server = Server::start(&test_db.url, port).await;
     let target = Target {
         client: reqwest::Client::builder()
@@ -669,11 +670,7 @@ impl Cluster {
     }
 
     fn create() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let dir = std::env::temp_dir().join(format!("depot-outage-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let _ = Command::new("chown")
@@ -738,11 +735,7 @@ impl Drop for Cluster {
 
 async fn database_outage_is_503_then_recovers_by_itself() {
     let cluster = Cluster::create();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let server = Server::start(&cluster.url(), port).await;
     let target = Target {
         client: reqwest::Client::builder()
