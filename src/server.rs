@@ -251,12 +251,12 @@ async fn refuse_announced_oversized_body(request: Request, next: Next) -> Respon
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     if !waits_to_send && length <= OVERSIZED_DRAIN_BYTES {
         let mut body = request.into_body();
-        let drain = std::future::poll_fn(|cx| loop {
-            match std::pin::Pin::new(&mut body).poll_frame(cx) {
-                std::task::Poll::Ready(Some(Ok(_))) => continue,
-                std::task::Poll::Ready(_) => return std::task::Poll::Ready(()),
-                std::task::Poll::Pending => return std::task::Poll::Pending,
+        // Until the body ends or fails (the client gave up); each frame is dropped as read.
+        let drain = std::future::poll_fn(|cx| {
+            while let Some(Ok(_)) = std::task::ready!(std::pin::Pin::new(&mut body).poll_frame(cx))
+            {
             }
+            std::task::Poll::Ready(())
         });
         if tokio::time::timeout(OVERSIZED_DRAIN_TIME, drain)
             .await

@@ -14,6 +14,13 @@ use crate::items::service::like_pattern;
 use crate::snapshot::{LocationQty, SnapshotItem, SnapshotQuery};
 use crate::with_pool;
 
+/// How many items are in stock, kept by every movement (migration 0002).
+const ITEMS_IN_STOCK: &str = "SELECT items_in_stock FROM inventory_summary WHERE id = 1";
+
+/// Items in stock, joined to their totals, ready for `push_matching!`'s condition.
+const IN_STOCK_AND: &str =
+    "FROM items i JOIN item_totals t ON t.item_id = i.id WHERE t.total_qty > 0 AND ";
+
 /// One row of the page statement: an item of the page with one of its top-2 stocks (none when
 /// every stock is empty), so an item spans one or two consecutive rows.
 #[derive(sqlx::FromRow)]
@@ -72,14 +79,15 @@ pub async fn inventory(
         .checked_add_days(Days::new(config.near_expiry_days.into()))
         .unwrap_or(NaiveDate::MAX);
 
-    let (rows, total): (Vec<Row>, Option<i64>) = with_pool!(db, |pool, backend| {
+    let (rows, total): (Vec<Row>, i64) = with_pool!(db, |pool, backend| {
         let mut query = QueryBuilder::new("WITH ");
         match &search {
             None => {
                 query
+                    .push("page AS (SELECT p.item_id, i.sku, i.name, i.spec, p.total_qty, (")
+                    .push(ITEMS_IN_STOCK)
                     .push(
-                        "page AS (SELECT p.item_id, i.sku, i.name, i.spec, p.total_qty, \
-                         (SELECT items_in_stock FROM inventory_summary WHERE id = 1) AS total \
+                        ") AS total \
                          FROM (SELECT item_id, total_qty FROM item_totals WHERE total_qty > 0 \
                                ORDER BY total_qty DESC, item_id LIMIT ",
                     )
@@ -92,11 +100,12 @@ pub async fn inventory(
                 // The matches on their own (MATERIALIZED): planned with the ORDER BY and
                 // LIMIT, PostgreSQL walks the rank index filtering every item, as if the
                 // count needed only a page of them.
-                query.push(
-                    "matches AS MATERIALIZED (SELECT i.id AS item_id, i.sku, i.name, i.spec, \
-                     t.total_qty FROM items i JOIN item_totals t ON t.item_id = i.id \
-                     WHERE t.total_qty > 0 AND ",
-                );
+                query
+                    .push(
+                        "matches AS MATERIALIZED \
+                         (SELECT i.id AS item_id, i.sku, i.name, i.spec, t.total_qty ",
+                    )
+                    .push(IN_STOCK_AND);
                 push_matching!(query, backend, q);
                 query
                     .push(
@@ -140,25 +149,17 @@ pub async fn inventory(
 
         // A page past the end has no row to carry the total.
         let total = match (rows.first(), &search) {
-            (Some(row), _) => Some(row.total),
-            (None, None) => Some(
-                sqlx::query_scalar("SELECT items_in_stock FROM inventory_summary WHERE id = 1")
-                    .fetch_one(pool)
-                    .await?,
-            ),
+            (Some(row), _) => row.total,
+            (None, None) => sqlx::query_scalar(ITEMS_IN_STOCK).fetch_one(pool).await?,
             (None, Some(q)) => {
-                let mut query = QueryBuilder::new(
-                    "SELECT COUNT(*) FROM items i JOIN item_totals t ON t.item_id = i.id \
-                     WHERE t.total_qty > 0 AND ",
-                );
+                let mut query = QueryBuilder::new("SELECT COUNT(*) ");
+                query.push(IN_STOCK_AND);
                 push_matching!(query, backend, q);
-                Some(
-                    query
-                        .build_query_scalar()
-                        .persistent(false)
-                        .fetch_one(pool)
-                        .await?,
-                )
+                query
+                    .build_query_scalar()
+                    .persistent(false)
+                    .fetch_one(pool)
+                    .await?
             }
         };
         (rows, total)
@@ -192,7 +193,7 @@ pub async fn inventory(
         });
     }
     Ok(Page {
-        total: total.unwrap_or_default(),
+        total,
         offset: paging.offset,
         limit: paging.limit,
         items,
