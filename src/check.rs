@@ -48,6 +48,12 @@ pub enum Violation {
         ledger_id: i64,
         batch_id: i64,
     },
+    DetailOfOtherBatch {
+        ledger_id: i64,
+        batch_id: i64,
+        recorded_code: String,
+        batch_code: String,
+    },
     ItemTotalMismatch {
         item_id: i64,
         total_qty: i64,
@@ -113,6 +119,15 @@ impl fmt::Display for Violation {
                 f,
                 "ledger {ledger_id}: batch {batch_id} belongs to another stock"
             ),
+            Violation::DetailOfOtherBatch {
+                ledger_id,
+                batch_id,
+                recorded_code,
+                batch_code,
+            } => write!(
+                f,
+                "ledger {ledger_id}: its detail records batch {batch_id} as '{recorded_code}' but that batch is '{batch_code}'"
+            ),
             Violation::ItemTotalMismatch {
                 item_id,
                 total_qty,
@@ -170,6 +185,14 @@ const FOREIGN_BATCHES: &str = "
     JOIN stock_ledger l ON l.id = lb.ledger_id
     JOIN batches b ON b.id = lb.batch_id
     WHERE b.stock_id <> l.stock_id
+    ORDER BY lb.ledger_id, lb.batch_id";
+
+/// A batch's code never changes, so the code a ledger entry recorded must be its batch's.
+const MISRECORDED_BATCHES: &str = "
+    SELECT lb.ledger_id, lb.batch_id, lb.batch_code, b.batch_code
+    FROM ledger_batches lb
+    JOIN batches b ON b.id = lb.batch_id
+    WHERE lb.batch_code <> b.batch_code
     ORDER BY lb.ledger_id, lb.batch_id";
 
 // A FULL OUTER JOIN of the totals with the stock sums said the same, but SQLite runs it as a
@@ -244,6 +267,17 @@ pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
                 batch_id,
             }
         }));
+
+        let misrecorded: Vec<(i64, i64, String, String)> =
+            sqlx::query_as(MISRECORDED_BATCHES).fetch_all(pool).await?;
+        found.extend(misrecorded.into_iter().map(
+            |(ledger_id, batch_id, recorded_code, batch_code)| Violation::DetailOfOtherBatch {
+                ledger_id,
+                batch_id,
+                recorded_code,
+                batch_code,
+            },
+        ));
 
         let totals: Vec<(i64, i64, i64)> = sqlx::query_as(ITEM_TOTALS).fetch_all(pool).await?;
         found.extend(totals.into_iter().map(|(item_id, total_qty, stock_sum)| {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use clap::builder::BoolishValueParser;
 use clap::Args;
@@ -26,6 +26,29 @@ pub struct Config {
     /// answered 503 `UNAVAILABLE`; a retry with the same ref is safe either way.
     #[arg(long = "request-timeout", env = "DEPOT_REQUEST_TIMEOUT", default_value = "15", value_parser = parse_seconds, global = true)]
     pub request_timeout: Duration,
+
+    /// Where the time comes from: `system`, or a fixed RFC 3339 moment for tests, which
+    /// choose "today" instead of depending on the real date.
+    #[arg(long = "clock", env = "DEPOT_CLOCK", default_value = "system", value_parser = parse_clock, hide = true, global = true)]
+    pub clock: Clock,
+}
+
+/// The source of "now" for ledger timestamps and of "today" for expiry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Clock {
+    #[default]
+    System,
+    /// Always this moment.
+    Fixed(DateTime<Utc>),
+}
+
+impl Clock {
+    pub fn now(self) -> DateTime<Utc> {
+        match self {
+            Clock::System => Utc::now(),
+            Clock::Fixed(at) => at,
+        }
+    }
 }
 
 impl Default for Config {
@@ -35,6 +58,7 @@ impl Default for Config {
             timezone: Tz::UTC,
             outbound_atomic: false,
             request_timeout: Duration::from_secs(15),
+            clock: Clock::System,
         }
     }
 }
@@ -42,15 +66,31 @@ impl Default for Config {
 impl Config {
     /// Today's date in the warehouse time zone: a batch is expired when its expiry date is before it.
     pub fn today(&self) -> NaiveDate {
-        chrono::Utc::now()
-            .with_timezone(&self.timezone)
-            .date_naive()
+        self.clock.now().with_timezone(&self.timezone).date_naive()
+    }
+
+    /// Now, and today in the warehouse time zone: when a movement happens.
+    pub fn moment(&self) -> crate::movement::pipeline::Moment {
+        let now = self.clock.now();
+        crate::movement::pipeline::Moment {
+            now,
+            today: now.with_timezone(&self.timezone).date_naive(),
+        }
     }
 }
 
 fn parse_timezone(name: &str) -> Result<Tz, String> {
     name.parse::<Tz>()
         .map_err(|_| format!("'{name}' is not an IANA time zone name (e.g. Asia/Shanghai)"))
+}
+
+fn parse_clock(raw: &str) -> Result<Clock, String> {
+    if raw.trim() == "system" {
+        return Ok(Clock::System);
+    }
+    DateTime::parse_from_rfc3339(raw.trim())
+        .map(|at| Clock::Fixed(at.with_timezone(&Utc)))
+        .map_err(|_| format!("'{raw}' is neither 'system' nor an RFC 3339 time"))
 }
 
 fn parse_seconds(raw: &str) -> Result<Duration, String> {
@@ -73,6 +113,21 @@ mod tests {
         for bad in ["0", "-1", "abc", "", "1e9", "NaN"] {
             assert!(parse_seconds(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_clock_is_the_system_or_a_fixed_moment() {
+        assert_eq!(parse_clock("system"), Ok(Clock::System));
+        let fixed = parse_clock("2026-06-15T23:30:00-02:00").unwrap();
+        assert_eq!(fixed.now().to_rfc3339(), "2026-06-16T01:30:00+00:00");
+        assert!(parse_clock("tomorrow").is_err());
+        let config = Config {
+            clock: fixed,
+            timezone: chrono_tz::Asia::Shanghai,
+            ..Config::default()
+        };
+        assert_eq!(config.today().to_string(), "2026-06-16");
+        assert_eq!(config.moment().today, config.today());
     }
 
     #[test]

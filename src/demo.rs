@@ -16,13 +16,14 @@ use crate::config::Config;
 use crate::db::{Backend, Db};
 use crate::domain::LocationKind;
 use crate::error::AppError;
-use crate::inbound::service::{receive_in, Receive};
+use crate::inbound::service::Receive;
 use crate::inbound::{ReceiveInput, ReceiveLineInput};
 use crate::items::service::{create_items_in, NewItem};
 use crate::items::NewItemInput;
 use crate::locations::service::{create_location_in, NewLocation};
 use crate::locations::NewLocationInput;
-use crate::putaway::service::{put_away_in, Putaway};
+use crate::movement::pipeline::{apply, Moment};
+use crate::putaway::service::Putaway;
 use crate::putaway::{PutawayInput, PutawayLineInput};
 use crate::with_pool;
 
@@ -137,7 +138,7 @@ pub async fn load_demo(db: &Db, config: &Config, items: usize) -> Result<DemoSum
         ));
     }
     let today = config.today();
-    let now = Utc::now();
+    let now = config.moment().now;
 
     let locations = demo_locations();
     let mut tx = db.begin_write().await?;
@@ -273,19 +274,17 @@ async fn load_chunk(db: &Db, plan: &Plan, chunk: usize) -> Result<(usize, usize)
         }
     }
     let lines = (receipt.len(), moves.len());
-    let receive = Receive::parse(
-        &ReceiveInput {
-            r#ref: format!("PO-DEMO-{:05}", chunk + 1),
-            lines: receipt,
-        },
-        today,
-    )?;
-    receive_in(&mut tx, &receive, received_at).await?;
+    let receive = Receive::parse(&ReceiveInput {
+        r#ref: format!("PO-DEMO-{:05}", chunk + 1),
+        lines: receipt,
+    })?;
+    let at = |now| Moment { now, today };
+    apply(&mut tx, &receive, at(received_at)).await?;
     let putaway = Putaway::parse(&PutawayInput {
         r#ref: format!("TR-DEMO-{:05}", chunk + 1),
         lines: moves,
     })?;
-    put_away_in(&mut tx, &putaway, today, put_away_at).await?;
+    apply(&mut tx, &putaway, at(put_away_at)).await?;
     tx.commit().await?;
     Ok(lines)
 }

@@ -9,7 +9,7 @@ use crate::domain::{LocationCode, Paging, Ref, Sku};
 use crate::error::AppError;
 use crate::ledger::{LedgerFilter, LedgerPage, LedgerRow, REASONS};
 use crate::movement::{non_blank, BatchQty};
-use crate::with_pool;
+use crate::with_tx;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -63,7 +63,9 @@ pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, A
                 l.code AS location_code, g.delta, g.after_qty, g.actor {from} \
          ORDER BY g.id DESC LIMIT $7 OFFSET $8"
     );
-    let (total, rows, details) = with_pool!(db, |pool, _backend| {
+    // Count, rows and batch detail from one snapshot, so they agree with each other.
+    let mut tx = db.begin_read().await?;
+    let (total, rows, details) = with_tx!(&mut tx, |pool, _backend| {
         let total: i64 = sqlx::query_scalar(&count_sql)
             .bind(filter.item_id)
             .bind(sku.as_ref().map(Sku::as_str))
@@ -71,7 +73,7 @@ pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, A
             .bind(code.as_ref().map(LocationCode::as_str))
             .bind(r#ref.as_ref().map(Ref::as_str))
             .bind(reason.as_deref())
-            .fetch_one(pool)
+            .fetch_one(&mut *pool)
             .await?;
         let rows: Vec<Row> = sqlx::query_as(&rows_sql)
             .bind(filter.item_id)
@@ -82,24 +84,23 @@ pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, A
             .bind(reason.as_deref())
             .bind(paging.limit)
             .bind(paging.offset)
-            .fetch_all(pool)
+            .fetch_all(&mut *pool)
             .await?;
         let mut details: Vec<(i64, String, Option<NaiveDate>, i64)> = Vec::new();
         if !rows.is_empty() {
-            let mut query = sqlx::QueryBuilder::new(
-                "SELECT lb.ledger_id, b.batch_code, b.expiry_date, lb.delta FROM ledger_batches lb \
-                 JOIN batches b ON b.id = lb.batch_id WHERE lb.ledger_id IN (",
-            );
+            // The detail as recorded: history is never re-read from the batches of today.
+            let mut query = sqlx::QueryBuilder::new(crate::movement::ledger::DETAIL_SQL);
             let mut ids = query.separated(", ");
             for row in &rows {
                 ids.push_bind(row.id);
             }
-            query.push(") ORDER BY lb.ledger_id, b.expiry_date IS NULL, b.expiry_date, b.id");
+            query.push(crate::movement::ledger::DETAIL_ORDER);
             let query = query.build_query_as();
-            details = query.fetch_all(pool).await?;
+            details = query.fetch_all(&mut *pool).await?;
         }
         (total, rows, details)
     });
+    drop(tx);
 
     let mut by_entry: HashMap<i64, Vec<BatchQty>> = HashMap::new();
     for (ledger_id, batch_code, expiry_date, qty) in details {

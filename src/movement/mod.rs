@@ -1,5 +1,8 @@
 //! What every stock movement (receive, putaway, outbound) shares: how a line names its item and
-//! locations, the per-line and overall statuses, and the batch detail of a result.
+//! locations, the per-line and overall statuses, and the batch detail of a result; and, on the
+//! server, the one pipeline every movement runs ([`pipeline`]) with its parts: finding what lines
+//! name ([`resolve`]), stock locks and totals ([`stock`]), batches and FEFO ([`batches`]), the
+//! ledger ([`ledger`]) and idempotency anchors ([`anchors`]).
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -8,7 +11,26 @@ use crate::domain::{check_line_count, BatchCode, LocationCode, Ref, Sku};
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
-pub mod store;
+pub mod anchors;
+#[cfg(feature = "ssr")]
+pub mod batches;
+#[cfg(feature = "ssr")]
+pub mod ledger;
+#[cfg(feature = "ssr")]
+pub mod pipeline;
+#[cfg(feature = "ssr")]
+pub mod resolve;
+#[cfg(feature = "ssr")]
+pub mod stock;
+
+/// Rows per multi-row statement: far below both backends' limits on bound parameters.
+#[cfg(feature = "ssr")]
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// The path of line `i`'s field `name` in a request, e.g. `lines[2].qty`.
+pub fn line_field(i: usize, name: &str) -> String {
+    format!("lines[{i}].{name}")
+}
 
 /// How one line of a movement request ended (SPEC §4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,13 +177,20 @@ impl LocationKey {
     }
 }
 
+/// What every parsed movement request has: its ref and 1..=1000 lines.
+#[derive(Debug, Clone)]
+pub struct Request<L> {
+    pub r#ref: Ref,
+    pub lines: Vec<L>,
+}
+
 /// Parses what every movement request has: its ref and 1..=1000 lines, each by
 /// `line(prefix, raw)` where `prefix` is the line's path, e.g. `lines[3]`.
 pub fn parse_request<L, T>(
     raw_ref: &str,
     raw_lines: &[L],
     mut line: impl FnMut(&str, &L) -> Result<T, AppError>,
-) -> Result<(Ref, Vec<T>), AppError> {
+) -> Result<Request<T>, AppError> {
     let r#ref = Ref::parse("ref", raw_ref)?;
     check_line_count(raw_lines.len())?;
     let lines = raw_lines
@@ -169,7 +198,7 @@ pub fn parse_request<L, T>(
         .enumerate()
         .map(|(i, raw)| line(&format!("lines[{i}]"), raw))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((r#ref, lines))
+    Ok(Request { r#ref, lines })
 }
 
 /// A line's optional batch code; `None` means first-expiry-first-out.

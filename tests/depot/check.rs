@@ -107,7 +107,7 @@ async fn check_reports_a_broken_ledger_chain(backend: Backend) {
         .fetch_one(pool)
         .await
         .unwrap();
-        sqlx::query("INSERT INTO ledger_batches (ledger_id, batch_id, delta) VALUES ($1, $2, -2)")
+        sqlx::query("INSERT INTO ledger_batches (ledger_id, batch_id, delta, batch_code) SELECT $1, $2, -2, batch_code FROM batches WHERE id = $2")
             .bind(ledger)
             .bind(batch)
             .execute(pool)

@@ -1,6 +1,5 @@
 //! `depot demo` loads through the real operations and leaves a consistent warehouse.
 
-use depot::config::Config;
 use depot::db::Backend;
 
 use crate::common::TestApp;
@@ -10,7 +9,7 @@ on_both_backends!(the_demo_warehouse_is_consistent_and_refuses_a_used_database);
 
 async fn the_demo_warehouse_is_consistent_and_refuses_a_used_database(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let summary = depot::demo::load_demo(app.db(), &Config::default(), 300)
+    let summary = depot::demo::load_demo(app.db(), &crate::common::test_config(), 300)
         .await
         .unwrap();
     assert_eq!(summary.items, 300);
@@ -33,7 +32,7 @@ async fn the_demo_warehouse_is_consistent_and_refuses_a_used_database(backend: B
     let (_, stock) = app.get("/stock/query?location_code=A-01&limit=200").await;
     assert!(stock["total"].as_i64().unwrap() > 0);
 
-    let again = depot::demo::load_demo(app.db(), &Config::default(), 10).await;
+    let again = depot::demo::load_demo(app.db(), &crate::common::test_config(), 10).await;
     assert!(again.is_err(), "the demo loads only into an empty database");
     assert_eq!(app.count("items").await, 300);
 }

@@ -55,7 +55,7 @@ async fn healthz_answers_503_when_postgres_is_unreachable() {
         .acquire_timeout(Duration::from_secs(1))
         .connect_lazy(&format!("postgres://postgres@127.0.0.1:{port}/depot"))
         .unwrap();
-    let state = app_state(Db::Postgres(pool), Config::default());
+    let state = app_state(Db::Postgres(pool), crate::common::test_config());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, depot::server::router(state)).await });
@@ -163,7 +163,7 @@ async fn a_body_over_one_mebibyte_is_413(backend: Backend) {
             chunks,
         )))
         .unwrap();
-    let response = depot::server::router(app_state(app.db().clone(), Config::default()))
+    let response = depot::server::router(app_state(app.db().clone(), crate::common::test_config()))
         .oneshot(request)
         .await
         .unwrap();
@@ -227,7 +227,7 @@ async fn every_response_carries_a_request_id(backend: Backend) {
 async fn a_request_stuck_on_a_lock_times_out_with_503_and_writes_nothing(backend: Backend) {
     let config = Config {
         request_timeout: Duration::from_millis(1500),
-        ..Config::default()
+        ..crate::common::test_config()
     };
     let app = TestApp::spawn_with(TestDb::new(backend).await, config).await;
     app.item("SKU-1", "Rice").await;

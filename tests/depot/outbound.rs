@@ -249,7 +249,7 @@ async fn an_atomic_short_order_writes_nothing(backend: Backend) {
 async fn outbound_atomic_sets_the_default(backend: Backend) {
     let config = Config {
         outbound_atomic: true,
-        ..Config::default()
+        ..crate::common::test_config()
     };
     let app = TestApp::spawn_with(TestDb::new(backend).await, config).await;
     shelf(&app, 5).await;
@@ -274,7 +274,7 @@ async fn fefo_ships_the_soonest_expiry_first_and_never_an_expired_batch(backend:
     let app = TestApp::spawn(backend).await;
     let item = app.item("SKU-F", "FEFO").await;
     let location = app.location("A-01", "storage").await;
-    let today = Config::default().today();
+    let today = crate::common::test_config().today();
     receive(
         &app,
         "PO-F",

@@ -96,7 +96,7 @@ pub async fn plant_stock(db: &depot::db::Db, sku: &str, qty: i64) -> (i64, i64, 
         .fetch_one(pool)
         .await
         .unwrap();
-        sqlx::query("INSERT INTO ledger_batches (ledger_id, batch_id, delta) VALUES ($1, $2, $3)")
+        sqlx::query("INSERT INTO ledger_batches (ledger_id, batch_id, delta, batch_code) SELECT $1, $2, $3, batch_code FROM batches WHERE id = $2")
             .bind(ledger)
             .bind(batch)
             .bind(qty)

@@ -185,7 +185,7 @@ async fn near_expiry_is_judged_at_the_warehouse_date(backend: Backend) {
         let config = Config {
             timezone: zone.parse().unwrap(),
             near_expiry_days: 10,
-            ..Config::default()
+            ..crate::common::test_config()
         };
         let today = config.today();
         let app = TestApp::spawn_with(TestDb::new(backend).await, config).await;

@@ -106,7 +106,7 @@ fn pick<T: Copy>(from: &[T]) -> T {
 
 /// A random request of a random kind; lines within one request never repeat their identity.
 fn random_request(n: usize) -> (Kind, Value) {
-    let today = chrono::Utc::now().date_naive();
+    let today = crate::common::test_config().today();
     let lines = 1 + fastrand::usize(..3);
     let roll = fastrand::u8(..100);
     if roll < 35 {
@@ -339,6 +339,7 @@ impl Server {
         let child = Command::new(env!("CARGO_BIN_EXE_depot"))
             .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", url)
+            .env("DEPOT_CLOCK", crate::common::TEST_NOW)
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .spawn()

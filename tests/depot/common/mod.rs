@@ -9,7 +9,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use depot::config::Config;
+use depot::config::{Clock, Config};
 use depot::db::{Db, PoolSettings};
 use depot::state::AppState;
 use reqwest::StatusCode;
@@ -131,9 +131,21 @@ pub struct TestApp {
     pub test_db: TestDb,
 }
 
+/// The moment every test server lives at, so no test depends on the real date: noon UTC, when
+/// UTC+14 is already on the next date and UTC−11 still on this one.
+pub const TEST_NOW: &str = "2026-06-15T12:00:00Z";
+
+/// The default configuration with the clock fixed at [`TEST_NOW`].
+pub fn test_config() -> Config {
+    Config {
+        clock: Clock::Fixed(TEST_NOW.parse().expect("an RFC 3339 time")),
+        ..Config::default()
+    }
+}
+
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
-        Self::spawn_with(TestDb::new(backend).await, Config::default()).await
+        Self::spawn_with(TestDb::new(backend).await, test_config()).await
     }
 
     pub async fn spawn_with(test_db: TestDb, config: Config) -> Self {
@@ -145,18 +157,18 @@ impl TestApp {
             )
             .with_test_writer()
             .try_init();
-        let state = app_state(test_db.db.clone(), config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let router = depot::server::router(state);
-        tokio::spawn(async move {
-            axum::serve(listener, router).await.unwrap();
-        });
+        let base = serve(test_db.db.clone(), config).await;
         TestApp {
-            base: format!("http://{addr}"),
+            base,
             client: reqwest::Client::new(),
             test_db,
         }
+    }
+
+    /// Another server on this app's database, e.g. with the clock a day later; returns its
+    /// base URL.
+    pub async fn serve_again(&self, config: Config) -> String {
+        serve(self.db().clone(), config).await
     }
 
     pub fn db(&self) -> &Db {
@@ -274,6 +286,18 @@ impl TestApp {
         let violations = depot::check::find_violations(self.db()).await.unwrap();
         assert!(violations.is_empty(), "depot check: {violations:?}");
     }
+}
+
+/// Serves the real router over `db` on a loopback port; returns its base URL.
+async fn serve(db: Db, config: Config) -> String {
+    let state = app_state(db, config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = depot::server::router(state);
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    format!("http://{addr}")
 }
 
 pub fn app_state(db: Db, config: Config) -> AppState {

@@ -1,0 +1,212 @@
+//! Idempotency anchors: one row per applied line, unique on the line's identity, pointing at the
+//! ledger entries that carry its original result (SPEC §1). Each movement kind keeps its own
+//! table (the seed's `outbound_commits` is the outbound one); [`AnchorTable`] says how a kind's
+//! table is laid out, and the reading and writing here serve them all.
+//!
+//! **The line-identity rule** (README "Retries"): a line is identified by its ref, its item and
+//! its location(s), plus — for kinds that put goods into a lot they name (receive) — that batch
+//! code (absent = the no-batch lot `""`). Everything else a line says is its content: the qty,
+//! and for takes (outbound, putaway) the batch it names or its absence (FEFO); for receipts the
+//! lot's dates. A line whose identity was applied before answers `IDEMPOTENT` with the original
+//! result when its content is the same, and `409 IDEMPOTENCY_CONFLICT` (nothing written) when it
+//! differs — so naming the batch a FEFO line took, or dropping a name, never moves goods twice.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use sqlx::{QueryBuilder, Row};
+
+use crate::db::Tx;
+use crate::error::{AppError, ErrorCode};
+use crate::movement::ROWS_PER_STATEMENT;
+use crate::with_tx;
+
+/// How one movement kind stores its anchors.
+#[derive(Debug, Clone, Copy)]
+pub struct AnchorTable {
+    pub table: &'static str,
+    /// The columns of the line's locations, in [`LineKey::locations`] order.
+    pub location_columns: &'static [&'static str],
+    /// The columns of the ledger entries of the line's legs, in leg order.
+    pub ledger_columns: &'static [&'static str],
+    /// Whether `batch_code` is part of the identity (the lot goods go into) rather than content.
+    pub lot_identity: bool,
+    /// Whether the table keeps the lot's expiry and production dates (content).
+    pub dates: bool,
+}
+
+/// A line's identity within its ref.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LineKey {
+    pub item_id: i64,
+    pub locations: Vec<i64>,
+    /// The lot, for kinds whose batch code is part of the identity.
+    pub lot: Option<String>,
+}
+
+/// What a line says beyond its identity; a replay must say the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Content {
+    pub qty: i64,
+    /// The batch a take names (`None`: FEFO); unused by kinds whose batch is their identity.
+    pub batch_code: Option<String>,
+    pub expiry_date: Option<NaiveDate>,
+    pub production_date: Option<NaiveDate>,
+}
+
+/// An applied line, as anchored.
+#[derive(Debug, Clone)]
+pub struct Anchor {
+    pub ref_line: u32,
+    pub key: LineKey,
+    pub content: Content,
+    /// One ledger entry per leg, in leg order.
+    pub ledger_ids: Vec<i64>,
+}
+
+/// The anchors of `ref` in `table`, by identity.
+pub async fn read(
+    tx: &mut Tx,
+    table: &AnchorTable,
+    r#ref: &str,
+) -> Result<HashMap<LineKey, Anchor>, AppError> {
+    let mut columns = vec!["ref_line", "item_id"];
+    columns.extend(table.location_columns);
+    columns.extend(["batch_code", "qty"]);
+    if table.dates {
+        columns.extend(["expiry_date", "production_date"]);
+    }
+    columns.extend(table.ledger_columns);
+    let sql = format!(
+        "SELECT {} FROM {} WHERE ref = $1",
+        columns.join(", "),
+        table.table
+    );
+    let n_locations = table.location_columns.len();
+    let anchors: Vec<Anchor> = with_tx!(tx, |conn, _backend| {
+        let rows = sqlx::query(&sql).bind(r#ref).fetch_all(&mut *conn).await?;
+        let mut anchors = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut at = 0;
+            let mut next = || {
+                at += 1;
+                at - 1
+            };
+            let ref_line: i32 = row.try_get(next())?;
+            let item_id: i64 = row.try_get(next())?;
+            let mut locations = Vec::with_capacity(n_locations);
+            for _ in 0..n_locations {
+                locations.push(row.try_get::<i64, _>(next())?);
+            }
+            let batch_code: Option<String> = row.try_get(next())?;
+            let qty: i64 = row.try_get(next())?;
+            let (expiry_date, production_date) = if table.dates {
+                (
+                    row.try_get::<Option<NaiveDate>, _>(next())?,
+                    row.try_get::<Option<NaiveDate>, _>(next())?,
+                )
+            } else {
+                (None, None)
+            };
+            let mut ledger_ids = Vec::with_capacity(table.ledger_columns.len());
+            for _ in table.ledger_columns {
+                let id: Option<i64> = row.try_get(next())?;
+                ledger_ids.push(id.ok_or_else(|| {
+                    AppError::internal(&std::io::Error::other(format!(
+                        "{} anchor without its ledger entry",
+                        table.table
+                    )))
+                })?);
+            }
+            let (lot, batch_code) = if table.lot_identity {
+                (Some(batch_code.unwrap_or_default()), None)
+            } else {
+                (None, batch_code)
+            };
+            anchors.push(Anchor {
+                ref_line: u32::try_from(ref_line).unwrap_or(0),
+                key: LineKey {
+                    item_id,
+                    locations,
+                    lot,
+                },
+                content: Content {
+                    qty,
+                    batch_code,
+                    expiry_date,
+                    production_date,
+                },
+                ledger_ids,
+            });
+        }
+        anchors
+    });
+    Ok(anchors.into_iter().map(|a| (a.key.clone(), a)).collect())
+}
+
+/// Anchors the applied lines of `ref`.
+pub async fn write(
+    tx: &mut Tx,
+    table: &AnchorTable,
+    r#ref: &str,
+    anchors: &[Anchor],
+) -> Result<(), AppError> {
+    let mut columns = vec!["ref", "ref_line", "item_id"];
+    columns.extend(table.location_columns);
+    columns.extend(["batch_code", "qty"]);
+    if table.dates {
+        columns.extend(["expiry_date", "production_date"]);
+    }
+    columns.extend(table.ledger_columns);
+    let head = format!("INSERT INTO {} ({}) ", table.table, columns.join(", "));
+    for chunk in anchors.chunks(ROWS_PER_STATEMENT) {
+        with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new(&head);
+            query.push_values(chunk, |mut row, anchor| {
+                row.push_bind(r#ref)
+                    .push_bind(anchor.ref_line as i32)
+                    .push_bind(anchor.key.item_id);
+                for location in &anchor.key.locations {
+                    row.push_bind(*location);
+                }
+                let batch_code = if table.lot_identity {
+                    anchor.key.lot.clone()
+                } else {
+                    anchor.content.batch_code.clone()
+                };
+                row.push_bind(batch_code).push_bind(anchor.content.qty);
+                if table.dates {
+                    row.push_bind(anchor.content.expiry_date)
+                        .push_bind(anchor.content.production_date);
+                }
+                for id in &anchor.ledger_ids {
+                    row.push_bind(*id);
+                }
+            });
+            query.build().execute(&mut *conn).await.map(drop)?
+        });
+    }
+    Ok(())
+}
+
+/// The 409 answer to a line whose identity was applied under this ref with other content.
+pub fn conflict(r#ref: &str, i: usize, anchored: &Content, sent: &Content) -> AppError {
+    let field = format!("lines[{i}]");
+    let what = if anchored.qty != sent.qty {
+        format!("qty {}", anchored.qty)
+    } else if anchored.batch_code != sent.batch_code {
+        match &anchored.batch_code {
+            Some(code) => format!("batch '{code}'"),
+            None => "first-expiry-first-out (no batch named)".to_string(),
+        }
+    } else {
+        "other lot dates".to_string()
+    };
+    AppError::new(
+        ErrorCode::IdempotencyConflict,
+        format!(
+            "{field}: ref '{ref}' already applied this line with {what}; a different line needs a new ref"
+        ),
+    )
+    .with_details(serde_json::json!({ "field": field, "applied_qty": anchored.qty }))
+}

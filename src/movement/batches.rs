@@ -1,0 +1,273 @@
+//! Batches (lots): reading a stock's lots in FEFO order, planning takes from them, and writing
+//! takes and additions.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use sqlx::QueryBuilder;
+
+use crate::db::Tx;
+use crate::error::AppError;
+use crate::movement::ROWS_PER_STATEMENT;
+use crate::with_tx;
+
+/// A batch row.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BatchRow {
+    pub id: i64,
+    pub stock_id: i64,
+    pub batch_code: String,
+    pub expiry_date: Option<NaiveDate>,
+    pub production_date: Option<NaiveDate>,
+    pub qty: i64,
+}
+
+impl BatchRow {
+    /// Usable on `today` (SPEC §3): not expired, expiring today included.
+    pub fn usable(&self, today: NaiveDate) -> bool {
+        self.expiry_date.is_none_or(|expiry| expiry >= today)
+    }
+}
+
+/// The batches with goods of `stock_ids`, per stock in FEFO order: earliest expiry first, no
+/// expiry last, then oldest batch.
+pub async fn load_batches(
+    tx: &mut Tx,
+    stock_ids: &BTreeSet<i64>,
+) -> Result<HashMap<i64, Vec<BatchRow>>, AppError> {
+    let ids: Vec<i64> = stock_ids.iter().copied().collect();
+    let mut by_stock: HashMap<i64, Vec<BatchRow>> = HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<BatchRow> = with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new(
+                "SELECT id, stock_id, batch_code, expiry_date, production_date, qty FROM batches \
+                 WHERE qty > 0 AND stock_id IN (",
+            );
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(") ORDER BY stock_id, expiry_date IS NULL, expiry_date, id");
+            query
+                .build_query_as::<BatchRow>()
+                .fetch_all(&mut *conn)
+                .await?
+        });
+        for row in rows {
+            by_stock.entry(row.stock_id).or_default().push(row);
+        }
+    }
+    Ok(by_stock)
+}
+
+/// Which batches a line takes, and how much of each.
+pub type Plan = Vec<(BatchRow, i64)>;
+
+/// Splits `qty` over `batches` in their order, skipping those `eligible` refuses; `None` when
+/// the eligible ones hold less. `batches` keep what is left.
+pub fn take_fefo(
+    batches: &mut [BatchRow],
+    qty: i64,
+    eligible: impl Fn(&BatchRow) -> bool,
+) -> Option<Plan> {
+    let available: i64 = batches.iter().filter(|b| eligible(b)).map(|b| b.qty).sum();
+    if available < qty {
+        return None;
+    }
+    let mut left = qty;
+    let mut plan = Vec::new();
+    for batch in batches.iter_mut().filter(|b| eligible(b) && b.qty > 0) {
+        if left == 0 {
+            break;
+        }
+        let take = batch.qty.min(left);
+        batch.qty -= take;
+        left -= take;
+        plan.push((
+            BatchRow {
+                qty: take,
+                ..batch.clone()
+            },
+            take,
+        ));
+    }
+    Some(plan)
+}
+
+/// Takes qty out of batches: (batch id, qty to take).
+pub async fn take_from_batches(tx: &mut Tx, takes: &HashMap<i64, i64>) -> Result<(), AppError> {
+    let rows: Vec<(i64, i64)> = takes.iter().map(|(id, qty)| (*id, *qty)).collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        with_tx!(tx, |conn, _backend| {
+            let mut query =
+                QueryBuilder::new("UPDATE batches SET qty = batches.qty - v.column2 FROM (");
+            query.push_values(chunk, |mut row, (id, qty)| {
+                row.push_bind(*id).push_bind(*qty);
+            });
+            query.push(") AS v WHERE batches.id = v.column1");
+            query.build().execute(&mut *conn).await.map(drop)?
+        });
+    }
+    Ok(())
+}
+
+/// Goods going into one lot at one stock.
+#[derive(Debug, Clone)]
+pub struct LotAdd {
+    pub stock_id: i64,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub code: String,
+    pub expiry_date: Option<NaiveDate>,
+    pub production_date: Option<NaiveDate>,
+    pub qty: i64,
+    /// The request field to name if the lot's dates clash with the batch already there.
+    pub field: String,
+}
+
+/// A lot goods went into: its batch and its dates after the addition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddedLot {
+    pub batch_id: i64,
+    pub expiry_date: Option<NaiveDate>,
+    pub production_date: Option<NaiveDate>,
+}
+
+/// Adds goods to lots, creating batches as needed; returns each add's lot, in order.
+/// A batch that already holds goods keeps its dates: a lot given other dates is `CONFLICT`
+/// naming the add's field. An empty one takes the new dates. At most one add per
+/// (stock, code): callers merge.
+pub async fn add_to_lots(tx: &mut Tx, adds: &[LotAdd]) -> Result<Vec<AddedLot>, AppError> {
+    let mut ids = Vec::with_capacity(adds.len());
+    let mut redate = Vec::new();
+    for chunk in adds.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<BatchRow> = with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new(
+                "INSERT INTO batches (stock_id, item_id, location_id, batch_code, expiry_date, production_date, qty) ",
+            );
+            query.push_values(chunk, |mut row, add| {
+                row.push_bind(add.stock_id)
+                    .push_bind(add.item_id)
+                    .push_bind(add.location_id)
+                    .push_bind(add.code.as_str())
+                    .push_bind(add.expiry_date)
+                    .push_bind(add.production_date)
+                    .push_bind(add.qty);
+            });
+            query.push(
+                " ON CONFLICT (item_id, location_id, batch_code) DO UPDATE SET qty = batches.qty + excluded.qty \
+                 RETURNING id, stock_id, batch_code, expiry_date, production_date, qty",
+            );
+            query
+                .build_query_as::<BatchRow>()
+                .fetch_all(&mut *conn)
+                .await?
+        });
+        let by_key: HashMap<(i64, &str), &BatchRow> = rows
+            .iter()
+            .map(|b| ((b.stock_id, b.batch_code.as_str()), b))
+            .collect();
+        for add in chunk {
+            let batch = by_key
+                .get(&(add.stock_id, add.code.as_str()))
+                .ok_or_else(|| {
+                    AppError::internal(&std::io::Error::other("batch upsert returned no row"))
+                })?;
+            let expiry = add.expiry_date.or(batch.expiry_date);
+            let production = add.production_date.or(batch.production_date);
+            if expiry != batch.expiry_date || production != batch.production_date {
+                if batch.qty - add.qty > 0 {
+                    return Err(AppError::conflict(format!(
+                        "{}: batch '{}' here has expiry {} and production {}; a lot with other dates needs another batch code",
+                        add.field,
+                        batch.batch_code,
+                        show_date(batch.expiry_date),
+                        show_date(batch.production_date),
+                    ))
+                    .with_details(serde_json::json!({ "field": add.field })));
+                }
+                redate.push((batch.id, expiry, production));
+            }
+            ids.push(AddedLot {
+                batch_id: batch.id,
+                expiry_date: expiry,
+                production_date: production,
+            });
+        }
+    }
+    // Rare: an emptied batch refilled with a new lot under the same code takes the new dates.
+    for (id, expiry, production) in redate {
+        with_tx!(tx, |conn, _backend| sqlx::query(
+            "UPDATE batches SET expiry_date = $1, production_date = $2 WHERE id = $3"
+        )
+        .bind(expiry)
+        .bind(production)
+        .bind(id)
+        .execute(&mut *conn)
+        .await
+        .map(drop)?);
+    }
+    Ok(ids)
+}
+
+fn show_date(date: Option<NaiveDate>) -> String {
+    date.map(|d| d.to_string()).unwrap_or_else(|| "none".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(id: i64, expiry: Option<&str>, qty: i64) -> BatchRow {
+        BatchRow {
+            id,
+            stock_id: 1,
+            batch_code: format!("B{id}"),
+            expiry_date: expiry.map(|e| e.parse().unwrap()),
+            production_date: None,
+            qty,
+        }
+    }
+
+    #[test]
+    fn fefo_takes_in_order_and_keeps_the_rest() {
+        let mut batches = vec![
+            batch(1, Some("2026-01-01"), 3),
+            batch(2, Some("2026-02-01"), 5),
+            batch(3, None, 4),
+        ];
+        let plan = take_fefo(&mut batches, 6, |_| true).unwrap();
+        assert_eq!(
+            plan.iter().map(|(b, q)| (b.id, *q)).collect::<Vec<_>>(),
+            vec![(1, 3), (2, 3)]
+        );
+        assert_eq!(
+            batches.iter().map(|b| b.qty).collect::<Vec<_>>(),
+            vec![0, 2, 4]
+        );
+        assert!(
+            take_fefo(&mut batches, 7, |_| true).is_none(),
+            "only 6 left"
+        );
+        assert_eq!(
+            batches.iter().map(|b| b.qty).collect::<Vec<_>>(),
+            vec![0, 2, 4],
+            "a refused take takes nothing"
+        );
+    }
+
+    #[test]
+    fn fefo_skips_what_is_not_eligible() {
+        let today: NaiveDate = "2026-01-15".parse().unwrap();
+        let mut batches = vec![
+            batch(1, Some("2026-01-14"), 3),
+            batch(2, Some("2026-01-15"), 2),
+        ];
+        assert!(
+            take_fefo(&mut batches, 3, |b| b.usable(today)).is_none(),
+            "the expired batch is not available"
+        );
+        let plan = take_fefo(&mut batches, 2, |b| b.usable(today)).unwrap();
+        assert_eq!(plan[0].0.id, 2, "expiring today is still usable");
+    }
+}

@@ -1,0 +1,188 @@
+//! The ledger: appending a movement's entries with their batch detail — copied, so an entry says
+//! forever what it said when written — and reading back what entries recorded, for replays.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::QueryBuilder;
+
+use crate::db::Tx;
+use crate::error::AppError;
+use crate::movement::{BatchQty, ROWS_PER_STATEMENT};
+use crate::with_tx;
+
+/// Why stock moved (SPEC §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Receive,
+    Putaway,
+    Outbound,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Receive => "RECEIVE",
+            Reason::Putaway => "PUTAWAY",
+            Reason::Outbound => "OUTBOUND",
+        }
+    }
+}
+
+/// What one ledger entry moved of one batch, as the batch was at that moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchDetail {
+    pub batch_id: i64,
+    pub batch_code: String,
+    pub expiry_date: Option<NaiveDate>,
+    pub production_date: Option<NaiveDate>,
+    /// Signed like the entry's delta.
+    pub delta: i64,
+}
+
+/// One ledger entry to append, with its batch detail.
+#[derive(Debug, Clone)]
+pub struct LedgerEntry {
+    pub stock_id: i64,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub delta: i64,
+    pub after_qty: i64,
+    pub ref_line: u32,
+    pub batches: Vec<BatchDetail>,
+}
+
+/// What one recorded ledger entry says: the stock after it and the batches it moved (qty as a
+/// positive amount, earliest expiry first).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded {
+    pub after_qty: i64,
+    pub batches: Vec<BatchQty>,
+}
+
+/// Appends the entries of one request (same ref, reason and time), in order — so each stock's
+/// entries chain by id — with their batch detail; returns their ids, in order. Within one
+/// request, (stock, ref_line) names one entry.
+pub async fn append_ledger(
+    tx: &mut Tx,
+    r#ref: &str,
+    reason: Reason,
+    occurred_at: DateTime<Utc>,
+    entries: &[LedgerEntry],
+) -> Result<Vec<i64>, AppError> {
+    let mut ids = Vec::with_capacity(entries.len());
+    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(i64, i64, i32)> = with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new(
+                "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, occurred_at, reason, ref, ref_line) ",
+            );
+            query.push_values(chunk, |mut row, e| {
+                row.push_bind(e.stock_id)
+                    .push_bind(e.item_id)
+                    .push_bind(e.location_id)
+                    .push_bind(e.delta)
+                    .push_bind(e.after_qty)
+                    .push_bind(occurred_at)
+                    .push_bind(reason.as_str())
+                    .push_bind(r#ref)
+                    .push_bind(e.ref_line as i32);
+            });
+            query.push(" RETURNING id, stock_id, ref_line");
+            query
+                .build_query_as::<(i64, i64, i32)>()
+                .fetch_all(&mut *conn)
+                .await?
+        });
+        let by_key: HashMap<(i64, i32), i64> = rows
+            .into_iter()
+            .map(|(id, stock, line)| ((stock, line), id))
+            .collect();
+        for entry in chunk {
+            ids.push(
+                *by_key
+                    .get(&(entry.stock_id, entry.ref_line as i32))
+                    .ok_or_else(|| {
+                        AppError::internal(&std::io::Error::other("ledger insert returned no row"))
+                    })?,
+            );
+        }
+    }
+    let detail: Vec<(i64, &BatchDetail)> = entries
+        .iter()
+        .zip(&ids)
+        .flat_map(|(entry, id)| entry.batches.iter().map(move |batch| (*id, batch)))
+        .collect();
+    for chunk in detail.chunks(ROWS_PER_STATEMENT) {
+        with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new(
+                "INSERT INTO ledger_batches (ledger_id, batch_id, delta, batch_code, expiry_date, production_date) ",
+            );
+            query.push_values(chunk, |mut row, (ledger, batch)| {
+                row.push_bind(*ledger)
+                    .push_bind(batch.batch_id)
+                    .push_bind(batch.delta)
+                    .push_bind(batch.batch_code.as_str())
+                    .push_bind(batch.expiry_date)
+                    .push_bind(batch.production_date);
+            });
+            query.build().execute(&mut *conn).await.map(drop)?
+        });
+    }
+    Ok(ids)
+}
+
+/// The batch detail of ledger entries as recorded (never the batches' present state), per entry
+/// in FEFO order.
+pub const DETAIL_SQL: &str =
+    "SELECT ledger_id, batch_code, expiry_date, delta FROM ledger_batches WHERE ledger_id IN (";
+/// How [`DETAIL_SQL`] orders each entry's batches.
+pub const DETAIL_ORDER: &str = ") ORDER BY ledger_id, expiry_date IS NULL, expiry_date, batch_id";
+
+/// What ledger entries recorded, to answer a replay with the original result.
+pub async fn recorded(
+    tx: &mut Tx,
+    ledger_ids: &BTreeSet<i64>,
+) -> Result<HashMap<i64, Recorded>, AppError> {
+    let ids: Vec<i64> = ledger_ids.iter().copied().collect();
+    let mut outcomes: HashMap<i64, Recorded> = HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let (entries, details) = with_tx!(tx, |conn, _backend| {
+            let mut query =
+                QueryBuilder::new("SELECT id, after_qty FROM stock_ledger WHERE id IN (");
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            let entries: Vec<(i64, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
+            let mut query = QueryBuilder::new(DETAIL_SQL);
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(DETAIL_ORDER);
+            let details: Vec<(i64, String, Option<NaiveDate>, i64)> =
+                query.build_query_as().fetch_all(&mut *conn).await?;
+            (entries, details)
+        });
+        for (id, after_qty) in entries {
+            outcomes.insert(
+                id,
+                Recorded {
+                    after_qty,
+                    batches: Vec::new(),
+                },
+            );
+        }
+        for (id, batch_code, expiry_date, delta) in details {
+            if let Some(entry) = outcomes.get_mut(&id) {
+                entry.batches.push(BatchQty {
+                    batch_code,
+                    expiry_date,
+                    qty: delta.abs(),
+                });
+            }
+        }
+    }
+    Ok(outcomes)
+}

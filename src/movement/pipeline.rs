@@ -1,0 +1,595 @@
+//! The one movement pipeline. Every kind of stock movement (receive, putaway, outbound, …) runs
+//! the same steps inside the caller's write transaction, in a fixed number of statements per
+//! step whatever the number of lines:
+//!
+//! 1. find the items and locations the lines name;
+//! 2. check each line and refuse a request that names one line twice;
+//! 3. lock every stock the lines touch, in one global order (no deadlocks);
+//! 4. read the ref's anchors — after the locks, so a twin request that held them has committed —
+//!    and answer lines applied before with their original result, before any check that depends
+//!    on today's date or stock (a retry after midnight is still a retry);
+//! 5. check the new lines against today, then plan and write them in waves: batches, stocks,
+//!    ledger entries with their batch detail, anchors;
+//! 6. build one result per line, in request order.
+//!
+//! A kind supplies only what differs through [`Movement`]: how its lines name things, its checks,
+//! its line identity and content, the legs a line moves (takes and additions) and its result.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::db::{Db, Tx};
+use crate::error::AppError;
+use crate::movement::anchors::{self, Anchor, AnchorTable, Content, LineKey};
+use crate::movement::batches::{self, BatchRow, LotAdd};
+use crate::movement::ledger::{self, BatchDetail, LedgerEntry, Reason, Recorded};
+use crate::movement::resolve::{self, FoundItem, FoundLocation};
+use crate::movement::stock;
+use crate::movement::{
+    insufficient_stock, BatchQty, ItemKey, LineResult, LineStatus, LocationKey, MovementResponse,
+    Request, Shortage,
+};
+
+/// When a movement happens: the ledger's timestamp, and the warehouse date deciding expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moment {
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+}
+
+/// How a take chooses the batches it takes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    /// First expiry first out over the usable (not expired) batches: earliest expiry first, no
+    /// expiry last, then oldest batch.
+    Fefo,
+    /// Only the batch with this code; `expired_ok` lets an expired one move (to quarantine),
+    /// otherwise an expired batch is not available.
+    Batch { code: String, expired_ok: bool },
+}
+
+impl Pick {
+    fn eligible(&self, batch: &BatchRow, today: NaiveDate) -> bool {
+        match self {
+            Pick::Fefo => batch.usable(today),
+            Pick::Batch { code, expired_ok } => {
+                batch.batch_code == *code && (*expired_ok || batch.usable(today))
+            }
+        }
+    }
+}
+
+/// Which lot goods go into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lot {
+    /// The lot with this code and dates (created, or topped up when its dates agree).
+    Named {
+        code: String,
+        expiry_date: Option<NaiveDate>,
+        production_date: Option<NaiveDate>,
+    },
+    /// The lots the line's take leg took: batches travel with the goods.
+    Taken,
+}
+
+/// One stock change of a line: each is one ledger entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leg {
+    Take { location: i64, qty: i64, pick: Pick },
+    Add { location: i64, qty: i64, lot: Lot },
+}
+
+impl Leg {
+    fn location(&self) -> i64 {
+        match self {
+            Leg::Take { location, .. } | Leg::Add { location, .. } => *location,
+        }
+    }
+}
+
+/// What a line names, found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub item: FoundItem,
+    /// In the order of [`Movement::LOCATION_FIELDS`].
+    pub locations: Vec<FoundLocation>,
+}
+
+/// A kind of stock movement: what it has that the others do not.
+pub trait Movement: Sync {
+    type Line: Sync;
+    type LineResult: LineOutcome;
+
+    /// The ledger reason of its entries.
+    const REASON: Reason;
+    /// Its anchors.
+    const ANCHORS: AnchorTable;
+    /// The request fields that name a line's locations, e.g. `["location_code"]`.
+    const LOCATION_FIELDS: &'static [&'static str];
+
+    fn request(&self) -> &Request<Self::Line>;
+    /// All or nothing: a short line refuses the whole request with 409 `INSUFFICIENT_STOCK`.
+    fn atomic(&self) -> bool {
+        true
+    }
+
+    fn item(line: &Self::Line) -> &ItemKey;
+    /// The line's location named by field `LOCATION_FIELDS[n]`.
+    fn location(line: &Self::Line, n: usize) -> &LocationKey;
+
+    /// Checks a line against what it names, before anchors are read; nothing here may depend
+    /// on today's date or stock.
+    fn check(_i: usize, _line: &Self::Line, _found: &Found) -> Result<(), AppError> {
+        Ok(())
+    }
+    /// Checks a line that was not applied before against today (e.g. an expiry date already
+    /// past).
+    fn check_new(_i: usize, _line: &Self::Line, _today: NaiveDate) -> Result<(), AppError> {
+        Ok(())
+    }
+    /// The line's identity (see [`anchors`]).
+    fn identity(line: &Self::Line, found: &Found) -> LineKey;
+    /// What the line says beyond its identity.
+    fn content(line: &Self::Line) -> Content;
+    /// The stock changes the line makes; at most one take, and an `Add` of `Lot::Taken` after it.
+    fn legs(line: &Self::Line, found: &Found) -> Vec<Leg>;
+}
+
+/// How a kind reports one line.
+pub trait LineOutcome: Send + Sized {
+    /// A line applied now (`OK`) or before (`IDEMPOTENT`): `legs` has what each of its ledger
+    /// entries recorded.
+    fn applied(
+        ref_line: u32,
+        found: &Found,
+        status: LineStatus,
+        content: &Content,
+        legs: &[Recorded],
+    ) -> Self;
+    /// A line left unapplied for want of stock (non-atomic kinds).
+    fn short(ref_line: u32, found: &Found, shortage: &Shortage) -> Self;
+}
+
+/// The result of a line that moves goods at one stock (receive, outbound).
+impl LineOutcome for LineResult {
+    fn applied(
+        ref_line: u32,
+        found: &Found,
+        status: LineStatus,
+        content: &Content,
+        legs: &[Recorded],
+    ) -> Self {
+        let leg = legs.first().cloned().unwrap_or_default();
+        LineResult {
+            ref_line,
+            item_id: found.item.id,
+            location_id: found.locations.first().map_or(0, |l| l.id),
+            qty: content.qty,
+            status,
+            after_qty: Some(leg.after_qty),
+            available: None,
+            batches: leg.batches,
+        }
+    }
+
+    fn short(ref_line: u32, found: &Found, shortage: &Shortage) -> Self {
+        LineResult {
+            ref_line,
+            item_id: found.item.id,
+            location_id: shortage.location_id,
+            qty: shortage.required,
+            status: LineStatus::InsufficientStock,
+            after_qty: None,
+            available: Some(shortage.available),
+            batches: Vec::new(),
+        }
+    }
+}
+
+/// Applies `movement` in a write transaction of its own and commits it.
+pub async fn run<M: Movement>(
+    db: &Db,
+    movement: &M,
+    at: Moment,
+) -> Result<MovementResponse<M::LineResult>, AppError> {
+    let mut tx = db.begin_write().await?;
+    let response = apply(&mut tx, movement, at).await?;
+    tx.commit().await?;
+    Ok(response)
+}
+
+/// Applies `movement` inside the caller's write transaction. On error the caller must drop the
+/// transaction: whatever was written rolls back with it.
+pub async fn apply<M: Movement>(
+    tx: &mut Tx,
+    movement: &M,
+    at: Moment,
+) -> Result<MovementResponse<M::LineResult>, AppError> {
+    let lines = &movement.request().lines;
+    let r#ref = movement.request().r#ref.as_str();
+
+    // 1. What the lines name.
+    let items = resolve::find_items(tx, lines.iter().map(M::item)).await?;
+    let mut per_field = Vec::with_capacity(M::LOCATION_FIELDS.len());
+    for (n, field) in M::LOCATION_FIELDS.iter().enumerate() {
+        per_field.push(
+            resolve::find_locations(tx, lines.iter().map(|l| M::location(l, n)), field).await?,
+        );
+    }
+    let found: Vec<Found> = items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| Found {
+            item,
+            locations: per_field.iter().map(|f| f[i].clone()).collect(),
+        })
+        .collect();
+
+    // 2. Each line on its own, and no line twice.
+    let mut keys = Vec::with_capacity(lines.len());
+    let mut seen: HashMap<LineKey, usize> = HashMap::new();
+    for (i, (line, found)) in lines.iter().zip(&found).enumerate() {
+        M::check(i, line, found)?;
+        let key = M::identity(line, found);
+        if let Some(first) = seen.insert(key.clone(), i) {
+            return Err(AppError::validation(
+                format!("lines[{i}]"),
+                format!("repeats lines[{first}]: one line per item and location(s) in a request"),
+            ));
+        }
+        keys.push(key);
+    }
+    let legs: Vec<Vec<Leg>> = lines
+        .iter()
+        .zip(&found)
+        .map(|(line, found)| M::legs(line, found))
+        .collect();
+
+    // 3. Lock every stock touched, sorted. Kinds that add goods create missing rows (sources
+    // too, so all rows lock in one sorted pass; a missing source is a short line, which
+    // refuses the request and rolls the empty row back).
+    let creates = legs.iter().flatten().any(|l| matches!(l, Leg::Add { .. }));
+    let stock_keys: BTreeSet<(i64, i64)> = legs
+        .iter()
+        .zip(&found)
+        .flat_map(|(legs, f)| legs.iter().map(|leg| (f.item.id, leg.location())))
+        .collect();
+    let stocks = stock::lock_stocks(tx, &stock_keys, creates).await?;
+
+    // 4. Replays first.
+    let anchored = anchors::read(tx, &M::ANCHORS, r#ref).await?;
+    let mut replays: Vec<(usize, &Anchor)> = Vec::new();
+    let mut new_lines = Vec::new();
+    for (i, (line, key)) in lines.iter().zip(&keys).enumerate() {
+        match anchored.get(key) {
+            Some(anchor) => {
+                let sent = M::content(line);
+                if anchor.content != sent {
+                    return Err(anchors::conflict(r#ref, i, &anchor.content, &sent));
+                }
+                replays.push((i, anchor));
+            }
+            None => new_lines.push(i),
+        }
+    }
+
+    // 5. New lines: today's checks, then waves. A line whose take comes from where an earlier
+    // line of its wave adds goods starts the next wave, so it sees those goods.
+    for &i in &new_lines {
+        M::check_new(i, &lines[i], at.today)?;
+    }
+    let stock_of = |i: usize, leg: &Leg| stocks.get(&(found[i].item.id, leg.location()));
+    let mut waves: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut wave_targets = HashSet::new();
+    for &i in &new_lines {
+        let takes_from_target = legs[i].iter().any(|leg| {
+            matches!(leg, Leg::Take { .. })
+                && stock_of(i, leg).is_some_and(|s| wave_targets.contains(&s.id))
+        });
+        if takes_from_target {
+            waves.push(Vec::new());
+            wave_targets.clear();
+        }
+        for leg in &legs[i] {
+            if let (Leg::Add { .. }, Some(stock)) = (leg, stock_of(i, leg)) {
+                wave_targets.insert(stock.id);
+            }
+        }
+        if let Some(wave) = waves.last_mut() {
+            wave.push(i);
+        }
+    }
+
+    let mut results: Vec<Option<M::LineResult>> = (0..lines.len()).map(|_| None).collect();
+    let mut qty: HashMap<i64, i64> = stocks.values().map(|s| (s.id, s.qty)).collect();
+    let mut shortages = Vec::new();
+    let waves: Vec<Vec<usize>> = waves.into_iter().filter(|w| !w.is_empty()).collect();
+    for (n, wave) in waves.iter().enumerate() {
+        let sources: BTreeSet<i64> = wave
+            .iter()
+            .flat_map(|&i| {
+                legs[i]
+                    .iter()
+                    .filter(|leg| matches!(leg, Leg::Take { .. }))
+                    .filter_map(move |leg| stock_of(i, leg).map(|s| s.id))
+            })
+            .collect();
+        let mut lots = batches::load_batches(tx, &sources).await?;
+
+        // Plan in memory, line by line: what each take takes.
+        let mut planned: Vec<(usize, Vec<batches::Plan>)> = Vec::new();
+        for &i in wave {
+            let mut line_plans = Vec::with_capacity(legs[i].len());
+            let mut short = None;
+            for leg in &legs[i] {
+                let Leg::Take { qty, pick, .. } = leg else {
+                    line_plans.push(Vec::new());
+                    continue;
+                };
+                let eligible = |b: &BatchRow| pick.eligible(b, at.today);
+                let at_stock = stock_of(i, leg).map(|s| lots.entry(s.id).or_default());
+                match at_stock {
+                    Some(at_stock) => match batches::take_fefo(at_stock, *qty, eligible) {
+                        Some(plan) => line_plans.push(plan),
+                        None => {
+                            let available =
+                                at_stock.iter().filter(|b| eligible(b)).map(|b| b.qty).sum();
+                            short = Some((leg.location(), *qty, available));
+                        }
+                    },
+                    None => short = Some((leg.location(), *qty, 0)),
+                }
+            }
+            match short {
+                Some((location_id, required, available)) => shortages.push(Shortage {
+                    ref_line: i as u32 + 1,
+                    item_id: found[i].item.id,
+                    location_id,
+                    required,
+                    available,
+                }),
+                None => planned.push((i, line_plans)),
+            }
+        }
+        if movement.atomic() && !shortages.is_empty() && n + 1 == waves.len() {
+            // The request is refused: writing this wave would only be rolled back. (Earlier
+            // waves were written so later ones report what is available after them.)
+            break;
+        }
+
+        // Write the wave: batches out, lots in, stocks, ledger, anchors.
+        let mut takes: HashMap<i64, i64> = HashMap::new();
+        let mut adds: Vec<LotAdd> = Vec::new();
+        let mut add_at: HashMap<(i64, String), usize> = HashMap::new();
+        // Per planned line and leg: the lots an addition goes into, (add index, qty).
+        let mut leg_adds: Vec<Vec<Vec<(usize, i64)>>> = Vec::with_capacity(planned.len());
+        for (i, plans) in &planned {
+            let i = *i;
+            let mut per_leg = Vec::with_capacity(legs[i].len());
+            let taken: Vec<(BatchRow, i64)> = plans.iter().flatten().cloned().collect();
+            for (leg, plan) in legs[i].iter().zip(plans) {
+                for (batch, take) in plan {
+                    *takes.entry(batch.id).or_default() += take;
+                }
+                let Leg::Add {
+                    lot, qty: leg_qty, ..
+                } = leg
+                else {
+                    per_leg.push(Vec::new());
+                    continue;
+                };
+                let Some(target) = stock_of(i, leg).map(|s| s.id) else {
+                    return Err(missing_stock());
+                };
+                let parts: Vec<(String, Option<NaiveDate>, Option<NaiveDate>, i64)> = match lot {
+                    Lot::Named {
+                        code,
+                        expiry_date,
+                        production_date,
+                    } => vec![(code.clone(), *expiry_date, *production_date, *leg_qty)],
+                    Lot::Taken => taken
+                        .iter()
+                        .map(|(b, take)| {
+                            (
+                                b.batch_code.clone(),
+                                b.expiry_date,
+                                b.production_date,
+                                *take,
+                            )
+                        })
+                        .collect(),
+                };
+                let mut into = Vec::with_capacity(parts.len());
+                for (code, expiry_date, production_date, part) in parts {
+                    let field = format!("lines[{i}].batch_code");
+                    let k = match add_at.get(&(target, code.clone())) {
+                        Some(&k) => {
+                            let add = &mut adds[k];
+                            if add.expiry_date != expiry_date
+                                || add.production_date != production_date
+                            {
+                                return Err(AppError::conflict(format!(
+                                    "{field}: lot '{code}' arrives at the same place twice with different dates"
+                                ))
+                                .with_details(serde_json::json!({ "field": field })));
+                            }
+                            add.qty += part;
+                            k
+                        }
+                        None => {
+                            add_at.insert((target, code.clone()), adds.len());
+                            adds.push(LotAdd {
+                                stock_id: target,
+                                item_id: found[i].item.id,
+                                location_id: leg.location(),
+                                code,
+                                expiry_date,
+                                production_date,
+                                qty: part,
+                                field,
+                            });
+                            adds.len() - 1
+                        }
+                    };
+                    into.push((k, part));
+                }
+                per_leg.push(into);
+            }
+            leg_adds.push(per_leg);
+        }
+        batches::take_from_batches(tx, &takes).await?;
+        let added = batches::add_to_lots(tx, &adds).await?;
+
+        let mut entries = Vec::new();
+        let mut outcomes: Vec<Vec<Recorded>> = Vec::with_capacity(planned.len());
+        for ((i, plans), per_leg) in planned.iter().zip(&leg_adds) {
+            let i = *i;
+            let mut recorded = Vec::with_capacity(legs[i].len());
+            for ((leg, plan), into) in legs[i].iter().zip(plans).zip(per_leg) {
+                let Some(stock) = stock_of(i, leg) else {
+                    return Err(missing_stock());
+                };
+                let (delta, detail): (i64, Vec<BatchDetail>) = match leg {
+                    Leg::Take { qty, .. } => (
+                        -qty,
+                        plan.iter()
+                            .map(|(b, take)| BatchDetail {
+                                batch_id: b.id,
+                                batch_code: b.batch_code.clone(),
+                                expiry_date: b.expiry_date,
+                                production_date: b.production_date,
+                                delta: -take,
+                            })
+                            .collect(),
+                    ),
+                    Leg::Add { qty, .. } => (
+                        *qty,
+                        into.iter()
+                            .map(|&(k, part)| BatchDetail {
+                                batch_id: added[k].batch_id,
+                                batch_code: adds[k].code.clone(),
+                                expiry_date: added[k].expiry_date,
+                                production_date: added[k].production_date,
+                                delta: part,
+                            })
+                            .collect(),
+                    ),
+                };
+                let after = qty.entry(stock.id).or_default();
+                *after += delta;
+                recorded.push(Recorded {
+                    after_qty: *after,
+                    batches: fefo_sorted(&detail),
+                });
+                entries.push(LedgerEntry {
+                    stock_id: stock.id,
+                    item_id: found[i].item.id,
+                    location_id: leg.location(),
+                    delta,
+                    after_qty: *after,
+                    ref_line: i as u32 + 1,
+                    batches: detail,
+                });
+            }
+            outcomes.push(recorded);
+        }
+        stock::change_stocks(tx, &entries).await?;
+        let ledger_ids = ledger::append_ledger(tx, r#ref, M::REASON, at.now, &entries).await?;
+
+        let mut ids = ledger_ids.into_iter();
+        let mut new_anchors = Vec::with_capacity(planned.len());
+        for ((i, _), recorded) in planned.iter().zip(outcomes) {
+            let i = *i;
+            let content = M::content(&lines[i]);
+            new_anchors.push(Anchor {
+                ref_line: i as u32 + 1,
+                key: keys[i].clone(),
+                ledger_ids: ids.by_ref().take(legs[i].len()).collect(),
+                content: content.clone(),
+            });
+            results[i] = Some(M::LineResult::applied(
+                i as u32 + 1,
+                &found[i],
+                LineStatus::Ok,
+                &content,
+                &recorded,
+            ));
+        }
+        anchors::write(tx, &M::ANCHORS, r#ref, &new_anchors).await?;
+    }
+    if !shortages.is_empty() && movement.atomic() {
+        shortages.sort_by_key(|s| s.ref_line);
+        return Err(insufficient_stock(&shortages));
+    }
+    for shortage in &shortages {
+        let i = shortage.ref_line as usize - 1;
+        results[i] = Some(M::LineResult::short(shortage.ref_line, &found[i], shortage));
+    }
+
+    // 6. Replays from what their ledger entries recorded.
+    let ids: BTreeSet<i64> = replays
+        .iter()
+        .flat_map(|(_, a)| a.ledger_ids.iter().copied())
+        .collect();
+    let recorded = ledger::recorded(tx, &ids).await?;
+    for (i, anchor) in replays {
+        let legs: Vec<Recorded> = anchor
+            .ledger_ids
+            .iter()
+            .map(|id| recorded.get(id).cloned().unwrap_or_default())
+            .collect();
+        results[i] = Some(M::LineResult::applied(
+            i as u32 + 1,
+            &found[i],
+            LineStatus::Idempotent,
+            &anchor.content,
+            &legs,
+        ));
+    }
+
+    let lines = results
+        .into_iter()
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| {
+            AppError::internal(&std::io::Error::other("a movement line got no result"))
+        })?;
+    let status = LineStatus::overall(statuses(&new_lines, &shortages, lines.len()));
+    Ok(MovementResponse {
+        r#ref: r#ref.to_string(),
+        status,
+        lines,
+    })
+}
+
+/// Every line's status, from which lines were new and which of them were short.
+fn statuses(new_lines: &[usize], shortages: &[Shortage], n: usize) -> Vec<LineStatus> {
+    let mut statuses = vec![LineStatus::Idempotent; n];
+    for &i in new_lines {
+        statuses[i] = LineStatus::Ok;
+    }
+    for shortage in shortages {
+        statuses[shortage.ref_line as usize - 1] = LineStatus::InsufficientStock;
+    }
+    statuses
+}
+
+/// A batch detail as a result shows it: positive qty, earliest expiry first.
+fn fefo_sorted(detail: &[BatchDetail]) -> Vec<BatchQty> {
+    let mut sorted: Vec<&BatchDetail> = detail.iter().collect();
+    sorted.sort_by_key(|b| (b.expiry_date.is_none(), b.expiry_date, b.batch_id));
+    sorted
+        .into_iter()
+        .map(|b| BatchQty {
+            batch_code: b.batch_code.clone(),
+            expiry_date: b.expiry_date,
+            qty: b.delta.abs(),
+        })
+        .collect()
+}
+
+fn missing_stock() -> AppError {
+    AppError::internal(&std::io::Error::other(
+        "a movement leg's stock was not locked",
+    ))
+}

@@ -1,0 +1,177 @@
+//! Stock rows: locking them in one global order, and applying a movement's deltas to them and to
+//! the snapshot's derived tables (`item_totals`, `inventory_summary`) in the same transaction.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sqlx::QueryBuilder;
+
+use crate::db::{Backend, Tx};
+use crate::error::AppError;
+use crate::movement::ledger::LedgerEntry;
+use crate::movement::ROWS_PER_STATEMENT;
+use crate::with_tx;
+
+/// A stock row, locked by this transaction.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct StockRow {
+    pub id: i64,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub qty: i64,
+}
+
+/// Locks the stock rows of `keys` (item, location) for the rest of the transaction, in ascending
+/// key order so that two requests touching the same stocks cannot deadlock. With `create`,
+/// missing rows are created with qty 0; without it, missing rows are simply not returned.
+/// (SQLite has no row locks: its write transaction already holds the database's write lock.)
+pub async fn lock_stocks(
+    tx: &mut Tx,
+    keys: &BTreeSet<(i64, i64)>,
+    create: bool,
+) -> Result<HashMap<(i64, i64), StockRow>, AppError> {
+    let keys: Vec<(i64, i64)> = keys.iter().copied().collect();
+    let mut locked = HashMap::with_capacity(keys.len());
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<StockRow> = with_tx!(tx, |conn, backend| {
+            let mut query = if create {
+                // DO UPDATE (not DO NOTHING) so existing rows are returned and locked too; rows
+                // are taken in VALUES order, which is sorted.
+                let mut query =
+                    QueryBuilder::new("INSERT INTO stocks (item_id, location_id, qty) ");
+                query.push_values(chunk, |mut row, (item_id, location_id)| {
+                    row.push_bind(*item_id)
+                        .push_bind(*location_id)
+                        .push_bind(0_i64);
+                });
+                query.push(
+                    " ON CONFLICT (item_id, location_id) DO UPDATE SET qty = stocks.qty \
+                     RETURNING id, item_id, location_id, qty",
+                );
+                query
+            } else {
+                let mut query = QueryBuilder::new(
+                    "SELECT id, item_id, location_id, qty FROM stocks WHERE (item_id, location_id) IN (",
+                );
+                query.push_values(chunk, |mut row, (item_id, location_id)| {
+                    row.push_bind(*item_id).push_bind(*location_id);
+                });
+                query.push(") ORDER BY item_id, location_id");
+                if backend == Backend::Postgres {
+                    query.push(" FOR UPDATE");
+                }
+                query
+            };
+            query
+                .build_query_as::<StockRow>()
+                .fetch_all(&mut *conn)
+                .await?
+        });
+        for row in rows {
+            locked.insert((row.item_id, row.location_id), row);
+        }
+    }
+    Ok(locked)
+}
+
+/// Applies the entries' deltas to their stocks, and keeps the snapshot's derived tables
+/// (`item_totals`, `inventory_summary`; migration 0002) exact in the same transaction. The
+/// database's CHECKs refuse a negative qty: callers plan from locked rows, so that would be a
+/// bug, answered as an internal error.
+pub async fn change_stocks(tx: &mut Tx, entries: &[LedgerEntry]) -> Result<(), AppError> {
+    let mut by_stock: HashMap<i64, i64> = HashMap::new();
+    let mut by_item: BTreeMap<i64, i64> = BTreeMap::new();
+    for entry in entries {
+        *by_stock.entry(entry.stock_id).or_default() += entry.delta;
+        *by_item.entry(entry.item_id).or_default() += entry.delta;
+    }
+    let rows: Vec<(i64, i64)> = by_stock.into_iter().filter(|(_, d)| *d != 0).collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        with_tx!(tx, |conn, _backend| {
+            let mut query =
+                QueryBuilder::new("UPDATE stocks SET qty = stocks.qty + v.column2 FROM (");
+            query.push_values(chunk, |mut row, (id, delta)| {
+                row.push_bind(*id).push_bind(*delta);
+            });
+            query.push(") AS v WHERE stocks.id = v.column1");
+            query.build().execute(&mut *conn).await.map(drop)?
+        });
+    }
+    change_item_totals(tx, &by_item).await
+}
+
+/// Adds each item's net delta to its total and counts the items that come into or go out of
+/// stock. Rows are locked in item order (one lock order for every transaction): the multi-row
+/// upsert of the additions takes them in VALUES order; the subtractions, whose UPDATE may visit
+/// rows in any order, lock them first on PostgreSQL when there are several.
+async fn change_item_totals(tx: &mut Tx, by_item: &BTreeMap<i64, i64>) -> Result<(), AppError> {
+    // (item id, delta) pairs, additions and subtractions apart.
+    type Deltas = Vec<(i64, i64)>;
+    let (adds, takes): (Deltas, Deltas) = by_item
+        .iter()
+        .filter(|(_, d)| **d != 0)
+        .map(|(item, d)| (*item, *d))
+        .partition(|(_, d)| *d > 0);
+    let mut totals: Vec<(i64, i64)> = Vec::with_capacity(by_item.len());
+    for chunk in adds.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(i64, i64)> = with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new("INSERT INTO item_totals (item_id, total_qty) ");
+            query.push_values(chunk, |mut row, (item, delta)| {
+                row.push_bind(*item).push_bind(*delta);
+            });
+            query.push(
+                " ON CONFLICT (item_id) DO UPDATE SET total_qty = item_totals.total_qty + excluded.total_qty \
+                 RETURNING item_id, total_qty",
+            );
+            query.build_query_as().fetch_all(&mut *conn).await?
+        });
+        totals.extend(rows);
+    }
+    for chunk in takes.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(i64, i64)> = with_tx!(tx, |conn, backend| {
+            if backend == Backend::Postgres && chunk.len() > 1 {
+                let mut query =
+                    QueryBuilder::new("SELECT item_id FROM item_totals WHERE item_id IN (");
+                let mut list = query.separated(", ");
+                for (item, _) in chunk {
+                    list.push_bind(*item);
+                }
+                query.push(") ORDER BY item_id FOR UPDATE");
+                query.build().execute(&mut *conn).await.map(drop)?;
+            }
+            let mut query = QueryBuilder::new(
+                "UPDATE item_totals SET total_qty = item_totals.total_qty + v.column2 FROM (",
+            );
+            query.push_values(chunk, |mut row, (item, delta)| {
+                row.push_bind(*item).push_bind(*delta);
+            });
+            query.push(
+                ") AS v WHERE item_totals.item_id = v.column1 \
+                 RETURNING item_totals.item_id, item_totals.total_qty",
+            );
+            query.build_query_as().fetch_all(&mut *conn).await?
+        });
+        if rows.len() != chunk.len() {
+            return Err(AppError::internal(&std::io::Error::other(
+                "an item without a total lost stock",
+            )));
+        }
+        totals.extend(rows);
+    }
+    let in_stock_change: i64 = totals
+        .iter()
+        .map(|(item, total)| {
+            let before = total - by_item[item];
+            i64::from(*total > 0) - i64::from(before > 0)
+        })
+        .sum();
+    if in_stock_change != 0 {
+        with_tx!(tx, |conn, _backend| sqlx::query(
+            "UPDATE inventory_summary SET items_in_stock = items_in_stock + $1 WHERE id = 1"
+        )
+        .bind(in_stock_change)
+        .execute(&mut *conn)
+        .await
+        .map(drop)?);
+    }
+    Ok(())
+}
