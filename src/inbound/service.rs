@@ -114,10 +114,10 @@ pub async fn receive(
     input: &ReceiveInput,
 ) -> Result<ReceiveResponse, AppError> {
     let request = Receive::parse(input, config.today())?;
-    let mut tx = db.begin_write().await?;
-    let response = receive_in(&mut tx, &request, Utc::now()).await?;
-    tx.commit().await?;
-    Ok(response)
+    db.write(&request, |tx, request| {
+        Box::pin(receive_in(tx, request, Utc::now()))
+    })
+    .await
 }
 
 /// Receives a parsed request inside the caller's write transaction, stamping the ledger with

@@ -77,10 +77,11 @@ pub async fn commit_outbound(
     input: &OutboundInput,
 ) -> Result<OutboundResponse, AppError> {
     let request = Outbound::parse(input, config.outbound_atomic)?;
-    let mut tx = db.begin_write().await?;
-    let response = commit_in(&mut tx, &request, config.today(), Utc::now()).await?;
-    tx.commit().await?;
-    Ok(response)
+    let today = config.today();
+    db.write(&request, |tx, request| {
+        Box::pin(commit_in(tx, request, today, Utc::now()))
+    })
+    .await
 }
 
 /// Commits a parsed request inside the caller's write transaction, in a fixed number of

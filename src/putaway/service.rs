@@ -85,10 +85,11 @@ pub async fn put_away(
     input: &PutawayInput,
 ) -> Result<PutawayResponse, AppError> {
     let request = Putaway::parse(input)?;
-    let mut tx = db.begin_write().await?;
-    let response = put_away_in(&mut tx, &request, config.today(), Utc::now()).await?;
-    tx.commit().await?;
-    Ok(response)
+    let today = config.today();
+    db.write(&request, |tx, request| {
+        Box::pin(put_away_in(tx, request, today, Utc::now()))
+    })
+    .await
 }
 
 /// Moves a parsed request inside the caller's write transaction. On error (a short line
