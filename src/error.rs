@@ -52,6 +52,9 @@ pub struct AppError {
     pub message: String,
     #[serde(default = "empty_details")]
     pub details: Value,
+    /// Whether running the transaction again may succeed (database contention); never sent.
+    #[serde(skip)]
+    retryable: bool,
 }
 
 fn empty_details() -> Value {
@@ -70,6 +73,7 @@ impl AppError {
             code,
             message: message.into(),
             details: empty_details(),
+            retryable: false,
         }
     }
 
@@ -118,6 +122,20 @@ impl AppError {
         )
     }
 
+    /// Another transaction was in the way: 503 like [`AppError::unavailable`], but marked so
+    /// that the write retry ([`crate::db::Db::write`]) runs the transaction again first.
+    pub fn contention() -> Self {
+        Self {
+            retryable: true,
+            ..Self::unavailable()
+        }
+    }
+
+    /// Whether the failed transaction may succeed if run again (see [`AppError::contention`]).
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+
     /// An opaque internal error. Call through [`AppError::internal`] so the cause is logged.
     fn opaque_internal() -> Self {
         Self::new(ErrorCode::Internal, "internal error")
@@ -127,6 +145,7 @@ impl AppError {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
+    use crate::db::{classify, ConstraintKind, DbFailure, Violation};
     use axum::http::{header, HeaderValue, StatusCode};
     use axum::response::{IntoResponse, Response};
 
@@ -152,12 +171,152 @@ mod ssr {
 
     impl From<sqlx::Error> for AppError {
         fn from(error: sqlx::Error) -> Self {
-            if crate::db::is_unavailable(&error) {
-                tracing::warn!(cause = %error_chain(&error), "database unavailable");
-                return AppError::unavailable();
+            match classify(&error) {
+                DbFailure::Unavailable => {
+                    tracing::warn!(cause = %error_chain(&error), "database unavailable");
+                    AppError::unavailable()
+                }
+                DbFailure::Contention => {
+                    // Retried by `Db::write`, which warns if it gives up.
+                    tracing::debug!(cause = %error_chain(&error), "database contention");
+                    AppError::contention()
+                }
+                DbFailure::Constraint(violation) => {
+                    let answer = constraint_error(&violation);
+                    if answer.is_none() {
+                        tracing::warn!(
+                            cause = %error_chain(&error),
+                            "violation of a constraint without a mapping"
+                        );
+                    }
+                    answer.unwrap_or_else(|| {
+                        AppError::conflict("the change breaks a rule of the database")
+                    })
+                }
+                DbFailure::Other => AppError::internal(&error),
             }
-            AppError::internal(&error)
         }
+    }
+
+    /// The one table from schema rules (migrations/*/0001, 0002) to answers: a violation is never
+    /// a 500 (SPEC §4). A name is either spelling a backend gives: PostgreSQL's constraint name,
+    /// or SQLite's columns for unique and not-null rules (`items.sku`). `None` for a rule with no
+    /// mapping here; the caller logs it and answers `CONFLICT`.
+    pub fn constraint_error(violation: &Violation) -> Option<AppError> {
+        let Some(name) = violation.name.as_deref() else {
+            return match violation.kind {
+                // SQLite does not name foreign keys. Every row a change refers to was looked up
+                // in the same transaction, so a missing one vanished under it: a conflict.
+                ConstraintKind::ForeignKey => Some(vanished()),
+                _ => None,
+            };
+        };
+        let field = |field: &str, reason: &str| AppError::validation(field, reason);
+        Some(match name {
+            "items_sku_key" | "items.sku" => {
+                AppError::conflict("an item with this sku exists already")
+                    .with_details(json!({"field": "sku"}))
+            }
+            "locations_code_key" | "locations.code" => {
+                AppError::conflict("a location with this code exists already")
+                    .with_details(json!({"field": "code"}))
+            }
+
+            // Lengths and enumerations the request parsers check first: reached only when a
+            // check here and there disagree, and then the client's field is still what is wrong.
+            "items_sku_length" => field("sku", "must be 1 to 64 characters"),
+            "items_name_length" => field("name", "must be 1 to 128 characters"),
+            "items_spec_length" => field("spec", "must be at most 256 characters"),
+            "items_unit_length" => field("unit", "must be 1 to 16 characters"),
+            "locations_code_length" => field("code", "must be 1 to 32 characters"),
+            "locations_name_length" => field("name", "must be at most 128 characters"),
+            "locations_kind_valid" => {
+                field("kind", "must be receiving, storage or shipping")
+            }
+            "batches_code_length" => field("batch_code", "must be at most 64 characters"),
+            "batches_expiry_is_date" => field("expiry_date", "must be a date"),
+            "batches_production_is_date" => field("production_date", "must be a date"),
+            "batches_dates_ordered" => {
+                field("expiry_date", "must not be before the production date")
+            }
+            "stock_ledger_ref_length"
+            | "outbound_commits_ref_length"
+            | "inbound_receipts_ref_length"
+            | "putaway_moves_ref_length" => field("ref", "must be 1 to 64 characters"),
+            "outbound_commits_qty_positive"
+            | "inbound_receipts_qty_positive"
+            | "putaway_moves_qty_positive"
+            | "stock_ledger_delta_non_zero"
+            | "ledger_batches_delta_non_zero" => field("qty", "must be at least 1"),
+            "putaway_moves_distinct_locations" => {
+                field("to_location", "must differ from the source location")
+            }
+
+            // Quantities never go below zero. The services check what is available under the
+            // stock's row lock before taking it, so reaching a check means the stock changed
+            // under this request: CONFLICT (retry), not INSUFFICIENT_STOCK, whose
+            // `details.shortages` (what is required, what is available) a constraint cannot say.
+            "stocks_qty_non_negative"
+            | "batches_qty_non_negative"
+            | "stock_ledger_after_qty_non_negative"
+            | "item_totals_qty_non_negative"
+            | "inventory_summary_non_negative" => AppError::conflict(
+                "the stock changed while this request ran and would go below zero; retry",
+            ),
+
+            // Rows created on first use (stocks, batches, totals, ledger detail) or idempotency
+            // anchors that a concurrent request created first.
+            "stocks_item_location_key"
+            | "stocks.item_id, stocks.location_id"
+            | "stocks_id_item_location_key"
+            | "stocks.id, stocks.item_id, stocks.location_id"
+            | "batches_item_location_code_key"
+            | "batches.item_id, batches.location_id, batches.batch_code"
+            | "item_totals_pkey"
+            | "item_totals.item_id"
+            | "inventory_summary_pkey"
+            | "inventory_summary.id"
+            | "ledger_batches_pkey"
+            | "ledger_batches.ledger_id, ledger_batches.batch_id"
+            | "uq_outbound_ref_item_loc"
+            | "outbound_commits.ref, outbound_commits.item_id, outbound_commits.location_id"
+            | "uq_inbound_ref_item_loc_batch"
+            | "inbound_receipts.ref, inbound_receipts.item_id, inbound_receipts.location_id, inbound_receipts.batch_code"
+            | "uq_putaway_ref_item_from_to_batch" => AppError::conflict(
+                "a concurrent request changed the same stock; retry",
+            ),
+
+            // Foreign keys (PostgreSQL's default names): see `vanished`.
+            "stocks_item_id_fkey"
+            | "stocks_location_id_fkey"
+            | "batches_stock_fkey"
+            | "stock_ledger_stock_fkey"
+            | "ledger_batches_ledger_id_fkey"
+            | "ledger_batches_batch_id_fkey"
+            | "outbound_commits_item_id_fkey"
+            | "outbound_commits_location_id_fkey"
+            | "outbound_commits_ledger_id_fkey"
+            | "inbound_receipts_item_id_fkey"
+            | "inbound_receipts_location_id_fkey"
+            | "inbound_receipts_ledger_id_fkey"
+            | "putaway_moves_item_id_fkey"
+            | "putaway_moves_from_location_id_fkey"
+            | "putaway_moves_to_location_id_fkey"
+            | "putaway_moves_from_ledger_id_fkey"
+            | "putaway_moves_to_ledger_id_fkey"
+            | "item_totals_item_id_fkey" => vanished(),
+
+            // History is corrected by new entries (ADJUST), never rewritten.
+            "stock_ledger_append_only" | "ledger_batches_append_only" => {
+                AppError::conflict("the ledger is append-only")
+            }
+
+            _ => return None,
+        })
+    }
+
+    fn vanished() -> AppError {
+        AppError::conflict("a row this change refers to does not exist any more; retry")
     }
 
     impl IntoResponse for AppError {
@@ -180,7 +339,7 @@ mod ssr {
 }
 
 #[cfg(feature = "ssr")]
-pub use ssr::error_chain;
+pub use ssr::{constraint_error, error_chain};
 
 /// Server functions carry `AppError` as their error type, so pages show the same code and
 /// message as the JSON API.

@@ -4,6 +4,9 @@
 //! compile the body for each backend's native types (so PostgreSQL keeps `timestamptz` and `date`);
 //! where the dialects differ, the body matches on the [`Backend`] it is handed.
 
+use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
+use std::pin::Pin;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -11,6 +14,8 @@ use sqlx::migrate::{MigrateDatabase, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+use crate::error::AppError;
 
 static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
@@ -40,6 +45,9 @@ pub enum Tx {
 pub struct PoolSettings {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// SQLite only: how long a statement waits for another connection's lock before failing as
+    /// busy (then [`Db::write`] retries the whole transaction). Tests shorten it.
+    pub sqlite_busy_timeout: Duration,
 }
 
 impl Default for PoolSettings {
@@ -47,6 +55,7 @@ impl Default for PoolSettings {
         Self {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(3),
+            sqlite_busy_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -115,7 +124,7 @@ impl Db {
                 // FULL: an OK response means the change survives a power cut too (SPEC §2.5).
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(5));
+                .busy_timeout(settings.sqlite_busy_timeout);
             if let Some(dir) = options.get_filename().parent() {
                 if !dir.as_os_str().is_empty() && !dir.exists() {
                     std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
@@ -193,24 +202,456 @@ impl Tx {
             Tx::Postgres(tx) => tx.commit().await,
         }
     }
+
+    /// Rolls back now, rather than when the connection is next used (as dropping does), so a
+    /// retried transaction does not queue behind its own abandoned attempt.
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await,
+        }
+    }
 }
 
-/// Whether `error` means the database cannot be reached or cannot take work right now (so the
-/// client gets 503 and may retry), as opposed to a bug or a refused statement.
-pub fn is_unavailable(error: &sqlx::Error) -> bool {
+/// The future one attempt of a [`Db::write`] returns: it borrows the transaction and the input
+/// for `'t` and stays `Send`, so handlers that await it do too.
+pub type WriteFuture<'t, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 't>>;
+
+/// How many times [`Db::write`] runs a transaction that keeps meeting contention before it
+/// answers 503.
+pub const WRITE_ATTEMPTS: u32 = 4;
+
+/// The pause before the second attempt; it doubles for each later one, plus up to as much again
+/// of jitter so that writers that collided do not collide again in step.
+const FIRST_BACKOFF: Duration = Duration::from_millis(5);
+
+impl Db {
+    /// Runs `work` in a write transaction ([`Db::begin_write`]) and commits it. When beginning,
+    /// the work or the commit meets contention (SQLite busy or locked, a PostgreSQL
+    /// serialization failure or deadlock: [`AppError::is_retryable`]), the attempt is rolled back
+    /// and the whole transaction runs again, at most [`WRITE_ATTEMPTS`] times in all, then the
+    /// answer is 503 `UNAVAILABLE` (with `Retry-After`). Any other error is returned as is.
+    ///
+    /// `work` may run several times, so it must not have effects outside the transaction; it is
+    /// handed `input` with each attempt's transaction (a closure returning a boxed future cannot
+    /// otherwise borrow from its caller for as long as the transaction), e.g.
+    /// `db.write(&request, |tx, request| Box::pin(pipeline::apply(tx, request, at)))`.
+    pub async fn write<A, T>(
+        &self,
+        input: &A,
+        mut work: impl for<'t> FnMut(&'t mut Tx, &'t A) -> WriteFuture<'t, T>,
+    ) -> Result<T, AppError>
+    where
+        A: ?Sized + Sync,
+    {
+        let mut attempt = 1;
+        loop {
+            match self.write_once(input, &mut work).await {
+                Err(error) if error.is_retryable() => {
+                    if attempt == WRITE_ATTEMPTS {
+                        tracing::warn!(attempts = attempt, "write contended past the retry budget");
+                        return Err(AppError::unavailable());
+                    }
+                    let pause = backoff(attempt);
+                    tracing::debug!(attempt, ?pause, "write contended, retrying");
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn write_once<A, T>(
+        &self,
+        input: &A,
+        work: &mut impl for<'t> FnMut(&'t mut Tx, &'t A) -> WriteFuture<'t, T>,
+    ) -> Result<T, AppError>
+    where
+        A: ?Sized + Sync,
+    {
+        let mut tx = self.begin_write().await?;
+        match work(&mut tx, input).await {
+            Ok(value) => {
+                tx.commit().await?;
+                Ok(value)
+            }
+            Err(error) => {
+                if let Err(cause) = tx.rollback().await {
+                    tracing::debug!(cause = %crate::error::error_chain(&cause), "rollback failed");
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+/// The pause after failed attempt `attempt` (1-based): `FIRST_BACKOFF · 2^(attempt-1)` plus a
+/// random part of up to as much again.
+fn backoff(attempt: u32) -> Duration {
+    let base = FIRST_BACKOFF * 2u32.pow(attempt.saturating_sub(1).min(10));
+    // A randomly keyed hasher is a good enough source of jitter without another dependency.
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    base + base.mul_f64((random % 1024) as f64 / 1024.0)
+}
+
+/// What a failed database call means, the same way on both backends: the one classification
+/// [`AppError`]'s `From<sqlx::Error>` and the write retry rely on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbFailure {
+    /// The database cannot be reached or cannot take work now (connection lost, shutting down,
+    /// out of connections or disk): 503, the client may retry later.
+    Unavailable,
+    /// Another transaction is in the way (SQLite busy or locked past the busy timeout,
+    /// PostgreSQL serialization failure, deadlock or lock timeout): running the whole
+    /// transaction again may succeed, so [`Db::write`] does.
+    Contention,
+    /// A rule of the schema refused the change; it maps by name to a domain error.
+    Constraint(Violation),
+    /// Anything else: a bug, or a statement the database could not run.
+    Other,
+}
+
+/// A refused change: which kind of rule, and its name when the database says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub kind: ConstraintKind,
+    /// The constraint's name (`stocks_qty_non_negative`, or PostgreSQL's `items_sku_key`);
+    /// for a SQLite unique or not-null violation the columns it names (`items.sku`); for the
+    /// append-only triggers `<table>_append_only`; `None` when the database does not say
+    /// (a SQLite foreign key).
+    pub name: Option<String>,
+}
+
+/// The kinds of schema rule a change can break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstraintKind {
+    /// A unique constraint, unique index or primary key.
+    Unique,
+    /// A CHECK constraint (and any other integrity rule without a kind of its own).
+    Check,
+    ForeignKey,
+    NotNull,
+    /// A PostgreSQL exclusion constraint.
+    Exclusion,
+    /// A trigger refused the change (the append-only ledger).
+    Trigger,
+}
+
+/// Classifies `error`; see [`DbFailure`].
+pub fn classify(error: &sqlx::Error) -> DbFailure {
     match error {
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => true,
+        | sqlx::Error::WorkerCrashed => DbFailure::Unavailable,
         sqlx::Error::Database(db) => {
-            let code = db.code().unwrap_or_default();
-            // PostgreSQL: connection exceptions (class 08), shutdowns and overload;
-            // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6) after the busy timeout.
-            code.starts_with("08")
-                || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300" | "5" | "6")
+            let backend = if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                Backend::Sqlite
+            } else {
+                Backend::Postgres
+            };
+            classify_database_error(
+                backend,
+                &db.code().unwrap_or_default(),
+                db.constraint(),
+                db.message(),
+            )
         }
-        _ => false,
+        _ => DbFailure::Other,
+    }
+}
+
+/// Classifies an error the database reported, from its parts: `code` is SQLite's extended result
+/// code in decimal or PostgreSQL's SQLSTATE, `constraint` the constraint PostgreSQL names and
+/// `message` the primary message (SQLite names the constraint only there).
+pub fn classify_database_error(
+    backend: Backend,
+    code: &str,
+    constraint: Option<&str>,
+    message: &str,
+) -> DbFailure {
+    match backend {
+        Backend::Sqlite => classify_sqlite(code.parse().unwrap_or(-1), message),
+        Backend::Postgres => classify_postgres(code, constraint, message),
+    }
+}
+
+// SQLite result codes (https://www.sqlite.org/rescode.html); an extended code's low byte is its
+// primary code.
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+const SQLITE_IOERR: i32 = 10;
+const SQLITE_FULL: i32 = 13;
+const SQLITE_CANTOPEN: i32 = 14;
+const SQLITE_CONSTRAINT: i32 = 19;
+const SQLITE_CONSTRAINT_FOREIGNKEY: i32 = 787;
+const SQLITE_CONSTRAINT_NOTNULL: i32 = 1299;
+const SQLITE_CONSTRAINT_PRIMARYKEY: i32 = 1555;
+const SQLITE_CONSTRAINT_TRIGGER: i32 = 1811;
+const SQLITE_CONSTRAINT_UNIQUE: i32 = 2067;
+
+fn classify_sqlite(code: i32, message: &str) -> DbFailure {
+    match code & 0xff {
+        // BUSY (5), BUSY_RECOVERY (261), BUSY_SNAPSHOT (517), BUSY_TIMEOUT (773); LOCKED (6),
+        // LOCKED_SHAREDCACHE (262), LOCKED_VTAB (518).
+        SQLITE_BUSY | SQLITE_LOCKED => DbFailure::Contention,
+        // The file cannot be read, written or opened, or the disk is full.
+        SQLITE_IOERR | SQLITE_FULL | SQLITE_CANTOPEN => DbFailure::Unavailable,
+        SQLITE_CONSTRAINT => {
+            let kind = match code {
+                SQLITE_CONSTRAINT_UNIQUE | SQLITE_CONSTRAINT_PRIMARYKEY => ConstraintKind::Unique,
+                SQLITE_CONSTRAINT_FOREIGNKEY => ConstraintKind::ForeignKey,
+                SQLITE_CONSTRAINT_NOTNULL => ConstraintKind::NotNull,
+                SQLITE_CONSTRAINT_TRIGGER => ConstraintKind::Trigger,
+                // CHECK (275), and the rest (a STRICT column's type, …).
+                _ => ConstraintKind::Check,
+            };
+            DbFailure::Constraint(Violation {
+                kind,
+                name: sqlite_constraint_name(message),
+            })
+        }
+        _ => DbFailure::Other,
+    }
+}
+
+/// The name in `UNIQUE constraint failed: items.sku`, `CHECK constraint failed: stocks_qty_non_negative`
+/// or `UNIQUE constraint failed: index 'uq_putaway_ref_item_from_to_batch'`; for a trigger's
+/// message, [`append_only_name`].
+fn sqlite_constraint_name(message: &str) -> Option<String> {
+    if let Some(name) = append_only_name(message) {
+        return Some(name);
+    }
+    let (_, name) = message.split_once("constraint failed: ")?;
+    let name = name.trim();
+    let name = name
+        .strip_prefix("index '")
+        .and_then(|n| n.strip_suffix('\''))
+        .unwrap_or(name);
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// `stock_ledger_append_only` for the append-only triggers' `stock_ledger is append-only`, on
+/// both backends (the PostgreSQL trigger's own name).
+fn append_only_name(message: &str) -> Option<String> {
+    let table = message.trim().strip_suffix(" is append-only")?;
+    Some(format!("{table}_append_only"))
+}
+
+fn classify_postgres(code: &str, constraint: Option<&str>, message: &str) -> DbFailure {
+    let violation = |kind, name: Option<String>| {
+        DbFailure::Constraint(Violation {
+            kind,
+            name: constraint.map(str::to_owned).or(name),
+        })
+    };
+    match code {
+        // serialization_failure, deadlock_detected, lock_not_available.
+        "40001" | "40P01" | "55P03" => DbFailure::Contention,
+        // connection exceptions (class 08), insufficient resources (class 53: disk, memory,
+        // too many connections), admin/crash shutdown and cannot-connect-now.
+        _ if code.starts_with("08") || code.starts_with("53") => DbFailure::Unavailable,
+        "57P01" | "57P02" | "57P03" => DbFailure::Unavailable,
+        "23505" => violation(ConstraintKind::Unique, None),
+        "23514" => violation(ConstraintKind::Check, None),
+        "23503" => violation(ConstraintKind::ForeignKey, None),
+        "23502" => violation(ConstraintKind::NotNull, postgres_not_null_name(message)),
+        "23P01" => violation(ConstraintKind::Exclusion, None),
+        // restrict_violation (the append-only triggers) and a trigger's bare RAISE EXCEPTION.
+        "23001" | "P0001" => violation(ConstraintKind::Trigger, append_only_name(message)),
+        _ if code.starts_with("23") => violation(ConstraintKind::Check, None),
+        _ => DbFailure::Other,
+    }
+}
+
+/// `items.sku` for `null value in column "sku" of relation "items" violates not-null
+/// constraint`: the same name SQLite gives.
+fn postgres_not_null_name(message: &str) -> Option<String> {
+    let mut quoted = message.split('"').skip(1).step_by(2);
+    let column = quoted.next()?;
+    let table = quoted.next()?;
+    Some(format!("{table}.{column}"))
+}
+
+/// Whether `error` means the database cannot take this work now (so the client gets 503 and
+/// may retry), as opposed to a bug or a refused statement.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    matches!(
+        classify(error),
+        DbFailure::Unavailable | DbFailure::Contention
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sqlite(code: i32, message: &str) -> DbFailure {
+        classify_database_error(Backend::Sqlite, &code.to_string(), None, message)
+    }
+
+    fn postgres(code: &str, constraint: Option<&str>, message: &str) -> DbFailure {
+        classify_database_error(Backend::Postgres, code, constraint, message)
+    }
+
+    fn violation(kind: ConstraintKind, name: Option<&str>) -> DbFailure {
+        DbFailure::Constraint(Violation {
+            kind,
+            name: name.map(str::to_owned),
+        })
+    }
+
+    #[test]
+    fn every_sqlite_busy_and_locked_code_is_contention() {
+        for code in [5, 261, 517, 773, 6, 262, 518] {
+            assert_eq!(
+                sqlite(code, "database is locked"),
+                DbFailure::Contention,
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn sqlite_constraint_codes_name_their_constraint() {
+        assert_eq!(
+            sqlite(2067, "UNIQUE constraint failed: items.sku"),
+            violation(ConstraintKind::Unique, Some("items.sku"))
+        );
+        assert_eq!(
+            sqlite(
+                2067,
+                "UNIQUE constraint failed: index 'uq_putaway_ref_item_from_to_batch'"
+            ),
+            violation(
+                ConstraintKind::Unique,
+                Some("uq_putaway_ref_item_from_to_batch")
+            )
+        );
+        assert_eq!(
+            sqlite(1555, "UNIQUE constraint failed: inventory_summary.id"),
+            violation(ConstraintKind::Unique, Some("inventory_summary.id"))
+        );
+        assert_eq!(
+            sqlite(275, "CHECK constraint failed: stocks_qty_non_negative"),
+            violation(ConstraintKind::Check, Some("stocks_qty_non_negative"))
+        );
+        assert_eq!(
+            sqlite(787, "FOREIGN KEY constraint failed"),
+            violation(ConstraintKind::ForeignKey, None)
+        );
+        assert_eq!(
+            sqlite(1299, "NOT NULL constraint failed: items.sku"),
+            violation(ConstraintKind::NotNull, Some("items.sku"))
+        );
+        assert_eq!(
+            sqlite(1811, "stock_ledger is append-only"),
+            violation(ConstraintKind::Trigger, Some("stock_ledger_append_only"))
+        );
+        assert_eq!(
+            sqlite(3091, "cannot store TEXT value in INTEGER column stocks.qty"),
+            violation(ConstraintKind::Check, None)
+        );
+    }
+
+    #[test]
+    fn other_sqlite_codes_are_unavailable_or_other() {
+        assert_eq!(
+            sqlite(13, "database or disk is full"),
+            DbFailure::Unavailable
+        );
+        assert_eq!(
+            sqlite(14, "unable to open database file"),
+            DbFailure::Unavailable
+        );
+        assert_eq!(
+            sqlite(10 | (3 << 8), "disk I/O error"),
+            DbFailure::Unavailable
+        );
+        assert_eq!(sqlite(1, "no such table: items"), DbFailure::Other);
+        assert_eq!(
+            sqlite(11, "database disk image is malformed"),
+            DbFailure::Other
+        );
+    }
+
+    #[test]
+    fn postgres_contention_and_unavailability() {
+        for code in ["40001", "40P01", "55P03"] {
+            assert_eq!(postgres(code, None, ""), DbFailure::Contention, "{code}");
+        }
+        for code in [
+            "08000", "08006", "57P01", "57P02", "57P03", "53300", "53100",
+        ] {
+            assert_eq!(postgres(code, None, ""), DbFailure::Unavailable, "{code}");
+        }
+        assert_eq!(
+            postgres("42P01", None, "relation does not exist"),
+            DbFailure::Other
+        );
+        assert_eq!(
+            postgres("57014", None, "canceling statement"),
+            DbFailure::Other
+        );
+    }
+
+    #[test]
+    fn postgres_constraint_codes_carry_the_constraint_name() {
+        assert_eq!(
+            postgres("23505", Some("items_sku_key"), "duplicate key value"),
+            violation(ConstraintKind::Unique, Some("items_sku_key"))
+        );
+        assert_eq!(
+            postgres("23514", Some("stocks_qty_non_negative"), "new row violates"),
+            violation(ConstraintKind::Check, Some("stocks_qty_non_negative"))
+        );
+        assert_eq!(
+            postgres(
+                "23503",
+                Some("ledger_batches_batch_id_fkey"),
+                "violates foreign key"
+            ),
+            violation(
+                ConstraintKind::ForeignKey,
+                Some("ledger_batches_batch_id_fkey")
+            )
+        );
+        assert_eq!(
+            postgres(
+                "23502",
+                None,
+                r#"null value in column "sku" of relation "items" violates not-null constraint"#
+            ),
+            violation(ConstraintKind::NotNull, Some("items.sku"))
+        );
+        assert_eq!(
+            postgres("23P01", Some("no_overlap"), ""),
+            violation(ConstraintKind::Exclusion, Some("no_overlap"))
+        );
+        assert_eq!(
+            postgres("23001", None, "stock_ledger is append-only"),
+            violation(ConstraintKind::Trigger, Some("stock_ledger_append_only"))
+        );
+        assert_eq!(
+            postgres("P0001", None, "something else"),
+            violation(ConstraintKind::Trigger, None)
+        );
+        assert_eq!(
+            postgres("23000", None, ""),
+            violation(ConstraintKind::Check, None)
+        );
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_short() {
+        for attempt in 1..WRITE_ATTEMPTS {
+            let base = FIRST_BACKOFF * 2u32.pow(attempt - 1);
+            let pause = backoff(attempt);
+            assert!(pause >= base && pause < base * 2, "{attempt}: {pause:?}");
+        }
     }
 }

@@ -30,10 +30,8 @@ const ITEM_COLUMNS: &str = "id, sku, name, spec, unit, created_at";
 
 /// Creates an item; a sku that exists already is `CONFLICT`.
 pub async fn create_item(db: &Db, item: &NewItem) -> Result<Item, AppError> {
-    let mut tx = db.begin_write().await?;
-    let created = create_item_in(&mut tx, item).await?;
-    tx.commit().await?;
-    Ok(created)
+    db.write(item, |tx, item| Box::pin(create_item_in(tx, item)))
+        .await
 }
 
 /// Creates one inside the caller's transaction (the demo loader batches thousands).

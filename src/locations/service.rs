@@ -29,10 +29,10 @@ const LOCATION_COLUMNS: &str = "id, code, name, kind, created_at";
 
 /// Creates a location; a code that exists already is `CONFLICT`.
 pub async fn create_location(db: &Db, location: &NewLocation) -> Result<Location, AppError> {
-    let mut tx = db.begin_write().await?;
-    let created = create_location_in(&mut tx, location).await?;
-    tx.commit().await?;
-    Ok(created)
+    db.write(location, |tx, location| {
+        Box::pin(create_location_in(tx, location))
+    })
+    .await
 }
 
 /// Creates one inside the caller's transaction (the demo loader batches thousands).

@@ -187,16 +187,16 @@ impl LineOutcome for LineResult {
     }
 }
 
-/// Applies `movement` in a write transaction of its own and commits it.
+/// Applies `movement` in a write transaction of its own and commits it; contention (SQLite
+/// busy, PostgreSQL serialization failures and deadlocks) is retried a bounded number of times
+/// ([`Db::write`]), then answered 503.
 pub async fn run<M: Movement>(
     db: &Db,
     movement: &M,
     at: Moment,
 ) -> Result<MovementResponse<M::LineResult>, AppError> {
-    let mut tx = db.begin_write().await?;
-    let response = apply(&mut tx, movement, at).await?;
-    tx.commit().await?;
-    Ok(response)
+    db.write(movement, |tx, movement| Box::pin(apply(tx, movement, at)))
+        .await
 }
 
 /// Applies `movement` inside the caller's write transaction. On error the caller must drop the

@@ -5,6 +5,7 @@ mod common;
 mod check;
 mod config_files;
 mod demo;
+mod failures;
 mod hostile;
 mod http;
 mod inbound;

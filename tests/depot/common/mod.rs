@@ -23,6 +23,14 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// The pool settings of a test database unless a test asks for others.
+pub fn test_settings() -> PoolSettings {
+    PoolSettings {
+        max_connections: 8,
+        ..PoolSettings::default()
+    }
+}
+
 /// A database of its own for one test; dropped (PostgreSQL) or deleted (SQLite) at the end.
 pub struct TestDb {
     pub db: Db,
@@ -48,17 +56,22 @@ fn unique_name() -> String {
 impl TestDb {
     /// A new, migrated database.
     pub async fn new(backend: Backend) -> Self {
-        let test_db = Self::empty(backend).await;
+        Self::new_with(backend, test_settings()).await
+    }
+
+    /// A new, migrated database whose pool uses `settings` (e.g. a short SQLite busy timeout).
+    pub async fn new_with(backend: Backend, settings: PoolSettings) -> Self {
+        let test_db = Self::empty_with(backend, settings).await;
         test_db.db.migrate().await.expect("migrations apply");
         test_db
     }
 
     /// A new database with no tables yet.
     pub async fn empty(backend: Backend) -> Self {
-        let settings = PoolSettings {
-            max_connections: 8,
-            ..PoolSettings::default()
-        };
+        Self::empty_with(backend, test_settings()).await
+    }
+
+    async fn empty_with(backend: Backend, settings: PoolSettings) -> Self {
         match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
