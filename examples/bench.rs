@@ -679,16 +679,16 @@ async fn snapshot_direct_inner(db: &Db, q: Option<&str>, offset: i64) -> Result<
                 rows.into_iter().map(|r| r.0).collect()
             }
             Some(q) => {
-                let pattern = format!("%{}%", q.to_lowercase());
+                let pattern = depot::search::like_pattern(q);
                 let filter = if backend == Backend::Sqlite {
                     "i.id IN (SELECT rowid FROM items_search WHERE items_search MATCH $2) AND "
                 } else {
                     "$2 <> '' AND "
                 };
-                let fts = format!("{{sku name}} : \"{q}\"");
+                let fts = format!("\"{}\"", depot::search::fold(q));
                 let _total: i64 = sqlx::query_scalar(&format!(
                     "SELECT COUNT(*) FROM items i JOIN item_totals t ON t.item_id = i.id \
-                     WHERE t.total_qty > 0 AND {filter}(lower(i.sku) LIKE $1 OR lower(i.name) LIKE $1)"
+                     WHERE t.total_qty > 0 AND {filter}i.search_text LIKE $1 ESCAPE '\\'"
                 ))
                 .bind(&pattern)
                 .bind(&fts)
@@ -698,7 +698,7 @@ async fn snapshot_direct_inner(db: &Db, q: Option<&str>, offset: i64) -> Result<
                 let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(&format!(
                     "SELECT i.id, i.sku, i.name, i.spec, t.total_qty \
                      FROM items i JOIN item_totals t ON t.item_id = i.id \
-                     WHERE t.total_qty > 0 AND {filter}(lower(i.sku) LIKE $1 OR lower(i.name) LIKE $1) \
+                     WHERE t.total_qty > 0 AND {filter}i.search_text LIKE $1 ESCAPE '\\' \
                      ORDER BY t.total_qty DESC, i.id LIMIT 50 OFFSET $3"
                 ))
                 .bind(&pattern)

@@ -7,7 +7,8 @@
 //! and, so the batch detail can be trusted, every ledger entry's batch detail adds up to its delta
 //! and names batches of the same stock; and, so the snapshot can be trusted, its derived tables
 //! agree with the stocks: every item's `item_totals.total_qty` is the sum of its stocks,
-//! `inventory_summary` counts the items with a positive total, and (SQLite) the search index
+//! `inventory_summary` counts the items with a positive total; and, so search can be trusted,
+//! every item's and location's `search_text` is its folded fields and (SQLite) the search index
 //! matches the items table.
 
 use std::fmt;
@@ -59,6 +60,13 @@ pub enum Violation {
     },
     SearchIndexStale {
         reason: String,
+    },
+    /// An item's or a location's `search_text` is not its folded fields (`search::fold`).
+    SearchTextStale {
+        table: &'static str,
+        id: i64,
+        stored: String,
+        expected: String,
     },
 }
 
@@ -131,6 +139,15 @@ impl fmt::Display for Violation {
             Violation::SearchIndexStale { reason } => {
                 write!(f, "the item search index disagrees with the items: {reason}")
             }
+            Violation::SearchTextStale {
+                table,
+                id,
+                stored,
+                expected,
+            } => write!(
+                f,
+                "{table} {id}: search_text {stored:?} but its folded fields are {expected:?}"
+            ),
         }
     }
 }
@@ -279,5 +296,16 @@ pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
             }
         }
     });
+    found.extend(
+        crate::search::stale_search_texts(db)
+            .await?
+            .into_iter()
+            .map(|(table, id, stored, expected)| Violation::SearchTextStale {
+                table,
+                id,
+                stored,
+                expected,
+            }),
+    );
     Ok(found)
 }

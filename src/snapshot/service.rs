@@ -1,7 +1,8 @@
 //! The snapshot query. A page costs O(page size): the order and the unfiltered total come from
 //! `item_totals` and `inventory_summary`, which every movement keeps exact in its own
-//! transaction (`movement::store::change_stocks`); a search goes through a trigram index
-//! (PostgreSQL `pg_trgm`, SQLite FTS5). Migration 0002 has the tables and indexes.
+//! transaction (`movement::store::change_stocks`); a search matches the folded
+//! `items.search_text` (`search::fold`) through a trigram index (PostgreSQL `pg_trgm`, SQLite
+//! FTS5). Migrations 0002 and 0004 have the tables and indexes.
 
 use chrono::{Days, NaiveDate};
 use sqlx::QueryBuilder;
@@ -10,7 +11,7 @@ use crate::config::Config;
 use crate::db::{Backend, Db};
 use crate::domain::{parse_search, Page, Paging};
 use crate::error::AppError;
-use crate::items::service::like_pattern;
+use crate::search::{fold, folded_len, like_pattern};
 use crate::snapshot::{LocationQty, SnapshotItem, SnapshotQuery};
 use crate::with_pool;
 
@@ -38,25 +39,23 @@ struct Row {
     location_qty: Option<i64>,
 }
 
-/// Appends "item `i` matches the search `q`" to a query. PostgreSQL's trigram GIN indexes
-/// serve `lower(x) LIKE` directly. On SQLite the FTS5 trigram index narrows to candidates when
-/// `q` has the 3 characters a trigram needs, and the LIKE decides, so both paths (and both
-/// backends) match exactly the same items.
+/// Appends "item `i` matches the search `q`": its folded sku or name contains the folded `q`
+/// (`search::fold`), on both backends alike. PostgreSQL's trigram GIN index serves the LIKE
+/// directly. On SQLite the FTS5 trigram index narrows to candidates when the folded `q` has the
+/// 3 characters a trigram needs, and the LIKE decides, so both paths (and both backends) match
+/// exactly the same items.
 macro_rules! push_matching {
     ($query:ident, $backend:expr, $q:expr) => {{
-        if $backend == Backend::Sqlite && $q.chars().count() >= 3 {
+        if $backend == Backend::Sqlite && folded_len($q) >= 3 {
             $query
                 .push("i.id IN (SELECT rowid FROM items_search WHERE items_search MATCH ")
                 .push_bind(fts_phrase($q))
                 .push(") AND ");
         }
-        let pattern = like_pattern($q);
         $query
-            .push("(lower(i.sku) LIKE ")
-            .push_bind(pattern.clone())
-            .push(" ESCAPE '\\' OR lower(i.name) LIKE ")
-            .push_bind(pattern)
-            .push(" ESCAPE '\\')");
+            .push("i.search_text LIKE ")
+            .push_bind(like_pattern($q))
+            .push(" ESCAPE '\\'");
     }};
 }
 
@@ -200,9 +199,9 @@ pub async fn inventory(
     })
 }
 
-/// `q` as an FTS5 query: one phrase (a substring, for the trigram tokenizer) in sku or name.
+/// `q` as an FTS5 query: one phrase of the folded `q` (a substring, for the trigram tokenizer).
 fn fts_phrase(q: &str) -> String {
-    format!("{{sku name}} : \"{}\"", q.replace('"', "\"\""))
+    format!("\"{}\"", fold(q).replace('"', "\"\""))
 }
 
 #[cfg(test)]
@@ -210,8 +209,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn search_text_is_one_quoted_phrase() {
-        assert_eq!(fts_phrase("ab\"c"), "{sku name} : \"ab\"\"c\"");
-        assert_eq!(fts_phrase("苹果汁"), "{sku name} : \"苹果汁\"");
+    fn search_text_is_one_quoted_folded_phrase() {
+        assert_eq!(fts_phrase("aB\"c"), "\"ab\"\"c\"");
+        assert_eq!(fts_phrase("苹果汁"), "\"苹果汁\"");
+        assert_eq!(fts_phrase("ＡＢＣ"), "\"abc\"");
     }
 }

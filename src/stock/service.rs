@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use crate::db::Db;
 use crate::domain::{parse_search, LocationCode, Paging, Sku};
 use crate::error::AppError;
-use crate::items::service::like_pattern;
 use crate::movement::{non_blank, BatchQty};
+use crate::search::{first_field_pattern, like_pattern};
 use crate::stock::{StockFilter, StockQueryResponse, StockRow};
 use crate::with_pool;
 
@@ -36,18 +36,22 @@ pub async fn query_stock(
     let code = non_blank(&filter.location_code)
         .map(|c| LocationCode::parse("location_code", c))
         .transpose()?;
-    let pattern = parse_search(filter.q.as_deref())?.map(|q| like_pattern(&q));
+    let q = parse_search(filter.q.as_deref())?;
+    // `q` in the item's sku or name, or in the location's code (not its name).
+    let item_pattern = q.as_deref().map(like_pattern);
+    let code_pattern = q.as_deref().map(first_field_pattern);
 
-    let from = "FROM stocks s JOIN items i ON i.id = s.item_id JOIN locations l ON l.id = s.location_id \
+    let from =
+        "FROM stocks s JOIN items i ON i.id = s.item_id JOIN locations l ON l.id = s.location_id \
                 WHERE s.qty > 0 \
                   AND ($1 IS NULL OR s.item_id = $1) AND ($2 IS NULL OR i.sku = $2) \
                   AND ($3 IS NULL OR s.location_id = $3) AND ($4 IS NULL OR l.code = $4) \
-                  AND ($5 IS NULL OR lower(i.sku) LIKE $5 ESCAPE '\\' OR lower(i.name) LIKE $5 ESCAPE '\\' \
-                       OR lower(l.code) LIKE $5 ESCAPE '\\')";
+                  AND ($5 IS NULL OR i.search_text LIKE $5 ESCAPE '\\' \
+                       OR l.search_text LIKE $6 ESCAPE '\\')";
     let count_sql = format!("SELECT COUNT(*) {from}");
     let rows_sql = format!(
         "SELECT s.id AS stock_id, s.item_id, i.sku, i.name, s.location_id, l.code AS location_code, s.qty {from} \
-         ORDER BY i.sku, l.code LIMIT $6 OFFSET $7"
+         ORDER BY i.sku, l.code LIMIT $7 OFFSET $8"
     );
     let (total, rows, batches) = with_pool!(db, |pool, _backend| {
         let total: i64 = sqlx::query_scalar(&count_sql)
@@ -55,7 +59,8 @@ pub async fn query_stock(
             .bind(sku.as_ref().map(Sku::as_str))
             .bind(filter.location_id)
             .bind(code.as_ref().map(LocationCode::as_str))
-            .bind(pattern.as_deref())
+            .bind(item_pattern.as_deref())
+            .bind(code_pattern.as_deref())
             .fetch_one(pool)
             .await?;
         let rows: Vec<Row> = sqlx::query_as(&rows_sql)
@@ -63,7 +68,8 @@ pub async fn query_stock(
             .bind(sku.as_ref().map(Sku::as_str))
             .bind(filter.location_id)
             .bind(code.as_ref().map(LocationCode::as_str))
-            .bind(pattern.as_deref())
+            .bind(item_pattern.as_deref())
+            .bind(code_pattern.as_deref())
             .bind(paging.limit)
             .bind(paging.offset)
             .fetch_all(pool)

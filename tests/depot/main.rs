@@ -12,6 +12,7 @@ mod items_locations;
 mod outbound;
 mod putaway;
 mod schema;
+mod search;
 mod snapshot;
 mod stock_ledger;
 mod stress;

@@ -52,16 +52,20 @@ async fn migrations_apply_to_a_fresh_database_and_rerun_as_a_no_op(backend: Back
 /// returns (item_id, location_id, stock_id, ledger_id).
 pub async fn plant_stock(db: &depot::db::Db, sku: &str, qty: i64) -> (i64, i64, i64, i64) {
     with_pool!(db, |pool, _backend| {
-        let item: i64 =
-            sqlx::query_scalar("INSERT INTO items (sku, name) VALUES ($1, 'Planted') RETURNING id")
-                .bind(sku)
-                .fetch_one(pool)
-                .await
-                .unwrap();
-        let location: i64 = sqlx::query_scalar(
-            "INSERT INTO locations (code, kind) VALUES ($1, 'storage') RETURNING id",
+        let item: i64 = sqlx::query_scalar(
+            "INSERT INTO items (sku, name, search_text) VALUES ($1, 'Planted', $2) RETURNING id",
         )
-        .bind(format!("L-{sku}"))
+        .bind(sku)
+        .bind(depot::search::item_search_text(sku, "Planted"))
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        let code = format!("L-{sku}");
+        let location: i64 = sqlx::query_scalar(
+            "INSERT INTO locations (code, kind, search_text) VALUES ($1, 'storage', $2) RETURNING id",
+        )
+        .bind(&code)
+        .bind(depot::search::location_search_text(&code, ""))
         .fetch_one(pool)
         .await
         .unwrap();
