@@ -663,10 +663,11 @@ async fn snapshot_direct_inner(db: &Db, q: Option<&str>, offset: i64) -> Result<
     let rows = with_tx!(&mut tx, |conn, backend| {
         let ids: Vec<i64> = match q {
             None => {
-                let _total: i64 =
-                    sqlx::query_scalar("SELECT items_in_stock FROM inventory_summary WHERE id = 1")
-                        .fetch_one(&mut *conn)
-                        .await?;
+                let _total: i64 = sqlx::query_scalar(
+                    "SELECT CAST(SUM(items_in_stock) AS BIGINT) FROM inventory_summary",
+                )
+                .fetch_one(&mut *conn)
+                .await?;
                 let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
                     "SELECT p.item_id, i.sku, i.name, i.spec, p.total_qty \
                      FROM (SELECT item_id, total_qty FROM item_totals WHERE total_qty > 0 \

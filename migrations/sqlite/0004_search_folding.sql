@@ -32,3 +32,18 @@ CREATE TRIGGER items_search_update AFTER UPDATE OF search_text ON items BEGIN
     INSERT INTO items_search (items_search, rowid, search_text) VALUES ('delete', old.id, old.search_text);
     INSERT INTO items_search (rowid, search_text) VALUES (new.id, new.search_text);
 END;
+
+-- The count of items in stock, sharded (src/movement/store.rs `change_items_in_stock`): one
+-- row per shard `item_id % 64`, so movements of unrelated items no longer queue on one row.
+-- The snapshot's unfiltered total is their sum; `depot check` proves each shard.
+DROP TABLE inventory_summary;
+CREATE TABLE inventory_summary (
+    id             INTEGER PRIMARY KEY CONSTRAINT inventory_summary_shard CHECK (id >= 0 AND id < 64),
+    items_in_stock INTEGER NOT NULL CONSTRAINT inventory_summary_non_negative CHECK (items_in_stock >= 0)
+) STRICT;
+INSERT INTO inventory_summary (id, items_in_stock)
+    WITH RECURSIVE shards (id) AS (SELECT 0 UNION ALL SELECT id + 1 FROM shards WHERE id < 63)
+    SELECT shards.id, COALESCE(counted.n, 0)
+    FROM shards
+    LEFT JOIN (SELECT item_id % 64 AS shard, COUNT(*) AS n FROM item_totals
+               WHERE total_qty > 0 GROUP BY item_id % 64) counted ON counted.shard = shards.id;

@@ -15,8 +15,9 @@ use crate::search::{fold, folded_len, like_pattern};
 use crate::snapshot::{LocationQty, SnapshotItem, SnapshotQuery};
 use crate::with_pool;
 
-/// How many items are in stock, kept by every movement (migration 0002).
-const ITEMS_IN_STOCK: &str = "SELECT items_in_stock FROM inventory_summary WHERE id = 1";
+/// How many items are in stock: the sum of the shards every movement keeps (migration 0004).
+const ITEMS_IN_STOCK: &str =
+    "SELECT CAST(COALESCE(SUM(items_in_stock), 0) AS BIGINT) FROM inventory_summary";
 
 /// Items in stock, joined to their totals, ready for `push_matching!`'s condition.
 const IN_STOCK_AND: &str =
