@@ -96,7 +96,8 @@ pub async fn get_item(db: &Db, id: i64) -> Result<Item, AppError> {
     .ok_or_else(|| AppError::not_found(format!("no item with id {id}")))
 }
 
-/// Items whose sku or name contains `q` (case-insensitive, `search::fold`), by sku.
+/// Items whose sku or name contains `q` (case-insensitive, `search::fold`), by sku; the count
+/// and the rows from one read transaction, so they agree.
 pub async fn list_items(db: &Db, q: Option<&str>, paging: Paging) -> Result<Page<Item>, AppError> {
     let q = parse_search(q)?;
     let pattern = q.as_deref().map(like_pattern);
@@ -104,19 +105,21 @@ pub async fn list_items(db: &Db, q: Option<&str>, paging: Paging) -> Result<Page
     let count_sql = format!("SELECT COUNT(*) FROM items WHERE {filter}");
     let rows_sql =
         format!("SELECT {ITEM_COLUMNS} FROM items WHERE {filter} ORDER BY sku LIMIT $2 OFFSET $3");
-    let (total, items) = with_pool!(db, |pool, _backend| {
+    let mut tx = db.begin_read().await?;
+    let (total, items) = with_tx!(&mut tx, |conn, _backend| {
         let total: i64 = sqlx::query_scalar(&count_sql)
             .bind(pattern.as_deref())
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await?;
         let items = sqlx::query_as::<_, Item>(&rows_sql)
             .bind(pattern.as_deref())
             .bind(paging.limit)
             .bind(paging.offset)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
         (total, items)
     });
+    tx.commit().await?;
     Ok(Page {
         total,
         offset: paging.offset,

@@ -5,7 +5,7 @@ use crate::domain::{parse_search, LocationCode, LocationKind, LocationName, Page
 use crate::error::AppError;
 use crate::locations::{Location, NewLocationInput};
 use crate::search::{like_pattern, location_search_text};
-use crate::{with_pool, with_tx};
+use crate::with_tx;
 
 /// A parsed, valid new location.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ pub async fn create_location_in(tx: &mut Tx, location: &NewLocation) -> Result<L
 }
 
 /// Locations whose code or name contains `q` (case-insensitive, `search::fold`), optionally of
-/// one kind, by code.
+/// one kind, by code; the count and the rows from one read transaction, so they agree.
 pub async fn list_locations(
     db: &Db,
     q: Option<&str>,
@@ -78,21 +78,23 @@ pub async fn list_locations(
     let rows_sql = format!(
         "SELECT {LOCATION_COLUMNS} FROM locations WHERE {filter} ORDER BY code LIMIT $3 OFFSET $4"
     );
-    let (total, items) = with_pool!(db, |pool, _backend| {
+    let mut tx = db.begin_read().await?;
+    let (total, items) = with_tx!(&mut tx, |conn, _backend| {
         let total: i64 = sqlx::query_scalar(&count_sql)
             .bind(pattern.as_deref())
             .bind(kind)
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await?;
         let items = sqlx::query_as::<_, Location>(&rows_sql)
             .bind(pattern.as_deref())
             .bind(kind)
             .bind(paging.limit)
             .bind(paging.offset)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
         (total, items)
     });
+    tx.commit().await?;
     Ok(Page {
         total,
         offset: paging.offset,

@@ -13,7 +13,7 @@ use crate::domain::{parse_search, Page, Paging};
 use crate::error::AppError;
 use crate::search::{fold, folded_len, like_pattern};
 use crate::snapshot::{LocationQty, SnapshotItem, SnapshotQuery};
-use crate::with_pool;
+use crate::with_tx;
 
 /// How many items are in stock: the sum of the shards every movement keeps (migration 0004).
 const ITEMS_IN_STOCK: &str =
@@ -62,11 +62,12 @@ macro_rules! push_matching {
 
 /// Items in stock, by total desc then id, with their top-2 locations and earliest expiry.
 ///
-/// A page is one statement, so one snapshot and one round trip: the page of `item_totals`
+/// A page is one statement (in a read transaction), so one snapshot: the page of `item_totals`
 /// (through its rank index, or the search index), the total (kept in `inventory_summary`, or
 /// counted over the matches, found once through the trigram index), and per item of the page an
 /// index lookup of its batches and of its two largest stocks. Only a search's matches and the
-/// offset scale beyond the page.
+/// offset scale beyond the page. A page past the end counts its total in a second statement,
+/// inside the same read transaction, so it agrees with the first.
 pub async fn inventory(
     db: &Db,
     query: &SnapshotQuery,
@@ -79,7 +80,8 @@ pub async fn inventory(
         .checked_add_days(Days::new(config.near_expiry_days.into()))
         .unwrap_or(NaiveDate::MAX);
 
-    let (rows, total): (Vec<Row>, i64) = with_pool!(db, |pool, backend| {
+    let mut tx = db.begin_read().await?;
+    let (rows, total): (Vec<Row>, i64) = with_tx!(&mut tx, |conn, backend| {
         let mut query = QueryBuilder::new("WITH ");
         match &search {
             None => {
@@ -144,13 +146,17 @@ pub async fn inventory(
         let rows: Vec<Row> = query
             .build_query_as()
             .persistent(search.is_none())
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
 
         // A page past the end has no row to carry the total.
         let total = match (rows.first(), &search) {
             (Some(row), _) => row.total,
-            (None, None) => sqlx::query_scalar(ITEMS_IN_STOCK).fetch_one(pool).await?,
+            (None, None) => {
+                sqlx::query_scalar(ITEMS_IN_STOCK)
+                    .fetch_one(&mut *conn)
+                    .await?
+            }
             (None, Some(q)) => {
                 let mut query = QueryBuilder::new("SELECT COUNT(*) ");
                 query.push(IN_STOCK_AND);
@@ -158,12 +164,13 @@ pub async fn inventory(
                 query
                     .build_query_scalar()
                     .persistent(false)
-                    .fetch_one(pool)
+                    .fetch_one(&mut *conn)
                     .await?
             }
         };
         (rows, total)
     });
+    tx.commit().await?;
 
     let mut items: Vec<SnapshotItem> = Vec::with_capacity(rows.len());
     for row in rows {

@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::movement::{non_blank, BatchQty};
 use crate::search::{first_field_pattern, like_pattern};
 use crate::stock::{StockFilter, StockQueryResponse, StockRow};
-use crate::with_pool;
+use crate::with_tx;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -23,7 +23,9 @@ struct Row {
     qty: i64,
 }
 
-/// Stocks with qty > 0 matching `filter`, by sku then location code.
+/// Stocks with qty > 0 matching `filter`, by sku then location code. The count, the rows and
+/// their batches come from one read transaction, so a row's qty is the sum of its batches
+/// even while movements commit.
 pub async fn query_stock(
     db: &Db,
     filter: &StockFilter,
@@ -53,7 +55,8 @@ pub async fn query_stock(
         "SELECT s.id AS stock_id, s.item_id, i.sku, i.name, s.location_id, l.code AS location_code, s.qty {from} \
          ORDER BY i.sku, l.code LIMIT $7 OFFSET $8"
     );
-    let (total, rows, batches) = with_pool!(db, |pool, _backend| {
+    let mut tx = db.begin_read().await?;
+    let (total, rows, batches) = with_tx!(&mut tx, |conn, _backend| {
         let total: i64 = sqlx::query_scalar(&count_sql)
             .bind(filter.item_id)
             .bind(sku.as_ref().map(Sku::as_str))
@@ -61,7 +64,7 @@ pub async fn query_stock(
             .bind(code.as_ref().map(LocationCode::as_str))
             .bind(item_pattern.as_deref())
             .bind(code_pattern.as_deref())
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await?;
         let rows: Vec<Row> = sqlx::query_as(&rows_sql)
             .bind(filter.item_id)
@@ -72,7 +75,7 @@ pub async fn query_stock(
             .bind(code_pattern.as_deref())
             .bind(paging.limit)
             .bind(paging.offset)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
         let mut batches: Vec<(i64, String, Option<NaiveDate>, i64)> = Vec::new();
         if !rows.is_empty() {
@@ -85,10 +88,11 @@ pub async fn query_stock(
             }
             query.push(") ORDER BY stock_id, expiry_date IS NULL, expiry_date, id");
             let query = query.build_query_as();
-            batches = query.fetch_all(pool).await?;
+            batches = query.fetch_all(&mut *conn).await?;
         }
         (total, rows, batches)
     });
+    tx.commit().await?;
 
     let mut by_stock: HashMap<i64, Vec<BatchQty>> = HashMap::new();
     for (stock_id, batch_code, expiry_date, qty) in batches {
