@@ -663,10 +663,11 @@ async fn snapshot_direct_inner(db: &Db, q: Option<&str>, offset: i64) -> Result<
     let rows = with_tx!(&mut tx, |conn, backend| {
         let ids: Vec<i64> = match q {
             None => {
-                let _total: i64 =
-                    sqlx::query_scalar("SELECT items_in_stock FROM inventory_summary WHERE id = 1")
-                        .fetch_one(&mut *conn)
-                        .await?;
+                let _total: i64 = sqlx::query_scalar(
+                    "SELECT CAST(SUM(items_in_stock) AS BIGINT) FROM inventory_summary",
+                )
+                .fetch_one(&mut *conn)
+                .await?;
                 let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
                     "SELECT p.item_id, i.sku, i.name, i.spec, p.total_qty \
                      FROM (SELECT item_id, total_qty FROM item_totals WHERE total_qty > 0 \
@@ -679,16 +680,16 @@ async fn snapshot_direct_inner(db: &Db, q: Option<&str>, offset: i64) -> Result<
                 rows.into_iter().map(|r| r.0).collect()
             }
             Some(q) => {
-                let pattern = format!("%{}%", q.to_lowercase());
+                let pattern = depot::search::like_pattern(q);
                 let filter = if backend == Backend::Sqlite {
                     "i.id IN (SELECT rowid FROM items_search WHERE items_search MATCH $2) AND "
                 } else {
                     "$2 <> '' AND "
                 };
-                let fts = format!("{{sku name}} : \"{q}\"");
+                let fts = format!("\"{}\"", depot::search::fold(q));
                 let _total: i64 = sqlx::query_scalar(&format!(
                     "SELECT COUNT(*) FROM items i JOIN item_totals t ON t.item_id = i.id \
-                     WHERE t.total_qty > 0 AND {filter}(lower(i.sku) LIKE $1 OR lower(i.name) LIKE $1)"
+                     WHERE t.total_qty > 0 AND {filter}i.search_text LIKE $1 ESCAPE '\\'"
                 ))
                 .bind(&pattern)
                 .bind(&fts)
@@ -698,7 +699,7 @@ async fn snapshot_direct_inner(db: &Db, q: Option<&str>, offset: i64) -> Result<
                 let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(&format!(
                     "SELECT i.id, i.sku, i.name, i.spec, t.total_qty \
                      FROM items i JOIN item_totals t ON t.item_id = i.id \
-                     WHERE t.total_qty > 0 AND {filter}(lower(i.sku) LIKE $1 OR lower(i.name) LIKE $1) \
+                     WHERE t.total_qty > 0 AND {filter}i.search_text LIKE $1 ESCAPE '\\' \
                      ORDER BY t.total_qty DESC, i.id LIMIT 50 OFFSET $3"
                 ))
                 .bind(&pattern)

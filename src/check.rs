@@ -7,7 +7,8 @@
 //! and, so the batch detail can be trusted, every ledger entry's batch detail adds up to its delta
 //! and names batches of the same stock; and, so the snapshot can be trusted, its derived tables
 //! agree with the stocks: every item's `item_totals.total_qty` is the sum of its stocks,
-//! `inventory_summary` counts the items with a positive total, and (SQLite) the search index
+//! `inventory_summary` counts the items with a positive total, in sum and shard by shard; and, so search can be trusted,
+//! every item's and location's `search_text` is its folded fields and (SQLite) the search index
 //! matches the items table.
 
 use std::fmt;
@@ -63,8 +64,22 @@ pub enum Violation {
         counted: i64,
         items_in_stock: i64,
     },
+    /// One shard of `inventory_summary` (items with `item_id % 64 = shard`) is wrong or missing
+    /// (`items_in_stock` -1).
+    InStockShardMismatch {
+        shard: i64,
+        counted: i64,
+        items_in_stock: i64,
+    },
     SearchIndexStale {
         reason: String,
+    },
+    /// An item's or a location's `search_text` is not its folded fields (`search::fold`).
+    SearchTextStale {
+        table: &'static str,
+        id: i64,
+        stored: String,
+        expected: String,
     },
 }
 
@@ -143,9 +158,26 @@ impl fmt::Display for Violation {
                 f,
                 "inventory_summary says {items_in_stock} items in stock but {counted} have a positive total"
             ),
+            Violation::InStockShardMismatch {
+                shard,
+                counted,
+                items_in_stock,
+            } => write!(
+                f,
+                "inventory_summary shard {shard} says {items_in_stock} items in stock but {counted} of its items have a positive total"
+            ),
             Violation::SearchIndexStale { reason } => {
                 write!(f, "the item search index disagrees with the items: {reason}")
             }
+            Violation::SearchTextStale {
+                table,
+                id,
+                stored,
+                expected,
+            } => write!(
+                f,
+                "{table} {id}: search_text {stored:?} but its folded fields are {expected:?}"
+            ),
         }
     }
 }
@@ -210,7 +242,24 @@ const ITEM_TOTALS: &str = "
 
 const IN_STOCK_COUNT: &str = "
     SELECT (SELECT COUNT(*) FROM item_totals WHERE total_qty > 0),
-           (SELECT items_in_stock FROM inventory_summary WHERE id = 1)";
+           (SELECT CAST(SUM(items_in_stock) AS BIGINT) FROM inventory_summary)";
+
+/// Every shard of the in-stock count against its own count; a missing shard row reads as -1.
+fn in_stock_shards_sql() -> String {
+    let shards = crate::movement::stock::IN_STOCK_SHARDS;
+    format!(
+        "WITH RECURSIVE shards (id) AS (SELECT 0 UNION ALL SELECT id + 1 FROM shards WHERE id < {last})
+         SELECT CAST(shards.id AS BIGINT), CAST(COALESCE(counted.n, 0) AS BIGINT),
+                CAST(COALESCE(s.items_in_stock, -1) AS BIGINT)
+         FROM shards
+         LEFT JOIN (SELECT item_id % {shards} AS shard, COUNT(*) AS n FROM item_totals
+                    WHERE total_qty > 0 GROUP BY item_id % {shards}) counted ON counted.shard = shards.id
+         LEFT JOIN inventory_summary s ON s.id = shards.id
+         WHERE COALESCE(counted.n, 0) <> COALESCE(s.items_in_stock, -1)
+         ORDER BY shards.id",
+        last = shards - 1
+    )
+}
 
 /// Scans the whole database and returns every violation found, in a stable order.
 pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
@@ -296,6 +345,16 @@ pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
                 items_in_stock,
             });
         }
+        let shards: Vec<(i64, i64, i64)> = sqlx::query_as(&in_stock_shards_sql())
+            .fetch_all(pool)
+            .await?;
+        found.extend(shards.into_iter().map(|(shard, counted, items_in_stock)| {
+            Violation::InStockShardMismatch {
+                shard,
+                counted,
+                items_in_stock,
+            }
+        }));
 
         if backend == Backend::Sqlite {
             // FTS5 compares its index with the content table and fails if they differ.
@@ -313,5 +372,16 @@ pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
             }
         }
     });
+    found.extend(
+        crate::search::stale_search_texts(db)
+            .await?
+            .into_iter()
+            .map(|(table, id, stored, expected)| Violation::SearchTextStale {
+                table,
+                id,
+                stored,
+                expected,
+            }),
+    );
     Ok(found)
 }

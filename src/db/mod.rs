@@ -150,12 +150,17 @@ impl Db {
         }
     }
 
-    /// Applies the pending migrations of this backend; a no-op when there are none.
+    /// Applies the pending migrations of this backend, then fills what SQL cannot compute
+    /// (the folded `search_text` of rows older than migration 0004); a no-op when there is
+    /// nothing to do.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Db::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await,
-            Db::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await,
+            Db::Sqlite(pool) => SQLITE_MIGRATOR.run(pool).await?,
+            Db::Postgres(pool) => POSTGRES_MIGRATOR.run(pool).await?,
         }
+        crate::search::backfill(self)
+            .await
+            .map_err(sqlx::migrate::MigrateError::Execute)
     }
 
     /// Answers whether the database responds to a trivial query.

@@ -157,21 +157,56 @@ async fn change_item_totals(tx: &mut Tx, by_item: &BTreeMap<i64, i64>) -> Result
         }
         totals.extend(rows);
     }
-    let in_stock_change: i64 = totals
+    let in_stock_changes: BTreeMap<i64, i64> = totals
         .iter()
         .map(|(item, total)| {
             let before = total - by_item[item];
-            i64::from(*total > 0) - i64::from(before > 0)
+            (*item, i64::from(*total > 0) - i64::from(before > 0))
         })
-        .sum();
-    if in_stock_change != 0 {
-        with_tx!(tx, |conn, _backend| sqlx::query(
-            "UPDATE inventory_summary SET items_in_stock = items_in_stock + $1 WHERE id = 1"
-        )
-        .bind(in_stock_change)
-        .execute(&mut *conn)
-        .await
-        .map(drop)?);
+        .filter(|(_, change)| *change != 0)
+        .collect();
+    change_items_in_stock(tx, &in_stock_changes).await
+}
+
+/// Shards of the count of items in stock (`inventory_summary`, migration 0004): an item counts
+/// in shard `item_id % IN_STOCK_SHARDS`, so movements of unrelated items seldom share a row.
+pub const IN_STOCK_SHARDS: i64 = 64;
+
+/// Adds to the count of items in stock: (item id, +1 when it came into stock, -1 when it went
+/// out). One statement for every shard that changes; on PostgreSQL, several shards are locked
+/// first in ascending order (one lock order for every transaction, as for `item_totals`).
+pub async fn change_items_in_stock(
+    tx: &mut Tx,
+    by_item: &BTreeMap<i64, i64>,
+) -> Result<(), AppError> {
+    let mut by_shard: BTreeMap<i64, i64> = BTreeMap::new();
+    for (item, change) in by_item {
+        *by_shard
+            .entry(item.rem_euclid(IN_STOCK_SHARDS))
+            .or_default() += change;
     }
+    let shards: Vec<(i64, i64)> = by_shard.into_iter().filter(|(_, c)| *c != 0).collect();
+    if shards.is_empty() {
+        return Ok(());
+    }
+    with_tx!(tx, |conn, backend| {
+        if backend == Backend::Postgres && shards.len() > 1 {
+            let mut query = QueryBuilder::new("SELECT id FROM inventory_summary WHERE id IN (");
+            let mut list = query.separated(", ");
+            for (shard, _) in &shards {
+                list.push_bind(*shard);
+            }
+            query.push(") ORDER BY id FOR UPDATE");
+            query.build().execute(&mut *conn).await.map(drop)?;
+        }
+        let mut query = QueryBuilder::new(
+            "UPDATE inventory_summary SET items_in_stock = inventory_summary.items_in_stock + v.column2 FROM (",
+        );
+        query.push_values(&shards, |mut row, (shard, change)| {
+            row.push_bind(*shard).push_bind(*change);
+        });
+        query.push(") AS v WHERE inventory_summary.id = v.column1");
+        query.build().execute(&mut *conn).await.map(drop)?
+    });
     Ok(())
 }

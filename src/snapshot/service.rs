@@ -1,7 +1,8 @@
 //! The snapshot query. A page costs O(page size): the order and the unfiltered total come from
 //! `item_totals` and `inventory_summary`, which every movement keeps exact in its own
-//! transaction (`movement::store::change_stocks`); a search goes through a trigram index
-//! (PostgreSQL `pg_trgm`, SQLite FTS5). Migration 0002 has the tables and indexes.
+//! transaction (`movement::stock::change_stocks`); a search matches the folded
+//! `items.search_text` (`search::fold`) through a trigram index (PostgreSQL `pg_trgm`, SQLite
+//! FTS5). Migrations 0002 and 0004 have the tables and indexes.
 
 use chrono::{Days, NaiveDate};
 use sqlx::QueryBuilder;
@@ -10,12 +11,13 @@ use crate::config::Config;
 use crate::db::{Backend, Db};
 use crate::domain::{parse_search, Page, Paging};
 use crate::error::AppError;
-use crate::items::service::like_pattern;
+use crate::search::{fold, folded_len, like_pattern};
 use crate::snapshot::{LocationQty, SnapshotItem, SnapshotQuery};
-use crate::with_pool;
+use crate::with_tx;
 
-/// How many items are in stock, kept by every movement (migration 0002).
-const ITEMS_IN_STOCK: &str = "SELECT items_in_stock FROM inventory_summary WHERE id = 1";
+/// How many items are in stock: the sum of the shards every movement keeps (migration 0004).
+const ITEMS_IN_STOCK: &str =
+    "SELECT CAST(COALESCE(SUM(items_in_stock), 0) AS BIGINT) FROM inventory_summary";
 
 /// Items in stock, joined to their totals, ready for `push_matching!`'s condition.
 const IN_STOCK_AND: &str =
@@ -38,35 +40,34 @@ struct Row {
     location_qty: Option<i64>,
 }
 
-/// Appends "item `i` matches the search `q`" to a query. PostgreSQL's trigram GIN indexes
-/// serve `lower(x) LIKE` directly. On SQLite the FTS5 trigram index narrows to candidates when
-/// `q` has the 3 characters a trigram needs, and the LIKE decides, so both paths (and both
-/// backends) match exactly the same items.
+/// Appends "item `i` matches the search `q`": its folded sku or name contains the folded `q`
+/// (`search::fold`), on both backends alike. PostgreSQL's trigram GIN index serves the LIKE
+/// directly. On SQLite the FTS5 trigram index narrows to candidates when the folded `q` has the
+/// 3 characters a trigram needs, and the LIKE decides, so both paths (and both backends) match
+/// exactly the same items.
 macro_rules! push_matching {
     ($query:ident, $backend:expr, $q:expr) => {{
-        if $backend == Backend::Sqlite && $q.chars().count() >= 3 {
+        if $backend == Backend::Sqlite && folded_len($q) >= 3 {
             $query
                 .push("i.id IN (SELECT rowid FROM items_search WHERE items_search MATCH ")
                 .push_bind(fts_phrase($q))
                 .push(") AND ");
         }
-        let pattern = like_pattern($q);
         $query
-            .push("(lower(i.sku) LIKE ")
-            .push_bind(pattern.clone())
-            .push(" ESCAPE '\\' OR lower(i.name) LIKE ")
-            .push_bind(pattern)
-            .push(" ESCAPE '\\')");
+            .push("i.search_text LIKE ")
+            .push_bind(like_pattern($q))
+            .push(" ESCAPE '\\'");
     }};
 }
 
 /// Items in stock, by total desc then id, with their top-2 locations and earliest expiry.
 ///
-/// A page is one statement, so one snapshot and one round trip: the page of `item_totals`
+/// A page is one statement (in a read transaction), so one snapshot: the page of `item_totals`
 /// (through its rank index, or the search index), the total (kept in `inventory_summary`, or
 /// counted over the matches, found once through the trigram index), and per item of the page an
 /// index lookup of its batches and of its two largest stocks. Only a search's matches and the
-/// offset scale beyond the page.
+/// offset scale beyond the page. A page past the end counts its total in a second statement,
+/// inside the same read transaction, so it agrees with the first.
 pub async fn inventory(
     db: &Db,
     query: &SnapshotQuery,
@@ -79,7 +80,8 @@ pub async fn inventory(
         .checked_add_days(Days::new(config.near_expiry_days.into()))
         .unwrap_or(NaiveDate::MAX);
 
-    let (rows, total): (Vec<Row>, i64) = with_pool!(db, |pool, backend| {
+    let mut tx = db.begin_read().await?;
+    let (rows, total): (Vec<Row>, i64) = with_tx!(&mut tx, |conn, backend| {
         let mut query = QueryBuilder::new("WITH ");
         match &search {
             None => {
@@ -144,13 +146,17 @@ pub async fn inventory(
         let rows: Vec<Row> = query
             .build_query_as()
             .persistent(search.is_none())
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
 
         // A page past the end has no row to carry the total.
         let total = match (rows.first(), &search) {
             (Some(row), _) => row.total,
-            (None, None) => sqlx::query_scalar(ITEMS_IN_STOCK).fetch_one(pool).await?,
+            (None, None) => {
+                sqlx::query_scalar(ITEMS_IN_STOCK)
+                    .fetch_one(&mut *conn)
+                    .await?
+            }
             (None, Some(q)) => {
                 let mut query = QueryBuilder::new("SELECT COUNT(*) ");
                 query.push(IN_STOCK_AND);
@@ -158,12 +164,13 @@ pub async fn inventory(
                 query
                     .build_query_scalar()
                     .persistent(false)
-                    .fetch_one(pool)
+                    .fetch_one(&mut *conn)
                     .await?
             }
         };
         (rows, total)
     });
+    tx.commit().await?;
 
     let mut items: Vec<SnapshotItem> = Vec::with_capacity(rows.len());
     for row in rows {
@@ -200,9 +207,9 @@ pub async fn inventory(
     })
 }
 
-/// `q` as an FTS5 query: one phrase (a substring, for the trigram tokenizer) in sku or name.
+/// `q` as an FTS5 query: one phrase of the folded `q` (a substring, for the trigram tokenizer).
 fn fts_phrase(q: &str) -> String {
-    format!("{{sku name}} : \"{}\"", q.replace('"', "\"\""))
+    format!("\"{}\"", fold(q).replace('"', "\"\""))
 }
 
 #[cfg(test)]
@@ -210,8 +217,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn search_text_is_one_quoted_phrase() {
-        assert_eq!(fts_phrase("ab\"c"), "{sku name} : \"ab\"\"c\"");
-        assert_eq!(fts_phrase("苹果汁"), "{sku name} : \"苹果汁\"");
+    fn search_text_is_one_quoted_folded_phrase() {
+        assert_eq!(fts_phrase("aB\"c"), "\"ab\"\"c\"");
+        assert_eq!(fts_phrase("苹果汁"), "\"苹果汁\"");
+        assert_eq!(fts_phrase("ＡＢＣ"), "\"abc\"");
     }
 }

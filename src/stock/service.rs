@@ -7,10 +7,10 @@ use chrono::NaiveDate;
 use crate::db::Db;
 use crate::domain::{parse_search, LocationCode, Paging, Sku};
 use crate::error::AppError;
-use crate::items::service::like_pattern;
 use crate::movement::{non_blank, BatchQty};
+use crate::search::{first_field_pattern, like_pattern};
 use crate::stock::{StockFilter, StockQueryResponse, StockRow};
-use crate::with_pool;
+use crate::with_tx;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -23,7 +23,9 @@ struct Row {
     qty: i64,
 }
 
-/// Stocks with qty > 0 matching `filter`, by sku then location code.
+/// Stocks with qty > 0 matching `filter`, by sku then location code. The count, the rows and
+/// their batches come from one read transaction, so a row's qty is the sum of its batches
+/// even while movements commit.
 pub async fn query_stock(
     db: &Db,
     filter: &StockFilter,
@@ -36,37 +38,44 @@ pub async fn query_stock(
     let code = non_blank(&filter.location_code)
         .map(|c| LocationCode::parse("location_code", c))
         .transpose()?;
-    let pattern = parse_search(filter.q.as_deref())?.map(|q| like_pattern(&q));
+    let q = parse_search(filter.q.as_deref())?;
+    // `q` in the item's sku or name, or in the location's code (not its name).
+    let item_pattern = q.as_deref().map(like_pattern);
+    let code_pattern = q.as_deref().map(first_field_pattern);
 
-    let from = "FROM stocks s JOIN items i ON i.id = s.item_id JOIN locations l ON l.id = s.location_id \
+    let from =
+        "FROM stocks s JOIN items i ON i.id = s.item_id JOIN locations l ON l.id = s.location_id \
                 WHERE s.qty > 0 \
                   AND ($1 IS NULL OR s.item_id = $1) AND ($2 IS NULL OR i.sku = $2) \
                   AND ($3 IS NULL OR s.location_id = $3) AND ($4 IS NULL OR l.code = $4) \
-                  AND ($5 IS NULL OR lower(i.sku) LIKE $5 ESCAPE '\\' OR lower(i.name) LIKE $5 ESCAPE '\\' \
-                       OR lower(l.code) LIKE $5 ESCAPE '\\')";
+                  AND ($5 IS NULL OR i.search_text LIKE $5 ESCAPE '\\' \
+                       OR l.search_text LIKE $6 ESCAPE '\\')";
     let count_sql = format!("SELECT COUNT(*) {from}");
     let rows_sql = format!(
         "SELECT s.id AS stock_id, s.item_id, i.sku, i.name, s.location_id, l.code AS location_code, s.qty {from} \
-         ORDER BY i.sku, l.code LIMIT $6 OFFSET $7"
+         ORDER BY i.sku, l.code LIMIT $7 OFFSET $8"
     );
-    let (total, rows, batches) = with_pool!(db, |pool, _backend| {
+    let mut tx = db.begin_read().await?;
+    let (total, rows, batches) = with_tx!(&mut tx, |conn, _backend| {
         let total: i64 = sqlx::query_scalar(&count_sql)
             .bind(filter.item_id)
             .bind(sku.as_ref().map(Sku::as_str))
             .bind(filter.location_id)
             .bind(code.as_ref().map(LocationCode::as_str))
-            .bind(pattern.as_deref())
-            .fetch_one(pool)
+            .bind(item_pattern.as_deref())
+            .bind(code_pattern.as_deref())
+            .fetch_one(&mut *conn)
             .await?;
         let rows: Vec<Row> = sqlx::query_as(&rows_sql)
             .bind(filter.item_id)
             .bind(sku.as_ref().map(Sku::as_str))
             .bind(filter.location_id)
             .bind(code.as_ref().map(LocationCode::as_str))
-            .bind(pattern.as_deref())
+            .bind(item_pattern.as_deref())
+            .bind(code_pattern.as_deref())
             .bind(paging.limit)
             .bind(paging.offset)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
         let mut batches: Vec<(i64, String, Option<NaiveDate>, i64)> = Vec::new();
         if !rows.is_empty() {
@@ -79,10 +88,11 @@ pub async fn query_stock(
             }
             query.push(") ORDER BY stock_id, expiry_date IS NULL, expiry_date, id");
             let query = query.build_query_as();
-            batches = query.fetch_all(pool).await?;
+            batches = query.fetch_all(&mut *conn).await?;
         }
         (total, rows, batches)
     });
+    tx.commit().await?;
 
     let mut by_stock: HashMap<i64, Vec<BatchQty>> = HashMap::new();
     for (stock_id, batch_code, expiry_date, qty) in batches {

@@ -4,6 +4,7 @@ use std::process::Command;
 
 use depot::check::{find_violations, Violation};
 use depot::db::Backend;
+use depot::movement::stock::IN_STOCK_SHARDS;
 use depot::with_pool;
 
 use crate::common::TestDb;
@@ -15,6 +16,7 @@ on_both_backends!(
     check_reports_a_stock_that_disagrees_with_its_ledger,
     check_reports_a_broken_ledger_chain,
     check_reports_derived_totals_that_disagree_with_the_stocks,
+    check_reports_an_in_stock_shard_that_disagrees_even_when_the_sum_agrees,
 );
 
 fn depot_check(url: &str) -> (i32, String) {
@@ -165,6 +167,11 @@ async fn check_reports_derived_totals_that_disagree_with_the_stocks(backend: Bac
                 counted: 1,
                 items_in_stock: 2
             },
+            Violation::InStockShardMismatch {
+                shard: other % IN_STOCK_SHARDS,
+                counted: 0,
+                items_in_stock: 1
+            },
         ]
     );
     let (code, out) = depot_check(&test_db.url);
@@ -173,6 +180,50 @@ async fn check_reports_derived_totals_that_disagree_with_the_stocks(backend: Bac
         out.contains(&format!(
             "item {item}: item_totals says 6 but its stocks hold 5"
         )),
+        "{out}"
+    );
+}
+
+async fn check_reports_an_in_stock_shard_that_disagrees_even_when_the_sum_agrees(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let (item, _, _, _) = plant_stock(&test_db.db, "S1", 5).await;
+    let shard = item % IN_STOCK_SHARDS;
+    let wrong = (shard + 1) % IN_STOCK_SHARDS;
+    with_pool!(&test_db.db, |pool, _backend| {
+        sqlx::query(
+            "UPDATE inventory_summary SET items_in_stock = items_in_stock - 1 WHERE id = $1",
+        )
+        .bind(shard)
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "UPDATE inventory_summary SET items_in_stock = items_in_stock + 1 WHERE id = $1",
+        )
+        .bind(wrong)
+        .execute(pool)
+        .await
+        .unwrap();
+    });
+    assert_eq!(
+        find_violations(&test_db.db).await.unwrap(),
+        vec![
+            Violation::InStockShardMismatch {
+                shard,
+                counted: 1,
+                items_in_stock: 0
+            },
+            Violation::InStockShardMismatch {
+                shard: wrong,
+                counted: 0,
+                items_in_stock: 1
+            },
+        ]
+    );
+    let (code, out) = depot_check(&test_db.url);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("inventory_summary shard {shard}")),
         "{out}"
     );
 }

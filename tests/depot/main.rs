@@ -14,6 +14,7 @@ mod movement_core;
 mod outbound;
 mod putaway;
 mod schema;
+mod search;
 mod snapshot;
 mod stock_ledger;
 mod stress;

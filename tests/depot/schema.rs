@@ -10,6 +10,7 @@ on_both_backends!(
     migrations_apply_to_a_fresh_database_and_rerun_as_a_no_op,
     the_database_refuses_negative_stock_and_zero_deltas,
     the_ledger_is_append_only,
+    migration_0004_folds_older_rows_and_shards_the_in_stock_count,
 );
 
 async fn migrations_apply_to_a_fresh_database_and_rerun_as_a_no_op(backend: Backend) {
@@ -51,20 +52,45 @@ async fn migrations_apply_to_a_fresh_database_and_rerun_as_a_no_op(backend: Back
 /// Inserts one item, one location and a stock of `qty` with its ledger entry and batch;
 /// returns (item_id, location_id, stock_id, ledger_id).
 pub async fn plant_stock(db: &depot::db::Db, sku: &str, qty: i64) -> (i64, i64, i64, i64) {
-    with_pool!(db, |pool, _backend| {
-        let item: i64 =
-            sqlx::query_scalar("INSERT INTO items (sku, name) VALUES ($1, 'Planted') RETURNING id")
-                .bind(sku)
-                .fetch_one(pool)
-                .await
-                .unwrap();
-        let location: i64 = sqlx::query_scalar(
+    plant_stock_in(db, sku, qty, Schema::Current).await
+}
+
+/// Which schema [`plant_stock_in`] writes to.
+#[derive(Clone, Copy, PartialEq)]
+enum Schema {
+    Current,
+    /// Before migration 0004: no `search_text`, one `inventory_summary` row (id 1).
+    Before0004,
+}
+
+async fn plant_stock_in(
+    db: &depot::db::Db,
+    sku: &str,
+    qty: i64,
+    schema: Schema,
+) -> (i64, i64, i64, i64) {
+    let code = format!("L-{sku}");
+    let (item_sql, location_sql, summary_sql) = match schema {
+        Schema::Current => (
+            "INSERT INTO items (sku, name, search_text) VALUES ($1, 'Planted', $2) RETURNING id",
+            "INSERT INTO locations (code, kind, search_text) VALUES ($1, 'storage', $2) RETURNING id",
+            "UPDATE inventory_summary SET items_in_stock = items_in_stock + 1 WHERE id = $2 AND $1 > 0",
+        ),
+        Schema::Before0004 => (
+            "INSERT INTO items (sku, name) VALUES ($1, 'Planted') RETURNING id",
             "INSERT INTO locations (code, kind) VALUES ($1, 'storage') RETURNING id",
-        )
-        .bind(format!("L-{sku}"))
-        .fetch_one(pool)
-        .await
-        .unwrap();
+            "UPDATE inventory_summary SET items_in_stock = items_in_stock + 1 WHERE id = 1 AND $1 > 0",
+        ),
+    };
+    with_pool!(db, |pool, _backend| {
+        let mut insert_item = sqlx::query_scalar(item_sql).bind(sku);
+        let mut insert_location = sqlx::query_scalar(location_sql).bind(&code);
+        if schema == Schema::Current {
+            insert_item = insert_item.bind(depot::search::item_search_text(sku, "Planted"));
+            insert_location = insert_location.bind(depot::search::location_search_text(&code, ""));
+        }
+        let item: i64 = insert_item.fetch_one(pool).await.unwrap();
+        let location: i64 = insert_location.fetch_one(pool).await.unwrap();
         let stock: i64 = sqlx::query_scalar(
             "INSERT INTO stocks (item_id, location_id, qty) VALUES ($1, $2, $3) RETURNING id",
         )
@@ -110,13 +136,11 @@ pub async fn plant_stock(db: &depot::db::Db, sku: &str, qty: i64) -> (i64, i64, 
             .execute(pool)
             .await
             .unwrap();
-        sqlx::query(
-            "UPDATE inventory_summary SET items_in_stock = items_in_stock + 1 WHERE id = 1 AND $1 > 0",
-        )
-        .bind(qty)
-        .execute(pool)
-        .await
-        .unwrap();
+        let mut summary = sqlx::query(summary_sql).bind(qty);
+        if schema == Schema::Current {
+            summary = summary.bind(item % depot::movement::stock::IN_STOCK_SHARDS);
+        }
+        summary.execute(pool).await.unwrap();
         (item, location, stock, ledger)
     })
 }
@@ -185,5 +209,63 @@ async fn the_ledger_is_append_only(backend: Backend) {
             .execute(pool)
             .await;
         assert!(delete.is_err(), "ledger rows cannot be deleted");
+    });
+}
+
+/// A database at migration 0003 with stock, brought up to date: search texts are folded by
+/// the step after the migrations, the single in-stock count becomes its shards, and every
+/// invariant `depot check` knows holds.
+async fn migration_0004_folds_older_rows_and_shards_the_in_stock_count(backend: Backend) {
+    let test_db = TestDb::empty(backend).await;
+    let dir = match backend {
+        Backend::Sqlite => "migrations/sqlite",
+        Backend::Postgres => "migrations/postgres",
+    };
+    let mut before = sqlx::migrate::Migrator::new(std::path::Path::new(dir))
+        .await
+        .unwrap();
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 4)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    with_pool!(&test_db.db, |pool, _backend| before
+        .run(pool)
+        .await
+        .unwrap());
+    let mut items = Vec::new();
+    for (n, qty) in [5, 2, 7].into_iter().enumerate() {
+        let (item, ..) =
+            plant_stock_in(&test_db.db, &format!("ÄPFEL-{n}"), qty, Schema::Before0004).await;
+        items.push(item);
+    }
+
+    test_db
+        .db
+        .migrate()
+        .await
+        .expect("0004 and what follows apply");
+    assert_eq!(
+        depot::check::find_violations(&test_db.db).await.unwrap(),
+        vec![]
+    );
+    with_pool!(&test_db.db, |pool, _backend| {
+        let shards: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT CAST(id AS BIGINT), items_in_stock FROM inventory_summary ORDER BY id",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        assert_eq!(shards.len(), 64, "one row per shard");
+        let in_stock: i64 = shards.iter().map(|(_, n)| n).sum();
+        assert_eq!(in_stock, 3, "the items with a positive total");
+        let search_text: String = sqlx::query_scalar("SELECT search_text FROM items WHERE id = $1")
+            .bind(items[0])
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(search_text, "äpfel-0\u{1}planted");
     });
 }
