@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use axum::body::{Body, HttpBody};
 use axum::extract::{Request, State};
-use axum::handler::Handler;
-use axum::http::{header, HeaderMap, HeaderName, StatusCode};
+use axum::http::{header, HeaderName, StatusCode};
 use axum::middleware::{from_fn, map_response, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, MethodRouter};
+use axum::routing::get;
 use axum::{Json, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use serde_json::{json, Value};
@@ -27,9 +26,11 @@ use crate::app::{shell, App};
 use crate::db::Db;
 use crate::error::{AppError, ErrorCode};
 use crate::extract::MAX_BODY_BYTES;
+use crate::negotiate::{vary_on_accept, wants_html};
 use crate::state::AppState;
 
-/// Paths that SPEC §4 and §5 give both a JSON endpoint and a page.
+/// Paths that SPEC §4 and §5 give both a JSON endpoint and a page: their `GET` is routed by
+/// [`crate::negotiate::page_or_json`], not by the Leptos route list.
 const PAGE_AND_JSON_PATHS: &[&str] = &["/items", "/locations", "/ledger"];
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -48,7 +49,6 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The whole application as one axum router.
 pub fn router(state: AppState) -> Router {
-    // Paths that are both a page and a JSON endpoint are routed by `page_or_json`.
     let routes = generate_route_list(App)
         .into_iter()
         .filter(|listing| !PAGE_AND_JSON_PATHS.contains(&listing.path()))
@@ -162,46 +162,16 @@ async fn static_file_or_not_found(State(state): State<AppState>, req: Request) -
     let what = format!("no route for {} {}", req.method(), req.uri().path());
     let serve = leptos_axum::file_and_error_handler::<AppState, _>(shell);
     let response = serve(req.uri().clone(), State(state), req).await;
-    if response.status() == StatusCode::NOT_FOUND && !html {
-        AppError::not_found(what).into_response()
-    } else {
-        response
+    if response.status() != StatusCode::NOT_FOUND {
+        // A static file is the same whatever the client accepts.
+        return response;
     }
-}
-
-/// `GET` for a path that is both a page and a JSON endpoint: a browser asking for HTML gets the
-/// page, every other client (curl, an ERP) the JSON `handler`.
-pub fn page_or_json<H, T>(handler: H) -> MethodRouter<AppState>
-where
-    H: Handler<T, AppState>,
-    T: 'static,
-{
-    get(
-        move |State(state): State<AppState>, req: Request| async move {
-            if wants_html(req.headers()) {
-                render_page(state, req).await
-            } else {
-                handler.call(req, state).await
-            }
-        },
-    )
-}
-
-/// Server-renders the app for `req` (complete HTML, data included).
-async fn render_page(state: AppState, req: Request) -> Response {
-    let options = state.leptos_options.clone();
-    let render = leptos_axum::render_app_async_with_context(
-        move || leptos::prelude::provide_context(state.clone()),
-        move || shell(options.clone()),
-    );
-    render(req).await
-}
-
-fn wants_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
+    let response = if html {
+        response
+    } else {
+        AppError::not_found(what).into_response()
+    };
+    vary_on_accept(response)
 }
 
 /// The body-limit and timeout layers answer by themselves with empty bodies; give those answers
