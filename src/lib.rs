@@ -35,6 +35,8 @@ pub mod extract;
 #[cfg(feature = "ssr")]
 pub mod negotiate;
 #[cfg(feature = "ssr")]
+pub mod origin;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod state;

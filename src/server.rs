@@ -1,5 +1,6 @@
 //! The HTTP server: one router for pages, server functions and the JSON API, wrapped in the
-//! layers every request goes through (request id, tracing, panics, compression, body limit).
+//! layers every request goes through (request id, tracing, panics, compression, body limit,
+//! cross-site writes).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -89,6 +90,8 @@ pub fn router(state: AppState) -> Router {
                 .layer(CompressionLayer::new())
                 .layer(map_response(bare_refusal_in_error_shape))
                 .layer(from_fn(refuse_announced_oversized_body))
+                // SPEC §7: a write from another site is refused before any handler runs.
+                .layer(from_fn(crate::origin::refuse_cross_site_writes))
                 // Bodies without a Content-Length (chunked) are cut off at the limit as read.
                 .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
                 // Dropping a late handler rolls its transaction back; SERVICE_UNAVAILABLE

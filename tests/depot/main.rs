@@ -9,6 +9,7 @@ mod hostile;
 mod http;
 mod inbound;
 mod items_locations;
+mod origin;
 mod outbound;
 mod putaway;
 mod schema;
