@@ -33,6 +33,8 @@ pub mod demo;
 #[cfg(feature = "ssr")]
 pub mod extract;
 #[cfg(feature = "ssr")]
+pub mod flash;
+#[cfg(feature = "ssr")]
 pub mod negotiate;
 #[cfg(feature = "ssr")]
 pub mod origin;

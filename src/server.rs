@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(static_file_or_not_found)
+        .layer(map_response(server_fn_refusal_status))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -175,6 +176,32 @@ async fn static_file_or_not_found(State(state): State<AppState>, req: Request) -
         AppError::not_found(what).into_response()
     };
     vary_on_accept(response)
+}
+
+/// The header Leptos marks a server function's error answer with.
+const SERVER_FN_ERROR: HeaderName = HeaderName::from_static("serverfnerror");
+
+/// A server function's own refusal (a form body that does not decode, a list page's bad paging)
+/// leaves Leptos as a 500, and for a plain form post as a redirect carrying the error in the
+/// URL. Give it the status of its code instead, and no redirect: a URL never carries a result.
+async fn server_fn_refusal_status(response: Response) -> Response {
+    if !response.headers().contains_key(SERVER_FN_ERROR) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return AppError::internal(&std::io::Error::other("unreadable server function error"))
+            .into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if parts.status.is_client_error() {
+            tracing::info!(code = ?error.code, message = %error.message, "server function refused");
+        }
+    }
+    parts.headers.remove(header::LOCATION);
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// The body-limit and timeout layers answer by themselves with empty bodies; give those answers

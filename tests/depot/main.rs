@@ -9,6 +9,7 @@ mod hostile;
 mod http;
 mod inbound;
 mod items_locations;
+mod nojs;
 mod origin;
 mod outbound;
 mod putaway;

@@ -7,7 +7,6 @@
 //! fails the test; nothing is skipped.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
 
 use depot::config::Config;
 use depot::db::{Db, PoolSettings};
@@ -277,11 +276,11 @@ impl TestApp {
 }
 
 pub fn app_state(db: Db, config: Config) -> AppState {
-    AppState {
-        leptos_options: depot::cli::site_options().expect("site options"),
+    AppState::new(
+        depot::cli::site_options().expect("site options"),
         db,
-        config: Arc::new(config),
-    }
+        config,
+    )
 }
 
 pub async fn into_json(response: reqwest::Response) -> (StatusCode, Value) {
