@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use leptos::prelude::LeptosOptions;
@@ -133,11 +132,7 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
             migrate().await?;
             let leptos_options = site_options()?;
             let addr = addr.unwrap_or(leptos_options.site_addr);
-            let state = AppState {
-                leptos_options,
-                db,
-                config: Arc::new(cli.config),
-            };
+            let state = AppState::new(leptos_options, db, cli.config);
             crate::server::serve(state, addr)
                 .await
                 .map_err(|e| format!("server error: {e}"))?;

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     MalformedRequest,
+    Forbidden,
     ValidationFailed,
     UnknownItem,
     UnknownLocation,
@@ -27,6 +28,7 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::MalformedRequest => 400,
+            ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict | ErrorCode::IdempotencyConflict | ErrorCode::InsufficientStock => {
                 409
@@ -97,6 +99,11 @@ impl AppError {
         let message = message.into();
         Self::new(ErrorCode::ValidationFailed, format!("{field}: {message}"))
             .with_details(json!({ "field": field, "reason": message }))
+    }
+
+    /// The request may not do what it asks, e.g. a write sent from another site (SPEC §7).
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, message)
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
@@ -384,6 +391,11 @@ mod tests {
     #[test]
     fn every_code_has_the_spec_status() {
         assert_eq!(ErrorCode::MalformedRequest.status(), 400);
+        assert_eq!(ErrorCode::Forbidden.status(), 403);
+        assert_eq!(
+            serde_json::to_value(ErrorCode::Forbidden).unwrap(),
+            json!("FORBIDDEN")
+        );
         assert_eq!(ErrorCode::IdempotencyConflict.status(), 409);
         assert_eq!(ErrorCode::UnknownLocation.status(), 422);
         assert_eq!(ErrorCode::PayloadTooLarge.status(), 413);

@@ -106,7 +106,7 @@ pub fn LineEditor(
                                                     autocomplete="off"
                                                     on:change=move |ev| {
                                                         let value = event_target_value(&ev);
-                                                        live_values.update(|v| v[col] = value);
+                                                        live_values.update(|v| if let Some(slot) = v.get_mut(col) { *slot = value });
                                                     }
                                                 />
                                             </td>

@@ -1,16 +1,16 @@
 //! The HTTP server: one router for pages, server functions and the JSON API, wrapped in the
-//! layers every request goes through (request id, tracing, panics, compression, body limit).
+//! layers every request goes through (request id, tracing, panics, compression, body limit,
+//! cross-site writes).
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::{Body, HttpBody};
 use axum::extract::{Request, State};
-use axum::handler::Handler;
-use axum::http::{header, HeaderMap, HeaderName, StatusCode};
+use axum::http::{header, HeaderName, StatusCode};
 use axum::middleware::{from_fn, map_response, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, MethodRouter};
+use axum::routing::get;
 use axum::{Json, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use serde_json::{json, Value};
@@ -27,9 +27,11 @@ use crate::app::{shell, App};
 use crate::db::Db;
 use crate::error::{AppError, ErrorCode};
 use crate::extract::MAX_BODY_BYTES;
+use crate::negotiate::{vary_on_accept, wants_html};
 use crate::state::AppState;
 
-/// Paths that SPEC §4 and §5 give both a JSON endpoint and a page.
+/// Paths that SPEC §4 and §5 give both a JSON endpoint and a page: their `GET` is routed by
+/// [`crate::negotiate::page_or_json`], not by the Leptos route list.
 const PAGE_AND_JSON_PATHS: &[&str] = &["/items", "/locations", "/ledger"];
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -48,7 +50,6 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The whole application as one axum router.
 pub fn router(state: AppState) -> Router {
-    // Paths that are both a page and a JSON endpoint are routed by `page_or_json`.
     let routes = generate_route_list(App)
         .into_iter()
         .filter(|listing| !PAGE_AND_JSON_PATHS.contains(&listing.path()))
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(static_file_or_not_found)
+        .layer(map_response(server_fn_refusal_status))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -89,6 +91,8 @@ pub fn router(state: AppState) -> Router {
                 .layer(CompressionLayer::new())
                 .layer(map_response(bare_refusal_in_error_shape))
                 .layer(from_fn(refuse_announced_oversized_body))
+                // SPEC §7: a write from another site is refused before any handler runs.
+                .layer(from_fn(crate::origin::refuse_cross_site_writes))
                 // Bodies without a Content-Length (chunked) are cut off at the limit as read.
                 .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
                 // Dropping a late handler rolls its transaction back; SERVICE_UNAVAILABLE
@@ -162,46 +166,42 @@ async fn static_file_or_not_found(State(state): State<AppState>, req: Request) -
     let what = format!("no route for {} {}", req.method(), req.uri().path());
     let serve = leptos_axum::file_and_error_handler::<AppState, _>(shell);
     let response = serve(req.uri().clone(), State(state), req).await;
-    if response.status() == StatusCode::NOT_FOUND && !html {
-        AppError::not_found(what).into_response()
-    } else {
-        response
+    if response.status() != StatusCode::NOT_FOUND {
+        // A static file is the same whatever the client accepts.
+        return response;
     }
+    let response = if html {
+        response
+    } else {
+        AppError::not_found(what).into_response()
+    };
+    vary_on_accept(response)
 }
 
-/// `GET` for a path that is both a page and a JSON endpoint: a browser asking for HTML gets the
-/// page, every other client (curl, an ERP) the JSON `handler`.
-pub fn page_or_json<H, T>(handler: H) -> MethodRouter<AppState>
-where
-    H: Handler<T, AppState>,
-    T: 'static,
-{
-    get(
-        move |State(state): State<AppState>, req: Request| async move {
-            if wants_html(req.headers()) {
-                render_page(state, req).await
-            } else {
-                handler.call(req, state).await
-            }
-        },
-    )
-}
+/// The header Leptos marks a server function's error answer with.
+const SERVER_FN_ERROR: HeaderName = HeaderName::from_static("serverfnerror");
 
-/// Server-renders the app for `req` (complete HTML, data included).
-async fn render_page(state: AppState, req: Request) -> Response {
-    let options = state.leptos_options.clone();
-    let render = leptos_axum::render_app_async_with_context(
-        move || leptos::prelude::provide_context(state.clone()),
-        move || shell(options.clone()),
-    );
-    render(req).await
-}
-
-fn wants_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
+/// A server function's own refusal (a form body that does not decode, a list page's bad paging)
+/// leaves Leptos as a 500, and for a plain form post as a redirect carrying the error in the
+/// URL. Give it the status of its code instead, and no redirect: a URL never carries a result.
+async fn server_fn_refusal_status(response: Response) -> Response {
+    if !response.headers().contains_key(SERVER_FN_ERROR) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return AppError::internal(&std::io::Error::other("unreadable server function error"))
+            .into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if parts.status.is_client_error() {
+            tracing::info!(code = ?error.code, message = %error.message, "server function refused");
+        }
+    }
+    parts.headers.remove(header::LOCATION);
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// The body-limit and timeout layers answer by themselves with empty bodies; give those answers

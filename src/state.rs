@@ -8,6 +8,7 @@ use leptos::prelude::LeptosOptions;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::flash::FlashStore;
 
 /// Shared by the axum router (`State<AppState>`) and, through Leptos context, server functions.
 #[derive(Clone, FromRef)]
@@ -15,6 +16,19 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
+    /// Results of no-JavaScript form posts, read back by the page they redirect to.
+    pub flash: Arc<FlashStore>,
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, db: Db, config: Config) -> Self {
+        Self {
+            leptos_options,
+            db,
+            config: Arc::new(config),
+            flash: Arc::new(FlashStore::default()),
+        }
+    }
 }
 
 /// The state inside a server function or a page rendered on the server.

@@ -2,8 +2,11 @@
 //! and small views (error panel, status badge, pager, batch list).
 //!
 //! A form posts to a server function. With JavaScript the function's return value is the
-//! outcome. Without it the browser posted a plain form, so the function sends the browser back
-//! to the page with the outcome in the `outcome` query parameter; the page renders it from there.
+//! outcome. Without it the browser posted a plain form, so the function keeps the outcome on the
+//! server ([`crate::flash`]) and sends the browser back to the page with only the movement's ref
+//! and an opaque token in the URL (`?ref=SO-1&result=…`); the page reads the outcome back from
+//! the server by that token. The URL never carries a result: a crafted or stale link shows a
+//! neutral note pointing to the ledger, never a result that did not happen.
 //! Either way the page sees one [`Outcome`]: the form as submitted and its result.
 
 use leptos::prelude::*;
@@ -15,8 +18,11 @@ use crate::domain::Page;
 use crate::error::AppError;
 use crate::movement::{BatchQty, LineStatus};
 
-/// The query parameter a no-JavaScript outcome travels in.
-pub const OUTCOME_PARAM: &str = "outcome";
+/// The query parameter naming the movement a no-JavaScript result belongs to (for people and
+/// bookmarks; the result itself is only on the server).
+pub const REF_PARAM: &str = "ref";
+/// The query parameter holding the token of a no-JavaScript result kept on the server.
+pub const RESULT_PARAM: &str = "result";
 
 /// A submitted form and what came of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,24 +31,106 @@ pub struct Outcome<F, R> {
     pub result: Result<R, AppError>,
 }
 
-/// The outcome carried in the page's URL after a no-JavaScript post, if any; follows the URL.
-pub fn outcome_in_url<F, R>() -> Memo<Option<Outcome<F, R>>>
+/// What the page's URL leads to after a no-JavaScript post.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum StoredOutcome<F, R> {
+    /// The URL names no result: a fresh form.
+    Nothing,
+    /// The result the server kept for the URL's token.
+    Found(Outcome<F, R>),
+    /// The URL names a result the server does not have (expired, restarted, or made up), for
+    /// the ref the URL gives.
+    Gone { reference: String },
+}
+
+impl<F, R> StoredOutcome<F, R> {
+    pub fn found(self) -> Option<Outcome<F, R>> {
+        match self {
+            StoredOutcome::Found(outcome) => Some(outcome),
+            _ => None,
+        }
+    }
+}
+
+/// The result kept for a no-JavaScript post from `page` under `reference`, as JSON; `None` when
+/// the server has none for `token` (see [`crate::flash`]).
+#[server(endpoint = "form_result")]
+pub async fn form_result(
+    page: String,
+    reference: String,
+    token: String,
+) -> Result<Option<serde_json::Value>, AppError> {
+    let state = crate::state::app_state()?;
+    Ok(state
+        .flash
+        .get(&page, &reference, &token)
+        .and_then(|json| serde_json::from_str(&json).ok()))
+}
+
+/// The outcome the page's URL leads to (`?ref=…&result=…`), read from the server; follows the
+/// URL. Read it inside a `<Suspense>`/`<Transition>` so the server renders it complete.
+pub fn stored_outcome<F, R>(page: &'static str) -> Resource<StoredOutcome<F, R>>
 where
-    F: DeserializeOwned + PartialEq + Send + Sync + 'static,
-    R: DeserializeOwned + PartialEq + Send + Sync + 'static,
+    F: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    R: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
 {
     let query = use_query_map();
-    Memo::new(move |_| {
-        query
-            .read()
-            .get(OUTCOME_PARAM)
-            .and_then(|raw| serde_json::from_str(&raw).ok())
-    })
+    Resource::new(
+        move || {
+            let query = query.read();
+            (
+                query.get(RESULT_PARAM),
+                query.get(REF_PARAM).unwrap_or_default(),
+            )
+        },
+        move |(token, reference)| async move {
+            let Some(token) = token else {
+                return StoredOutcome::Nothing;
+            };
+            match form_result(page.to_string(), reference.clone(), token).await {
+                Ok(Some(json)) => match serde_json::from_value(json) {
+                    Ok(outcome) => StoredOutcome::Found(outcome),
+                    Err(_) => StoredOutcome::Gone { reference },
+                },
+                _ => StoredOutcome::Gone { reference },
+            }
+        },
+    )
+}
+
+/// The action behind a page's form. Leptos would preset its value from `__path`/`__err` in the
+/// URL (its own no-JavaScript error redirect); that is what a URL says, not what the server did,
+/// so it is dropped: results come from the server only.
+pub fn form_action<S>() -> ServerAction<S>
+where
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    let action = ServerAction::<S>::new();
+    action.value().set(None);
+    action
+}
+
+/// Shown instead of a result when the URL names one the server does not have.
+#[component]
+pub fn ResultGone(reference: String) -> impl IntoView {
+    let reference = reference.trim().to_string();
+    view! {
+        <p class="muted" role="status">
+            "This result is no longer available"
+            {(!reference.is_empty()).then(|| {
+                let href = query_href("/ledger", &[("ref", reference.clone())]);
+                view! { "; see the " <a href=href>{format!("ledger for ref {reference}")}</a> }
+            })}
+            "."
+        </p>
+    }
 }
 
 /// The click handler of a form's "start over" link (New receipt, New order, …): `forget`s the
-/// shown outcome, bumps `generation` (the form's remount key) and leaves any URL outcome
-/// behind by going to `path`. Without JavaScript the link simply loads `path`.
+/// shown outcome, bumps `generation` (the form's remount key) and leaves any result the URL
+/// leads to behind by going to `path`. Without JavaScript the link simply loads `path`.
 pub fn start_over(
     forget: impl Fn() + Clone + 'static,
     generation: RwSignal<u32>,
@@ -57,11 +145,12 @@ pub fn start_over(
     }
 }
 
-/// The outcome to show: the action's latest value (JavaScript), else the URL's (no JavaScript).
-/// A failure to reach the server at all becomes an outcome with the last submitted form.
+/// The outcome to show: the action's latest value (JavaScript), else the stored one the URL
+/// leads to (no JavaScript). A failure to reach the server at all becomes an outcome with the
+/// last submitted form.
 pub fn current_outcome<F, R>(
     action_value: Option<Result<Outcome<F, R>, AppError>>,
-    from_url: Option<Outcome<F, R>>,
+    stored: Option<Outcome<F, R>>,
     last_form: impl FnOnce() -> F,
 ) -> Option<Outcome<F, R>> {
     match action_value {
@@ -70,43 +159,71 @@ pub fn current_outcome<F, R>(
             form: last_form(),
             result: Err(error),
         }),
-        None => from_url,
+        None => stored,
     }
 }
 
-/// Finishes a server function behind a form: for a plain (no-JavaScript) form post, sends the
-/// browser back to `page` with the outcome in the URL; always returns the outcome.
+/// The submitted line a result line answers (`ref_line` is 1-based), or a blank one if the form
+/// has no such line.
+pub fn sent_line<T: Clone + Default>(lines: &[T], ref_line: u32) -> T {
+    usize::try_from(ref_line)
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|i| lines.get(i))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Finishes a server function behind a form: for a plain (no-JavaScript) form post, keeps the
+/// outcome on the server and sends the browser back to `page` with `reference` and the
+/// outcome's token in the URL; always returns the outcome.
 #[cfg(feature = "ssr")]
-pub fn finish_form<F, R>(page: &str, form: F, result: Result<R, AppError>) -> Outcome<F, R>
+pub fn finish_form<F, R>(
+    page: &'static str,
+    reference: &str,
+    form: F,
+    result: Result<R, AppError>,
+) -> Outcome<F, R>
 where
     F: Serialize,
     R: Serialize,
 {
     let outcome = Outcome { form, result };
     if is_plain_form_post() {
-        match serde_json::to_string(&outcome) {
-            Ok(json) => {
-                leptos_axum::redirect(&format!("{page}?{OUTCOME_PARAM}={}", urlencode(&json)));
-            }
-            Err(error) => {
+        // A ref too long to be valid stays out of the URL (the kept form still has it), so the
+        // URL is short whatever was posted.
+        let reference = if reference.chars().count() <= MAX_REF_CHARS {
+            reference
+        } else {
+            ""
+        };
+        let token = match (crate::state::app_state(), serde_json::to_string(&outcome)) {
+            (Ok(state), Ok(json)) => state.flash.put(page, reference, json),
+            (Err(_), _) => None,
+            (_, Err(error)) => {
                 AppError::internal(&error);
-                leptos_axum::redirect(page);
+                None
             }
-        }
+        };
+        // Without a token the page says the result is not available.
+        let token = token.unwrap_or_else(|| "none".to_string());
+        leptos_axum::redirect(&query_href(
+            page,
+            &[(REF_PARAM, reference.to_string()), (RESULT_PARAM, token)],
+        ));
     }
     outcome
 }
 
+/// The longest valid ref (SPEC §4), in characters.
+#[cfg(feature = "ssr")]
+const MAX_REF_CHARS: usize = 64;
+
 /// Whether the current server-function request is a browser's own form post (no JavaScript).
 #[cfg(feature = "ssr")]
 fn is_plain_form_post() -> bool {
-    use_context::<axum::http::request::Parts>().is_some_and(|parts| {
-        parts
-            .headers
-            .get(axum::http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|accept| accept.contains("text/html"))
-    })
+    use_context::<axum::http::request::Parts>()
+        .is_some_and(|parts| crate::negotiate::wants_html(&parts.headers))
 }
 
 /// A refusal or failure, in words, with the field it is about.

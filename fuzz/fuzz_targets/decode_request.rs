@@ -1,5 +1,6 @@
-//! Request decoding under arbitrary bytes: every JSON body Depot accepts and every query string,
-//! through the same decoders and parsers the handlers use. Whatever comes in, decoding either
+//! Request decoding under arbitrary bytes: every JSON body Depot accepts, every query string and
+//! every page form's body (as a browser posts it without JavaScript), through the same decoders
+//! and parsers the handlers and server functions use. Whatever comes in, decoding either
 //! yields a value that survives a round trip or a refusal a client can act on (400, 413 or 422,
 //! with a message), and never panics.
 
@@ -9,11 +10,16 @@ use chrono::NaiveDate;
 use depot::domain::{parse_search, Paging};
 use depot::error::AppError;
 use depot::extract::{decode_json, decode_query};
+use depot::inbound::page::{form_date, form_qty, ReceiveGoodsForm};
 use depot::inbound::{service::Receive, ReceiveInput};
+use depot::items::page::CreateItemForm;
 use depot::items::{service::NewItem, NewItemInput};
 use depot::ledger::LedgerFilter;
+use depot::locations::page::CreateLocationForm;
 use depot::locations::{service::NewLocation, NewLocationInput};
+use depot::outbound::page::ShipOrder;
 use depot::outbound::{service::Outbound, OutboundInput};
+use depot::putaway::page::PutAwayForm;
 use depot::putaway::{service::Putaway, PutawayInput};
 use depot::snapshot::SnapshotQuery;
 use depot::stock::StockFilter;
@@ -25,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
-    let outcome = match selector % 8 {
+    let outcome = match selector % 13 {
         0 => body::<ReceiveInput>(input).and_then(|r| Receive::parse(&r, today).map(drop)),
         1 => body::<OutboundInput>(input).and_then(|r| Outbound::parse(&r, true).map(drop)),
         2 => body::<PutawayInput>(input).and_then(|r| Putaway::parse(&r).map(drop)),
@@ -36,7 +42,21 @@ fuzz_target!(|data: &[u8]| {
             parse_search(q.q.as_deref()).map(drop)
         }),
         6 => query::<StockFilter>(input).map(drop),
-        _ => query::<LedgerFilter>(input).map(drop),
+        7 => query::<LedgerFilter>(input).map(drop),
+        8 => {
+            form::<ShipOrder>(input).and_then(|f| lines_qty(f.lines.iter().map(|l| l.qty.as_str())))
+        }
+        9 => form::<ReceiveGoodsForm>(input).and_then(|f| {
+            for line in &f.lines {
+                form_date("expiry_date".into(), &line.expiry_date)?;
+                form_date("production_date".into(), &line.production_date)?;
+            }
+            lines_qty(f.lines.iter().map(|l| l.qty.as_str()))
+        }),
+        10 => form::<PutAwayForm>(input)
+            .and_then(|f| lines_qty(f.lines.iter().map(|l| l.qty.as_str()))),
+        11 => form::<CreateItemForm>(input).map(drop),
+        _ => form::<CreateLocationForm>(input).map(drop),
     };
     if let Err(error) = outcome {
         assert!(
@@ -65,4 +85,21 @@ fn query<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         Ok(text) if text.is_ascii() => decode_query(text),
         _ => Err(AppError::malformed("not a URI query")),
     }
+}
+
+/// Decodes a form body as a server function does (`serde_qs`, depth 5, brackets percent-encoded
+/// or not); a body that is not UTF-8 never reaches the decoder.
+fn form<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| AppError::malformed("not UTF-8"))?;
+    serde_qs::Config::new(5, false)
+        .deserialize_str::<T>(text)
+        .map_err(|e| AppError::malformed(e.to_string()))
+}
+
+/// Every line's quantity through the form's parser.
+fn lines_qty<'a>(quantities: impl Iterator<Item = &'a str>) -> Result<(), AppError> {
+    for (i, qty) in quantities.enumerate() {
+        form_qty(format!("lines[{i}].qty"), qty)?;
+    }
+    Ok(())
 }

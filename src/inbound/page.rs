@@ -5,7 +5,6 @@ use chrono::NaiveDate;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -14,8 +13,8 @@ use crate::inbound::ReceiveResponse;
 use crate::inbound::{ReceiveInput, ReceiveLineInput};
 use crate::lines::{Column, ColumnKind, MovementFields};
 use crate::ui::{
-    batches_text, current_outcome, outcome_in_url, start_over, ErrorPanel, Outcome, StatusBadge,
-    OUTCOME_PARAM,
+    batches_text, current_outcome, form_action, sent_line, start_over, stored_outcome, ErrorPanel,
+    Outcome, ResultGone, StatusBadge, StoredOutcome,
 };
 
 /// The receive form as the browser posts it: every field text.
@@ -148,51 +147,57 @@ pub async fn receive_goods_form(
         Ok(input) => crate::inbound::service::receive(&state.db, &state.config, &input).await,
         Err(error) => Err(error),
     };
-    Ok(crate::ui::finish_form("/inbound", form, result))
+    let reference = form.reference.clone();
+    Ok(crate::ui::finish_form("/inbound", &reference, form, result))
 }
 
 #[component]
 pub fn InboundPage() -> impl IntoView {
-    let action = ServerAction::<ReceiveGoodsForm>::new();
-    let query = use_query_map();
-    let from_url = outcome_in_url::<ReceiveForm, ReceiveResponse>();
+    let action = form_action::<ReceiveGoodsForm>();
+    let stored = stored_outcome::<ReceiveForm, ReceiveResponse>("/inbound");
     // A new receipt starts a fresh form (with JavaScript; without it, the link reloads the page).
     let generation = RwSignal::new(0u32);
-    let outcome =
-        move || current_outcome(action.value().get(), from_url.get(), ReceiveForm::default);
     let new_receipt = start_over(move || action.value().set(None), generation, "/inbound");
 
     view! {
         <Title text="Receive"/>
         <h1>"Receive"</h1>
-        // A new form (new DOM, so typed-in values go) when the clerk starts over or the URL
-        // brings another outcome.
-        <For
-            each=move || std::iter::once((generation.get(), query.read().get(OUTCOME_PARAM)))
-            key=|version| version.clone()
-            let:_version
-        >
-            {
-            let start_over = new_receipt.clone();
-            let initial = from_url.get_untracked().map(|o| o.form).unwrap_or_default();
-            view! {
-                <ActionForm action=action>
-                    <MovementFields
-                        ref_label="Receipt ref"
-                        ref_placeholder="PO or ASN number"
-                        reference=initial.reference.clone()
-                        columns=COLUMNS
-                        lines=initial.lines.iter().map(ReceiveFormLine::values).collect()
-                        pending=action.pending().into()
-                        submit=("Receive", "Receiving…")
-                        start_over=("New receipt", "/inbound")
-                        on_start_over=start_over
-                    />
-                </ActionForm>
-            }
-            }
-        </For>
-        {move || outcome().map(|o| view! { <ReceiveResult outcome=o/> })}
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            // A new form (new DOM, so typed-in values go) when the clerk starts over or the URL
+            // leads to another outcome.
+            {move || stored.get().map(|stored| {
+                let initial = stored.clone().found().map(|o| o.form).unwrap_or_default();
+                let new_receipt = new_receipt.clone();
+                view! {
+                    <For each=move || std::iter::once(generation.get()) key=|g| *g let:_generation>
+                        {
+                        let initial = initial.clone();
+                        let start_over = new_receipt.clone();
+                        view! {
+                            <ActionForm action=action>
+                                <MovementFields
+                                    ref_label="Receipt ref"
+                                    ref_placeholder="PO or ASN number"
+                                    reference=initial.reference.clone()
+                                    columns=COLUMNS
+                                    lines=initial.lines.iter().map(ReceiveFormLine::values).collect()
+                                    pending=action.pending().into()
+                                    submit=("Receive", "Receiving…")
+                                    start_over=("New receipt", "/inbound")
+                                    on_start_over=start_over
+                                />
+                            </ActionForm>
+                        }
+                        }
+                    </For>
+                    {move || match (action.value().get(), stored.clone()) {
+                        (None, StoredOutcome::Gone { reference }) => Some(view! { <ResultGone reference/> }.into_any()),
+                        (value, stored) => current_outcome(value, stored.found(), ReceiveForm::default)
+                            .map(|o| view! { <ReceiveResult outcome=o/> }.into_any()),
+                    }}
+                }
+            })}
+        </Transition>
     }
 }
 
@@ -215,7 +220,7 @@ fn ReceiveResult(outcome: Outcome<ReceiveForm, ReceiveResponse>) -> impl IntoVie
                         </tr></thead>
                         <tbody>
                             {response.lines.into_iter().map(|line| {
-                                let sent = form.lines.get(line.ref_line as usize - 1).cloned().unwrap_or_default();
+                                let sent = sent_line(&form.lines, line.ref_line);
                                 view! {
                                     <tr>
                                         <td class="num">{line.ref_line}</td>

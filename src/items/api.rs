@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::extract::{JsonBody, QueryParams};
 use crate::items::service::{self, NewItem};
 use crate::items::{Item, NewItemInput};
-use crate::server::page_or_json;
+use crate::negotiate::page_or_json;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

@@ -10,7 +10,10 @@ use leptos_router::hooks::use_query_map;
 use crate::domain::Page;
 use crate::error::AppError;
 use crate::items::{Item, NewItemInput};
-use crate::ui::{current_outcome, outcome_in_url, query_href, ErrorPanel, Outcome, Pager};
+use crate::ui::{
+    current_outcome, form_action, query_href, stored_outcome, ErrorPanel, Outcome, Pager,
+    ResultGone, StoredOutcome,
+};
 
 /// One page of items matching `q`, for the page.
 #[server(endpoint = "list_items")]
@@ -45,7 +48,7 @@ pub async fn create_item_form(
         Ok(item) => create_item(&state.db, &item).await,
         Err(error) => Err(error),
     };
-    Ok(crate::ui::finish_form("/items", form, result))
+    Ok(crate::ui::finish_form("/items", "", form, result))
 }
 
 #[component]
@@ -60,49 +63,59 @@ pub fn ItemsPage() -> impl IntoView {
             .unwrap_or(1)
             .max(1)
     };
-    let create = ServerAction::<CreateItemForm>::new();
+    let create = form_action::<CreateItemForm>();
     let items = Resource::new(
         move || (q(), page(), create.version().get()),
         |(q, page, _)| list_items_page(q, page),
     );
-    let from_url = outcome_in_url::<NewItemInput, Item>();
-    let outcome =
-        move || current_outcome(create.value().get(), from_url.get(), NewItemInput::default);
+    let stored = stored_outcome::<NewItemInput, Item>("/items");
 
     view! {
         <Title text="Items"/>
         <h1>"Items"</h1>
         <section class="card" aria-labelledby="new-item">
             <h2 id="new-item">"New item"</h2>
-            <ActionForm action=create>
-                <div class="grid-form">
-                <div>
-                    <label for="item-sku">"SKU"</label>
-                    <input id="item-sku" name="sku" required maxlength="64" autocomplete="off"/>
-                </div>
-                <div>
-                    <label for="item-name">"Name"</label>
-                    <input id="item-name" name="name" required maxlength="128"/>
-                </div>
-                <div>
-                    <label for="item-spec">"Spec"</label>
-                    <input id="item-spec" name="spec" maxlength="256" placeholder="e.g. 500ml × 24"/>
-                </div>
-                <div>
-                    <label for="item-unit">"Unit"</label>
-                    <input id="item-unit" name="unit" maxlength="16" placeholder="pcs"/>
-                </div>
-                <div class="form-actions">
-                    <button type="submit" disabled=move || create.pending().get()>"Create item"</button>
-                </div>
-                </div>
-            </ActionForm>
-            {move || outcome().map(|o| match o.result {
-                Ok(item) => view! {
-                    <p class="success" role="status">{format!("Created {} — {}", item.sku, item.name)}</p>
-                }.into_any(),
-                Err(error) => view! { <ErrorPanel error/> }.into_any(),
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || stored.get().map(|stored| {
+                // After a refusal the form shows what was sent, to correct it.
+                let sent = stored
+                    .clone()
+                    .found()
+                    .filter(|o| o.result.is_err())
+                    .map(|o| o.form)
+                    .unwrap_or_default();
+                view! {
+                    <ActionForm action=create>
+                        <div class="grid-form">
+                        <div>
+                            <label for="item-sku">"SKU"</label>
+                            <input id="item-sku" name="sku" required maxlength="64" autocomplete="off" value=sent.sku/>
+                        </div>
+                        <div>
+                            <label for="item-name">"Name"</label>
+                            <input id="item-name" name="name" required maxlength="128" value=sent.name/>
+                        </div>
+                        <div>
+                            <label for="item-spec">"Spec"</label>
+                            <input id="item-spec" name="spec" maxlength="256" placeholder="e.g. 500ml × 24" value=sent.spec/>
+                        </div>
+                        <div>
+                            <label for="item-unit">"Unit"</label>
+                            <input id="item-unit" name="unit" maxlength="16" placeholder="pcs" value=sent.unit/>
+                        </div>
+                        <div class="form-actions">
+                            <button type="submit" disabled=move || create.pending().get()>"Create item"</button>
+                        </div>
+                        </div>
+                    </ActionForm>
+                    {move || match (create.value().get(), stored.clone()) {
+                        (None, StoredOutcome::Gone { reference }) => Some(view! { <ResultGone reference/> }.into_any()),
+                        (value, stored) => current_outcome(value, stored.found(), NewItemInput::default)
+                            .map(|o| view! { <CreateItemResult outcome=o/> }.into_any()),
+                    }}
+                }
             })}
+            </Transition>
         </section>
 
         <Form method="GET" action="" attr:class="search" attr:role="search">
@@ -141,5 +154,16 @@ pub fn ItemsPage() -> impl IntoView {
                 Err(error) => view! { <ErrorPanel error/> }.into_any(),
             })}
         </Suspense>
+    }
+}
+
+#[component]
+fn CreateItemResult(outcome: Outcome<NewItemInput, Item>) -> impl IntoView {
+    match outcome.result {
+        Ok(item) => view! {
+            <p class="success" role="status">{format!("Created {} — {}", item.sku, item.name)}</p>
+        }
+        .into_any(),
+        Err(error) => view! { <ErrorPanel error/> }.into_any(),
     }
 }

@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use crate::error::AppError;
 use crate::extract::QueryParams;
 use crate::ledger::{service, LedgerFilter, LedgerPage};
-use crate::server::page_or_json;
+use crate::negotiate::page_or_json;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

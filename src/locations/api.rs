@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::extract::{JsonBody, QueryParams};
 use crate::locations::service::{self, NewLocation};
 use crate::locations::{Location, NewLocationInput};
-use crate::server::page_or_json;
+use crate::negotiate::page_or_json;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

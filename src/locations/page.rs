@@ -9,7 +9,10 @@ use leptos_router::hooks::use_query_map;
 use crate::domain::Page;
 use crate::error::AppError;
 use crate::locations::{Location, NewLocationInput};
-use crate::ui::{current_outcome, outcome_in_url, query_href, ErrorPanel, Outcome, Pager};
+use crate::ui::{
+    current_outcome, form_action, query_href, stored_outcome, ErrorPanel, Outcome, Pager,
+    ResultGone, StoredOutcome,
+};
 
 /// One page of locations matching `q` and `kind` (blank: any).
 #[server(endpoint = "list_locations")]
@@ -49,7 +52,7 @@ pub async fn create_location_form(
         Ok(location) => create_location(&state.db, &location).await,
         Err(error) => Err(error),
     };
-    Ok(crate::ui::finish_form("/locations", form, result))
+    Ok(crate::ui::finish_form("/locations", "", form, result))
 }
 
 #[component]
@@ -65,54 +68,60 @@ pub fn LocationsPage() -> impl IntoView {
             .unwrap_or(1)
             .max(1)
     };
-    let create = ServerAction::<CreateLocationForm>::new();
+    let create = form_action::<CreateLocationForm>();
     let locations = Resource::new(
         move || (q(), kind(), page(), create.version().get()),
         |(q, kind, page, _)| list_locations_page(q, kind, page),
     );
-    let from_url = outcome_in_url::<NewLocationInput, Location>();
-    let outcome = move || {
-        current_outcome(
-            create.value().get(),
-            from_url.get(),
-            NewLocationInput::default,
-        )
-    };
+    let stored = stored_outcome::<NewLocationInput, Location>("/locations");
 
     view! {
         <Title text="Locations"/>
         <h1>"Locations"</h1>
         <section class="card" aria-labelledby="new-location">
             <h2 id="new-location">"New location"</h2>
-            <ActionForm action=create>
-                <div class="grid-form">
-                    <div>
-                        <label for="location-code">"Code"</label>
-                        <input id="location-code" name="code" required maxlength="32" autocomplete="off" placeholder="A-01-03"/>
-                    </div>
-                    <div>
-                        <label for="location-name">"Name"</label>
-                        <input id="location-name" name="name" maxlength="128"/>
-                    </div>
-                    <div>
-                        <label for="location-kind">"Kind"</label>
-                        <select id="location-kind" name="kind">
-                            <option value="storage" selected>"storage"</option>
-                            <option value="receiving">"receiving"</option>
-                            <option value="shipping">"shipping"</option>
-                        </select>
-                    </div>
-                    <div class="form-actions">
-                        <button type="submit" disabled=move || create.pending().get()>"Create location"</button>
-                    </div>
-                </div>
-            </ActionForm>
-            {move || outcome().map(|o| match o.result {
-                Ok(location) => view! {
-                    <p class="success" role="status">{format!("Created {} ({})", location.code, location.kind)}</p>
-                }.into_any(),
-                Err(error) => view! { <ErrorPanel error/> }.into_any(),
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || stored.get().map(|stored| {
+                // After a refusal the form shows what was sent, to correct it.
+                let sent = stored
+                    .clone()
+                    .found()
+                    .filter(|o| o.result.is_err())
+                    .map(|o| o.form)
+                    .unwrap_or_default();
+                let kind_is = |k: &str| sent.kind == k || (sent.kind.is_empty() && k == "storage");
+                let kinds = ["storage", "receiving", "shipping"]
+                    .into_iter()
+                    .map(|k| view! { <option value=k selected=kind_is(k)>{k}</option> })
+                    .collect_view();
+                view! {
+                    <ActionForm action=create>
+                        <div class="grid-form">
+                            <div>
+                                <label for="location-code">"Code"</label>
+                                <input id="location-code" name="code" required maxlength="32" autocomplete="off" placeholder="A-01-03" value=sent.code/>
+                            </div>
+                            <div>
+                                <label for="location-name">"Name"</label>
+                                <input id="location-name" name="name" maxlength="128" value=sent.name/>
+                            </div>
+                            <div>
+                                <label for="location-kind">"Kind"</label>
+                                <select id="location-kind" name="kind">{kinds}</select>
+                            </div>
+                            <div class="form-actions">
+                                <button type="submit" disabled=move || create.pending().get()>"Create location"</button>
+                            </div>
+                        </div>
+                    </ActionForm>
+                    {move || match (create.value().get(), stored.clone()) {
+                        (None, StoredOutcome::Gone { reference }) => Some(view! { <ResultGone reference/> }.into_any()),
+                        (value, stored) => current_outcome(value, stored.found(), NewLocationInput::default)
+                            .map(|o| view! { <CreateLocationResult outcome=o/> }.into_any()),
+                    }}
+                }
             })}
+            </Transition>
         </section>
 
         <Form method="GET" action="" attr:class="search" attr:role="search">
@@ -157,5 +166,16 @@ pub fn LocationsPage() -> impl IntoView {
                 Err(error) => view! { <ErrorPanel error/> }.into_any(),
             })}
         </Suspense>
+    }
+}
+
+#[component]
+fn CreateLocationResult(outcome: Outcome<NewLocationInput, Location>) -> impl IntoView {
+    match outcome.result {
+        Ok(location) => view! {
+            <p class="success" role="status">{format!("Created {} ({})", location.code, location.kind)}</p>
+        }
+        .into_any(),
+        Err(error) => view! { <ErrorPanel error/> }.into_any(),
     }
 }

@@ -6,7 +6,6 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -14,8 +13,8 @@ use crate::lines::{Column, ColumnKind, MovementFields};
 use crate::movement::LineStatus;
 use crate::outbound::OutboundResponse;
 use crate::ui::{
-    batches_text, current_outcome, outcome_in_url, start_over, ErrorPanel, Outcome, StatusBadge,
-    OUTCOME_PARAM,
+    batches_text, current_outcome, form_action, sent_line, start_over, stored_outcome, ErrorPanel,
+    Outcome, ResultGone, StatusBadge, StoredOutcome,
 };
 
 /// The order form as the browser posts it.
@@ -133,7 +132,13 @@ pub async fn ship_order(
         }
         Err(error) => Err(error),
     };
-    Ok(crate::ui::finish_form("/outbound", form, result))
+    let reference = form.reference.clone();
+    Ok(crate::ui::finish_form(
+        "/outbound",
+        &reference,
+        form,
+        result,
+    ))
 }
 
 /// "12 available" for a line, as its sku and location are filled in.
@@ -141,8 +146,13 @@ fn available_hint(values: RwSignal<Vec<String>>) -> AnyView {
     let text = RwSignal::new(String::new());
     Effect::new(move |_| {
         let values = values.get();
-        let sku = values[0].trim().to_string();
-        let location = values[1].trim().to_string();
+        let column = |i: usize| {
+            values
+                .get(i)
+                .map(|v| v.trim().to_string())
+                .unwrap_or_default()
+        };
+        let (sku, location) = (column(0), column(1));
         if sku.is_empty() || location.is_empty() {
             text.set(String::new());
             return;
@@ -163,51 +173,57 @@ fn available_hint(values: RwSignal<Vec<String>>) -> AnyView {
 
 #[component]
 pub fn OutboundPage() -> impl IntoView {
-    let action = ServerAction::<ShipOrder>::new();
-    let query = use_query_map();
-    let from_url = outcome_in_url::<ShipForm, OutboundResponse>();
+    let action = form_action::<ShipOrder>();
+    let stored = stored_outcome::<ShipForm, OutboundResponse>("/outbound");
     let generation = RwSignal::new(0u32);
-    let outcome = move || current_outcome(action.value().get(), from_url.get(), ShipForm::default);
     let new_order = start_over(move || action.value().set(None), generation, "/outbound");
 
     view! {
         <Title text="Ship"/>
         <h1>"Ship"</h1>
-        // A new form (new DOM, so typed-in values go) when the clerk starts over or the URL
-        // brings another outcome.
-        <For
-            each=move || std::iter::once((generation.get(), query.read().get(OUTCOME_PARAM)))
-            key=|version| version.clone()
-            let:_version
-        >
-            {
-            let start_over = new_order.clone();
-            let initial = from_url.get_untracked().map(|o| o.form).unwrap_or_default();
-            view! {
-                <ActionForm action=action>
-                    <MovementFields
-                        ref_label="Order ref"
-                        ref_placeholder="e.g. SO-1001"
-                        reference=initial.reference.clone()
-                        columns=COLUMNS
-                        lines=initial.lines.iter().map(ShipFormLine::values).collect()
-                        hint=("Available", available_hint)
-                        pending=action.pending().into()
-                        submit=("Ship", "Shipping…")
-                        start_over=("New order", "/outbound")
-                        on_start_over=start_over
-                    >
-                        <label class="switch">
-                            <input type="checkbox" name="all_or_nothing" checked=initial.all_or_nothing/>
-                            " All or nothing"
-                            <span class="muted">" — ship no line unless every line can be shipped"</span>
-                        </label>
-                    </MovementFields>
-                </ActionForm>
-            }
-            }
-        </For>
-        {move || outcome().map(|o| view! { <ShipResult outcome=o/> })}
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            // A new form (new DOM, so typed-in values go) when the clerk starts over or the URL
+            // leads to another outcome.
+            {move || stored.get().map(|stored| {
+                let initial = stored.clone().found().map(|o| o.form).unwrap_or_default();
+                let new_order = new_order.clone();
+                view! {
+                    <For each=move || std::iter::once(generation.get()) key=|g| *g let:_generation>
+                        {
+                        let initial = initial.clone();
+                        let start_over = new_order.clone();
+                        view! {
+                            <ActionForm action=action>
+                                <MovementFields
+                                    ref_label="Order ref"
+                                    ref_placeholder="e.g. SO-1001"
+                                    reference=initial.reference.clone()
+                                    columns=COLUMNS
+                                    lines=initial.lines.iter().map(ShipFormLine::values).collect()
+                                    hint=("Available", available_hint)
+                                    pending=action.pending().into()
+                                    submit=("Ship", "Shipping…")
+                                    start_over=("New order", "/outbound")
+                                    on_start_over=start_over
+                                >
+                                    <label class="switch">
+                                        <input type="checkbox" name="all_or_nothing" checked=initial.all_or_nothing/>
+                                        " All or nothing"
+                                        <span class="muted">" — ship no line unless every line can be shipped"</span>
+                                    </label>
+                                </MovementFields>
+                            </ActionForm>
+                        }
+                        }
+                    </For>
+                    {move || match (action.value().get(), stored.clone()) {
+                        (None, StoredOutcome::Gone { reference }) => Some(view! { <ResultGone reference/> }.into_any()),
+                        (value, stored) => current_outcome(value, stored.found(), ShipForm::default)
+                            .map(|o| view! { <ShipResult outcome=o/> }.into_any()),
+                    }}
+                }
+            })}
+        </Transition>
     }
 }
 
@@ -239,7 +255,7 @@ fn ShipResult(outcome: Outcome<ShipForm, OutboundResponse>) -> impl IntoView {
                             </tr></thead>
                             <tbody>
                                 {response.lines.into_iter().map(|line| {
-                                    let sent = form.lines.get(line.ref_line as usize - 1).cloned().unwrap_or_default();
+                                    let sent = sent_line(&form.lines, line.ref_line);
                                     let detail = match line.available {
                                         Some(available) => format!("only {available} available"),
                                         None => batches_text(&line.batches),

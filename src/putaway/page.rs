@@ -3,15 +3,14 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::lines::{Column, ColumnKind, MovementFields};
 use crate::putaway::PutawayResponse;
 use crate::ui::{
-    batches_text, current_outcome, outcome_in_url, start_over, ErrorPanel, Outcome, StatusBadge,
-    OUTCOME_PARAM,
+    batches_text, current_outcome, form_action, sent_line, start_over, stored_outcome, ErrorPanel,
+    Outcome, ResultGone, StatusBadge, StoredOutcome,
 };
 
 /// The putaway form as the browser posts it.
@@ -114,51 +113,57 @@ pub async fn put_away_form(
         Ok(input) => crate::putaway::service::put_away(&state.db, &state.config, &input).await,
         Err(error) => Err(error),
     };
-    Ok(crate::ui::finish_form("/putaway", form, result))
+    let reference = form.reference.clone();
+    Ok(crate::ui::finish_form("/putaway", &reference, form, result))
 }
 
 #[component]
 pub fn PutawayPage() -> impl IntoView {
-    let action = ServerAction::<PutAwayForm>::new();
-    let query = use_query_map();
-    let from_url = outcome_in_url::<PutawayForm, PutawayResponse>();
+    let action = form_action::<PutAwayForm>();
+    let stored = stored_outcome::<PutawayForm, PutawayResponse>("/putaway");
     let generation = RwSignal::new(0u32);
-    let outcome =
-        move || current_outcome(action.value().get(), from_url.get(), PutawayForm::default);
     let new_transfer = start_over(move || action.value().set(None), generation, "/putaway");
 
     view! {
         <Title text="Put away"/>
         <h1>"Put away"</h1>
         <p class="lead">"Every line moves, or none does. Without a batch, the goods that expire first move first."</p>
-        // A new form (new DOM, so typed-in values go) when the clerk starts over or the URL
-        // brings another outcome.
-        <For
-            each=move || std::iter::once((generation.get(), query.read().get(OUTCOME_PARAM)))
-            key=|version| version.clone()
-            let:_version
-        >
-            {
-            let start_over = new_transfer.clone();
-            let initial = from_url.get_untracked().map(|o| o.form).unwrap_or_default();
-            view! {
-                <ActionForm action=action>
-                    <MovementFields
-                        ref_label="Transfer ref"
-                        ref_placeholder="e.g. TR-2026-0001"
-                        reference=initial.reference.clone()
-                        columns=COLUMNS
-                        lines=initial.lines.iter().map(PutawayFormLine::values).collect()
-                        pending=action.pending().into()
-                        submit=("Put away", "Moving…")
-                        start_over=("New transfer", "/putaway")
-                        on_start_over=start_over
-                    />
-                </ActionForm>
-            }
-            }
-        </For>
-        {move || outcome().map(|o| view! { <PutawayResult outcome=o/> })}
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            // A new form (new DOM, so typed-in values go) when the clerk starts over or the URL
+            // leads to another outcome.
+            {move || stored.get().map(|stored| {
+                let initial = stored.clone().found().map(|o| o.form).unwrap_or_default();
+                let new_transfer = new_transfer.clone();
+                view! {
+                    <For each=move || std::iter::once(generation.get()) key=|g| *g let:_generation>
+                        {
+                        let initial = initial.clone();
+                        let start_over = new_transfer.clone();
+                        view! {
+                            <ActionForm action=action>
+                                <MovementFields
+                                    ref_label="Transfer ref"
+                                    ref_placeholder="e.g. TR-2026-0001"
+                                    reference=initial.reference.clone()
+                                    columns=COLUMNS
+                                    lines=initial.lines.iter().map(PutawayFormLine::values).collect()
+                                    pending=action.pending().into()
+                                    submit=("Put away", "Moving…")
+                                    start_over=("New transfer", "/putaway")
+                                    on_start_over=start_over
+                                />
+                            </ActionForm>
+                        }
+                        }
+                    </For>
+                    {move || match (action.value().get(), stored.clone()) {
+                        (None, StoredOutcome::Gone { reference }) => Some(view! { <ResultGone reference/> }.into_any()),
+                        (value, stored) => current_outcome(value, stored.found(), PutawayForm::default)
+                            .map(|o| view! { <PutawayResult outcome=o/> }.into_any()),
+                    }}
+                }
+            })}
+        </Transition>
     }
 }
 
@@ -181,7 +186,7 @@ fn PutawayResult(outcome: Outcome<PutawayForm, PutawayResponse>) -> impl IntoVie
                         </tr></thead>
                         <tbody>
                             {response.lines.into_iter().map(|line| {
-                                let sent = form.lines.get(line.ref_line as usize - 1).cloned().unwrap_or_default();
+                                let sent = sent_line(&form.lines, line.ref_line);
                                 view! {
                                     <tr>
                                         <td class="num">{line.ref_line}</td>

@@ -9,7 +9,10 @@ use serde_json::{json, Value};
 use crate::common::{assert_error, TestApp};
 use crate::on_both_backends;
 
-on_both_backends!(every_hostile_request_is_refused_cleanly);
+on_both_backends!(
+    every_hostile_request_is_refused_cleanly,
+    every_hostile_no_js_form_and_page_is_answered_without_a_server_error,
+);
 
 /// Words that would betray the server's insides in an error message.
 const LEAKS: &[&str] = &[
@@ -689,4 +692,200 @@ async fn every_hostile_request_is_refused_cleanly(backend: Backend) {
         "hostile corpus ({backend:?}): {} requests refused cleanly",
         cases.len()
     );
+}
+
+/// Form bodies no browser's form would send, to every page's server function: impossible line
+/// indices, wrong shapes, bad values. Each one names no existing item or has a bad value, so none
+/// may write.
+fn no_js_corpus() -> Vec<(&'static str, String)> {
+    let movement = |line: &str| {
+        [
+            format!("reference=R-H&{line}"),
+            format!("reference=R-H&lines[99999999999]{line}"),
+            format!("reference=R-H&lines[18446744073709551616]{line}"),
+            format!("reference=R-H&lines[-1]{line}"),
+            format!("reference=R-H&lines[0x1]{line}"),
+            format!("reference=R-H&lines[]{line}"),
+        ]
+    };
+    let mut cases = Vec::new();
+    for path in ["/api/ship_order", "/api/receive_goods", "/api/put_away"] {
+        for body in movement("[sku]=NOPE&lines[0][qty]=1") {
+            cases.push((path, body));
+        }
+        for qty in [
+            "0",
+            "-1",
+            "1.5",
+            "1e3",
+            "99999999999999999999",
+            "%00",
+            "%ff",
+            "１",
+        ] {
+            cases.push((
+                path,
+                format!("reference=R-H&lines[0][sku]=SKU-1&lines[0][location_code]=A-01&lines[0][from_location_code]=R-01&lines[0][to_location_code]=A-01&lines[0][qty]={qty}"),
+            ));
+        }
+        for body in [
+            String::new(),
+            "reference=R-H".to_string(),
+            "reference=R-H&lines=x".to_string(),
+            "reference=R-H&lines[0]=x".to_string(),
+            "reference=R-H&lines[0][sku][x]=NOPE".to_string(),
+            "reference=R-H&lines[0][a][b][c][d][e][f][g]=1".to_string(),
+            "reference[]=a&reference[]=b&lines[0][sku]=NOPE".to_string(),
+            "reference=a&reference=b&lines[0][sku]=NOPE&lines[0][qty]=1".to_string(),
+            "reference=%00&lines[0][sku]=SKU-1&lines[0][qty]=1".to_string(),
+            format!("reference={}&lines[0][sku]=NOPE&lines[0][qty]=1", "x".repeat(10_000)),
+            "%ff%fe=%ff&reference=R-H".to_string(),
+            "reference=R-H&lines[0][sku]=NOPE&lines[0][qty]=1&lines[1000000][sku]=NOPE&lines[1000000][qty]=1".to_string(),
+            (0..1001)
+                .map(|i| format!("lines[{i}][sku]=NOPE&lines[{i}][qty]=1"))
+                .collect::<Vec<_>>()
+                .join("&")
+                + "&reference=R-H",
+        ] {
+            cases.push((path, body));
+        }
+    }
+    cases.push((
+        "/api/ship_order",
+        "reference=R-H&all_or_nothing[]=on&lines[0][sku]=NOPE&lines[0][qty]=1".to_string(),
+    ));
+    for date in ["2026-02-30", "%00", "99999-01-01", "-1-01-01", "2026-1-1x"] {
+        cases.push((
+            "/api/receive_goods",
+            format!("reference=R-H&lines[0][sku]=SKU-1&lines[0][location_code]=R-01&lines[0][qty]=1&lines[0][expiry_date]={date}"),
+        ));
+    }
+    for body in [
+        "",
+        "sku=%00&name=x&spec=&unit=",
+        "sku[]=a&name=x&spec=&unit=",
+        "sku=SKU-1&name=dup&spec=&unit=",
+    ] {
+        cases.push(("/api/create_item", body.to_string()));
+    }
+    for body in [
+        "",
+        "code=X&name=&kind=shelf",
+        "code=A-01&name=&kind=storage",
+        "code[0]=X&name=&kind=storage",
+    ] {
+        cases.push(("/api/create_location", body.to_string()));
+    }
+    cases
+}
+
+/// Page URLs a stranger could craft: old-style results in the URL (a `ref_line` of 0 once made
+/// the page index line -1), made-up tokens, broken encodings.
+fn no_js_urls() -> Vec<String> {
+    let outcome = |ref_line: i64| {
+        let json = json!({
+            "form": {"reference": "SO-H", "all_or_nothing": false, "lines": []},
+            "result": {"Ok": {"ref": "SO-H", "status": "OK", "lines": [
+                {"ref_line": ref_line, "from_after_qty": 0, "to_after_qty": 0, "item_id": 1,
+                 "location_id": 1, "qty": 1, "status": "OK", "after_qty": 0, "batches": []}]}}
+        });
+        form_urlencoded::byte_serialize(json.to_string().as_bytes()).collect::<String>()
+    };
+    let mut urls = Vec::new();
+    for page in ["/outbound", "/inbound", "/putaway", "/items", "/locations"] {
+        for ref_line in [0, -1, 4_294_967_295, i64::MAX] {
+            urls.push(format!("{page}?outcome={}", outcome(ref_line)));
+        }
+        for query in [
+            "ref=%00&result=%ff",
+            "ref=SO-H&result=00000000000000000000000000000000",
+            "result=%C3%28",
+            "__path=/api/ship_order&__err=%%%",
+            "__path=/api/ship_order&__err=e30",
+        ] {
+            urls.push(format!("{page}?{query}"));
+        }
+    }
+    urls
+}
+
+async fn every_hostile_no_js_form_and_page_is_answered_without_a_server_error(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.item("SKU-1", "Rice 大米").await;
+    app.location("R-01", "receiving").await;
+    app.location("A-01", "storage").await;
+    let (status, body) = app
+        .post(
+            "/inbound/receive",
+            &json!({"ref": "PO-1", "lines": [{"sku": "SKU-1", "location_code": "A-01", "qty": 10}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let footprint = || async {
+        let mut counts = app.footprint().await;
+        counts.push(app.count("items").await);
+        counts.push(app.count("locations").await);
+        counts
+    };
+    let before = footprint().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for (path, body) in no_js_corpus() {
+        // As a browser's plain form, and as a script's call.
+        for accept in ["text/html,application/xhtml+xml", "*/*"] {
+            count += 1;
+            let response = client
+                .post(app.url(path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", accept)
+                .body(body.clone())
+                .send()
+                .await
+                .expect("the server answers");
+            let status = response.status();
+            let location = response
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap_or("?").to_string());
+            let text = response.text().await.unwrap();
+            if status.is_server_error() || LEAKS.iter().any(|w| text.contains(w)) {
+                failures.push(format!(
+                    "POST {path} {body:.120} ({accept}): {status} {text:.200}"
+                ));
+            }
+            if let Some(location) = location.filter(|l| l.len() > 300) {
+                failures.push(format!(
+                    "POST {path} {body:.120}: a long redirect {location:.200}"
+                ));
+            }
+        }
+    }
+    for url in no_js_urls() {
+        count += 1;
+        let response = client
+            .get(app.url(&url))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status();
+        let html = response.text().await.unwrap();
+        if status != StatusCode::OK || html.contains("panicked") || html.contains("role=\"alert\"")
+        {
+            failures.push(format!("GET {url:.200}: {status}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {count} hostile no-JS requests failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert_eq!(footprint().await, before, "a hostile form wrote something");
+    app.assert_consistent().await;
 }

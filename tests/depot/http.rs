@@ -23,6 +23,7 @@ on_both_backends!(
     an_unknown_page_is_a_404_page_for_browsers,
     every_response_carries_a_request_id,
     a_request_stuck_on_a_lock_times_out_with_503_and_writes_nothing,
+    a_page_or_json_path_answers_by_accept_and_varies_on_it,
 );
 
 async fn healthz_answers_ok_when_the_database_answers(backend: Backend) {
@@ -276,4 +277,65 @@ async fn a_request_stuck_on_a_lock_times_out_with_503_and_writes_nothing(backend
     assert_eq!(body["lines"][0]["status"], "OK");
     assert_eq!(body["lines"][0]["after_qty"], 3);
     app.assert_consistent().await;
+}
+
+/// Whether `response` says it was chosen by the request's `Accept` header.
+fn varies_on_accept(response: &reqwest::Response) -> bool {
+    response
+        .headers()
+        .get_all("vary")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|name| name.trim().eq_ignore_ascii_case("accept"))
+}
+
+async fn a_page_or_json_path_answers_by_accept_and_varies_on_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.item("SKU-1", "Rice").await;
+    for path in ["/items", "/locations", "/ledger", "/items?limit=0"] {
+        let page = app
+            .client
+            .get(app.url(path))
+            .header("accept", "text/html,application/xhtml+xml")
+            .send()
+            .await
+            .unwrap();
+        assert!(varies_on_accept(&page), "{path}: {:?}", page.headers());
+        assert!(
+            page.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
+        assert!(
+            page.text().await.unwrap().contains("<!DOCTYPE html>"),
+            "{path}"
+        );
+
+        let json = app.client.get(app.url(path)).send().await.unwrap();
+        assert!(varies_on_accept(&json), "{path}: {:?}", json.headers());
+        assert!(
+            json.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{path}"
+        );
+        let (status, body) = into_json(json).await;
+        if path.ends_with("limit=0") {
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        } else {
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+    }
+    // The not-found answer also depends on Accept; a static file does not.
+    let missing = app
+        .client
+        .get(app.url("/no/such/thing"))
+        .send()
+        .await
+        .unwrap();
+    assert!(varies_on_accept(&missing));
 }

@@ -11,6 +11,8 @@ mod http;
 mod inbound;
 mod items_locations;
 mod movement_core;
+mod nojs;
+mod origin;
 mod outbound;
 mod putaway;
 mod schema;

@@ -7,7 +7,6 @@
 //! fails the test; nothing is skipped.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
 
 use depot::config::{Clock, Config};
 use depot::db::{Db, PoolSettings};
@@ -314,11 +313,11 @@ async fn serve(db: Db, config: Config) -> String {
 }
 
 pub fn app_state(db: Db, config: Config) -> AppState {
-    AppState {
-        leptos_options: depot::cli::site_options().expect("site options"),
+    AppState::new(
+        depot::cli::site_options().expect("site options"),
         db,
-        config: Arc::new(config),
-    }
+        config,
+    )
 }
 
 pub async fn into_json(response: reqwest::Response) -> (StatusCode, Value) {
