@@ -13,7 +13,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::db::Db;
+use crate::db::{Backend, Db};
 use crate::with_pool;
 
 /// Between the fields of one `search_text`: a control character, which no sku, name, code or
@@ -72,23 +72,47 @@ fn escape_like(folded: &str) -> String {
 /// Fills the `search_text` of rows written before migration 0004 (its default `''` is never a
 /// folded value: a sku and a code are never empty). Idempotent: a no-op once every row has
 /// one, found through a partial index of the rows still empty. Runs after the migrations.
+///
+/// A backfill rewrites every row, so it then tidies up: PostgreSQL's trigram index keeps the
+/// new entries in its pending list and the table its dead rows until a VACUUM (a search took
+/// 20 ms instead of 2 at 20 000 items, autovacuum off); SQLite's FTS5 index is merged.
 pub async fn backfill(db: &Db) -> Result<(), sqlx::Error> {
-    backfill_table(db, "items", "sku", item_search_text).await?;
-    backfill_table(db, "locations", "code", location_search_text).await
+    for (table, key, search_text) in [
+        ("items", "sku", item_search_text as fn(&str, &str) -> String),
+        ("locations", "code", location_search_text),
+    ] {
+        if backfill_table(db, table, key, search_text).await? == 0 {
+            continue;
+        }
+        let tidy = match (db.backend(), table) {
+            (Backend::Postgres, _) => format!("VACUUM (ANALYZE) {table}"),
+            (Backend::Sqlite, "items") => {
+                "INSERT INTO items_search (items_search) VALUES ('optimize')".to_string()
+            }
+            (Backend::Sqlite, _) => continue,
+        };
+        with_pool!(db, |pool, _backend| sqlx::query(&tidy)
+            .execute(pool)
+            .await
+            .map(drop))?;
+    }
+    Ok(())
 }
 
+/// Fills one table's empty `search_text`s; returns how many rows it filled.
 async fn backfill_table(
     db: &Db,
     table: &str,
     key: &str,
     search_text: fn(&str, &str) -> String,
-) -> Result<(), sqlx::Error> {
+) -> Result<usize, sqlx::Error> {
     let pending = format!(
         "SELECT id, {key}, name FROM {table} WHERE search_text = '' ORDER BY id LIMIT {BACKFILL_ROWS}"
     );
+    let mut filled = 0;
     loop {
         let mut tx = db.begin_write().await?;
-        let done = crate::with_tx!(&mut tx, |conn, _backend| {
+        let rows = crate::with_tx!(&mut tx, |conn, _backend| {
             let rows: Vec<(i64, String, String)> =
                 sqlx::query_as(&pending).fetch_all(&mut *conn).await?;
             if !rows.is_empty() {
@@ -101,11 +125,12 @@ async fn backfill_table(
                 query.push(format!(") AS v WHERE {table}.id = v.column1"));
                 query.build().execute(&mut *conn).await?;
             }
-            rows.len() < BACKFILL_ROWS as usize
+            rows.len()
         });
         tx.commit().await?;
-        if done {
-            return Ok(());
+        filled += rows;
+        if rows < BACKFILL_ROWS as usize {
+            return Ok(filled);
         }
     }
 }
