@@ -13,7 +13,7 @@ use crate::domain::{parse_search, Page, Paging};
 use crate::error::AppError;
 use crate::search::{fold, folded_len, like_pattern};
 use crate::snapshot::{LocationQty, SnapshotItem, SnapshotQuery};
-use crate::with_tx;
+use crate::with_pool;
 
 /// How many items are in stock: the sum of the shards every movement keeps (migration 0004).
 const ITEMS_IN_STOCK: &str =
@@ -80,8 +80,10 @@ pub async fn inventory(
         .checked_add_days(Days::new(config.near_expiry_days.into()))
         .unwrap_or(NaiveDate::MAX);
 
-    let mut tx = db.begin_read().await?;
-    let (rows, total): (Vec<Row>, i64) = with_tx!(&mut tx, |conn, backend| {
+    // The page, its locations and the total are one statement, hence one snapshot; no read
+    // transaction is needed (its BEGIN and COMMIT would be two more round trips per page). Only
+    // a page past the end counts apart, and it has no rows to disagree with.
+    let (rows, total): (Vec<Row>, i64) = with_pool!(db, |conn, backend| {
         let mut query = QueryBuilder::new("WITH ");
         match &search {
             None => {
@@ -146,17 +148,13 @@ pub async fn inventory(
         let rows: Vec<Row> = query
             .build_query_as()
             .persistent(search.is_none())
-            .fetch_all(&mut *conn)
+            .fetch_all(conn)
             .await?;
 
         // A page past the end has no row to carry the total.
         let total = match (rows.first(), &search) {
             (Some(row), _) => row.total,
-            (None, None) => {
-                sqlx::query_scalar(ITEMS_IN_STOCK)
-                    .fetch_one(&mut *conn)
-                    .await?
-            }
+            (None, None) => sqlx::query_scalar(ITEMS_IN_STOCK).fetch_one(conn).await?,
             (None, Some(q)) => {
                 let mut query = QueryBuilder::new("SELECT COUNT(*) ");
                 query.push(IN_STOCK_AND);
@@ -164,13 +162,12 @@ pub async fn inventory(
                 query
                     .build_query_scalar()
                     .persistent(false)
-                    .fetch_one(&mut *conn)
+                    .fetch_one(conn)
                     .await?
             }
         };
         (rows, total)
     });
-    tx.commit().await?;
 
     let mut items: Vec<SnapshotItem> = Vec::with_capacity(rows.len());
     for row in rows {
