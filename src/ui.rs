@@ -145,6 +145,22 @@ pub fn start_over(
     }
 }
 
+/// What a form shows under it: the action's latest outcome (JavaScript), else the result the URL
+/// names (no JavaScript), rendered by `render`; or a note when that result is gone.
+pub fn outcome_view<F, R>(
+    action_value: Option<Result<Outcome<F, R>, AppError>>,
+    stored: StoredOutcome<F, R>,
+    last_form: impl FnOnce() -> F,
+    render: impl FnOnce(Outcome<F, R>) -> AnyView,
+) -> Option<AnyView> {
+    match (action_value, stored) {
+        (None, StoredOutcome::Gone { reference }) => {
+            Some(view! { <ResultGone reference/> }.into_any())
+        }
+        (value, stored) => current_outcome(value, stored.found(), last_form).map(render),
+    }
+}
+
 /// The outcome to show: the action's latest value (JavaScript), else the stored one the URL
 /// leads to (no JavaScript). A failure to reach the server at all becomes an outcome with the
 /// last submitted form.

@@ -13,8 +13,8 @@ use crate::inbound::ReceiveResponse;
 use crate::inbound::{ReceiveInput, ReceiveLineInput};
 use crate::lines::{Column, ColumnKind, MovementFields};
 use crate::ui::{
-    batches_text, current_outcome, form_action, sent_line, start_over, stored_outcome, ErrorPanel,
-    Outcome, ResultGone, StatusBadge, StoredOutcome,
+    batches_text, form_action, outcome_view, sent_line, start_over, stored_outcome, ErrorPanel,
+    Outcome, StatusBadge,
 };
 
 /// The receive form as the browser posts it: every field text.
@@ -190,11 +190,7 @@ pub fn InboundPage() -> impl IntoView {
                         }
                         }
                     </For>
-                    {move || match (action.value().get(), stored.clone()) {
-                        (None, StoredOutcome::Gone { reference }) => Some(view! { <ResultGone reference/> }.into_any()),
-                        (value, stored) => current_outcome(value, stored.found(), ReceiveForm::default)
-                            .map(|o| view! { <ReceiveResult outcome=o/> }.into_any()),
-                    }}
+                    {move || outcome_view(action.value().get(), stored.clone(), ReceiveForm::default, |o| view! { <ReceiveResult outcome=o/> }.into_any())}
                 }
             })}
         </Transition>

@@ -11,8 +11,7 @@ use crate::domain::Page;
 use crate::error::AppError;
 use crate::items::{Item, NewItemInput};
 use crate::ui::{
-    current_outcome, form_action, query_href, stored_outcome, ErrorPanel, Outcome, Pager,
-    ResultGone, StoredOutcome,
+    form_action, outcome_view, query_href, stored_outcome, ErrorPanel, Outcome, Pager,
 };
 
 /// One page of items matching `q`, for the page.
@@ -108,11 +107,7 @@ pub fn ItemsPage() -> impl IntoView {
                         </div>
                         </div>
                     </ActionForm>
-                    {move || match (create.value().get(), stored.clone()) {
-                        (None, StoredOutcome::Gone { reference }) => Some(view! { <ResultGone reference/> }.into_any()),
-                        (value, stored) => current_outcome(value, stored.found(), NewItemInput::default)
-                            .map(|o| view! { <CreateItemResult outcome=o/> }.into_any()),
-                    }}
+                    {move || outcome_view(create.value().get(), stored.clone(), NewItemInput::default, |o| view! { <CreateItemResult outcome=o/> }.into_any())}
                 }
             })}
             </Transition>

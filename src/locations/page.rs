@@ -10,8 +10,7 @@ use crate::domain::Page;
 use crate::error::AppError;
 use crate::locations::{Location, NewLocationInput};
 use crate::ui::{
-    current_outcome, form_action, query_href, stored_outcome, ErrorPanel, Outcome, Pager,
-    ResultGone, StoredOutcome,
+    form_action, outcome_view, query_href, stored_outcome, ErrorPanel, Outcome, Pager,
 };
 
 /// One page of locations matching `q` and `kind` (blank: any).
@@ -114,11 +113,7 @@ pub fn LocationsPage() -> impl IntoView {
                             </div>
                         </div>
                     </ActionForm>
-                    {move || match (create.value().get(), stored.clone()) {
-                        (None, StoredOutcome::Gone { reference }) => Some(view! { <ResultGone reference/> }.into_any()),
-                        (value, stored) => current_outcome(value, stored.found(), NewLocationInput::default)
-                            .map(|o| view! { <CreateLocationResult outcome=o/> }.into_any()),
-                    }}
+                    {move || outcome_view(create.value().get(), stored.clone(), NewLocationInput::default, |o| view! { <CreateLocationResult outcome=o/> }.into_any())}
                 }
             })}
             </Transition>

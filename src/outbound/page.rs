@@ -13,8 +13,8 @@ use crate::lines::{Column, ColumnKind, MovementFields};
 use crate::movement::LineStatus;
 use crate::outbound::OutboundResponse;
 use crate::ui::{
-    batches_text, current_outcome, form_action, sent_line, start_over, stored_outcome, ErrorPanel,
-    Outcome, ResultGone, StatusBadge, StoredOutcome,
+    batches_text, form_action, outcome_view, sent_line, start_over, stored_outcome, ErrorPanel,
+    Outcome, StatusBadge,
 };
 
 /// The order form as the browser posts it.
@@ -216,11 +216,7 @@ pub fn OutboundPage() -> impl IntoView {
                         }
                         }
                     </For>
-                    {move || match (action.value().get(), stored.clone()) {
-                        (None, StoredOutcome::Gone { reference }) => Some(view! { <ResultGone reference/> }.into_any()),
-                        (value, stored) => current_outcome(value, stored.found(), ShipForm::default)
-                            .map(|o| view! { <ShipResult outcome=o/> }.into_any()),
-                    }}
+                    {move || outcome_view(action.value().get(), stored.clone(), ShipForm::default, |o| view! { <ShipResult outcome=o/> }.into_any())}
                 }
             })}
         </Transition>

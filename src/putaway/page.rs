@@ -9,8 +9,8 @@ use crate::error::AppError;
 use crate::lines::{Column, ColumnKind, MovementFields};
 use crate::putaway::PutawayResponse;
 use crate::ui::{
-    batches_text, current_outcome, form_action, sent_line, start_over, stored_outcome, ErrorPanel,
-    Outcome, ResultGone, StatusBadge, StoredOutcome,
+    batches_text, form_action, outcome_view, sent_line, start_over, stored_outcome, ErrorPanel,
+    Outcome, StatusBadge,
 };
 
 /// The putaway form as the browser posts it.
@@ -156,11 +156,7 @@ pub fn PutawayPage() -> impl IntoView {
                         }
                         }
                     </For>
-                    {move || match (action.value().get(), stored.clone()) {
-                        (None, StoredOutcome::Gone { reference }) => Some(view! { <ResultGone reference/> }.into_any()),
-                        (value, stored) => current_outcome(value, stored.found(), PutawayForm::default)
-                            .map(|o| view! { <PutawayResult outcome=o/> }.into_any()),
-                    }}
+                    {move || outcome_view(action.value().get(), stored.clone(), PutawayForm::default, |o| view! { <PutawayResult outcome=o/> }.into_any())}
                 }
             })}
         </Transition>
