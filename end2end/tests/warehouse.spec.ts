@@ -28,6 +28,8 @@ async function createLocation(page: Page, code: string, kind: string, js: boolea
 }
 
 test("receive a batch, put it away, see it on stock and ledger", async ({ page, javaScriptEnabled: js }, testInfo) => {
+  // Eight page loads and four form posts: more than the default 30 s on a busy 2-core machine.
+  test.setTimeout(60_000);
   const sku = unique("E2E", testInfo);
   const dock = unique("RCV", testInfo);
   const shelf = unique("SHELF", testInfo);
