@@ -594,17 +594,17 @@ async fn ship_direct_inner(db: &Db, r#ref: &str, pick: &Pick) -> Result<(), BoxE
         if anchored.is_some() {
             return Err("ref reused".into());
         }
-        let batches: Vec<(i64, Option<NaiveDate>)> = sqlx::query_as(
-            "SELECT id, expiry_date FROM batches WHERE qty > 0 AND stock_id = $1 \
+        type Lot = (i64, Option<NaiveDate>, String, Option<NaiveDate>);
+        let batches: Vec<Lot> = sqlx::query_as(
+            "SELECT id, expiry_date, batch_code, production_date FROM batches WHERE qty > 0 AND stock_id = $1 \
              ORDER BY expiry_date IS NULL, expiry_date, id",
         )
         .bind(stock_id)
         .fetch_all(&mut *conn)
         .await?;
-        let batch_id = batches
-            .iter()
-            .find(|(_, expiry)| expiry.is_none_or(|e| e >= today))
-            .map(|(id, _)| *id)
+        let (batch_id, expiry_date, batch_code, production_date) = batches
+            .into_iter()
+            .find(|(_, expiry, _, _)| expiry.is_none_or(|e| e >= today))
             .ok_or("no usable batch")?;
         sqlx::query("UPDATE batches SET qty = qty - 1 WHERE id = $1")
             .bind(batch_id)
@@ -630,11 +630,17 @@ async fn ship_direct_inner(db: &Db, r#ref: &str, pick: &Pick) -> Result<(), BoxE
         .bind(r#ref)
         .fetch_one(&mut *conn)
         .await?;
-        sqlx::query("INSERT INTO ledger_batches (ledger_id, batch_id, delta) VALUES ($1, $2, -1)")
-            .bind(ledger_id)
-            .bind(batch_id)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO ledger_batches (ledger_id, batch_id, delta, batch_code, expiry_date, production_date) \
+             VALUES ($1, $2, -1, $3, $4, $5)",
+        )
+        .bind(ledger_id)
+        .bind(batch_id)
+        .bind(batch_code)
+        .bind(expiry_date)
+        .bind(production_date)
+        .execute(&mut *conn)
+        .await?;
         sqlx::query(
             "INSERT INTO outbound_commits (ref, ref_line, item_id, location_id, qty, ledger_id) \
              VALUES ($1, 1, $2, $3, 1, $4)",
