@@ -48,12 +48,28 @@ const OVERSIZED_DRAIN_TIME: Duration = Duration::from_secs(5);
 /// How long `/healthz` waits for the database before calling it unavailable.
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// The pages' routes, listed once per process.
+///
+/// Listing them renders the app with resource loading suppressed by a process-wide flag of
+/// leptos_server: a page whose resource first runs while another router is being built (the
+/// test binary builds one per test, concurrently with other tests' requests) would wait forever
+/// (leptos-rs/leptos#4773). Listing once, before the first router exists, closes that window.
+fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES
+        .get_or_init(|| {
+            generate_route_list(App)
+                .into_iter()
+                .filter(|listing| !PAGE_AND_JSON_PATHS.contains(&listing.path()))
+                .collect()
+        })
+        .clone()
+}
+
 /// The whole application as one axum router.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App)
-        .into_iter()
-        .filter(|listing| !PAGE_AND_JSON_PATHS.contains(&listing.path()))
-        .collect();
+    let routes = page_routes();
     let request_timeout = state.config.request_timeout;
     Router::new()
         .route("/healthz", get(healthz))

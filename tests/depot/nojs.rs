@@ -17,6 +17,7 @@ on_both_backends!(
     a_crafted_result_url_shows_no_result,
     a_thousand_line_no_js_receipt_is_applied_with_a_short_redirect,
     odd_result_urls_never_fail,
+    pages_answer_while_other_routers_are_built,
 );
 
 const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -326,4 +327,62 @@ async fn odd_result_urls_never_fail(backend: Backend) {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Building a router lists the pages' routes, which leptos_server does with resource loading
+/// suppressed process-wide; a page whose resource first ran in that window used to wait forever
+/// (the test binary builds a router per test while other tests' pages render). Routes are now
+/// listed once per process, so pages keep answering while routers are built.
+async fn pages_answer_while_other_routers_are_built(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let building = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let builder = {
+        let (db, building) = (app.db().clone(), building.clone());
+        std::thread::spawn(move || {
+            let mut built = 0;
+            while building.load(std::sync::atomic::Ordering::Relaxed) || built < 20 {
+                drop(depot::server::router(crate::common::app_state(
+                    db.clone(),
+                    crate::common::test_config(),
+                )));
+                built += 1;
+            }
+            built
+        })
+    };
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let mut stalled = Vec::new();
+    for round in 0..25 {
+        let requests = ["/outbound", "/inbound", "/putaway", "/items", "/locations"].map(|p| {
+            let url = app.url(&format!(
+                "{p}?ref=R-{round}&result=0123456789abcdef0123456789abcdef"
+            ));
+            let client = client.clone();
+            async move {
+                let answer = client.get(&url).header("accept", HTML).send().await;
+                match answer {
+                    Ok(response) if response.status() == StatusCode::OK => response
+                        .text()
+                        .await
+                        .err()
+                        .map(|e| format!("{url}: body {e}")),
+                    Ok(response) => Some(format!("{url}: {}", response.status())),
+                    Err(error) => Some(format!("{url}: {error}")),
+                }
+            }
+        });
+        stalled.extend(
+            futures_util::future::join_all(requests)
+                .await
+                .into_iter()
+                .flatten(),
+        );
+    }
+    building.store(false, std::sync::atomic::Ordering::Relaxed);
+    let built = builder.join().expect("routers build");
+    assert!(built >= 20, "only {built} routers were built");
+    assert!(stalled.is_empty(), "{stalled:#?}");
 }
