@@ -27,14 +27,9 @@ pub struct Cli {
     )]
     pub database_url: String,
 
-    /// Most database connections the pool opens.
-    #[arg(
-        long,
-        env = "DATABASE_MAX_CONNECTIONS",
-        default_value_t = 10,
-        global = true
-    )]
-    pub max_connections: u32,
+    /// Most database connections the pool opens [default: 20 on PostgreSQL, 10 on SQLite]
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", global = true)]
+    pub max_connections: Option<u32>,
 
     #[command(flatten)]
     pub config: Config,

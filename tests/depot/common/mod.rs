@@ -25,7 +25,7 @@ pub fn postgres_admin_url() -> String {
 /// The pool settings of a test database unless a test asks for others.
 pub fn test_settings() -> PoolSettings {
     PoolSettings {
-        max_connections: 8,
+        max_connections: Some(8),
         ..PoolSettings::default()
     }
 }
