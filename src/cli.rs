@@ -28,7 +28,12 @@ pub struct Cli {
     pub database_url: String,
 
     /// Most database connections the pool opens [default: 20 on PostgreSQL, 10 on SQLite]
-    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_MAX_CONNECTIONS",
+        global = true,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
     pub max_connections: Option<u32>,
 
     #[command(flatten)]
@@ -147,4 +152,20 @@ pub fn site_options() -> Result<LeptosOptions, String> {
     configuration
         .map(|c| c.leptos_options)
         .map_err(|e| format!("cannot read the site settings: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_needs_at_least_one_connection() {
+        // Zero once reached sqlx and panicked ("capacity must be non-zero").
+        let zero = Cli::try_parse_from(["depot", "--max-connections", "0", "migrate"]);
+        assert!(zero.is_err());
+        let one = Cli::try_parse_from(["depot", "--max-connections", "1", "migrate"]).unwrap();
+        assert_eq!(one.max_connections, Some(1));
+        let default = Cli::try_parse_from(["depot", "migrate"]).unwrap();
+        assert_eq!(default.max_connections, None);
+    }
 }
