@@ -52,19 +52,16 @@ impl<F, R> StoredOutcome<F, R> {
     }
 }
 
-/// The result kept for a no-JavaScript post from `page` under `reference`, as JSON; `None` when
-/// the server has none for `token` (see [`crate::flash`]).
+/// The result kept for a no-JavaScript post from `page` under `reference`, as the JSON text it
+/// was kept as; `None` when the server has none for `token` (see [`crate::flash`]).
 #[server(endpoint = "form_result")]
 pub async fn form_result(
     page: String,
     reference: String,
     token: String,
-) -> Result<Option<serde_json::Value>, AppError> {
+) -> Result<Option<String>, AppError> {
     let state = crate::state::app_state()?;
-    Ok(state
-        .flash
-        .get(&page, &reference, &token)
-        .and_then(|json| serde_json::from_str(&json).ok()))
+    Ok(state.flash.get(&page, &reference, &token))
 }
 
 /// The outcome the page's URL leads to (`?ref=…&result=…`), read from the server; follows the
@@ -88,7 +85,9 @@ where
                 return StoredOutcome::Nothing;
             };
             match form_result(page.to_string(), reference.clone(), token).await {
-                Ok(Some(json)) => match serde_json::from_value(json) {
+                // From bytes, as a server function's answer is read: the browser bundle then
+                // carries one decoder per outcome type, not a second one from `Value` (13 KB).
+                Ok(Some(json)) => match serde_json::from_slice(json.as_bytes()) {
                     Ok(outcome) => StoredOutcome::Found(outcome),
                     Err(_) => StoredOutcome::Gone { reference },
                 },
