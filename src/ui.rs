@@ -50,6 +50,18 @@ impl<F, R> StoredOutcome<F, R> {
             _ => None,
         }
     }
+
+    /// The form to show again: what was sent when the server refused it (to correct it), else
+    /// an empty one.
+    pub fn refused_form(self) -> F
+    where
+        F: Default,
+    {
+        self.found()
+            .filter(|o| o.result.is_err())
+            .map(|o| o.form)
+            .unwrap_or_default()
+    }
 }
 
 /// The result kept for a no-JavaScript post from `page` under `reference`, as the JSON text it

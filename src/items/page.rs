@@ -76,13 +76,7 @@ pub fn ItemsPage() -> impl IntoView {
             <h2 id="new-item">"New item"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || stored.get().map(|stored| {
-                // After a refusal the form shows what was sent, to correct it.
-                let sent = stored
-                    .clone()
-                    .found()
-                    .filter(|o| o.result.is_err())
-                    .map(|o| o.form)
-                    .unwrap_or_default();
+                let sent = stored.clone().refused_form();
                 view! {
                     <ActionForm action=create>
                         <div class="grid-form">

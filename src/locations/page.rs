@@ -81,13 +81,7 @@ pub fn LocationsPage() -> impl IntoView {
             <h2 id="new-location">"New location"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || stored.get().map(|stored| {
-                // After a refusal the form shows what was sent, to correct it.
-                let sent = stored
-                    .clone()
-                    .found()
-                    .filter(|o| o.result.is_err())
-                    .map(|o| o.form)
-                    .unwrap_or_default();
+                let sent = stored.clone().refused_form();
                 let kind_is = |k: &str| sent.kind == k || (sent.kind.is_empty() && k == "storage");
                 let kinds = ["storage", "receiving", "shipping"]
                     .into_iter()
