@@ -1,7 +1,7 @@
 import { defineConfig, devices } from "@playwright/test";
 
-// Every spec runs four times: with JavaScript on and off, against a Depot on SQLite and one on
-// PostgreSQL. Playwright starts both servers from the binary `cargo leptos build` made, each on
+// Every spec runs eight times: with JavaScript on and off, in English and in Chinese (the browser's
+// locale, so its Accept-Language), against a Depot on SQLite and one on PostgreSQL. Playwright starts both servers from the binary `cargo leptos build` made, each on
 // a database of its own for this run.
 const run = (process.env.DEPOT_E2E_RUN ??= `${Date.now()}_${process.pid}`);
 const postgresAdmin =
@@ -54,11 +54,19 @@ export default defineConfig({
     trace: "retain-on-failure",
   },
   projects: [
-    { name: "sqlite-js", use: { baseURL: sqliteBase, javaScriptEnabled: true } },
-    { name: "sqlite-nojs", use: { baseURL: sqliteBase, javaScriptEnabled: false } },
-    { name: "postgres-js", use: { baseURL: postgresBase, javaScriptEnabled: true } },
-    { name: "postgres-nojs", use: { baseURL: postgresBase, javaScriptEnabled: false } },
-  ],
+    ["sqlite", sqliteBase],
+    ["postgres", postgresBase],
+  ].flatMap(([database, baseURL]) =>
+    [true, false].flatMap((javaScriptEnabled) =>
+      [
+        ["en", "en-US"],
+        ["zh", "zh-CN"],
+      ].map(([language, locale]) => ({
+        name: `${database}-${javaScriptEnabled ? "js" : "nojs"}-${language}`,
+        use: { baseURL, javaScriptEnabled, locale },
+      })),
+    ),
+  ),
   webServer: [
     server(`sqlite://end2end/.e2e/depot_${run}.db`, portBase),
     server(postgresUrl, portBase + 1),

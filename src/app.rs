@@ -14,11 +14,12 @@ use crate::putaway::page::PutawayPage;
 use crate::snapshot::page::InventoryPage;
 use crate::stock::page::StockPage;
 
-/// The HTML document the server renders around [`App`].
+/// The HTML document the server renders around [`App`], in the request's language.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = crate::lang::tag(crate::lang::page_locale());
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -33,51 +34,25 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// One entry of the main navigation.
-struct NavEntry {
-    href: &'static str,
-    label: &'static str,
+/// Every page of SPEC §5, in the order a clerk's day runs, with its name in the navigation.
+fn nav() -> [(&'static str, String); 8] {
+    [
+        ("/", tr!(common.nav.inventory)),
+        ("/inbound", tr!(common.nav.inbound)),
+        ("/putaway", tr!(common.nav.putaway)),
+        ("/outbound", tr!(common.nav.outbound)),
+        ("/stock", tr!(common.nav.stock)),
+        ("/ledger", tr!(common.nav.ledger)),
+        ("/items", tr!(common.nav.items)),
+        ("/locations", tr!(common.nav.locations)),
+    ]
 }
-
-/// Every page of SPEC §5, in the order a clerk's day runs.
-const NAV: &[NavEntry] = &[
-    NavEntry {
-        href: "/",
-        label: "Inventory",
-    },
-    NavEntry {
-        href: "/inbound",
-        label: "Receive",
-    },
-    NavEntry {
-        href: "/putaway",
-        label: "Put away",
-    },
-    NavEntry {
-        href: "/outbound",
-        label: "Ship",
-    },
-    NavEntry {
-        href: "/stock",
-        label: "Stock",
-    },
-    NavEntry {
-        href: "/ledger",
-        label: "Ledger",
-    },
-    NavEntry {
-        href: "/items",
-        label: "Items",
-    },
-    NavEntry {
-        href: "/locations",
-        label: "Locations",
-    },
-];
 
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // The page's language, for every word under it (see `crate::lang::current`).
+    provide_context(crate::lang::page_locale());
 
     // Effects run only in the browser: the attribute tells people and tests the page is live.
     Effect::new(move |_| {
@@ -89,25 +64,26 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/depot.css"/>
         <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
-        <Meta name="description" content="Depot warehouse management"/>
+        <Meta name="description" content=tr!(common.description)/>
         <Title formatter=|title: String| if title.is_empty() { "Depot".to_string() } else { format!("{title} · Depot") }/>
         <Router>
             <header class="topbar">
-                <a class="brand" href="/">"Depot"</a>
-                <nav aria-label="Main">
+                <a class="brand" href="/">{tr!(common.brand)}</a>
+                <nav aria-label=tr!(common.nav_label)>
                     <ul>
-                        {NAV
-                            .iter()
-                            .map(|entry| {
+                        {nav()
+                            .into_iter()
+                            .map(|(href, label)| {
                                 view! {
                                     <li>
-                                        <A href=entry.href exact=true>{entry.label}</A>
+                                        <A href=href exact=true>{label}</A>
                                     </li>
                                 }
                             })
                             .collect_view()}
                     </ul>
                 </nav>
+                <LanguageSwitch/>
             </header>
             <main id="main">
                 <Routes fallback=NotFound>
@@ -125,6 +101,37 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The header's link to the other language: the same page and query with `lang=…`, which the
+/// server keeps in the `depot_lang` cookie (see [`crate::lang::choose_language`]). A full page
+/// load (`rel="external"`), with or without JavaScript, so every word is rendered anew.
+#[component]
+fn LanguageSwitch() -> impl IntoView {
+    use crate::lang::{tag, Locale, QUERY_PARAM};
+    let other = match crate::lang::current() {
+        Locale::en => Locale::zh_CN,
+        Locale::zh_CN => Locale::en,
+    };
+    let location = leptos_router::hooks::use_location();
+    let href = move || {
+        let mut params: Vec<String> = location
+            .search
+            .get()
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|pair| !pair.is_empty() && pair.split('=').next() != Some(QUERY_PARAM))
+            .map(str::to_string)
+            .collect();
+        params.push(format!("{QUERY_PARAM}={}", tag(other)));
+        format!("{}?{}", location.pathname.get(), params.join("&"))
+    };
+    view! {
+        <a class="lang-switch" href=href rel="external" hreflang=tag(other) lang=tag(other)
+            title=tr!(common.switch_to_title)>
+            {tr!(common.switch_to)}
+        </a>
+    }
+}
+
 /// Shown for any path that is not a page; answered with status 404.
 #[component]
 fn NotFound() -> impl IntoView {
@@ -133,8 +140,8 @@ fn NotFound() -> impl IntoView {
         response.set_status(axum::http::StatusCode::NOT_FOUND);
     }
     view! {
-        <Title text="Not found"/>
-        <h1>"Page not found"</h1>
-        <p class="lead">"There is no page at this address. Use the navigation above."</p>
+        <Title text=tr!(common.not_found_title)/>
+        <h1>{tr!(common.not_found_heading)}</h1>
+        <p class="lead">{tr!(common.not_found_lead)}</p>
     }
 }

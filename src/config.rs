@@ -27,6 +27,11 @@ pub struct Config {
     #[arg(long = "request-timeout", env = "DEPOT_REQUEST_TIMEOUT", default_value = "15", value_parser = parse_seconds, global = true)]
     pub request_timeout: Duration,
 
+    /// The language of pages and error messages when neither the `depot_lang` cookie nor the
+    /// request's `Accept-Language` decides (SPEC §8): `en` or `zh-CN`.
+    #[arg(long = "language", env = "DEPOT_LANGUAGE", default_value = "en", value_parser = crate::lang::parse_language, global = true)]
+    pub language: crate::lang::Locale,
+
     /// Where the time comes from: `system`, or a fixed RFC 3339 moment for tests, which
     /// choose "today" instead of depending on the real date.
     #[arg(long = "clock", env = "DEPOT_CLOCK", default_value = "system", value_parser = parse_clock, hide = true, global = true)]
@@ -58,6 +63,7 @@ impl Default for Config {
             timezone: Tz::UTC,
             outbound_atomic: false,
             request_timeout: Duration::from_secs(15),
+            language: crate::lang::Locale::en,
             clock: Clock::System,
         }
     }

@@ -10,18 +10,18 @@ fn bounded_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String
     let text = raw.trim();
     let len = text.chars().count();
     if len < min {
-        return Err(AppError::validation(field, "must not be empty"));
+        return Err(AppError::validation(field, tr!(errors.value.not_empty)));
     }
     if len > max {
         return Err(AppError::validation(
             field,
-            format!("must be at most {max} characters"),
+            tr!(errors.value.at_most_chars, max = max),
         ));
     }
     if text.chars().any(char::is_control) {
         return Err(AppError::validation(
             field,
-            "must not contain control characters",
+            tr!(errors.value.no_control_chars),
         ));
     }
     Ok(text.to_string())
@@ -98,7 +98,7 @@ impl Ref {
         if raw.chars().any(char::is_control) {
             return Err(AppError::validation(
                 field,
-                "must be printable characters only",
+                tr!(errors.value.printable_only),
             ));
         }
         bounded_text(field, raw, 1, 64).map(Self)
@@ -132,7 +132,7 @@ impl Qty {
         } else {
             Err(AppError::validation(
                 field,
-                format!("must be a whole number from 1 to {MAX_QTY}"),
+                tr!(errors.value.whole_number, max = MAX_QTY),
             ))
         }
     }
@@ -141,12 +141,10 @@ impl Qty {
     pub fn parse_text(field: &str, raw: &str) -> Result<Self, AppError> {
         let raw = raw.trim();
         if raw.is_empty() {
-            return Err(AppError::validation(field, "is required"));
+            return Err(AppError::validation(field, tr!(errors.value.required)));
         }
         raw.parse::<i64>()
-            .map_err(|_| {
-                AppError::validation(field, format!("must be a whole number from 1 to {MAX_QTY}"))
-            })
+            .map_err(|_| AppError::validation(field, tr!(errors.value.whole_number, max = MAX_QTY)))
             .and_then(|n| Self::parse(field, n))
     }
 
@@ -158,11 +156,11 @@ impl Qty {
 /// Checks a request carries 1..=1000 lines.
 pub fn check_line_count(count: usize) -> Result<(), AppError> {
     if count == 0 {
-        Err(AppError::validation("lines", "must have at least one line"))
+        Err(AppError::validation("lines", tr!(errors.value.lines_empty)))
     } else if count > MAX_LINES {
         Err(AppError::validation(
             "lines",
-            format!("must have at most {MAX_LINES} lines, not {count}"),
+            tr!(errors.value.lines_too_many, max = MAX_LINES, count = count),
         ))
     } else {
         Ok(())
@@ -197,9 +195,7 @@ impl LocationKind {
         Self::ALL
             .into_iter()
             .find(|kind| kind.as_str() == raw.trim())
-            .ok_or_else(|| {
-                AppError::validation(field, "must be one of receiving, storage, shipping")
-            })
+            .ok_or_else(|| AppError::validation(field, tr!(errors.value.kind_one_of)))
     }
 }
 
@@ -229,12 +225,12 @@ impl Paging {
         let offset = offset.unwrap_or(0);
         let limit = limit.unwrap_or(DEFAULT_PAGE_SIZE);
         if offset < 0 {
-            return Err(AppError::validation("offset", "must be 0 or more"));
+            return Err(AppError::validation("offset", tr!(errors.value.offset_min)));
         }
         if !(1..=MAX_PAGE_SIZE).contains(&limit) {
             return Err(AppError::validation(
                 "limit",
-                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+                tr!(errors.value.limit_range, max = MAX_PAGE_SIZE),
             ));
         }
         Ok(Self { offset, limit })

@@ -24,6 +24,24 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// The code as the wire writes it (`INSUFFICIENT_STOCK`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedRequest => "MALFORMED_REQUEST",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::ValidationFailed => "VALIDATION_FAILED",
+            ErrorCode::UnknownItem => "UNKNOWN_ITEM",
+            ErrorCode::UnknownLocation => "UNKNOWN_LOCATION",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
+            ErrorCode::InsufficientStock => "INSUFFICIENT_STOCK",
+            ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::Unavailable => "UNAVAILABLE",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+
     /// The HTTP status this code is answered with.
     pub fn status(self) -> u16 {
         match self {
@@ -115,18 +133,12 @@ impl AppError {
     }
 
     pub fn payload_too_large() -> Self {
-        Self::new(
-            ErrorCode::PayloadTooLarge,
-            "request body is larger than 1 MiB",
-        )
+        Self::new(ErrorCode::PayloadTooLarge, tr!(errors.payload_too_large))
     }
 
     /// The database cannot be reached; the client may retry after [`RETRY_AFTER_SECONDS`].
     pub fn unavailable() -> Self {
-        Self::new(
-            ErrorCode::Unavailable,
-            "the database is unavailable, retry shortly",
-        )
+        Self::new(ErrorCode::Unavailable, tr!(errors.unavailable))
     }
 
     /// Another transaction was in the way: 503 like [`AppError::unavailable`], but marked so
@@ -145,7 +157,7 @@ impl AppError {
 
     /// An opaque internal error. Call through [`AppError::internal`] so the cause is logged.
     fn opaque_internal() -> Self {
-        Self::new(ErrorCode::Internal, "internal error")
+        Self::new(ErrorCode::Internal, tr!(errors.internal))
     }
 }
 
@@ -196,9 +208,7 @@ mod ssr {
                             "violation of a constraint without a mapping"
                         );
                     }
-                    answer.unwrap_or_else(|| {
-                        AppError::conflict("the change breaks a rule of the database")
-                    })
+                    answer.unwrap_or_else(|| AppError::conflict(tr!(errors.conflict.db_rule)))
                 }
                 DbFailure::Other => AppError::internal(&error),
             }
@@ -218,45 +228,50 @@ mod ssr {
                 _ => None,
             };
         };
-        let field = |field: &str, reason: &str| AppError::validation(field, reason);
+        let field = |field: &str, reason: String| AppError::validation(field, reason);
+        let length = |name: &str, min: usize, max: usize| {
+            field(name, tr!(errors.value.chars_between, min = min, max = max))
+        };
+        let at_most =
+            |name: &str, max: usize| field(name, tr!(errors.value.at_most_chars, max = max));
         Some(match name {
             "items_sku_key" | "items.sku" => {
-                AppError::conflict("an item with this sku exists already")
+                AppError::conflict(tr!(errors.item.this_sku_exists))
                     .with_details(json!({"field": "sku"}))
             }
             "locations_code_key" | "locations.code" => {
-                AppError::conflict("a location with this code exists already")
+                AppError::conflict(tr!(errors.location.this_code_exists))
                     .with_details(json!({"field": "code"}))
             }
 
             // Lengths and enumerations the request parsers check first: reached only when a
             // check here and there disagree, and then the client's field is still what is wrong.
-            "items_sku_length" => field("sku", "must be 1 to 64 characters"),
-            "items_name_length" => field("name", "must be 1 to 128 characters"),
-            "items_spec_length" => field("spec", "must be at most 256 characters"),
-            "items_unit_length" => field("unit", "must be 1 to 16 characters"),
-            "locations_code_length" => field("code", "must be 1 to 32 characters"),
-            "locations_name_length" => field("name", "must be at most 128 characters"),
+            "items_sku_length" => length("sku", 1, 64),
+            "items_name_length" => length("name", 1, 128),
+            "items_spec_length" => at_most("spec", 256),
+            "items_unit_length" => length("unit", 1, 16),
+            "locations_code_length" => length("code", 1, 32),
+            "locations_name_length" => at_most("name", 128),
             "locations_kind_valid" => {
-                field("kind", "must be receiving, storage or shipping")
+                field("kind", tr!(errors.value.kind_either))
             }
-            "batches_code_length" => field("batch_code", "must be at most 64 characters"),
-            "batches_expiry_is_date" => field("expiry_date", "must be a date"),
-            "batches_production_is_date" => field("production_date", "must be a date"),
+            "batches_code_length" => at_most("batch_code", 64),
+            "batches_expiry_is_date" => field("expiry_date", tr!(errors.value.date)),
+            "batches_production_is_date" => field("production_date", tr!(errors.value.date)),
             "batches_dates_ordered" => {
-                field("expiry_date", "must not be before the production date")
+                field("expiry_date", tr!(errors.value.expiry_before_production))
             }
             "stock_ledger_ref_length"
             | "outbound_commits_ref_length"
             | "inbound_receipts_ref_length"
-            | "putaway_moves_ref_length" => field("ref", "must be 1 to 64 characters"),
+            | "putaway_moves_ref_length" => length("ref", 1, 64),
             "outbound_commits_qty_positive"
             | "inbound_receipts_qty_positive"
             | "putaway_moves_qty_positive"
             | "stock_ledger_delta_non_zero"
-            | "ledger_batches_delta_non_zero" => field("qty", "must be at least 1"),
+            | "ledger_batches_delta_non_zero" => field("qty", tr!(errors.value.at_least_one)),
             "putaway_moves_distinct_locations" => {
-                field("to_location", "must differ from the source location")
+                field("to_location", tr!(errors.value.differ_from_source))
             }
 
             // Quantities never go below zero. The services check what is available under the
@@ -267,9 +282,7 @@ mod ssr {
             | "batches_qty_non_negative"
             | "stock_ledger_after_qty_non_negative"
             | "item_totals_qty_non_negative"
-            | "inventory_summary_non_negative" => AppError::conflict(
-                "the stock changed while this request ran and would go below zero; retry",
-            ),
+            | "inventory_summary_non_negative" => AppError::conflict(tr!(errors.conflict.went_negative)),
 
             // Rows created on first use (stocks, batches, totals, ledger detail) or idempotency
             // anchors that a concurrent request created first.
@@ -289,9 +302,7 @@ mod ssr {
             | "outbound_commits.ref, outbound_commits.item_id, outbound_commits.location_id"
             | "uq_inbound_ref_item_loc_batch"
             | "inbound_receipts.ref, inbound_receipts.item_id, inbound_receipts.location_id, inbound_receipts.batch_code"
-            | "uq_putaway_ref_item_from_to_batch" => AppError::conflict(
-                "a concurrent request changed the same stock; retry",
-            ),
+            | "uq_putaway_ref_item_from_to_batch" => AppError::conflict(tr!(errors.conflict.concurrent_change)),
 
             // Foreign keys (PostgreSQL's default names): see `vanished`.
             "stocks_item_id_fkey"
@@ -315,7 +326,7 @@ mod ssr {
 
             // History is corrected by new entries (ADJUST), never rewritten.
             "stock_ledger_append_only" | "ledger_batches_append_only" => {
-                AppError::conflict("the ledger is append-only")
+                AppError::conflict(tr!(errors.conflict.ledger_append_only))
             }
 
             _ => return None,
@@ -323,7 +334,7 @@ mod ssr {
     }
 
     fn vanished() -> AppError {
-        AppError::conflict("a row this change refers to does not exist any more; retry")
+        AppError::conflict(tr!(errors.conflict.row_vanished))
     }
 
     impl IntoResponse for AppError {
@@ -357,12 +368,9 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         match value {
             E::Args(m) | E::MissingArg(m) | E::Deserialization(m) | E::Serialization(m) => {
-                AppError::malformed(m)
+                AppError::malformed(tr!(errors.request.not_understood, detail = m))
             }
-            E::Request(_) => AppError::new(
-                ErrorCode::Unavailable,
-                "could not reach the server: check the connection and try again",
-            ),
+            E::Request(_) => AppError::new(ErrorCode::Unavailable, tr!(errors.server_unreachable)),
             _ => AppError::opaque_internal(),
         }
     }
@@ -386,6 +394,55 @@ mod tests {
                 "details": {"field": "lines[2].qty", "reason": "must be at least 1"}
             }})
         );
+    }
+
+    #[test]
+    fn messages_keep_their_english_words() {
+        assert_eq!(
+            AppError::unavailable().message,
+            "the database is unavailable, retry shortly"
+        );
+        assert_eq!(
+            tr!(
+                errors.cross_site,
+                header = "origin",
+                value = "https://x.example"
+            ),
+            "this request was sent from another site (origin: https://x.example) and was \
+             refused; make changes from Depot's own pages, or from a program that sends no Origin"
+        );
+        assert_eq!(
+            tr!(errors.item.sku_exists, sku = "A-1"),
+            "an item with sku 'A-1' exists already"
+        );
+        assert_eq!(
+            tr!(errors.request.missing_field, name = "qty"),
+            "missing field `qty`"
+        );
+        assert_eq!(tr!(errors.request.bad_value, detail = "x y"), "x y");
+    }
+
+    #[test]
+    fn messages_follow_the_language_and_codes_do_not() {
+        use leptos::prelude::{provide_context, Owner};
+        let owner = Owner::new();
+        owner.with(|| {
+            provide_context(crate::lang::Locale::zh_CN);
+            let error = AppError::validation(
+                "lines[2].qty",
+                tr!(errors.value.whole_number, max = 1_000_000_000),
+            );
+            assert_eq!(error.code, ErrorCode::ValidationFailed);
+            assert_eq!(
+                error.message,
+                "lines[2].qty: 必须是 1 到 1000000000 之间的整数"
+            );
+            assert_eq!(error.details["field"], "lines[2].qty");
+            assert_eq!(
+                AppError::unavailable().message,
+                "数据库暂时不可用，请稍后重试"
+            );
+        });
     }
 
     #[test]

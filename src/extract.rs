@@ -25,15 +25,16 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
         if !is_json(req.headers()) {
-            return Err(AppError::malformed(
-                "expected a JSON body with Content-Type: application/json",
-            ));
+            return Err(AppError::malformed(tr!(errors.request.json_content_type)));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 AppError::payload_too_large()
             } else {
-                AppError::malformed(rejection.body_text())
+                AppError::malformed(tr!(
+                    errors.request.unreadable_body,
+                    detail = rejection.body_text()
+                ))
             }
         })?;
         decode_json(&bytes).map(JsonBody)
@@ -57,7 +58,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     // Syntax first: a truncated body is malformed even where its start already has the wrong shape.
     serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
-        .map_err(|error| AppError::malformed(format!("request body is not valid JSON: {error}")))?;
+        .map_err(|error| AppError::malformed(tr!(errors.request.invalid_json, detail = error)))?;
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -84,10 +85,22 @@ fn field_name(path: &str, message: &str) -> String {
 fn json_error(field: String, error: &serde_json::Error) -> AppError {
     use serde_json::error::Category;
     match error.classify() {
-        Category::Data => AppError::validation(field, strip_position(&error.to_string())),
+        Category::Data => AppError::validation(field, reason(&strip_position(&error.to_string()))),
         Category::Syntax | Category::Eof | Category::Io => {
-            AppError::malformed(format!("request body is not valid JSON: {error}"))
+            AppError::malformed(tr!(errors.request.invalid_json, detail = error))
         }
+    }
+}
+
+/// serde's reason for refusing a value, in the request's language where Depot has its words
+/// ("missing field `qty`"); serde's other reasons keep its own (English) text after a lead-in.
+fn reason(message: &str) -> String {
+    match message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        Some(name) => tr!(errors.request.missing_field, name = name),
+        None => tr!(errors.request.bad_value, detail = message),
     }
 }
 
@@ -127,16 +140,14 @@ pub fn decode_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
         .decode_utf8()
         .is_err()
     {
-        return Err(AppError::malformed(
-            "the query string is not valid percent-encoded UTF-8",
-        ));
+        return Err(AppError::malformed(tr!(errors.request.bad_query_encoding)));
     }
     let deserializer =
         serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         let message = error.into_inner().to_string();
-        AppError::validation(field_name(&path, &message), message)
+        AppError::validation(field_name(&path, &message), reason(&message))
     })
 }
 

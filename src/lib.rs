@@ -5,6 +5,10 @@
 // lines editor's table, past the default limit of 128.
 #![recursion_limit = "256"]
 
+// First, so that its `tr!` is in scope in every module below.
+#[macro_use]
+pub mod lang;
+
 pub mod app;
 pub mod domain;
 pub mod error;
@@ -19,6 +23,10 @@ pub mod putaway;
 pub mod snapshot;
 pub mod stock;
 pub mod ui;
+
+// The catalogues of `locales/` as typed keys (`crate::i18n::Locale`, `td_string!`, …), written
+// by build.rs; see `crate::lang` for how the language is chosen.
+include!(concat!(env!("OUT_DIR"), "/i18n.rs"));
 
 #[cfg(feature = "ssr")]
 pub mod check;

@@ -20,9 +20,11 @@ pub enum ColumnKind {
 pub struct Column {
     /// The form field name within a line, e.g. `sku`.
     pub name: &'static str,
-    pub label: &'static str,
+    /// The column's heading, in the page's language (`|| tr!(inbound.col.sku)`).
+    pub label: fn() -> String,
     pub kind: ColumnKind,
-    pub placeholder: &'static str,
+    /// The inputs' placeholder, in the page's language (`None` for none).
+    pub placeholder: Option<fn() -> String>,
 }
 
 /// Rows a fresh form starts with.
@@ -32,6 +34,9 @@ pub const BLANK_ROWS: usize = 3;
 /// change as fields are left, with JavaScript only).
 pub type RowHint = fn(RwSignal<Vec<String>>) -> AnyView;
 
+/// A row hint with its column heading (in the page's language).
+pub type Hint = (fn() -> String, RowHint);
+
 /// The line editor. `initial` holds each row's values in column order (e.g. the lines of a form
 /// that came back with an error); a fresh form gets [`BLANK_ROWS`] empty rows. `hint`, with its
 /// column label, adds a live view to each row.
@@ -39,7 +44,7 @@ pub type RowHint = fn(RwSignal<Vec<String>>) -> AnyView;
 pub fn LineEditor(
     columns: &'static [Column],
     initial: Vec<Vec<String>>,
-    #[prop(optional)] hint: Option<(&'static str, RowHint)>,
+    #[prop(optional)] hint: Option<Hint>,
 ) -> impl IntoView {
     let start = if initial.is_empty() {
         vec![vec![String::new(); columns.len()]; BLANK_ROWS]
@@ -73,9 +78,9 @@ pub fn LineEditor(
                 <thead>
                     <tr>
                         <th class="num">"#"</th>
-                        {columns.iter().map(|c| view! { <th>{c.label}</th> }).collect_view()}
-                        {hint.map(|(label, _)| view! { <th>{label}</th> })}
-                        <th><span class="visually-hidden">"Remove"</span></th>
+                        {columns.iter().map(|c| view! { <th>{(c.label)()}</th> }).collect_view()}
+                        {hint.map(|(label, _)| view! { <th>{label()}</th> })}
+                        <th><span class="visually-hidden">{tr!(common.remove)}</span></th>
                     </tr>
                 </thead>
                 <tbody>
@@ -84,17 +89,21 @@ pub fn LineEditor(
                             let (key, values, live_values) = row;
                             view! {
                                 <tr>
-                                    <td class="num" data-label="Line">{move || position(key) + 1}</td>
+                                    <td class="num" data-label=tr!(common.line)>{move || position(key) + 1}</td>
                                     {columns.iter().zip(values).enumerate().map(|(col, (column, value))| {
                                         let name = move || format!("lines[{}][{}]", position(key), column.name);
-                                        let label = move || format!("{} {}", column.label, position(key) + 1);
+                                        let heading = (column.label)();
+                                        let label = {
+                                            let heading = heading.clone();
+                                            move || tr!(common.field_line, label = heading.clone(), line = position(key) + 1)
+                                        };
                                         let (kind, mode) = match column.kind {
                                             ColumnKind::Text => ("text", "text"),
                                             ColumnKind::Quantity => ("number", "numeric"),
                                             ColumnKind::Date => ("date", "text"),
                                         };
                                         view! {
-                                            <td data-label=column.label>
+                                            <td data-label=heading>
                                                 <input
                                                     type=kind
                                                     inputmode=mode
@@ -102,7 +111,7 @@ pub fn LineEditor(
                                                     name=name
                                                     aria-label=label
                                                     value=value
-                                                    placeholder=column.placeholder
+                                                    placeholder=column.placeholder.map(|p| p())
                                                     autocomplete="off"
                                                     on:change=move |ev| {
                                                         let value = event_target_value(&ev);
@@ -112,13 +121,13 @@ pub fn LineEditor(
                                             </td>
                                         }
                                     }).collect_view()}
-                                    {hint.map(|(label, hint)| view! { <td class="hint" data-label=label>{hint(live_values)}</td> })}
+                                    {hint.map(|(label, hint)| view! { <td class="hint" data-label=label()>{hint(live_values)}</td> })}
                                     <td>
                                         <Show when=move || live.get()>
                                             <button
                                                 type="button"
                                                 class="secondary icon"
-                                                aria-label=move || format!("Remove line {}", position(key) + 1)
+                                                aria-label=move || tr!(common.remove_line, line = position(key) + 1)
                                                 on:click=move |_| rows.update(|r| r.retain(|(k, _, _)| *k != key))
                                             >
                                                 "✕"
@@ -133,7 +142,7 @@ pub fn LineEditor(
             </table>
         </div>
         <Show when=move || live.get()>
-            <button type="button" class="secondary" on:click=add_row>"Add line"</button>
+            <button type="button" class="secondary" on:click=add_row>{tr!(common.add_line)}</button>
         </Show>
     }
 }
@@ -180,19 +189,19 @@ fn move_to_next_field(event: leptos::ev::KeyboardEvent) {
 #[component]
 pub fn MovementFields(
     /// The ref field's label, e.g. "Receipt ref".
-    ref_label: &'static str,
-    ref_placeholder: &'static str,
+    ref_label: String,
+    ref_placeholder: String,
     /// The ref to show (kept after a submit, so a resubmit is recognised).
     reference: String,
     columns: &'static [Column],
     lines: Vec<Vec<String>>,
-    #[prop(optional)] hint: Option<(&'static str, RowHint)>,
+    #[prop(optional)] hint: Option<Hint>,
     /// Whether the form's action is running.
     pending: Signal<bool>,
     /// The submit button's label, idle and busy.
-    submit: (&'static str, &'static str),
+    submit: (String, String),
     /// The start-over link's label and address.
-    start_over: (&'static str, &'static str),
+    start_over: (String, &'static str),
     on_start_over: impl Fn(leptos::ev::MouseEvent) + Clone + 'static,
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
@@ -211,7 +220,7 @@ pub fn MovementFields(
         }}
         <div class="form-actions submit-row">
             <button type="submit" disabled=move || pending.get()>
-                {move || if pending.get() { submit.1 } else { submit.0 }}
+                {move || if pending.get() { submit.1.clone() } else { submit.0.clone() }}
             </button>
             <a class="button secondary" href=start_over.1 on:click=on_start_over>{start_over.0}</a>
         </div>

@@ -117,10 +117,7 @@ async fn refuse(request: Request, name: &'static str, value: &str) -> Response {
         value = ?value,
         "cross-site write refused"
     );
-    let error = AppError::forbidden(format!(
-        "this request was sent from another site ({name}: {value}) and was refused; \
-         make changes from Depot's own pages, or from a program that sends no Origin"
-    ));
+    let error = AppError::forbidden(tr!(errors.cross_site, header = name, value = value));
     let body = request.into_body();
     let _ = tokio::time::timeout(DRAIN_TIME, axum::body::to_bytes(body, MAX_BODY_BYTES)).await;
     error.into_response()

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::body::{Body, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, StatusCode};
-use axum::middleware::{from_fn, map_response, Next};
+use axum::middleware::{from_fn, from_fn_with_state, map_response, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -103,6 +103,8 @@ pub fn router(state: AppState) -> Router {
                         .on_response(DefaultOnResponse::new().level(Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                // SPEC §8: every answer, errors included, in the request's language.
+                .layer(from_fn_with_state(state.clone(), crate::lang::choose_language))
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(CompressionLayer::new())
                 .layer(map_response(bare_refusal_in_error_shape))
@@ -179,7 +181,11 @@ async fn healthz(State(db): State<Db>) -> Result<Json<Value>, AppError> {
 /// get the app's "not found" page, API clients the error shape.
 async fn static_file_or_not_found(State(state): State<AppState>, req: Request) -> Response {
     let html = wants_html(req.headers());
-    let what = format!("no route for {} {}", req.method(), req.uri().path());
+    let what = tr!(
+        errors.no_route,
+        method = req.method(),
+        path = req.uri().path()
+    );
     let serve = leptos_axum::file_and_error_handler::<AppState, _>(shell);
     let response = serve(req.uri().clone(), State(state), req).await;
     if response.status() != StatusCode::NOT_FOUND {
@@ -235,11 +241,7 @@ where
         StatusCode::PAYLOAD_TOO_LARGE if bare => AppError::payload_too_large().into_response(),
         StatusCode::SERVICE_UNAVAILABLE if bare => {
             tracing::warn!("request timed out: abandoned and rolled back");
-            AppError::new(
-                ErrorCode::Unavailable,
-                "the request took too long and was abandoned; retry it with the same ref",
-            )
-            .into_response()
+            AppError::new(ErrorCode::Unavailable, tr!(errors.timed_out)).into_response()
         }
         _ => response.map(Body::new),
     }

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Page;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::movement::{BatchQty, LineStatus};
 
 /// The query parameter naming the movement a no-JavaScript result belongs to (for people and
@@ -129,12 +129,16 @@ pub fn ResultGone(reference: String) -> impl IntoView {
     let reference = reference.trim().to_string();
     view! {
         <p class="muted" role="status">
-            "This result is no longer available"
-            {(!reference.is_empty()).then(|| {
+            {if reference.is_empty() {
+                tr!(common.result_gone).into_any()
+            } else {
                 let href = query_href("/ledger", &[("ref", reference.clone())]);
-                view! { "; see the " <a href=href>{format!("ledger for ref {reference}")}</a> }
-            })}
-            "."
+                view! {
+                    {tr!(common.result_gone_see)} " "
+                    <a href=href>{tr!(common.result_gone_link, reference = reference.clone())}</a>
+                }
+                .into_any()
+            }}
         </p>
     }
 }
@@ -253,7 +257,7 @@ fn is_plain_form_post() -> bool {
         .is_some_and(|parts| crate::negotiate::wants_html(&parts.headers))
 }
 
-/// A refusal or failure, in words, with the field it is about.
+/// A refusal or failure, in words, with the field it is about (in words too: "line 3 · Qty").
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
     let field = error
@@ -261,6 +265,13 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         .get("field")
         .and_then(|f| f.as_str())
         .map(str::to_string);
+    // With a field, its reason alone reads better than the message's `lines[2].qty: …`.
+    let reason = error
+        .details
+        .get("reason")
+        .and_then(|r| r.as_str())
+        .filter(|_| field.is_some())
+        .map_or_else(|| error.message.clone(), str::to_string);
     let shortages: Vec<String> = error
         .details
         .get("shortages")
@@ -268,20 +279,24 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         .map(|list| {
             list.iter()
                 .map(|s| {
-                    format!(
-                        "line {}: needs {}, {} available",
-                        s["ref_line"], s["required"], s["available"]
+                    tr!(
+                        common.shortage,
+                        line = s["ref_line"].to_string(),
+                        required = s["required"].to_string(),
+                        available = s["available"].to_string()
                     )
                 })
                 .collect()
         })
         .unwrap_or_default();
     view! {
-        <div class="error" role="alert">
-            <strong>{format!("{:?}", error.code).to_uppercase()}</strong>
+        <div class="error" role="alert" data-code=error.code.as_str()>
+            <strong>{error_code_words(error.code)}</strong>
             " "
-            {error.message.clone()}
-            {field.map(|f| view! { <div class="muted">"Field: " <code>{f}</code></div> })}
+            {reason}
+            {field.map(|f| view! {
+                <div class="muted">{tr!(common.error_field)} " " <span data-field=f.clone()>{field_words(&f)}</span></div>
+            })}
             {(!shortages.is_empty()).then(|| view! {
                 <ul class="shortages">{shortages.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ul>
             })}
@@ -289,30 +304,107 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
     }
 }
 
-/// A line's status as a coloured badge.
-#[component]
-pub fn StatusBadge(status: LineStatus) -> impl IntoView {
-    let class = match status {
-        LineStatus::Ok => "badge ok",
-        LineStatus::Idempotent => "badge warn",
-        LineStatus::InsufficientStock => "badge bad",
+/// A request field's path in words: `lines[2].qty` → "line 3 · Qty"; a path of names Depot does
+/// not know stays as it is.
+pub fn field_words(path: &str) -> String {
+    let (line, name) = match path
+        .strip_prefix("lines[")
+        .and_then(|rest| rest.split_once(']'))
+        .and_then(|(n, rest)| Some((n.parse::<usize>().ok()?, rest)))
+    {
+        Some((index, rest)) => (Some(index + 1), rest.trim_start_matches('.')),
+        None => (None, path),
     };
-    view! { <span class=class>{status.as_str()}</span> }
+    let words = match name {
+        "" if line.is_some() => None,
+        "" | "lines" => Some(tr!(common.field.lines)),
+        "ref" | "reference" => Some(tr!(common.field.reference)),
+        "sku" | "item_id" => Some(tr!(common.field.sku)),
+        "location_code" | "location_id" => Some(tr!(common.field.location)),
+        "from_location_code" | "from_location_id" => Some(tr!(common.field.from_location)),
+        "to_location_code" | "to_location_id" => Some(tr!(common.field.to_location)),
+        "qty" => Some(tr!(common.field.qty)),
+        "batch_code" => Some(tr!(common.field.batch)),
+        "expiry_date" => Some(tr!(common.field.expiry)),
+        "production_date" => Some(tr!(common.field.produced)),
+        "name" => Some(tr!(common.field.name)),
+        "spec" => Some(tr!(common.field.spec)),
+        "unit" => Some(tr!(common.field.unit)),
+        "code" => Some(tr!(common.field.code)),
+        "kind" => Some(tr!(common.field.kind)),
+        _ => return path.to_string(),
+    };
+    match (line, words) {
+        (Some(line), Some(words)) => tr!(common.field_of_line, line = line, field = words),
+        (Some(line), None) => tr!(common.line_n, line = line),
+        (None, Some(words)) => words,
+        (None, None) => path.to_string(),
+    }
 }
 
-/// "L1 (exp 2026-12-01) × 3, …"
+/// An error code in words a clerk understands (the code itself stays in `data-code`).
+pub fn error_code_words(code: ErrorCode) -> String {
+    match code {
+        ErrorCode::MalformedRequest => tr!(common.error_code.malformed_request),
+        ErrorCode::Forbidden => tr!(common.error_code.forbidden),
+        ErrorCode::ValidationFailed => tr!(common.error_code.validation_failed),
+        ErrorCode::UnknownItem => tr!(common.error_code.unknown_item),
+        ErrorCode::UnknownLocation => tr!(common.error_code.unknown_location),
+        ErrorCode::NotFound => tr!(common.error_code.not_found),
+        ErrorCode::Conflict => tr!(common.error_code.conflict),
+        ErrorCode::IdempotencyConflict => tr!(common.error_code.idempotency_conflict),
+        ErrorCode::InsufficientStock => tr!(common.error_code.insufficient_stock),
+        ErrorCode::PayloadTooLarge => tr!(common.error_code.payload_too_large),
+        ErrorCode::Unavailable => tr!(common.error_code.unavailable),
+        ErrorCode::Internal => tr!(common.error_code.internal),
+    }
+}
+
+/// A line's status as a coloured badge, in words (the code itself in `data-status`).
+#[component]
+pub fn StatusBadge(status: LineStatus) -> impl IntoView {
+    let (class, words) = match status {
+        LineStatus::Ok => ("badge ok", tr!(common.status.ok)),
+        LineStatus::Idempotent => ("badge warn", tr!(common.status.idempotent)),
+        LineStatus::InsufficientStock => ("badge bad", tr!(common.status.insufficient_stock)),
+    };
+    view! { <span class=class data-status=status.as_str()>{words}</span> }
+}
+
+/// A count or quantity as the page's language writes it (`12,500` in both Depot has).
+pub fn number(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// "L1 exp 2026-12-01 × 3, …"
 pub fn batches_text(batches: &[BatchQty]) -> String {
     batches
         .iter()
         .map(|b| {
             let code = if b.batch_code.is_empty() {
-                "(no batch)"
+                tr!(common.no_batch)
             } else {
-                &b.batch_code
+                b.batch_code.clone()
             };
             match b.expiry_date {
-                Some(expiry) => format!("{code} exp {expiry} × {}", b.qty),
-                None => format!("{code} × {}", b.qty),
+                Some(expiry) => tr!(
+                    common.batch_expiring,
+                    code = code,
+                    expiry = expiry.to_string(),
+                    qty = number(b.qty)
+                ),
+                None => tr!(common.batch_plain, code = code, qty = number(b.qty)),
             }
         })
         .collect::<Vec<_>>()
@@ -327,10 +419,10 @@ pub fn Pager<T: 'static>(page: Page<T>, href: impl Fn(i64) -> String + 'static) 
     let first_row = if page.total == 0 { 0 } else { page.offset + 1 };
     let last_row = (page.offset + page.items.len() as i64).min(page.total);
     view! {
-        <nav class="pager" aria-label="Pages">
-            <span class="muted">{format!("{first_row}–{last_row} of {}", page.total)}</span>
-            {(current > 1).then(|| view! { <a class="button secondary" rel="prev" href=href(current - 1)>"Previous"</a> })}
-            {(current < last).then(|| view! { <a class="button secondary" rel="next" href=href(current + 1)>"Next"</a> })}
+        <nav class="pager" aria-label=tr!(common.pager_label)>
+            <span class="muted">{tr!(common.rows, first = number(first_row), last = number(last_row), total = number(page.total))}</span>
+            {(current > 1).then(|| view! { <a class="button secondary" rel="prev" href=href(current - 1)>{tr!(common.previous)}</a> })}
+            {(current < last).then(|| view! { <a class="button secondary" rel="next" href=href(current + 1)>{tr!(common.next)}</a> })}
         </nav>
     }
 }
@@ -381,5 +473,14 @@ mod tests {
         assert_eq!(query_href("/items", &[]), "/items");
         assert_eq!(page_offset(3, 50), 100);
         assert_eq!(page_offset(0, 50), 0);
+    }
+
+    #[test]
+    fn numbers_are_grouped_by_thousands() {
+        assert_eq!(number(0), "0");
+        assert_eq!(number(999), "999");
+        assert_eq!(number(1000), "1,000");
+        assert_eq!(number(-1234567), "-1,234,567");
+        assert_eq!(number(i64::MIN), "-9,223,372,036,854,775,808");
     }
 }

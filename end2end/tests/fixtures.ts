@@ -1,7 +1,15 @@
 import { expect, test as base } from "@playwright/test";
+import { languageOf, translator, type Translate } from "./i18n";
 
-// Every test fails on a browser console error or an uncaught page error.
-export const test = base.extend<{ consoleErrors: string[] }>({
+// Every test fails on a browser console error or an uncaught page error. `t` gives the page's
+// words in the project's language (its browser locale: `en-US` or `zh-CN`).
+export const test = base.extend<{ consoleErrors: string[]; t: Translate; language: string }>({
+  language: async ({ locale }, use) => {
+    await use(languageOf(locale));
+  },
+  t: async ({ language }, use) => {
+    await use(translator(language));
+  },
   consoleErrors: [
     async ({ page }, use) => {
       const errors: string[] = [];

@@ -1,4 +1,5 @@
 import { expect, expectLive, test } from "./fixtures";
+import type { Translate } from "./i18n";
 import type { APIRequestContext, Page } from "@playwright/test";
 
 // The homepage: the inventory snapshot, with JavaScript on and off, on both databases. Stock
@@ -32,29 +33,39 @@ async function stockUp(request: APIRequestContext, tag: string) {
 
 const rows = (page: Page) => page.locator("table.snapshot tbody tr");
 
-async function search(page: Page, js: boolean, text: string) {
-  const box = page.getByRole("searchbox", { name: "Search inventory" });
+/// The pager's "first–last of total" with any numbers.
+const anyRows = (t: Translate) =>
+  new RegExp(
+    "^" +
+      t("common.rows", { first: "§", last: "§", total: "§" })
+        .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+        .replaceAll("§", "[\\d,]+") +
+      "$",
+  );
+
+async function search(page: Page, t: Translate, js: boolean, text: string) {
+  const box = page.getByRole("searchbox", { name: t("inventory.search_label") });
   if (js) {
     // Typing alone is enough: the table follows without a full page load.
     await box.pressSequentially(text, { delay: 20 });
   } else {
     await box.fill(text);
-    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByRole("button", { name: t("inventory.search"), exact: true }).click();
   }
 }
 
-test("search narrows the table, paging and Back restore the view", async ({ page, request, javaScriptEnabled: js }, testInfo) => {
+test("search narrows the table, paging and Back restore the view", async ({ page, request, javaScriptEnabled: js, t }, testInfo) => {
   const tag = tagFor(testInfo);
   await stockUp(request, tag);
 
   await page.goto("/");
   await expectLive(page, js);
-  await expect(page.getByRole("heading", { name: "Inventory" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: t("inventory.title") })).toBeVisible();
   await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1)).catch(() => {});
 
-  await search(page, js, tag.toLowerCase());
+  await search(page, t, js, tag.toLowerCase());
   await expect(page).toHaveURL(new RegExp(`/\\?q=${tag.toLowerCase()}$`));
-  await expect(page.getByText(`1–50 of 56`)).toBeVisible();
+  await expect(page.getByText(t("common.rows", { first: 1, last: 50, total: 56 }))).toBeVisible();
   await expect(rows(page)).toHaveCount(50);
   // Largest total first: the tea (100), then 55, 54, …
   await expect(rows(page).first()).toContainText(`${tag}-TEA`);
@@ -65,18 +76,18 @@ test("search narrows the table, paging and Back restore the view", async ({ page
     expect(marker, "searching as you type does not reload the page").toBe(1);
   }
 
-  await page.getByRole("link", { name: "Next" }).click();
+  await page.getByRole("link", { name: t("common.next") }).click();
   await expect(page).toHaveURL(new RegExp(`[?&]page=2`));
-  await expect(page.getByText(`51–56 of 56`)).toBeVisible();
+  await expect(page.getByText(t("common.rows", { first: 51, last: 56, total: 56 }))).toBeVisible();
   await expect(rows(page)).toHaveCount(6);
   await expect(rows(page).last()).toContainText(`${tag}-01`);
 
   await page.goBack();
   await expect(page).toHaveURL(new RegExp(`/\\?q=${tag.toLowerCase()}$`));
-  await expect(page.getByText(`1–50 of 56`)).toBeVisible();
+  await expect(page.getByText(t("common.rows", { first: 1, last: 50, total: 56 }))).toBeVisible();
   await expect(rows(page).nth(1)).toContainText(`${tag}-55`);
   await page.goForward();
-  await expect(page.getByText(`51–56 of 56`)).toBeVisible();
+  await expect(page.getByText(t("common.rows", { first: 51, last: 56, total: 56 }))).toBeVisible();
 
   // A Chinese name substring finds the one item; a link to that view restores it.
   await page.goto(`/?q=${encodeURIComponent(`乌龙茶 Oolong ${tag}`)}`);
@@ -84,21 +95,21 @@ test("search narrows the table, paging and Back restore the view", async ({ page
   await expect(rows(page)).toHaveCount(1);
   await expect(rows(page)).toContainText("250g");
   await expect(rows(page)).toContainText("100");
-  await expect(page.getByRole("searchbox", { name: "Search inventory" })).toHaveValue(`乌龙茶 Oolong ${tag}`);
+  await expect(page.getByRole("searchbox", { name: t("inventory.search_label") })).toHaveValue(`乌龙茶 Oolong ${tag}`);
 
   // No match says so.
   await page.goto(`/?q=${tag}-nothing`);
-  await expect(page.getByText(`Nothing in stock matches “${tag}-nothing”.`)).toBeVisible();
+  await expect(page.getByText(t("inventory.no_match", { q: `${tag}-nothing` }))).toBeVisible();
 });
 
-test("a batch expiring within NEAR_EXPIRY_DAYS shows a near-expiry badge", async ({ page, request, javaScriptEnabled: js }, testInfo) => {
+test("a batch expiring within NEAR_EXPIRY_DAYS shows a near-expiry badge", async ({ page, request, javaScriptEnabled: js, t }, testInfo) => {
   const tag = tagFor(testInfo);
   await stockUp(request, tag);
   await page.goto(`/?q=${tag}`);
   await expectLive(page, js);
   const tea = rows(page).filter({ hasText: `${tag}-TEA` });
   await expect(tea).toContainText(dayFromToday(5));
-  await expect(tea.locator(".badge")).toHaveText("Near expiry");
+  await expect(tea.locator(".badge")).toHaveText(t("inventory.badge.near_expiry"));
   // The top location and its quantity, and no badge where no batch expires.
   await expect(tea).toContainText(`${tag}-D 100`);
   const plain = rows(page).filter({ hasText: `${tag}-55` });
@@ -106,13 +117,13 @@ test("a batch expiring within NEAR_EXPIRY_DAYS shows a near-expiry badge", async
   await expect(plain).toContainText("—");
 });
 
-test("Back after a search returns to the whole list", async ({ page, request, javaScriptEnabled: js }, testInfo) => {
+test("Back after a search returns to the whole list", async ({ page, request, javaScriptEnabled: js, t }, testInfo) => {
   const tag = tagFor(testInfo);
   await stockUp(request, tag);
   await page.goto("/");
   await expectLive(page, js);
-  const box = page.getByRole("searchbox", { name: "Search inventory" });
-  await search(page, js, `${tag}-5`);
+  const box = page.getByRole("searchbox", { name: t("inventory.search_label") });
+  await search(page, t, js, `${tag}-5`);
   await expect(page).toHaveURL(new RegExp(`/\\?q=${tag}-5$`, "i"));
   // -50 … -55: six rows.
   await expect(rows(page)).toHaveCount(6);
@@ -125,11 +136,11 @@ test("Back after a search returns to the whole list", async ({ page, request, ja
   }
   await page.goBack();
   await expect(page).toHaveURL(/\/$/);
-  await expect(page.getByText(/^1–\d+ of \d+$/)).toBeVisible();
+  await expect(page.getByText(anyRows(t))).toBeVisible();
   if (js) await expect(box).toHaveValue("");
 });
 
-test("letters typed before the page comes alive are searched for", async ({ page, request, javaScriptEnabled: js }, testInfo) => {
+test("letters typed before the page comes alive are searched for", async ({ page, request, javaScriptEnabled: js, t }, testInfo) => {
   test.skip(!js, "without JavaScript the page never comes alive; the Search button serves");
   const tag = tagFor(testInfo);
   await stockUp(request, tag);
@@ -141,7 +152,7 @@ test("letters typed before the page comes alive are searched for", async ({ page
     await route.continue();
   });
   await page.goto("/");
-  const box = page.getByRole("searchbox", { name: "Search inventory" });
+  const box = page.getByRole("searchbox", { name: t("inventory.search_label") });
   await box.pressSequentially(`${tag}-5`);
   release();
   await expectLive(page, js);

@@ -1,53 +1,59 @@
 import { expect, expectLive, test } from "./fixtures";
+import { translator } from "./i18n";
 
+// Each page's navigation entry (common.nav.*) and heading (<page>.title).
 const pages = [
-  { link: "Inventory", path: "/", heading: "Inventory" },
-  { link: "Receive", path: "/inbound", heading: "Receive" },
-  { link: "Put away", path: "/putaway", heading: "Put away" },
-  { link: "Ship", path: "/outbound", heading: "Ship" },
-  { link: "Stock", path: "/stock", heading: "Stock" },
-  { link: "Ledger", path: "/ledger", heading: "Ledger" },
-  { link: "Items", path: "/items", heading: "Items" },
-  { link: "Locations", path: "/locations", heading: "Locations" },
+  { nav: "inventory", path: "/", page: "inventory" },
+  { nav: "inbound", path: "/inbound", page: "inbound" },
+  { nav: "putaway", path: "/putaway", page: "putaway" },
+  { nav: "outbound", path: "/outbound", page: "outbound" },
+  { nav: "stock", path: "/stock", page: "stock" },
+  { nav: "ledger", path: "/ledger", page: "ledger" },
+  { nav: "items", path: "/items", page: "items" },
+  { nav: "locations", path: "/locations", page: "locations" },
 ];
 
 test("the home page renders on the server and hydrates when JavaScript runs", async ({
   page,
   javaScriptEnabled,
+  t,
+  language,
 }) => {
   const response = await page.goto("/");
   expect(response?.status()).toBe(200);
-  await expect(page).toHaveTitle("Inventory · Depot");
-  await expect(page.getByRole("heading", { level: 1, name: "Inventory" })).toBeVisible();
-  await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
+  await expect(page.locator("html")).toHaveAttribute("lang", language);
+  await expect(page).toHaveTitle(`${t("inventory.title")} · Depot`);
+  await expect(page.getByRole("heading", { level: 1, name: t("inventory.title") })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: t("common.nav_label") })).toBeVisible();
   await expectLive(page, javaScriptEnabled);
 });
 
-test("the navigation reaches every page", async ({ page, javaScriptEnabled }) => {
+test("the navigation reaches every page", async ({ page, javaScriptEnabled, t }) => {
   await page.goto("/");
   await expectLive(page, javaScriptEnabled);
-  const nav = page.getByRole("navigation", { name: "Main" });
+  const nav = page.getByRole("navigation", { name: t("common.nav_label") });
   for (const entry of pages) {
-    await nav.getByRole("link", { name: entry.link, exact: true }).click();
+    const link = t(`common.nav.${entry.nav}`);
+    await nav.getByRole("link", { name: link, exact: true }).click();
     await expect(page).toHaveURL(new RegExp(`${entry.path === "/" ? "/$" : entry.path}$`));
-    await expect(page.getByRole("heading", { level: 1, name: entry.heading })).toBeVisible();
-    await expect(nav.getByRole("link", { name: entry.link, exact: true })).toHaveAttribute(
+    await expect(page.getByRole("heading", { level: 1, name: t(`${entry.page}.title`) })).toBeVisible();
+    await expect(nav.getByRole("link", { name: link, exact: true })).toHaveAttribute(
       "aria-current",
       "page",
     );
   }
 });
 
-test("an unknown address shows a not-found page with status 404", async ({ page, consoleErrors }) => {
+test("an unknown address shows a not-found page with status 404", async ({ page, consoleErrors, t }) => {
   const response = await page.goto("/no/such/page");
   expect(response?.status()).toBe(404);
-  await expect(page.getByRole("heading", { level: 1, name: "Page not found" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: t("common.not_found_heading") })).toBeVisible();
   // Chromium logs the 404 of the document itself; that one is expected.
   const expected = "Failed to load resource: the server responded with a status of 404 (Not Found)";
   consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => e !== expected));
 });
 
-test("the layout fits a 360 px handheld", async ({ page, javaScriptEnabled }) => {
+test("the layout fits a 360 px handheld", async ({ page, javaScriptEnabled, t }) => {
   await page.setViewportSize({ width: 360, height: 740 });
   await page.goto("/");
   await expectLive(page, javaScriptEnabled);
@@ -55,7 +61,37 @@ test("the layout fits a 360 px handheld", async ({ page, javaScriptEnabled }) =>
     () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
   );
   expect(overflow).toBeLessThanOrEqual(0);
-  const link = page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Ship" });
+  const link = page
+    .getByRole("navigation", { name: t("common.nav_label") })
+    .getByRole("link", { name: t("common.nav.outbound"), exact: true });
   const box = await link.boundingBox();
   expect(box?.height ?? 0).toBeGreaterThanOrEqual(44);
+  const switcher = await page.locator("a.lang-switch").boundingBox();
+  expect(switcher?.height ?? 0).toBeGreaterThanOrEqual(44);
+});
+
+test("the header's link switches the language and keeps the page and its query", async ({
+  page,
+  javaScriptEnabled,
+  t,
+  language,
+}) => {
+  const other = language === "zh-CN" ? "en" : "zh-CN";
+  await page.goto("/stock?sku=NO-SUCH");
+  await expectLive(page, javaScriptEnabled);
+  await expect(page.getByRole("heading", { level: 1, name: t("stock.title") })).toBeVisible();
+  await page.getByRole("link", { name: t("common.switch_to"), exact: true }).click();
+  await expect(page).toHaveURL(/\/stock\?sku=NO-SUCH$/);
+  await expect(page.locator("html")).toHaveAttribute("lang", other);
+  const theirs = translator(other);
+  await expect(page.getByRole("heading", { level: 1, name: theirs("stock.title") })).toBeVisible();
+  await expect(page.getByLabel(theirs("stock.filter.sku"), { exact: true })).toHaveValue("NO-SUCH");
+  await expectLive(page, javaScriptEnabled);
+  // The choice stays (cookie) on the next page, whatever the browser's language.
+  await page.getByRole("navigation", { name: theirs("common.nav_label") }).getByRole("link", { name: theirs("common.nav.items"), exact: true }).click();
+  await expect(page.getByRole("heading", { level: 1, name: theirs("items.title") })).toBeVisible();
+  // And back.
+  await page.getByRole("link", { name: theirs("common.switch_to"), exact: true }).click();
+  await expect(page.locator("html")).toHaveAttribute("lang", language);
+  await expect(page.getByRole("heading", { level: 1, name: t("items.title") })).toBeVisible();
 });

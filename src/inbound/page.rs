@@ -13,8 +13,8 @@ use crate::inbound::ReceiveResponse;
 use crate::inbound::{ReceiveInput, ReceiveLineInput};
 use crate::lines::{Column, ColumnKind, MovementFields};
 use crate::ui::{
-    batches_text, form_action, outcome_view, sent_line, start_over, stored_outcome, ErrorPanel,
-    Outcome, StatusBadge,
+    batches_text, form_action, number, outcome_view, sent_line, start_over, stored_outcome,
+    ErrorPanel, Outcome, StatusBadge,
 };
 
 /// The receive form as the browser posts it: every field text.
@@ -38,39 +38,39 @@ pub struct ReceiveFormLine {
 const COLUMNS: &[Column] = &[
     Column {
         name: "sku",
-        label: "SKU",
+        label: || tr!(inbound.col.sku),
         kind: ColumnKind::Text,
-        placeholder: "scan or type",
+        placeholder: Some(|| tr!(inbound.sku_placeholder)),
     },
     Column {
         name: "location_code",
-        label: "Location",
+        label: || tr!(inbound.col.location),
         kind: ColumnKind::Text,
-        placeholder: "R-01",
+        placeholder: Some(|| tr!(inbound.location_placeholder)),
     },
     Column {
         name: "qty",
-        label: "Qty",
+        label: || tr!(inbound.col.qty),
         kind: ColumnKind::Quantity,
-        placeholder: "",
+        placeholder: None,
     },
     Column {
         name: "batch_code",
-        label: "Batch",
+        label: || tr!(inbound.col.batch),
         kind: ColumnKind::Text,
-        placeholder: "optional",
+        placeholder: Some(|| tr!(inbound.batch_placeholder)),
     },
     Column {
         name: "expiry_date",
-        label: "Expiry",
+        label: || tr!(inbound.col.expiry),
         kind: ColumnKind::Date,
-        placeholder: "",
+        placeholder: None,
     },
     Column {
         name: "production_date",
-        label: "Produced",
+        label: || tr!(inbound.col.produced),
         kind: ColumnKind::Date,
-        placeholder: "",
+        placeholder: None,
     },
 ];
 
@@ -100,7 +100,7 @@ pub fn form_date(field: String, raw: &str) -> Result<Option<NaiveDate>, AppError
     }
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .map(Some)
-        .map_err(|_| AppError::validation(field, "must be a date like 2026-12-31"))
+        .map_err(|_| AppError::validation(field, tr!(errors.value.date_like)))
 }
 
 /// Parses a quantity typed into a form into the API's integer (range checked later).
@@ -160,9 +160,9 @@ pub fn InboundPage() -> impl IntoView {
     let new_receipt = start_over(move || action.value().set(None), generation, "/inbound");
 
     view! {
-        <Title text="Receive"/>
-        <h1>"Receive"</h1>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Title text=tr!(inbound.title)/>
+        <h1>{tr!(inbound.title)}</h1>
+        <Transition fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             // A new form (new DOM, so typed-in values go) when the clerk starts over or the URL
             // leads to another outcome.
             {move || stored.get().map(|stored| {
@@ -176,14 +176,14 @@ pub fn InboundPage() -> impl IntoView {
                         view! {
                             <ActionForm action=action>
                                 <MovementFields
-                                    ref_label="Receipt ref"
-                                    ref_placeholder="PO or ASN number"
+                                    ref_label=tr!(inbound.ref_label)
+                                    ref_placeholder=tr!(inbound.ref_placeholder)
                                     reference=initial.reference.clone()
                                     columns=COLUMNS
                                     lines=initial.lines.iter().map(ReceiveFormLine::values).collect()
                                     pending=action.pending().into()
-                                    submit=("Receive", "Receiving…")
-                                    start_over=("New receipt", "/inbound")
+                                    submit=(tr!(inbound.submit), tr!(inbound.submitting))
+                                    start_over=(tr!(inbound.start_over), "/inbound")
                                     on_start_over=start_over
                                 />
                             </ActionForm>
@@ -205,14 +205,15 @@ fn ReceiveResult(outcome: Outcome<ReceiveForm, ReceiveResponse>) -> impl IntoVie
         Ok(response) => view! {
             <section class="result" aria-labelledby="receive-result">
                 <h2 id="receive-result">
-                    {format!("Receipt {} ", response.r#ref)}
+                    {tr!(inbound.result_heading, reference = response.r#ref.clone())} " "
                     <StatusBadge status=response.status/>
                 </h2>
                 <div class="table-wrap">
                     <table>
                         <thead><tr>
-                            <th class="num">"#"</th><th>"SKU"</th><th>"Location"</th><th class="num">"Qty"</th>
-                            <th>"Status"</th><th class="num">"Stock after"</th><th>"Batches"</th>
+                            <th class="num">"#"</th><th>{tr!(inbound.col.sku)}</th><th>{tr!(inbound.col.location)}</th>
+                            <th class="num">{tr!(inbound.col.qty)}</th><th>{tr!(inbound.col.status)}</th>
+                            <th class="num">{tr!(inbound.col.after_qty)}</th><th>{tr!(inbound.col.batches)}</th>
                         </tr></thead>
                         <tbody>
                             {response.lines.into_iter().map(|line| {
@@ -222,9 +223,9 @@ fn ReceiveResult(outcome: Outcome<ReceiveForm, ReceiveResponse>) -> impl IntoVie
                                         <td class="num">{line.ref_line}</td>
                                         <td>{sent.sku}</td>
                                         <td>{sent.location_code}</td>
-                                        <td class="num">{line.qty}</td>
+                                        <td class="num">{number(line.qty)}</td>
                                         <td><StatusBadge status=line.status/></td>
-                                        <td class="num">{line.after_qty}</td>
+                                        <td class="num">{line.after_qty.map(number)}</td>
                                         <td>{batches_text(&line.batches)}</td>
                                     </tr>
                                 }

@@ -49,15 +49,13 @@ impl Receive {
                 if production.year() < 1900 {
                     return Err(AppError::validation(
                         format!("{prefix}.production_date"),
-                        format!(
-                            "{production} is not a plausible production date; write YYYY-MM-DD"
-                        ),
+                        tr!(errors.value.production_implausible, date = production),
                     ));
                 }
                 if line.expiry_date.is_some_and(|expiry| production > expiry) {
                     return Err(AppError::validation(
                         format!("{prefix}.production_date"),
-                        "must not be after the expiry date",
+                        tr!(errors.value.production_after_expiry),
                     ));
                 }
             }
@@ -107,9 +105,12 @@ impl Movement for Receive {
         }
         Err(AppError::validation(
             line_field(i, "location_code"),
-            format!(
-                "{} is a {} location; goods are received into receiving or storage locations",
-                location.code, location.kind
+            tr!(
+                errors.value.receive_into_kind,
+                code = &location.code,
+                kind = location
+                    .kind()
+                    .map_or_else(|| location.kind.clone(), kind_name)
             ),
         ))
     }
@@ -117,15 +118,17 @@ impl Movement for Receive {
         if let Some(expiry) = line.expiry_date.filter(|expiry| *expiry < today) {
             return Err(AppError::validation(
                 line_field(i, "expiry_date"),
-                format!(
-                    "{expiry} is already past (today is {today}); expired goods cannot be received"
-                ),
+                tr!(errors.value.expiry_past, date = expiry, today = today),
             ));
         }
         if let Some(production) = line.production_date.filter(|p| *p > today) {
             return Err(AppError::validation(
                 line_field(i, "production_date"),
-                format!("{production} is in the future (today is {today})"),
+                tr!(
+                    errors.value.production_future,
+                    date = production,
+                    today = today
+                ),
             ));
         }
         Ok(())
@@ -167,4 +170,13 @@ pub async fn receive(
 ) -> Result<ReceiveResponse, AppError> {
     let request = Receive::parse(input)?;
     pipeline::run(db, &request, config.moment()).await
+}
+
+/// A kind of location as refusals name it ("a shipping location", "发货库位").
+fn kind_name(kind: LocationKind) -> String {
+    match kind {
+        LocationKind::Receiving => tr!(errors.location_kind.receiving),
+        LocationKind::Storage => tr!(errors.location_kind.storage),
+        LocationKind::Shipping => tr!(errors.location_kind.shipping),
+    }
 }

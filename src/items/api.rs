@@ -51,6 +51,6 @@ async fn create_item(
 async fn get_item(State(db): State<Db>, Path(id): Path<String>) -> Result<Json<Item>, AppError> {
     let id: i64 = id
         .parse()
-        .map_err(|_| AppError::not_found(format!("no item with id '{id}'")))?;
+        .map_err(|_| AppError::not_found(tr!(errors.item.not_found_id_text, id = &id)))?;
     service::get_item(&db, id).await.map(Json)
 }

@@ -70,34 +70,34 @@ pub fn ItemsPage() -> impl IntoView {
     let stored = stored_outcome::<NewItemInput, Item>("/items");
 
     view! {
-        <Title text="Items"/>
-        <h1>"Items"</h1>
+        <Title text=tr!(items.title)/>
+        <h1>{tr!(items.title)}</h1>
         <section class="card" aria-labelledby="new-item">
-            <h2 id="new-item">"New item"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <h2 id="new-item">{tr!(items.new_heading)}</h2>
+            <Transition fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             {move || stored.get().map(|stored| {
                 let sent = stored.clone().refused_form();
                 view! {
                     <ActionForm action=create>
                         <div class="grid-form">
                         <div>
-                            <label for="item-sku">"SKU"</label>
+                            <label for="item-sku">{tr!(items.field.sku)}</label>
                             <input id="item-sku" name="sku" required maxlength="64" autocomplete="off" value=sent.sku/>
                         </div>
                         <div>
-                            <label for="item-name">"Name"</label>
+                            <label for="item-name">{tr!(items.field.name)}</label>
                             <input id="item-name" name="name" required maxlength="128" value=sent.name/>
                         </div>
                         <div>
-                            <label for="item-spec">"Spec"</label>
-                            <input id="item-spec" name="spec" maxlength="256" placeholder="e.g. 500ml × 24" value=sent.spec/>
+                            <label for="item-spec">{tr!(items.field.spec)}</label>
+                            <input id="item-spec" name="spec" maxlength="256" placeholder=tr!(items.spec_placeholder) value=sent.spec/>
                         </div>
                         <div>
-                            <label for="item-unit">"Unit"</label>
-                            <input id="item-unit" name="unit" maxlength="16" placeholder="pcs" value=sent.unit/>
+                            <label for="item-unit">{tr!(items.field.unit)}</label>
+                            <input id="item-unit" name="unit" maxlength="16" placeholder=tr!(items.unit_placeholder) value=sent.unit/>
                         </div>
                         <div class="form-actions">
-                            <button type="submit" disabled=move || create.pending().get()>"Create item"</button>
+                            <button type="submit" disabled=move || create.pending().get()>{tr!(items.submit)}</button>
                         </div>
                         </div>
                     </ActionForm>
@@ -108,15 +108,15 @@ pub fn ItemsPage() -> impl IntoView {
         </section>
 
         <Form method="GET" action="" attr:class="search" attr:role="search">
-            <label for="item-q" class="visually-hidden">"Search items"</label>
-            <input id="item-q" type="search" name="q" placeholder="Search sku or name" prop:value=q/>
-            <button type="submit">"Search"</button>
+            <label for="item-q" class="visually-hidden">{tr!(items.search_label)}</label>
+            <input id="item-q" type="search" name="q" placeholder=tr!(items.search_placeholder) value=q prop:value=q/>
+            <button type="submit">{tr!(items.search)}</button>
         </Form>
 
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             {move || items.get().map(|result| match result {
                 Ok(page) if page.items.is_empty() => view! {
-                    <p class="empty">{if q().is_empty() { "No items yet: create the first one above.".to_string() } else { format!("No item matches “{}”.", q()) }}</p>
+                    <p class="empty">{if q().is_empty() { tr!(items.empty) } else { tr!(items.no_match, q = q()) }}</p>
                 }.into_any(),
                 Ok(page) => {
                     let q = q();
@@ -124,7 +124,10 @@ pub fn ItemsPage() -> impl IntoView {
                     view! {
                         <div class="table-wrap">
                             <table>
-                                <thead><tr><th>"SKU"</th><th>"Name"</th><th>"Spec"</th><th>"Unit"</th></tr></thead>
+                                <thead><tr>
+                                    <th>{tr!(items.field.sku)}</th><th>{tr!(items.field.name)}</th>
+                                    <th>{tr!(items.field.spec)}</th><th>{tr!(items.field.unit)}</th>
+                                </tr></thead>
                                 <tbody>
                                     {rows.into_iter().map(|item| view! {
                                         <tr>
@@ -150,7 +153,7 @@ pub fn ItemsPage() -> impl IntoView {
 fn CreateItemResult(outcome: Outcome<NewItemInput, Item>) -> impl IntoView {
     match outcome.result {
         Ok(item) => view! {
-            <p class="success" role="status">{format!("Created {} — {}", item.sku, item.name)}</p>
+            <p class="success" role="status">{tr!(items.created, sku = item.sku, name = item.name)}</p>
         }
         .into_any(),
         Err(error) => view! { <ErrorPanel error/> }.into_any(),

@@ -52,7 +52,7 @@ pub async fn create_item_in(tx: &mut Tx, item: &NewItem) -> Result<Item, AppErro
         .await);
     result.map_err(|error| match &error {
         sqlx::Error::Database(e) if e.is_unique_violation() => {
-            AppError::conflict(format!("an item with sku '{}' exists already", item.sku))
+            AppError::conflict(tr!(errors.item.sku_exists, sku = &item.sku))
                 .with_details(serde_json::json!({"field": "sku"}))
         }
         _ => error.into(),
@@ -79,7 +79,7 @@ pub async fn create_items_in(tx: &mut Tx, items: &[NewItem]) -> Result<(), AppEr
     });
     result.map_err(|error| match &error {
         sqlx::Error::Database(e) if e.is_unique_violation() => {
-            AppError::conflict("one of these skus exists already")
+            AppError::conflict(tr!(errors.item.some_sku_exists))
         }
         _ => error.into(),
     })
@@ -91,7 +91,7 @@ pub async fn get_item(db: &Db, id: i64) -> Result<Item, AppError> {
         .bind(id)
         .fetch_optional(pool)
         .await)?
-    .ok_or_else(|| AppError::not_found(format!("no item with id {id}")))
+    .ok_or_else(|| AppError::not_found(tr!(errors.item.not_found_id, id = id)))
 }
 
 /// Items whose sku or name contains `q` (case-insensitive, `search::fold`), by sku; the count

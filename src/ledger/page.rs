@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::error::AppError;
 use crate::ledger::{LedgerFilter, LedgerPage, REASONS};
-use crate::ui::{batches_text, query_href, ErrorPanel};
+use crate::ui::{batches_text, number, query_href, ErrorPanel};
 
 /// The ledger for the page.
 #[server(endpoint = "list_ledger")]
@@ -18,6 +18,17 @@ pub async fn list_ledger_page(filter: LedgerFilter) -> Result<LedgerPage, AppErr
 
 const PER_PAGE: i64 = 50;
 const FILTERS: [&str; 4] = ["sku", "location_code", "ref", "reason"];
+
+/// A movement's reason in words (the code itself stays in `data-reason` and the filter's value).
+fn reason_words(code: &str) -> String {
+    match code {
+        "RECEIVE" => tr!(ledger.reason.receive),
+        "PUTAWAY" => tr!(ledger.reason.putaway),
+        "OUTBOUND" => tr!(ledger.reason.outbound),
+        "ADJUST" => tr!(ledger.reason.adjust),
+        other => other.to_string(),
+    }
+}
 
 #[component]
 pub fn LedgerPage() -> impl IntoView {
@@ -36,37 +47,37 @@ pub fn LedgerPage() -> impl IntoView {
     let ledger = Resource::new(filter, list_ledger_page);
 
     view! {
-        <Title text="Ledger"/>
-        <h1>"Ledger"</h1>
+        <Title text=tr!(ledger.title)/>
+        <h1>{tr!(ledger.title)}</h1>
         <Form method="GET" action="" attr:class="filters" attr:role="search">
             <div>
-                <label for="ledger-sku">"SKU"</label>
-                <input id="ledger-sku" name="sku" prop:value=move || param("sku") autocomplete="off"/>
+                <label for="ledger-sku">{tr!(ledger.filter.sku)}</label>
+                <input id="ledger-sku" name="sku" value=move || param("sku") prop:value=move || param("sku") autocomplete="off"/>
             </div>
             <div>
-                <label for="ledger-location">"Location"</label>
-                <input id="ledger-location" name="location_code" prop:value=move || param("location_code") autocomplete="off"/>
+                <label for="ledger-location">{tr!(ledger.filter.location)}</label>
+                <input id="ledger-location" name="location_code" value=move || param("location_code") prop:value=move || param("location_code") autocomplete="off"/>
             </div>
             <div>
-                <label for="ledger-ref">"Ref"</label>
-                <input id="ledger-ref" name="ref" prop:value=move || param("ref") autocomplete="off"/>
+                <label for="ledger-ref">{tr!(ledger.filter.reference)}</label>
+                <input id="ledger-ref" name="ref" value=move || param("ref") prop:value=move || param("ref") autocomplete="off"/>
             </div>
             <div>
-                <label for="ledger-reason">"Reason"</label>
+                <label for="ledger-reason">{tr!(ledger.filter.reason)}</label>
                 <select id="ledger-reason" name="reason" prop:value=move || param("reason")>
-                    <option value="">"any"</option>
-                    {REASONS.iter().map(|r| view! { <option value=*r>{*r}</option> }).collect_view()}
+                    <option value="">{tr!(ledger.filter.any_reason)}</option>
+                    {REASONS.iter().map(|r| view! { <option value=*r selected=move || param("reason") == *r>{reason_words(r)}</option> }).collect_view()}
                 </select>
             </div>
             <div class="form-actions">
-                <button type="submit">"Show"</button>
-                <a class="button secondary" href="/ledger">"Clear"</a>
+                <button type="submit">{tr!(ledger.show)}</button>
+                <a class="button secondary" href="/ledger">{tr!(ledger.clear)}</a>
             </div>
         </Form>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             {move || ledger.get().map(|result| match result {
                 Ok(answer) if answer.rows.is_empty() => view! {
-                    <p class="empty">"No movements match these filters."</p>
+                    <p class="empty">{tr!(ledger.empty)}</p>
                 }.into_any(),
                 Ok(answer) => {
                     let link = move |n: i64| {
@@ -79,19 +90,21 @@ pub fn LedgerPage() -> impl IntoView {
                         <div class="table-wrap">
                             <table>
                                 <thead><tr>
-                                    <th>"When (UTC)"</th><th>"Reason"</th><th>"Ref"</th><th>"SKU"</th><th>"Location"</th>
-                                    <th class="num">"Change"</th><th class="num">"After"</th><th>"Batches"</th>
+                                    <th>{tr!(ledger.col.when)}</th><th>{tr!(ledger.col.reason)}</th><th>{tr!(ledger.col.reference)}</th>
+                                    <th>{tr!(ledger.col.sku)}</th><th>{tr!(ledger.col.location)}</th>
+                                    <th class="num">{tr!(ledger.col.delta)}</th><th class="num">{tr!(ledger.col.after_qty)}</th>
+                                    <th>{tr!(ledger.col.batches)}</th>
                                 </tr></thead>
                                 <tbody>
                                     {answer.rows.into_iter().map(|row| view! {
                                         <tr>
                                             <td>{row.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-                                            <td>{row.reason}</td>
+                                            <td data-reason=row.reason.clone()>{reason_words(&row.reason)}</td>
                                             <td>{format!("{} #{}", row.r#ref, row.ref_line)}</td>
                                             <td>{row.sku}</td>
                                             <td>{row.location_code}</td>
-                                            <td class="num">{if row.delta > 0 { format!("+{}", row.delta) } else { row.delta.to_string() }}</td>
-                                            <td class="num">{row.after_qty}</td>
+                                            <td class="num">{if row.delta > 0 { format!("+{}", number(row.delta)) } else { number(row.delta) }}</td>
+                                            <td class="num">{number(row.after_qty)}</td>
                                             <td>{batches_text(&row.batches)}</td>
                                         </tr>
                                     }).collect_view()}

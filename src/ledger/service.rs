@@ -46,7 +46,7 @@ pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, A
             if !REASONS.contains(&upper.as_str()) {
                 return Err(AppError::validation(
                     "reason",
-                    format!("must be one of {}", REASONS.join(", ")),
+                    tr!(errors.value.one_of, values = REASONS.join(", ")),
                 ));
             }
             Some(upper)

@@ -75,35 +75,35 @@ pub fn LocationsPage() -> impl IntoView {
     let stored = stored_outcome::<NewLocationInput, Location>("/locations");
 
     view! {
-        <Title text="Locations"/>
-        <h1>"Locations"</h1>
+        <Title text=tr!(locations.title)/>
+        <h1>{tr!(locations.title)}</h1>
         <section class="card" aria-labelledby="new-location">
-            <h2 id="new-location">"New location"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <h2 id="new-location">{tr!(locations.new_heading)}</h2>
+            <Transition fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             {move || stored.get().map(|stored| {
                 let sent = stored.clone().refused_form();
                 let kind_is = |k: &str| sent.kind == k || (sent.kind.is_empty() && k == "storage");
                 let kinds = ["storage", "receiving", "shipping"]
                     .into_iter()
-                    .map(|k| view! { <option value=k selected=kind_is(k)>{k}</option> })
+                    .map(|k| view! { <option value=k selected=kind_is(k)>{kind_words(k)}</option> })
                     .collect_view();
                 view! {
                     <ActionForm action=create>
                         <div class="grid-form">
                             <div>
-                                <label for="location-code">"Code"</label>
-                                <input id="location-code" name="code" required maxlength="32" autocomplete="off" placeholder="A-01-03" value=sent.code/>
+                                <label for="location-code">{tr!(locations.field.code)}</label>
+                                <input id="location-code" name="code" required maxlength="32" autocomplete="off" placeholder=tr!(locations.code_placeholder) value=sent.code/>
                             </div>
                             <div>
-                                <label for="location-name">"Name"</label>
+                                <label for="location-name">{tr!(locations.field.name)}</label>
                                 <input id="location-name" name="name" maxlength="128" value=sent.name/>
                             </div>
                             <div>
-                                <label for="location-kind">"Kind"</label>
+                                <label for="location-kind">{tr!(locations.field.kind)}</label>
                                 <select id="location-kind" name="kind">{kinds}</select>
                             </div>
                             <div class="form-actions">
-                                <button type="submit" disabled=move || create.pending().get()>"Create location"</button>
+                                <button type="submit" disabled=move || create.pending().get()>{tr!(locations.submit)}</button>
                             </div>
                         </div>
                     </ActionForm>
@@ -114,22 +114,22 @@ pub fn LocationsPage() -> impl IntoView {
         </section>
 
         <Form method="GET" action="" attr:class="search" attr:role="search">
-            <label for="location-q" class="visually-hidden">"Search locations"</label>
-            <input id="location-q" type="search" name="q" placeholder="Search code or name" prop:value=q/>
-            <label for="location-filter" class="visually-hidden">"Filter by kind"</label>
+            <label for="location-q" class="visually-hidden">{tr!(locations.search_label)}</label>
+            <input id="location-q" type="search" name="q" placeholder=tr!(locations.search_placeholder) value=q prop:value=q/>
+            <label for="location-filter" class="visually-hidden">{tr!(locations.filter_label)}</label>
             <select id="location-filter" name="kind" prop:value=kind>
-                <option value="">"all kinds"</option>
-                <option value="receiving">"receiving"</option>
-                <option value="storage">"storage"</option>
-                <option value="shipping">"shipping"</option>
+                <option value="">{tr!(locations.all_kinds)}</option>
+                <option value="receiving" selected=move || kind() == "receiving">{tr!(locations.kind.receiving)}</option>
+                <option value="storage" selected=move || kind() == "storage">{tr!(locations.kind.storage)}</option>
+                <option value="shipping" selected=move || kind() == "shipping">{tr!(locations.kind.shipping)}</option>
             </select>
-            <button type="submit">"Search"</button>
+            <button type="submit">{tr!(locations.search)}</button>
         </Form>
 
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             {move || locations.get().map(|result| match result {
                 Ok(page) if page.items.is_empty() => view! {
-                    <p class="empty">"No locations match."</p>
+                    <p class="empty">{tr!(locations.empty)}</p>
                 }.into_any(),
                 Ok(page) => {
                     let (q, kind) = (q(), kind());
@@ -137,13 +137,16 @@ pub fn LocationsPage() -> impl IntoView {
                     view! {
                         <div class="table-wrap">
                             <table>
-                                <thead><tr><th>"Code"</th><th>"Name"</th><th>"Kind"</th></tr></thead>
+                                <thead><tr>
+                                    <th>{tr!(locations.field.code)}</th><th>{tr!(locations.field.name)}</th>
+                                    <th>{tr!(locations.field.kind)}</th>
+                                </tr></thead>
                                 <tbody>
                                     {rows.into_iter().map(|location| view! {
                                         <tr>
                                             <td><a href=format!("/stock?location_code={}", crate::ui::urlencode(&location.code))>{location.code.clone()}</a></td>
                                             <td>{location.name}</td>
-                                            <td><span class="badge kind">{location.kind}</span></td>
+                                            <td><span class="badge kind" data-kind=location.kind.clone()>{kind_words(&location.kind)}</span></td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -162,9 +165,20 @@ pub fn LocationsPage() -> impl IntoView {
 fn CreateLocationResult(outcome: Outcome<NewLocationInput, Location>) -> impl IntoView {
     match outcome.result {
         Ok(location) => view! {
-            <p class="success" role="status">{format!("Created {} ({})", location.code, location.kind)}</p>
+            <p class="success" role="status">{tr!(locations.created, code = location.code, kind = kind_words(&location.kind))}</p>
         }
         .into_any(),
         Err(error) => view! { <ErrorPanel error/> }.into_any(),
+    }
+}
+
+/// A location kind as people read it (`storage` → "storage" / 存储区); the code itself stays in
+/// form values and `data-kind`. An unknown code is shown as it is.
+fn kind_words(kind: &str) -> String {
+    match kind {
+        "receiving" => tr!(locations.kind.receiving),
+        "storage" => tr!(locations.kind.storage),
+        "shipping" => tr!(locations.kind.shipping),
+        other => other.to_string(),
     }
 }

@@ -53,11 +53,10 @@ pub async fn create_location_in(tx: &mut Tx, location: &NewLocation) -> Result<L
         .fetch_one(&mut *conn)
         .await);
     result.map_err(|error| match &error {
-        sqlx::Error::Database(e) if e.is_unique_violation() => AppError::conflict(format!(
-            "a location with code '{}' exists already",
-            location.code
-        ))
-        .with_details(serde_json::json!({"field": "code"})),
+        sqlx::Error::Database(e) if e.is_unique_violation() => {
+            AppError::conflict(tr!(errors.location.code_exists, code = &location.code))
+                .with_details(serde_json::json!({"field": "code"}))
+        }
         _ => error.into(),
     })
 }

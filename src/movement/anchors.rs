@@ -193,20 +193,19 @@ pub async fn write(
 pub fn conflict(r#ref: &str, i: usize, anchored: &Content, sent: &Content) -> AppError {
     let field = format!("lines[{i}]");
     let what = if anchored.qty != sent.qty {
-        format!("qty {}", anchored.qty)
+        tr!(errors.idempotency.qty, qty = anchored.qty)
     } else if anchored.batch_code != sent.batch_code {
         match &anchored.batch_code {
-            Some(code) => format!("batch '{code}'"),
-            None => "first-expiry-first-out (no batch named)".to_string(),
+            Some(code) => tr!(errors.idempotency.batch, code = code),
+            None => tr!(errors.idempotency.fefo),
         }
     } else {
-        "other lot dates".to_string()
+        tr!(errors.idempotency.other_dates)
     };
+    let applied = tr!(errors.idempotency.applied, reference = r#ref, what = what);
     AppError::new(
         ErrorCode::IdempotencyConflict,
-        format!(
-            "{field}: ref '{ref}' already applied this line with {what}; a different line needs a new ref"
-        ),
+        format!("{field}: {applied}"),
     )
     .with_details(serde_json::json!({ "field": field, "applied_qty": anchored.qty }))
 }

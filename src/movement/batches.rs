@@ -177,14 +177,14 @@ pub async fn add_to_lots(tx: &mut Tx, adds: &[LotAdd]) -> Result<Vec<AddedLot>, 
             let production = add.production_date.or(batch.production_date);
             if expiry != batch.expiry_date || production != batch.production_date {
                 if batch.qty - add.qty > 0 {
-                    return Err(AppError::conflict(format!(
-                        "{}: batch '{}' here has expiry {} and production {}; a lot with other dates needs another batch code",
-                        add.field,
-                        batch.batch_code,
-                        show_date(batch.expiry_date),
-                        show_date(batch.production_date),
-                    ))
-                    .with_details(serde_json::json!({ "field": add.field })));
+                    let differ = tr!(
+                        errors.conflict.lot_dates_differ,
+                        code = &batch.batch_code,
+                        expiry = show_date(batch.expiry_date),
+                        production = show_date(batch.production_date)
+                    );
+                    return Err(AppError::conflict(format!("{}: {differ}", add.field))
+                        .with_details(serde_json::json!({ "field": add.field })));
                 }
                 redate.push((batch.id, expiry, production));
             }
@@ -211,7 +211,8 @@ pub async fn add_to_lots(tx: &mut Tx, adds: &[LotAdd]) -> Result<Vec<AddedLot>, 
 }
 
 fn show_date(date: Option<NaiveDate>) -> String {
-    date.map(|d| d.to_string()).unwrap_or_else(|| "none".into())
+    date.map(|d| d.to_string())
+        .unwrap_or_else(|| tr!(errors.conflict.no_date))
 }
 
 #[cfg(test)]

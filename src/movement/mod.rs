@@ -121,10 +121,7 @@ pub struct Shortage {
 pub fn insufficient_stock(shortages: &[Shortage]) -> AppError {
     AppError::new(
         crate::error::ErrorCode::InsufficientStock,
-        format!(
-            "not enough available stock on {} line(s); nothing was written",
-            shortages.len()
-        ),
+        tr!(errors.insufficient_stock, count = shortages.len()),
     )
     .with_details(serde_json::json!({ "shortages": shortages }))
 }
@@ -146,7 +143,7 @@ impl ItemKey {
         if id.is_none() && sku.is_none() {
             return Err(AppError::validation(
                 format!("{prefix}.sku"),
-                "give the item's sku or item_id",
+                tr!(errors.value.give_item),
             ));
         }
         Ok(Self { id, sku })
@@ -168,10 +165,7 @@ impl LocationKey {
             None => None,
         };
         if id.is_none() && code.is_none() {
-            return Err(AppError::validation(
-                field,
-                "give the location's code or id",
-            ));
+            return Err(AppError::validation(field, tr!(errors.value.give_location)));
         }
         Ok(Self { id, code })
     }

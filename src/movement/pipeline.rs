@@ -235,7 +235,7 @@ pub async fn apply<M: Movement>(
         if let Some(first) = seen.insert(key.clone(), i) {
             return Err(AppError::validation(
                 format!("lines[{i}]"),
-                format!("repeats lines[{first}]: one line per item and location(s) in a request"),
+                tr!(errors.value.repeated_line, first = first, line = first + 1),
             ));
         }
         keys.push(key);
@@ -409,10 +409,9 @@ pub async fn apply<M: Movement>(
                             if add.expiry_date != expiry_date
                                 || add.production_date != production_date
                             {
-                                return Err(AppError::conflict(format!(
-                                    "{field}: lot '{code}' arrives at the same place twice with different dates"
-                                ))
-                                .with_details(serde_json::json!({ "field": field })));
+                                let twice = tr!(errors.conflict.lot_twice, code = &code);
+                                return Err(AppError::conflict(format!("{field}: {twice}"))
+                                    .with_details(serde_json::json!({ "field": field })));
                             }
                             add.qty += part;
                             k

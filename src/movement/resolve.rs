@@ -47,22 +47,44 @@ trait Catalogue:
     /// The code column, e.g. `sku`.
     const CODE: &'static str;
     const UNKNOWN: ErrorCode;
-    /// "item", "location".
-    const NOUN: &'static str;
     fn id(&self) -> i64;
     fn code(&self) -> &str;
+    /// "no item with id 7".
+    fn no_such_id(id: i64) -> String;
+    /// "no item with sku 'X'".
+    fn no_such_code(code: &str) -> String;
+    /// "no item named".
+    fn none_named() -> String;
+    /// "item 7 has sku 'X', not 'Y'" (`self` is row 7).
+    fn other_code(&self, sent: &str) -> String;
 }
 
 impl Catalogue for FoundItem {
     const SELECT: &'static str = "SELECT id, sku FROM items WHERE ";
     const CODE: &'static str = "sku";
     const UNKNOWN: ErrorCode = ErrorCode::UnknownItem;
-    const NOUN: &'static str = "item";
     fn id(&self) -> i64 {
         self.id
     }
     fn code(&self) -> &str {
         &self.sku
+    }
+    fn no_such_id(id: i64) -> String {
+        tr!(errors.item.not_found_id, id = id)
+    }
+    fn no_such_code(code: &str) -> String {
+        tr!(errors.item.not_found_sku, sku = code)
+    }
+    fn none_named() -> String {
+        tr!(errors.item.not_named)
+    }
+    fn other_code(&self, sent: &str) -> String {
+        tr!(
+            errors.item.sku_mismatch,
+            id = self.id,
+            found = &self.sku,
+            sent = sent
+        )
     }
 }
 
@@ -70,12 +92,28 @@ impl Catalogue for FoundLocation {
     const SELECT: &'static str = "SELECT id, code, kind FROM locations WHERE ";
     const CODE: &'static str = "code";
     const UNKNOWN: ErrorCode = ErrorCode::UnknownLocation;
-    const NOUN: &'static str = "location";
     fn id(&self) -> i64 {
         self.id
     }
     fn code(&self) -> &str {
         &self.code
+    }
+    fn no_such_id(id: i64) -> String {
+        tr!(errors.location.not_found_id, id = id)
+    }
+    fn no_such_code(code: &str) -> String {
+        tr!(errors.location.not_found_code, code = code)
+    }
+    fn none_named() -> String {
+        tr!(errors.location.not_named)
+    }
+    fn other_code(&self, sent: &str) -> String {
+        tr!(
+            errors.location.code_mismatch,
+            id = self.id,
+            found = &self.code,
+            sent = sent
+        )
     }
 }
 
@@ -128,32 +166,21 @@ async fn find<R: Catalogue>(tx: &mut Tx, keys: &[Named<'_>]) -> Result<Vec<R>, A
         .map(|key| {
             let unknown = |field: &str, what: String| {
                 AppError::new(R::UNKNOWN, format!("{field}: {what}"))
-                    .with_details(serde_json::json!({ "field": field }))
+                    .with_details(serde_json::json!({ "field": field, "reason": what }))
             };
             let found = match (key.id, key.code) {
-                (Some(id), _) => by_id.get(&id).ok_or_else(|| {
-                    unknown(&key.id_field, format!("no {} with id {id}", R::NOUN))
-                })?,
-                (None, Some(code)) => by_code.get(code).ok_or_else(|| {
-                    unknown(
-                        &key.code_field,
-                        format!("no {} with {} '{code}'", R::NOUN, R::CODE),
-                    )
-                })?,
-                (None, None) => {
-                    return Err(unknown(&key.code_field, format!("no {} named", R::NOUN)))
-                }
+                (Some(id), _) => by_id
+                    .get(&id)
+                    .ok_or_else(|| unknown(&key.id_field, R::no_such_id(id)))?,
+                (None, Some(code)) => by_code
+                    .get(code)
+                    .ok_or_else(|| unknown(&key.code_field, R::no_such_code(code)))?,
+                (None, None) => return Err(unknown(&key.code_field, R::none_named())),
             };
             if let Some(code) = key.code.filter(|code| *code != found.code()) {
                 return Err(AppError::validation(
                     key.code_field.clone(),
-                    format!(
-                        "{} {} has {} '{}', not '{code}'",
-                        R::NOUN,
-                        found.id(),
-                        R::CODE,
-                        found.code()
-                    ),
+                    found.other_code(code),
                 ));
             }
             Ok(found.clone())

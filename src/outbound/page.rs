@@ -13,8 +13,8 @@ use crate::lines::{Column, ColumnKind, MovementFields};
 use crate::movement::LineStatus;
 use crate::outbound::OutboundResponse;
 use crate::ui::{
-    batches_text, form_action, outcome_view, sent_line, start_over, stored_outcome, ErrorPanel,
-    Outcome, StatusBadge,
+    batches_text, form_action, number, outcome_view, sent_line, start_over, stored_outcome,
+    ErrorPanel, Outcome, StatusBadge,
 };
 
 /// The order form as the browser posts it.
@@ -37,27 +37,27 @@ pub struct ShipFormLine {
 const COLUMNS: &[Column] = &[
     Column {
         name: "sku",
-        label: "SKU",
+        label: || tr!(outbound.col.sku),
         kind: ColumnKind::Text,
-        placeholder: "scan or type",
+        placeholder: Some(|| tr!(outbound.sku_placeholder)),
     },
     Column {
         name: "location_code",
-        label: "Location",
+        label: || tr!(outbound.col.location),
         kind: ColumnKind::Text,
-        placeholder: "A-01",
+        placeholder: Some(|| tr!(outbound.location_placeholder)),
     },
     Column {
         name: "qty",
-        label: "Qty",
+        label: || tr!(outbound.col.qty),
         kind: ColumnKind::Quantity,
-        placeholder: "",
+        placeholder: None,
     },
     Column {
         name: "batch_code",
-        label: "Batch",
+        label: || tr!(outbound.col.batch),
         kind: ColumnKind::Text,
-        placeholder: "FEFO if blank",
+        placeholder: Some(|| tr!(outbound.batch_placeholder)),
     },
 ];
 
@@ -141,9 +141,19 @@ pub async fn ship_order(
     ))
 }
 
+/// What is known of a line's stock for its hint: on hand and available, none at the location,
+/// or why it could not be asked.
+#[derive(Clone)]
+enum Availability {
+    Unknown,
+    Here { qty: i64, available: i64 },
+    NoneHere,
+    Failed(String),
+}
+
 /// "12 available" for a line, as its sku and location are filled in.
 fn available_hint(values: RwSignal<Vec<String>>) -> AnyView {
-    let text = RwSignal::new(String::new());
+    let answer = RwSignal::new(Availability::Unknown);
     Effect::new(move |_| {
         let values = values.get();
         let column = |i: usize| {
@@ -154,21 +164,32 @@ fn available_hint(values: RwSignal<Vec<String>>) -> AnyView {
         };
         let (sku, location) = (column(0), column(1));
         if sku.is_empty() || location.is_empty() {
-            text.set(String::new());
+            answer.set(Availability::Unknown);
             return;
         }
         leptos::task::spawn_local(async move {
-            text.set(match available_at(sku, location).await {
-                Ok(Some((qty, available))) if qty == available => format!("{available} available"),
-                Ok(Some((qty, available))) => {
-                    format!("{available} available ({} expired)", qty - available)
-                }
-                Ok(None) => "none here".to_string(),
-                Err(error) => error.message,
+            answer.set(match available_at(sku, location).await {
+                Ok(Some((qty, available))) => Availability::Here { qty, available },
+                Ok(None) => Availability::NoneHere,
+                Err(error) => Availability::Failed(error.message),
             });
         });
     });
-    view! { <span aria-live="polite">{move || text.get()}</span> }.into_any()
+    // Worded as the page renders, in the page's language.
+    let text = move || match answer.get() {
+        Availability::Unknown => String::new(),
+        Availability::Here { qty, available } if qty == available => {
+            tr!(outbound.hint.available, available = number(available))
+        }
+        Availability::Here { qty, available } => tr!(
+            outbound.hint.available_expired,
+            available = number(available),
+            expired = number(qty - available)
+        ),
+        Availability::NoneHere => tr!(outbound.hint.none_here),
+        Availability::Failed(message) => message,
+    };
+    view! { <span aria-live="polite">{text}</span> }.into_any()
 }
 
 #[component]
@@ -179,9 +200,9 @@ pub fn OutboundPage() -> impl IntoView {
     let new_order = start_over(move || action.value().set(None), generation, "/outbound");
 
     view! {
-        <Title text="Ship"/>
-        <h1>"Ship"</h1>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Title text=tr!(outbound.title)/>
+        <h1>{tr!(outbound.title)}</h1>
+        <Transition fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             // A new form (new DOM, so typed-in values go) when the clerk starts over or the URL
             // leads to another outcome.
             {move || stored.get().map(|stored| {
@@ -195,21 +216,21 @@ pub fn OutboundPage() -> impl IntoView {
                         view! {
                             <ActionForm action=action>
                                 <MovementFields
-                                    ref_label="Order ref"
-                                    ref_placeholder="e.g. SO-1001"
+                                    ref_label=tr!(outbound.ref_label)
+                                    ref_placeholder=tr!(outbound.ref_placeholder)
                                     reference=initial.reference.clone()
                                     columns=COLUMNS
                                     lines=initial.lines.iter().map(ShipFormLine::values).collect()
-                                    hint=("Available", available_hint)
+                                    hint=(|| tr!(outbound.col.available), available_hint)
                                     pending=action.pending().into()
-                                    submit=("Ship", "Shipping…")
-                                    start_over=("New order", "/outbound")
+                                    submit=(tr!(outbound.submit), tr!(outbound.submitting))
+                                    start_over=(tr!(outbound.start_over), "/outbound")
                                     on_start_over=start_over
                                 >
                                     <label class="switch">
                                         <input type="checkbox" name="all_or_nothing" checked=initial.all_or_nothing/>
-                                        " All or nothing"
-                                        <span class="muted">" — ship no line unless every line can be shipped"</span>
+                                        {tr!(outbound.all_or_nothing)}
+                                        <span class="muted">{tr!(outbound.all_or_nothing_hint)}</span>
                                     </label>
                                 </MovementFields>
                             </ActionForm>
@@ -230,30 +251,29 @@ fn ShipResult(outcome: Outcome<ShipForm, OutboundResponse>) -> impl IntoView {
         Err(error) => view! { <section class="result"><ErrorPanel error/></section> }.into_any(),
         Ok(response) => {
             let summary = match response.status {
-                LineStatus::Ok => "Shipped.",
-                LineStatus::Idempotent => "Already shipped under this ref: nothing shipped again.",
-                LineStatus::InsufficientStock => {
-                    "Some lines are short and were not shipped; ship them later with the same ref."
-                }
+                LineStatus::Ok => tr!(outbound.summary.ok),
+                LineStatus::Idempotent => tr!(outbound.summary.idempotent),
+                LineStatus::InsufficientStock => tr!(outbound.summary.insufficient_stock),
             };
             view! {
                 <section class="result" aria-labelledby="ship-result">
                     <h2 id="ship-result">
-                        {format!("Order {} ", response.r#ref)}
+                        {tr!(outbound.result_heading, reference = response.r#ref.clone())} " "
                         <StatusBadge status=response.status/>
                     </h2>
                     <p role="status">{summary}</p>
                     <div class="table-wrap">
                         <table>
                             <thead><tr>
-                                <th class="num">"#"</th><th>"SKU"</th><th>"Location"</th><th class="num">"Qty"</th>
-                                <th>"Status"</th><th class="num">"Stock after"</th><th>"Batches"</th>
+                                <th class="num">"#"</th><th>{tr!(outbound.col.sku)}</th><th>{tr!(outbound.col.location)}</th>
+                                <th class="num">{tr!(outbound.col.qty)}</th><th>{tr!(outbound.col.status)}</th>
+                                <th class="num">{tr!(outbound.col.after_qty)}</th><th>{tr!(outbound.col.batches)}</th>
                             </tr></thead>
                             <tbody>
                                 {response.lines.into_iter().map(|line| {
                                     let sent = sent_line(&form.lines, line.ref_line);
                                     let detail = match line.available {
-                                        Some(available) => format!("only {available} available"),
+                                        Some(available) => tr!(outbound.only_available, available = number(available)),
                                         None => batches_text(&line.batches),
                                     };
                                     view! {
@@ -261,9 +281,9 @@ fn ShipResult(outcome: Outcome<ShipForm, OutboundResponse>) -> impl IntoView {
                                             <td class="num">{line.ref_line}</td>
                                             <td>{sent.sku}</td>
                                             <td>{sent.location_code}</td>
-                                            <td class="num">{line.qty}</td>
+                                            <td class="num">{number(line.qty)}</td>
                                             <td><StatusBadge status=line.status/></td>
-                                            <td class="num">{line.after_qty}</td>
+                                            <td class="num">{line.after_qty.map(number)}</td>
                                             <td>{detail}</td>
                                         </tr>
                                     }

@@ -9,8 +9,8 @@ use crate::error::AppError;
 use crate::lines::{Column, ColumnKind, MovementFields};
 use crate::putaway::PutawayResponse;
 use crate::ui::{
-    batches_text, form_action, outcome_view, sent_line, start_over, stored_outcome, ErrorPanel,
-    Outcome, StatusBadge,
+    batches_text, form_action, number, outcome_view, sent_line, start_over, stored_outcome,
+    ErrorPanel, Outcome, StatusBadge,
 };
 
 /// The putaway form as the browser posts it.
@@ -33,33 +33,33 @@ pub struct PutawayFormLine {
 const COLUMNS: &[Column] = &[
     Column {
         name: "sku",
-        label: "SKU",
+        label: || tr!(putaway.col.sku),
         kind: ColumnKind::Text,
-        placeholder: "scan or type",
+        placeholder: Some(|| tr!(putaway.sku_placeholder)),
     },
     Column {
         name: "from_location_code",
-        label: "From",
+        label: || tr!(putaway.col.from),
         kind: ColumnKind::Text,
-        placeholder: "R-01",
+        placeholder: Some(|| tr!(putaway.from_placeholder)),
     },
     Column {
         name: "to_location_code",
-        label: "To",
+        label: || tr!(putaway.col.to),
         kind: ColumnKind::Text,
-        placeholder: "A-01-03",
+        placeholder: Some(|| tr!(putaway.to_placeholder)),
     },
     Column {
         name: "qty",
-        label: "Qty",
+        label: || tr!(putaway.col.qty),
         kind: ColumnKind::Quantity,
-        placeholder: "",
+        placeholder: None,
     },
     Column {
         name: "batch_code",
-        label: "Batch",
+        label: || tr!(putaway.col.batch),
         kind: ColumnKind::Text,
-        placeholder: "FEFO if blank",
+        placeholder: Some(|| tr!(putaway.batch_placeholder)),
     },
 ];
 
@@ -125,10 +125,10 @@ pub fn PutawayPage() -> impl IntoView {
     let new_transfer = start_over(move || action.value().set(None), generation, "/putaway");
 
     view! {
-        <Title text="Put away"/>
-        <h1>"Put away"</h1>
-        <p class="lead">"Every line moves, or none does. Without a batch, the goods that expire first move first."</p>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Title text=tr!(putaway.title)/>
+        <h1>{tr!(putaway.title)}</h1>
+        <p class="lead">{tr!(putaway.lead)}</p>
+        <Transition fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             // A new form (new DOM, so typed-in values go) when the clerk starts over or the URL
             // leads to another outcome.
             {move || stored.get().map(|stored| {
@@ -142,14 +142,14 @@ pub fn PutawayPage() -> impl IntoView {
                         view! {
                             <ActionForm action=action>
                                 <MovementFields
-                                    ref_label="Transfer ref"
-                                    ref_placeholder="e.g. TR-2026-0001"
+                                    ref_label=tr!(putaway.ref_label)
+                                    ref_placeholder=tr!(putaway.ref_placeholder)
                                     reference=initial.reference.clone()
                                     columns=COLUMNS
                                     lines=initial.lines.iter().map(PutawayFormLine::values).collect()
                                     pending=action.pending().into()
-                                    submit=("Put away", "Moving…")
-                                    start_over=("New transfer", "/putaway")
+                                    submit=(tr!(putaway.submit), tr!(putaway.submitting))
+                                    start_over=(tr!(putaway.start_over), "/putaway")
                                     on_start_over=start_over
                                 />
                             </ActionForm>
@@ -171,14 +171,16 @@ fn PutawayResult(outcome: Outcome<PutawayForm, PutawayResponse>) -> impl IntoVie
         Ok(response) => view! {
             <section class="result" aria-labelledby="putaway-result">
                 <h2 id="putaway-result">
-                    {format!("Transfer {} ", response.r#ref)}
+                    {tr!(putaway.result_heading, reference = response.r#ref.clone())} " "
                     <StatusBadge status=response.status/>
                 </h2>
                 <div class="table-wrap">
                     <table>
                         <thead><tr>
-                            <th class="num">"#"</th><th>"SKU"</th><th>"From"</th><th>"To"</th><th class="num">"Qty"</th>
-                            <th>"Status"</th><th class="num">"From after"</th><th class="num">"To after"</th><th>"Batches"</th>
+                            <th class="num">"#"</th><th>{tr!(putaway.col.sku)}</th><th>{tr!(putaway.col.from)}</th>
+                            <th>{tr!(putaway.col.to)}</th><th class="num">{tr!(putaway.col.qty)}</th><th>{tr!(putaway.col.status)}</th>
+                            <th class="num">{tr!(putaway.col.from_after)}</th><th class="num">{tr!(putaway.col.to_after)}</th>
+                            <th>{tr!(putaway.col.batches)}</th>
                         </tr></thead>
                         <tbody>
                             {response.lines.into_iter().map(|line| {
@@ -189,10 +191,10 @@ fn PutawayResult(outcome: Outcome<PutawayForm, PutawayResponse>) -> impl IntoVie
                                         <td>{sent.sku}</td>
                                         <td>{sent.from_location_code}</td>
                                         <td>{sent.to_location_code}</td>
-                                        <td class="num">{line.qty}</td>
+                                        <td class="num">{number(line.qty)}</td>
                                         <td><StatusBadge status=line.status/></td>
-                                        <td class="num">{line.from_after_qty}</td>
-                                        <td class="num">{line.to_after_qty}</td>
+                                        <td class="num">{number(line.from_after_qty)}</td>
+                                        <td class="num">{number(line.to_after_qty)}</td>
                                         <td>{batches_text(&line.batches)}</td>
                                     </tr>
                                 }

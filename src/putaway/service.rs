@@ -82,7 +82,7 @@ impl Movement for Putaway {
         if found.locations[0].id == found.locations[1].id {
             return Err(AppError::validation(
                 line_field(i, "to_location_code"),
-                "must differ from the source location",
+                tr!(errors.value.differ_from_source),
             ));
         }
         Ok(())

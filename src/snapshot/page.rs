@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::Page;
 use crate::error::AppError;
 use crate::snapshot::SnapshotItem;
-use crate::ui::{query_href, urlencode, ErrorPanel, Pager};
+use crate::ui::{number, query_href, urlencode, ErrorPanel, Pager};
 
 /// How long typing must pause before the table follows the search box.
 const SEARCH_DEBOUNCE: Duration = Duration::from_millis(250);
@@ -110,16 +110,16 @@ pub fn InventoryPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Inventory"/>
-        <h1>"Inventory"</h1>
+        <Title text=tr!(inventory.title)/>
+        <h1>{tr!(inventory.title)}</h1>
         <Form method="GET" action="/" attr:class="search" attr:role="search">
-            <label for="snapshot-q" class="visually-hidden">"Search inventory"</label>
+            <label for="snapshot-q" class="visually-hidden">{tr!(inventory.search_label)}</label>
             <input id="snapshot-q" type="search" name="q" node_ref=input value=q
-                placeholder="Search sku or name" autocomplete="off" maxlength="64"
+                placeholder=tr!(inventory.search_placeholder) autocomplete="off" maxlength="64"
                 on:input=move |ev| follow_typing(event_target_value(&ev))/>
-            <button type="submit">"Search"</button>
+            <button type="submit">{tr!(inventory.search)}</button>
         </Form>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             {move || snapshot.get().map(|result| match result {
                 Ok(view) => view! { <SnapshotTable view q=q() page=page()/> }.into_any(),
                 Err(error) => view! { <ErrorPanel error/> }.into_any(),
@@ -138,14 +138,14 @@ fn SnapshotTable(view: SnapshotView, q: String, page: i64) -> impl IntoView {
     if snapshot.total == 0 {
         return if q.is_empty() {
             view! {
-                <p class="empty">"Nothing is in stock yet. Goods appear here once they are "
-                    <a href="/inbound">"received"</a>"."</p>
+                <p class="empty">{tr!(inventory.empty.before)}
+                    <a href="/inbound">{tr!(inventory.empty.link)}</a>{tr!(inventory.empty.after)}</p>
             }
             .into_any()
         } else {
             view! {
-                <p class="empty">{format!("Nothing in stock matches “{q}”. ")}
-                    <a href="/">"Show all inventory"</a></p>
+                <p class="empty">{tr!(inventory.no_match, q = q.clone())} " "
+                    <a href="/">{tr!(inventory.show_all)}</a></p>
             }
             .into_any()
         };
@@ -153,28 +153,27 @@ fn SnapshotTable(view: SnapshotView, q: String, page: i64) -> impl IntoView {
     if snapshot.items.is_empty() {
         let first = query_href("/", &[("q", q.clone())]);
         return view! {
-            <p class="empty">{format!("Page {page} is past the end of the list. ")}
-                <a href=first>"Go to the first page"</a></p>
+            <p class="empty">{tr!(inventory.past_end, page = page)} " "
+                <a href=first>{tr!(inventory.first_page)}</a></p>
         }
         .into_any();
     }
     let rows = snapshot.items.clone();
     view! {
-        <p class="muted">{format!(
-            "Items in stock by total quantity. Near expiry: expiring within {near_expiry_days} days (today is {today})."
-        )}</p>
+        <p class="muted">{tr!(inventory.hint, days = near_expiry_days, today = today)}</p>
         <div class="table-wrap">
             <table class="snapshot">
                 <thead><tr>
-                    <th>"SKU"</th><th>"Name"</th><th>"Spec"</th><th class="num">"Total"</th>
-                    <th>"Top locations"</th><th>"Earliest expiry"</th>
+                    <th>{tr!(inventory.col.sku)}</th><th>{tr!(inventory.col.name)}</th>
+                    <th>{tr!(inventory.col.spec)}</th><th class="num">{tr!(inventory.col.total)}</th>
+                    <th>{tr!(inventory.col.top_locations)}</th><th>{tr!(inventory.col.earliest_expiry)}</th>
                 </tr></thead>
                 <tbody>
                     {rows.into_iter().map(|item| {
                         let badge = if item.expired(today) {
-                            Some(view! { <span class="badge bad">"Expired"</span> })
+                            Some(view! { <span class="badge bad">{tr!(inventory.badge.expired)}</span> })
                         } else if item.near_expiry {
-                            Some(view! { <span class="badge warn">"Near expiry"</span> })
+                            Some(view! { <span class="badge warn">{tr!(inventory.badge.near_expiry)}</span> })
                         } else {
                             None
                         };
@@ -183,11 +182,11 @@ fn SnapshotTable(view: SnapshotView, q: String, page: i64) -> impl IntoView {
                                 <td><a href=format!("/stock?sku={}", urlencode(&item.sku))>{item.sku.clone()}</a></td>
                                 <td>{item.name}</td>
                                 <td>{item.spec}</td>
-                                <td class="num">{item.total_qty}</td>
+                                <td class="num">{number(item.total_qty)}</td>
                                 <td>{item.top2_locations.into_iter().map(|l| view! {
                                     <span class="location-qty">
                                         <a href=format!("/stock?location_code={}", urlencode(&l.location_code))>{l.location_code.clone()}</a>
-                                        {format!(" {}", l.qty)}
+                                        {format!(" {}", number(l.qty))}
                                     </span>
                                 }).collect_view()}</td>
                                 <td>{item.earliest_expiry.map(|d| d.to_string()).unwrap_or_else(|| "—".into())}" "{badge}</td>

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::error::AppError;
 use crate::stock::{StockFilter, StockQueryResponse};
-use crate::ui::{batches_text, query_href, ErrorPanel};
+use crate::ui::{batches_text, number, query_href, ErrorPanel};
 
 /// The stock query for the page.
 #[server(endpoint = "query_stock")]
@@ -35,30 +35,30 @@ pub fn StockPage() -> impl IntoView {
     let stock = Resource::new(filter, query_stock_page);
 
     view! {
-        <Title text="Stock"/>
-        <h1>"Stock"</h1>
+        <Title text=tr!(stock.title)/>
+        <h1>{tr!(stock.title)}</h1>
         <Form method="GET" action="" attr:class="filters" attr:role="search">
             <div>
-                <label for="stock-sku">"SKU"</label>
-                <input id="stock-sku" name="sku" prop:value=move || param("sku") autocomplete="off"/>
+                <label for="stock-sku">{tr!(stock.filter.sku)}</label>
+                <input id="stock-sku" name="sku" value=move || param("sku") prop:value=move || param("sku") autocomplete="off"/>
             </div>
             <div>
-                <label for="stock-location">"Location"</label>
-                <input id="stock-location" name="location_code" prop:value=move || param("location_code") autocomplete="off"/>
+                <label for="stock-location">{tr!(stock.filter.location)}</label>
+                <input id="stock-location" name="location_code" value=move || param("location_code") prop:value=move || param("location_code") autocomplete="off"/>
             </div>
             <div>
-                <label for="stock-q">"Contains"</label>
-                <input id="stock-q" type="search" name="q" prop:value=move || param("q") placeholder="sku, name or location"/>
+                <label for="stock-q">{tr!(stock.filter.contains)}</label>
+                <input id="stock-q" type="search" name="q" value=move || param("q") prop:value=move || param("q") placeholder=tr!(stock.filter.contains_placeholder)/>
             </div>
             <div class="form-actions">
-                <button type="submit">"Show"</button>
-                <a class="button secondary" href="/stock">"Clear"</a>
+                <button type="submit">{tr!(stock.show)}</button>
+                <a class="button secondary" href="/stock">{tr!(stock.clear)}</a>
             </div>
         </Form>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             {move || stock.get().map(|result| match result {
                 Ok(answer) if answer.rows.is_empty() => view! {
-                    <p class="empty">"No stock matches these filters."</p>
+                    <p class="empty">{tr!(stock.empty)}</p>
                 }.into_any(),
                 Ok(answer) => {
                     let link = move |n: i64| query_href("/stock", &[
@@ -70,8 +70,9 @@ pub fn StockPage() -> impl IntoView {
                         <div class="table-wrap">
                             <table>
                                 <thead><tr>
-                                    <th>"SKU"</th><th>"Name"</th><th>"Location"</th>
-                                    <th class="num">"Qty"</th><th class="num">"Available"</th><th>"Batches"</th>
+                                    <th>{tr!(stock.col.sku)}</th><th>{tr!(stock.col.name)}</th><th>{tr!(stock.col.location)}</th>
+                                    <th class="num">{tr!(stock.col.qty)}</th><th class="num">{tr!(stock.col.available)}</th>
+                                    <th>{tr!(stock.col.batches)}</th>
                                 </tr></thead>
                                 <tbody>
                                     {answer.rows.into_iter().map(|row| view! {
@@ -79,8 +80,8 @@ pub fn StockPage() -> impl IntoView {
                                             <td>{row.sku}</td>
                                             <td>{row.name}</td>
                                             <td>{row.location_code}</td>
-                                            <td class="num">{row.qty}</td>
-                                            <td class="num">{row.available}</td>
+                                            <td class="num">{number(row.qty)}</td>
+                                            <td class="num">{number(row.available)}</td>
                                             <td>{batches_text(&row.batches)}</td>
                                         </tr>
                                     }).collect_view()}

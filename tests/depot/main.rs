@@ -10,6 +10,7 @@ mod hostile;
 mod http;
 mod inbound;
 mod items_locations;
+mod language;
 mod movement_core;
 mod nojs;
 mod origin;
