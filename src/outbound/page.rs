@@ -229,7 +229,7 @@ pub fn OutboundPage() -> impl IntoView {
                                 >
                                     <label class="switch">
                                         <input type="checkbox" name="all_or_nothing" checked=initial.all_or_nothing/>
-                                        {tr!(outbound.all_or_nothing)}
+                                        <span class="switch-name">{tr!(outbound.all_or_nothing)}</span>
                                         <span class="muted">{tr!(outbound.all_or_nothing_hint)}</span>
                                     </label>
                                 </MovementFields>
