@@ -55,6 +55,16 @@ pub enum Command {
     Migrate,
     /// Verify stock, batch and ledger invariants over the whole database; exit 1 on any violation.
     Check,
+    /// Users who sign in (SPEC §7).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API tokens for programs (SPEC §7).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Load a demo warehouse into an empty database through the real operations.
     Demo {
         /// How many items (about 3 stock rows each).
@@ -63,6 +73,40 @@ pub enum Command {
         /// Do nothing (and succeed) when the database already holds items.
         #[arg(long)]
         if_empty: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user, reading the password from standard input (one line, never an argument, so
+    /// it shows in no process list or shell history).
+    Add {
+        /// The username (1–64 characters).
+        name: String,
+        /// viewer, clerk, manager or admin.
+        #[arg(long)]
+        role: crate::auth::Role,
+        /// Read the password from standard input (the only way this command takes one).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret alone on standard output (shown this once).
+    Create {
+        /// The token's name (1–64 characters), recorded as `token:NAME` in the ledger.
+        #[arg(long)]
+        name: String,
+        /// viewer, clerk, manager or admin.
+        #[arg(long)]
+        role: crate::auth::Role,
+    },
+    /// Revoke a token: it is refused from the next request on.
+    Revoke {
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -112,6 +156,51 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
                 println!("{} violation(s)", violations.len());
                 Ok(ExitCode::from(1))
             }
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    name,
+                    role,
+                    password_stdin: _,
+                },
+        } => {
+            migrate().await?;
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| format!("cannot read the password: {e}"))?;
+            let password = crate::auth::password::Password::parse(
+                "password",
+                line.trim_end_matches(['\r', '\n']),
+            )
+            .map_err(|e| e.message)?;
+            let user = crate::auth::service::create_user(&db, &name, role, &password)
+                .await
+                .map_err(|e| e.message)?;
+            println!("added user {} ({})", user.username, user.role);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token {
+            command: TokenCommand::Create { name, role },
+        } => {
+            migrate().await?;
+            let (token, secret) = crate::auth::service::create_token(&db, &name, role)
+                .await
+                .map_err(|e| e.message)?;
+            eprintln!("token {} ({}): shown this once", token.name, token.role);
+            println!("{secret}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token {
+            command: TokenCommand::Revoke { name },
+        } => {
+            migrate().await?;
+            let token = crate::auth::service::revoke_token(&db, &name, cli.config.clock.now())
+                .await
+                .map_err(|e| e.message)?;
+            println!("revoked token {}", token.name);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Demo { items, if_empty } => {
             migrate().await?;

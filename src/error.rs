@@ -239,6 +239,14 @@ mod ssr {
                 AppError::conflict(tr!(errors.item.this_sku_exists))
                     .with_details(json!({"field": "sku"}))
             }
+            "users_username_unique" | "users.username" => {
+                AppError::conflict(tr!(errors.auth.username_exists, username = ""))
+                    .with_details(json!({"field": "username"}))
+            }
+            "api_tokens_name_unique" | "api_tokens.name" => {
+                AppError::conflict(tr!(errors.auth.token_exists, name = ""))
+                    .with_details(json!({"field": "name"}))
+            }
             "locations_code_key" | "locations.code" => {
                 AppError::conflict(tr!(errors.location.this_code_exists))
                     .with_details(json!({"field": "code"}))

@@ -10,6 +10,7 @@
 pub mod lang;
 
 pub mod app;
+pub mod auth;
 pub mod domain;
 pub mod error;
 pub mod inbound;

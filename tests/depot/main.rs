@@ -2,6 +2,7 @@
 
 mod common;
 
+mod auth;
 mod check;
 mod config_files;
 mod demo;

@@ -1,0 +1,129 @@
+//! Who is asking (SPEC §7): people with a username and password, programs with an API token,
+//! each with a role. `viewer` < `clerk` < `manager` < `admin`: every role may do what the ones
+//! below it may.
+//!
+//! Passwords are kept as argon2id hashes ([`password`]), token secrets as SHA-256 digests
+//! ([`token`]); neither is ever stored, logged or shown again in clear.
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod token;
+
+/// What a signed-in person or a token may do; ordered, each role including the ones below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Every page and `GET` endpoint.
+    Viewer,
+    /// + receive, put away, ship, count lines.
+    Clerk,
+    /// + adjustments, counts, cancelling orders, items and locations, imports.
+    Manager,
+    /// + users and API tokens.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Viewer, Role::Clerk, Role::Manager, Role::Admin];
+
+    /// The role as the database, the JSON API and the command line write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Clerk => "clerk",
+            Role::Manager => "manager",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role a text names (`clerk`), if any.
+    pub fn from_name(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == name.trim())
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A text that names no role.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a role (viewer, clerk, manager, admin)")]
+pub struct UnknownRole(pub String);
+
+impl TryFrom<String> for Role {
+    type Error = UnknownRole;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Role::from_name(&text).ok_or(UnknownRole(text))
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Role::from_name(text)
+            .ok_or_else(|| format!("'{text}' is not a role (viewer, clerk, manager, admin)"))
+    }
+}
+
+/// Who made a request: a person signed in, or a program with a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    pub kind: PrincipalKind,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalKind {
+    User,
+    Token,
+}
+
+impl Principal {
+    /// The ledger's `actor`: `user:NAME` or `token:NAME`.
+    pub fn actor(&self) -> String {
+        match self.kind {
+            PrincipalKind::User => format!("user:{}", self.name),
+            PrincipalKind::Token => format!("token:{}", self.name),
+        }
+    }
+
+    /// Whether this principal may do what `needed` may.
+    pub fn may(&self, needed: Role) -> bool {
+        self.role >= needed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_ordered_and_named() {
+        assert!(Role::Viewer < Role::Clerk && Role::Clerk < Role::Manager);
+        assert!(Role::Manager < Role::Admin);
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+            assert_eq!(serde_json::to_value(role).unwrap(), role.as_str());
+        }
+        assert!("root".parse::<Role>().is_err());
+        let clerk = Principal {
+            kind: PrincipalKind::Token,
+            name: "erp".into(),
+            role: Role::Clerk,
+        };
+        assert_eq!(clerk.actor(), "token:erp");
+        assert!(clerk.may(Role::Viewer) && clerk.may(Role::Clerk) && !clerk.may(Role::Manager));
+    }
+}

@@ -1,0 +1,298 @@
+//! Users and API tokens on the database (SPEC §7).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::password::{self, Password};
+use crate::auth::{token, Principal, PrincipalKind, Role};
+use crate::db::{Db, Tx};
+use crate::error::AppError;
+use crate::{with_pool, with_tx};
+
+/// A user as lists show it (never the password hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An API token as lists show it (never the secret, never its digest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: i64,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A username: 1–64 characters, trimmed, no control characters.
+pub fn parse_username(field: &str, text: &str) -> Result<String, AppError> {
+    let name = text.trim();
+    let chars = name.chars().count();
+    if !(1..=64).contains(&chars) {
+        return Err(AppError::validation(
+            field,
+            tr!(errors.value.chars_between, min = 1, max = 64),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::validation(
+            field,
+            tr!(errors.value.no_control_chars),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+const USER_COLUMNS: &str = "id, username, role, disabled, created_at";
+const TOKEN_COLUMNS: &str = "id, name, role, created_at, last_used_at, revoked_at";
+
+/// Creates a user; a taken username is `CONFLICT`.
+pub async fn create_user(
+    db: &Db,
+    username: &str,
+    role: Role,
+    password: &Password,
+) -> Result<User, AppError> {
+    let username = parse_username("username", username)?;
+    // Hashing takes tens of milliseconds: before the transaction, not inside it.
+    let hash = password.hash()?;
+    let input = (username, role, hash);
+    db.write(&input, |tx, (username, role, hash)| {
+        Box::pin(async move {
+            let sql = format!(
+                "INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3) \
+                 RETURNING {USER_COLUMNS}"
+            );
+            let result = with_tx!(tx, |conn, _backend| sqlx::query_as::<_, User>(&sql)
+                .bind(username)
+                .bind(hash)
+                .bind(role.as_str())
+                .fetch_one(&mut *conn)
+                .await);
+            result.map_err(|error| match &error {
+                sqlx::Error::Database(e) if e.is_unique_violation() => {
+                    AppError::conflict(tr!(errors.auth.username_exists, username = username))
+                        .with_details(serde_json::json!({"field": "username"}))
+                }
+                _ => error.into(),
+            })
+        })
+    })
+    .await
+}
+
+/// Every user, by name.
+pub async fn list_users(db: &Db) -> Result<Vec<User>, AppError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username");
+    Ok(with_pool!(db, |pool, _backend| sqlx::query_as::<_, User>(
+        &sql
+    )
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// How many users exist (none: the first start's setup is open).
+pub async fn count_users(db: &Db) -> Result<i64, AppError> {
+    Ok(with_pool!(db, |pool, _backend| {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users")
+            .fetch_one(pool)
+            .await
+    })?)
+}
+
+/// The user signing in with this name and password, if the password is theirs and they are not
+/// disabled. Unknown names take as long as wrong passwords (a hash is checked either way).
+pub async fn check_password(
+    db: &Db,
+    username: &str,
+    password: &str,
+) -> Result<Option<Principal>, AppError> {
+    let row: Option<(String, String, String, bool)> =
+        with_pool!(db, |pool, _backend| sqlx::query_as(
+            "SELECT username, password_hash, role, disabled FROM users WHERE username = $1"
+        )
+        .bind(username.trim())
+        .fetch_optional(pool)
+        .await)?;
+    let Some((name, hash, role, disabled)) = row else {
+        let _ = password::verify(dummy_hash(), password);
+        return Ok(None);
+    };
+    if !password::verify(&hash, password) || disabled {
+        return Ok(None);
+    }
+    Ok(role.parse().ok().map(|role| Principal {
+        kind: PrincipalKind::User,
+        name,
+        role,
+    }))
+}
+
+/// A hash checked for unknown usernames, so that they cost what known ones do.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        Password::parse("password", "no user has this password")
+            .and_then(|p| p.hash())
+            .unwrap_or_default()
+    })
+}
+
+/// A change to a user: role, disabled, or a new password (its hash, [`Password::hash`]).
+pub enum UserChange {
+    Role(Role),
+    Disabled(bool),
+    PasswordHash(String),
+}
+
+/// Applies `change` to the user `username`; `NOT_FOUND` for no such user, `CONFLICT` when it
+/// would leave no enabled admin.
+pub async fn change_user(db: &Db, username: &str, change: UserChange) -> Result<User, AppError> {
+    let input = (username.trim().to_string(), change);
+    db.write(&input, |tx, (username, change)| {
+        Box::pin(async move {
+            let (set, value): (&str, String) = match change {
+                UserChange::Role(role) => ("role = $2", role.as_str().to_string()),
+                UserChange::Disabled(true) => ("disabled = TRUE", String::new()),
+                UserChange::Disabled(false) => ("disabled = FALSE", String::new()),
+                UserChange::PasswordHash(hash) => ("password_hash = $2", hash.clone()),
+            };
+            let sql =
+                format!("UPDATE users SET {set} WHERE username = $1 RETURNING {USER_COLUMNS}");
+            let user = with_tx!(tx, |conn, _backend| {
+                let mut query = sqlx::query_as::<_, User>(&sql).bind(username);
+                if set.contains("$2") {
+                    query = query.bind(value.as_str());
+                }
+                query.fetch_optional(&mut *conn).await
+            })?
+            .ok_or_else(|| {
+                AppError::not_found(tr!(errors.auth.no_such_user, username = username))
+            })?;
+            if enabled_admins(tx).await? == 0 {
+                // Rolled back by the caller's transaction.
+                return Err(AppError::conflict(tr!(errors.auth.last_admin)));
+            }
+            Ok(user)
+        })
+    })
+    .await
+}
+
+async fn enabled_admins(tx: &mut Tx) -> Result<i64, AppError> {
+    Ok(with_tx!(tx, |conn, _backend| {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM users WHERE role = 'admin' AND NOT disabled",
+        )
+        .fetch_one(&mut *conn)
+        .await
+    })?)
+}
+
+/// A new token and its secret, which is shown this once and kept only as a digest.
+pub async fn create_token(db: &Db, name: &str, role: Role) -> Result<(ApiToken, String), AppError> {
+    let name = parse_username("name", name)?;
+    let secret = token::new_secret()
+        .map_err(|e| AppError::internal(&std::io::Error::other(e.to_string())))?;
+    let input = (name, role, token::digest(&secret));
+    let created = db
+        .write(&input, |tx, (name, role, digest)| {
+            Box::pin(async move {
+                let sql = format!(
+                    "INSERT INTO api_tokens (name, role, digest) VALUES ($1, $2, $3) \
+                     RETURNING {TOKEN_COLUMNS}"
+                );
+                let result = with_tx!(tx, |conn, _backend| sqlx::query_as::<_, ApiToken>(&sql)
+                    .bind(name)
+                    .bind(role.as_str())
+                    .bind(digest)
+                    .fetch_one(&mut *conn)
+                    .await);
+                result.map_err(|error| match &error {
+                    sqlx::Error::Database(e) if e.is_unique_violation() => {
+                        AppError::conflict(tr!(errors.auth.token_exists, name = name))
+                            .with_details(serde_json::json!({"field": "name"}))
+                    }
+                    _ => error.into(),
+                })
+            })
+        })
+        .await?;
+    Ok((created, secret))
+}
+
+/// Every token, by name, revoked ones included.
+pub async fn list_tokens(db: &Db) -> Result<Vec<ApiToken>, AppError> {
+    let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY name");
+    Ok(with_pool!(db, |pool, _backend| sqlx::query_as::<
+        _,
+        ApiToken,
+    >(&sql)
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// Revokes the token `name` from now on; `NOT_FOUND` for no such token. Revoking twice keeps
+/// the first moment.
+pub async fn revoke_token(db: &Db, name: &str, now: DateTime<Utc>) -> Result<ApiToken, AppError> {
+    let input = (name.trim().to_string(), now);
+    db.write(&input, |tx, (name, now)| {
+        Box::pin(async move {
+            let sql = format!(
+                "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE name = $1 \
+                 RETURNING {TOKEN_COLUMNS}"
+            );
+            with_tx!(tx, |conn, _backend| sqlx::query_as::<_, ApiToken>(&sql)
+                .bind(name)
+                .bind(now)
+                .fetch_optional(&mut *conn)
+                .await)?
+            .ok_or_else(|| AppError::not_found(tr!(errors.auth.no_such_token, name = name)))
+        })
+    })
+    .await
+}
+
+/// The principal a bearer secret stands for, if it names a token that is not revoked. When it
+/// was last used is noted to the minute, so a busy program does not write on every request.
+pub async fn authenticate_token(
+    db: &Db,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Principal>, AppError> {
+    let digest = token::digest(secret);
+    let row: Option<(String, String, Option<DateTime<Utc>>)> =
+        with_pool!(db, |pool, _backend| sqlx::query_as(
+            "SELECT name, role, last_used_at FROM api_tokens \
+             WHERE digest = $1 AND revoked_at IS NULL"
+        )
+        .bind(&digest)
+        .fetch_optional(pool)
+        .await)?;
+    let Some((name, role, last_used_at)) = row else {
+        return Ok(None);
+    };
+    if last_used_at.is_none_or(|at| now - at >= chrono::TimeDelta::minutes(1)) {
+        with_pool!(db, |pool, _backend| sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $2 WHERE digest = $1"
+        )
+        .bind(&digest)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(drop))?;
+    }
+    Ok(role.parse().ok().map(|role| Principal {
+        kind: PrincipalKind::Token,
+        name,
+        role,
+    }))
+}
