@@ -1,4 +1,5 @@
 import { defineConfig, devices } from "@playwright/test";
+import { E2E_PASSWORD, E2E_USER } from "./account";
 
 // Every spec runs eight times: with JavaScript on and off, in English and in Chinese (the browser's
 // locale, so its Accept-Language), against a Depot on SQLite and one on PostgreSQL. Playwright starts both servers from the binary `cargo leptos build` made, each on
@@ -13,9 +14,11 @@ const postgresBase = `http://127.0.0.1:${portBase + 1}`;
 
 const chromium = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
+
 function server(database: string, port: number) {
+  const depot = process.env.DEPOT_BIN ?? "./target/debug/depot";
   return {
-    command: `${process.env.DEPOT_BIN ?? "./target/debug/depot"} serve`,
+    command: `printf '%s\\n' '${E2E_PASSWORD}' | ${depot} user add ${E2E_USER} --role admin --password-stdin && ${depot} serve`,
     cwd: "..",
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,

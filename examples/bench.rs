@@ -194,6 +194,27 @@ async fn bench_backend(
         return Err(format!("depot demo failed: {status}").into());
     }
     let demo_load_seconds = load.elapsed().as_secs_f64();
+    // SPEC §7: every request carries a token, as an ERP's would (a clerk may ship and receive).
+    let token = Command::new(depot)
+        .args([
+            "token",
+            "create",
+            "--name",
+            &format!("bench-{:x}", Utc::now().timestamp_millis()),
+            "--role",
+            "clerk",
+        ])
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .output()?;
+    if !token.status.success() {
+        return Err(format!("depot token create failed: {}", token.status).into());
+    }
+    let mut auth = reqwest::header::HeaderMap::new();
+    auth.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {}", String::from_utf8(token.stdout)?.trim()).parse()?,
+    );
 
     let port = free_port()?;
     let base = format!("http://127.0.0.1:{port}");
@@ -210,6 +231,7 @@ async fn bench_backend(
             .spawn()?,
     );
     let http = reqwest::Client::builder()
+        .default_headers(auth)
         .pool_max_idle_per_host(64)
         .timeout(Duration::from_secs(30))
         .build()?;

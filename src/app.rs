@@ -17,6 +17,13 @@ use crate::stock::page::StockPage;
 /// The HTML document the server renders around [`App`], in the request's language.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = crate::lang::tag(crate::lang::page_locale());
+    // Who is signed in, for the header; read back by the browser as it hydrates (`signed_in`).
+    #[cfg(feature = "ssr")]
+    let user = crate::auth::access::current_principal();
+    #[cfg(not(feature = "ssr"))]
+    let user: Option<crate::auth::Principal> = None;
+    let user_name = user.as_ref().map(|p| p.name.clone());
+    let user_role = user.as_ref().map(|p| p.role.as_str());
     view! {
         <!DOCTYPE html>
         <html lang=lang>
@@ -27,7 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
-            <body>
+            <body data-user=user_name data-role=user_role>
                 <App/>
             </body>
         </html>
@@ -53,6 +60,8 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     // The page's language, for every word under it (see `crate::lang::current`).
     provide_context(crate::lang::page_locale());
+    let user = signed_in();
+    let signed = user.is_some();
 
     // Effects run only in the browser: the attribute tells people and tests the page is live.
     Effect::new(move |_| {
@@ -69,21 +78,33 @@ pub fn App() -> impl IntoView {
         <Router>
             <header class="topbar">
                 <a class="brand" href="/">{tr!(common.brand)}</a>
-                <nav aria-label=tr!(common.nav_label)>
-                    <ul>
-                        {nav()
-                            .into_iter()
-                            .map(|(href, label)| {
-                                view! {
-                                    <li>
-                                        <A href=href exact=true>{label}</A>
-                                    </li>
-                                }
-                            })
-                            .collect_view()}
-                    </ul>
-                </nav>
-                <LanguageSwitch/>
+                {signed.then(|| view! {
+                    <nav aria-label=tr!(common.nav_label)>
+                        <ul>
+                            {nav()
+                                .into_iter()
+                                .map(|(href, label)| {
+                                    view! {
+                                        <li>
+                                            <A href=href exact=true>{label}</A>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                    </nav>
+                })}
+                <div class="topbar-end">
+                    {user.map(|(name, role)| view! {
+                        <form method="post" action="/logout" class="account">
+                            <span class="who" title=tr!(auth.signed_in_as, name = name.clone(), role = crate::auth::page::role_words(role))>
+                                {name.clone()}
+                            </span>
+                            <button type="submit" class="link">{tr!(auth.sign_out)}</button>
+                        </form>
+                    })}
+                    <LanguageSwitch/>
+                </div>
             </header>
             <main id="main">
                 <Routes fallback=NotFound>
@@ -95,9 +116,27 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/ledger") view=LedgerPage ssr=SsrMode::Async/>
                     <Route path=path!("/items") view=ItemsPage ssr=SsrMode::Async/>
                     <Route path=path!("/locations") view=LocationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=crate::auth::page::LoginPage/>
+                    <Route path=path!("/setup") view=crate::auth::page::SetupPage/>
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// Who is signed in (name and role): from the request on the server; in the browser from what
+/// the server rendered into `<body>`, so that hydration shows the same header.
+fn signed_in() -> Option<(String, crate::auth::Role)> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::auth::access::current_principal().map(|p| (p.name, p.role))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let body = document().body()?;
+        let name = body.get_attribute("data-user")?;
+        let role = crate::auth::Role::from_name(&body.get_attribute("data-role")?)?;
+        Some((name, role))
     }
 }
 

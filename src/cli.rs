@@ -90,6 +90,25 @@ pub enum UserCommand {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Change a user's role (the last enabled admin stays one).
+    SetRole {
+        name: String,
+        #[arg(long)]
+        role: crate::auth::Role,
+    },
+    /// Disable a user: their sessions end and they cannot sign in.
+    Disable { name: String },
+    /// Enable a disabled user again.
+    Enable { name: String },
+    /// Set a new password, read from standard input; the user's sessions end.
+    ResetPassword {
+        name: String,
+        /// Read the password from standard input (the only way this command takes one).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List the users: name, role, and whether disabled.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,19 +185,42 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
                 },
         } => {
             migrate().await?;
-            let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .map_err(|e| format!("cannot read the password: {e}"))?;
-            let password = crate::auth::password::Password::parse(
-                "password",
-                line.trim_end_matches(['\r', '\n']),
-            )
-            .map_err(|e| e.message)?;
+            let password = read_password()?;
             let user = crate::auth::service::create_user(&db, &name, role, &password)
                 .await
                 .map_err(|e| e.message)?;
             println!("added user {} ({})", user.username, user.role);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { command } => {
+            use crate::auth::service::{change_user, list_users, UserChange};
+            migrate().await?;
+            let (name, change) = match command {
+                UserCommand::Add { .. } => unreachable!("handled above"),
+                UserCommand::List => {
+                    let users = list_users(&db).await.map_err(|e| e.message)?;
+                    for user in users {
+                        let state = if user.disabled { " (disabled)" } else { "" };
+                        println!("{}\t{}{state}", user.username, user.role);
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
+                UserCommand::SetRole { name, role } => (name, UserChange::Role(role)),
+                UserCommand::Disable { name } => (name, UserChange::Disabled(true)),
+                UserCommand::Enable { name } => (name, UserChange::Disabled(false)),
+                UserCommand::ResetPassword { name, .. } => {
+                    let password = read_password()?;
+                    (
+                        name,
+                        UserChange::PasswordHash(password.hash().map_err(|e| e.message)?),
+                    )
+                }
+            };
+            let user = change_user(&db, &name, change)
+                .await
+                .map_err(|e| e.message)?;
+            let state = if user.disabled { ", disabled" } else { "" };
+            println!("user {} ({}{state})", user.username, user.role);
             Ok(ExitCode::SUCCESS)
         }
         Command::Token {
@@ -222,12 +264,31 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
             let leptos_options = site_options()?;
             let addr = addr.unwrap_or(leptos_options.site_addr);
             let state = AppState::new(leptos_options, db, cli.config);
+            // SPEC §7 first start: with no user yet, a one-time link makes the first admin.
+            if let Some(path) = crate::auth::web::open_setup_if_needed(&state)
+                .await
+                .map_err(|e| format!("cannot check for users: {}", e.message))?
+            {
+                tracing::warn!("no user yet: create the first admin at http://{addr}{path}");
+                eprintln!("\n  Depot has no user yet. Create the first admin here (this link works once):\n\n    http://{addr}{path}\n");
+            }
             crate::server::serve(state, addr)
                 .await
                 .map_err(|e| format!("server error: {e}"))?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A password from one line of standard input (never an argument: it would show in process
+/// lists and shell history), checked against the rules.
+fn read_password() -> Result<crate::auth::password::Password, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    crate::auth::password::Password::parse("password", line.trim_end_matches(['\r', '\n']))
+        .map_err(|e| e.message)
 }
 
 /// The site settings: defaults, then `Leptos.toml` in the working directory if present, then

@@ -32,6 +32,14 @@ pub struct Config {
     #[arg(long = "language", env = "DEPOT_LANGUAGE", default_value = "en", value_parser = crate::lang::parse_language, global = true)]
     pub language: crate::lang::Locale,
 
+    /// Minutes a session may go unused before it ends (SPEC §7: one shift).
+    #[arg(long = "session-idle-minutes", env = "DEPOT_SESSION_IDLE_MINUTES", default_value_t = 480, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub session_idle_minutes: u32,
+
+    /// Mark the session cookie `Secure` (set it when Depot is served over HTTPS).
+    #[arg(long = "secure-cookies", env = "DEPOT_SECURE_COOKIES", default_value = "false", value_parser = BoolishValueParser::new(), global = true)]
+    pub secure_cookies: bool,
+
     /// Where the time comes from: `system`, or a fixed RFC 3339 moment for tests, which
     /// choose "today" instead of depending on the real date.
     #[arg(long = "clock", env = "DEPOT_CLOCK", default_value = "system", value_parser = parse_clock, hide = true, global = true)]
@@ -64,6 +72,8 @@ impl Default for Config {
             outbound_atomic: false,
             request_timeout: Duration::from_secs(15),
             language: crate::lang::Locale::en,
+            session_idle_minutes: 480,
+            secure_cookies: false,
             clock: Clock::System,
         }
     }

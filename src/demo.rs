@@ -279,12 +279,12 @@ async fn load_chunk(db: &Db, plan: &Plan, chunk: usize) -> Result<(usize, usize)
         lines: receipt,
     })?;
     let at = |now| Moment { now, today };
-    apply(&mut tx, &receive, at(received_at)).await?;
+    apply(&mut tx, &receive, at(received_at), None).await?;
     let putaway = Putaway::parse(&PutawayInput {
         r#ref: format!("TR-DEMO-{:05}", chunk + 1),
         lines: moves,
     })?;
-    apply(&mut tx, &putaway, at(put_away_at)).await?;
+    apply(&mut tx, &putaway, at(put_away_at), None).await?;
     tx.commit().await?;
     Ok(lines)
 }

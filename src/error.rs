@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     MalformedRequest,
+    Unauthenticated,
     Forbidden,
     ValidationFailed,
     UnknownItem,
@@ -19,6 +20,7 @@ pub enum ErrorCode {
     IdempotencyConflict,
     InsufficientStock,
     PayloadTooLarge,
+    TooManyRequests,
     Unavailable,
     Internal,
 }
@@ -28,6 +30,7 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::MalformedRequest => "MALFORMED_REQUEST",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::ValidationFailed => "VALIDATION_FAILED",
             ErrorCode::UnknownItem => "UNKNOWN_ITEM",
@@ -37,6 +40,7 @@ impl ErrorCode {
             ErrorCode::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
             ErrorCode::InsufficientStock => "INSUFFICIENT_STOCK",
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            ErrorCode::TooManyRequests => "TOO_MANY_REQUESTS",
             ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
         }
@@ -46,12 +50,14 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             ErrorCode::MalformedRequest => 400,
+            ErrorCode::Unauthenticated => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict | ErrorCode::IdempotencyConflict | ErrorCode::InsufficientStock => {
                 409
             }
             ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::TooManyRequests => 429,
             ErrorCode::ValidationFailed | ErrorCode::UnknownItem | ErrorCode::UnknownLocation => {
                 422
             }
@@ -117,6 +123,21 @@ impl AppError {
         let message = message.into();
         Self::new(ErrorCode::ValidationFailed, format!("{field}: {message}"))
             .with_details(json!({ "field": field, "reason": message }))
+    }
+
+    /// The request carries no valid credentials (SPEC §7): answered 401 with
+    /// `WWW-Authenticate: Bearer`.
+    pub fn unauthenticated() -> Self {
+        Self::new(ErrorCode::Unauthenticated, tr!(errors.auth.unauthenticated))
+    }
+
+    /// Too many attempts (failed sign-ins): retry after `seconds` (`Retry-After`).
+    pub fn too_many_requests(seconds: u64) -> Self {
+        Self::new(
+            ErrorCode::TooManyRequests,
+            tr!(errors.auth.too_many_attempts, seconds = seconds),
+        )
+        .with_details(json!({ "retry_after": seconds }))
     }
 
     /// The request may not do what it asks, e.g. a write sent from another site (SPEC §7).
@@ -352,12 +373,23 @@ mod ssr {
             if status.is_client_error() {
                 tracing::info!(code = ?self.code, message = %self.message, "request refused");
             }
-            let retry = self.code == ErrorCode::Unavailable;
+            let retry_after = match self.code {
+                ErrorCode::Unavailable => Some(u64::from(RETRY_AFTER_SECONDS)),
+                ErrorCode::TooManyRequests => self.details["retry_after"].as_u64(),
+                _ => None,
+            };
+            let unauthenticated = self.code == ErrorCode::Unauthenticated;
             let mut response = (status, axum::Json(ErrorEnvelope { error: self })).into_response();
-            if retry {
+            if let Some(seconds) = retry_after {
                 response
                     .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            if unauthenticated {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"depot\""),
+                );
             }
             response
         }

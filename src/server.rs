@@ -10,7 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderName, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state, map_response, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use serde_json::{json, Value};
@@ -34,6 +34,10 @@ use crate::state::AppState;
 /// [`crate::negotiate::page_or_json`], not by the Leptos route list.
 const PAGE_AND_JSON_PATHS: &[&str] = &["/items", "/locations", "/ledger"];
 
+/// Pages whose `GET` a handler of their own answers before rendering: the first-start setup,
+/// which exists only while it is open.
+const GUARDED_PAGES: &[&str] = &["/setup"];
+
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// An oversized body announced by Content-Length is read and discarded up to this size before
@@ -54,14 +58,17 @@ const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 /// leptos_server: a page whose resource first runs while another router is being built (the
 /// test binary builds one per test, concurrently with other tests' requests) would wait forever
 /// (leptos-rs/leptos#4773). Listing once, before the first router exists, closes that window.
-fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
+pub fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
     static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
         std::sync::OnceLock::new();
     ROUTES
         .get_or_init(|| {
             generate_route_list(App)
                 .into_iter()
-                .filter(|listing| !PAGE_AND_JSON_PATHS.contains(&listing.path()))
+                .filter(|listing| {
+                    !PAGE_AND_JSON_PATHS.contains(&listing.path())
+                        && !GUARDED_PAGES.contains(&listing.path())
+                })
                 .collect()
         })
         .clone()
@@ -73,6 +80,12 @@ pub fn router(state: AppState) -> Router {
     let request_timeout = state.config.request_timeout;
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/login", post(crate::auth::web::login))
+        .route("/logout", post(crate::auth::web::logout))
+        .route(
+            "/setup",
+            get(crate::auth::web::setup_page).post(crate::auth::web::setup_submit),
+        )
         .merge(crate::items::api::router())
         .merge(crate::locations::api::router())
         .merge(crate::inbound::api::router())
@@ -105,10 +118,14 @@ pub fn router(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 // SPEC §8: every answer, errors included, in the request's language.
                 .layer(from_fn_with_state(state.clone(), crate::lang::choose_language))
+                // Before anything reads the database for it, an oversized body is refused.
+                .layer(from_fn(refuse_announced_oversized_body))
+                // SPEC §7: who is asking (session or token), and whether they may.
+                .layer(crate::auth::sessions::layer(state.db.clone(), &state.config))
+                .layer(from_fn_with_state(state.clone(), crate::auth::access::authenticate))
                 .layer(CatchPanicLayer::custom(panic_response))
                 .layer(CompressionLayer::new())
                 .layer(map_response(bare_refusal_in_error_shape))
-                .layer(from_fn(refuse_announced_oversized_body))
                 // SPEC §7: a write from another site is refused before any handler runs.
                 .layer(from_fn(crate::origin::refuse_cross_site_writes))
                 // Bodies without a Content-Length (chunked) are cut off at the limit as read.

@@ -18,6 +18,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Results of no-JavaScript form posts, read back by the page they redirect to.
     pub flash: Arc<FlashStore>,
+    /// Failed sign-ins per username (SPEC §7).
+    pub throttle: Arc<crate::auth::web::Throttle>,
+    /// The one-time token of the first-start setup, while no user exists.
+    pub setup_token: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl AppState {
@@ -27,6 +31,8 @@ impl AppState {
             db,
             config: Arc::new(config),
             flash: Arc::new(FlashStore::default()),
+            throttle: Arc::default(),
+            setup_token: Arc::default(),
         }
     }
 }

@@ -346,6 +346,8 @@ pub fn field_words(path: &str) -> String {
 pub fn error_code_words(code: ErrorCode) -> String {
     match code {
         ErrorCode::MalformedRequest => tr!(common.error_code.malformed_request),
+        ErrorCode::Unauthenticated => tr!(common.error_code.unauthenticated),
+        ErrorCode::TooManyRequests => tr!(common.error_code.too_many_requests),
         ErrorCode::Forbidden => tr!(common.error_code.forbidden),
         ErrorCode::ValidationFailed => tr!(common.error_code.validation_failed),
         ErrorCode::UnknownItem => tr!(common.error_code.unknown_item),

@@ -1,4 +1,5 @@
-import { expect, test as base } from "@playwright/test";
+import { expect, test as base, type Page } from "@playwright/test";
+import { E2E_PASSWORD, E2E_USER } from "../account";
 import { languageOf, translator, type Translate } from "./i18n";
 
 // Every test fails on a browser console error or an uncaught page error. `t` gives the page's
@@ -9,6 +10,20 @@ export const test = base.extend<{ consoleErrors: string[]; t: Translate; languag
   },
   t: async ({ language }, use) => {
     await use(translator(language));
+  },
+  // SPEC §7: nothing answers without signing in. Every test's page signs in through the
+  // sign-in page (JavaScript on or off, as the project says) ...
+  page: async ({ page, t }, use) => {
+    await signIn(page, t);
+    await use(page);
+  },
+  // ... and its API calls (setting up stock) sign in through POST /login's JSON.
+  request: async ({ playwright, baseURL }, use) => {
+    const request = await playwright.request.newContext({ baseURL });
+    const response = await request.post("/login", { data: { username: E2E_USER, password: E2E_PASSWORD } });
+    expect(response.status()).toBe(200);
+    await use(request);
+    await request.dispose();
   },
   consoleErrors: [
     async ({ page }, use) => {
@@ -25,6 +40,15 @@ export const test = base.extend<{ consoleErrors: string[]; t: Translate; languag
 });
 
 export { expect };
+
+/// Signs in through the sign-in page as the e2e admin and lands on `/`.
+export async function signIn(page: Page, t: Translate, user = E2E_USER, password = E2E_PASSWORD) {
+  await page.goto("/login");
+  await page.getByLabel(t("auth.username"), { exact: true }).fill(user);
+  await page.getByLabel(t("auth.password"), { exact: true }).fill(password);
+  await page.getByRole("button", { name: t("auth.sign_in"), exact: true }).click();
+  await expect(page).not.toHaveURL(/\/login/);
+}
 
 /// Waits until the WASM bundle has taken over the page (JavaScript on), or checks it never
 /// does (JavaScript off). The tests run the debug bundle (about 9 MB): compiling it takes

@@ -8,11 +8,19 @@
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
+pub mod access;
+#[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
+pub mod sessions;
+#[cfg(feature = "ssr")]
 pub mod token;
+#[cfg(feature = "ssr")]
+pub mod web;
+
+pub mod page;
 
 /// What a signed-in person or a token may do; ordered, each role including the ones below it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -78,6 +86,8 @@ impl std::str::FromStr for Role {
 /// Who made a request: a person signed in, or a program with a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
+    /// The user's or the token's row id.
+    pub id: i64,
     pub kind: PrincipalKind,
     pub name: String,
     pub role: Role,
@@ -119,6 +129,7 @@ mod tests {
         }
         assert!("root".parse::<Role>().is_err());
         let clerk = Principal {
+            id: 1,
             kind: PrincipalKind::Token,
             name: "erp".into(),
             role: Role::Clerk,

@@ -115,14 +115,14 @@ pub async fn check_password(
     username: &str,
     password: &str,
 ) -> Result<Option<Principal>, AppError> {
-    let row: Option<(String, String, String, bool)> =
+    let row: Option<(i64, String, String, String, bool)> =
         with_pool!(db, |pool, _backend| sqlx::query_as(
-            "SELECT username, password_hash, role, disabled FROM users WHERE username = $1"
+            "SELECT id, username, password_hash, role, disabled FROM users WHERE username = $1"
         )
         .bind(username.trim())
         .fetch_optional(pool)
         .await)?;
-    let Some((name, hash, role, disabled)) = row else {
+    let Some((id, name, hash, role, disabled)) = row else {
         let _ = password::verify(dummy_hash(), password);
         return Ok(None);
     };
@@ -130,6 +130,7 @@ pub async fn check_password(
         return Ok(None);
     }
     Ok(role.parse().ok().map(|role| Principal {
+        id,
         kind: PrincipalKind::User,
         name,
         role,
@@ -165,6 +166,12 @@ pub async fn change_user(db: &Db, username: &str, change: UserChange) -> Result<
                 UserChange::Disabled(false) => ("disabled = FALSE", String::new()),
                 UserChange::PasswordHash(hash) => ("password_hash = $2", hash.clone()),
             };
+            let was_admin: Option<bool> = with_tx!(tx, |conn, _backend| sqlx::query_scalar(
+                "SELECT role = 'admin' AND NOT disabled FROM users WHERE username = $1"
+            )
+            .bind(username)
+            .fetch_optional(&mut *conn)
+            .await)?;
             let sql =
                 format!("UPDATE users SET {set} WHERE username = $1 RETURNING {USER_COLUMNS}");
             let user = with_tx!(tx, |conn, _backend| {
@@ -177,9 +184,23 @@ pub async fn change_user(db: &Db, username: &str, change: UserChange) -> Result<
             .ok_or_else(|| {
                 AppError::not_found(tr!(errors.auth.no_such_user, username = username))
             })?;
-            if enabled_admins(tx).await? == 0 {
+            // The last enabled admin stays one (while there is none yet, nothing is guarded).
+            if was_admin == Some(true) && enabled_admins(tx).await? == 0 {
                 // Rolled back by the caller's transaction.
                 return Err(AppError::conflict(tr!(errors.auth.last_admin)));
+            }
+            // A disabled user, or one whose password was reset, is signed out everywhere.
+            if matches!(
+                change,
+                UserChange::Disabled(true) | UserChange::PasswordHash(_)
+            ) {
+                with_tx!(tx, |conn, _backend| sqlx::query(
+                    "DELETE FROM sessions WHERE user_id = $1"
+                )
+                .bind(user.id)
+                .execute(&mut *conn)
+                .await
+                .map(drop))?;
             }
             Ok(user)
         })
@@ -269,15 +290,15 @@ pub async fn authenticate_token(
     now: DateTime<Utc>,
 ) -> Result<Option<Principal>, AppError> {
     let digest = token::digest(secret);
-    let row: Option<(String, String, Option<DateTime<Utc>>)> =
+    let row: Option<(i64, String, String, Option<DateTime<Utc>>)> =
         with_pool!(db, |pool, _backend| sqlx::query_as(
-            "SELECT name, role, last_used_at FROM api_tokens \
+            "SELECT id, name, role, last_used_at FROM api_tokens \
              WHERE digest = $1 AND revoked_at IS NULL"
         )
         .bind(&digest)
         .fetch_optional(pool)
         .await)?;
-    let Some((name, role, last_used_at)) = row else {
+    let Some((id, name, role, last_used_at)) = row else {
         return Ok(None);
     };
     if last_used_at.is_none_or(|at| now - at >= chrono::TimeDelta::minutes(1)) {
@@ -291,6 +312,7 @@ pub async fn authenticate_token(
         .map(drop))?;
     }
     Ok(role.parse().ok().map(|role| Principal {
+        id,
         kind: PrincipalKind::Token,
         name,
         role,

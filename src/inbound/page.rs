@@ -144,7 +144,17 @@ pub async fn receive_goods_form(
         lines: lines.into_iter().filter(|l| !l.is_blank()).collect(),
     };
     let result = match form.to_input() {
-        Ok(input) => crate::inbound::service::receive(&state.db, &state.config, &input).await,
+        Ok(input) => {
+            crate::inbound::service::receive(
+                &state.db,
+                &state.config,
+                &input,
+                crate::auth::access::current_principal()
+                    .map(|p| p.actor())
+                    .as_deref(),
+            )
+            .await
+        }
         Err(error) => Err(error),
     };
     let reference = form.reference.clone();

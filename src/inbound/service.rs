@@ -167,9 +167,10 @@ pub async fn receive(
     db: &Db,
     config: &Config,
     input: &ReceiveInput,
+    actor: Option<&str>,
 ) -> Result<ReceiveResponse, AppError> {
     let request = Receive::parse(input)?;
-    pipeline::run(db, &request, config.moment()).await
+    pipeline::run(db, &request, config.moment(), actor).await
 }
 
 /// A kind of location as refusals name it ("a shipping location", "发货库位").

@@ -19,6 +19,15 @@ pub async fn list_ledger_page(filter: LedgerFilter) -> Result<LedgerPage, AppErr
 const PER_PAGE: i64 = 50;
 const FILTERS: [&str; 4] = ["sku", "location_code", "ref", "reason"];
 
+/// Who made an entry in words: a person's name, or a program's token name marked as one.
+fn actor_words(actor: &str) -> String {
+    match actor.split_once(':') {
+        Some(("user", name)) => name.to_string(),
+        Some(("token", name)) => tr!(ledger.by_token, name = name),
+        _ => actor.to_string(),
+    }
+}
+
 /// A movement's reason in words (the code itself stays in `data-reason` and the filter's value).
 fn reason_words(code: &str) -> String {
     match code {
@@ -93,7 +102,7 @@ pub fn LedgerPage() -> impl IntoView {
                                     <th>{tr!(ledger.col.when)}</th><th>{tr!(ledger.col.reason)}</th><th>{tr!(ledger.col.reference)}</th>
                                     <th>{tr!(ledger.col.sku)}</th><th>{tr!(ledger.col.location)}</th>
                                     <th class="num">{tr!(ledger.col.delta)}</th><th class="num">{tr!(ledger.col.after_qty)}</th>
-                                    <th>{tr!(ledger.col.batches)}</th>
+                                    <th>{tr!(ledger.col.batches)}</th><th>{tr!(ledger.col.actor)}</th>
                                 </tr></thead>
                                 <tbody>
                                     {answer.rows.into_iter().map(|row| view! {
@@ -106,6 +115,7 @@ pub fn LedgerPage() -> impl IntoView {
                                             <td class="num">{if row.delta > 0 { format!("+{}", number(row.delta)) } else { number(row.delta) }}</td>
                                             <td class="num">{number(row.after_qty)}</td>
                                             <td>{batches_text(&row.batches)}</td>
+                                            <td data-actor=row.actor.clone()>{row.actor.as_deref().map(actor_words)}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

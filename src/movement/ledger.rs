@@ -68,13 +68,14 @@ pub async fn append_ledger(
     r#ref: &str,
     reason: Reason,
     occurred_at: DateTime<Utc>,
+    actor: Option<&str>,
     entries: &[LedgerEntry],
 ) -> Result<Vec<i64>, AppError> {
     let mut ids = Vec::with_capacity(entries.len());
     for chunk in entries.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<(i64, i64, i32)> = with_tx!(tx, |conn, _backend| {
             let mut query = QueryBuilder::new(
-                "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, occurred_at, reason, ref, ref_line) ",
+                "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, occurred_at, reason, ref, ref_line, actor) ",
             );
             query.push_values(chunk, |mut row, e| {
                 row.push_bind(e.stock_id)
@@ -85,7 +86,8 @@ pub async fn append_ledger(
                     .push_bind(occurred_at)
                     .push_bind(reason.as_str())
                     .push_bind(r#ref)
-                    .push_bind(e.ref_line as i32);
+                    .push_bind(e.ref_line as i32)
+                    .push_bind(actor);
             });
             query.push(" RETURNING id, stock_id, ref_line");
             query

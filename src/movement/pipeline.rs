@@ -190,13 +190,17 @@ impl LineOutcome for LineResult {
 /// Applies `movement` in a write transaction of its own and commits it; contention (SQLite
 /// busy, PostgreSQL serialization failures and deadlocks) is retried a bounded number of times
 /// ([`Db::write`]), then answered 503.
+/// `actor` is who asks (`user:NAME`, `token:NAME`), recorded on every ledger entry.
 pub async fn run<M: Movement>(
     db: &Db,
     movement: &M,
     at: Moment,
+    actor: Option<&str>,
 ) -> Result<MovementResponse<M::LineResult>, AppError> {
-    db.write(movement, |tx, movement| Box::pin(apply(tx, movement, at)))
-        .await
+    db.write(&(movement, actor), |tx, (movement, actor)| {
+        Box::pin(apply(tx, *movement, at, *actor))
+    })
+    .await
 }
 
 /// Applies `movement` inside the caller's write transaction. On error the caller must drop the
@@ -205,6 +209,7 @@ pub async fn apply<M: Movement>(
     tx: &mut Tx,
     movement: &M,
     at: Moment,
+    actor: Option<&str>,
 ) -> Result<MovementResponse<M::LineResult>, AppError> {
     let lines = &movement.request().lines;
     let r#ref = movement.request().r#ref.as_str();
@@ -494,7 +499,8 @@ pub async fn apply<M: Movement>(
             outcomes.push(recorded);
         }
         stock::change_stocks(tx, &entries).await?;
-        let ledger_ids = ledger::append_ledger(tx, r#ref, M::REASON, at.now, &entries).await?;
+        let ledger_ids =
+            ledger::append_ledger(tx, r#ref, M::REASON, at.now, actor, &entries).await?;
 
         let mut ids = ledger_ids.into_iter();
         let mut new_anchors = Vec::with_capacity(planned.len());

@@ -128,7 +128,15 @@ pub async fn ship_order(
         });
     let result = match input {
         Ok(input) => {
-            crate::outbound::service::commit_outbound(&state.db, &state.config, &input).await
+            crate::outbound::service::commit_outbound(
+                &state.db,
+                &state.config,
+                &input,
+                crate::auth::access::current_principal()
+                    .map(|p| p.actor())
+                    .as_deref(),
+            )
+            .await
         }
         Err(error) => Err(error),
     };

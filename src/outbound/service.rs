@@ -115,7 +115,8 @@ pub async fn commit_outbound(
     db: &Db,
     config: &Config,
     input: &OutboundInput,
+    actor: Option<&str>,
 ) -> Result<OutboundResponse, AppError> {
     let request = Outbound::parse(input, config.outbound_atomic)?;
-    pipeline::run(db, &request, config.moment()).await
+    pipeline::run(db, &request, config.moment(), actor).await
 }

@@ -1,6 +1,9 @@
 //! `POST /putaway`.
 
 use axum::extract::State;
+use axum::Extension;
+
+use crate::auth::Principal;
 use axum::routing::post;
 use axum::{Json, Router};
 
@@ -15,9 +18,15 @@ pub fn router() -> Router<AppState> {
 
 async fn put_away(
     State(state): State<AppState>,
+    principal: Option<Extension<Principal>>,
     JsonBody(input): JsonBody<PutawayInput>,
 ) -> Result<Json<PutawayResponse>, AppError> {
-    service::put_away(&state.db, &state.config, &input)
-        .await
-        .map(Json)
+    service::put_away(
+        &state.db,
+        &state.config,
+        &input,
+        principal.as_ref().map(|Extension(p)| p.actor()).as_deref(),
+    )
+    .await
+    .map(Json)
 }

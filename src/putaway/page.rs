@@ -110,7 +110,17 @@ pub async fn put_away_form(
             lines,
         });
     let result = match input {
-        Ok(input) => crate::putaway::service::put_away(&state.db, &state.config, &input).await,
+        Ok(input) => {
+            crate::putaway::service::put_away(
+                &state.db,
+                &state.config,
+                &input,
+                crate::auth::access::current_principal()
+                    .map(|p| p.actor())
+                    .as_deref(),
+            )
+            .await
+        }
         Err(error) => Err(error),
     };
     let reference = form.reference.clone();

@@ -169,7 +169,8 @@ pub async fn put_away(
     db: &Db,
     config: &Config,
     input: &PutawayInput,
+    actor: Option<&str>,
 ) -> Result<PutawayResponse, AppError> {
     let request = Putaway::parse(input)?;
-    pipeline::run(db, &request, config.moment()).await
+    pipeline::run(db, &request, config.moment(), actor).await
 }

@@ -283,6 +283,36 @@ async fn the_command_line_adds_users_and_prints_a_token_alone(backend: Backend) 
     );
     assert_ne!(code, 0);
 
+    // Roles, disabling and new passwords from the command line; the last admin stays.
+    let (code, _, err) = depot(url, &["user", "disable", "chief"], "");
+    assert_ne!(code, 0);
+    assert!(err.contains("admin"), "{err}");
+    let add = [
+        "user",
+        "add",
+        "second",
+        "--role",
+        "clerk",
+        "--password-stdin",
+    ];
+    assert_eq!(depot(url, &add, "second's password\n").0, 0);
+    assert_eq!(
+        depot(url, &["user", "set-role", "second", "--role", "admin"], "").0,
+        0
+    );
+    assert_eq!(depot(url, &["user", "disable", "chief"], "").0, 0);
+    let reset = ["user", "reset-password", "second", "--password-stdin"];
+    assert_eq!(depot(url, &reset, "a brand new password\n").0, 0);
+    assert!(
+        check_password(&test_db.db, "second", "a brand new password")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let (code, out, _) = depot(url, &["user", "list"], "");
+    assert_eq!(code, 0);
+    assert_eq!(out, "chief\tadmin (disabled)\nsecond\tadmin\n");
+
     // The token alone on stdout, so `TOKEN=$(depot token create …)` works.
     let (code, out, err) = depot(
         url,

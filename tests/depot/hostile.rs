@@ -828,10 +828,7 @@ async fn every_hostile_no_js_form_and_page_is_answered_without_a_server_error(ba
         counts
     };
     let before = footprint().await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client = app.browser();
 
     let mut failures = Vec::new();
     let mut count = 0;

@@ -160,6 +160,7 @@ async fn a_body_over_one_mebibyte_is_413(backend: Backend) {
         json.chunks(64 * 1024).map(|c| Ok(c.to_vec())).collect();
     let request = axum::http::Request::post("/items")
         .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {}", app.token))
         .body(axum::body::Body::from_stream(futures_util::stream::iter(
             chunks,
         )))

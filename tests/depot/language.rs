@@ -38,29 +38,24 @@ const ALLOWED: &[&str] = &[
     "FH",
 ];
 
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 /// GETs `path` as a browser whose language is `accept_language`; status, headers and HTML.
 async fn page_in(
     app: &TestApp,
     path: &str,
     accept_language: &str,
 ) -> (StatusCode, reqwest::header::HeaderMap, String) {
-    page_at(&app.base, path, accept_language).await
+    page_at(app, &app.base, path, accept_language).await
 }
 
 /// [`page_in`] on the server at `base`.
 async fn page_at(
+    app: &TestApp,
     base: &str,
     path: &str,
     accept_language: &str,
 ) -> (StatusCode, reqwest::header::HeaderMap, String) {
-    let response = browser()
+    let response = app
+        .browser()
         .get(format!("{base}{path}"))
         .header("accept", HTML)
         .header("accept-language", accept_language)
@@ -74,8 +69,14 @@ async fn page_at(
 
 /// Posts a plain form as a Chinese browser to the server at `base` and reads the page it is
 /// sent back to.
-async fn outcome_in_chinese(base: &str, endpoint: &str, fields: &[(&str, &str)]) -> String {
-    let response = browser()
+async fn outcome_in_chinese(
+    app: &TestApp,
+    base: &str,
+    endpoint: &str,
+    fields: &[(&str, &str)],
+) -> String {
+    let response = app
+        .browser()
         .post(format!("{base}{endpoint}"))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", HTML)
@@ -91,7 +92,7 @@ async fn outcome_in_chinese(base: &str, endpoint: &str, fields: &[(&str, &str)])
         response.status()
     );
     let location = response.headers()["location"].to_str().unwrap().to_string();
-    let (status, _, html) = page_at(base, &location, "zh-CN,zh;q=0.9").await;
+    let (status, _, html) = page_at(app, base, &location, "zh-CN,zh;q=0.9").await;
     assert_eq!(status, StatusCode::OK, "{location}");
     html
 }
@@ -274,7 +275,7 @@ async fn every_page_and_form_outcome_reads_in_chinese(backend: Backend) {
         "/outbound?ref=FH-9&result=0123456789abcdef0123456789abcdef",
         "/no-such-page",
     ] {
-        let (status, _, html) = page_at(base, path, zh).await;
+        let (status, _, html) = page_at(&app, base, path, zh).await;
         assert!(
             status == StatusCode::OK || status == StatusCode::NOT_FOUND,
             "{path}: {status}"
@@ -306,13 +307,13 @@ async fn every_page_and_form_outcome_reads_in_chinese(backend: Backend) {
         let mut fields = vec![("reference", reference)];
         fields.extend(line(sku, "R-01", qty));
         fields.push(("lines[0][expiry_date]", expiry));
-        let html = outcome_in_chinese(base, "/api/receive_goods", &fields).await;
+        let html = outcome_in_chinese(&app, base, "/api/receive_goods", &fields).await;
         assert_chinese(what, &html);
     }
     // A form of blank rows only.
     let mut fields = vec![("reference", "CG-104")];
     fields.extend(line("", "", ""));
-    let html = outcome_in_chinese(base, "/api/receive_goods", &fields).await;
+    let html = outcome_in_chinese(&app, base, "/api/receive_goods", &fields).await;
     assert_chinese("receive no lines", &html);
 
     // Put away: applied, short, unknown location.
@@ -322,6 +323,7 @@ async fn every_page_and_form_outcome_reads_in_chinese(backend: Backend) {
         ("put away to nowhere", "SJ-102", "1", "X-99"),
     ] {
         let html = outcome_in_chinese(
+            &app,
             base,
             "/api/put_away",
             &[
@@ -371,7 +373,7 @@ async fn every_page_and_form_outcome_reads_in_chinese(backend: Backend) {
             ship("FH-104", false, &[("A0000", "1"), ("A0000", "1")]),
         ),
     ] {
-        let html = outcome_in_chinese(base, "/api/ship_order", &fields).await;
+        let html = outcome_in_chinese(&app, base, "/api/ship_order", &fields).await;
         assert_chinese(what, &html);
     }
 
@@ -400,7 +402,7 @@ async fn every_page_and_form_outcome_reads_in_chinese(backend: Backend) {
             vec![("sku", "B0002"), ("name", ""), ("spec", ""), ("unit", "")],
         ),
     ] {
-        let html = outcome_in_chinese(base, "/api/create_item", &fields).await;
+        let html = outcome_in_chinese(&app, base, "/api/create_item", &fields).await;
         assert_chinese(what, &html);
     }
     for (what, fields) in [
@@ -417,7 +419,7 @@ async fn every_page_and_form_outcome_reads_in_chinese(backend: Backend) {
             vec![("code", "B-03"), ("name", ""), ("kind", "attic")],
         ),
     ] {
-        let html = outcome_in_chinese(base, "/api/create_location", &fields).await;
+        let html = outcome_in_chinese(&app, base, "/api/create_location", &fields).await;
         assert_chinese(what, &html);
     }
 }
@@ -459,7 +461,8 @@ async fn the_language_is_the_cookie_then_accept_language_then_the_default(backen
 
     // The cookie wins over Accept-Language.
     let (_, _, html) = {
-        let response = browser()
+        let response = app
+            .browser()
             .get(app.url("/stock"))
             .header("accept", HTML)
             .header("accept-language", "zh-CN")
@@ -489,7 +492,8 @@ async fn the_switcher_keeps_the_choice_and_the_page(backend: Backend) {
         html.contains(r#"href="/stock?sku=A-1&amp;q=%E7%B1%B3&amp;lang=zh-CN""#),
         "{html}"
     );
-    let response = browser()
+    let response = app
+        .browser()
         .get(app.url("/stock?sku=A-1&lang=zh-CN&q=%E7%B1%B3"))
         .header("accept", HTML)
         .header("accept-language", "en")
@@ -506,7 +510,12 @@ async fn the_switcher_keeps_the_choice_and_the_page(backend: Backend) {
     );
 
     // A language Depot does not have changes nothing but the address.
-    let response = browser().get(app.url("/?lang=xx")).send().await.unwrap();
+    let response = app
+        .browser()
+        .get(app.url("/?lang=xx"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/");
     assert!(response.headers().get("set-cookie").is_none());

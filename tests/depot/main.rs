@@ -2,6 +2,7 @@
 
 mod common;
 
+mod access;
 mod auth;
 mod check;
 mod config_files;

@@ -22,16 +22,10 @@ on_both_backends!(
 
 const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 /// Posts `body` to `path` as a browser's plain form; returns the redirect's Location.
 async fn post_form(app: &TestApp, path: &str, body: String) -> String {
-    let response = browser()
+    let response = app
+        .browser()
         .post(app.url(path))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", HTML)
@@ -51,7 +45,8 @@ async fn post_form(app: &TestApp, path: &str, body: String) -> String {
 
 /// GETs a page as a browser; returns its status and HTML.
 async fn page(app: &TestApp, path: &str) -> (StatusCode, String) {
-    let response = browser()
+    let response = app
+        .browser()
         .get(app.url(path))
         .header("accept", HTML)
         .send()

@@ -170,14 +170,6 @@ async fn footprint(app: &TestApp) -> Vec<i64> {
     counts
 }
 
-/// A client that shows redirects instead of following them, as the tests need to see them.
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 async fn send(
     app: &TestApp,
     client: &reqwest::Client,
@@ -205,7 +197,7 @@ async fn send(
 
 async fn every_write_from_another_site_is_refused_and_writes_nothing(backend: Backend) {
     let app = stocked(backend).await;
-    let client = no_redirects();
+    let client = app.browser();
     let this_site = app.base.clone();
     for write in writes() {
         let before = footprint(&app).await;
@@ -254,7 +246,7 @@ async fn every_write_from_another_site_is_refused_and_writes_nothing(backend: Ba
 
 async fn read_only_server_functions_are_checked_too(backend: Backend) {
     let app = stocked(backend).await;
-    let client = no_redirects();
+    let client = app.browser();
     let reads = [
         (
             "/api/available_at",

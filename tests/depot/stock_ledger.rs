@@ -74,7 +74,13 @@ async fn the_ledger_filters_and_pages_newest_first(backend: Backend) {
         page["rows"][0]["batches"],
         json!([{"batch_code": "", "expiry_date": null, "qty": 5}])
     );
-    assert!(page["rows"][0]["actor"].is_null());
+    // SPEC §7: who made it (the test app's admin token).
+    assert!(
+        page["rows"][0]["actor"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("token:T-")),
+        "{page}"
+    );
     let (_, next) = app.get("/ledger?limit=2&offset=2").await;
     assert_eq!(next["rows"][0]["ref"], "PO-3");
     let (_, by_ref) = app.get("/ledger?ref=PO-2").await;

@@ -332,10 +332,44 @@ struct Server {
     child: Child,
     url: String,
     port: u16,
+    /// An admin API token on the server's database (made with `depot token create`).
+    token: String,
+}
+
+/// A client that sends `token` with every request.
+fn authed(builder: reqwest::ClientBuilder, token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    builder.default_headers(headers).build().unwrap()
 }
 
 impl Server {
     async fn start(url: &str, port: u16) -> Self {
+        let token = Command::new(env!("CARGO_BIN_EXE_depot"))
+            .args([
+                "token",
+                "create",
+                "--name",
+                // Restarts make one each: the name must differ every time.
+                &format!(
+                    "stress-{port}-{}",
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_nanos()
+                ),
+                "--role",
+                "admin",
+            ])
+            .env("DATABASE_URL", url)
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("depot token create");
+        assert!(token.status.success(), "{token:?}");
+        let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
         let child = Command::new(env!("CARGO_BIN_EXE_depot"))
             .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
             .env("DATABASE_URL", url)
@@ -348,6 +382,7 @@ impl Server {
             child,
             url: url.to_string(),
             port,
+            token,
         };
         let client = reqwest::Client::new();
         for _ in 0..600 {
@@ -395,7 +430,7 @@ async fn sigterm_lets_the_request_in_flight_finish(backend: Backend) {
     let port = free_port();
     let mut server = Server::start(&test_db.url, port).await;
     let target = Target {
-        client: reqwest::Client::new(),
+        client: authed(reqwest::Client::builder(), &server.token),
         base: format!("http://127.0.0.1:{port}"),
         retry_lost: false,
     };
@@ -411,7 +446,8 @@ async fn sigterm_lets_the_request_in_flight_finish(backend: Backend) {
         .unwrap();
     let request = format!(
         "POST /inbound/receive HTTP/1.1\r\nHost: depot\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{head}",
+         Authorization: Bearer {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{head}",
+        server.token,
         body.len()
     );
     stream.write_all(request.as_bytes()).await.unwrap();
@@ -463,10 +499,10 @@ async fn killed_servers_lose_and_double_nothing(backend: Backend) {
     let port = free_port();
     let mut server = Server::start(&test_db.url, port).await;
     let target = Target {
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .build()
-            .unwrap(),
+        client: authed(
+            reqwest::Client::builder().timeout(Duration::from_secs(20)),
+            &server.token,
+        ),
         base: format!("http://127.0.0.1:{port}"),
         retry_lost: true,
     };
@@ -739,10 +775,10 @@ async fn database_outage_is_503_then_recovers_by_itself() {
     let port = free_port();
     let server = Server::start(&cluster.url(), port).await;
     let target = Target {
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap(),
+        client: authed(
+            reqwest::Client::builder().timeout(Duration::from_secs(30)),
+            &server.token,
+        ),
         base: format!("http://127.0.0.1:{port}"),
         retry_lost: false,
     };

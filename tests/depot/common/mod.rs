@@ -139,8 +139,11 @@ impl Drop for TestDb {
 /// The real Depot router served on a loopback port, with its own database.
 pub struct TestApp {
     pub base: String,
+    /// Sends the admin token of [`TestApp::token`] with every request.
     pub client: reqwest::Client,
     pub test_db: TestDb,
+    /// An admin API token on this app's database (SPEC §7: nothing answers without one).
+    pub token: String,
 }
 
 /// The moment every test server lives at, so no test depends on the real date: noon UTC, when
@@ -169,12 +172,42 @@ impl TestApp {
             )
             .with_test_writer()
             .try_init();
+        let (_, token) = depot::auth::service::create_token(
+            &test_db.db,
+            // No English word in it: pages show who is signed in, and a test reads them in
+            // Chinese.
+            &format!("T-{}", &unique_name()["depot_test_".len()..]),
+            depot::auth::Role::Admin,
+        )
+        .await
+        .expect("an admin token");
         let base = serve(test_db.db.clone(), config).await;
         TestApp {
             base,
-            client: reqwest::Client::new(),
+            client: Self::client_with(&token, reqwest::redirect::Policy::default()),
             test_db,
+            token,
         }
+    }
+
+    /// A client sending `token` with every request.
+    pub fn client_with(token: &str, redirects: reqwest::redirect::Policy) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().unwrap(),
+        );
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(redirects)
+            .build()
+            .unwrap()
+    }
+
+    /// A client like a browser's form posts see them: redirects not followed, signed in (the
+    /// app's admin token).
+    pub fn browser(&self) -> reqwest::Client {
+        Self::client_with(&self.token, reqwest::redirect::Policy::none())
     }
 
     /// Another server on this app's database, e.g. with the clock a day later; returns its

@@ -1,0 +1,229 @@
+//! Who may do what (SPEC §7), decided in one place for pages, server functions and the JSON
+//! API: [`required`] names the access every request needs, and [`authenticate`] (a middleware
+//! around every route) finds who is asking and lets the request through or refuses it. No
+//! handler checks roles itself.
+//!
+//! A write or a server function without a rule here is refused: a new one is unreachable until
+//! someone decides who may use it (and the role matrix test lists every server function).
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
+
+use crate::auth::sessions::USER_KEY;
+use crate::auth::{Principal, PrincipalKind, Role};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::with_pool;
+
+/// What a request needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: sign-in, first-start setup, health, static files.
+    Public,
+    /// Someone signed in (or a token) with at least this role.
+    Role(Role),
+}
+
+/// The access `method` on `path` needs; `None` when no rule names it (refused).
+pub fn required(method: &Method, path: &str) -> Option<Access> {
+    use Access::{Public, Role as R};
+    match path {
+        "/login" | "/logout" | "/setup" | "/healthz" | "/favicon.svg" => return Some(Public),
+        _ if path.starts_with("/pkg/") => return Some(Public),
+        _ => {}
+    }
+    if let Some(endpoint) = path.strip_prefix("/api/") {
+        return server_function(endpoint).map(R);
+    }
+    if path == "/admin" || path.starts_with("/admin/") {
+        return Some(R(Role::Admin));
+    }
+    if method == Method::GET || method == Method::HEAD {
+        // Every page (and the not-found page) and every GET endpoint.
+        return Some(R(Role::Viewer));
+    }
+    match (method.as_str(), path) {
+        ("POST", "/inbound/receive" | "/putaway" | "/outbound/commit") => Some(R(Role::Clerk)),
+        ("POST", "/items" | "/locations") => Some(R(Role::Manager)),
+        _ => None,
+    }
+}
+
+/// The role each server function (`/api/<endpoint>`) needs: the same as the JSON endpoint it
+/// stands beside.
+pub fn server_function(endpoint: &str) -> Option<Role> {
+    match endpoint {
+        "form_result" | "available_at" | "inventory_snapshot" | "list_items" | "list_locations"
+        | "list_ledger" | "query_stock" => Some(Role::Viewer),
+        "receive_goods" | "put_away" | "ship_order" => Some(Role::Clerk),
+        "create_item" | "create_location" => Some(Role::Manager),
+        _ => None,
+    }
+}
+
+/// The bearer secret of `Authorization: Bearer …`, if the request sends one.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, secret) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| secret.trim())
+}
+
+/// The person the session belongs to, if it is signed in and they are still enabled (a role
+/// changed since counts from the next request).
+async fn session_user(state: &AppState, session: &Session) -> Result<Option<Principal>, AppError> {
+    let Ok(Some(user_id)) = session.get::<i64>(USER_KEY).await else {
+        return Ok(None);
+    };
+    let row: Option<(String, String)> = with_pool!(&state.db, |pool, _backend| sqlx::query_as(
+        "SELECT username, role FROM users WHERE id = $1 AND NOT disabled"
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(row.and_then(|(name, role)| {
+        role.parse().ok().map(|role| Principal {
+            id: user_id,
+            kind: PrincipalKind::User,
+            name,
+            role,
+        })
+    }))
+}
+
+/// Finds who is asking (a bearer token, else the session) and applies [`required`]: a page
+/// without a session goes to `/login?next=…`; anything else without credentials is 401
+/// `UNAUTHENTICATED`, a role too low 403 `FORBIDDEN`. The principal rides along in the
+/// request's extensions (handlers and, through Leptos' `Parts`, server functions and pages).
+pub async fn authenticate(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let access = required(request.method(), request.uri().path());
+    let principal = match bearer(request.headers()) {
+        Some(secret) => {
+            match crate::auth::service::authenticate_token(
+                &state.db,
+                secret,
+                state.config.clock.now(),
+            )
+            .await
+            {
+                Ok(Some(principal)) => Some(principal),
+                // A wrong or revoked token is refused, not treated as nobody.
+                Ok(None) if access != Some(Access::Public) => {
+                    return AppError::unauthenticated().into_response()
+                }
+                Ok(None) => None,
+                Err(error) => return error.into_response(),
+            }
+        }
+        None => match session_user(&state, &session).await {
+            Ok(principal) => principal,
+            Err(error) => return error.into_response(),
+        },
+    };
+    match access {
+        Some(Access::Public) => {}
+        Some(Access::Role(needed)) => match &principal {
+            None if is_page_visit(&request) => {
+                let next = request
+                    .uri()
+                    .path_and_query()
+                    .map_or("/", |p| p.as_str())
+                    .to_string();
+                return Redirect::to(&format!("/login?next={}", crate::ui::urlencode(&next)))
+                    .into_response();
+            }
+            None => return AppError::unauthenticated().into_response(),
+            Some(principal) if !principal.may(needed) => {
+                return AppError::forbidden(tr!(
+                    errors.auth.forbidden_role,
+                    role = principal.role,
+                    needed = needed
+                ))
+                .into_response()
+            }
+            Some(_) => {}
+        },
+        // No rule: nobody may, so it is as if there were no such route (and a route added
+        // without a rule stays unreachable until someone decides who may use it).
+        None if principal.is_none() => return AppError::unauthenticated().into_response(),
+        None => {
+            tracing::warn!(method = %request.method(), path = request.uri().path(), "no access rule: not found");
+            return AppError::not_found(tr!(
+                errors.no_route,
+                method = request.method().as_str(),
+                path = request.uri().path()
+            ))
+            .into_response();
+        }
+    }
+    if let Some(principal) = principal {
+        request.extensions_mut().insert(principal);
+    }
+    next.run(request).await
+}
+
+/// A browser loading a page (not a program, not a form post).
+fn is_page_visit(request: &Request) -> bool {
+    (request.method() == Method::GET || request.method() == Method::HEAD)
+        && crate::negotiate::wants_html(request.headers())
+}
+
+/// Who is asking in a server function or a page rendered on the server.
+pub fn current_principal() -> Option<Principal> {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Principal>().cloned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_request_has_a_rule_or_is_refused() {
+        let get = Method::GET;
+        let post = Method::POST;
+        assert_eq!(required(&get, "/login"), Some(Access::Public));
+        assert_eq!(required(&post, "/login"), Some(Access::Public));
+        assert_eq!(required(&get, "/pkg/depot.wasm"), Some(Access::Public));
+        assert_eq!(required(&get, "/"), Some(Access::Role(Role::Viewer)));
+        assert_eq!(
+            required(&get, "/stock/query"),
+            Some(Access::Role(Role::Viewer))
+        );
+        assert_eq!(
+            required(&post, "/outbound/commit"),
+            Some(Access::Role(Role::Clerk))
+        );
+        assert_eq!(required(&post, "/items"), Some(Access::Role(Role::Manager)));
+        assert_eq!(
+            required(&get, "/admin/users"),
+            Some(Access::Role(Role::Admin))
+        );
+        assert_eq!(
+            required(&post, "/api/ship_order"),
+            Some(Access::Role(Role::Clerk))
+        );
+        assert_eq!(required(&post, "/api/no_such_function"), None);
+        assert_eq!(required(&Method::DELETE, "/items/1"), None);
+        assert_eq!(required(&post, "/stock/query"), None);
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_from_authorization() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(bearer(&headers), None);
+        headers.insert(header::AUTHORIZATION, "Bearer depot_abc".parse().unwrap());
+        assert_eq!(bearer(&headers), Some("depot_abc"));
+        headers.insert(header::AUTHORIZATION, "bearer  depot_abc ".parse().unwrap());
+        assert_eq!(bearer(&headers), Some("depot_abc"));
+        headers.insert(header::AUTHORIZATION, "Basic YTpi".parse().unwrap());
+        assert_eq!(bearer(&headers), None);
+    }
+}
