@@ -21,6 +21,9 @@ test("sign out, sign in again and come back to the page asked for", async ({ pag
   await page.getByRole("button", { name: t("auth.sign_in"), exact: true }).click();
   await expect(page.getByRole("alert")).toHaveText(t("auth.error.invalid"));
   await expect(page).toHaveURL(/next=%2Fstock%3Fsku%3DNO-SUCH/);
+  // The username stays; the password does not.
+  await expect(page.getByLabel(t("auth.username"), { exact: true })).toHaveValue(E2E_USER);
+  await expect(page.getByLabel(t("auth.password"), { exact: true })).toHaveValue("");
 
   await page.getByLabel(t("auth.username"), { exact: true }).fill(E2E_USER);
   await page.getByLabel(t("auth.password"), { exact: true }).fill(E2E_PASSWORD);

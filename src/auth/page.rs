@@ -21,6 +21,8 @@ pub fn role_words(role: Role) -> String {
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = query.read_untracked().get("next").unwrap_or_default();
+    // After a refusal the username stays, so only the password is typed again.
+    let username = query.read_untracked().get("username").unwrap_or_default();
     // A code from the sign-in handler, shown in words (never text from the URL).
     let error = match query.read_untracked().get("error").as_deref() {
         Some("invalid") => Some(tr!(auth.error.invalid)),
@@ -36,7 +38,7 @@ pub fn LoginPage() -> impl IntoView {
             <input type="hidden" name="next" value=next/>
             <div>
                 <label for="login-username">{tr!(auth.username)}</label>
-                <input id="login-username" name="username" required maxlength="64"
+                <input id="login-username" name="username" required maxlength="64" value=username
                     autocomplete="username" autocapitalize="none" autofocus/>
             </div>
             <div>

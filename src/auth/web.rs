@@ -120,10 +120,15 @@ pub fn safe_next(next: &str) -> String {
     }
 }
 
-fn back_to_login(error: &str, next: &str) -> Response {
+/// Back to the sign-in page saying why, with the username kept (never the password).
+fn back_to_login(error: &str, next: &str, username: &str) -> Response {
     Redirect::to(&query_href(
         "/login",
-        &[("error", error.to_string()), ("next", next.to_string())],
+        &[
+            ("error", error.to_string()),
+            ("next", next.to_string()),
+            ("username", username.to_string()),
+        ],
     ))
     .into_response()
 }
@@ -147,7 +152,7 @@ pub async fn login(
         return if json {
             AppError::too_many_requests(seconds).into_response()
         } else {
-            let mut response = back_to_login("throttled", &form.next);
+            let mut response = back_to_login("throttled", &form.next, &username);
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, seconds.into());
@@ -169,7 +174,7 @@ pub async fn login(
             )
             .into_response()
         } else {
-            back_to_login("invalid", &form.next)
+            back_to_login("invalid", &form.next, &username)
         };
     };
     state.throttle.succeeded(&username);

@@ -352,7 +352,7 @@ async fn people_sign_in_and_out_with_a_session_cookie(backend: Backend) {
         .unwrap();
     assert_eq!(
         response.headers()["location"],
-        "/login?error=invalid&next=%2Fstock"
+        "/login?error=invalid&next=%2Fstock&username=ana"
     );
 
     // Behind HTTPS the cookie is Secure.
