@@ -13,10 +13,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
 use crate::auth::sessions::USER_KEY;
-use crate::auth::{Principal, PrincipalKind, Role};
+use crate::auth::{Principal, Role};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::with_pool;
 
 /// What a request needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,20 +76,7 @@ async fn session_user(state: &AppState, session: &Session) -> Result<Option<Prin
     let Ok(Some(user_id)) = session.get::<i64>(USER_KEY).await else {
         return Ok(None);
     };
-    let row: Option<(String, String)> = with_pool!(&state.db, |pool, _backend| sqlx::query_as(
-        "SELECT username, role FROM users WHERE id = $1 AND NOT disabled"
-    )
-    .bind(user_id)
-    .fetch_optional(pool)
-    .await)?;
-    Ok(row.and_then(|(name, role)| {
-        role.parse().ok().map(|role| Principal {
-            id: user_id,
-            kind: PrincipalKind::User,
-            name,
-            role,
-        })
-    }))
+    crate::auth::service::enabled_user(&state.db, user_id).await
 }
 
 /// Finds who is asking (a bearer token, else the session) and applies [`required`]: a page
@@ -179,6 +165,11 @@ fn is_page_visit(request: &Request) -> bool {
 pub fn current_principal() -> Option<Principal> {
     leptos::prelude::use_context::<axum::http::request::Parts>()
         .and_then(|parts| parts.extensions.get::<Principal>().cloned())
+}
+
+/// The ledger's `actor` for the server function running now (`user:NAME`, `token:NAME`).
+pub fn current_actor() -> Option<String> {
+    current_principal().map(|p| p.actor())
 }
 
 #[cfg(test)]

@@ -137,6 +137,24 @@ pub async fn check_password(
     }))
 }
 
+/// The user `id` as who is asking, unless disabled (a role changed since counts at once).
+pub async fn enabled_user(db: &Db, id: i64) -> Result<Option<Principal>, AppError> {
+    let row: Option<(String, String)> = with_pool!(db, |pool, _backend| sqlx::query_as(
+        "SELECT username, role FROM users WHERE id = $1 AND NOT disabled"
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(row.and_then(|(name, role)| {
+        role.parse().ok().map(|role| Principal {
+            id,
+            kind: PrincipalKind::User,
+            name,
+            role,
+        })
+    }))
+}
+
 /// A hash checked for unknown usernames, so that they cost what known ones do.
 fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();

@@ -149,9 +149,7 @@ pub async fn receive_goods_form(
                 &state.db,
                 &state.config,
                 &input,
-                crate::auth::access::current_principal()
-                    .map(|p| p.actor())
-                    .as_deref(),
+                crate::auth::access::current_actor().as_deref(),
             )
             .await
         }

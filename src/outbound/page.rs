@@ -132,9 +132,7 @@ pub async fn ship_order(
                 &state.db,
                 &state.config,
                 &input,
-                crate::auth::access::current_principal()
-                    .map(|p| p.actor())
-                    .as_deref(),
+                crate::auth::access::current_actor().as_deref(),
             )
             .await
         }
