@@ -41,9 +41,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Every page of SPEC §5, in the order a clerk's day runs, with its name in the navigation.
-fn nav() -> [(&'static str, String); 8] {
-    [
+/// Every page of SPEC §5, in the order a clerk's day runs, with its name in the navigation;
+/// the administration pages last, for admins only.
+fn nav(role: crate::auth::Role) -> Vec<(&'static str, String)> {
+    let mut pages = vec![
         ("/", tr!(common.nav.inventory)),
         ("/inbound", tr!(common.nav.inbound)),
         ("/putaway", tr!(common.nav.putaway)),
@@ -52,7 +53,12 @@ fn nav() -> [(&'static str, String); 8] {
         ("/ledger", tr!(common.nav.ledger)),
         ("/items", tr!(common.nav.items)),
         ("/locations", tr!(common.nav.locations)),
-    ]
+    ];
+    if role == crate::auth::Role::Admin {
+        pages.push(("/admin/users", tr!(common.nav.users)));
+        pages.push(("/admin/tokens", tr!(common.nav.tokens)));
+    }
+    pages
 }
 
 #[component]
@@ -61,7 +67,7 @@ pub fn App() -> impl IntoView {
     // The page's language, for every word under it (see `crate::lang::current`).
     provide_context(crate::lang::page_locale());
     let user = signed_in();
-    let signed = user.is_some();
+    let role = user.as_ref().map(|(_, role)| *role);
 
     // Effects run only in the browser: the attribute tells people and tests the page is live.
     Effect::new(move |_| {
@@ -78,10 +84,10 @@ pub fn App() -> impl IntoView {
         <Router>
             <header class="topbar">
                 <a class="brand" href="/">{tr!(common.brand)}</a>
-                {signed.then(|| view! {
+                {role.map(|role| view! {
                     <nav aria-label=tr!(common.nav_label)>
                         <ul>
-                            {nav()
+                            {nav(role)
                                 .into_iter()
                                 .map(|(href, label)| {
                                     view! {
@@ -116,6 +122,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/ledger") view=LedgerPage ssr=SsrMode::Async/>
                     <Route path=path!("/items") view=ItemsPage ssr=SsrMode::Async/>
                     <Route path=path!("/locations") view=LocationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=crate::auth::admin::UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/tokens") view=crate::auth::admin::TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=crate::auth::page::LoginPage/>
                     <Route path=path!("/setup") view=crate::auth::page::SetupPage/>
                 </Routes>

@@ -50,6 +50,8 @@ struct Entry {
     reference: String,
     stored_at: Instant,
     json: String,
+    /// Forgotten at its first read.
+    once: bool,
 }
 
 impl Default for FlashStore {
@@ -71,6 +73,16 @@ impl FlashStore {
     /// Keeps `json`, the result of a post from `page` under `reference`; returns its token, or
     /// `None` when it cannot be kept (larger than the whole store, or no randomness).
     pub fn put(&self, page: &str, reference: &str, json: String) -> Option<String> {
+        self.keep(page, reference, json, false)
+    }
+
+    /// Like [`FlashStore::put`], for a result that must be shown only once (a new API token's
+    /// secret): the first read takes it away.
+    pub fn put_once(&self, page: &str, reference: &str, json: String) -> Option<String> {
+        self.keep(page, reference, json, true)
+    }
+
+    fn keep(&self, page: &str, reference: &str, json: String, once: bool) -> Option<String> {
         let size = entry_size(page, reference, &json);
         if size > self.max_bytes {
             tracing::warn!(size, "a form result too large to keep for its page");
@@ -94,13 +106,15 @@ impl FlashStore {
                 reference: reference.to_string(),
                 stored_at: now,
                 json,
+                once,
             },
         );
         Some(token)
     }
 
     /// The result kept under `token`, if it is still here and was posted from `page` under
-    /// `reference`. Reading does not consume it: reloading the page shows it again.
+    /// `reference`. Reading does not consume it (reloading the page shows it again), unless it
+    /// was kept with [`FlashStore::put_once`].
     pub fn get(&self, page: &str, reference: &str, token: &str) -> Option<String> {
         if !is_token(token) {
             return None;
@@ -108,11 +122,17 @@ impl FlashStore {
         let now = Instant::now();
         let mut inner = self.lock();
         inner.forget_expired(now, self.ttl);
-        inner
+        let entry = inner
             .entries
             .get(token)
-            .filter(|entry| entry.page == page && entry.reference == reference)
-            .map(|entry| entry.json.clone())
+            .filter(|entry| entry.page == page && entry.reference == reference)?;
+        if !entry.once {
+            return Some(entry.json.clone());
+        }
+        // Its place in `order` goes when it would have expired.
+        let entry = inner.entries.remove(token)?;
+        inner.bytes -= entry_size(&entry.page, &entry.reference, &entry.json);
+        Some(entry.json)
     }
 
     /// How many results are kept.
@@ -199,6 +219,24 @@ mod tests {
         assert_eq!(store.get("/outbound", "SO-2", &token), None);
         assert_eq!(store.get("/outbound", "SO-1", &"0".repeat(32)), None);
         assert_eq!(store.get("/outbound", "SO-1", "not a token"), None);
+    }
+
+    #[test]
+    fn a_result_kept_once_is_gone_after_its_first_read() {
+        let store = FlashStore::new(TTL, 10, 1 << 20);
+        let token = store
+            .put_once("/admin/tokens", "", "secret".into())
+            .unwrap();
+        assert_eq!(store.get("/admin/tokens", "x", &token), None, "wrong ref");
+        assert_eq!(
+            store.get("/admin/tokens", "", &token).as_deref(),
+            Some("secret")
+        );
+        assert_eq!(store.get("/admin/tokens", "", &token), None);
+        assert!(store.is_empty());
+        // Its byte count went with it: the store still takes a full load.
+        let big = "x".repeat((1 << 20) - 200);
+        assert!(store.put("/items", "", big).is_some());
     }
 
     #[test]

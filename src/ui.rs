@@ -73,12 +73,34 @@ pub async fn form_result(
     token: String,
 ) -> Result<Option<String>, AppError> {
     let state = crate::state::app_state()?;
+    // The administration pages' results (a new token's secret) are for admins only, whatever
+    // the token in the URL.
+    if page.starts_with("/admin/")
+        && !crate::auth::access::current_principal()
+            .is_some_and(|p| p.may(crate::auth::Role::Admin))
+    {
+        return Ok(None);
+    }
     Ok(state.flash.get(&page, &reference, &token))
 }
 
 /// The outcome the page's URL leads to (`?ref=…&result=…`), read from the server; follows the
 /// URL. Read it inside a `<Suspense>`/`<Transition>` so the server renders it complete.
 pub fn stored_outcome<F, R>(page: &'static str) -> Resource<StoredOutcome<F, R>>
+where
+    F: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+    R: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
+{
+    stored_outcome_of(page, None)
+}
+
+/// [`stored_outcome`] for one of several forms on a page, each finishing under its own fixed
+/// reference: the URL's result is this form's only when its ref is `only` (otherwise it
+/// is [`StoredOutcome::Nothing`], and not even looked up).
+pub fn stored_outcome_of<F, R>(
+    page: &'static str,
+    only: Option<&'static str>,
+) -> Resource<StoredOutcome<F, R>>
 where
     F: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
     R: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
@@ -96,7 +118,17 @@ where
             let Some(token) = token else {
                 return StoredOutcome::Nothing;
             };
-            match form_result(page.to_string(), reference.clone(), token).await {
+            if only.is_some_and(|only| only != reference) {
+                return StoredOutcome::Nothing;
+            }
+            let found = form_result(page.to_string(), reference.clone(), token).await;
+            // A fixed name is no movement's ref: a result gone has no ledger entry to point to.
+            let reference = if only.is_some() {
+                String::new()
+            } else {
+                reference
+            };
+            match found {
                 // From bytes, as a server function's answer is read: the browser bundle then
                 // carries one decoder per outcome type, not a second one from `Value` (13 KB).
                 Ok(Some(json)) => match serde_json::from_slice(json.as_bytes()) {
@@ -219,6 +251,37 @@ where
     F: Serialize,
     R: Serialize,
 {
+    finish_form_keeping(page, reference, form, result, false)
+}
+
+/// [`finish_form`] for an outcome that must be shown only once (it carries a secret): without
+/// JavaScript the page's first read of it takes it away.
+#[cfg(feature = "ssr")]
+pub fn finish_form_once<F, R>(
+    page: &'static str,
+    reference: &str,
+    form: F,
+    result: Result<R, AppError>,
+) -> Outcome<F, R>
+where
+    F: Serialize,
+    R: Serialize,
+{
+    finish_form_keeping(page, reference, form, result, true)
+}
+
+#[cfg(feature = "ssr")]
+fn finish_form_keeping<F, R>(
+    page: &'static str,
+    reference: &str,
+    form: F,
+    result: Result<R, AppError>,
+    once: bool,
+) -> Outcome<F, R>
+where
+    F: Serialize,
+    R: Serialize,
+{
     let outcome = Outcome { form, result };
     if is_plain_form_post() {
         // A ref too long to be valid stays out of the URL (the kept form still has it), so the
@@ -229,6 +292,7 @@ where
             ""
         };
         let token = match (crate::state::app_state(), serde_json::to_string(&outcome)) {
+            (Ok(state), Ok(json)) if once => state.flash.put_once(page, reference, json),
             (Ok(state), Ok(json)) => state.flash.put(page, reference, json),
             (Err(_), _) => None,
             (_, Err(error)) => {
@@ -332,6 +396,10 @@ pub fn field_words(path: &str) -> String {
         "unit" => Some(tr!(common.field.unit)),
         "code" => Some(tr!(common.field.code)),
         "kind" => Some(tr!(common.field.kind)),
+        "username" => Some(tr!(common.field.username)),
+        "password" => Some(tr!(common.field.password)),
+        "role" => Some(tr!(common.field.role)),
+        "change" => Some(tr!(common.field.change)),
         _ => return path.to_string(),
     };
     match (line, words) {

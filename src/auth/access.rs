@@ -17,6 +17,11 @@ use crate::auth::{Principal, Role};
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// Whether `path` is one of the site's static files.
+fn is_static(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg"
+}
+
 /// What a request needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -30,8 +35,8 @@ pub enum Access {
 pub fn required(method: &Method, path: &str) -> Option<Access> {
     use Access::{Public, Role as R};
     match path {
-        "/login" | "/logout" | "/setup" | "/healthz" | "/favicon.svg" => return Some(Public),
-        _ if path.starts_with("/pkg/") => return Some(Public),
+        "/login" | "/logout" | "/setup" | "/healthz" => return Some(Public),
+        _ if is_static(path) => return Some(Public),
         _ => {}
     }
     if let Some(endpoint) = path.strip_prefix("/api/") {
@@ -59,6 +64,8 @@ pub fn server_function(endpoint: &str) -> Option<Role> {
         | "list_ledger" | "query_stock" => Some(Role::Viewer),
         "receive_goods" | "put_away" | "ship_order" => Some(Role::Clerk),
         "create_item" | "create_location" => Some(Role::Manager),
+        "list_users" | "create_user" | "change_user" | "list_tokens" | "create_token"
+        | "revoke_token" => Some(Role::Admin),
         _ => None,
     }
 }
@@ -76,7 +83,11 @@ async fn session_user(state: &AppState, session: &Session) -> Result<Option<Prin
     let Ok(Some(user_id)) = session.get::<i64>(USER_KEY).await else {
         return Ok(None);
     };
-    crate::auth::service::enabled_user(&state.db, user_id).await
+    let user = crate::auth::service::enabled_user(&state.db, user_id).await?;
+    if user.is_some() {
+        crate::auth::sessions::touch(session).await;
+    }
+    Ok(user)
 }
 
 /// Finds who is asking (a bearer token, else the session) and applies [`required`]: a page
@@ -90,6 +101,11 @@ pub async fn authenticate(
     next: Next,
 ) -> Response {
     let access = required(request.method(), request.uri().path());
+    // Static files are the same for everyone: no session is read or extended for them (a page
+    // load would otherwise cost a session write per file).
+    if access == Some(Access::Public) && is_static(request.uri().path()) {
+        return next.run(request).await;
+    }
     let principal = match bearer(request.headers()) {
         Some(secret) => {
             match crate::auth::service::authenticate_token(

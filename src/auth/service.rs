@@ -1,36 +1,13 @@
 //! Users and API tokens on the database (SPEC §7).
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::auth::password::{self, Password};
 use crate::auth::{token, Principal, PrincipalKind, Role};
+pub use crate::auth::{ApiToken, User};
 use crate::db::{Db, Tx};
 use crate::error::AppError;
 use crate::{with_pool, with_tx};
-
-/// A user as lists show it (never the password hash).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct User {
-    pub id: i64,
-    pub username: String,
-    #[sqlx(try_from = "String")]
-    pub role: Role,
-    pub disabled: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-/// An API token as lists show it (never the secret, never its digest).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct ApiToken {
-    pub id: i64,
-    pub name: String,
-    #[sqlx(try_from = "String")]
-    pub role: Role,
-    pub created_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
 
 /// A username: 1–64 characters, trimmed, no control characters.
 pub fn parse_username(field: &str, text: &str) -> Result<String, AppError> {
@@ -115,13 +92,18 @@ pub async fn check_password(
     username: &str,
     password: &str,
 ) -> Result<Option<Principal>, AppError> {
-    let row: Option<(i64, String, String, String, bool)> =
+    // No username has a control character (PostgreSQL would refuse a NUL in the query).
+    let row: Option<(i64, String, String, String, bool)> = if username.chars().any(char::is_control)
+    {
+        None
+    } else {
         with_pool!(db, |pool, _backend| sqlx::query_as(
             "SELECT id, username, password_hash, role, disabled FROM users WHERE username = $1"
         )
         .bind(username.trim())
         .fetch_optional(pool)
-        .await)?;
+        .await)?
+    };
     let Some((id, name, hash, role, disabled)) = row else {
         let _ = password::verify(dummy_hash(), password);
         return Ok(None);
@@ -175,6 +157,13 @@ pub enum UserChange {
 /// Applies `change` to the user `username`; `NOT_FOUND` for no such user, `CONFLICT` when it
 /// would leave no enabled admin.
 pub async fn change_user(db: &Db, username: &str, change: UserChange) -> Result<User, AppError> {
+    if username.chars().any(char::is_control) {
+        // No such name can exist (and PostgreSQL would refuse a NUL in the query).
+        return Err(AppError::not_found(tr!(
+            errors.auth.no_such_user,
+            username = username
+        )));
+    }
     let input = (username.trim().to_string(), change);
     db.write(&input, |tx, (username, change)| {
         Box::pin(async move {
@@ -282,6 +271,12 @@ pub async fn list_tokens(db: &Db) -> Result<Vec<ApiToken>, AppError> {
 /// Revokes the token `name` from now on; `NOT_FOUND` for no such token. Revoking twice keeps
 /// the first moment.
 pub async fn revoke_token(db: &Db, name: &str, now: DateTime<Utc>) -> Result<ApiToken, AppError> {
+    if name.chars().any(char::is_control) {
+        return Err(AppError::not_found(tr!(
+            errors.auth.no_such_token,
+            name = name
+        )));
+    }
     let input = (name.trim().to_string(), now);
     db.write(&input, |tx, (name, now)| {
         Box::pin(async move {

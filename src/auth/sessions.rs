@@ -20,6 +20,23 @@ pub const COOKIE: &str = "depot_session";
 /// The key under which a session holds its user's id.
 pub const USER_KEY: &str = "user_id";
 
+/// The key under which a session holds when a request last extended it (unix seconds).
+pub const TOUCHED_KEY: &str = "touched";
+/// A session is extended (written) at most this often.
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
+/// Extends a signed-in session's idle timeout from now, writing it at most once a minute (its
+/// end is then at most a minute early). Time is the system's, as the store's expiry is.
+pub async fn touch(session: &tower_sessions::Session) {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let touched = session.get::<i64>(TOUCHED_KEY).await.ok().flatten();
+    if touched.is_none_or(|at| now - at >= TOUCH_EVERY_SECONDS) {
+        if let Err(error) = session.insert(TOUCHED_KEY, now).await {
+            tracing::warn!(%error, "could not extend a session");
+        }
+    }
+}
+
 /// The layer that gives every request its [`tower_sessions::Session`].
 pub fn layer(db: Db, config: &Config) -> SessionManagerLayer<DbStore> {
     SessionManagerLayer::new(DbStore { db })
@@ -28,8 +45,8 @@ pub fn layer(db: Db, config: &Config) -> SessionManagerLayer<DbStore> {
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies)
         .with_path("/")
-        // Saved on every request, so "unused for N minutes" counts from the last request.
-        .with_always_save(true)
+        // Saved when changed: signing in, and `touch` at most once a minute, so "unused for N
+        // minutes" counts from the last request without a write per request.
         .with_expiry(Expiry::OnInactivity(Duration::minutes(i64::from(
             config.session_idle_minutes,
         ))))

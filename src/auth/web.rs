@@ -93,10 +93,30 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|t| t.starts_with("application/json"))
 }
 
+/// The JSON sign-in (and setup): username and password required.
+#[derive(Debug, Deserialize)]
+struct JsonCredentials {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    token: String,
+}
+
 fn read_credentials(headers: &HeaderMap, body: &Bytes) -> Result<Credentials, AppError> {
     if is_json(headers) {
-        serde_json::from_slice(body).map_err(|e| {
-            AppError::malformed(tr!(errors.request.invalid_json, detail = e.to_string()))
+        // An object only (serde would also take `["name", "password"]`).
+        let value: serde_json::Value = crate::extract::decode_json(body)?;
+        if !value.is_object() {
+            return Err(AppError::malformed(tr!(errors.request.credentials_object)));
+        }
+        let json: JsonCredentials = crate::extract::decode_json(body)?;
+        Ok(Credentials {
+            username: json.username,
+            password: json.password,
+            next: json.next,
+            token: json.token,
         })
     } else {
         serde_urlencoded::from_bytes(body).map_err(|e| {
@@ -196,7 +216,12 @@ async fn start_session(session: &Session, user_id: i64) -> Result<(), AppError> 
         AppError::internal(&std::io::Error::other(e.to_string()))
     };
     session.cycle_id().await.map_err(failed)?;
-    session.insert(USER_KEY, user_id).await.map_err(failed)
+    session.insert(USER_KEY, user_id).await.map_err(failed)?;
+    let now = tower_sessions::cookie::time::OffsetDateTime::now_utc().unix_timestamp();
+    session
+        .insert(crate::auth::sessions::TOUCHED_KEY, now)
+        .await
+        .map_err(failed)
 }
 
 /// `POST /logout`: ends the session; a browser goes to `/login`.

@@ -25,6 +25,7 @@ on_both_backends!(
     revoked_tokens_and_disabled_users_lose_access_at_once,
     the_first_start_makes_one_admin_and_then_is_gone,
     no_password_or_secret_reaches_the_log,
+    sessions_end_when_idle_and_are_not_written_per_request,
 );
 
 #[test]
@@ -42,6 +43,7 @@ fn every_server_function_and_page_has_a_rule() {
         let access = required(&Method::GET, route.path());
         let expected = match route.path() {
             "/login" | "/setup" => Access::Public,
+            "/admin/users" | "/admin/tokens" => Access::Role(Role::Admin),
             _ => Access::Role(Role::Viewer),
         };
         assert_eq!(access, Some(expected), "page {}", route.path());
@@ -78,6 +80,13 @@ async fn each_role_may_do_what_its_row_says_and_nobody_nothing(backend: Backend)
         (Method::GET, "/items/1".into(), Value::Null, Role::Viewer),
         (Method::GET, "/locations".into(), Value::Null, Role::Viewer),
         (Method::GET, "/ledger".into(), Value::Null, Role::Viewer),
+        (Method::GET, "/admin/users".into(), Value::Null, Role::Admin),
+        (
+            Method::GET,
+            "/admin/tokens".into(),
+            Value::Null,
+            Role::Admin,
+        ),
         (
             Method::GET,
             "/stock/query".into(),
@@ -190,9 +199,19 @@ async fn each_role_may_do_what_its_row_says_and_nobody_nothing(backend: Backend)
         "/login?next=%2Fstock%3Fsku%3DA%2520B"
     );
     // The exceptions answer anyone.
-    for path in ["/login", "/healthz", "/favicon.svg"] {
+    for path in ["/login", "/healthz"] {
         let response = client_for(None).get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+    // Static files too: the site may not be built when this runs (a fresh checkout runs these
+    // tests before the browser build), so "not found" is fine, a refusal is not.
+    for path in ["/favicon.svg", "/pkg/depot.wasm"] {
+        let response = client_for(None).get(app.url(path)).send().await.unwrap();
+        assert!(
+            matches!(response.status(), StatusCode::OK | StatusCode::NOT_FOUND),
+            "{path}: {}",
+            response.status()
+        );
     }
     // A malformed or unknown token is refused, not taken for nobody.
     for bad in ["depot_nope", "", "Basic x"] {
@@ -678,4 +697,81 @@ async fn no_password_or_secret_reaches_the_log(backend: Backend) {
             "{secret_text} in the command's output"
         );
     }
+}
+
+/// The session row's `(expires_at, data)`.
+async fn session_row(app: &TestApp) -> (i64, String) {
+    depot::with_pool!(app.db(), |pool, _backend| sqlx::query_as(
+        "SELECT expires_at, data FROM sessions"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap())
+}
+
+async fn sessions_end_when_idle_and_are_not_written_per_request(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    create_user(
+        app.db(),
+        "ana",
+        Role::Clerk,
+        &Password::parse("p", "ana's password").unwrap(),
+    )
+    .await
+    .unwrap();
+    let (_, cookie) = sign_in(&app, "ana", "ana's password").await;
+    let cookie = cookie_pair(&cookie.unwrap());
+    let (signed_in, data) = session_row(&app).await;
+    assert!(data.contains("touched"), "{data}");
+
+    // Requests right after signing in (static files, pages, API calls) read the session but
+    // write nothing: its end stays where signing in put it, and no new cookie is sent.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    for path in ["/favicon.svg", "/pkg/depot.css", "/items", "/ledger", "/"] {
+        let response = client_for(None)
+            .get(app.url(path))
+            .header(COOKIE, &cookie)
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status() != StatusCode::UNAUTHORIZED, "{path}");
+        assert!(
+            session_cookie(response.headers()).is_none(),
+            "{path} set a cookie"
+        );
+    }
+    assert_eq!(session_row(&app).await.0, signed_in);
+
+    // Last extended two minutes ago: the next request extends it (once) from now.
+    let app = &app;
+    let old = |expires: i64| async move {
+        let (_, data) = session_row(app).await;
+        let mut data: Value = serde_json::from_str(&data).unwrap();
+        data["touched"] = json!(expires - 8 * 3600);
+        depot::with_pool!(app.db(), |pool, _backend| sqlx::query(
+            "UPDATE sessions SET expires_at = $1, data = $2"
+        )
+        .bind(expires)
+        .bind(data.to_string())
+        .execute(pool)
+        .await
+        .map(drop)
+        .unwrap());
+    };
+    old(signed_in - 120).await;
+    assert_eq!(
+        get_with_cookie(app, "/items", &cookie).await,
+        StatusCode::OK
+    );
+    let (extended, _) = session_row(app).await;
+    assert!(extended > signed_in - 120, "{extended} vs {signed_in}");
+
+    // Unused for longer than the idle timeout, it has ended.
+    let now = chrono::Utc::now().timestamp();
+    old(now - 1).await;
+    assert_eq!(
+        get_with_cookie(app, "/items", &cookie).await,
+        StatusCode::UNAUTHORIZED
+    );
 }

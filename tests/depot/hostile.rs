@@ -2,7 +2,11 @@
 //! parameter. Each must be answered 4xx in the error shape, write nothing and leak nothing of
 //! the server's insides; none may be a 5xx.
 
+use depot::auth::password::Password;
+use depot::auth::service::{create_token, create_user, revoke_token, UserChange};
+use depot::auth::Role;
 use depot::db::Backend;
+use reqwest::header::{HeaderValue, AUTHORIZATION, COOKIE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -12,6 +16,7 @@ use crate::on_both_backends;
 on_both_backends!(
     every_hostile_request_is_refused_cleanly,
     every_hostile_no_js_form_and_page_is_answered_without_a_server_error,
+    every_hostile_credential_is_refused_cleanly,
 );
 
 /// Words that would betray the server's insides in an error message.
@@ -776,6 +781,37 @@ fn no_js_corpus() -> Vec<(&'static str, String)> {
     ] {
         cases.push(("/api/create_location", body.to_string()));
     }
+    // The administration's forms (the test's client is an admin); none names a valid change.
+    let long = "x".repeat(10_000);
+    for body in [
+        String::new(),
+        "username=a%00b&role=clerk&password=long+enough".to_string(),
+        format!("username={long}&role=clerk&password=long+enough"),
+        "username=ok&role[]=clerk&password=long+enough".to_string(),
+        "username=ok&role=clerk&password=%00".to_string(),
+        format!("username=ok&role=clerk&password={long}"),
+    ] {
+        cases.push(("/api/create_user", body));
+    }
+    for body in [
+        "username=a%00b&change=disable&role=&password=".to_string(),
+        "username=nobody&change=enable&role=&password=".to_string(),
+        "username=nobody&change=%ff&role=&password=".to_string(),
+        format!("username={long}&change=role&role=admin&password="),
+        "username=nobody&change=password&role=&password=%00%00%00%00%00%00%00%00".to_string(),
+    ] {
+        cases.push(("/api/change_user", body));
+    }
+    for body in [
+        "name=a%00b&role=clerk".to_string(),
+        format!("name={long}&role=clerk"),
+        "name=ok&role=root".to_string(),
+    ] {
+        cases.push(("/api/create_token", body));
+    }
+    for body in ["name=a%00b", "name=", "name[]=x"] {
+        cases.push(("/api/revoke_token", body.to_string()));
+    }
     cases
 }
 
@@ -792,7 +828,15 @@ fn no_js_urls() -> Vec<String> {
         form_urlencoded::byte_serialize(json.to_string().as_bytes()).collect::<String>()
     };
     let mut urls = Vec::new();
-    for page in ["/outbound", "/inbound", "/putaway", "/items", "/locations"] {
+    for page in [
+        "/outbound",
+        "/inbound",
+        "/putaway",
+        "/items",
+        "/locations",
+        "/admin/users",
+        "/admin/tokens",
+    ] {
         for ref_line in [0, -1, 4_294_967_295, i64::MAX] {
             urls.push(format!("{page}?outcome={}", outcome(ref_line)));
         }
@@ -823,8 +867,9 @@ async fn every_hostile_no_js_form_and_page_is_answered_without_a_server_error(ba
     assert_eq!(status, StatusCode::OK, "{body}");
     let footprint = || async {
         let mut counts = app.footprint().await;
-        counts.push(app.count("items").await);
-        counts.push(app.count("locations").await);
+        for table in ["items", "locations", "users", "api_tokens"] {
+            counts.push(app.count(table).await);
+        }
         counts
     };
     let before = footprint().await;
@@ -885,4 +930,292 @@ async fn every_hostile_no_js_form_and_page_is_answered_without_a_server_error(ba
     );
     assert_eq!(footprint().await, before, "a hostile form wrote something");
     app.assert_consistent().await;
+}
+
+/// One request of the credentials corpus: what it sends and the status it must get.
+struct Credential {
+    what: String,
+    method: &'static str,
+    path: &'static str,
+    authorization: Option<HeaderValue>,
+    cookie: Option<HeaderValue>,
+    json: Option<Value>,
+    expected: StatusCode,
+}
+
+/// Credentials no honest client sends, and honest ones that are not enough (SPEC §7): each is
+/// refused 401 or 403 in the error shape (sign-ins 400/401/413/422/429), writes nothing and
+/// never answers 5xx.
+async fn every_hostile_credential_is_refused_cleanly(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.item("SKU-1", "Rice 大米").await;
+    app.location("A-01", "storage").await;
+    let password = Password::parse("password", "a good password").unwrap();
+    create_user(app.db(), "ana", Role::Clerk, &password)
+        .await
+        .unwrap();
+    create_user(app.db(), "off", Role::Manager, &password)
+        .await
+        .unwrap();
+    depot::auth::service::change_user(app.db(), "off", UserChange::Disabled(true))
+        .await
+        .unwrap();
+    let (_, viewer) = create_token(app.db(), "viewer", Role::Viewer)
+        .await
+        .unwrap();
+    let (_, revoked) = create_token(app.db(), "gone", Role::Admin).await.unwrap();
+    revoke_token(app.db(), "gone", chrono::Utc::now())
+        .await
+        .unwrap();
+    // A session that signed out.
+    let response = reqwest::Client::new()
+        .post(app.url("/login"))
+        .json(&json!({"username": "ana", "password": "a good password"}))
+        .send()
+        .await
+        .unwrap();
+    let old_session = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let signed_out = reqwest::Client::new()
+        .post(app.url("/logout"))
+        .header(COOKIE, &old_session)
+        .header("origin", app.base.as_str())
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_out.status().is_success(), "{}", signed_out.status());
+
+    let ship =
+        json!({"ref": "SO-H", "lines": [{"sku": "SKU-1", "location_code": "A-01", "qty": 1}]});
+    let bearer = |what: &str, value: &[u8], path: &'static str, expected: StatusCode| Credential {
+        what: what.to_string(),
+        method: if path == "/items" { "GET" } else { "POST" },
+        path,
+        authorization: Some(HeaderValue::from_bytes(value).unwrap()),
+        cookie: None,
+        json: (path != "/items").then(|| ship.clone()),
+        expected,
+    };
+    let unauthorized = StatusCode::UNAUTHORIZED;
+    let mut cases = vec![
+        Credential {
+            what: "no credentials".into(),
+            method: "POST",
+            path: "/outbound/commit",
+            authorization: None,
+            cookie: None,
+            json: Some(ship.clone()),
+            expected: unauthorized,
+        },
+        bearer("an empty bearer", b"Bearer", "/items", unauthorized),
+        bearer("a blank bearer", b"Bearer    ", "/items", unauthorized),
+        bearer("a bare prefix", b"Bearer depot_", "/items", unauthorized),
+        bearer(
+            "a made-up token",
+            format!("Bearer depot_{}", "A".repeat(43)).as_bytes(),
+            "/items",
+            unauthorized,
+        ),
+        bearer(
+            "a huge token",
+            format!("Bearer depot_{}", "x".repeat(16 * 1024)).as_bytes(),
+            "/items",
+            unauthorized,
+        ),
+        bearer(
+            "bytes outside ASCII",
+            b"Bearer depot_\xff\xfe",
+            "/items",
+            unauthorized,
+        ),
+        bearer(
+            "SQL in a token",
+            b"Bearer ' OR '1'='1",
+            "/items",
+            unauthorized,
+        ),
+        bearer(
+            "basic auth",
+            b"Basic YW5hOmEgZ29vZCBwYXNzd29yZA==",
+            "/items",
+            unauthorized,
+        ),
+        bearer(
+            "a token without its scheme",
+            viewer.as_bytes(),
+            "/items",
+            unauthorized,
+        ),
+        bearer(
+            "a revoked token",
+            format!("Bearer {revoked}").as_bytes(),
+            "/items",
+            unauthorized,
+        ),
+        bearer(
+            "a revoked token writing",
+            format!("Bearer {revoked}").as_bytes(),
+            "/outbound/commit",
+            unauthorized,
+        ),
+        bearer(
+            "a viewer shipping",
+            format!("Bearer {viewer}").as_bytes(),
+            "/outbound/commit",
+            StatusCode::FORBIDDEN,
+        ),
+        bearer(
+            "a viewer creating items",
+            format!("Bearer {viewer}").as_bytes(),
+            "/api/create_item",
+            StatusCode::FORBIDDEN,
+        ),
+        bearer(
+            "a viewer making tokens",
+            format!("Bearer {viewer}").as_bytes(),
+            "/api/create_token",
+            StatusCode::FORBIDDEN,
+        ),
+    ];
+    for (what, cookie) in [
+        ("a forged session", "depot_session=forged".to_string()),
+        ("an empty session", "depot_session=".to_string()),
+        (
+            "a huge session",
+            format!("depot_session={}", "A".repeat(4000)),
+        ),
+        ("a session of NULs", "depot_session=%00%00%00".to_string()),
+        ("a signed-out session", old_session.clone()),
+        (
+            "a session cookie twice",
+            format!("{old_session}; depot_session=x"),
+        ),
+    ] {
+        cases.push(Credential {
+            what: what.into(),
+            method: "POST",
+            path: "/outbound/commit",
+            authorization: None,
+            cookie: Some(HeaderValue::from_str(&cookie).unwrap()),
+            json: Some(ship.clone()),
+            expected: unauthorized,
+        });
+    }
+    // Sign-ins no form sends.
+    let login = |what: &str, body: Value, expected: StatusCode| Credential {
+        what: what.into(),
+        method: "POST",
+        path: "/login",
+        authorization: None,
+        cookie: None,
+        json: Some(body),
+        expected,
+    };
+    let (invalid, malformed) = (StatusCode::UNPROCESSABLE_ENTITY, StatusCode::BAD_REQUEST);
+    cases.extend([
+        login(
+            "a sign-in without a password",
+            json!({"username": "ana"}),
+            invalid,
+        ),
+        login(
+            "a sign-in with a number",
+            json!({"username": "ana", "password": 12345678}),
+            invalid,
+        ),
+        login(
+            "a sign-in as an array",
+            json!(["ana", "a good password"]),
+            malformed,
+        ),
+        login("a sign-in as a string", json!("ana"), malformed),
+        login(
+            "a disabled user",
+            json!({"username": "off", "password": "a good password"}),
+            unauthorized,
+        ),
+        login(
+            "a huge username",
+            json!({"username": "a".repeat(100_000), "password": "a good password"}),
+            unauthorized,
+        ),
+        login(
+            "a huge password",
+            json!({"username": "ana", "password": "p".repeat(100_000)}),
+            unauthorized,
+        ),
+        login(
+            "a NUL in the name",
+            json!({"username": "ana\u{0}", "password": "a good password"}),
+            unauthorized,
+        ),
+        login(
+            "SQL in the name",
+            json!({"username": "ana' --", "password": "x"}),
+            unauthorized,
+        ),
+    ]);
+
+    let footprint = || async {
+        let mut counts = app.footprint().await;
+        for table in ["items", "locations", "users", "api_tokens"] {
+            counts.push(app.count(table).await);
+        }
+        counts
+    };
+    let before = footprint().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let mut request = match case.method {
+            "GET" => client.get(app.url(case.path)),
+            _ => client.post(app.url(case.path)),
+        };
+        if let Some(value) = &case.authorization {
+            request = request.header(AUTHORIZATION, value.clone());
+        }
+        if let Some(value) = &case.cookie {
+            request = request
+                .header(COOKIE, value.clone())
+                .header("origin", app.base.as_str());
+        }
+        if let Some(body) = &case.json {
+            request = request.json(body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let shaped = body["error"]["code"].is_string() && body["error"]["message"].is_string();
+        if status != case.expected || !shaped {
+            failures.push(format!(
+                "{} ({}): {status}, expected {}: {text:.200}",
+                case.path, case.what, case.expected
+            ));
+        } else if let Some(leak) = LEAKS.iter().find(|w| text.contains(*w)) {
+            failures.push(format!("{} ({}): leaks {leak:?}", case.path, case.what));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} hostile credentials were not refused cleanly:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    assert_eq!(
+        footprint().await,
+        before,
+        "a refused credential wrote something"
+    );
+    assert_eq!(app.stock_qty(1, 1).await, 0);
 }

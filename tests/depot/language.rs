@@ -23,8 +23,12 @@ const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=
 /// Words that may stay as they are in a Chinese page: the product's name, the switcher's link
 /// to English (written in English on purpose), units, the time standard, rule names, the
 /// location kinds' codes (named by the refusal of an unknown one), and the refs this test gives
-/// its movements (pinyin initials, as Chinese warehouses write them).
+/// its movements (pinyin initials, as Chinese warehouses write them); on the tokens page, the
+/// HTTP header a program sends, as it is sent, and "ERP", as Chinese warehouses say it.
 const ALLOWED: &[&str] = &[
+    "Authorization",
+    "Bearer",
+    "ERP",
     "Depot",
     "English",
     "pcs",
@@ -273,6 +277,9 @@ async fn every_page_and_form_outcome_reads_in_chinese(backend: Backend) {
         "/locations?q=Z9999",
         "/locations?kind=nonsense",
         "/outbound?ref=FH-9&result=0123456789abcdef0123456789abcdef",
+        "/admin/users",
+        "/admin/tokens",
+        "/admin/tokens?ref=new&result=0123456789abcdef0123456789abcdef",
         "/no-such-page",
     ] {
         let (status, _, html) = page_at(&app, base, path, zh).await;
@@ -420,6 +427,76 @@ async fn every_page_and_form_outcome_reads_in_chinese(backend: Backend) {
         ),
     ] {
         let html = outcome_in_chinese(&app, base, "/api/create_location", &fields).await;
+        assert_chinese(what, &html);
+    }
+
+    // Users: created, refused, each change, the last admin kept.
+    let user = |name: &'static str, role: &'static str, password: &'static str| {
+        vec![("username", name), ("role", role), ("password", password)]
+    };
+    for (what, fields) in [
+        ("create a user", user("张三", "clerk", "一个足够长的密码")),
+        (
+            "create a user again",
+            user("张三", "clerk", "一个足够长的密码"),
+        ),
+        (
+            "create a user with a short password",
+            user("李四", "viewer", "短"),
+        ),
+        (
+            "create a user of no role",
+            user("李四", "boss", "一个足够长的密码"),
+        ),
+        ("create an admin", user("王五", "admin", "一个足够长的密码")),
+    ] {
+        let html = outcome_in_chinese(&app, base, "/api/create_user", &fields).await;
+        assert_chinese(what, &html);
+    }
+    let change = |name: &'static str, change: &'static str, role: &'static str| {
+        vec![
+            ("username", name),
+            ("change", change),
+            ("role", role),
+            ("password", "另一个足够长的密码"),
+        ]
+    };
+    for (what, fields) in [
+        ("change a role", change("张三", "role", "manager")),
+        ("reset a password", change("张三", "password", "")),
+        ("disable a user", change("张三", "disable", "")),
+        ("enable a user", change("张三", "enable", "")),
+        ("disable the last admin", change("王五", "disable", "")),
+        ("change nobody", change("赵六", "role", "viewer")),
+    ] {
+        let html = outcome_in_chinese(&app, base, "/api/change_user", &fields).await;
+        assert_chinese(what, &html);
+    }
+
+    // Tokens: created (its secret is random letters, left out), refused, revoked.
+    for (what, fields) in [
+        (
+            "create a token",
+            vec![("name", "仓库一号"), ("role", "clerk")],
+        ),
+        (
+            "create a token again",
+            vec![("name", "仓库一号"), ("role", "clerk")],
+        ),
+        (
+            "create a token of no role",
+            vec![("name", "仓库二号"), ("role", "x")],
+        ),
+    ] {
+        let html = outcome_in_chinese(&app, base, "/api/create_token", &fields).await;
+        let html = match html.split_once(r#"class="secret">"#) {
+            Some((before, after)) => format!("{before}{}", &after[after.find('<').unwrap()..]),
+            None => html,
+        };
+        assert_chinese(what, &html);
+    }
+    for (what, name) in [("revoke a token", "仓库一号"), ("revoke no token", "无")] {
+        let html = outcome_in_chinese(&app, base, "/api/revoke_token", &[("name", name)]).await;
         assert_chinese(what, &html);
     }
 }

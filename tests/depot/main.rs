@@ -3,6 +3,7 @@
 mod common;
 
 mod access;
+mod admin;
 mod auth;
 mod check;
 mod config_files;
