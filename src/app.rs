@@ -14,6 +14,36 @@ use crate::putaway::page::PutawayPage;
 use crate::snapshot::page::InventoryPage;
 use crate::stock::page::StockPage;
 
+/// A script in every page's `<head>`, for scanners:
+/// - until the page is live (`data-hydrated`), Enter in a scan form (`[data-scan]`) moves to the
+///   next field instead of posting the form half-filled, so scans typed while the page loads
+///   stay where they were typed (once live, `crate::lines` does the same and more);
+/// - `depotBuzz()`: a short low tone and a vibration for a wrong scan, where the device can.
+pub const SCAN_GUARD: &str = r#"(function () {
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || document.body.dataset.hydrated === "true") return;
+    var t = e.target;
+    if (!t || t.tagName !== "INPUT" || t.type === "checkbox" || !t.closest("[data-scan]")) return;
+    e.preventDefault();
+    var fields = Array.prototype.slice.call(
+      t.form.querySelectorAll("input:not([type=hidden]):not([type=checkbox])"));
+    var next = fields[fields.indexOf(t) + 1];
+    if (next) next.focus();
+  }, true);
+  window.depotBuzz = function () {
+    try { if (navigator.vibrate) navigator.vibrate([120, 60, 120]); } catch (_) {}
+    try {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      if (!Ctx) return;
+      var ctx = window.depotAudio || (window.depotAudio = new Ctx());
+      var tone = ctx.createOscillator(), gain = ctx.createGain();
+      tone.type = "square"; tone.frequency.value = 220; gain.gain.value = 0.15;
+      tone.connect(gain); gain.connect(ctx.destination);
+      tone.start(); tone.stop(ctx.currentTime + 0.25);
+    } catch (_) {}
+  };
+})();"#;
+
 /// The HTML document the server renders around [`App`], in the request's language.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = crate::lang::tag(crate::lang::page_locale());
@@ -33,6 +63,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
+                <script inner_html=SCAN_GUARD></script>
             </head>
             <body data-user=user_name data-role=user_role>
                 <App/>

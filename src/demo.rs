@@ -341,7 +341,14 @@ fn demo_item(n: usize) -> NewItemInput {
         name: format!("{line_zh}{zh} {en}, {line_en}{suffix}"),
         spec: Some(spec.to_string()),
         unit: Some(unit.to_string()),
+        // An EAN-13 under a made-up company prefix (690…, GS1 China's range), so scans work.
+        barcode: Some(demo_barcode(n)),
     }
+}
+
+/// The n-th demo item's EAN-13: `690` + 9 digits of `n` + the check digit.
+fn demo_barcode(n: usize) -> String {
+    crate::scan::gs1::with_check_digit(&format!("690{:09}", n + 1))
 }
 
 /// Expiry dates: one lot in five within a month (near expiry), the rest up to two years out.

@@ -21,6 +21,7 @@ pub mod locations;
 pub mod movement;
 pub mod outbound;
 pub mod putaway;
+pub mod scan;
 pub mod snapshot;
 pub mod stock;
 pub mod ui;

@@ -1,9 +1,17 @@
 //! The editable table of lines behind the movement forms (receive, putaway, ship).
 //!
 //! Every row is a set of inputs named `lines[i][column]`, so the form posts the same fields with
-//! or without JavaScript. With JavaScript, rows can be added and removed, and Enter in a field
-//! moves to the next one (a keyboard-wedge scanner types a code, then Enter) instead of
-//! submitting the form half-filled.
+//! or without JavaScript. The form is made for a keyboard-wedge scanner (a code, then Enter):
+//!
+//! - Enter moves to the next field, never submits a half-filled form; Enter in a line's last
+//!   field goes to the next line's first, and there is always one blank line at the end to go
+//!   to. Submitting is deliberate: the button, or Enter in an empty first field of a line. Before
+//!   the page is live, a small script in the shell (`crate::app::SCAN_GUARD`) does the moving,
+//!   so scans typed while the page loads stay in their fields.
+//! - An item or location field resolves what was scanned (`crate::scan::scan_code`) when it is
+//!   left: the item's name and unit (or the location's kind) show under it, a GS1 barcode fills
+//!   the line's batch, dates and quantity, and a wrong scan is marked on its field at once, with
+//!   a buzz where the device can.
 
 use leptos::prelude::*;
 
@@ -13,6 +21,28 @@ pub enum ColumnKind {
     Text,
     Quantity,
     Date,
+    /// An item: its sku, its barcode or a GS1 barcode (resolved as it is left).
+    Item,
+    /// A location's code (resolved as it is left).
+    Location,
+}
+
+impl ColumnKind {
+    /// What a scan in this column should be, for `crate::scan::scan_code`.
+    fn expects(self) -> Option<crate::scan::ScanKind> {
+        match self {
+            ColumnKind::Item => Some(crate::scan::ScanKind::Item),
+            ColumnKind::Location => Some(crate::scan::ScanKind::Location),
+            _ => None,
+        }
+    }
+}
+
+/// What a scan field says under itself: what the scan is, or why it is wrong.
+#[derive(Debug, Clone, PartialEq)]
+struct ScanNote {
+    ok: bool,
+    text: String,
 }
 
 /// One column of the line editor.
@@ -57,7 +87,7 @@ pub fn LineEditor(
             .into_iter()
             .enumerate()
             .map(|(key, values)| (key, values.clone(), RwSignal::new(values)))
-            .collect::<Vec<(usize, Vec<String>, RwSignal<Vec<String>>)>>(),
+            .collect::<Vec<Row>>(),
     );
     // Add and remove work only with JavaScript, so they appear once the page is live.
     let live = RwSignal::new(false);
@@ -65,15 +95,23 @@ pub fn LineEditor(
 
     let position =
         move |key: usize| rows.with(|r| r.iter().position(|(k, _, _)| *k == key).unwrap_or(0));
-    let add_row = move |_| {
+    let add_blank = move || {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
         let blank = vec![String::new(); columns.len()];
         rows.update(|r| r.push((key, blank.clone(), RwSignal::new(blank))));
     };
+    // Typing into the last line adds a blank one after it, so Enter at a line's end always has
+    // a next line to go to (made while the line is typed, long before its Enter).
+    let keep_a_blank_line = move |key: usize| {
+        if rows.with(|r| r.last().is_some_and(|(k, _, _)| *k == key)) {
+            add_blank();
+        }
+    };
+    let last = columns.len().saturating_sub(1);
 
     view! {
-        <div class="table-wrap lines" on:keydown=move_to_next_field>
+        <div class="table-wrap lines">
             <table>
                 <thead>
                     <tr>
@@ -87,6 +125,10 @@ pub fn LineEditor(
                     <For each=move || rows.get() key=|(key, _, _)| *key let:row>
                         {
                             let (key, values, live_values) = row;
+                            let notes = RwSignal::new(vec![None::<ScanNote>; columns.len()]);
+                            let cells: Vec<NodeRef<leptos::html::Input>> =
+                                columns.iter().map(|_| NodeRef::new()).collect();
+                            let cells = StoredValue::new(cells);
                             view! {
                                 <tr>
                                     <td class="num" data-label=tr!(common.line)>{move || position(key) + 1}</td>
@@ -98,13 +140,16 @@ pub fn LineEditor(
                                             move || tr!(common.field_line, label = heading.clone(), line = position(key) + 1)
                                         };
                                         let (kind, mode) = match column.kind {
-                                            ColumnKind::Text => ("text", "text"),
+                                            ColumnKind::Text | ColumnKind::Item | ColumnKind::Location => ("text", "text"),
                                             ColumnKind::Quantity => ("number", "numeric"),
                                             ColumnKind::Date => ("date", "text"),
                                         };
+                                        let note = move || notes.with(|n| n.get(col).cloned().flatten());
+                                        let node = cells.with_value(|c| c[col]);
                                         view! {
                                             <td data-label=heading>
                                                 <input
+                                                    node_ref=node
                                                     type=kind
                                                     inputmode=mode
                                                     min=(column.kind == ColumnKind::Quantity).then_some("1")
@@ -113,11 +158,21 @@ pub fn LineEditor(
                                                     value=value
                                                     placeholder=column.placeholder.map(|p| p())
                                                     autocomplete="off"
+                                                    data-col=col
+                                                    data-last=(col == last).then_some("true")
+                                                    aria-invalid=move || note().is_some_and(|n| !n.ok).then_some("true")
+                                                    on:input=move |_| keep_a_blank_line(key)
                                                     on:change=move |ev| {
                                                         let value = event_target_value(&ev);
-                                                        live_values.update(|v| if let Some(slot) = v.get_mut(col) { *slot = value });
+                                                        live_values.update(|v| if let Some(slot) = v.get_mut(col) { *slot = value.clone() });
+                                                        if let Some(expect) = column.kind.expects() {
+                                                            resolve_scan(value, expect, col, columns, live_values, notes, cells);
+                                                        }
                                                     }
                                                 />
+                                                {move || note().map(|n| view! {
+                                                    <small class=if n.ok { "scan-note" } else { "scan-note bad" } aria-live="polite">{n.text}</small>
+                                                })}
                                             </td>
                                         }
                                     }).collect_view()}
@@ -142,14 +197,142 @@ pub fn LineEditor(
             </table>
         </div>
         <Show when=move || live.get()>
-            <button type="button" class="secondary" on:click=add_row>{tr!(common.add_line)}</button>
+            <button type="button" class="secondary" on:click=move |_| add_blank()>{tr!(common.add_line)}</button>
         </Show>
     }
 }
 
-/// Enter in a text field focuses the next field of the form instead of submitting it.
+/// A row of the editor: its key, the values it started with, and its values as they change.
+type Row = (usize, Vec<String>, RwSignal<Vec<String>>);
+
+/// Resolves what was scanned into column `col` of a row and says so under the field: the item's
+/// name and unit or the location's kind; a GS1 barcode also fills the row's sku, batch, dates
+/// and quantity (fields already typed in are kept). A wrong scan is marked and buzzes.
+fn resolve_scan(
+    code: String,
+    expect: crate::scan::ScanKind,
+    col: usize,
+    columns: &'static [Column],
+    values: RwSignal<Vec<String>>,
+    notes: RwSignal<Vec<Option<ScanNote>>>,
+    cells: StoredValue<Vec<NodeRef<leptos::html::Input>>>,
+) {
+    use crate::scan::ScanKind;
+    let set_note = move |note: Option<ScanNote>| {
+        notes.update(|n| {
+            if let Some(slot) = n.get_mut(col) {
+                *slot = note;
+            }
+        })
+    };
+    let code = code.trim().to_string();
+    if code.is_empty() {
+        set_note(None);
+        return;
+    }
+    let expect_name = match expect {
+        ScanKind::Location => "location",
+        _ => "item",
+    };
+    leptos::task::spawn_local(async move {
+        let answer = crate::scan::scan_code(code.clone(), expect_name.to_string())
+            .await
+            .and_then(|answer| answer);
+        // The field changed again while this scan was resolved: the newer one answers.
+        if values.with_untracked(|v| v.get(col).map(|v| v.trim() != code).unwrap_or(true)) {
+            return;
+        }
+        let note = match (expect, answer) {
+            (ScanKind::Location, Ok(scan)) => match scan.location {
+                Some(location) => ScanNote {
+                    ok: true,
+                    text: crate::locations::page::kind_words(&location.kind),
+                },
+                None => ScanNote {
+                    ok: false,
+                    text: tr!(common.scan.not_a_location, code = code.clone()),
+                },
+            },
+            (_, Ok(scan)) => match scan.item.clone() {
+                Some(item) => {
+                    let mut fill = vec![(col, item.sku.clone())];
+                    let by_name = |name: &str| columns.iter().position(|c| c.name == name);
+                    for (name, value) in [
+                        ("batch_code", scan.batch_code.clone()),
+                        ("expiry_date", scan.expiry_date.map(|d| d.to_string())),
+                        (
+                            "production_date",
+                            scan.production_date.map(|d| d.to_string()),
+                        ),
+                        ("qty", scan.qty.map(|q| q.to_string())),
+                    ] {
+                        if let (Some(target), Some(value)) = (by_name(name), value) {
+                            fill.push((target, value));
+                        }
+                    }
+                    for (target, value) in fill {
+                        let typed =
+                            values.with_untracked(|v| v.get(target).cloned().unwrap_or_default());
+                        if target != col && !typed.trim().is_empty() {
+                            continue;
+                        }
+                        values.update(|v| {
+                            if let Some(slot) = v.get_mut(target) {
+                                slot.clone_from(&value)
+                            }
+                        });
+                        if let Some(input) =
+                            cells.with_value(|c| c.get(target).and_then(|n| n.get_untracked()))
+                        {
+                            input.set_value(&value);
+                        }
+                    }
+                    ScanNote {
+                        ok: true,
+                        text: tr!(common.scan.item, name = item.name, unit = item.unit),
+                    }
+                }
+                None => ScanNote {
+                    ok: false,
+                    text: tr!(common.scan.not_an_item, code = code.clone()),
+                },
+            },
+            // The reason alone: the field it is about is the one it is shown under.
+            (_, Err(error)) => ScanNote {
+                ok: false,
+                text: error
+                    .details
+                    .get("reason")
+                    .and_then(|r| r.as_str())
+                    .map(str::to_string)
+                    .unwrap_or(error.message),
+            },
+        };
+        if !note.ok {
+            buzz();
+        }
+        set_note(Some(note));
+    });
+}
+
+/// A wrong scan's buzz: the shell's `depotBuzz` (a short low tone and a vibration, where the
+/// device has them).
+fn buzz() {
+    #[cfg(feature = "hydrate")]
+    {
+        #[wasm_bindgen::prelude::wasm_bindgen]
+        extern "C" {
+            #[wasm_bindgen(catch, js_namespace = window, js_name = depotBuzz)]
+            fn depot_buzz() -> Result<(), wasm_bindgen::JsValue>;
+        }
+        let _ = depot_buzz();
+    }
+}
+
+/// Enter in a movement form, with JavaScript: the next field, the next line, or (in an empty
+/// first field of a line) submitting the form. Never a half-filled submit.
 #[allow(unused_variables)]
-fn move_to_next_field(event: leptos::ev::KeyboardEvent) {
+fn on_enter(event: leptos::ev::KeyboardEvent) {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
@@ -162,9 +345,32 @@ fn move_to_next_field(event: leptos::ev::KeyboardEvent) {
         else {
             return;
         };
+        if input.type_() == "checkbox" {
+            return;
+        }
         let Some(form) = input.form() else { return };
         event.prevent_default();
-        let Ok(fields) = form.query_selector_all("input:not([type=hidden]), select") else {
+        let first_of_line = input.get_attribute("data-col").as_deref() == Some("0");
+        if first_of_line && input.value().trim().is_empty() {
+            // Submitting is deliberate: an empty first field, after at least one line.
+            let any_line = form
+                .query_selector_all("input[data-col]")
+                .ok()
+                .is_some_and(|fields| {
+                    (0..fields.length()).any(|i| {
+                        fields
+                            .item(i)
+                            .and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok())
+                            .is_some_and(|f| !f.value().trim().is_empty())
+                    })
+                });
+            if any_line {
+                let _ = form.request_submit();
+            }
+            return;
+        }
+        let Ok(fields) = form.query_selector_all("input:not([type=hidden]):not([type=checkbox])")
+        else {
             return;
         };
         let mut found = false;
@@ -178,8 +384,24 @@ fn move_to_next_field(event: leptos::ev::KeyboardEvent) {
             }
             found = &node == AsRef::<web_sys::Node>::as_ref(&input);
         }
-        // The last field: Enter submits, as a clerk would expect.
-        let _ = form.request_submit();
+    }
+}
+
+/// Puts the cursor in the form's first field (the ref); `unless_busy`: only if no field has it
+/// (a clerk scanning while the page came alive keeps their place).
+#[allow(unused_variables)]
+fn focus_first_field(node: NodeRef<leptos::html::Input>, unless_busy: bool) {
+    #[cfg(feature = "hydrate")]
+    {
+        let busy = document()
+            .active_element()
+            .is_some_and(|element| element.tag_name() != "BODY");
+        if unless_busy && busy {
+            return;
+        }
+        if let Some(input) = node.get_untracked() {
+            let _ = input.focus();
+        }
     }
 }
 
@@ -205,19 +427,32 @@ pub fn MovementFields(
     on_start_over: impl Fn(leptos::ev::MouseEvent) + Clone + 'static,
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
+    let reference_field = NodeRef::<leptos::html::Input>::new();
+    // On load (and a new form is a new component), then after every submit.
+    Effect::new(move |was_pending: Option<bool>| {
+        let now = pending.get();
+        match was_pending {
+            None => focus_first_field(reference_field, true),
+            Some(true) if !now => focus_first_field(reference_field, false),
+            _ => {}
+        }
+        now
+    });
     view! {
-        <div class="card order-head">
-            <div>
-                <label for="movement-ref">{ref_label}</label>
-                <input id="movement-ref" name="reference" required maxlength="64" autocomplete="off"
-                    placeholder=ref_placeholder value=reference/>
+        <div class="scan-form" data-scan="" on:keydown=on_enter>
+            <div class="card order-head">
+                <div>
+                    <label for="movement-ref">{ref_label}</label>
+                    <input id="movement-ref" name="reference" required maxlength="64" autocomplete="off"
+                        node_ref=reference_field autofocus placeholder=ref_placeholder value=reference/>
+                </div>
+                {children.map(|children| children())}
             </div>
-            {children.map(|children| children())}
+            {match hint {
+                Some(hint) => view! { <LineEditor columns initial=lines hint/> }.into_any(),
+                None => view! { <LineEditor columns initial=lines/> }.into_any(),
+            }}
         </div>
-        {match hint {
-            Some(hint) => view! { <LineEditor columns initial=lines hint/> }.into_any(),
-            None => view! { <LineEditor columns initial=lines/> }.into_any(),
-        }}
         <div class="form-actions submit-row">
             <button type="submit" disabled=move || pending.get()>
                 {move || if pending.get() { submit.1.clone() } else { submit.0.clone() }}

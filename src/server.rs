@@ -94,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::snapshot::api::router())
         .merge(crate::stock::api::router())
         .merge(crate::ledger::api::router())
+        .merge(crate::scan::api::router())
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

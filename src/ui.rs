@@ -18,6 +18,74 @@ use crate::domain::Page;
 use crate::error::{AppError, ErrorCode};
 use crate::movement::{BatchQty, LineStatus};
 
+/// Moments as a page shows them: in the warehouse's time zone (`DEPOT_TIMEZONE`), written by the
+/// server, so the browser needs no time zone data and hydrates the same text. `zone` names the
+/// zone's offset now (`UTC+08:00`) for a column header; a moment at another offset (the other
+/// side of a daylight-saving change) carries its own. JSON stays RFC 3339 UTC.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WarehouseTimes {
+    pub zone: String,
+    /// One per moment asked for, in order; empty for `None`.
+    pub times: Vec<String>,
+}
+
+impl WarehouseTimes {
+    /// The `i`-th moment's text ("" when there is none).
+    pub fn at(&self, i: usize) -> String {
+        self.times.get(i).cloned().unwrap_or_default()
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl WarehouseTimes {
+    /// `moments` in the warehouse time zone of the running server (UTC outside one).
+    pub fn of<'a>(
+        moments: impl IntoIterator<Item = Option<&'a chrono::DateTime<chrono::Utc>>>,
+    ) -> Self {
+        let (zone, now) = match crate::state::app_state() {
+            Ok(state) => (state.config.timezone, state.config.clock.now()),
+            Err(_) => (chrono_tz::Tz::UTC, chrono::Utc::now()),
+        };
+        Self::in_zone(zone, now, moments)
+    }
+
+    pub fn in_zone<'a>(
+        zone: chrono_tz::Tz,
+        now: chrono::DateTime<chrono::Utc>,
+        moments: impl IntoIterator<Item = Option<&'a chrono::DateTime<chrono::Utc>>>,
+    ) -> Self {
+        use chrono::Offset;
+        let offset_text = |offset: chrono::FixedOffset| {
+            if offset.local_minus_utc() == 0 {
+                "UTC".to_string()
+            } else {
+                format!("UTC{offset}")
+            }
+        };
+        let header = offset_text(now.with_timezone(&zone).offset().fix());
+        let times = moments
+            .into_iter()
+            .map(|moment| {
+                let Some(moment) = moment else {
+                    return String::new();
+                };
+                let local = moment.with_timezone(&zone);
+                let text = local.format("%Y-%m-%d %H:%M:%S").to_string();
+                let offset = offset_text(local.offset().fix());
+                if offset == header {
+                    text
+                } else {
+                    format!("{text} ({offset})")
+                }
+            })
+            .collect();
+        Self {
+            zone: header,
+            times,
+        }
+    }
+}
+
 /// The query parameter naming the movement a no-JavaScript result belongs to (for people and
 /// bookmarks; the result itself is only on the server).
 pub const REF_PARAM: &str = "ref";
@@ -400,6 +468,7 @@ pub fn field_words(path: &str) -> String {
         "password" => Some(tr!(common.field.password)),
         "role" => Some(tr!(common.field.role)),
         "change" => Some(tr!(common.field.change)),
+        "barcode" => Some(tr!(common.field.barcode)),
         _ => return path.to_string(),
     };
     match (line, words) {
@@ -552,5 +621,36 @@ mod tests {
         assert_eq!(number(1000), "1,000");
         assert_eq!(number(-1234567), "-1,234,567");
         assert_eq!(number(i64::MIN), "-9,223,372,036,854,775,808");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn moments_are_shown_in_the_warehouse_zone() {
+        use chrono::{DateTime, Utc};
+        let at = |text: &str| text.parse::<DateTime<Utc>>().unwrap();
+        let shanghai = WarehouseTimes::in_zone(
+            chrono_tz::Asia::Shanghai,
+            at("2026-11-26T06:00:00Z"),
+            [Some(&at("2026-11-25T20:30:00Z")), None],
+        );
+        assert_eq!(shanghai.zone, "UTC+08:00");
+        assert_eq!(shanghai.times, ["2026-11-26 04:30:00", ""]);
+        let utc = WarehouseTimes::in_zone(chrono_tz::UTC, at("2026-11-26T06:00:00Z"), [None]);
+        assert_eq!(utc.zone, "UTC");
+        // Across a daylight-saving change, a moment at the other offset says which.
+        let berlin = WarehouseTimes::in_zone(
+            chrono_tz::Europe::Berlin,
+            at("2026-11-26T06:00:00Z"),
+            [
+                Some(&at("2026-07-01T10:00:00Z")),
+                Some(&at("2026-12-01T10:00:00Z")),
+            ],
+        );
+        assert_eq!(berlin.zone, "UTC+01:00");
+        assert_eq!(
+            berlin.times,
+            ["2026-07-01 12:00:00 (UTC+02:00)", "2026-12-01 11:00:00"]
+        );
+        assert_eq!(berlin.at(5), "");
     }
 }

@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use crate::auth::page::role_words;
 use crate::auth::{ApiToken, Role, User};
 use crate::error::AppError;
-use crate::ui::{form_action, outcome_view, stored_outcome_of, ErrorPanel, Outcome};
+use crate::ui::{
+    form_action, outcome_view, stored_outcome_of, ErrorPanel, Outcome, WarehouseTimes,
+};
 
 const USERS_PAGE: &str = "/admin/users";
 const TOKENS_PAGE: &str = "/admin/tokens";
@@ -73,11 +75,13 @@ fn parse_role(text: &str) -> Result<Role, AppError> {
     })
 }
 
-/// Every user, by name.
+/// Every user, by name, with when each was created in the warehouse's time.
 #[server(endpoint = "list_users")]
-pub async fn list_users_page() -> Result<Vec<User>, AppError> {
+pub async fn list_users_page() -> Result<(Vec<User>, WarehouseTimes), AppError> {
     let state = crate::state::app_state()?;
-    crate::auth::service::list_users(&state.db).await
+    let users = crate::auth::service::list_users(&state.db).await?;
+    let times = WarehouseTimes::of(users.iter().map(|u| Some(&u.created_at)));
+    Ok((users, times))
 }
 
 /// Creates a user from the page's form.
@@ -140,11 +144,20 @@ pub async fn change_user_form(
     Ok(crate::ui::finish_form(USERS_PAGE, CHANGE, form, result))
 }
 
-/// Every token, by name, revoked ones included.
+/// Every token, by name, revoked ones included; with, for each, when it was created, last used
+/// and revoked, in the warehouse's time (three moments per token).
 #[server(endpoint = "list_tokens")]
-pub async fn list_tokens_page() -> Result<Vec<ApiToken>, AppError> {
+pub async fn list_tokens_page() -> Result<(Vec<ApiToken>, WarehouseTimes), AppError> {
     let state = crate::state::app_state()?;
-    crate::auth::service::list_tokens(&state.db).await
+    let tokens = crate::auth::service::list_tokens(&state.db).await?;
+    let times = WarehouseTimes::of(tokens.iter().flat_map(|t| {
+        [
+            Some(&t.created_at),
+            t.last_used_at.as_ref(),
+            t.revoked_at.as_ref(),
+        ]
+    }));
+    Ok((tokens, times))
 }
 
 /// Creates a token from the page's form; its secret is in the answer this once.
@@ -176,11 +189,6 @@ pub async fn revoke_token_form(name: String) -> Result<Outcome<RevokeForm, ApiTo
         RevokeForm { name },
         result,
     ))
-}
-
-/// A moment as lists show it (UTC, to the minute).
-fn when(at: &chrono::DateTime<chrono::Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// The role picker: every role, in words, `selected` chosen.
@@ -269,9 +277,12 @@ pub fn UsersPage() -> impl IntoView {
             </Transition>
             <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
                 {move || users.get().map(|result| match result {
-                    Ok(users) => view! {
+                    Ok((users, times)) => view! {
                         <ul class="admin-list">
-                            {users.into_iter().map(|user| view! { <UserCard user change/> }).collect_view()}
+                            {users.into_iter().enumerate().map(|(i, user)| {
+                                let created = times.at(i);
+                                view! { <UserCard user created change/> }
+                            }).collect_view()}
                         </ul>
                     }.into_any(),
                     Err(error) => view! { <ErrorPanel error/> }.into_any(),
@@ -283,7 +294,7 @@ pub fn UsersPage() -> impl IntoView {
 
 /// One user: name, role, state, and the forms that change them (folded away until asked for).
 #[component]
-fn UserCard(user: User, change: ServerAction<ChangeUserForm>) -> impl IntoView {
+fn UserCard(user: User, created: String, change: ServerAction<ChangeUserForm>) -> impl IntoView {
     let id = user.id;
     let (role_name, password_name, toggle_name) = (
         user.username.clone(),
@@ -303,7 +314,7 @@ fn UserCard(user: User, change: ServerAction<ChangeUserForm>) -> impl IntoView {
                 {user.disabled.then(|| view! {
                     <span class="badge badge-off" data-state="disabled">{tr!(admin.disabled)}</span>
                 })}
-                <span class="muted">{tr!(admin.since, date = when(&user.created_at))}</span>
+                <span class="muted">{tr!(admin.since, date = created)}</span>
             </div>
             <details>
                 <summary>{tr!(admin.manage, name = user.username.clone())}</summary>
@@ -438,21 +449,24 @@ pub fn TokensPage() -> impl IntoView {
             </Transition>
             <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
                 {move || tokens.get().map(|result| match result {
-                    Ok(tokens) if tokens.is_empty() => view! {
+                    Ok((tokens, _)) if tokens.is_empty() => view! {
                         <p class="empty">{tr!(admin.no_tokens)}</p>
                     }.into_any(),
-                    Ok(tokens) => view! {
+                    Ok((tokens, times)) => view! {
                         <div class="table-wrap">
                             <table class="tokens">
                                 <thead><tr>
                                     <th>{tr!(admin.token_name)}</th>
                                     <th>{tr!(admin.role)}</th>
-                                    <th>{tr!(admin.created_utc)}</th>
-                                    <th>{tr!(admin.last_used_utc)}</th>
+                                    <th>{tr!(admin.created_in, zone = times.zone.clone())}</th>
+                                    <th>{tr!(admin.last_used_in, zone = times.zone.clone())}</th>
                                     <th>{tr!(admin.state)}</th>
                                 </tr></thead>
                                 <tbody>
-                                    {tokens.into_iter().map(|token| view! { <TokenRow token revoke/> }).collect_view()}
+                                    {tokens.into_iter().enumerate().map(|(i, token)| {
+                                        let moments = [times.at(3 * i), times.at(3 * i + 1), times.at(3 * i + 2)];
+                                        view! { <TokenRow token moments revoke/> }
+                                    }).collect_view()}
                                 </tbody>
                             </table>
                         </div>
@@ -465,10 +479,16 @@ pub fn TokensPage() -> impl IntoView {
 }
 
 #[component]
-fn TokenRow(token: ApiToken, revoke: ServerAction<RevokeTokenForm>) -> impl IntoView {
+fn TokenRow(
+    token: ApiToken,
+    /// When it was created, last used and revoked ("" for never), in the warehouse's time.
+    moments: [String; 3],
+    revoke: ServerAction<RevokeTokenForm>,
+) -> impl IntoView {
+    let [created, last_used, revoked] = moments;
     let state = match &token.revoked_at {
-        Some(at) => view! {
-            <span class="badge badge-off" data-state="revoked">{tr!(admin.revoked_at, date = when(at))}</span>
+        Some(_) => view! {
+            <span class="badge badge-off" data-state="revoked">{tr!(admin.revoked_at, date = revoked)}</span>
         }
         .into_any(),
         None => {
@@ -489,8 +509,8 @@ fn TokenRow(token: ApiToken, revoke: ServerAction<RevokeTokenForm>) -> impl Into
         <tr data-token=token.name.clone()>
             <td>{token.name.clone()}</td>
             <td data-role=token.role.as_str()>{role_words(token.role)}</td>
-            <td>{when(&token.created_at)}</td>
-            <td>{token.last_used_at.as_ref().map(when).unwrap_or_else(|| tr!(admin.never))}</td>
+            <td>{created}</td>
+            <td>{if last_used.is_empty() { tr!(admin.never) } else { last_used }}</td>
             <td>{state}</td>
         </tr>
     }

@@ -12,6 +12,7 @@ use crate::inbound::ReceiveResponse;
 #[cfg(feature = "ssr")]
 use crate::inbound::{ReceiveInput, ReceiveLineInput};
 use crate::lines::{Column, ColumnKind, MovementFields};
+use crate::movement::LineStatus;
 use crate::ui::{
     batches_text, form_action, number, outcome_view, sent_line, start_over, stored_outcome,
     ErrorPanel, Outcome, StatusBadge,
@@ -39,13 +40,13 @@ const COLUMNS: &[Column] = &[
     Column {
         name: "sku",
         label: || tr!(inbound.col.sku),
-        kind: ColumnKind::Text,
+        kind: ColumnKind::Item,
         placeholder: Some(|| tr!(inbound.sku_placeholder)),
     },
     Column {
         name: "location_code",
         label: || tr!(inbound.col.location),
-        kind: ColumnKind::Text,
+        kind: ColumnKind::Location,
         placeholder: Some(|| tr!(inbound.location_placeholder)),
     },
     Column {
@@ -216,6 +217,11 @@ fn ReceiveResult(outcome: Outcome<ReceiveForm, ReceiveResponse>) -> impl IntoVie
                     {tr!(inbound.result_heading, reference = response.r#ref.clone())} " "
                     <StatusBadge status=response.status/>
                 </h2>
+                <p role="status" class="summary" data-status=response.status.as_str()>{match response.status {
+                    LineStatus::Ok => tr!(inbound.summary.ok),
+                    LineStatus::Idempotent => tr!(inbound.summary.idempotent),
+                    LineStatus::InsufficientStock => tr!(inbound.summary.insufficient_stock),
+                }}</p>
                 <div class="table-wrap">
                     <table>
                         <thead><tr>

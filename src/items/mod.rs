@@ -18,6 +18,8 @@ pub struct Item {
     pub name: String,
     pub spec: String,
     pub unit: String,
+    /// The GTIN on its cartons (EAN-13, UPC-A, GTIN-8 or -14), canonical; scans find it.
+    pub barcode: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -31,4 +33,6 @@ pub struct NewItemInput {
     pub spec: Option<String>,
     #[serde(default)]
     pub unit: Option<String>,
+    #[serde(default)]
+    pub barcode: Option<String>,
 }

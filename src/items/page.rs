@@ -34,6 +34,7 @@ pub async fn create_item_form(
     name: String,
     spec: String,
     unit: String,
+    #[server(default)] barcode: String,
 ) -> Result<Outcome<NewItemInput, Item>, AppError> {
     use crate::items::service::{create_item, NewItem};
     let state = crate::state::app_state()?;
@@ -42,6 +43,7 @@ pub async fn create_item_form(
         name,
         spec: Some(spec),
         unit: Some(unit).filter(|u| !u.trim().is_empty()),
+        barcode: Some(barcode).filter(|b| !b.trim().is_empty()),
     };
     let result = match NewItem::parse(&form) {
         Ok(item) => create_item(&state.db, &item).await,
@@ -96,6 +98,11 @@ pub fn ItemsPage() -> impl IntoView {
                             <label for="item-unit">{tr!(items.field.unit)}</label>
                             <input id="item-unit" name="unit" maxlength="16" placeholder=tr!(items.unit_placeholder) value=sent.unit/>
                         </div>
+                        <div>
+                            <label for="item-barcode">{tr!(items.field.barcode)}</label>
+                            <input id="item-barcode" name="barcode" maxlength="14" inputmode="numeric"
+                                autocomplete="off" placeholder=tr!(items.barcode_placeholder) value=sent.barcode/>
+                        </div>
                         <div class="form-actions">
                             <button type="submit" disabled=move || create.pending().get()>{tr!(items.submit)}</button>
                         </div>
@@ -127,6 +134,7 @@ pub fn ItemsPage() -> impl IntoView {
                                 <thead><tr>
                                     <th>{tr!(items.field.sku)}</th><th>{tr!(items.field.name)}</th>
                                     <th>{tr!(items.field.spec)}</th><th>{tr!(items.field.unit)}</th>
+                                    <th>{tr!(items.field.barcode)}</th>
                                 </tr></thead>
                                 <tbody>
                                     {rows.into_iter().map(|item| view! {
@@ -135,6 +143,7 @@ pub fn ItemsPage() -> impl IntoView {
                                             <td>{item.name}</td>
                                             <td>{item.spec}</td>
                                             <td>{item.unit}</td>
+                                            <td>{item.barcode}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

@@ -14,6 +14,8 @@ pub struct NewItem {
     pub name: ItemName,
     pub spec: ItemSpec,
     pub unit: Unit,
+    /// Canonical GTIN ([`crate::scan::gs1::canonical_gtin`]).
+    pub barcode: Option<String>,
 }
 
 impl NewItem {
@@ -23,11 +25,31 @@ impl NewItem {
             name: ItemName::parse("name", &input.name)?,
             spec: ItemSpec::parse("spec", input.spec.as_deref().unwrap_or(""))?,
             unit: Unit::parse("unit", input.unit.as_deref().unwrap_or("pcs"))?,
+            barcode: parse_barcode("barcode", input.barcode.as_deref())?,
         })
     }
 }
 
-const ITEM_COLUMNS: &str = "id, sku, name, spec, unit, created_at";
+/// An item's barcode as given (blank: none) in its canonical form; anything but a GTIN with a
+/// right check digit is refused.
+pub fn parse_barcode(field: &str, text: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    crate::scan::gs1::canonical_gtin(text)
+        .map(Some)
+        .map_err(|error| {
+            let reason = match error {
+                crate::scan::gs1::Gs1Error::CheckDigit { .. } => {
+                    tr!(errors.item.barcode_check_digit)
+                }
+                _ => tr!(errors.item.barcode_form),
+            };
+            AppError::validation(field, reason)
+        })
+}
+
+const ITEM_COLUMNS: &str = "id, sku, name, spec, unit, barcode, created_at";
 
 /// Creates an item; a sku that exists already is `CONFLICT`.
 pub async fn create_item(db: &Db, item: &NewItem) -> Result<Item, AppError> {
@@ -39,8 +61,8 @@ pub async fn create_item(db: &Db, item: &NewItem) -> Result<Item, AppError> {
 /// folded search text.
 pub async fn create_item_in(tx: &mut Tx, item: &NewItem) -> Result<Item, AppError> {
     let sql = format!(
-        "INSERT INTO items (sku, name, spec, unit, search_text) VALUES ($1, $2, $3, $4, $5) \
-         RETURNING {ITEM_COLUMNS}"
+        "INSERT INTO items (sku, name, spec, unit, search_text, barcode) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {ITEM_COLUMNS}"
     );
     let result = with_tx!(tx, |conn, _backend| sqlx::query_as::<_, Item>(&sql)
         .bind(item.sku.as_str())
@@ -48,9 +70,17 @@ pub async fn create_item_in(tx: &mut Tx, item: &NewItem) -> Result<Item, AppErro
         .bind(item.spec.as_str())
         .bind(item.unit.as_str())
         .bind(item_search_text(item.sku.as_str(), item.name.as_str()))
+        .bind(item.barcode.as_deref())
         .fetch_one(&mut *conn)
         .await);
     result.map_err(|error| match &error {
+        sqlx::Error::Database(e) if e.is_unique_violation() && is_barcode_violation(e.as_ref()) => {
+            AppError::conflict(tr!(
+                errors.item.barcode_exists,
+                barcode = item.barcode.as_deref().unwrap_or_default()
+            ))
+            .with_details(serde_json::json!({"field": "barcode"}))
+        }
         sqlx::Error::Database(e) if e.is_unique_violation() => {
             AppError::conflict(tr!(errors.item.sku_exists, sku = &item.sku))
                 .with_details(serde_json::json!({"field": "sku"}))
@@ -66,14 +96,16 @@ pub async fn create_items_in(tx: &mut Tx, items: &[NewItem]) -> Result<(), AppEr
         return Ok(());
     }
     let result = with_tx!(tx, |conn, _backend| {
-        let mut query =
-            sqlx::QueryBuilder::new("INSERT INTO items (sku, name, spec, unit, search_text) ");
+        let mut query = sqlx::QueryBuilder::new(
+            "INSERT INTO items (sku, name, spec, unit, search_text, barcode) ",
+        );
         query.push_values(items, |mut row, item| {
             row.push_bind(item.sku.as_str())
                 .push_bind(item.name.as_str())
                 .push_bind(item.spec.as_str())
                 .push_bind(item.unit.as_str())
-                .push_bind(item_search_text(item.sku.as_str(), item.name.as_str()));
+                .push_bind(item_search_text(item.sku.as_str(), item.name.as_str()))
+                .push_bind(item.barcode.as_deref());
         });
         query.build().execute(&mut *conn).await.map(drop)
     });
@@ -83,6 +115,12 @@ pub async fn create_items_in(tx: &mut Tx, items: &[NewItem]) -> Result<(), AppEr
         }
         _ => error.into(),
     })
+}
+
+/// Whether a unique violation is the barcode's (the index is named `items_barcode`; SQLite
+/// names the column instead).
+fn is_barcode_violation(error: &dyn sqlx::error::DatabaseError) -> bool {
+    error.constraint() == Some("items_barcode") || error.message().contains("items.barcode")
 }
 
 pub async fn get_item(db: &Db, id: i64) -> Result<Item, AppError> {
@@ -99,20 +137,30 @@ pub async fn get_item(db: &Db, id: i64) -> Result<Item, AppError> {
 pub async fn list_items(db: &Db, q: Option<&str>, paging: Paging) -> Result<Page<Item>, AppError> {
     let q = parse_search(q)?;
     let pattern = q.as_deref().map(like_pattern);
-    let filter = "($1 IS NULL OR search_text LIKE $1 ESCAPE '\\')";
-    let count_sql = format!("SELECT COUNT(*) FROM items WHERE {filter}");
-    let rows_sql =
-        format!("SELECT {ITEM_COLUMNS} FROM items WHERE {filter} ORDER BY sku LIMIT $2 OFFSET $3");
+    // A scanned barcode finds its item too (exactly, in its canonical form).
+    let barcode = q
+        .as_deref()
+        .and_then(|q| crate::scan::gs1::canonical_gtin(q.trim()).ok());
+    let filter = |barcode: &str| {
+        format!("($1 IS NULL OR search_text LIKE $1 ESCAPE '\\' OR barcode = {barcode})")
+    };
+    let count_sql = format!("SELECT COUNT(*) FROM items WHERE {}", filter("$2"));
+    let rows_sql = format!(
+        "SELECT {ITEM_COLUMNS} FROM items WHERE {} ORDER BY sku LIMIT $2 OFFSET $3",
+        filter("$4")
+    );
     let mut tx = db.begin_read().await?;
     let (total, items) = with_tx!(&mut tx, |conn, _backend| {
         let total: i64 = sqlx::query_scalar(&count_sql)
             .bind(pattern.as_deref())
+            .bind(barcode.as_deref())
             .fetch_one(&mut *conn)
             .await?;
         let items = sqlx::query_as::<_, Item>(&rows_sql)
             .bind(pattern.as_deref())
             .bind(paging.limit)
             .bind(paging.offset)
+            .bind(barcode.as_deref())
             .fetch_all(&mut *conn)
             .await?;
         (total, items)

@@ -7,13 +7,17 @@ use leptos_router::hooks::use_query_map;
 
 use crate::error::AppError;
 use crate::ledger::{LedgerFilter, LedgerPage, REASONS};
-use crate::ui::{batches_text, number, query_href, ErrorPanel};
+use crate::ui::{batches_text, number, query_href, ErrorPanel, WarehouseTimes};
 
-/// The ledger for the page.
+/// The ledger for the page, with its moments in the warehouse's time.
 #[server(endpoint = "list_ledger")]
-pub async fn list_ledger_page(filter: LedgerFilter) -> Result<LedgerPage, AppError> {
+pub async fn list_ledger_page(
+    filter: LedgerFilter,
+) -> Result<(LedgerPage, WarehouseTimes), AppError> {
     let state = crate::state::app_state()?;
-    crate::ledger::service::list_ledger(&state.db, &filter).await
+    let page = crate::ledger::service::list_ledger(&state.db, &filter).await?;
+    let times = WarehouseTimes::of(page.rows.iter().map(|row| Some(&row.occurred_at)));
+    Ok((page, times))
 }
 
 const PER_PAGE: i64 = 50;
@@ -85,10 +89,10 @@ pub fn LedgerPage() -> impl IntoView {
         </Form>
         <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             {move || ledger.get().map(|result| match result {
-                Ok(answer) if answer.rows.is_empty() => view! {
+                Ok((answer, _)) if answer.rows.is_empty() => view! {
                     <p class="empty">{tr!(ledger.empty)}</p>
                 }.into_any(),
-                Ok(answer) => {
+                Ok((answer, times)) => {
                     let link = move |n: i64| {
                         let mut params: Vec<(&str, String)> = FILTERS.iter().map(|f| (*f, param(f))).collect();
                         params.push(("page", n.to_string()));
@@ -99,15 +103,15 @@ pub fn LedgerPage() -> impl IntoView {
                         <div class="table-wrap">
                             <table>
                                 <thead><tr>
-                                    <th>{tr!(ledger.col.when)}</th><th>{tr!(ledger.col.reason)}</th><th>{tr!(ledger.col.reference)}</th>
+                                    <th>{tr!(ledger.col.when, zone = times.zone.clone())}</th><th>{tr!(ledger.col.reason)}</th><th>{tr!(ledger.col.reference)}</th>
                                     <th>{tr!(ledger.col.sku)}</th><th>{tr!(ledger.col.location)}</th>
                                     <th class="num">{tr!(ledger.col.delta)}</th><th class="num">{tr!(ledger.col.after_qty)}</th>
                                     <th>{tr!(ledger.col.batches)}</th><th>{tr!(ledger.col.actor)}</th>
                                 </tr></thead>
                                 <tbody>
-                                    {answer.rows.into_iter().map(|row| view! {
+                                    {answer.rows.into_iter().enumerate().map(|(i, row)| view! {
                                         <tr>
-                                            <td>{row.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                            <td>{times.at(i)}</td>
                                             <td data-reason=row.reason.clone()>{reason_words(&row.reason)}</td>
                                             <td>{format!("{} #{}", row.r#ref, row.ref_line)}</td>
                                             <td>{row.sku}</td>

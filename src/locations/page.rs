@@ -174,7 +174,7 @@ fn CreateLocationResult(outcome: Outcome<NewLocationInput, Location>) -> impl In
 
 /// A location kind as people read it (`storage` → "storage" / 存储区); the code itself stays in
 /// form values and `data-kind`. An unknown code is shown as it is.
-fn kind_words(kind: &str) -> String {
+pub fn kind_words(kind: &str) -> String {
     match kind {
         "receiving" => tr!(locations.kind.receiving),
         "storage" => tr!(locations.kind.storage),

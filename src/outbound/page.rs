@@ -38,13 +38,13 @@ const COLUMNS: &[Column] = &[
     Column {
         name: "sku",
         label: || tr!(outbound.col.sku),
-        kind: ColumnKind::Text,
+        kind: ColumnKind::Item,
         placeholder: Some(|| tr!(outbound.sku_placeholder)),
     },
     Column {
         name: "location_code",
         label: || tr!(outbound.col.location),
-        kind: ColumnKind::Text,
+        kind: ColumnKind::Location,
         placeholder: Some(|| tr!(outbound.location_placeholder)),
     },
     Column {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::lines::{Column, ColumnKind, MovementFields};
+use crate::movement::LineStatus;
 use crate::putaway::PutawayResponse;
 use crate::ui::{
     batches_text, form_action, number, outcome_view, sent_line, start_over, stored_outcome,
@@ -34,19 +35,19 @@ const COLUMNS: &[Column] = &[
     Column {
         name: "sku",
         label: || tr!(putaway.col.sku),
-        kind: ColumnKind::Text,
+        kind: ColumnKind::Item,
         placeholder: Some(|| tr!(putaway.sku_placeholder)),
     },
     Column {
         name: "from_location_code",
         label: || tr!(putaway.col.from),
-        kind: ColumnKind::Text,
+        kind: ColumnKind::Location,
         placeholder: Some(|| tr!(putaway.from_placeholder)),
     },
     Column {
         name: "to_location_code",
         label: || tr!(putaway.col.to),
-        kind: ColumnKind::Text,
+        kind: ColumnKind::Location,
         placeholder: Some(|| tr!(putaway.to_placeholder)),
     },
     Column {
@@ -182,6 +183,11 @@ fn PutawayResult(outcome: Outcome<PutawayForm, PutawayResponse>) -> impl IntoVie
                     {tr!(putaway.result_heading, reference = response.r#ref.clone())} " "
                     <StatusBadge status=response.status/>
                 </h2>
+                <p role="status" class="summary" data-status=response.status.as_str()>{match response.status {
+                    LineStatus::Ok => tr!(putaway.summary.ok),
+                    LineStatus::Idempotent => tr!(putaway.summary.idempotent),
+                    LineStatus::InsufficientStock => tr!(putaway.summary.insufficient_stock),
+                }}</p>
                 <div class="table-wrap">
                     <table>
                         <thead><tr>

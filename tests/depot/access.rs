@@ -80,6 +80,12 @@ async fn each_role_may_do_what_its_row_says_and_nobody_nothing(backend: Backend)
         (Method::GET, "/items/1".into(), Value::Null, Role::Viewer),
         (Method::GET, "/locations".into(), Value::Null, Role::Viewer),
         (Method::GET, "/ledger".into(), Value::Null, Role::Viewer),
+        (
+            Method::GET,
+            "/scan?code=SKU-1".into(),
+            Value::Null,
+            Role::Viewer,
+        ),
         (Method::GET, "/admin/users".into(), Value::Null, Role::Admin),
         (
             Method::GET,

@@ -24,11 +24,15 @@ const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=
 /// to English (written in English on purpose), units, the time standard, rule names, the
 /// location kinds' codes (named by the refusal of an unknown one), and the refs this test gives
 /// its movements (pinyin initials, as Chinese warehouses write them); on the tokens page, the
-/// HTTP header a program sends, as it is sent, and "ERP", as Chinese warehouses say it.
+/// HTTP header a program sends, as it is sent, and "ERP", as Chinese warehouses say it; the
+/// barcode standards' names (EAN, UPC, GTIN), written so on Chinese labels.
 const ALLOWED: &[&str] = &[
     "Authorization",
     "Bearer",
     "ERP",
+    "EAN",
+    "UPC",
+    "GTIN",
     "Depot",
     "English",
     "pcs",

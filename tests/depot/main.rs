@@ -19,6 +19,7 @@ mod nojs;
 mod origin;
 mod outbound;
 mod putaway;
+mod scan;
 mod schema;
 mod search;
 mod snapshot;

@@ -1,0 +1,42 @@
+//! `GET /scan?code=&expect=`: what a scanned string names.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::extract::QueryParams;
+use crate::scan::{Scan, ScanKind};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/scan", get(scan))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ScanParams {
+    code: Option<String>,
+    expect: Option<String>,
+}
+
+async fn scan(
+    State(state): State<AppState>,
+    QueryParams(params): QueryParams<ScanParams>,
+) -> Result<Json<Scan>, AppError> {
+    let expect = match params.expect.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(name) => Some(ScanKind::from_name(name).ok_or_else(|| {
+            AppError::validation(
+                "expect",
+                tr!(errors.value.one_of, values = "item, location, gs1"),
+            )
+        })?),
+    };
+    let code = params
+        .code
+        .ok_or_else(|| AppError::validation("code", tr!(errors.value.required)))?;
+    crate::scan::service::resolve(&state.db, &code, expect, state.config.today())
+        .await
+        .map(Json)
+}
