@@ -115,22 +115,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <header class="topbar">
                 <a class="brand" href="/">{tr!(common.brand)}</a>
-                {role.map(|role| view! {
-                    <nav aria-label=tr!(common.nav_label)>
-                        <ul>
-                            {nav(role)
-                                .into_iter()
-                                .map(|(href, label)| {
-                                    view! {
-                                        <li>
-                                            <A href=href exact=true>{label}</A>
-                                        </li>
-                                    }
-                                })
-                                .collect_view()}
-                        </ul>
-                    </nav>
-                })}
+                {role.map(|role| view! { <Navigation role/> })}
                 <div class="topbar-end">
                     {user.map(|(name, role)| view! {
                         <form method="post" action="/logout" class="account">
@@ -160,6 +145,53 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// The navigation: a row of links on a desktop; on a handheld a menu button naming the page
+/// you are on, opening every page as a grid of large targets (a `<details>`, so it works
+/// without JavaScript; with it, it closes when you go to a page).
+#[component]
+fn Navigation(role: crate::auth::Role) -> impl IntoView {
+    let pages = nav(role);
+    let location = leptos_router::hooks::use_location();
+    let menu = NodeRef::<leptos::html::Details>::new();
+    Effect::new(move |_| {
+        location.pathname.track();
+        #[cfg(feature = "hydrate")]
+        if let Some(details) = menu.get_untracked() {
+            details.set_open(false);
+        }
+    });
+    let names = pages.clone();
+    let current = move || {
+        let path = location.pathname.get();
+        names
+            .iter()
+            .find(|(href, _)| *href == path)
+            .map(|(_, label)| label.clone())
+            .unwrap_or_default()
+    };
+    let links = move |pages: Vec<(&'static str, String)>| {
+        pages
+            .into_iter()
+            .map(|(href, label)| view! { <li><A href=href exact=true>{label}</A></li> })
+            .collect_view()
+    };
+    view! {
+        <nav class="nav-wide" aria-label=tr!(common.nav_label)>
+            <ul>{links(pages.clone())}</ul>
+        </nav>
+        <details class="nav-menu" node_ref=menu>
+            <summary>
+                <span class="nav-menu-icon" aria-hidden="true">"☰"</span>
+                <span class="nav-menu-name">{tr!(common.menu)}</span>
+                <span class="nav-current">{current}</span>
+            </summary>
+            <nav aria-label=tr!(common.nav_label)>
+                <ul>{links(pages)}</ul>
+            </nav>
+        </details>
     }
 }
 

@@ -61,6 +61,8 @@ test("the layout fits a 360 px handheld", async ({ page, javaScriptEnabled, t })
     () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
   );
   expect(overflow).toBeLessThanOrEqual(0);
+  // A handheld's navigation is a menu: opened, its links are large targets.
+  await page.locator(".nav-menu > summary").click();
   const link = page
     .getByRole("navigation", { name: t("common.nav_label") })
     .getByRole("link", { name: t("common.nav.outbound"), exact: true });

@@ -454,7 +454,7 @@ pub fn TokensPage() -> impl IntoView {
                     }.into_any(),
                     Ok((tokens, times)) => view! {
                         <div class="table-wrap">
-                            <table class="tokens">
+                            <table class="tokens cards">
                                 <thead><tr>
                                     <th>{tr!(admin.token_name)}</th>
                                     <th>{tr!(admin.role)}</th>
@@ -465,7 +465,8 @@ pub fn TokensPage() -> impl IntoView {
                                 <tbody>
                                     {tokens.into_iter().enumerate().map(|(i, token)| {
                                         let moments = [times.at(3 * i), times.at(3 * i + 1), times.at(3 * i + 2)];
-                                        view! { <TokenRow token moments revoke/> }
+                                        let zone = times.zone.clone();
+                                        view! { <TokenRow token moments zone revoke/> }
                                     }).collect_view()}
                                 </tbody>
                             </table>
@@ -483,8 +484,14 @@ fn TokenRow(
     token: ApiToken,
     /// When it was created, last used and revoked ("" for never), in the warehouse's time.
     moments: [String; 3],
+    /// The warehouse zone's offset, for the moments' labels.
+    zone: String,
     revoke: ServerAction<RevokeTokenForm>,
 ) -> impl IntoView {
+    let labels = [
+        tr!(admin.created_in, zone = zone.clone()),
+        tr!(admin.last_used_in, zone = zone),
+    ];
     let [created, last_used, revoked] = moments;
     let state = match &token.revoked_at {
         Some(_) => view! {
@@ -507,11 +514,11 @@ fn TokenRow(
     };
     view! {
         <tr data-token=token.name.clone()>
-            <td>{token.name.clone()}</td>
-            <td data-role=token.role.as_str()>{role_words(token.role)}</td>
-            <td>{created}</td>
-            <td>{if last_used.is_empty() { tr!(admin.never) } else { last_used }}</td>
-            <td>{state}</td>
+            <td data-label=tr!(admin.token_name)>{token.name.clone()}</td>
+            <td data-label=tr!(admin.role) data-role=token.role.as_str()>{role_words(token.role)}</td>
+            <td data-label=labels[0].clone()>{created}</td>
+            <td data-label=labels[1].clone()>{if last_used.is_empty() { tr!(admin.never) } else { last_used }}</td>
+            <td data-label=tr!(admin.state)>{state}</td>
         </tr>
     }
 }

@@ -130,7 +130,7 @@ pub fn ItemsPage() -> impl IntoView {
                     let rows = page.items.clone();
                     view! {
                         <div class="table-wrap">
-                            <table>
+                            <table class="cards">
                                 <thead><tr>
                                     <th>{tr!(items.field.sku)}</th><th>{tr!(items.field.name)}</th>
                                     <th>{tr!(items.field.spec)}</th><th>{tr!(items.field.unit)}</th>
@@ -139,11 +139,11 @@ pub fn ItemsPage() -> impl IntoView {
                                 <tbody>
                                     {rows.into_iter().map(|item| view! {
                                         <tr>
-                                            <td><a href=format!("/stock?sku={}", crate::ui::urlencode(&item.sku))>{item.sku.clone()}</a></td>
-                                            <td>{item.name}</td>
-                                            <td>{item.spec}</td>
-                                            <td>{item.unit}</td>
-                                            <td>{item.barcode}</td>
+                                            <td data-label={tr!(items.field.sku)}><a href=format!("/stock?sku={}", crate::ui::urlencode(&item.sku))>{item.sku.clone()}</a></td>
+                                            <td data-label={tr!(items.field.name)}>{item.name}</td>
+                                            <td data-label={tr!(items.field.spec)}>{item.spec}</td>
+                                            <td data-label={tr!(items.field.unit)}>{item.unit}</td>
+                                            <td data-label={tr!(items.field.barcode)}>{item.barcode}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

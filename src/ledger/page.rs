@@ -93,6 +93,7 @@ pub fn LedgerPage() -> impl IntoView {
                     <p class="empty">{tr!(ledger.empty)}</p>
                 }.into_any(),
                 Ok((answer, times)) => {
+                    let when_label = tr!(ledger.col.when, zone = times.zone.clone());
                     let link = move |n: i64| {
                         let mut params: Vec<(&str, String)> = FILTERS.iter().map(|f| (*f, param(f))).collect();
                         params.push(("page", n.to_string()));
@@ -101,9 +102,9 @@ pub fn LedgerPage() -> impl IntoView {
                     let page = crate::domain::Page { total: answer.total, offset: answer.offset, limit: answer.limit, items: answer.rows.clone() };
                     view! {
                         <div class="table-wrap">
-                            <table>
+                            <table class="cards">
                                 <thead><tr>
-                                    <th>{tr!(ledger.col.when, zone = times.zone.clone())}</th><th>{tr!(ledger.col.reason)}</th><th>{tr!(ledger.col.reference)}</th>
+                                    <th>{when_label.clone()}</th><th>{tr!(ledger.col.reason)}</th><th>{tr!(ledger.col.reference)}</th>
                                     <th>{tr!(ledger.col.sku)}</th><th>{tr!(ledger.col.location)}</th>
                                     <th class="num">{tr!(ledger.col.delta)}</th><th class="num">{tr!(ledger.col.after_qty)}</th>
                                     <th>{tr!(ledger.col.batches)}</th><th>{tr!(ledger.col.actor)}</th>
@@ -111,15 +112,15 @@ pub fn LedgerPage() -> impl IntoView {
                                 <tbody>
                                     {answer.rows.into_iter().enumerate().map(|(i, row)| view! {
                                         <tr>
-                                            <td>{times.at(i)}</td>
-                                            <td data-reason=row.reason.clone()>{reason_words(&row.reason)}</td>
-                                            <td>{format!("{} #{}", row.r#ref, row.ref_line)}</td>
-                                            <td>{row.sku}</td>
-                                            <td>{row.location_code}</td>
-                                            <td class="num">{if row.delta > 0 { format!("+{}", number(row.delta)) } else { number(row.delta) }}</td>
-                                            <td class="num">{number(row.after_qty)}</td>
-                                            <td>{batches_text(&row.batches)}</td>
-                                            <td data-actor=row.actor.clone()>{row.actor.as_deref().map(actor_words)}</td>
+                                            <td data-label={when_label.clone()}>{times.at(i)}</td>
+                                            <td data-label={tr!(ledger.col.reason)} data-reason=row.reason.clone()>{reason_words(&row.reason)}</td>
+                                            <td data-label={tr!(ledger.col.reference)}>{format!("{} #{}", row.r#ref, row.ref_line)}</td>
+                                            <td data-label={tr!(ledger.col.sku)}>{row.sku}</td>
+                                            <td data-label={tr!(ledger.col.location)}>{row.location_code}</td>
+                                            <td data-label={tr!(ledger.col.delta)} class="num">{if row.delta > 0 { format!("+{}", number(row.delta)) } else { number(row.delta) }}</td>
+                                            <td data-label={tr!(ledger.col.after_qty)} class="num">{number(row.after_qty)}</td>
+                                            <td data-label={tr!(ledger.col.batches)}>{batches_text(&row.batches)}</td>
+                                            <td data-label={tr!(ledger.col.actor)} data-actor=row.actor.clone()>{row.actor.as_deref().map(actor_words)}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

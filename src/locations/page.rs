@@ -136,7 +136,7 @@ pub fn LocationsPage() -> impl IntoView {
                     let rows = page.items.clone();
                     view! {
                         <div class="table-wrap">
-                            <table>
+                            <table class="cards">
                                 <thead><tr>
                                     <th>{tr!(locations.field.code)}</th><th>{tr!(locations.field.name)}</th>
                                     <th>{tr!(locations.field.kind)}</th>
@@ -144,9 +144,9 @@ pub fn LocationsPage() -> impl IntoView {
                                 <tbody>
                                     {rows.into_iter().map(|location| view! {
                                         <tr>
-                                            <td><a href=format!("/stock?location_code={}", crate::ui::urlencode(&location.code))>{location.code.clone()}</a></td>
-                                            <td>{location.name}</td>
-                                            <td><span class="badge kind" data-kind=location.kind.clone()>{kind_words(&location.kind)}</span></td>
+                                            <td data-label={tr!(locations.field.code)}><a href=format!("/stock?location_code={}", crate::ui::urlencode(&location.code))>{location.code.clone()}</a></td>
+                                            <td data-label={tr!(locations.field.name)}>{location.name}</td>
+                                            <td data-label={tr!(locations.field.kind)}><span class="badge kind" data-kind=location.kind.clone()>{kind_words(&location.kind)}</span></td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

@@ -162,7 +162,7 @@ fn SnapshotTable(view: SnapshotView, q: String, page: i64) -> impl IntoView {
     view! {
         <p class="muted">{tr!(inventory.hint, days = near_expiry_days, today = today)}</p>
         <div class="table-wrap">
-            <table class="snapshot">
+            <table class="snapshot cards">
                 <thead><tr>
                     <th>{tr!(inventory.col.sku)}</th><th>{tr!(inventory.col.name)}</th>
                     <th>{tr!(inventory.col.spec)}</th><th class="num">{tr!(inventory.col.total)}</th>
@@ -179,17 +179,17 @@ fn SnapshotTable(view: SnapshotView, q: String, page: i64) -> impl IntoView {
                         };
                         view! {
                             <tr>
-                                <td><a href=format!("/stock?sku={}", urlencode(&item.sku))>{item.sku.clone()}</a></td>
-                                <td>{item.name}</td>
-                                <td>{item.spec}</td>
-                                <td class="num">{number(item.total_qty)}</td>
-                                <td>{item.top2_locations.into_iter().map(|l| view! {
+                                <td data-label={tr!(inventory.col.sku)}><a href=format!("/stock?sku={}", urlencode(&item.sku))>{item.sku.clone()}</a></td>
+                                <td data-label={tr!(inventory.col.name)}>{item.name}</td>
+                                <td data-label={tr!(inventory.col.spec)}>{item.spec}</td>
+                                <td data-label={tr!(inventory.col.total)} class="num">{number(item.total_qty)}</td>
+                                <td data-label={tr!(inventory.col.top_locations)}>{item.top2_locations.into_iter().map(|l| view! {
                                     <span class="location-qty">
                                         <a href=format!("/stock?location_code={}", urlencode(&l.location_code))>{l.location_code.clone()}</a>
                                         {format!(" {}", number(l.qty))}
                                     </span>
                                 }).collect_view()}</td>
-                                <td>{item.earliest_expiry.map(|d| d.to_string()).unwrap_or_else(|| "—".into())}" "{badge}</td>
+                                <td data-label={tr!(inventory.col.earliest_expiry)}>{item.earliest_expiry.map(|d| d.to_string()).unwrap_or_else(|| "—".into())}" "{badge}</td>
                             </tr>
                         }
                     }).collect_view()}

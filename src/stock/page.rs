@@ -68,7 +68,7 @@ pub fn StockPage() -> impl IntoView {
                     let page = crate::domain::Page { total: answer.total, offset: answer.offset, limit: answer.limit, items: answer.rows.clone() };
                     view! {
                         <div class="table-wrap">
-                            <table>
+                            <table class="cards">
                                 <thead><tr>
                                     <th>{tr!(stock.col.sku)}</th><th>{tr!(stock.col.name)}</th><th>{tr!(stock.col.location)}</th>
                                     <th class="num">{tr!(stock.col.qty)}</th><th class="num">{tr!(stock.col.available)}</th>
@@ -77,12 +77,12 @@ pub fn StockPage() -> impl IntoView {
                                 <tbody>
                                     {answer.rows.into_iter().map(|row| view! {
                                         <tr>
-                                            <td>{row.sku}</td>
-                                            <td>{row.name}</td>
-                                            <td>{row.location_code}</td>
-                                            <td class="num">{number(row.qty)}</td>
-                                            <td class="num">{number(row.available)}</td>
-                                            <td>{batches_text(&row.batches)}</td>
+                                            <td data-label={tr!(stock.col.sku)}>{row.sku}</td>
+                                            <td data-label={tr!(stock.col.name)}>{row.name}</td>
+                                            <td data-label={tr!(stock.col.location)}>{row.location_code}</td>
+                                            <td data-label={tr!(stock.col.qty)} class="num">{number(row.qty)}</td>
+                                            <td data-label={tr!(stock.col.available)} class="num">{number(row.available)}</td>
+                                            <td data-label={tr!(stock.col.batches)}>{batches_text(&row.batches)}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
