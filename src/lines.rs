@@ -75,7 +75,11 @@ pub fn LineEditor(
     columns: &'static [Column],
     initial: Vec<Vec<String>>,
     #[prop(optional)] hint: Option<Hint>,
+    /// The input a refusal is about (its name) and why: marked, with the reason under it.
+    #[prop(optional)]
+    bad_field: Option<Signal<Option<(String, String)>>>,
 ) -> impl IntoView {
+    let bad_field = bad_field.unwrap_or_else(|| Signal::derive(|| None));
     let start = if initial.is_empty() {
         vec![vec![String::new(); columns.len()]; BLANK_ROWS]
     } else {
@@ -144,7 +148,15 @@ pub fn LineEditor(
                                             ColumnKind::Quantity => ("number", "numeric"),
                                             ColumnKind::Date => ("date", "text"),
                                         };
-                                        let note = move || notes.with(|n| n.get(col).cloned().flatten());
+                                        // What a scan said, else the refusal about this field.
+                                        let note = move || {
+                                            notes.with(|n| n.get(col).cloned().flatten()).or_else(|| {
+                                                bad_field.with(|bad| match bad {
+                                                    Some((field, reason)) if *field == name() => Some(ScanNote { ok: false, text: reason.clone() }),
+                                                    _ => None,
+                                                })
+                                            })
+                                        };
                                         let node = cells.with_value(|c| c[col]);
                                         view! {
                                             <td data-label=heading>
@@ -161,6 +173,7 @@ pub fn LineEditor(
                                                     data-col=col
                                                     data-last=(col == last).then_some("true")
                                                     aria-invalid=move || note().is_some_and(|n| !n.ok).then_some("true")
+                                                    autofocus=move || bad_field.with(|b| b.as_ref().is_some_and(|(n, _)| *n == name()))
                                                     on:input=move |_| keep_a_blank_line(key)
                                                     on:change=move |ev| {
                                                         let value = event_target_value(&ev);
@@ -387,6 +400,26 @@ fn on_enter(event: leptos::ev::KeyboardEvent) {
     }
 }
 
+/// Puts the cursor in the input named `name` and scrolls it into view (below the sticky header:
+/// see `scroll-margin-top` in the style).
+#[allow(unused_variables)]
+fn focus_named(name: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let selector = format!("[name=\"{}\"]", name.replace('"', ""));
+        if let Some(input) = document()
+            .query_selector(&selector)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = input.focus();
+            input.scroll_into_view();
+        }
+    }
+}
+
 /// Puts the cursor in the form's first field (the ref); `unless_busy`: only if no field has it
 /// (a clerk scanning while the page came alive keeps their place).
 #[allow(unused_variables)]
@@ -426,8 +459,27 @@ pub fn MovementFields(
     start_over: (String, &'static str),
     on_start_over: impl Fn(leptos::ev::MouseEvent) + Clone + 'static,
     #[prop(optional)] children: Option<Children>,
+    /// The input the form's refusal is about and why (see `crate::ui::field_input_name`): marked
+    /// beside the field, which gets the cursor and is scrolled into view.
+    #[prop(optional)]
+    bad_field: Option<Signal<Option<(String, String)>>>,
 ) -> impl IntoView {
+    let bad_field = bad_field.unwrap_or_else(|| Signal::derive(|| None));
     let reference_field = NodeRef::<leptos::html::Input>::new();
+    // The bad field takes the cursor when a refusal arrives (with JavaScript; without it the
+    // page renders it with `autofocus`).
+    Effect::new(move |_| {
+        if let Some((name, _)) = bad_field.get() {
+            focus_named(&name);
+        }
+    });
+    let ref_is_bad = move || bad_field.with(|b| b.as_ref().is_some_and(|(n, _)| n == "reference"));
+    let ref_reason = move || {
+        bad_field.with(|b| match b {
+            Some((n, reason)) if n == "reference" => Some(reason.clone()),
+            _ => None,
+        })
+    };
     // On load (and a new form is a new component), then after every submit.
     Effect::new(move |was_pending: Option<bool>| {
         let now = pending.get();
@@ -444,13 +496,16 @@ pub fn MovementFields(
                 <div>
                     <label for="movement-ref">{ref_label}</label>
                     <input id="movement-ref" name="reference" required maxlength="64" autocomplete="off"
-                        node_ref=reference_field autofocus placeholder=ref_placeholder value=reference/>
+                        node_ref=reference_field placeholder=ref_placeholder value=reference
+                        autofocus=move || bad_field.with(|b| b.is_none()) || ref_is_bad()
+                        aria-invalid=move || ref_is_bad().then_some("true")/>
+                    {move || ref_reason().map(|reason| view! { <small class="scan-note bad" aria-live="polite">{reason}</small> })}
                 </div>
                 {children.map(|children| children())}
             </div>
             {match hint {
-                Some(hint) => view! { <LineEditor columns initial=lines hint/> }.into_any(),
-                None => view! { <LineEditor columns initial=lines/> }.into_any(),
+                Some(hint) => view! { <LineEditor columns initial=lines hint bad_field/> }.into_any(),
+                None => view! { <LineEditor columns initial=lines bad_field/> }.into_any(),
             }}
         </div>
         <div class="form-actions submit-row">

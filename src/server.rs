@@ -257,6 +257,23 @@ where
         .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
     match response.status() {
         StatusCode::PAYLOAD_TOO_LARGE if bare => AppError::payload_too_large().into_response(),
+        // A known path with another method (`PUT /healthz`): axum's empty 405, in the error
+        // shape, keeping its `Allow`.
+        StatusCode::METHOD_NOT_ALLOWED if bare => {
+            let allow = response.headers().get(header::ALLOW).cloned();
+            let methods = allow
+                .as_ref()
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .replace(',', ", ");
+            let mut shaped = AppError::malformed(tr!(errors.method_not_allowed, allow = methods))
+                .into_response();
+            *shaped.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+            if let Some(allow) = allow {
+                shaped.headers_mut().insert(header::ALLOW, allow);
+            }
+            shaped
+        }
         StatusCode::SERVICE_UNAVAILABLE if bare => {
             tracing::warn!("request timed out: abandoned and rolled back");
             AppError::new(ErrorCode::Unavailable, tr!(errors.timed_out)).into_response()

@@ -294,6 +294,42 @@ pub fn current_outcome<F, R>(
     }
 }
 
+/// The refusal a form's latest outcome carries, if any: the action's value (JavaScript), else
+/// the result the URL leads to (no JavaScript). Shown at the top of the form, and beside the
+/// field it names ([`field_input_name`]).
+pub fn refusal<F: Clone, R: Clone>(
+    action_value: Option<Result<Outcome<F, R>, AppError>>,
+    stored: &StoredOutcome<F, R>,
+) -> Option<AppError> {
+    match action_value {
+        Some(Ok(outcome)) => outcome.result.err(),
+        Some(Err(error)) => Some(error),
+        None => match stored {
+            StoredOutcome::Found(outcome) => outcome.result.clone().err(),
+            _ => None,
+        },
+    }
+}
+
+/// The form input a refusal's `details.field` is about, with the reason to show beside it:
+/// `lines[2].qty` → `lines[2][qty]` (the JSON path counts lines from 0, as the form's names do;
+/// the page shows "line 3"). `ref` is the form's `reference`.
+pub fn field_input_name(error: &AppError) -> Option<(String, String)> {
+    let field = error.details.get("field")?.as_str()?;
+    let reason = error
+        .details
+        .get("reason")
+        .and_then(|r| r.as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| error.message.clone());
+    let name = match field.split_once("].") {
+        Some((line, column)) if line.starts_with("lines[") => format!("{line}][{column}]"),
+        _ if field == "ref" => "reference".to_string(),
+        _ => field.to_string(),
+    };
+    Some((name, reason))
+}
+
 /// The submitted line a result line answers (`ref_line` is 1-based), or a blank one if the form
 /// has no such line.
 pub fn sent_line<T: Clone + Default>(lines: &[T], ref_line: u32) -> T {
@@ -621,6 +657,19 @@ mod tests {
         assert_eq!(number(1000), "1,000");
         assert_eq!(number(-1234567), "-1,234,567");
         assert_eq!(number(i64::MIN), "-9,223,372,036,854,775,808");
+    }
+
+    #[test]
+    fn a_refusal_names_the_input_it_is_about() {
+        let qty = AppError::validation("lines[2].qty", "must be at least 1");
+        assert_eq!(
+            field_input_name(&qty),
+            Some(("lines[2][qty]".into(), "must be at least 1".into()))
+        );
+        let reference = AppError::validation("ref", "must not be empty");
+        assert_eq!(field_input_name(&reference).unwrap().0, "reference");
+        let conflict = AppError::conflict("taken".to_string());
+        assert_eq!(field_input_name(&conflict), None);
     }
 
     #[cfg(feature = "ssr")]

@@ -120,6 +120,13 @@ test("a refused receipt shows the error and keeps what was typed", async ({ page
   await expect(alert).toContainText(t("common.field_of_line", { line: 1, field: t("common.field.sku") }));
   await expect(page.getByLabel(t("inbound.ref_label"))).toHaveValue(receipt);
   await expect(page.getByLabel(lineField(t, "inbound.col.sku", 1))).toHaveValue("NO-SUCH-SKU");
+  // The refusal is at the top of the form; the field it is about is marked, says why and has
+  // the cursor (without JavaScript too: the page comes back with it focused).
+  const sku = page.getByLabel(lineField(t, "inbound.col.sku", 1));
+  await expect(sku).toHaveAttribute("aria-invalid", "true");
+  await expect(sku).toBeFocused();
+  const [alertBox, skuBox] = [await alert.boundingBox(), await sku.boundingBox()];
+  expect(alertBox?.y ?? Infinity).toBeLessThan(skuBox?.y ?? 0);
 });
 
 test("the receive page works on a 360 px handheld", async ({ page, javaScriptEnabled: js, t }, testInfo) => {

@@ -191,6 +191,29 @@ pub async fn revoke_token_form(name: String) -> Result<Outcome<RevokeForm, ApiTo
     ))
 }
 
+/// The node ref for a create form that starts blank after a success (a password above all is
+/// never left in it); after a refusal it keeps what was typed, to correct it.
+fn blank_after_success<S, F, R>(action: ServerAction<S>) -> NodeRef<leptos::html::Form>
+where
+    S: leptos::server_fn::ServerFn<Output = Outcome<F, R>> + Clone + Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+    F: Send + Sync + 'static,
+    R: Send + Sync + 'static,
+{
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        let made = action
+            .value()
+            .with(|v| matches!(v, Some(Ok(o)) if o.result.is_ok()));
+        if made {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+        }
+    });
+    form
+}
+
 /// The role picker: every role, in words, `selected` chosen.
 #[component]
 fn RoleSelect(id: String, selected: Role) -> impl IntoView {
@@ -215,19 +238,7 @@ pub fn UsersPage() -> impl IntoView {
         |_| list_users_page(),
     );
     let stored_new = stored_outcome_of::<NewUserForm, User>(USERS_PAGE, Some(NEW));
-    // After a user is made the form starts blank (the password above all); after a refusal it
-    // keeps what was typed, to correct it.
-    let new_form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if create
-            .value()
-            .with(|v| matches!(v, Some(Ok(o)) if o.result.is_ok()))
-        {
-            if let Some(form) = new_form.get() {
-                form.reset();
-            }
-        }
-    });
+    let new_form = blank_after_success(create);
     let stored_change = stored_outcome_of::<UserChangeForm, User>(USERS_PAGE, Some(CHANGE));
 
     view! {
@@ -394,17 +405,7 @@ pub fn TokensPage() -> impl IntoView {
         |_| list_tokens_page(),
     );
     let stored_new = stored_outcome_of::<NewTokenForm, CreatedToken>(TOKENS_PAGE, Some(NEW));
-    let new_form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if create
-            .value()
-            .with(|v| matches!(v, Some(Ok(o)) if o.result.is_ok()))
-        {
-            if let Some(form) = new_form.get() {
-                form.reset();
-            }
-        }
-    });
+    let new_form = blank_after_success(create);
     let stored_revoke = stored_outcome_of::<RevokeForm, ApiToken>(TOKENS_PAGE, Some(CHANGE));
 
     view! {

@@ -176,14 +176,24 @@ pub fn InboundPage() -> impl IntoView {
             // leads to another outcome.
             {move || stored.get().map(|stored| {
                 let initial = stored.clone().found().map(|o| o.form).unwrap_or_default();
+                // A refusal: at the top of the form, and beside the field it is about.
+                let for_refusal = stored.clone();
+                let bad_field = Signal::derive(move || {
+                    crate::ui::refusal(action.value().get(), &for_refusal)
+                        .and_then(|error| crate::ui::field_input_name(&error))
+                });
+                let at_top = stored.clone();
                 let new_receipt = new_receipt.clone();
                 view! {
+                    {move || crate::ui::refusal(action.value().get(), &at_top).map(|error| view! {
+                        <section class="result refusal"><ErrorPanel error/></section>
+                    })}
                     <For each=move || std::iter::once(generation.get()) key=|g| *g let:_generation>
                         {
                         let initial = initial.clone();
                         let start_over = new_receipt.clone();
                         view! {
-                            <ActionForm action=action>
+                            <ActionForm action=action attr:novalidate=true>
                                 <MovementFields
                                     ref_label=tr!(inbound.ref_label)
                                     ref_placeholder=tr!(inbound.ref_placeholder)
@@ -194,12 +204,13 @@ pub fn InboundPage() -> impl IntoView {
                                     submit=(tr!(inbound.submit), tr!(inbound.submitting))
                                     start_over=(tr!(inbound.start_over), "/inbound")
                                     on_start_over=start_over
+                                    bad_field=bad_field
                                 />
                             </ActionForm>
                         }
                         }
                     </For>
-                    {move || outcome_view(action.value().get(), stored.clone(), ReceiveForm::default, |o| view! { <ReceiveResult outcome=o/> }.into_any())}
+                    {move || outcome_view(action.value().get(), stored.clone(), ReceiveForm::default, |o| if o.result.is_err() { ().into_any() } else { view! { <ReceiveResult outcome=o/> }.into_any() })}
                 }
             })}
         </Transition>

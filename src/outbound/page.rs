@@ -213,14 +213,24 @@ pub fn OutboundPage() -> impl IntoView {
             // leads to another outcome.
             {move || stored.get().map(|stored| {
                 let initial = stored.clone().found().map(|o| o.form).unwrap_or_default();
+                // A refusal: at the top of the form, and beside the field it is about.
+                let for_refusal = stored.clone();
+                let bad_field = Signal::derive(move || {
+                    crate::ui::refusal(action.value().get(), &for_refusal)
+                        .and_then(|error| crate::ui::field_input_name(&error))
+                });
+                let at_top = stored.clone();
                 let new_order = new_order.clone();
                 view! {
+                    {move || crate::ui::refusal(action.value().get(), &at_top).map(|error| view! {
+                        <section class="result refusal"><ErrorPanel error/></section>
+                    })}
                     <For each=move || std::iter::once(generation.get()) key=|g| *g let:_generation>
                         {
                         let initial = initial.clone();
                         let start_over = new_order.clone();
                         view! {
-                            <ActionForm action=action>
+                            <ActionForm action=action attr:novalidate=true>
                                 <MovementFields
                                     ref_label=tr!(outbound.ref_label)
                                     ref_placeholder=tr!(outbound.ref_placeholder)
@@ -232,6 +242,7 @@ pub fn OutboundPage() -> impl IntoView {
                                     submit=(tr!(outbound.submit), tr!(outbound.submitting))
                                     start_over=(tr!(outbound.start_over), "/outbound")
                                     on_start_over=start_over
+                                    bad_field=bad_field
                                 >
                                     <label class="switch">
                                         <input type="checkbox" name="all_or_nothing" checked=initial.all_or_nothing/>
@@ -243,7 +254,7 @@ pub fn OutboundPage() -> impl IntoView {
                         }
                         }
                     </For>
-                    {move || outcome_view(action.value().get(), stored.clone(), ShipForm::default, |o| view! { <ShipResult outcome=o/> }.into_any())}
+                    {move || outcome_view(action.value().get(), stored.clone(), ShipForm::default, |o| if o.result.is_err() { ().into_any() } else { view! { <ShipResult outcome=o/> }.into_any() })}
                 }
             })}
         </Transition>

@@ -142,14 +142,24 @@ pub fn PutawayPage() -> impl IntoView {
             // leads to another outcome.
             {move || stored.get().map(|stored| {
                 let initial = stored.clone().found().map(|o| o.form).unwrap_or_default();
+                // A refusal: at the top of the form, and beside the field it is about.
+                let for_refusal = stored.clone();
+                let bad_field = Signal::derive(move || {
+                    crate::ui::refusal(action.value().get(), &for_refusal)
+                        .and_then(|error| crate::ui::field_input_name(&error))
+                });
+                let at_top = stored.clone();
                 let new_transfer = new_transfer.clone();
                 view! {
+                    {move || crate::ui::refusal(action.value().get(), &at_top).map(|error| view! {
+                        <section class="result refusal"><ErrorPanel error/></section>
+                    })}
                     <For each=move || std::iter::once(generation.get()) key=|g| *g let:_generation>
                         {
                         let initial = initial.clone();
                         let start_over = new_transfer.clone();
                         view! {
-                            <ActionForm action=action>
+                            <ActionForm action=action attr:novalidate=true>
                                 <MovementFields
                                     ref_label=tr!(putaway.ref_label)
                                     ref_placeholder=tr!(putaway.ref_placeholder)
@@ -160,12 +170,13 @@ pub fn PutawayPage() -> impl IntoView {
                                     submit=(tr!(putaway.submit), tr!(putaway.submitting))
                                     start_over=(tr!(putaway.start_over), "/putaway")
                                     on_start_over=start_over
+                                    bad_field=bad_field
                                 />
                             </ActionForm>
                         }
                         }
                     </For>
-                    {move || outcome_view(action.value().get(), stored.clone(), PutawayForm::default, |o| view! { <PutawayResult outcome=o/> }.into_any())}
+                    {move || outcome_view(action.value().get(), stored.clone(), PutawayForm::default, |o| if o.result.is_err() { ().into_any() } else { view! { <PutawayResult outcome=o/> }.into_any() })}
                 }
             })}
         </Transition>
