@@ -266,8 +266,13 @@ where
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .replace(',', ", ");
-            let mut shaped = AppError::malformed(tr!(errors.method_not_allowed, allow = methods))
-                .into_response();
+            // axum does not always say which methods the path takes.
+            let message = if methods.is_empty() {
+                tr!(errors.method_not_allowed_here)
+            } else {
+                tr!(errors.method_not_allowed, allow = methods)
+            };
+            let mut shaped = AppError::malformed(message).into_response();
             *shaped.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
             if let Some(allow) = allow {
                 shaped.headers_mut().insert(header::ALLOW, allow);
