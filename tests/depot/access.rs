@@ -10,11 +10,13 @@ use depot::auth::password::Password;
 use depot::auth::service::{change_user, create_token, create_user, revoke_token, UserChange};
 use depot::auth::Role;
 use depot::db::Backend;
-use reqwest::header::{HeaderMap, AUTHORIZATION, COOKIE, SET_COOKIE};
+use reqwest::header::{HeaderMap, AUTHORIZATION, COOKIE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::common::{app_state, test_config, TestApp, TestDb};
+use crate::common::{
+    app_state, cookie_pair, session_cookie, sign_in, test_config, TestApp, TestDb,
+};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -229,30 +231,6 @@ async fn each_role_may_do_what_its_row_says_and_nobody_nothing(backend: Backend)
             .unwrap();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{bad}");
     }
-}
-
-/// The `depot_session` cookie a response sets, whole (`name=value; attributes`).
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("depot_session="))
-        .map(str::to_string)
-}
-
-async fn sign_in(app: &TestApp, user: &str, password: &str) -> (StatusCode, Option<String>) {
-    let response = client_for(None)
-        .post(app.url("/login"))
-        .json(&json!({"username": user, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    (response.status(), session_cookie(response.headers()))
-}
-
-fn cookie_pair(set_cookie: &str) -> String {
-    set_cookie.split(';').next().unwrap().to_string()
 }
 
 async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> StatusCode {

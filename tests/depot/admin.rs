@@ -6,11 +6,11 @@ use depot::auth::password::Password;
 use depot::auth::service::create_user;
 use depot::auth::Role;
 use depot::db::Backend;
-use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use reqwest::header::{AUTHORIZATION, COOKIE};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::common::TestApp;
+use crate::common::{cookie_pair, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -64,20 +64,10 @@ async fn outcome(app: &TestApp, endpoint: &str, fields: &[(&str, &str)]) -> (Str
 
 /// Signs in with a password; the session cookie (`depot_session=…`) if it worked.
 async fn sign_in(app: &TestApp, username: &str, password: &str) -> Option<String> {
-    let response = reqwest::Client::new()
-        .post(app.url("/login"))
-        .json(&json!({"username": username, "password": password}))
-        .send()
-        .await
-        .unwrap();
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("depot_session="))
-        .map(|v| v.split(';').next().unwrap().to_string())
-        .filter(|_| response.status() == StatusCode::OK)
+    match crate::common::sign_in(app, username, password).await {
+        (StatusCode::OK, Some(cookie)) => Some(cookie_pair(&cookie)),
+        _ => None,
+    }
 }
 
 async fn status_with_cookie(app: &TestApp, path: &str, cookie: &str) -> StatusCode {

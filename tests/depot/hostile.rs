@@ -989,19 +989,8 @@ async fn every_hostile_credential_is_refused_cleanly(backend: Backend) {
         .await
         .unwrap();
     // A session that signed out.
-    let response = reqwest::Client::new()
-        .post(app.url("/login"))
-        .json(&json!({"username": "ana", "password": "a good password"}))
-        .send()
-        .await
-        .unwrap();
-    let old_session = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let (_, cookie) = crate::common::sign_in(&app, "ana", "a good password").await;
+    let old_session = crate::common::cookie_pair(&cookie.expect("signed in"));
     let signed_out = reqwest::Client::new()
         .post(app.url("/logout"))
         .header(COOKIE, &old_session)

@@ -398,3 +398,30 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// The `depot_session` cookie a response sets, whole (`name=value; attributes`).
+pub fn session_cookie(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("depot_session="))
+        .map(str::to_string)
+}
+
+/// Signs in with JSON `{"username", "password"}`: the answer's status and the session cookie it
+/// sets (whole), if any.
+pub async fn sign_in(app: &TestApp, user: &str, password: &str) -> (StatusCode, Option<String>) {
+    let response = reqwest::Client::new()
+        .post(app.url("/login"))
+        .json(&serde_json::json!({"username": user, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    (response.status(), session_cookie(response.headers()))
+}
+
+/// A `Set-Cookie` value's `name=value`, as a `Cookie` header sends it back.
+pub fn cookie_pair(set_cookie: &str) -> String {
+    set_cookie.split(';').next().unwrap().to_string()
+}
