@@ -96,10 +96,32 @@ struct Assets {
     wasm_raw_bytes: u64,
     wasm_gzip_bytes: u64,
     wasm_brotli_bytes: u64,
-    /// Everything the first view of `/` downloads (HTML, JS, WASM, CSS) as a browser asks for
+    /// Everything the first view ([`FIRST_VIEW`]) downloads (HTML, JS, WASM, CSS) as a browser asks for
     /// it (`Accept-Encoding: gzip, br`).
     first_view_bytes: u64,
     first_view_files: Vec<(String, u64)>,
+    /// A cold load of the first view on a 4× CPU-throttled Chromium (end2end/bench/cold-load.mjs).
+    cold_load: Option<Value>,
+}
+
+/// The page a clerk's handheld opens first: its bytes and its cold load are measured.
+const FIRST_VIEW: &str = "/outbound";
+
+/// Runs `end2end/bench/cold-load.mjs` (Playwright driving Debian's Chromium) against the server:
+/// the median time until the first view is interactive on a 4× slower CPU, and its bytes.
+fn cold_load(base: &str, secret: &str) -> Result<Value, BoxError> {
+    let output = Command::new("node")
+        .args(["end2end/bench/cold-load.mjs", base, FIRST_VIEW, "5"])
+        .env("DEPOT_BENCH_TOKEN", secret)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("node end2end/bench/cold-load.mjs: {e} (run `make browser`)"))?;
+    if !output.status.success() {
+        return Err(format!("the cold-load measurement failed: {}", output.status).into());
+    }
+    let report: Value = serde_json::from_slice(&output.stdout)?;
+    eprintln!("[bench] cold load of {FIRST_VIEW} at 4x CPU throttling: {report}");
+    Ok(report)
 }
 
 #[tokio::main]
@@ -210,10 +232,11 @@ async fn bench_backend(
     if !token.status.success() {
         return Err(format!("depot token create failed: {}", token.status).into());
     }
+    let secret = String::from_utf8(token.stdout)?.trim().to_string();
     let mut auth = reqwest::header::HeaderMap::new();
     auth.insert(
         reqwest::header::AUTHORIZATION,
-        format!("Bearer {}", String::from_utf8(token.stdout)?.trim()).parse()?,
+        format!("Bearer {secret}").parse()?,
     );
 
     let port = free_port()?;
@@ -363,7 +386,9 @@ async fn bench_backend(
 
     let peak_rss_mb = rss_mb(server.0.id(), "VmHWM")?;
     if assets.is_none() {
-        *assets = Some(measure_assets(&http, &base, site_root).await?);
+        let mut measured = measure_assets(&http, &base, site_root).await?;
+        measured.cold_load = Some(cold_load(&base, &secret)?);
+        *assets = Some(measured);
     }
     drop(server);
     let check = Instant::now();
@@ -783,7 +808,7 @@ async fn receive_hot(http: &reqwest::Client, base: &str, hot: &Pick) -> Result<(
     Ok(())
 }
 
-/// What the first view of `/` downloads, compressed as a browser asks, and the wasm's sizes.
+/// What the first view ([`FIRST_VIEW`]) downloads, compressed as a browser asks, and the wasm's sizes.
 async fn measure_assets(
     http: &reqwest::Client,
     base: &str,
@@ -803,11 +828,11 @@ async fn measure_assets(
             Ok::<_, BoxError>(response.bytes().await?)
         }
     };
-    let html_raw = fetch("/".into(), "identity").await?;
+    let html_raw = fetch(FIRST_VIEW.into(), "identity").await?;
     let html = String::from_utf8_lossy(&html_raw).into_owned();
     let mut files = vec![(
-        "/".to_string(),
-        fetch("/".into(), "gzip, br").await?.len() as u64,
+        FIRST_VIEW.to_string(),
+        fetch(FIRST_VIEW.into(), "gzip, br").await?.len() as u64,
     )];
     let mut paths: Vec<String> = Vec::new();
     for attribute in ["href=\"", "src=\"", "import('", "default('"] {
@@ -833,7 +858,7 @@ async fn measure_assets(
         let size = fetch(path.clone(), "gzip, br").await?.len() as u64;
         files.push((path, size));
     }
-    let wasm_path = wasm_path.ok_or("the homepage references no .wasm")?;
+    let wasm_path = wasm_path.ok_or("the first view references no .wasm")?;
     let wasm_raw_bytes =
         std::fs::metadata(site_root.join(wasm_path.trim_start_matches('/')))?.len();
     Ok(Assets {
@@ -842,6 +867,7 @@ async fn measure_assets(
         wasm_brotli_bytes: fetch(wasm_path, "br").await?.len() as u64,
         first_view_bytes: files.iter().map(|(_, n)| n).sum(),
         first_view_files: files,
+        cold_load: None,
     })
 }
 
@@ -956,7 +982,7 @@ fn render(reports: &[BackendReport], assets: &Assets, args: &Args) -> String {
         ));
     }
     out.push_str(&format!(
-        "\nwasm: {:.0} KB raw, {:.0} KB gzip, {:.0} KB brotli. First view of `/` downloads {:.0} KB compressed: {}.\n",
+        "\nwasm: {:.0} KB raw, {:.0} KB gzip, {:.0} KB brotli. First view of `{FIRST_VIEW}` downloads {:.0} KB compressed: {}.\n",
         assets.wasm_raw_bytes as f64 / 1024.0,
         assets.wasm_gzip_bytes as f64 / 1024.0,
         assets.wasm_brotli_bytes as f64 / 1024.0,
@@ -968,5 +994,14 @@ fn render(reports: &[BackendReport], assets: &Assets, args: &Args) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     ));
+    if let Some(cold) = &assets.cold_load {
+        out.push_str(&format!(
+            "Cold load of `{FIRST_VIEW}` until interactive (hydrated) on Chromium with {}× CPU throttling, 360 px, empty cache: median {} ms (runs {}), {:.0} KB transferred.\n",
+            cold["cpu_throttling"],
+            cold["median_ms"],
+            cold["runs_ms"],
+            cold["bytes"].as_f64().unwrap_or(0.0) / 1024.0,
+        ));
+    }
     out
 }

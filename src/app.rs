@@ -138,6 +138,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/ledger") view=LedgerPage ssr=SsrMode::Async/>
                     <Route path=path!("/items") view=ItemsPage ssr=SsrMode::Async/>
                     <Route path=path!("/locations") view=LocationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/labels/locations") view=crate::labels::page::LocationLabelsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/labels/batches") view=crate::labels::page::BatchLabelsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=crate::auth::admin::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/tokens") view=crate::auth::admin::TokensPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=crate::auth::page::LoginPage/>

@@ -118,11 +118,42 @@ impl AppError {
     }
 
     /// One field of a well-formed request is wrong; `field` is its path, e.g. `lines[2].qty`.
+    /// Details name it twice: as `field`/`reason`, and as the one entry of `errors` (where
+    /// [`Problems`] lists every bad field of a request).
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::about_field(ErrorCode::ValidationFailed, field, message)
+    }
+
+    /// A refusal with `code` about one field (`UNKNOWN_ITEM` names its `lines[i].sku`).
+    pub fn about_field(
+        code: ErrorCode,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         let field = field.into();
         let message = message.into();
-        Self::new(ErrorCode::ValidationFailed, format!("{field}: {message}"))
-            .with_details(json!({ "field": field, "reason": message }))
+        Self::new(code, format!("{field}: {message}")).with_details(json!({
+            "field": field,
+            "reason": message,
+            "errors": [{ "field": field, "reason": message }],
+        }))
+    }
+
+    /// The fields this refusal is about with why, in request order: `details.errors`, else
+    /// `details.field` alone; empty for a refusal of no field.
+    pub fn field_reasons(&self) -> Vec<(String, String)> {
+        let pair = |entry: &Value| {
+            let field = entry.get("field")?.as_str()?.to_string();
+            let reason = entry
+                .get("reason")
+                .and_then(Value::as_str)
+                .map_or_else(|| self.message.clone(), str::to_string);
+            Some((field, reason))
+        };
+        match self.details.get("errors").and_then(Value::as_array) {
+            Some(list) => list.iter().filter_map(pair).collect(),
+            None => pair(&self.details).into_iter().collect(),
+        }
     }
 
     /// The request carries no valid credentials (SPEC §7): answered 401 with
@@ -177,7 +208,7 @@ impl AppError {
     }
 
     /// An opaque internal error. Call through [`AppError::internal`] so the cause is logged.
-    fn opaque_internal() -> Self {
+    pub fn opaque_internal() -> Self {
         Self::new(ErrorCode::Internal, tr!(errors.internal))
     }
 }
@@ -416,6 +447,102 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
     }
 }
 
+/// Every refusal of one request's fields, collected so that the client hears of all of them at
+/// once (SPEC §4: `details.errors`), not one per attempt. Errors of no field (a conflict, the
+/// database) are not collected: the first one stops the request as it is.
+#[derive(Debug, Default)]
+pub struct Problems {
+    /// The code of the first refusal (`VALIDATION_FAILED`, `UNKNOWN_ITEM`, …) and its message.
+    first: Option<(ErrorCode, String)>,
+    /// `(field, reason)`, each field once (its first reason), in the order noted.
+    fields: Vec<(String, String)>,
+    /// The first refusal that names no field, answered as it is.
+    other: Option<AppError>,
+}
+
+/// How many bad fields one refusal lists; the message still counts them all.
+pub const MAX_LISTED_ERRORS: usize = 100;
+
+impl Problems {
+    /// Notes `error` (with every field it lists).
+    pub fn note(&mut self, error: AppError) {
+        let fields = error.field_reasons();
+        if fields.is_empty() {
+            self.other.get_or_insert(error);
+            return;
+        }
+        if self.first.is_none() {
+            self.first = Some((error.code, error.message.clone()));
+        }
+        for (field, reason) in fields {
+            if !self.fields.iter().any(|(known, _)| *known == field) {
+                self.fields.push((field, reason));
+            }
+        }
+    }
+
+    /// The value of `result`, or `None` with its refusal noted.
+    pub fn check<T>(&mut self, result: Result<T, AppError>) -> Option<T> {
+        result.map_err(|error| self.note(error)).ok()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.first.is_none() && self.other.is_none()
+    }
+
+    /// `Ok` when nothing was noted; else one refusal: a refusal of no field as it is, else the
+    /// first refusal's code, with every bad field in `details.errors` (the first also as
+    /// `details.field` and `reason`), and a message that counts them.
+    pub fn finish(self) -> Result<(), AppError> {
+        match self.into_error() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// What a form's server function answers: `run` (its service) when the form's text was read
+    /// without a problem; otherwise, without running it, one refusal of the text's problems and
+    /// of the request's own checks (`check`, which runs nothing), so that every bad field of the
+    /// form is named at once.
+    pub async fn or_run<T, P>(
+        mut self,
+        check: impl FnOnce() -> Result<P, AppError>,
+        run: impl std::future::Future<Output = Result<T, AppError>>,
+    ) -> Result<T, AppError> {
+        if self.is_empty() {
+            return run.await;
+        }
+        self.check(check());
+        Err(self.into_error().unwrap_or_else(AppError::opaque_internal))
+    }
+
+    /// The one refusal of everything noted (see [`Self::finish`]), `None` when nothing was.
+    pub fn into_error(self) -> Option<AppError> {
+        if let Some(other) = self.other {
+            return Some(other);
+        }
+        let (code, first_message) = self.first?;
+        let count = self.fields.len();
+        let message = if count == 1 {
+            first_message
+        } else {
+            tr!(errors.several, count = count, first = first_message)
+        };
+        let (field, reason) = self.fields[0].clone();
+        let listed: Vec<Value> = self
+            .fields
+            .into_iter()
+            .take(MAX_LISTED_ERRORS)
+            .map(|(field, reason)| json!({ "field": field, "reason": reason }))
+            .collect();
+        Some(AppError::new(code, message).with_details(json!({
+            "field": field,
+            "reason": reason,
+            "errors": listed,
+        })))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,9 +558,59 @@ mod tests {
             json!({"error": {
                 "code": "VALIDATION_FAILED",
                 "message": "lines[2].qty: must be at least 1",
-                "details": {"field": "lines[2].qty", "reason": "must be at least 1"}
+                "details": {
+                    "field": "lines[2].qty",
+                    "reason": "must be at least 1",
+                    "errors": [{"field": "lines[2].qty", "reason": "must be at least 1"}]
+                }
             }})
         );
+    }
+
+    #[test]
+    fn problems_become_one_refusal_naming_every_field_once() {
+        assert_eq!(Problems::default().finish(), Ok(()));
+
+        let mut problems = Problems::default();
+        problems.note(AppError::about_field(
+            ErrorCode::UnknownItem,
+            "lines[0].sku",
+            "no item X",
+        ));
+        problems.note(AppError::validation("lines[1].qty", "must be at least 1"));
+        problems.note(AppError::validation("lines[1].qty", "said again"));
+        let error = problems.into_error().unwrap();
+        assert_eq!(error.code, ErrorCode::UnknownItem);
+        assert_eq!(error.details["field"], "lines[0].sku");
+        assert_eq!(
+            error.details["errors"],
+            json!([
+                {"field": "lines[0].sku", "reason": "no item X"},
+                {"field": "lines[1].qty", "reason": "must be at least 1"},
+            ])
+        );
+        assert!(error.message.starts_with("2 "), "{}", error.message);
+
+        // One problem keeps its own message; a refusal of no field wins as it is.
+        let mut one = Problems::default();
+        one.check::<()>(Err(AppError::validation("ref", "must not be empty")));
+        assert_eq!(one.into_error().unwrap().message, "ref: must not be empty");
+        let mut other = Problems::default();
+        other.note(AppError::validation("ref", "must not be empty"));
+        other.note(AppError::conflict("taken".to_string()));
+        assert_eq!(other.into_error().unwrap().code, ErrorCode::Conflict);
+
+        // A huge request lists the first MAX_LISTED_ERRORS fields and counts them all.
+        let mut many = Problems::default();
+        for i in 0..150 {
+            many.note(AppError::validation(format!("lines[{i}].qty"), "bad"));
+        }
+        let error = many.into_error().unwrap();
+        assert_eq!(
+            error.details["errors"].as_array().unwrap().len(),
+            MAX_LISTED_ERRORS
+        );
+        assert!(error.message.starts_with("150 "), "{}", error.message);
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod domain;
 pub mod error;
 pub mod inbound;
 pub mod items;
+pub mod labels;
 pub mod ledger;
 pub mod lines;
 pub mod locations;

@@ -75,11 +75,12 @@ pub fn LineEditor(
     columns: &'static [Column],
     initial: Vec<Vec<String>>,
     #[prop(optional)] hint: Option<Hint>,
-    /// The input a refusal is about (its name) and why: marked, with the reason under it.
+    /// The inputs a refusal is about (their names) and why: each marked, with its reason under
+    /// it; the first one gets the cursor.
     #[prop(optional)]
-    bad_field: Option<Signal<Option<(String, String)>>>,
+    bad_fields: Option<Signal<Vec<(String, String)>>>,
 ) -> impl IntoView {
-    let bad_field = bad_field.unwrap_or_else(|| Signal::derive(|| None));
+    let bad_fields = bad_fields.unwrap_or_else(|| Signal::derive(Vec::new));
     let start = if initial.is_empty() {
         vec![vec![String::new(); columns.len()]; BLANK_ROWS]
     } else {
@@ -151,9 +152,9 @@ pub fn LineEditor(
                                         // What a scan said, else the refusal about this field.
                                         let note = move || {
                                             notes.with(|n| n.get(col).cloned().flatten()).or_else(|| {
-                                                bad_field.with(|bad| match bad {
-                                                    Some((field, reason)) if *field == name() => Some(ScanNote { ok: false, text: reason.clone() }),
-                                                    _ => None,
+                                                bad_fields.with(|bad| {
+                                                    let name = name();
+                                                    bad.iter().find(|(field, _)| *field == name).map(|(_, reason)| ScanNote { ok: false, text: reason.clone() })
                                                 })
                                             })
                                         };
@@ -173,7 +174,7 @@ pub fn LineEditor(
                                                     data-col=col
                                                     data-last=(col == last).then_some("true")
                                                     aria-invalid=move || note().is_some_and(|n| !n.ok).then_some("true")
-                                                    autofocus=move || bad_field.with(|b| b.as_ref().is_some_and(|(n, _)| *n == name()))
+                                                    autofocus=move || bad_fields.with(|b| b.first().is_some_and(|(n, _)| *n == name()))
                                                     on:input=move |_| keep_a_blank_line(key)
                                                     on:change=move |ev| {
                                                         let value = event_target_value(&ev);
@@ -459,27 +460,30 @@ pub fn MovementFields(
     start_over: (String, &'static str),
     on_start_over: impl Fn(leptos::ev::MouseEvent) + Clone + 'static,
     #[prop(optional)] children: Option<Children>,
-    /// The input the form's refusal is about and why (see `crate::ui::field_input_name`): marked
-    /// beside the field, which gets the cursor and is scrolled into view.
+    /// The inputs the form's refusal is about and why (see `crate::ui::field_input_names`):
+    /// each marked beside it; the first gets the cursor and is scrolled into view.
     #[prop(optional)]
-    bad_field: Option<Signal<Option<(String, String)>>>,
+    bad_fields: Option<Signal<Vec<(String, String)>>>,
 ) -> impl IntoView {
-    let bad_field = bad_field.unwrap_or_else(|| Signal::derive(|| None));
+    let bad_fields = bad_fields.unwrap_or_else(|| Signal::derive(Vec::new));
     let reference_field = NodeRef::<leptos::html::Input>::new();
     // The bad field takes the cursor when a refusal arrives (with JavaScript; without it the
     // page renders it with `autofocus`).
     Effect::new(move |_| {
-        if let Some((name, _)) = bad_field.get() {
+        if let Some((name, _)) = bad_fields.with(|b| b.first().cloned()) {
             focus_named(&name);
         }
     });
-    let ref_is_bad = move || bad_field.with(|b| b.as_ref().is_some_and(|(n, _)| n == "reference"));
     let ref_reason = move || {
-        bad_field.with(|b| match b {
-            Some((n, reason)) if n == "reference" => Some(reason.clone()),
-            _ => None,
+        bad_fields.with(|b| {
+            b.iter()
+                .find(|(n, _)| n == "reference")
+                .map(|(_, reason)| reason.clone())
         })
     };
+    let ref_is_bad = move || ref_reason().is_some();
+    let ref_is_first_bad =
+        move || bad_fields.with(|b| b.first().is_some_and(|(n, _)| n == "reference"));
     // On load (and a new form is a new component), then after every submit.
     Effect::new(move |was_pending: Option<bool>| {
         let now = pending.get();
@@ -497,15 +501,15 @@ pub fn MovementFields(
                     <label for="movement-ref">{ref_label}</label>
                     <input id="movement-ref" name="reference" required maxlength="64" autocomplete="off"
                         node_ref=reference_field placeholder=ref_placeholder value=reference
-                        autofocus=move || bad_field.with(|b| b.is_none()) || ref_is_bad()
+                        autofocus=move || bad_fields.with(|b| b.is_empty()) || ref_is_first_bad()
                         aria-invalid=move || ref_is_bad().then_some("true")/>
                     {move || ref_reason().map(|reason| view! { <small class="scan-note bad" aria-live="polite">{reason}</small> })}
                 </div>
                 {children.map(|children| children())}
             </div>
             {match hint {
-                Some(hint) => view! { <LineEditor columns initial=lines hint bad_field/> }.into_any(),
-                None => view! { <LineEditor columns initial=lines bad_field/> }.into_any(),
+                Some(hint) => view! { <LineEditor columns initial=lines hint bad_fields/> }.into_any(),
+                None => view! { <LineEditor columns initial=lines bad_fields/> }.into_any(),
             }}
         </div>
         <div class="form-actions submit-row">

@@ -311,23 +311,23 @@ pub fn refusal<F: Clone, R: Clone>(
     }
 }
 
-/// The form input a refusal's `details.field` is about, with the reason to show beside it:
-/// `lines[2].qty` → `lines[2][qty]` (the JSON path counts lines from 0, as the form's names do;
-/// the page shows "line 3"). `ref` is the form's `reference`.
-pub fn field_input_name(error: &AppError) -> Option<(String, String)> {
-    let field = error.details.get("field")?.as_str()?;
-    let reason = error
-        .details
-        .get("reason")
-        .and_then(|r| r.as_str())
-        .map(str::to_string)
-        .unwrap_or_else(|| error.message.clone());
-    let name = match field.split_once("].") {
-        Some((line, column)) if line.starts_with("lines[") => format!("{line}][{column}]"),
-        _ if field == "ref" => "reference".to_string(),
-        _ => field.to_string(),
-    };
-    Some((name, reason))
+/// The form inputs a refusal is about (`details.errors`, else `details.field`), each with the
+/// reason to show beside it, in the request's order: `lines[2].qty` → `lines[2][qty]` (the JSON
+/// path counts lines from 0, as the form's names do; the page shows "line 3"). `ref` is the
+/// form's `reference`.
+pub fn field_input_names(error: &AppError) -> Vec<(String, String)> {
+    error
+        .field_reasons()
+        .into_iter()
+        .map(|(field, reason)| {
+            let name = match field.split_once("].") {
+                Some((line, column)) if line.starts_with("lines[") => format!("{line}][{column}]"),
+                _ if field == "ref" => "reference".to_string(),
+                _ => field,
+            };
+            (name, reason)
+        })
+        .collect()
 }
 
 /// The submitted line a result line answers (`ref_line` is 1-based), or a blank one if the form
@@ -428,18 +428,18 @@ fn is_plain_form_post() -> bool {
 /// A refusal or failure, in words, with the field it is about (in words too: "line 3 · Qty").
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
-    let field = error
-        .details
-        .get("field")
-        .and_then(|f| f.as_str())
-        .map(str::to_string);
-    // With a field, its reason alone reads better than the message's `lines[2].qty: …`.
-    let reason = error
-        .details
-        .get("reason")
-        .and_then(|r| r.as_str())
-        .filter(|_| field.is_some())
-        .map_or_else(|| error.message.clone(), str::to_string);
+    let fields = error.field_reasons();
+    // With one field, its reason alone reads better than the message's `lines[2].qty: …`; with
+    // several, the message counts them and a list names each.
+    let (reason, field, listed) = match fields.as_slice() {
+        [] => (error.message.clone(), None, Vec::new()),
+        [(field, reason)] => (reason.clone(), Some(field.clone()), Vec::new()),
+        [..] => (
+            tr!(common.error_fields, count = fields.len()),
+            None,
+            fields.clone(),
+        ),
+    };
     let shortages: Vec<String> = error
         .details
         .get("shortages")
@@ -464,6 +464,13 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
             {reason}
             {field.map(|f| view! {
                 <div class="muted">{tr!(common.error_field)} " " <span data-field=f.clone()>{field_words(&f)}</span></div>
+            })}
+            {(!listed.is_empty()).then(|| view! {
+                <ul class="field-errors">
+                    {listed.into_iter().map(|(f, reason)| view! {
+                        <li><span data-field=f.clone()>{field_words(&f)}</span>": "{reason}</li>
+                    }).collect_view()}
+                </ul>
             })}
             {(!shortages.is_empty()).then(|| view! {
                 <ul class="shortages">{shortages.into_iter().map(|s| view! { <li>{s}</li> }).collect_view()}</ul>
@@ -660,16 +667,32 @@ mod tests {
     }
 
     #[test]
-    fn a_refusal_names_the_input_it_is_about() {
+    fn a_refusal_names_the_inputs_it_is_about() {
         let qty = AppError::validation("lines[2].qty", "must be at least 1");
         assert_eq!(
-            field_input_name(&qty),
-            Some(("lines[2][qty]".into(), "must be at least 1".into()))
+            field_input_names(&qty),
+            vec![("lines[2][qty]".into(), "must be at least 1".into())]
         );
         let reference = AppError::validation("ref", "must not be empty");
-        assert_eq!(field_input_name(&reference).unwrap().0, "reference");
+        assert_eq!(field_input_names(&reference)[0].0, "reference");
         let conflict = AppError::conflict("taken".to_string());
-        assert_eq!(field_input_name(&conflict), None);
+        assert_eq!(field_input_names(&conflict), vec![]);
+
+        let mut problems = crate::error::Problems::default();
+        problems.note(reference);
+        problems.note(qty);
+        problems.note(AppError::validation(
+            "lines[2].qty",
+            "a second reason is not listed",
+        ));
+        let both = problems.into_error().unwrap();
+        assert_eq!(
+            field_input_names(&both),
+            vec![
+                ("reference".into(), "must not be empty".into()),
+                ("lines[2][qty]".into(), "must be at least 1".into()),
+            ]
+        );
     }
 
     #[cfg(feature = "ssr")]

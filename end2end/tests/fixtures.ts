@@ -60,3 +60,15 @@ export async function expectLive(page: import("@playwright/test").Page, javaScri
     await expect(page.locator("body")).not.toHaveAttribute("data-hydrated", "true");
   }
 }
+
+/// A name no other test or project run uses.
+export function unique(prefix: string, project: string): string {
+  return `${prefix}-${project}-${Date.now().toString(36)}`.toUpperCase();
+}
+
+/// `digits` with their GS1 check digit (a valid GTIN of a company prefix and item reference).
+export function withCheckDigit(digits: string): string {
+  let sum = 0;
+  [...digits].reverse().forEach((d, i) => (sum += Number(d) * (i % 2 === 0 ? 3 : 1)));
+  return digits + ((10 - (sum % 10)) % 10);
+}

@@ -4,7 +4,7 @@ import { expect, expectLive, test } from "./fixtures";
 // every control at least 44 px tall (a checkbox counts by its label, which takes the tap; a link
 // inside a sentence is exempt).
 
-const PAGES = ["/", "/inbound", "/putaway", "/outbound", "/stock", "/ledger", "/items", "/locations", "/admin/users", "/admin/tokens"];
+const PAGES = ["/", "/inbound", "/putaway", "/outbound", "/stock", "/ledger", "/items", "/locations", "/admin/users", "/admin/tokens", "/labels/locations", "/labels/batches"];
 
 test("every page fits 360 px and every control is a 44 px target", async ({ page, request, javaScriptEnabled: js }, testInfo) => {
   test.setTimeout(90_000);
@@ -18,7 +18,9 @@ test("every page fits 360 px and every control is a 44 px target", async ({ page
   await post("/inbound/receive", { ref: `${tag}-PO`, lines: [{ sku: `${tag}-SKU-LONG-CODE`, location_code: `${tag}-RCV-DOCK-1`, qty: 1200, batch_code: "LOT-2026-11-26-A", expiry_date: "2099-12-31" }] }, 200);
   await post("/putaway", { ref: `${tag}-TR`, lines: [{ sku: `${tag}-SKU-LONG-CODE`, from_location_code: `${tag}-RCV-DOCK-1`, to_location_code: `${tag}-A-01-02`, qty: 700 }] }, 200);
   await page.setViewportSize({ width: 360, height: 740 });
-  for (const path of PAGES) {
+  // The label pages with labels on them, the widest stock included.
+  const pages = [...PAGES, `/labels/locations?q=${tag}&size=100x50`, `/labels/batches?sku=${tag}-SKU-LONG-CODE&size=100x50`];
+  for (const path of pages) {
     await page.goto(path);
     await expectLive(page, js);
     // Open the menu and the folded parts, so their controls are measured too.

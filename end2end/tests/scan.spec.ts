@@ -1,22 +1,10 @@
 import type { APIRequestContext, Page } from "@playwright/test";
-import { expect, expectLive, test } from "./fixtures";
+import { expect, expectLive, test, unique, withCheckDigit } from "./fixtures";
 import type { Translate } from "./i18n";
 
 // Issue 16: the movement forms as a keyboard-wedge scanner uses them — a code typed fast, then
 // Enter — at 360 px. Every scan is kept, a scan resolves to its item at once (a GS1 barcode
 // fills the line), a wrong scan is marked on its field, and nothing is posted half-filled.
-
-/// A name no other test or project run uses.
-function unique(prefix: string, project: string): string {
-  return `${prefix}-${project}-${Date.now().toString(36)}`.toUpperCase();
-}
-
-/// `digits` with their GS1 check digit.
-function withCheckDigit(digits: string): string {
-  let sum = 0;
-  [...digits].reverse().forEach((d, i) => (sum += Number(d) * (i % 2 === 0 ? 3 : 1)));
-  return digits + ((10 - (sum % 10)) % 10);
-}
 
 const lineField = (t: Translate, column: string, line: number) =>
   t("common.field_line", { label: t(column), line });

@@ -113,11 +113,25 @@ test("a refused receipt shows the error and keeps what was typed", async ({ page
   await page.getByLabel(lineField(t, "inbound.col.sku", 1)).fill("NO-SUCH-SKU");
   await page.getByLabel(lineField(t, "inbound.col.location", 1)).fill("NOWHERE");
   await page.getByLabel(lineField(t, "inbound.col.qty", 1)).fill("3");
+  // A second line naming nothing either: every problem is reported at once.
+  await page.getByLabel(lineField(t, "inbound.col.sku", 2)).fill("NO-SUCH-SKU-2");
+  await page.getByLabel(lineField(t, "inbound.col.location", 2)).fill("NOWHERE");
+  await page.getByLabel(lineField(t, "inbound.col.qty", 2)).fill("1");
   await page.getByRole("button", { name: t("inbound.submit"), exact: true }).click();
   const alert = page.getByRole("alert");
-  await expect(alert).toContainText(t("errors.item.not_found_sku", { sku: "NO-SUCH-SKU" }));
-  // The field it is about, in words: "line 1 · SKU".
-  await expect(alert).toContainText(t("common.field_of_line", { line: 1, field: t("common.field.sku") }));
+  await expect(alert).toContainText(t("common.error_fields", { count: 4 }));
+  // The fields it is about, in words ("line 1 · SKU"), each with its reason.
+  const listed = alert.locator("li");
+  await expect(listed).toHaveCount(4);
+  await expect(listed.nth(0)).toContainText(t("common.field_of_line", { line: 1, field: t("common.field.sku") }));
+  await expect(listed.nth(0)).toContainText(t("errors.item.not_found_sku", { sku: "NO-SUCH-SKU" }));
+  await expect(listed.nth(1)).toContainText(t("common.field_of_line", { line: 2, field: t("common.field.sku") }));
+  // Each is marked beside its field.
+  for (const [column, line] of [["inbound.col.location", 1], ["inbound.col.sku", 2], ["inbound.col.location", 2]] as const) {
+    const field = page.getByLabel(lineField(t, column, line));
+    await expect(field).toHaveAttribute("aria-invalid", "true");
+    await expect(field.locator("xpath=following-sibling::small[contains(@class, 'bad')]")).toBeVisible();
+  }
   await expect(page.getByLabel(t("inbound.ref_label"))).toHaveValue(receipt);
   await expect(page.getByLabel(lineField(t, "inbound.col.sku", 1))).toHaveValue("NO-SUCH-SKU");
   // The refusal is at the top of the form; the field it is about is marked, says why and has

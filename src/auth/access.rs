@@ -61,7 +61,9 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
 pub fn server_function(endpoint: &str) -> Option<Role> {
     match endpoint {
         "form_result" | "available_at" | "inventory_snapshot" | "list_items" | "list_locations"
-        | "list_ledger" | "query_stock" | "scan" => Some(Role::Viewer),
+        | "list_ledger" | "query_stock" | "scan" | "location_labels" | "batch_labels" => {
+            Some(Role::Viewer)
+        }
         "receive_goods" | "put_away" | "ship_order" => Some(Role::Clerk),
         "create_item" | "create_location" => Some(Role::Manager),
         "list_users" | "create_user" | "change_user" | "list_tokens" | "create_token"

@@ -110,26 +110,37 @@ pub fn form_qty(field: String, raw: &str) -> Result<i64, AppError> {
 }
 
 impl ReceiveForm {
-    /// The form as the JSON API's request; blank lines were dropped already.
+    /// The form as the JSON API's request (blank lines were dropped already), with what its
+    /// text gets wrong (a qty or date that does not parse) noted in `problems`.
     #[cfg(feature = "ssr")]
-    fn to_input(&self) -> Result<ReceiveInput, AppError> {
-        let mut lines = Vec::with_capacity(self.lines.len());
-        for (i, line) in self.lines.iter().enumerate() {
-            let field = |name: &str| format!("lines[{i}].{name}");
-            lines.push(ReceiveLineInput {
-                sku: Some(line.sku.clone()),
-                location_code: Some(line.location_code.clone()),
-                qty: form_qty(field("qty"), &line.qty)?,
-                batch_code: Some(line.batch_code.clone()),
-                expiry_date: form_date(field("expiry_date"), &line.expiry_date)?,
-                production_date: form_date(field("production_date"), &line.production_date)?,
-                ..ReceiveLineInput::default()
-            });
-        }
-        Ok(ReceiveInput {
+    fn to_input(&self, problems: &mut crate::error::Problems) -> ReceiveInput {
+        let lines = self
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                let field = |name: &str| format!("lines[{i}].{name}");
+                let mut date =
+                    |name: &str, raw: &str| problems.check(form_date(field(name), raw)).flatten();
+                let expiry_date = date("expiry_date", &line.expiry_date);
+                let production_date = date("production_date", &line.production_date);
+                ReceiveLineInput {
+                    sku: Some(line.sku.clone()),
+                    location_code: Some(line.location_code.clone()),
+                    qty: problems
+                        .check(form_qty(field("qty"), &line.qty))
+                        .unwrap_or(0),
+                    batch_code: Some(line.batch_code.clone()),
+                    expiry_date,
+                    production_date,
+                    ..ReceiveLineInput::default()
+                }
+            })
+            .collect();
+        ReceiveInput {
             r#ref: self.reference.clone(),
             lines,
-        })
+        }
     }
 }
 
@@ -144,18 +155,17 @@ pub async fn receive_goods_form(
         reference,
         lines: lines.into_iter().filter(|l| !l.is_blank()).collect(),
     };
-    let result = match form.to_input() {
-        Ok(input) => {
-            crate::inbound::service::receive(
-                &state.db,
-                &state.config,
-                &input,
-                crate::auth::access::current_actor().as_deref(),
-            )
-            .await
-        }
-        Err(error) => Err(error),
-    };
+    // Every bad field of the form is refused at once: what its text gets wrong, then what the
+    // request's checks say.
+    let mut problems = crate::error::Problems::default();
+    let input = form.to_input(&mut problems);
+    let actor = crate::auth::access::current_actor();
+    let result = problems
+        .or_run(
+            || crate::inbound::service::Receive::parse(&input),
+            crate::inbound::service::receive(&state.db, &state.config, &input, actor.as_deref()),
+        )
+        .await;
     let reference = form.reference.clone();
     Ok(crate::ui::finish_form("/inbound", &reference, form, result))
 }
@@ -178,9 +188,10 @@ pub fn InboundPage() -> impl IntoView {
                 let initial = stored.clone().found().map(|o| o.form).unwrap_or_default();
                 // A refusal: at the top of the form, and beside the field it is about.
                 let for_refusal = stored.clone();
-                let bad_field = Signal::derive(move || {
+                let bad_fields = Signal::derive(move || {
                     crate::ui::refusal(action.value().get(), &for_refusal)
-                        .and_then(|error| crate::ui::field_input_name(&error))
+                        .map(|error| crate::ui::field_input_names(&error))
+                        .unwrap_or_default()
                 });
                 let at_top = stored.clone();
                 let new_receipt = new_receipt.clone();
@@ -204,7 +215,7 @@ pub fn InboundPage() -> impl IntoView {
                                     submit=(tr!(inbound.submit), tr!(inbound.submitting))
                                     start_over=(tr!(inbound.start_over), "/inbound")
                                     on_start_over=start_over
-                                    bad_field=bad_field
+                                    bad_fields=bad_fields
                                 />
                             </ActionForm>
                         }
@@ -220,6 +231,16 @@ pub fn InboundPage() -> impl IntoView {
 #[component]
 fn ReceiveResult(outcome: Outcome<ReceiveForm, ReceiveResponse>) -> impl IntoView {
     let form = outcome.form;
+    // Column headings, also each card cell's label at 360 px (worded once per table).
+    let heads = [
+        tr!(common.line),
+        tr!(inbound.col.sku),
+        tr!(inbound.col.location),
+        tr!(inbound.col.qty),
+        tr!(inbound.col.status),
+        tr!(inbound.col.after_qty),
+        tr!(inbound.col.batches),
+    ];
     match outcome.result {
         Err(error) => view! { <section class="result"><ErrorPanel error/></section> }.into_any(),
         Ok(response) => view! {
@@ -234,24 +255,25 @@ fn ReceiveResult(outcome: Outcome<ReceiveForm, ReceiveResponse>) -> impl IntoVie
                     LineStatus::InsufficientStock => tr!(inbound.summary.insufficient_stock),
                 }}</p>
                 <div class="table-wrap">
-                    <table>
+                    <table class="cards">
                         <thead><tr>
-                            <th class="num">"#"</th><th>{tr!(inbound.col.sku)}</th><th>{tr!(inbound.col.location)}</th>
-                            <th class="num">{tr!(inbound.col.qty)}</th><th>{tr!(inbound.col.status)}</th>
-                            <th class="num">{tr!(inbound.col.after_qty)}</th><th>{tr!(inbound.col.batches)}</th>
+                            <th class="num">"#"</th><th>{heads[1].clone()}</th><th>{heads[2].clone()}</th>
+                            <th class="num">{heads[3].clone()}</th><th>{heads[4].clone()}</th>
+                            <th class="num">{heads[5].clone()}</th><th>{heads[6].clone()}</th>
                         </tr></thead>
                         <tbody>
                             {response.lines.into_iter().map(|line| {
                                 let sent = sent_line(&form.lines, line.ref_line);
+                                let label = |i: usize| heads[i].clone();
                                 view! {
                                     <tr>
-                                        <td class="num">{line.ref_line}</td>
-                                        <td>{sent.sku}</td>
-                                        <td>{sent.location_code}</td>
-                                        <td class="num">{number(line.qty)}</td>
-                                        <td><StatusBadge status=line.status/></td>
-                                        <td class="num">{line.after_qty.map(number)}</td>
-                                        <td>{batches_text(&line.batches)}</td>
+                                        <td class="num" data-label=label(0)>{line.ref_line}</td>
+                                        <td data-label=label(1)>{sent.sku}</td>
+                                        <td data-label=label(2)>{sent.location_code}</td>
+                                        <td class="num" data-label=label(3)>{number(line.qty)}</td>
+                                        <td data-label=label(4)><StatusBadge status=line.status/></td>
+                                        <td class="num" data-label=label(5)>{line.after_qty.map(number)}</td>
+                                        <td data-label=label(6)>{batches_text(&line.batches)}</td>
                                     </tr>
                                 }
                             }).collect_view()}

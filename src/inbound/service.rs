@@ -32,38 +32,40 @@ impl Receive {
     /// Parses a request. Checks against today's date come later, and only for lines not
     /// received before ([`Movement::check_new`]): a retry after midnight is still a retry.
     pub fn parse(input: &ReceiveInput) -> Result<Self, AppError> {
-        parse_request(&input.r#ref, &input.lines, |prefix, line| {
-            let item = ItemKey::parse(prefix, line.item_id, non_blank(&line.sku))?;
-            let location = LocationKey::parse(
+        parse_request(&input.r#ref, &input.lines, |prefix, line, problems| {
+            let item = problems.check(ItemKey::parse(prefix, line.item_id, non_blank(&line.sku)));
+            let location = problems.check(LocationKey::parse(
                 &format!("{prefix}.location_code"),
                 line.location_id,
                 non_blank(&line.location_code),
-            )?;
-            let qty = Qty::parse(&format!("{prefix}.qty"), line.qty)?;
-            let batch_code = BatchCode::parse(
+            ));
+            let qty = problems.check(Qty::parse(&format!("{prefix}.qty"), line.qty));
+            let batch_code = problems.check(BatchCode::parse(
                 &format!("{prefix}.batch_code"),
                 line.batch_code.as_deref().unwrap_or(""),
-            )?;
-            if let Some(production) = line.production_date {
+            ));
+            let production_problem = line.production_date.and_then(|production| {
                 // "26-1-1" parses as the year 26: a typo, not a production date.
                 if production.year() < 1900 {
-                    return Err(AppError::validation(
-                        format!("{prefix}.production_date"),
-                        tr!(errors.value.production_implausible, date = production),
-                    ));
+                    Some(tr!(errors.value.production_implausible, date = production))
+                } else if line.expiry_date.is_some_and(|expiry| production > expiry) {
+                    Some(tr!(errors.value.production_after_expiry))
+                } else {
+                    None
                 }
-                if line.expiry_date.is_some_and(|expiry| production > expiry) {
-                    return Err(AppError::validation(
-                        format!("{prefix}.production_date"),
-                        tr!(errors.value.production_after_expiry),
-                    ));
-                }
+            });
+            if let Some(reason) = production_problem {
+                problems.note(AppError::validation(
+                    format!("{prefix}.production_date"),
+                    reason,
+                ));
+                return None;
             }
-            Ok(ReceiveLine {
-                item,
-                location,
-                qty,
-                batch_code,
+            Some(ReceiveLine {
+                item: item?,
+                location: location?,
+                qty: qty?,
+                batch_code: batch_code?,
                 expiry_date: line.expiry_date,
                 production_date: line.production_date,
             })

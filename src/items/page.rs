@@ -135,6 +135,7 @@ pub fn ItemsPage() -> impl IntoView {
                                     <th>{tr!(items.field.sku)}</th><th>{tr!(items.field.name)}</th>
                                     <th>{tr!(items.field.spec)}</th><th>{tr!(items.field.unit)}</th>
                                     <th>{tr!(items.field.barcode)}</th>
+                                    <th><span class="visually-hidden">{tr!(labels.batches_title)}</span></th>
                                 </tr></thead>
                                 <tbody>
                                     {rows.into_iter().map(|item| view! {
@@ -144,6 +145,9 @@ pub fn ItemsPage() -> impl IntoView {
                                             <td data-label={tr!(items.field.spec)}>{item.spec}</td>
                                             <td data-label={tr!(items.field.unit)}>{item.unit}</td>
                                             <td data-label={tr!(items.field.barcode)}>{item.barcode}</td>
+                                            <td data-label={tr!(labels.batches_title)}>
+                                                <a href=format!("/labels/batches?sku={}", crate::ui::urlencode(&item.sku))>{tr!(labels.link_batches)}</a>
+                                            </td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

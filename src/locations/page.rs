@@ -125,6 +125,9 @@ pub fn LocationsPage() -> impl IntoView {
             </select>
             <button type="submit">{tr!(locations.search)}</button>
         </Form>
+        <p>
+            <a class="button secondary" href=move || query_href("/labels/locations", &[("q", q()), ("kind", kind())])>{tr!(labels.link_locations)}</a>
+        </p>
 
         <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             {move || locations.get().map(|result| match result {

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{check_line_count, BatchCode, LocationCode, Ref, Sku};
-use crate::error::AppError;
+use crate::error::{AppError, Problems};
 
 #[cfg(feature = "ssr")]
 pub mod anchors;
@@ -179,20 +179,31 @@ pub struct Request<L> {
 }
 
 /// Parses what every movement request has: its ref and 1..=1000 lines, each by
-/// `line(prefix, raw)` where `prefix` is the line's path, e.g. `lines[3]`.
+/// `line(prefix, raw, problems)` where `prefix` is the line's path, e.g. `lines[3]`: it notes
+/// each bad field in `problems` and gives `None` when any was bad. Every bad field of the
+/// request is refused at once.
 pub fn parse_request<L, T>(
     raw_ref: &str,
     raw_lines: &[L],
-    mut line: impl FnMut(&str, &L) -> Result<T, AppError>,
+    mut line: impl FnMut(&str, &L, &mut Problems) -> Option<T>,
 ) -> Result<Request<T>, AppError> {
-    let r#ref = Ref::parse("ref", raw_ref)?;
+    let mut problems = Problems::default();
+    let r#ref = problems.check(Ref::parse("ref", raw_ref));
     check_line_count(raw_lines.len())?;
-    let lines = raw_lines
+    let lines: Vec<Option<T>> = raw_lines
         .iter()
         .enumerate()
-        .map(|(i, raw)| line(&format!("lines[{i}]"), raw))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Request { r#ref, lines })
+        .map(|(i, raw)| line(&format!("lines[{i}]"), raw, &mut problems))
+        .collect();
+    problems.finish()?;
+    match (r#ref, lines.into_iter().collect::<Option<Vec<T>>>()) {
+        (Some(r#ref), Some(lines)) => Ok(Request { r#ref, lines }),
+        // A line parser gave up without saying why: a bug, never a silent partial request.
+        _ => Err(AppError::new(
+            crate::error::ErrorCode::Internal,
+            tr!(errors.internal),
+        )),
+    }
 }
 
 /// A line's optional batch code; `None` means first-expiry-first-out.

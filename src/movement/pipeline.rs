@@ -20,7 +20,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::{Db, Tx};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode, Problems};
 use crate::movement::anchors::{self, Anchor, AnchorTable, Content, LineKey};
 use crate::movement::batches::{self, BatchRow, LotAdd};
 use crate::movement::ledger::{self, BatchDetail, LedgerEntry, Reason, Recorded};
@@ -215,13 +215,20 @@ pub async fn apply<M: Movement>(
     let r#ref = movement.request().r#ref.as_str();
 
     // 1. What the lines name.
-    let items = resolve::find_items(tx, lines.iter().map(M::item)).await?;
+    // Unknown items and locations are refused together.
+    let mut problems = Problems::default();
+    let items = problems.check(resolve::find_items(tx, lines.iter().map(M::item)).await);
     let mut per_field = Vec::with_capacity(M::LOCATION_FIELDS.len());
     for (n, field) in M::LOCATION_FIELDS.iter().enumerate() {
-        per_field.push(
-            resolve::find_locations(tx, lines.iter().map(|l| M::location(l, n)), field).await?,
-        );
+        let found = resolve::find_locations(tx, lines.iter().map(|l| M::location(l, n)), field);
+        per_field.push(problems.check(found.await));
     }
+    problems.finish()?;
+    let (Some(items), Some(per_field)) = (items, per_field.into_iter().collect::<Option<Vec<_>>>())
+    else {
+        // Every lookup that failed was noted, so `finish` refused already.
+        return Err(AppError::new(ErrorCode::Internal, tr!(errors.internal)));
+    };
     let found: Vec<Found> = items
         .into_iter()
         .enumerate()
@@ -234,17 +241,22 @@ pub async fn apply<M: Movement>(
     // 2. Each line on its own, and no line twice.
     let mut keys = Vec::with_capacity(lines.len());
     let mut seen: HashMap<LineKey, usize> = HashMap::new();
+    let mut problems = Problems::default();
     for (i, (line, found)) in lines.iter().zip(&found).enumerate() {
-        M::check(i, line, found)?;
+        problems.check(M::check(i, line, found));
         let key = M::identity(line, found);
-        if let Some(first) = seen.insert(key.clone(), i) {
-            return Err(AppError::validation(
+        match seen.get(&key) {
+            Some(&first) => problems.note(AppError::validation(
                 format!("lines[{i}]"),
                 tr!(errors.value.repeated_line, first = first, line = first + 1),
-            ));
+            )),
+            None => {
+                seen.insert(key.clone(), i);
+            }
         }
         keys.push(key);
     }
+    problems.finish()?;
     let legs: Vec<Vec<Leg>> = lines
         .iter()
         .zip(&found)
@@ -281,9 +293,11 @@ pub async fn apply<M: Movement>(
 
     // 5. New lines: today's checks, then waves. A line whose take comes from where an earlier
     // line of its wave adds goods starts the next wave, so it sees those goods.
+    let mut problems = Problems::default();
     for &i in &new_lines {
-        M::check_new(i, &lines[i], at.today)?;
+        problems.check(M::check_new(i, &lines[i], at.today));
     }
+    problems.finish()?;
     let stock_of = |i: usize, leg: &Leg| stocks.get(&(found[i].item.id, leg.location()));
     let mut waves: Vec<Vec<usize>> = vec![Vec::new()];
     let mut wave_targets = HashSet::new();

@@ -7,7 +7,7 @@ use sqlx::QueryBuilder;
 
 use crate::db::Tx;
 use crate::domain::LocationKind;
-use crate::error::{AppError, ErrorCode};
+use crate::error::{AppError, ErrorCode, Problems};
 use crate::movement::{ItemKey, LocationKey};
 use crate::with_tx;
 
@@ -125,8 +125,8 @@ struct Named<'k> {
     code_field: String,
 }
 
-/// Finds the rows `keys` name, in order. The first unknown one is `UNKNOWN_ITEM` /
-/// `UNKNOWN_LOCATION` naming its field; an id and a code that name different rows is 422.
+/// Finds the rows `keys` name, in order. Unknown ones are refused together, `UNKNOWN_ITEM` /
+/// `UNKNOWN_LOCATION` naming their fields; an id and a code that name different rows is 422.
 async fn find<R: Catalogue>(tx: &mut Tx, keys: &[Named<'_>]) -> Result<Vec<R>, AppError> {
     let ids: BTreeSet<i64> = keys.iter().filter_map(|k| k.id).collect();
     let codes: BTreeSet<&str> = keys
@@ -162,30 +162,35 @@ async fn find<R: Catalogue>(tx: &mut Tx, keys: &[Named<'_>]) -> Result<Vec<R>, A
         });
         by_code.extend(rows.into_iter().map(|r| (r.code().to_string(), r)));
     }
-    keys.iter()
+    // Every key that names nothing is refused at once.
+    let mut problems = Problems::default();
+    let found: Vec<Option<R>> = keys
+        .iter()
         .map(|key| {
-            let unknown = |field: &str, what: String| {
-                AppError::new(R::UNKNOWN, format!("{field}: {what}"))
-                    .with_details(serde_json::json!({ "field": field, "reason": what }))
-            };
+            let unknown =
+                |field: &str, what: String| AppError::about_field(R::UNKNOWN, field, what);
             let found = match (key.id, key.code) {
                 (Some(id), _) => by_id
                     .get(&id)
-                    .ok_or_else(|| unknown(&key.id_field, R::no_such_id(id)))?,
+                    .ok_or_else(|| unknown(&key.id_field, R::no_such_id(id))),
                 (None, Some(code)) => by_code
                     .get(code)
-                    .ok_or_else(|| unknown(&key.code_field, R::no_such_code(code)))?,
-                (None, None) => return Err(unknown(&key.code_field, R::none_named())),
+                    .ok_or_else(|| unknown(&key.code_field, R::no_such_code(code))),
+                (None, None) => Err(unknown(&key.code_field, R::none_named())),
             };
+            let found = problems.check(found)?;
             if let Some(code) = key.code.filter(|code| *code != found.code()) {
-                return Err(AppError::validation(
+                problems.note(AppError::validation(
                     key.code_field.clone(),
                     found.other_code(code),
                 ));
+                return None;
             }
-            Ok(found.clone())
+            Some(found.clone())
         })
-        .collect()
+        .collect();
+    problems.finish()?;
+    Ok(found.into_iter().flatten().collect())
 }
 
 /// Finds the items the lines name (one key per line, in order; fields `lines[i].item_id` and

@@ -107,37 +107,43 @@ pub async fn ship_order(
             .filter(|l| l.values().iter().any(|v| !v.trim().is_empty()))
             .collect(),
     };
-    let input = form
+    // Every bad field of the form is refused at once: what the form's own text says (a qty that
+    // is not a number), then what the request's checks say.
+    let mut problems = crate::error::Problems::default();
+    let lines = form
         .lines
         .iter()
         .enumerate()
-        .map(|(i, line)| {
-            Ok(OutboundLineInput {
-                sku: Some(line.sku.clone()),
-                location_code: Some(line.location_code.clone()),
-                qty: crate::inbound::page::form_qty(format!("lines[{i}].qty"), &line.qty)?,
-                batch_code: Some(line.batch_code.trim().to_string()).filter(|c| !c.is_empty()),
-                ..OutboundLineInput::default()
-            })
+        .map(|(i, line)| OutboundLineInput {
+            sku: Some(line.sku.clone()),
+            location_code: Some(line.location_code.clone()),
+            qty: problems
+                .check(crate::inbound::page::form_qty(
+                    format!("lines[{i}].qty"),
+                    &line.qty,
+                ))
+                .unwrap_or(0),
+            batch_code: Some(line.batch_code.trim().to_string()).filter(|c| !c.is_empty()),
+            ..OutboundLineInput::default()
         })
-        .collect::<Result<Vec<_>, AppError>>()
-        .map(|lines| OutboundInput {
-            r#ref: form.reference.clone(),
-            atomic: Some(form.all_or_nothing),
-            lines,
-        });
-    let result = match input {
-        Ok(input) => {
+        .collect();
+    let input = OutboundInput {
+        r#ref: form.reference.clone(),
+        atomic: Some(form.all_or_nothing),
+        lines,
+    };
+    let actor = crate::auth::access::current_actor();
+    let result = problems
+        .or_run(
+            || crate::outbound::service::Outbound::parse(&input, true),
             crate::outbound::service::commit_outbound(
                 &state.db,
                 &state.config,
                 &input,
-                crate::auth::access::current_actor().as_deref(),
-            )
-            .await
-        }
-        Err(error) => Err(error),
-    };
+                actor.as_deref(),
+            ),
+        )
+        .await;
     let reference = form.reference.clone();
     Ok(crate::ui::finish_form(
         "/outbound",
@@ -215,9 +221,10 @@ pub fn OutboundPage() -> impl IntoView {
                 let initial = stored.clone().found().map(|o| o.form).unwrap_or_default();
                 // A refusal: at the top of the form, and beside the field it is about.
                 let for_refusal = stored.clone();
-                let bad_field = Signal::derive(move || {
+                let bad_fields = Signal::derive(move || {
                     crate::ui::refusal(action.value().get(), &for_refusal)
-                        .and_then(|error| crate::ui::field_input_name(&error))
+                        .map(|error| crate::ui::field_input_names(&error))
+                        .unwrap_or_default()
                 });
                 let at_top = stored.clone();
                 let new_order = new_order.clone();
@@ -242,7 +249,7 @@ pub fn OutboundPage() -> impl IntoView {
                                     submit=(tr!(outbound.submit), tr!(outbound.submitting))
                                     start_over=(tr!(outbound.start_over), "/outbound")
                                     on_start_over=start_over
-                                    bad_field=bad_field
+                                    bad_fields=bad_fields
                                 >
                                     <label class="switch">
                                         <input type="checkbox" name="all_or_nothing" checked=initial.all_or_nothing/>
@@ -272,6 +279,16 @@ fn ShipResult(outcome: Outcome<ShipForm, OutboundResponse>) -> impl IntoView {
                 LineStatus::Idempotent => tr!(outbound.summary.idempotent),
                 LineStatus::InsufficientStock => tr!(outbound.summary.insufficient_stock),
             };
+            // Column headings, also each card cell's label at 360 px (worded once per table).
+            let heads = [
+                tr!(common.line),
+                tr!(outbound.col.sku),
+                tr!(outbound.col.location),
+                tr!(outbound.col.qty),
+                tr!(outbound.col.status),
+                tr!(outbound.col.after_qty),
+                tr!(outbound.col.batches),
+            ];
             view! {
                 <section class="result" aria-labelledby="ship-result">
                     <h2 id="ship-result">
@@ -280,11 +297,11 @@ fn ShipResult(outcome: Outcome<ShipForm, OutboundResponse>) -> impl IntoView {
                     </h2>
                     <p role="status">{summary}</p>
                     <div class="table-wrap">
-                        <table>
+                        <table class="cards">
                             <thead><tr>
-                                <th class="num">"#"</th><th>{tr!(outbound.col.sku)}</th><th>{tr!(outbound.col.location)}</th>
-                                <th class="num">{tr!(outbound.col.qty)}</th><th>{tr!(outbound.col.status)}</th>
-                                <th class="num">{tr!(outbound.col.after_qty)}</th><th>{tr!(outbound.col.batches)}</th>
+                                <th class="num">"#"</th><th>{heads[1].clone()}</th><th>{heads[2].clone()}</th>
+                                <th class="num">{heads[3].clone()}</th><th>{heads[4].clone()}</th>
+                                <th class="num">{heads[5].clone()}</th><th>{heads[6].clone()}</th>
                             </tr></thead>
                             <tbody>
                                 {response.lines.into_iter().map(|line| {
@@ -293,15 +310,16 @@ fn ShipResult(outcome: Outcome<ShipForm, OutboundResponse>) -> impl IntoView {
                                         Some(available) => tr!(outbound.only_available, available = number(available)),
                                         None => batches_text(&line.batches),
                                     };
+                                    let label = |i: usize| heads[i].clone();
                                     view! {
                                         <tr>
-                                            <td class="num">{line.ref_line}</td>
-                                            <td>{sent.sku}</td>
-                                            <td>{sent.location_code}</td>
-                                            <td class="num">{number(line.qty)}</td>
-                                            <td><StatusBadge status=line.status/></td>
-                                            <td class="num">{line.after_qty.map(number)}</td>
-                                            <td>{detail}</td>
+                                            <td class="num" data-label=label(0)>{line.ref_line}</td>
+                                            <td data-label=label(1)>{sent.sku}</td>
+                                            <td data-label=label(2)>{sent.location_code}</td>
+                                            <td class="num" data-label=label(3)>{number(line.qty)}</td>
+                                            <td data-label=label(4)><StatusBadge status=line.status/></td>
+                                            <td class="num" data-label=label(5)>{line.after_qty.map(number)}</td>
+                                            <td data-label=label(6)>{detail}</td>
                                         </tr>
                                     }
                                 }).collect_view()}

@@ -91,37 +91,37 @@ pub async fn put_away_form(
             .filter(|l| l.values().iter().any(|v| !v.trim().is_empty()))
             .collect(),
     };
-    let input = form
+    // Every bad field of the form is refused at once (see the ship page).
+    let mut problems = crate::error::Problems::default();
+    let lines = form
         .lines
         .iter()
         .enumerate()
-        .map(|(i, line)| {
-            Ok(PutawayLineInput {
-                sku: Some(line.sku.clone()),
-                from_location_code: Some(line.from_location_code.clone()),
-                to_location_code: Some(line.to_location_code.clone()),
-                qty: crate::inbound::page::form_qty(format!("lines[{i}].qty"), &line.qty)?,
-                batch_code: Some(line.batch_code.trim().to_string()).filter(|c| !c.is_empty()),
-                ..PutawayLineInput::default()
-            })
+        .map(|(i, line)| PutawayLineInput {
+            sku: Some(line.sku.clone()),
+            from_location_code: Some(line.from_location_code.clone()),
+            to_location_code: Some(line.to_location_code.clone()),
+            qty: problems
+                .check(crate::inbound::page::form_qty(
+                    format!("lines[{i}].qty"),
+                    &line.qty,
+                ))
+                .unwrap_or(0),
+            batch_code: Some(line.batch_code.trim().to_string()).filter(|c| !c.is_empty()),
+            ..PutawayLineInput::default()
         })
-        .collect::<Result<Vec<_>, AppError>>()
-        .map(|lines| PutawayInput {
-            r#ref: form.reference.clone(),
-            lines,
-        });
-    let result = match input {
-        Ok(input) => {
-            crate::putaway::service::put_away(
-                &state.db,
-                &state.config,
-                &input,
-                crate::auth::access::current_actor().as_deref(),
-            )
-            .await
-        }
-        Err(error) => Err(error),
+        .collect();
+    let input = PutawayInput {
+        r#ref: form.reference.clone(),
+        lines,
     };
+    let actor = crate::auth::access::current_actor();
+    let result = problems
+        .or_run(
+            || crate::putaway::service::Putaway::parse(&input),
+            crate::putaway::service::put_away(&state.db, &state.config, &input, actor.as_deref()),
+        )
+        .await;
     let reference = form.reference.clone();
     Ok(crate::ui::finish_form("/putaway", &reference, form, result))
 }
@@ -144,9 +144,10 @@ pub fn PutawayPage() -> impl IntoView {
                 let initial = stored.clone().found().map(|o| o.form).unwrap_or_default();
                 // A refusal: at the top of the form, and beside the field it is about.
                 let for_refusal = stored.clone();
-                let bad_field = Signal::derive(move || {
+                let bad_fields = Signal::derive(move || {
                     crate::ui::refusal(action.value().get(), &for_refusal)
-                        .and_then(|error| crate::ui::field_input_name(&error))
+                        .map(|error| crate::ui::field_input_names(&error))
+                        .unwrap_or_default()
                 });
                 let at_top = stored.clone();
                 let new_transfer = new_transfer.clone();
@@ -170,7 +171,7 @@ pub fn PutawayPage() -> impl IntoView {
                                     submit=(tr!(putaway.submit), tr!(putaway.submitting))
                                     start_over=(tr!(putaway.start_over), "/putaway")
                                     on_start_over=start_over
-                                    bad_field=bad_field
+                                    bad_fields=bad_fields
                                 />
                             </ActionForm>
                         }
@@ -186,6 +187,18 @@ pub fn PutawayPage() -> impl IntoView {
 #[component]
 fn PutawayResult(outcome: Outcome<PutawayForm, PutawayResponse>) -> impl IntoView {
     let form = outcome.form;
+    // Column headings, also each card cell's label at 360 px (worded once per table).
+    let heads = [
+        tr!(common.line),
+        tr!(putaway.col.sku),
+        tr!(putaway.col.from),
+        tr!(putaway.col.to),
+        tr!(putaway.col.qty),
+        tr!(putaway.col.status),
+        tr!(putaway.col.from_after),
+        tr!(putaway.col.to_after),
+        tr!(putaway.col.batches),
+    ];
     match outcome.result {
         Err(error) => view! { <section class="result"><ErrorPanel error/></section> }.into_any(),
         Ok(response) => view! {
@@ -200,27 +213,28 @@ fn PutawayResult(outcome: Outcome<PutawayForm, PutawayResponse>) -> impl IntoVie
                     LineStatus::InsufficientStock => tr!(putaway.summary.insufficient_stock),
                 }}</p>
                 <div class="table-wrap">
-                    <table>
+                    <table class="cards">
                         <thead><tr>
-                            <th class="num">"#"</th><th>{tr!(putaway.col.sku)}</th><th>{tr!(putaway.col.from)}</th>
-                            <th>{tr!(putaway.col.to)}</th><th class="num">{tr!(putaway.col.qty)}</th><th>{tr!(putaway.col.status)}</th>
-                            <th class="num">{tr!(putaway.col.from_after)}</th><th class="num">{tr!(putaway.col.to_after)}</th>
-                            <th>{tr!(putaway.col.batches)}</th>
+                            <th class="num">"#"</th><th>{heads[1].clone()}</th><th>{heads[2].clone()}</th>
+                            <th>{heads[3].clone()}</th><th class="num">{heads[4].clone()}</th><th>{heads[5].clone()}</th>
+                            <th class="num">{heads[6].clone()}</th><th class="num">{heads[7].clone()}</th>
+                            <th>{heads[8].clone()}</th>
                         </tr></thead>
                         <tbody>
                             {response.lines.into_iter().map(|line| {
                                 let sent = sent_line(&form.lines, line.ref_line);
+                                let label = |i: usize| heads[i].clone();
                                 view! {
                                     <tr>
-                                        <td class="num">{line.ref_line}</td>
-                                        <td>{sent.sku}</td>
-                                        <td>{sent.from_location_code}</td>
-                                        <td>{sent.to_location_code}</td>
-                                        <td class="num">{number(line.qty)}</td>
-                                        <td><StatusBadge status=line.status/></td>
-                                        <td class="num">{number(line.from_after_qty)}</td>
-                                        <td class="num">{number(line.to_after_qty)}</td>
-                                        <td>{batches_text(&line.batches)}</td>
+                                        <td class="num" data-label=label(0)>{line.ref_line}</td>
+                                        <td data-label=label(1)>{sent.sku}</td>
+                                        <td data-label=label(2)>{sent.from_location_code}</td>
+                                        <td data-label=label(3)>{sent.to_location_code}</td>
+                                        <td class="num" data-label=label(4)>{number(line.qty)}</td>
+                                        <td data-label=label(5)><StatusBadge status=line.status/></td>
+                                        <td class="num" data-label=label(6)>{number(line.from_after_qty)}</td>
+                                        <td class="num" data-label=label(7)>{number(line.to_after_qty)}</td>
+                                        <td data-label=label(8)>{batches_text(&line.batches)}</td>
                                     </tr>
                                 }
                             }).collect_view()}

@@ -13,6 +13,7 @@ mod hostile;
 mod http;
 mod inbound;
 mod items_locations;
+mod labels;
 mod language;
 mod movement_core;
 mod nojs;

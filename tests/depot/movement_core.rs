@@ -16,6 +16,7 @@ on_both_backends!(
     a_fefo_putaway_resent_with_its_batch_named_is_a_conflict,
     a_fefo_outbound_resent_with_its_batch_named_is_a_conflict,
     a_named_take_resent_without_its_batch_is_a_conflict,
+    every_bad_field_of_a_request_is_refused_at_once,
 );
 
 /// SKU-1 with a receiving dock R-1 and two shelves A-01, B-01.
@@ -205,4 +206,117 @@ async fn a_named_take_resent_without_its_batch_is_a_conflict(backend: Backend) {
         assert_eq!(app.footprint().await, before, "{path}: nothing moved again");
     }
     app.assert_consistent().await;
+}
+
+/// The fields a refusal lists in `details.errors`, in order.
+fn listed(body: &Value) -> Vec<String> {
+    body["error"]["details"]["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no details.errors: {body}"))
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn every_bad_field_of_a_request_is_refused_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    warehouse(&app).await;
+    let before = app.footprint().await;
+
+    // What the request says on its own: every bad field of every line, in order.
+    let (status, body) = app
+        .post(
+            "/inbound/receive",
+            &json!({"ref": " ", "lines": [
+                {"sku": "SKU-1", "location_code": "A-01", "qty": 0, "batch_code": "L1"},
+                {"location_code": "", "qty": 5, "batch_code": "L1"},
+                {"sku": "SKU-1", "location_code": "A-01", "qty": 1, "batch_code": "L2",
+                 "expiry_date": day(5), "production_date": day(9)},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "VALIDATION_FAILED");
+    assert_eq!(
+        listed(&body),
+        [
+            "ref",
+            "lines[0].qty",
+            "lines[1].sku",
+            "lines[1].location_code",
+            "lines[2].production_date"
+        ]
+    );
+    // The first is also the refusal's `field`, as for a single bad field.
+    assert_eq!(body["error"]["details"]["field"], "ref");
+    assert!(
+        body["error"]["message"].as_str().unwrap().starts_with("5 "),
+        "{body}"
+    );
+
+    // Names of nothing: unknown items and locations of every line together.
+    let (status, body) = app
+        .post("/putaway", &json!({"ref": "MV-1", "lines": [
+            {"sku": "NOPE-1", "from_location_code": "R-1", "to_location_code": "A-01", "qty": 1},
+            {"sku": "SKU-1", "from_location_code": "NOWHERE", "to_location_code": "ALSO-NOT", "qty": 1},
+            {"sku": "NOPE-2", "from_location_code": "R-1", "to_location_code": "A-01", "qty": 1},
+        ]}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_error(&body, "UNKNOWN_ITEM");
+    assert_eq!(
+        listed(&body),
+        [
+            "lines[0].sku",
+            "lines[2].sku",
+            "lines[1].from_location_code",
+            "lines[1].to_location_code"
+        ]
+    );
+
+    // Checks against what the lines name: each bad line, the repeated one included.
+    let (status, body) = app
+        .post("/putaway", &json!({"ref": "MV-2", "lines": [
+            {"sku": "SKU-1", "from_location_code": "A-01", "to_location_code": "A-01", "qty": 1},
+            {"sku": "SKU-1", "from_location_code": "R-1", "to_location_code": "B-01", "qty": 1},
+            {"sku": "SKU-1", "from_location_code": "B-01", "to_location_code": "B-01", "qty": 1},
+            {"sku": "SKU-1", "from_location_code": "R-1", "to_location_code": "B-01", "qty": 2},
+        ]}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        listed(&body),
+        [
+            "lines[0].to_location_code",
+            "lines[2].to_location_code",
+            "lines[3]"
+        ]
+    );
+
+    // Today's checks of new lines.
+    let (status, body) = app
+        .post("/inbound/receive", &json!({"ref": "PO-9", "lines": [
+            {"sku": "SKU-1", "location_code": "A-01", "qty": 1, "batch_code": "L1", "expiry_date": day(-1)},
+            {"sku": "SKU-1", "location_code": "A-01", "qty": 1, "batch_code": "L2", "production_date": day(1)},
+        ]}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        listed(&body),
+        ["lines[0].expiry_date", "lines[1].production_date"]
+    );
+
+    // Outbound too, and nothing of any of it was written.
+    let (status, body) = app
+        .post(
+            "/outbound/commit",
+            &json!({"ref": "SO-9", "lines": [
+                {"sku": "SKU-1", "location_code": "A-01", "qty": -1},
+                {"sku": "SKU-1", "qty": 1},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(listed(&body), ["lines[0].qty", "lines[1].location_code"]);
+    assert_eq!(app.footprint().await, before);
 }
