@@ -609,6 +609,18 @@ pub fn Pager<T: 'static>(page: Page<T>, href: impl Fn(i64) -> String + 'static) 
     }
 }
 
+/// What a list shows for a page number past its end (e.g. `?page=99` of 200 rows): where the
+/// rows went, and the way back to the first page.
+#[component]
+pub fn PastTheEnd(total: i64, first: String) -> impl IntoView {
+    view! {
+        <p class="empty">
+            {tr!(common.past_the_end, total = number(total))} " "
+            <a href=first>{tr!(common.first_page)}</a>
+        </p>
+    }
+}
+
 /// The 1-based page number in the URL (`page`), and the offset it starts at.
 pub fn page_offset(page: i64, per_page: i64) -> i64 {
     (page.max(1) - 1).saturating_mul(per_page)

@@ -122,6 +122,9 @@ pub fn ItemsPage() -> impl IntoView {
 
         <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             {move || items.get().map(|result| match result {
+                Ok(page) if page.items.is_empty() && page.total > 0 => view! {
+                    <crate::ui::PastTheEnd total=page.total first=query_href("/items", &[("q", q())])/>
+                }.into_any(),
                 Ok(page) if page.items.is_empty() => view! {
                     <p class="empty">{if q().is_empty() { tr!(items.empty) } else { tr!(items.no_match, q = q()) }}</p>
                 }.into_any(),

@@ -131,6 +131,9 @@ pub fn LocationsPage() -> impl IntoView {
 
         <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             {move || locations.get().map(|result| match result {
+                Ok(page) if page.items.is_empty() && page.total > 0 => view! {
+                    <crate::ui::PastTheEnd total=page.total first=query_href("/locations", &[("q", q()), ("kind", kind())])/>
+                }.into_any(),
                 Ok(page) if page.items.is_empty() => view! {
                     <p class="empty">{tr!(locations.empty)}</p>
                 }.into_any(),

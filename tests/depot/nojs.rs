@@ -18,6 +18,7 @@ on_both_backends!(
     a_thousand_line_no_js_receipt_is_applied_with_a_short_redirect,
     odd_result_urls_never_fail,
     pages_answer_while_other_routers_are_built,
+    a_page_past_the_end_of_a_list_says_so,
 );
 
 const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -380,4 +381,30 @@ async fn pages_answer_while_other_routers_are_built(backend: Backend) {
     let built = builder.join().expect("routers build");
     assert!(built >= 20, "only {built} routers were built");
     assert!(stalled.is_empty(), "{stalled:#?}");
+}
+
+/// `?page=99` of a list that has rows is not "no items yet": it says the page is past the end,
+/// how many there are, and links to the first page (with the search kept).
+async fn a_page_past_the_end_of_a_list_says_so(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.item("TEA-1", "Green tea").await;
+    app.location("A-01", "storage").await;
+    for (path, first) in [
+        ("/items?q=tea&page=99", "/items?q=tea"),
+        ("/locations?kind=storage&page=99", "/locations?kind=storage"),
+    ] {
+        let (status, html) = page(&app, path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            html.contains("past the end of the list (1 in all)"),
+            "{path}: {html}"
+        );
+        assert!(
+            html.contains(&format!(r#"href="{first}""#)),
+            "{path}: {html}"
+        );
+    }
+    // An empty list still says it is empty.
+    let (_, html) = page(&app, "/items?q=nothing-like-it&page=2").await;
+    assert!(!html.contains("past the end"));
 }
