@@ -23,7 +23,7 @@ function server(database: string, port: number) {
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,
-    stdout: "ignore" as const,
+    stdout: "pipe" as const,
     stderr: "pipe" as const,
     env: {
       DATABASE_URL: database,

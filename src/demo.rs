@@ -279,15 +279,19 @@ async fn load_chunk(db: &Db, plan: &Plan, chunk: usize) -> Result<(usize, usize)
         lines: receipt,
     })?;
     let at = |now| Moment { now, today };
-    apply(&mut tx, &receive, at(received_at), None).await?;
+    apply(&mut tx, &receive, at(received_at), Some(DEMO_ACTOR)).await?;
     let putaway = Putaway::parse(&PutawayInput {
         r#ref: format!("TR-DEMO-{:05}", chunk + 1),
         lines: moves,
     })?;
-    apply(&mut tx, &putaway, at(put_away_at), None).await?;
+    apply(&mut tx, &putaway, at(put_away_at), Some(DEMO_ACTOR)).await?;
     tx.commit().await?;
     Ok(lines)
 }
+
+/// Who the demo's movements are recorded as: the `depot demo` command, not a person (people
+/// and tokens are `user:NAME` and `token:NAME`).
+pub const DEMO_ACTOR: &str = "cli:demo";
 
 /// 4 receiving docks, 32 storage shelves (aisles A–D, bays 01–08), 4 shipping lanes.
 fn demo_locations() -> Vec<(String, String, LocationKind)> {

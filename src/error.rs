@@ -262,6 +262,14 @@ mod ssr {
                     }
                     answer.unwrap_or_else(|| AppError::conflict(tr!(errors.conflict.db_rule)))
                 }
+                // A safety net: every parser refuses control characters in the fields it knows.
+                DbFailure::BadText => {
+                    tracing::warn!(cause = %error_chain(&error), "text the database cannot store");
+                    AppError::new(
+                        ErrorCode::ValidationFailed,
+                        tr!(errors.value.text_unstorable),
+                    )
+                }
                 DbFailure::Other => AppError::internal(&error),
             }
         }
@@ -444,6 +452,28 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
             E::Request(_) => AppError::new(ErrorCode::Unavailable, tr!(errors.server_unreachable)),
             _ => AppError::opaque_internal(),
         }
+    }
+
+    /// A server function's error leaves in SPEC §4's one shape, `{"error": {…}}`, like every
+    /// other error Depot answers (a script posting to `/api/…` reads it the same way).
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        let envelope = ErrorEnvelope {
+            error: self.clone(),
+        };
+        serde_json::to_vec(&envelope)
+            .map(Into::into)
+            .unwrap_or_else(|_| leptos::server_fn::Bytes::from_static(b"{}"))
+    }
+
+    /// Reads what [`Self::ser`] wrote.
+    fn de(data: leptos::server_fn::Bytes) -> Self {
+        serde_json::from_slice::<ErrorEnvelope>(&data)
+            .map(|envelope| envelope.error)
+            .unwrap_or_else(|e| {
+                Self::from_server_fn_error(
+                    leptos::server_fn::error::ServerFnErrorErr::Deserialization(e.to_string()),
+                )
+            })
     }
 }
 

@@ -233,7 +233,8 @@ async fn server_fn_refusal_status(response: Response) -> Response {
         return AppError::internal(&std::io::Error::other("unreadable server function error"))
             .into_response();
     };
-    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+    // In the one error shape (see `AppError`'s `FromServerFnError::ser`).
+    if let Ok(crate::error::ErrorEnvelope { error }) = serde_json::from_slice(&bytes) {
         parts.status =
             StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if parts.status.is_client_error() {

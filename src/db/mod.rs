@@ -197,8 +197,8 @@ impl Db {
     /// PostgreSQL writers lock the rows they touch (`SELECT … FOR UPDATE`).
     pub async fn begin_write(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Sqlite(pool) => Tx::Sqlite(begin_whole(pool, Some("BEGIN IMMEDIATE")).await?),
+            Db::Postgres(pool) => Tx::Postgres(begin_whole(pool, None).await?),
         })
     }
 
@@ -207,10 +207,13 @@ impl Db {
     /// reads share the snapshot its first read takes).
     pub async fn begin_read(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Sqlite(pool) => Tx::Sqlite(begin_whole(pool, None).await?),
             Db::Postgres(pool) => Tx::Postgres(
-                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    .await?,
+                begin_whole(
+                    pool,
+                    Some("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+                )
+                .await?,
             ),
         })
     }
@@ -219,6 +222,28 @@ impl Db {
     pub async fn close(&self) {
         with_pool!(self, |pool, _backend| pool.close().await)
     }
+}
+
+/// Begins a transaction (with `statement`, else the default `BEGIN`) in a task of its own, so a
+/// request dropped meanwhile (a browser navigating away, a timeout) cannot leave it half-begun.
+/// sqlx 0.8.6 hands such a connection back to the pool inside the open transaction (its guard
+/// only rolls back a transaction it has counted, and it counts it after `BEGIN` is answered);
+/// the next transaction on that connection then begins inside it — after an abandoned read, a
+/// movement failed with "cannot execute INSERT in a read-only transaction". In its own task the
+/// `BEGIN` completes; if nobody takes the transaction, dropping it rolls it back properly.
+async fn begin_whole<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+    statement: Option<&'static str>,
+) -> Result<Transaction<'static, DB>, sqlx::Error> {
+    let pool = pool.clone();
+    tokio::spawn(async move {
+        match statement {
+            Some(statement) => pool.begin_with(statement).await,
+            None => pool.begin().await,
+        }
+    })
+    .await
+    .map_err(|join| sqlx::Error::Io(std::io::Error::other(join)))?
 }
 
 impl Tx {
@@ -336,6 +361,9 @@ pub enum DbFailure {
     Contention,
     /// A rule of the schema refused the change; it maps by name to a domain error.
     Constraint(Violation),
+    /// Text the database cannot store (PostgreSQL refuses a NUL character in any text): the
+    /// request's, as parsers refuse control characters in every field they know of.
+    BadText,
     /// Anything else: a bug, or a statement the database could not run.
     Other,
 }
@@ -482,6 +510,9 @@ fn classify_postgres(code: &str, constraint: Option<&str>, message: &str) -> DbF
         // too many connections), admin/crash shutdown and cannot-connect-now.
         _ if code.starts_with("08") || code.starts_with("53") => DbFailure::Unavailable,
         "57P01" | "57P02" | "57P03" => DbFailure::Unavailable,
+        // character_not_in_repertoire ("invalid byte sequence for encoding UTF8: 0x00", a NUL
+        // in a text parameter) and untranslatable_character.
+        "22021" | "22P05" => DbFailure::BadText,
         "23505" => violation(ConstraintKind::Unique, None),
         "23514" => violation(ConstraintKind::Check, None),
         "23503" => violation(ConstraintKind::ForeignKey, None),
@@ -529,6 +560,22 @@ mod tests {
             kind,
             name: name.map(str::to_owned),
         })
+    }
+
+    #[test]
+    fn text_postgres_cannot_store_is_the_requests_fault() {
+        assert_eq!(
+            postgres(
+                "22021",
+                None,
+                "invalid byte sequence for encoding \"UTF8\": 0x00"
+            ),
+            DbFailure::BadText
+        );
+        assert_eq!(
+            postgres("22P05", None, "untranslatable character"),
+            DbFailure::BadText
+        );
     }
 
     #[test]

@@ -31,6 +31,11 @@ async fn the_demo_warehouse_is_consistent_and_refuses_a_used_database(backend: B
         .contains("Mineral water"));
     let (_, stock) = app.get("/stock/query?location_code=A-01&limit=200").await;
     assert!(stock["total"].as_i64().unwrap() > 0);
+    // Every demo movement says who made it: the demo command.
+    let (_, ledger) = app.get("/ledger?limit=200").await;
+    let rows = ledger["rows"].as_array().unwrap();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r["actor"] == "cli:demo"), "{ledger}");
 
     let again = depot::demo::load_demo(app.db(), &crate::common::test_config(), 10).await;
     assert!(again.is_err(), "the demo loads only into an empty database");

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use depot::config::Config;
-use depot::db::{Backend, PoolSettings, WRITE_ATTEMPTS};
+use depot::db::{Backend, Db, PoolSettings, WRITE_ATTEMPTS};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -20,6 +20,7 @@ on_both_backends!(
     rewriting_the_ledger_is_a_conflict,
     a_check_violation_on_a_field_is_validation_failed_naming_it,
     a_duplicate_sku_is_a_conflict,
+    a_transaction_abandoned_while_it_begins_leaves_no_transaction_behind,
 );
 
 /// An item and a receiving location, and a one-line receive of it.
@@ -332,4 +333,46 @@ mod sqlite_only {
         assert_eq!(app.count("stock_ledger").await, 1, "applied once");
         app.assert_consistent().await;
     }
+}
+
+/// A request cancelled while its transaction is beginning (a browser navigating away, a client
+/// timing out) must hand its connection back clean. sqlx 0.8.6 returned it to the pool inside the
+/// half-begun transaction, and the next request's transaction began inside that one: after an
+/// abandoned read, a movement failed with "cannot execute INSERT in a read-only transaction"
+/// (seen once in the browser tests as a 500). With one connection, every abandoned begin here
+/// would poison the next write.
+async fn a_transaction_abandoned_while_it_begins_leaves_no_transaction_behind(backend: Backend) {
+    let settings = PoolSettings {
+        max_connections: Some(1),
+        ..test_settings()
+    };
+    let app = TestApp::spawn_with(
+        TestDb::new_with(backend, settings).await,
+        crate::common::test_config(),
+    )
+    .await;
+    let order = warehouse(&app).await;
+    for round in 0..400u64 {
+        // Polled until some point of acquiring, sending BEGIN or waiting for its answer, then
+        // dropped.
+        let begin = app.db().begin_read();
+        let _ = tokio::time::timeout(Duration::from_micros(round * 37 % 1500), begin).await;
+        if let Db::Postgres(pool) = app.db() {
+            let read_only: String = sqlx::query_scalar("SHOW transaction_read_only")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert_eq!(
+                read_only, "off",
+                "round {round}: a read-only transaction was left open"
+            );
+        }
+        if round % 40 == 0 {
+            let mut body = order.clone();
+            body["ref"] = json!(format!("PO-{round}"));
+            let (status, answer) = app.post("/inbound/receive", &body).await;
+            assert_eq!(status, StatusCode::OK, "round {round}: {answer}");
+        }
+    }
+    app.assert_consistent().await;
 }

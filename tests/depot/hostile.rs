@@ -921,10 +921,21 @@ async fn every_hostile_no_js_form_and_page_is_answered_without_a_server_error(ba
                     "POST {path} {body:.120} ({accept}): {status} {text:.200}"
                 ));
             }
-            if let Some(location) = location.filter(|l| l.len() > 300) {
+            if let Some(location) = location.as_ref().filter(|l| l.len() > 300) {
                 failures.push(format!(
                     "POST {path} {body:.120}: a long redirect {location:.200}"
                 ));
+            }
+            // A refusal that is not a redirect is in SPEC §4's one shape.
+            if status.is_client_error() && location.is_none() {
+                let shaped = serde_json::from_str::<serde_json::Value>(&text).is_ok_and(|v| {
+                    v["error"]["code"].is_string() && v["error"]["message"].is_string()
+                });
+                if !shaped {
+                    failures.push(format!(
+                        "POST {path} {body:.120} ({accept}): {status} not in the error shape: {text:.200}"
+                    ));
+                }
             }
         }
     }
