@@ -104,9 +104,13 @@ pub fn form_date(field: String, raw: &str) -> Result<Option<NaiveDate>, AppError
         .map_err(|_| AppError::validation(field, tr!(errors.value.date_like)))
 }
 
-/// Parses a quantity typed into a form into the API's integer (range checked later).
-pub fn form_qty(field: String, raw: &str) -> Result<i64, AppError> {
-    crate::domain::Qty::parse_text(&field, raw).map(crate::domain::Qty::get)
+/// The quantity typed into line `line` of a movement form, as the API's integer (range checked
+/// later); one that does not parse is noted in `problems` and reads as 0.
+pub fn form_qty(problems: &mut crate::error::Problems, line: usize, raw: &str) -> i64 {
+    let field = format!("lines[{line}].qty");
+    problems
+        .check(crate::domain::Qty::parse_text(&field, raw).map(crate::domain::Qty::get))
+        .unwrap_or(0)
 }
 
 impl ReceiveForm {
@@ -127,9 +131,7 @@ impl ReceiveForm {
                 ReceiveLineInput {
                     sku: Some(line.sku.clone()),
                     location_code: Some(line.location_code.clone()),
-                    qty: problems
-                        .check(form_qty(field("qty"), &line.qty))
-                        .unwrap_or(0),
+                    qty: form_qty(problems, i, &line.qty),
                     batch_code: Some(line.batch_code.clone()),
                     expiry_date,
                     production_date,

@@ -5,12 +5,12 @@ use chrono::NaiveDate;
 use crate::db::Db;
 use crate::domain::{LocationKind, Paging};
 use crate::error::AppError;
-use crate::items::Item;
 use crate::labels::barcode::{
     code128_svg, gs1_128_svg, gs1_element_string, gs1_human_readable, qr_svg,
 };
 use crate::labels::{Label, Sheet, Symbol, Symbology, MAX_LABELS};
 use crate::locations::Location;
+use crate::scan::ScannedItem;
 use crate::with_pool;
 
 /// Labels of the location named `code`, else of the locations matching `q` and `kind` (as the
@@ -54,13 +54,8 @@ pub async fn batch_labels(db: &Db, sku: &str, batch: Option<&str>) -> Result<She
         return Err(AppError::validation("sku", tr!(errors.value.required)));
     }
     let batch = batch.map(str::trim).filter(|b| !b.is_empty());
-    // The item by its sku, else by the GTIN on its cartons (a scanned barcode).
-    let mut item = item_where(db, "sku", sku).await?;
-    if item.is_none() {
-        if let Ok(barcode) = crate::scan::gs1::canonical_gtin(sku) {
-            item = item_where(db, "barcode", &barcode).await?;
-        }
-    }
+    // The item by its sku, else by the GTIN on its cartons (as a scan finds it).
+    let item = crate::scan::service::item_by_code(db, sku).await?;
     let item =
         item.ok_or_else(|| AppError::not_found(tr!(errors.item.not_found_sku, sku = sku)))?;
     let rows: Vec<(String, Option<NaiveDate>)> = with_pool!(db, |pool, _backend| {
@@ -91,18 +86,6 @@ pub async fn batch_labels(db: &Db, sku: &str, batch: Option<&str>) -> Result<She
     })
 }
 
-async fn item_where(db: &Db, column: &str, value: &str) -> Result<Option<Item>, AppError> {
-    let sql = format!(
-        "SELECT id, sku, name, spec, unit, barcode, created_at FROM items WHERE {column} = $1"
-    );
-    Ok(with_pool!(db, |pool, _backend| sqlx::query_as::<_, Item>(
-        &sql
-    )
-    .bind(value)
-    .fetch_optional(pool)
-    .await)?)
-}
-
 /// A location's label: its code as Code 128 and as a QR code (either left out when the code
 /// cannot be one, e.g. Code 128 of Chinese characters).
 pub fn location_label(location: &Location) -> Label {
@@ -127,7 +110,7 @@ pub fn location_label(location: &Location) -> Label {
 
 /// A batch's label. With the item's GTIN, one GS1-128 carries GTIN, expiry and batch (a batch
 /// code outside GS1's character set leaves it out); without one, a Code 128 of the sku.
-pub fn batch_label(item: &Item, batch: Option<String>, expiry: Option<NaiveDate>) -> Label {
+pub fn batch_label(item: &ScannedItem, batch: Option<String>, expiry: Option<NaiveDate>) -> Label {
     let gs1 = item.barcode.as_deref().and_then(|barcode| {
         let gtin = crate::scan::gs1::gtin14(barcode).ok()?;
         let with_batch = gs1_128_svg(&gs1_element_string(&gtin, expiry, batch.as_deref()))

@@ -101,12 +101,7 @@ pub async fn put_away_form(
             sku: Some(line.sku.clone()),
             from_location_code: Some(line.from_location_code.clone()),
             to_location_code: Some(line.to_location_code.clone()),
-            qty: problems
-                .check(crate::inbound::page::form_qty(
-                    format!("lines[{i}].qty"),
-                    &line.qty,
-                ))
-                .unwrap_or(0),
+            qty: crate::inbound::page::form_qty(&mut problems, i, &line.qty),
             batch_code: Some(line.batch_code.trim().to_string()).filter(|c| !c.is_empty()),
             ..PutawayLineInput::default()
         })

@@ -122,7 +122,7 @@ fn gs1_refusal(error: Gs1Error) -> AppError {
 const ITEM_COLUMNS: &str = "id, sku, name, unit, barcode";
 
 /// The item whose sku is `code`, else (for a GTIN) whose barcode is.
-async fn item_by_code(db: &Db, code: &str) -> Result<Option<ScannedItem>, AppError> {
+pub async fn item_by_code(db: &Db, code: &str) -> Result<Option<ScannedItem>, AppError> {
     let sql = format!("SELECT {ITEM_COLUMNS} FROM items WHERE sku = $1");
     let by_sku = with_pool!(db, |pool, _backend| sqlx::query_as::<_, ScannedItem>(&sql)
         .bind(code)
