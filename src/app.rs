@@ -47,13 +47,6 @@ pub const SCAN_GUARD: &str = r#"(function () {
 /// The HTML document the server renders around [`App`], in the request's language.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = crate::lang::tag(crate::lang::page_locale());
-    // Who is signed in, for the header; read back by the browser as it hydrates (`signed_in`).
-    #[cfg(feature = "ssr")]
-    let user = crate::auth::access::current_principal();
-    #[cfg(not(feature = "ssr"))]
-    let user: Option<crate::auth::Principal> = None;
-    let user_name = user.as_ref().map(|p| p.name.clone());
-    let user_role = user.as_ref().map(|p| p.role.as_str());
     view! {
         <!DOCTYPE html>
         <html lang=lang>
@@ -61,11 +54,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
                 <script inner_html=SCAN_GUARD></script>
             </head>
-            <body data-user=user_name data-role=user_role>
+            <body>
                 <App/>
             </body>
         </html>
@@ -99,13 +92,6 @@ pub fn App() -> impl IntoView {
     provide_context(crate::lang::page_locale());
     let user = signed_in();
     let role = user.as_ref().map(|(_, role)| *role);
-
-    // Effects run only in the browser: the attribute tells people and tests the page is live.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/depot.css"/>
@@ -151,20 +137,12 @@ pub fn App() -> impl IntoView {
 }
 
 /// The navigation: a row of links on a desktop; on a handheld a menu button naming the page
-/// you are on, opening every page as a grid of large targets (a `<details>`, so it works
-/// without JavaScript; with it, it closes when you go to a page).
+/// you are on, opening every page as a grid of large targets (a `<details>`: no JavaScript
+/// needed, and going to a page loads it closed).
 #[component]
 fn Navigation(role: crate::auth::Role) -> impl IntoView {
     let pages = nav(role);
     let location = leptos_router::hooks::use_location();
-    let menu = NodeRef::<leptos::html::Details>::new();
-    Effect::new(move |_| {
-        location.pathname.track();
-        #[cfg(feature = "hydrate")]
-        if let Some(details) = menu.get_untracked() {
-            details.set_open(false);
-        }
-    });
     let names = pages.clone();
     let current = move || {
         let path = location.pathname.get();
@@ -184,7 +162,7 @@ fn Navigation(role: crate::auth::Role) -> impl IntoView {
         <nav class="nav-wide" aria-label=tr!(common.nav_label)>
             <ul>{links(pages.clone())}</ul>
         </nav>
-        <details class="nav-menu" node_ref=menu>
+        <details class="nav-menu">
             <summary>
                 <span class="nav-menu-icon" aria-hidden="true">"☰"</span>
                 <span class="nav-menu-name">{tr!(common.menu)}</span>
@@ -197,8 +175,8 @@ fn Navigation(role: crate::auth::Role) -> impl IntoView {
     }
 }
 
-/// Who is signed in (name and role): from the request on the server; in the browser from what
-/// the server rendered into `<body>`, so that hydration shows the same header.
+/// Who is signed in (name and role), from the request. The page around the islands is the
+/// server's alone, so the browser never asks.
 fn signed_in() -> Option<(String, crate::auth::Role)> {
     #[cfg(feature = "ssr")]
     {
@@ -206,10 +184,7 @@ fn signed_in() -> Option<(String, crate::auth::Role)> {
     }
     #[cfg(not(feature = "ssr"))]
     {
-        let body = document().body()?;
-        let name = body.get_attribute("data-user")?;
-        let role = crate::auth::Role::from_name(&body.get_attribute("data-role")?)?;
-        Some((name, role))
+        None
     }
 }
 

@@ -65,16 +65,20 @@ fn parse_quality(text: &str) -> Option<u16> {
 }
 
 /// The language of what is being rendered or answered now: the page's (Leptos context), else
-/// the request's (server), else English (the CLI stays English).
+/// the request's (server), else English (the CLI stays English); in the browser, the page's.
 pub fn current() -> Locale {
     if let Some(locale) = use_context::<Locale>() {
         return locale;
     }
     #[cfg(feature = "ssr")]
-    if let Some(locale) = server::request_locale() {
-        return locale;
+    {
+        server::request_locale().unwrap_or(Locale::en)
     }
-    Locale::en
+    // In the browser an island has no context from the page around it: the page's own.
+    #[cfg(not(feature = "ssr"))]
+    {
+        page_locale()
+    }
 }
 
 /// The language of the page being rendered: the request's on the server; in the browser the

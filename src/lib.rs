@@ -56,10 +56,23 @@ pub mod server;
 #[cfg(feature = "ssr")]
 pub mod state;
 
-/// The browser entry point: takes over the server-rendered page.
+/// The browser entry point. The server renders every page whole; the browser brings only its
+/// islands (`#[island]`: the movement forms, the search) to life, each as Leptos finds it.
+/// A page without one is live at once (`data-hydrated`, see [`ui::mark_live`]).
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
+    let has_islands = document()
+        .query_selector("leptos-island")
+        .ok()
+        .flatten()
+        .is_some();
+    if !has_islands {
+        ui::mark_live();
+    }
 }
+
+#[cfg(feature = "hydrate")]
+use leptos::prelude::document;

@@ -15,6 +15,11 @@
 
 use leptos::prelude::*;
 
+use crate::error::AppError;
+use crate::ui::{
+    field_input_names, outcome_view, refusal, start_over, ErrorPanel, Outcome, StoredOutcome,
+};
+
 /// What a column's inputs hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
@@ -98,8 +103,18 @@ pub fn LineEditor(
     let live = RwSignal::new(false);
     Effect::new(move |_| live.set(true));
 
-    let position =
-        move |key: usize| rows.with(|r| r.iter().position(|(k, _, _)| *k == key).unwrap_or(0));
+    // Each row's place (0-based) by its key, worked out once per change of the rows: every
+    // field's name and label asks it, and a thousand-line form has six thousand fields.
+    let positions = Memo::new(move |_| {
+        rows.with(|r| {
+            let mut places = vec![0; r.iter().map(|(k, _, _)| k + 1).max().unwrap_or(0)];
+            for (place, (key, _, _)) in r.iter().enumerate() {
+                places[*key] = place;
+            }
+            places
+        })
+    });
+    let position = move |key: usize| positions.with(|p| p.get(key).copied().unwrap_or(0));
     let add_blank = move || {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
@@ -451,7 +466,7 @@ pub fn MovementFields(
     reference: String,
     columns: &'static [Column],
     lines: Vec<Vec<String>>,
-    #[prop(optional)] hint: Option<Hint>,
+    #[prop(optional_no_strip)] hint: Option<Hint>,
     /// Whether the form's action is running.
     pending: Signal<bool>,
     /// The submit button's label, idle and busy.
@@ -518,5 +533,103 @@ pub fn MovementFields(
             </button>
             <a class="button secondary" href=start_over.1 on:click=on_start_over>{start_over.0}</a>
         </div>
+    }
+}
+
+/// What a movement page's form is made of (receive, put away, ship, …): its page, columns and
+/// words, how its form type fills the fields, and how its result reads.
+pub struct MovementForm<F: 'static, R: 'static> {
+    /// The page's path (the start-over link goes there).
+    pub page: &'static str,
+    pub columns: &'static [Column],
+    pub hint: Option<Hint>,
+    /// The ref field's label and placeholder, the submit button idle and busy, the start-over
+    /// link; in the page's language.
+    pub words: fn() -> FormWords,
+    /// The form's ref and its lines' values in column order.
+    pub fields: fn(&F) -> (String, Vec<Vec<String>>),
+    /// Fields of the order head beyond the ref (e.g. all-or-nothing), showing the form's values.
+    pub head: Option<fn(&F) -> AnyView>,
+    /// A result the server gave (a refusal is shown at the top of the form instead).
+    pub result: fn(Outcome<F, R>) -> AnyView,
+}
+
+/// The words of a [`MovementForm`].
+pub struct FormWords {
+    pub ref_label: String,
+    pub ref_placeholder: String,
+    pub submit: (String, String),
+    pub start_over: String,
+}
+
+/// The whole of a movement page below its heading, for the page's island: a refusal at the top,
+/// the form (`action_form` wraps the fields in the page's `<ActionForm>`), the result under it.
+/// `stored` is the outcome the page's URL leads to (no JavaScript); `value` and `pending` are
+/// the action's (JavaScript). The form keeps its ref after a submit, so a resubmit is answered
+/// `IDEMPOTENT`; "start over" gives a fresh form.
+pub fn movement_form<F, R>(
+    spec: &'static MovementForm<F, R>,
+    stored: StoredOutcome<F, R>,
+    value: MappedSignal<Option<Result<Outcome<F, R>, AppError>>>,
+    pending: Signal<bool>,
+    action_form: impl Fn(AnyView) -> AnyView + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    F: Clone + Default + Send + Sync + 'static,
+    R: Clone + Send + Sync + 'static,
+{
+    crate::ui::island_live();
+    let stored = RwSignal::new(stored);
+    let generation = RwSignal::new(0u32);
+    let new_form = start_over(
+        move || {
+            value.set(None);
+            stored.set(StoredOutcome::Nothing);
+        },
+        generation,
+        spec.page,
+    );
+    let shown_refusal = move || stored.with(|stored| refusal(value.get(), stored));
+    // A refusal: at the top of the form, and beside each field it is about.
+    let bad_fields = Signal::derive(move || {
+        shown_refusal()
+            .map(|error| field_input_names(&error))
+            .unwrap_or_default()
+    });
+    view! {
+        {move || shown_refusal().map(|error| view! {
+            <section class="result refusal"><ErrorPanel error/></section>
+        })}
+        // A new form (new DOM, so typed-in values go) when the clerk starts over.
+        <For each=move || std::iter::once(generation.get()) key=|g| *g let:_generation>
+            {
+                let initial = stored
+                    .with_untracked(|s| s.clone().found().map(|o| o.form))
+                    .unwrap_or_default();
+                let (reference, lines) = (spec.fields)(&initial);
+                let words = (spec.words)();
+                let head = spec.head.map(|head| head(&initial));
+                action_form(view! {
+                    <MovementFields
+                        ref_label=words.ref_label
+                        ref_placeholder=words.ref_placeholder
+                        reference
+                        columns=spec.columns
+                        lines
+                        hint=spec.hint
+                        pending
+                        submit=words.submit
+                        start_over=(words.start_over, spec.page)
+                        on_start_over=new_form.clone()
+                        bad_fields
+                    >
+                        {head}
+                    </MovementFields>
+                }.into_any())
+            }
+        </For>
+        {move || outcome_view(value.get(), stored.get(), F::default, |o| {
+            if o.result.is_err() { ().into_any() } else { (spec.result)(o) }
+        })}
     }
 }

@@ -245,19 +245,47 @@ pub fn ResultGone(reference: String) -> impl IntoView {
 
 /// The click handler of a form's "start over" link (New receipt, New order, …): `forget`s the
 /// shown outcome, bumps `generation` (the form's remount key) and leaves any result the URL
-/// leads to behind by going to `path`. Without JavaScript the link simply loads `path`.
+/// leads to behind by showing `path` in the address bar. Without JavaScript the link simply
+/// loads `path`.
 pub fn start_over(
     forget: impl Fn() + Clone + 'static,
     generation: RwSignal<u32>,
     path: &'static str,
 ) -> impl Fn(leptos::ev::MouseEvent) + Clone + 'static {
-    let navigate = leptos_router::hooks::use_navigate();
     move |event: leptos::ev::MouseEvent| {
         event.prevent_default();
         forget();
         generation.update(|g| *g += 1);
-        navigate(path, Default::default());
+        show_address(path, true);
     }
+}
+
+/// Puts `href` in the address bar without loading it (with JavaScript; islands have no router):
+/// `replace`s the current history entry, or adds one.
+#[allow(unused_variables)]
+pub fn show_address(href: &str, replace: bool) {
+    #[cfg(feature = "hydrate")]
+    if let Ok(history) = window().history() {
+        let state = wasm_bindgen::JsValue::NULL;
+        let _ = if replace {
+            history.replace_state_with_url(&state, "", Some(href))
+        } else {
+            history.push_state_with_url(&state, "", Some(href))
+        };
+    }
+}
+
+/// Tells people and tests that the page is live: `data-hydrated` on `<body>`.
+pub fn mark_live() {
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}
+
+/// For an island: marks the page live (see [`mark_live`]) once the island is (an effect runs
+/// only in the browser, after the island has taken over its part of the page).
+pub fn island_live() {
+    Effect::new(|_| mark_live());
 }
 
 /// What a form shows under it: the action's latest outcome (JavaScript), else the result the URL

@@ -11,11 +11,11 @@ use crate::error::AppError;
 use crate::inbound::ReceiveResponse;
 #[cfg(feature = "ssr")]
 use crate::inbound::{ReceiveInput, ReceiveLineInput};
-use crate::lines::{Column, ColumnKind, MovementFields};
+use crate::lines::{movement_form, Column, ColumnKind, FormWords, MovementForm};
 use crate::movement::LineStatus;
 use crate::ui::{
-    batches_text, form_action, number, outcome_view, sent_line, start_over, stored_outcome,
-    ErrorPanel, Outcome, StatusBadge,
+    batches_text, form_action, number, sent_line, stored_outcome, ErrorPanel, Outcome, StatusBadge,
+    StoredOutcome,
 };
 
 /// The receive form as the browser posts it: every field text.
@@ -174,60 +174,54 @@ pub async fn receive_goods_form(
 
 #[component]
 pub fn InboundPage() -> impl IntoView {
-    let action = form_action::<ReceiveGoodsForm>();
     let stored = stored_outcome::<ReceiveForm, ReceiveResponse>("/inbound");
-    // A new receipt starts a fresh form (with JavaScript; without it, the link reloads the page).
-    let generation = RwSignal::new(0u32);
-    let new_receipt = start_over(move || action.value().set(None), generation, "/inbound");
-
     view! {
         <Title text=tr!(inbound.title)/>
         <h1>{tr!(inbound.title)}</h1>
-        <Transition fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
-            // A new form (new DOM, so typed-in values go) when the clerk starts over or the URL
-            // leads to another outcome.
-            {move || stored.get().map(|stored| {
-                let initial = stored.clone().found().map(|o| o.form).unwrap_or_default();
-                // A refusal: at the top of the form, and beside the field it is about.
-                let for_refusal = stored.clone();
-                let bad_fields = Signal::derive(move || {
-                    crate::ui::refusal(action.value().get(), &for_refusal)
-                        .map(|error| crate::ui::field_input_names(&error))
-                        .unwrap_or_default()
-                });
-                let at_top = stored.clone();
-                let new_receipt = new_receipt.clone();
-                view! {
-                    {move || crate::ui::refusal(action.value().get(), &at_top).map(|error| view! {
-                        <section class="result refusal"><ErrorPanel error/></section>
-                    })}
-                    <For each=move || std::iter::once(generation.get()) key=|g| *g let:_generation>
-                        {
-                        let initial = initial.clone();
-                        let start_over = new_receipt.clone();
-                        view! {
-                            <ActionForm action=action attr:novalidate=true>
-                                <MovementFields
-                                    ref_label=tr!(inbound.ref_label)
-                                    ref_placeholder=tr!(inbound.ref_placeholder)
-                                    reference=initial.reference.clone()
-                                    columns=COLUMNS
-                                    lines=initial.lines.iter().map(ReceiveFormLine::values).collect()
-                                    pending=action.pending().into()
-                                    submit=(tr!(inbound.submit), tr!(inbound.submitting))
-                                    start_over=(tr!(inbound.start_over), "/inbound")
-                                    on_start_over=start_over
-                                    bad_fields=bad_fields
-                                />
-                            </ActionForm>
-                        }
-                        }
-                    </For>
-                    {move || outcome_view(action.value().get(), stored.clone(), ReceiveForm::default, |o| if o.result.is_err() { ().into_any() } else { view! { <ReceiveResult outcome=o/> }.into_any() })}
-                }
+        <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
+            {move || Suspend::new(async move {
+                let stored = stored.await;
+                view! { <ReceiveScanForm stored/> }
             })}
-        </Transition>
+        </Suspense>
     }
+}
+
+/// The form as it looks and reads.
+static FORM: MovementForm<ReceiveForm, ReceiveResponse> = MovementForm {
+    page: "/inbound",
+    columns: COLUMNS,
+    hint: None,
+    words: || FormWords {
+        ref_label: tr!(inbound.ref_label),
+        ref_placeholder: tr!(inbound.ref_placeholder),
+        submit: (tr!(inbound.submit), tr!(inbound.submitting)),
+        start_over: tr!(inbound.start_over),
+    },
+    fields: |form| {
+        (
+            form.reference.clone(),
+            form.lines.iter().map(ReceiveFormLine::values).collect(),
+        )
+    },
+    head: None,
+    result: |outcome| view! { <ReceiveResult outcome/> }.into_any(),
+};
+
+/// The page's live part: the form and its outcome.
+#[island]
+fn ReceiveScanForm(stored: StoredOutcome<ReceiveForm, ReceiveResponse>) -> impl IntoView {
+    let action = form_action::<ReceiveGoodsForm>();
+    movement_form(
+        &FORM,
+        stored,
+        action.value(),
+        action.pending().into(),
+        move |fields| {
+            view! { <ActionForm action=action attr:novalidate=true>{fields}</ActionForm> }
+                .into_any()
+        },
+    )
 }
 
 #[component]

@@ -160,9 +160,6 @@ fn StockChoice(
     current: Signal<Stock>,
     href: impl Fn(Stock) -> String + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    // Printing from a button needs JavaScript; without it the browser's own Print does it.
-    let live = RwSignal::new(false);
-    Effect::new(move |_| live.set(true));
     view! {
         <nav class="label-stock" aria-label=tr!(labels.stock)>
             <span class="muted">{tr!(labels.stock)}</span>
@@ -175,16 +172,24 @@ fn StockChoice(
                     {stock_words(stock)}
                 </a>
             }).collect_view()}
-            <Show when=move || live.get()>
-                <button type="button" on:click=|_| print()>{tr!(labels.print)}</button>
-            </Show>
+            <PrintButton/>
         </nav>
         <p class="muted">{tr!(labels.print_hint)}</p>
     }
 }
 
-fn print() {
-    let _ = window().print();
+/// Printing from a button needs JavaScript, so the button appears once the page is live;
+/// without it the browser's own Print does it.
+#[island]
+fn PrintButton() -> impl IntoView {
+    crate::ui::island_live();
+    let live = RwSignal::new(false);
+    Effect::new(move |_| live.set(true));
+    view! {
+        <Show when=move || live.get()>
+            <button type="button" on:click=|_| { let _ = window().print(); }>{tr!(labels.print)}</button>
+        </Show>
+    }
 }
 
 fn stock_words(stock: Stock) -> String {

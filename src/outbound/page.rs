@@ -9,12 +9,12 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::lines::{Column, ColumnKind, MovementFields};
+use crate::lines::{movement_form, Column, ColumnKind, FormWords, MovementForm};
 use crate::movement::LineStatus;
 use crate::outbound::OutboundResponse;
 use crate::ui::{
-    batches_text, form_action, number, outcome_view, sent_line, start_over, stored_outcome,
-    ErrorPanel, Outcome, StatusBadge,
+    batches_text, form_action, number, sent_line, stored_outcome, ErrorPanel, Outcome, StatusBadge,
+    StoredOutcome,
 };
 
 /// The order form as the browser posts it.
@@ -201,66 +201,63 @@ fn available_hint(values: RwSignal<Vec<String>>) -> AnyView {
 
 #[component]
 pub fn OutboundPage() -> impl IntoView {
-    let action = form_action::<ShipOrder>();
     let stored = stored_outcome::<ShipForm, OutboundResponse>("/outbound");
-    let generation = RwSignal::new(0u32);
-    let new_order = start_over(move || action.value().set(None), generation, "/outbound");
-
     view! {
         <Title text=tr!(outbound.title)/>
         <h1>{tr!(outbound.title)}</h1>
-        <Transition fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
-            // A new form (new DOM, so typed-in values go) when the clerk starts over or the URL
-            // leads to another outcome.
-            {move || stored.get().map(|stored| {
-                let initial = stored.clone().found().map(|o| o.form).unwrap_or_default();
-                // A refusal: at the top of the form, and beside the field it is about.
-                let for_refusal = stored.clone();
-                let bad_fields = Signal::derive(move || {
-                    crate::ui::refusal(action.value().get(), &for_refusal)
-                        .map(|error| crate::ui::field_input_names(&error))
-                        .unwrap_or_default()
-                });
-                let at_top = stored.clone();
-                let new_order = new_order.clone();
-                view! {
-                    {move || crate::ui::refusal(action.value().get(), &at_top).map(|error| view! {
-                        <section class="result refusal"><ErrorPanel error/></section>
-                    })}
-                    <For each=move || std::iter::once(generation.get()) key=|g| *g let:_generation>
-                        {
-                        let initial = initial.clone();
-                        let start_over = new_order.clone();
-                        view! {
-                            <ActionForm action=action attr:novalidate=true>
-                                <MovementFields
-                                    ref_label=tr!(outbound.ref_label)
-                                    ref_placeholder=tr!(outbound.ref_placeholder)
-                                    reference=initial.reference.clone()
-                                    columns=COLUMNS
-                                    lines=initial.lines.iter().map(ShipFormLine::values).collect()
-                                    hint=(|| tr!(outbound.col.available), available_hint)
-                                    pending=action.pending().into()
-                                    submit=(tr!(outbound.submit), tr!(outbound.submitting))
-                                    start_over=(tr!(outbound.start_over), "/outbound")
-                                    on_start_over=start_over
-                                    bad_fields=bad_fields
-                                >
-                                    <label class="switch">
-                                        <input type="checkbox" name="all_or_nothing" checked=initial.all_or_nothing/>
-                                        <span class="switch-name">{tr!(outbound.all_or_nothing)}</span>
-                                        <span class="muted">{tr!(outbound.all_or_nothing_hint)}</span>
-                                    </label>
-                                </MovementFields>
-                            </ActionForm>
-                        }
-                        }
-                    </For>
-                    {move || outcome_view(action.value().get(), stored.clone(), ShipForm::default, |o| if o.result.is_err() { ().into_any() } else { view! { <ShipResult outcome=o/> }.into_any() })}
-                }
+        <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
+            {move || Suspend::new(async move {
+                let stored = stored.await;
+                view! { <ShipScanForm stored/> }
             })}
-        </Transition>
+        </Suspense>
     }
+}
+
+/// The order form as it looks and reads.
+static SHIP: MovementForm<ShipForm, OutboundResponse> = MovementForm {
+    page: "/outbound",
+    columns: COLUMNS,
+    hint: Some((|| tr!(outbound.col.available), available_hint)),
+    words: || FormWords {
+        ref_label: tr!(outbound.ref_label),
+        ref_placeholder: tr!(outbound.ref_placeholder),
+        submit: (tr!(outbound.submit), tr!(outbound.submitting)),
+        start_over: tr!(outbound.start_over),
+    },
+    fields: |form| {
+        (
+            form.reference.clone(),
+            form.lines.iter().map(ShipFormLine::values).collect(),
+        )
+    },
+    head: Some(|form| {
+        view! {
+            <label class="switch">
+                <input type="checkbox" name="all_or_nothing" checked=form.all_or_nothing/>
+                <span class="switch-name">{tr!(outbound.all_or_nothing)}</span>
+                <span class="muted">{tr!(outbound.all_or_nothing_hint)}</span>
+            </label>
+        }
+        .into_any()
+    }),
+    result: |outcome| view! { <ShipResult outcome/> }.into_any(),
+};
+
+/// The page's live part: the order form and its outcome.
+#[island]
+fn ShipScanForm(stored: StoredOutcome<ShipForm, OutboundResponse>) -> impl IntoView {
+    let action = form_action::<ShipOrder>();
+    movement_form(
+        &SHIP,
+        stored,
+        action.value(),
+        action.pending().into(),
+        move |fields| {
+            view! { <ActionForm action=action attr:novalidate=true>{fields}</ActionForm> }
+                .into_any()
+        },
+    )
 }
 
 #[component]

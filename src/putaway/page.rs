@@ -6,12 +6,12 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::lines::{Column, ColumnKind, MovementFields};
+use crate::lines::{movement_form, Column, ColumnKind, FormWords, MovementForm};
 use crate::movement::LineStatus;
 use crate::putaway::PutawayResponse;
 use crate::ui::{
-    batches_text, form_action, number, outcome_view, sent_line, start_over, stored_outcome,
-    ErrorPanel, Outcome, StatusBadge,
+    batches_text, form_action, number, sent_line, stored_outcome, ErrorPanel, Outcome, StatusBadge,
+    StoredOutcome,
 };
 
 /// The putaway form as the browser posts it.
@@ -123,60 +123,55 @@ pub async fn put_away_form(
 
 #[component]
 pub fn PutawayPage() -> impl IntoView {
-    let action = form_action::<PutAwayForm>();
     let stored = stored_outcome::<PutawayForm, PutawayResponse>("/putaway");
-    let generation = RwSignal::new(0u32);
-    let new_transfer = start_over(move || action.value().set(None), generation, "/putaway");
-
     view! {
         <Title text=tr!(putaway.title)/>
         <h1>{tr!(putaway.title)}</h1>
         <p class="lead">{tr!(putaway.lead)}</p>
-        <Transition fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
-            // A new form (new DOM, so typed-in values go) when the clerk starts over or the URL
-            // leads to another outcome.
-            {move || stored.get().map(|stored| {
-                let initial = stored.clone().found().map(|o| o.form).unwrap_or_default();
-                // A refusal: at the top of the form, and beside the field it is about.
-                let for_refusal = stored.clone();
-                let bad_fields = Signal::derive(move || {
-                    crate::ui::refusal(action.value().get(), &for_refusal)
-                        .map(|error| crate::ui::field_input_names(&error))
-                        .unwrap_or_default()
-                });
-                let at_top = stored.clone();
-                let new_transfer = new_transfer.clone();
-                view! {
-                    {move || crate::ui::refusal(action.value().get(), &at_top).map(|error| view! {
-                        <section class="result refusal"><ErrorPanel error/></section>
-                    })}
-                    <For each=move || std::iter::once(generation.get()) key=|g| *g let:_generation>
-                        {
-                        let initial = initial.clone();
-                        let start_over = new_transfer.clone();
-                        view! {
-                            <ActionForm action=action attr:novalidate=true>
-                                <MovementFields
-                                    ref_label=tr!(putaway.ref_label)
-                                    ref_placeholder=tr!(putaway.ref_placeholder)
-                                    reference=initial.reference.clone()
-                                    columns=COLUMNS
-                                    lines=initial.lines.iter().map(PutawayFormLine::values).collect()
-                                    pending=action.pending().into()
-                                    submit=(tr!(putaway.submit), tr!(putaway.submitting))
-                                    start_over=(tr!(putaway.start_over), "/putaway")
-                                    on_start_over=start_over
-                                    bad_fields=bad_fields
-                                />
-                            </ActionForm>
-                        }
-                        }
-                    </For>
-                    {move || outcome_view(action.value().get(), stored.clone(), PutawayForm::default, |o| if o.result.is_err() { ().into_any() } else { view! { <PutawayResult outcome=o/> }.into_any() })}
-                }
+        <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
+            {move || Suspend::new(async move {
+                let stored = stored.await;
+                view! { <PutawayScanForm stored/> }
             })}
-        </Transition>
+        </Suspense>
     }
+}
+
+/// The form as it looks and reads.
+static FORM: MovementForm<PutawayForm, PutawayResponse> = MovementForm {
+    page: "/putaway",
+    columns: COLUMNS,
+    hint: None,
+    words: || FormWords {
+        ref_label: tr!(putaway.ref_label),
+        ref_placeholder: tr!(putaway.ref_placeholder),
+        submit: (tr!(putaway.submit), tr!(putaway.submitting)),
+        start_over: tr!(putaway.start_over),
+    },
+    fields: |form| {
+        (
+            form.reference.clone(),
+            form.lines.iter().map(PutawayFormLine::values).collect(),
+        )
+    },
+    head: None,
+    result: |outcome| view! { <PutawayResult outcome/> }.into_any(),
+};
+
+/// The page's live part: the form and its outcome.
+#[island]
+fn PutawayScanForm(stored: StoredOutcome<PutawayForm, PutawayResponse>) -> impl IntoView {
+    let action = form_action::<PutAwayForm>();
+    movement_form(
+        &FORM,
+        stored,
+        action.value(),
+        action.pending().into(),
+        move |fields| {
+            view! { <ActionForm action=action attr:novalidate=true>{fields}</ActionForm> }
+                .into_any()
+        },
+    )
 }
 
 #[component]

@@ -8,9 +8,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Page;
@@ -53,78 +51,117 @@ pub async fn snapshot_page(q: String, page: i64) -> Result<SnapshotView, AppErro
 pub fn InventoryPage() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
-    let page = move || {
-        query
-            .read()
-            .get("page")
-            .and_then(|p| p.parse::<i64>().ok())
-            .unwrap_or(1)
-            .max(1)
-    };
+    let page = move || page_number(query.read().get("page").as_deref());
     let snapshot = Resource::new(move || (q(), page()), |(q, page)| snapshot_page(q, page));
+    view! {
+        <Title text=tr!(inventory.title)/>
+        <h1>{tr!(inventory.title)}</h1>
+        <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
+            {move || Suspend::new(async move {
+                let first = snapshot.await;
+                view! { <InventorySearch q=q() page=page() first/> }
+            })}
+        </Suspense>
+    }
+}
 
-    // Search as you type: the first change of a search adds a history entry, refining it
-    // replaces that entry, so Back returns to the view before the search.
+/// The 1-based page number of a `page` query value (1 when absent or not a number).
+fn page_number(value: Option<&str>) -> i64 {
+    value
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// The search box and the table, live: the table follows the box as the clerk types, and the
+/// URL follows the search (the first change of a search adds a history entry, refining it
+/// replaces that entry, so Back returns to the view before the search; Back and Forward show
+/// their search again). An answer to a search typed over since is dropped.
+#[island]
+fn InventorySearch(q: String, page: i64, first: Result<SnapshotView, AppError>) -> impl IntoView {
+    crate::ui::island_live();
+    let shown = RwSignal::new((q.clone(), page, first));
     let input = NodeRef::<leptos::html::Input>::new();
-    let typed = StoredValue::new(None::<String>);
-    let navigate = use_navigate();
+    // The latest search asked for; an older one's answer is not shown.
+    let asked = StoredValue::new(0u64);
+    let show = move |q: String, page: i64| {
+        let mine = asked.get_value() + 1;
+        asked.set_value(mine);
+        leptos::task::spawn_local(async move {
+            let answer = snapshot_page(q.clone(), page).await;
+            if asked.get_value() == mine {
+                shown.set((q, page, answer));
+            }
+        });
+    };
     let search_for = move |value: String| {
         let value = value.trim().to_string();
-        let current = query.read_untracked().get("q").unwrap_or_default();
+        let current = address_query().0;
         if value == current {
             return;
         }
-        typed.set_value(Some(value.clone()));
-        navigate(
-            &query_href("/", &[("q", value)]),
-            NavigateOptions {
-                replace: !current.is_empty(),
-                scroll: false,
-                ..Default::default()
-            },
+        crate::ui::show_address(
+            &query_href("/", &[("q", value.clone())]),
+            !current.is_empty(),
         );
+        show(value, 1);
     };
-    let mut follow_typing = debounce(SEARCH_DEBOUNCE, search_for.clone());
-    // When the URL's search changes by other means (Back, a link), the box shows it; a change
-    // the box itself made is left alone, so letters typed meanwhile are never overwritten.
-    Effect::new(move |ran_before: Option<()>| {
-        let q = q();
-        if ran_before.is_none() {
-            // Letters typed before the page came alive are the clerk's: search for them.
-            if let Some(input) = input.get_untracked() {
-                if input.value().trim() != q {
-                    search_for(input.value());
-                }
+    let mut follow_typing = debounce(SEARCH_DEBOUNCE, search_for);
+    let box_value = q.clone();
+    Effect::new(move |_| {
+        // Letters typed before the page came alive are the clerk's: search for them.
+        if let Some(input) = input.get_untracked() {
+            if input.value().trim() != q {
+                search_for(input.value());
             }
-            return;
         }
-        if typed.get_value().as_deref() == Some(q.as_str()) {
-            return;
-        }
-        typed.set_value(None);
-        if let Some(input) = input.get() {
+    });
+    // Back and Forward: the search and page of the address, in the box and the table.
+    let _ = window_event_listener(leptos::ev::popstate, move |_| {
+        let (q, page) = address_query();
+        if let Some(input) = input.get_untracked() {
             if input.value().trim() != q {
                 input.set_value(&q);
             }
         }
+        show(q, page);
     });
-
     view! {
-        <Title text=tr!(inventory.title)/>
-        <h1>{tr!(inventory.title)}</h1>
-        <Form method="GET" action="/" attr:class="search" attr:role="search">
+        <form method="GET" action="/" class="search" role="search"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                if let Some(input) = input.get_untracked() {
+                    search_for(input.value());
+                }
+            }>
             <label for="snapshot-q" class="visually-hidden">{tr!(inventory.search_label)}</label>
-            <input id="snapshot-q" type="search" name="q" node_ref=input value=q
+            <input id="snapshot-q" type="search" name="q" node_ref=input value=box_value
                 placeholder=tr!(inventory.search_placeholder) autocomplete="off" maxlength="64"
                 on:input=move |ev| follow_typing(event_target_value(&ev))/>
             <button type="submit">{tr!(inventory.search)}</button>
-        </Form>
-        <Transition fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
-            {move || snapshot.get().map(|result| match result {
-                Ok(view) => view! { <SnapshotTable view q=q() page=page()/> }.into_any(),
-                Err(error) => view! { <ErrorPanel error/> }.into_any(),
-            })}
-        </Transition>
+        </form>
+        {move || shown.with(|(q, page, result)| match result {
+            Ok(view) => view! { <SnapshotTable view=view.clone() q=q.clone() page=*page/> }.into_any(),
+            Err(error) => view! { <ErrorPanel error=error.clone()/> }.into_any(),
+        })}
+    }
+}
+
+/// The search and page number in the browser's address bar (`("", 1)` on the server).
+fn address_query() -> (String, i64) {
+    #[cfg(feature = "hydrate")]
+    {
+        let search = window().location().search().unwrap_or_default();
+        let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
+        let get = |name: &str| params.as_ref().and_then(|p| p.get(name));
+        (
+            get("q").unwrap_or_default().trim().to_string(),
+            page_number(get("page").as_deref()),
+        )
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        (String::new(), 1)
     }
 }
 
