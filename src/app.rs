@@ -16,7 +16,8 @@ use crate::stock::page::StockPage;
 
 /// A script in every page's `<head>`, for scanners:
 /// - until the page is live (`data-hydrated`), Enter in a scan form (`[data-scan]`) moves to the
-///   next field instead of posting the form half-filled, so scans typed while the page loads
+///   next field (not to one marked `data-skip`, set once per form by a tap) instead of posting
+///   the form half-filled, so scans typed while the page loads
 ///   stay where they were typed (once live, `crate::lines` does the same and more);
 /// - `depotBuzz()`: a short low tone and a vibration for a wrong scan, where the device can.
 pub const SCAN_GUARD: &str = r#"(function () {
@@ -26,7 +27,7 @@ pub const SCAN_GUARD: &str = r#"(function () {
     if (!t || t.tagName !== "INPUT" || t.type === "checkbox" || !t.closest("[data-scan]")) return;
     e.preventDefault();
     var fields = Array.prototype.slice.call(
-      t.form.querySelectorAll("input:not([type=hidden]):not([type=checkbox])"));
+      t.form.querySelectorAll("input:not([type=hidden]):not([type=checkbox]):not([data-skip])"));
     var next = fields[fields.indexOf(t) + 1];
     if (next) next.focus();
   }, true);
@@ -78,6 +79,9 @@ fn nav(role: crate::auth::Role) -> Vec<(&'static str, String)> {
         ("/items", tr!(common.nav.items)),
         ("/locations", tr!(common.nav.locations)),
     ];
+    if role >= crate::auth::Role::Manager {
+        pages.insert(5, ("/adjust", tr!(common.nav.adjust)));
+    }
     if role == crate::auth::Role::Admin {
         pages.push(("/admin/users", tr!(common.nav.users)));
         pages.push(("/admin/tokens", tr!(common.nav.tokens)));
@@ -121,6 +125,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/putaway") view=PutawayPage ssr=SsrMode::Async/>
                     <Route path=path!("/outbound") view=OutboundPage ssr=SsrMode::Async/>
                     <Route path=path!("/stock") view=StockPage ssr=SsrMode::Async/>
+                    <Route path=path!("/adjust") view=crate::adjust::page::AdjustPage ssr=SsrMode::Async/>
                     <Route path=path!("/ledger") view=LedgerPage ssr=SsrMode::Async/>
                     <Route path=path!("/items") view=ItemsPage ssr=SsrMode::Async/>
                     <Route path=path!("/locations") view=LocationsPage ssr=SsrMode::Async/>

@@ -86,6 +86,10 @@ text_type!(
     /// A batch (lot) code; `""` for goods received without one.
     BatchCode, 0, 64
 );
+text_type!(
+    /// Why an adjustment was made, in someone's words: 1–500 characters.
+    Note, 1, 500
+);
 
 /// A movement's reference (order, receipt, transfer number): 1–64 printable characters.
 /// A line of a given ref is applied at most once.

@@ -332,7 +332,12 @@ mod ssr {
             "stock_ledger_ref_length"
             | "outbound_commits_ref_length"
             | "inbound_receipts_ref_length"
-            | "putaway_moves_ref_length" => length("ref", 1, 64),
+            | "putaway_moves_ref_length"
+            | "adjustments_ref_length" => length("ref", 1, 64),
+            "stock_ledger_note_length" => length("note", 1, 500),
+            "stock_ledger_reason_code_valid"
+            | "adjustments_reason_code_valid" => field("reason_code", tr!(errors.adjust.reason_code)),
+            "adjustments_qty_valid" => field("delta", tr!(errors.adjust.delta_or_counted)),
             "outbound_commits_qty_positive"
             | "inbound_receipts_qty_positive"
             | "putaway_moves_qty_positive"
@@ -370,7 +375,9 @@ mod ssr {
             | "outbound_commits.ref, outbound_commits.item_id, outbound_commits.location_id"
             | "uq_inbound_ref_item_loc_batch"
             | "inbound_receipts.ref, inbound_receipts.item_id, inbound_receipts.location_id, inbound_receipts.batch_code"
-            | "uq_putaway_ref_item_from_to_batch" => AppError::conflict(tr!(errors.conflict.concurrent_change)),
+            | "uq_putaway_ref_item_from_to_batch"
+            | "uq_adjustments_ref_item_loc_batch"
+            | "adjustments.ref, adjustments.item_id, adjustments.location_id, adjustments.batch_code" => AppError::conflict(tr!(errors.conflict.concurrent_change)),
 
             // Foreign keys (PostgreSQL's default names): see `vanished`.
             "stocks_item_id_fkey"
@@ -390,6 +397,9 @@ mod ssr {
             | "putaway_moves_to_location_id_fkey"
             | "putaway_moves_from_ledger_id_fkey"
             | "putaway_moves_to_ledger_id_fkey"
+            | "adjustments_item_id_fkey"
+            | "adjustments_location_id_fkey"
+            | "adjustments_ledger_id_fkey"
             | "item_totals_item_id_fkey" => vanished(),
 
             // History is corrected by new entries (ADJUST), never rewritten.

@@ -9,6 +9,7 @@
 #[macro_use]
 pub mod lang;
 
+pub mod adjust;
 pub mod app;
 pub mod auth;
 pub mod domain;

@@ -25,6 +25,10 @@ use crate::ui::{
 pub enum ColumnKind {
     Text,
     Quantity,
+    /// A count: a whole number from 0.
+    Count,
+    /// A change: a whole number with its sign (−3, +2).
+    Signed,
     Date,
     /// An item: its sku, its barcode or a GS1 barcode (resolved as it is left).
     Item,
@@ -159,10 +163,17 @@ pub fn LineEditor(
                                             let heading = heading.clone();
                                             move || tr!(common.field_line, label = heading.clone(), line = position(key) + 1)
                                         };
+                                        // A sign needs a keyboard that has one: not the numeric pad.
                                         let (kind, mode) = match column.kind {
                                             ColumnKind::Text | ColumnKind::Item | ColumnKind::Location => ("text", "text"),
-                                            ColumnKind::Quantity => ("number", "numeric"),
+                                            ColumnKind::Quantity | ColumnKind::Count => ("number", "numeric"),
+                                            ColumnKind::Signed => ("text", "text"),
                                             ColumnKind::Date => ("date", "text"),
+                                        };
+                                        let min = match column.kind {
+                                            ColumnKind::Quantity => Some("1"),
+                                            ColumnKind::Count => Some("0"),
+                                            _ => None,
                                         };
                                         // What a scan said, else the refusal about this field.
                                         let note = move || {
@@ -180,7 +191,7 @@ pub fn LineEditor(
                                                     node_ref=node
                                                     type=kind
                                                     inputmode=mode
-                                                    min=(column.kind == ColumnKind::Quantity).then_some("1")
+                                                    min=min
                                                     name=name
                                                     aria-label=label
                                                     value=value
@@ -398,7 +409,9 @@ fn on_enter(event: leptos::ev::KeyboardEvent) {
             }
             return;
         }
-        let Ok(fields) = form.query_selector_all("input:not([type=hidden]):not([type=checkbox])")
+        // Fields marked `data-skip` (chosen once per form, by a tap) are not on a scan's way.
+        let Ok(fields) = form
+            .query_selector_all("input:not([type=hidden]):not([type=checkbox]):not([data-skip])")
         else {
             return;
         };

@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::inbound::api::router())
         .merge(crate::outbound::api::router())
         .merge(crate::putaway::api::router())
+        .merge(crate::adjust::api::router())
         .merge(crate::snapshot::api::router())
         .merge(crate::stock::api::router())
         .merge(crate::ledger::api::router())

@@ -540,6 +540,10 @@ pub fn field_words(path: &str) -> String {
         "role" => Some(tr!(common.field.role)),
         "change" => Some(tr!(common.field.change)),
         "barcode" => Some(tr!(common.field.barcode)),
+        "delta" => Some(tr!(common.field.delta)),
+        "counted_qty" => Some(tr!(common.field.counted_qty)),
+        "note" => Some(tr!(common.field.note)),
+        "reason_code" => Some(tr!(common.field.reason_code)),
         _ => return path.to_string(),
     };
     match (line, words) {

@@ -8,6 +8,7 @@ const pages = [
   { nav: "putaway", path: "/putaway", page: "putaway" },
   { nav: "outbound", path: "/outbound", page: "outbound" },
   { nav: "stock", path: "/stock", page: "stock" },
+  { nav: "adjust", path: "/adjust", page: "adjust" },
   { nav: "ledger", path: "/ledger", page: "ledger" },
   { nav: "items", path: "/items", page: "items" },
   { nav: "locations", path: "/locations", page: "locations" },

@@ -51,7 +51,7 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
     }
     match (method.as_str(), path) {
         ("POST", "/inbound/receive" | "/putaway" | "/outbound/commit") => Some(R(Role::Clerk)),
-        ("POST", "/items" | "/locations") => Some(R(Role::Manager)),
+        ("POST", "/items" | "/locations" | "/adjust") => Some(R(Role::Manager)),
         _ => None,
     }
 }
@@ -61,11 +61,10 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
 pub fn server_function(endpoint: &str) -> Option<Role> {
     match endpoint {
         "form_result" | "available_at" | "inventory_snapshot" | "list_items" | "list_locations"
-        | "list_ledger" | "query_stock" | "scan" | "location_labels" | "batch_labels" => {
-            Some(Role::Viewer)
-        }
+        | "list_ledger" | "query_stock" | "scan" | "location_labels" | "batch_labels"
+        | "stock_here" => Some(Role::Viewer),
         "receive_goods" | "put_away" | "ship_order" => Some(Role::Clerk),
-        "create_item" | "create_location" => Some(Role::Manager),
+        "create_item" | "create_location" | "adjust_stock" => Some(Role::Manager),
         "list_users" | "create_user" | "change_user" | "list_tokens" | "create_token"
         | "revoke_token" => Some(Role::Admin),
         _ => None,

@@ -88,6 +88,7 @@ impl Movement for Receive {
         ledger_columns: &["ledger_id"],
         lot_identity: true,
         dates: true,
+        adjust: false,
     };
     const LOCATION_FIELDS: &'static [&'static str] = &["location_code"];
 
@@ -148,6 +149,7 @@ impl Movement for Receive {
             batch_code: None,
             expiry_date: line.expiry_date,
             production_date: line.production_date,
+            ..Content::default()
         }
     }
     fn legs(line: &ReceiveLine, found: &Found) -> Vec<Leg> {

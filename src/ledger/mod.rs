@@ -20,6 +20,9 @@ pub struct LedgerFilter {
     pub location_code: Option<String>,
     pub r#ref: Option<String>,
     pub reason: Option<String>,
+    /// An adjustment's reason code (SPEC §9), e.g. `DAMAGED`.
+    #[serde(default)]
+    pub reason_code: Option<String>,
     pub offset: Option<i64>,
     pub limit: Option<i64>,
 }
@@ -40,6 +43,11 @@ pub struct LedgerRow {
     pub after_qty: i64,
     pub batches: Vec<BatchQty>,
     pub actor: Option<String>,
+    /// Why an adjustment (`ADJUST`) was made; absent for other entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One page of the ledger.

@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
+use crate::adjust::{reason_words as reason_words_of, ReasonCode};
 use crate::error::AppError;
 use crate::ledger::{LedgerFilter, LedgerPage, REASONS};
 use crate::ui::{batches_text, number, query_href, ErrorPanel, WarehouseTimes};
@@ -21,7 +22,7 @@ pub async fn list_ledger_page(
 }
 
 const PER_PAGE: i64 = 50;
-const FILTERS: [&str; 4] = ["sku", "location_code", "ref", "reason"];
+const FILTERS: [&str; 5] = ["sku", "location_code", "ref", "reason", "reason_code"];
 
 /// Who made an entry in words: a person's name, or a program's token name marked as one.
 fn actor_words(actor: &str) -> String {
@@ -53,6 +54,7 @@ pub fn LedgerPage() -> impl IntoView {
         location_code: Some(param("location_code")),
         r#ref: Some(param("ref")),
         reason: Some(param("reason")),
+        reason_code: Some(param("reason_code")),
         offset: Some(crate::ui::page_offset(page(), PER_PAGE)),
         limit: Some(PER_PAGE),
         ..LedgerFilter::default()
@@ -80,6 +82,15 @@ pub fn LedgerPage() -> impl IntoView {
                 <select id="ledger-reason" name="reason" prop:value=move || param("reason")>
                     <option value="">{tr!(ledger.filter.any_reason)}</option>
                     {REASONS.iter().map(|r| view! { <option value=*r selected=move || param("reason") == *r>{reason_words(r)}</option> }).collect_view()}
+                </select>
+            </div>
+            <div>
+                <label for="ledger-reason-code">{tr!(ledger.filter.reason_code)}</label>
+                <select id="ledger-reason-code" name="reason_code" prop:value=move || param("reason_code")>
+                    <option value="">{tr!(ledger.filter.any_code)}</option>
+                    {ReasonCode::ALL.into_iter().map(|code| view! {
+                        <option value=code.as_str() selected=move || param("reason_code") == code.as_str()>{reason_words_of(code)}</option>
+                    }).collect_view()}
                 </select>
             </div>
             <div class="form-actions">
@@ -113,7 +124,13 @@ pub fn LedgerPage() -> impl IntoView {
                                     {answer.rows.into_iter().enumerate().map(|(i, row)| view! {
                                         <tr>
                                             <td data-label={when_label.clone()}>{times.at(i)}</td>
-                                            <td data-label={tr!(ledger.col.reason)} data-reason=row.reason.clone()>{reason_words(&row.reason)}</td>
+                                            <td data-label={tr!(ledger.col.reason)} data-reason=row.reason.clone()>
+                                                {reason_words(&row.reason)}
+                                                {row.reason_code.as_deref().and_then(ReasonCode::from_name).map(|code| view! {
+                                                    " · " <span data-reason-code=code.as_str()>{reason_words_of(code)}</span>
+                                                })}
+                                                {row.note.clone().map(|note| view! { <small class="note-text">{note}</small> })}
+                                            </td>
                                             <td data-label={tr!(ledger.col.reference)}>{format!("{} #{}", row.r#ref, row.ref_line)}</td>
                                             <td data-label={tr!(ledger.col.sku)}>{row.sku}</td>
                                             <td data-label={tr!(ledger.col.location)}>{row.location_code}</td>

@@ -25,6 +25,8 @@ struct Row {
     delta: i64,
     after_qty: i64,
     actor: Option<String>,
+    reason_code: Option<String>,
+    note: Option<String>,
 }
 
 /// Ledger entries matching `filter`, newest first.
@@ -52,16 +54,30 @@ pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, A
             Some(upper)
         }
     };
+    let reason_code = match non_blank(&filter.reason_code) {
+        None => None,
+        Some(raw) => {
+            let upper = raw.trim().to_ascii_uppercase();
+            let Some(code) = crate::adjust::ReasonCode::from_name(&upper) else {
+                return Err(AppError::validation(
+                    "reason_code",
+                    tr!(errors.adjust.reason_code),
+                ));
+            };
+            Some(code.as_str())
+        }
+    };
 
     let from = "FROM stock_ledger g JOIN items i ON i.id = g.item_id JOIN locations l ON l.id = g.location_id \
                 WHERE ($1 IS NULL OR g.item_id = $1) AND ($2 IS NULL OR i.sku = $2) \
                   AND ($3 IS NULL OR g.location_id = $3) AND ($4 IS NULL OR l.code = $4) \
-                  AND ($5 IS NULL OR g.ref = $5) AND ($6 IS NULL OR g.reason = $6)";
+                  AND ($5 IS NULL OR g.ref = $5) AND ($6 IS NULL OR g.reason = $6) \
+                  AND ($7 IS NULL OR g.reason_code = $7)";
     let count_sql = format!("SELECT COUNT(*) {from}");
     let rows_sql = format!(
         "SELECT g.id, g.occurred_at, g.reason, g.ref, g.ref_line, g.item_id, i.sku, g.location_id, \
-                l.code AS location_code, g.delta, g.after_qty, g.actor {from} \
-         ORDER BY g.id DESC LIMIT $7 OFFSET $8"
+                l.code AS location_code, g.delta, g.after_qty, g.actor, g.reason_code, g.note {from} \
+         ORDER BY g.id DESC LIMIT $8 OFFSET $9"
     );
     // Count, rows and batch detail from one snapshot, so they agree with each other.
     let mut tx = db.begin_read().await?;
@@ -73,6 +89,7 @@ pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, A
             .bind(code.as_ref().map(LocationCode::as_str))
             .bind(r#ref.as_ref().map(Ref::as_str))
             .bind(reason.as_deref())
+            .bind(reason_code)
             .fetch_one(&mut *pool)
             .await?;
         let rows: Vec<Row> = sqlx::query_as(&rows_sql)
@@ -82,6 +99,7 @@ pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, A
             .bind(code.as_ref().map(LocationCode::as_str))
             .bind(r#ref.as_ref().map(Ref::as_str))
             .bind(reason.as_deref())
+            .bind(reason_code)
             .bind(paging.limit)
             .bind(paging.offset)
             .fetch_all(&mut *pool)
@@ -126,6 +144,8 @@ pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, A
             delta: row.delta,
             after_qty: row.after_qty,
             actor: row.actor,
+            reason_code: row.reason_code,
+            note: row.note,
         })
         .collect();
     Ok(LedgerPage {

@@ -33,6 +33,9 @@ pub struct AnchorTable {
     pub lot_identity: bool,
     /// Whether the table keeps the lot's expiry and production dates (content).
     pub dates: bool,
+    /// Whether the table keeps an adjustment's `counted` flag and reason code (content); its
+    /// lines may have changed nothing (a count that found what was there: no ledger entry).
+    pub adjust: bool,
 }
 
 /// A line's identity within its ref.
@@ -52,6 +55,10 @@ pub struct Content {
     pub batch_code: Option<String>,
     pub expiry_date: Option<NaiveDate>,
     pub production_date: Option<NaiveDate>,
+    /// An adjustment's `qty` is the quantity counted (else the change).
+    pub counted: bool,
+    /// An adjustment's reason code.
+    pub reason_code: Option<String>,
 }
 
 /// An applied line, as anchored.
@@ -60,7 +67,7 @@ pub struct Anchor {
     pub ref_line: u32,
     pub key: LineKey,
     pub content: Content,
-    /// One ledger entry per leg, in leg order.
+    /// One ledger entry per leg, in leg order (none for an adjustment that changed nothing).
     pub ledger_ids: Vec<i64>,
 }
 
@@ -75,6 +82,9 @@ pub async fn read(
     columns.extend(["batch_code", "qty"]);
     if table.dates {
         columns.extend(["expiry_date", "production_date"]);
+    }
+    if table.adjust {
+        columns.extend(["counted", "reason_code"]);
     }
     columns.extend(table.ledger_columns);
     let sql = format!(
@@ -108,9 +118,20 @@ pub async fn read(
             } else {
                 (None, None)
             };
+            let (counted, reason_code) = if table.adjust {
+                (
+                    row.try_get::<bool, _>(next())?,
+                    row.try_get::<Option<String>, _>(next())?,
+                )
+            } else {
+                (false, None)
+            };
             let mut ledger_ids = Vec::with_capacity(table.ledger_columns.len());
             for _ in table.ledger_columns {
                 let id: Option<i64> = row.try_get(next())?;
+                if id.is_none() && table.adjust {
+                    continue;
+                }
                 ledger_ids.push(id.ok_or_else(|| {
                     AppError::internal(&std::io::Error::other(format!(
                         "{} anchor without its ledger entry",
@@ -135,6 +156,8 @@ pub async fn read(
                     batch_code,
                     expiry_date,
                     production_date,
+                    counted,
+                    reason_code,
                 },
                 ledger_ids,
             });
@@ -156,6 +179,9 @@ pub async fn write(
     columns.extend(["batch_code", "qty"]);
     if table.dates {
         columns.extend(["expiry_date", "production_date"]);
+    }
+    if table.adjust {
+        columns.extend(["counted", "reason_code"]);
     }
     columns.extend(table.ledger_columns);
     let head = format!("INSERT INTO {} ({}) ", table.table, columns.join(", "));
@@ -179,8 +205,12 @@ pub async fn write(
                     row.push_bind(anchor.content.expiry_date)
                         .push_bind(anchor.content.production_date);
                 }
-                for id in &anchor.ledger_ids {
-                    row.push_bind(*id);
+                if table.adjust {
+                    row.push_bind(anchor.content.counted)
+                        .push_bind(anchor.content.reason_code.clone());
+                }
+                for n in 0..table.ledger_columns.len() {
+                    row.push_bind(anchor.ledger_ids.get(n).copied());
                 }
             });
             query.build().execute(&mut *conn).await.map(drop)?
@@ -192,7 +222,9 @@ pub async fn write(
 /// The 409 answer to a line whose identity was applied under this ref with other content.
 pub fn conflict(r#ref: &str, i: usize, anchored: &Content, sent: &Content) -> AppError {
     let field = format!("lines[{i}]");
-    let what = if anchored.qty != sent.qty {
+    let what = if anchored.counted != sent.counted || anchored.reason_code != sent.reason_code {
+        tr!(errors.idempotency.other_adjustment)
+    } else if anchored.qty != sent.qty {
         tr!(errors.idempotency.qty, qty = anchored.qty)
     } else if anchored.batch_code != sent.batch_code {
         match &anchored.batch_code {

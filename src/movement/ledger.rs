@@ -17,6 +17,7 @@ pub enum Reason {
     Receive,
     Putaway,
     Outbound,
+    Adjust,
 }
 
 impl Reason {
@@ -25,6 +26,7 @@ impl Reason {
             Reason::Receive => "RECEIVE",
             Reason::Putaway => "PUTAWAY",
             Reason::Outbound => "OUTBOUND",
+            Reason::Adjust => "ADJUST",
         }
     }
 }
@@ -50,12 +52,23 @@ pub struct LedgerEntry {
     pub after_qty: i64,
     pub ref_line: u32,
     pub batches: Vec<BatchDetail>,
+    /// Why, for an adjustment (SPEC §9): its reason code and note.
+    pub why: Option<Why>,
+}
+
+/// Why an adjustment changed stock: one of the reason codes of SPEC §9, and a note.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Why {
+    pub reason_code: &'static str,
+    pub note: Option<String>,
 }
 
 /// What one recorded ledger entry says: the stock after it and the batches it moved (qty as a
 /// positive amount, earliest expiry first).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recorded {
+    /// The entry's change (signed).
+    pub delta: i64,
     pub after_qty: i64,
     pub batches: Vec<BatchQty>,
 }
@@ -75,7 +88,7 @@ pub async fn append_ledger(
     for chunk in entries.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<(i64, i64, i32)> = with_tx!(tx, |conn, _backend| {
             let mut query = QueryBuilder::new(
-                "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, occurred_at, reason, ref, ref_line, actor) ",
+                "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, occurred_at, reason, ref, ref_line, actor, reason_code, note) ",
             );
             query.push_values(chunk, |mut row, e| {
                 row.push_bind(e.stock_id)
@@ -87,7 +100,9 @@ pub async fn append_ledger(
                     .push_bind(reason.as_str())
                     .push_bind(r#ref)
                     .push_bind(e.ref_line as i32)
-                    .push_bind(actor);
+                    .push_bind(actor)
+                    .push_bind(e.why.as_ref().map(|w| w.reason_code))
+                    .push_bind(e.why.as_ref().and_then(|w| w.note.clone()));
             });
             query.push(" RETURNING id, stock_id, ref_line");
             query
@@ -150,13 +165,14 @@ pub async fn recorded(
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let (entries, details) = with_tx!(tx, |conn, _backend| {
             let mut query =
-                QueryBuilder::new("SELECT id, after_qty FROM stock_ledger WHERE id IN (");
+                QueryBuilder::new("SELECT id, delta, after_qty FROM stock_ledger WHERE id IN (");
             let mut list = query.separated(", ");
             for id in chunk {
                 list.push_bind(*id);
             }
             query.push(")");
-            let entries: Vec<(i64, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
+            let entries: Vec<(i64, i64, i64)> =
+                query.build_query_as().fetch_all(&mut *conn).await?;
             let mut query = QueryBuilder::new(DETAIL_SQL);
             let mut list = query.separated(", ");
             for id in chunk {
@@ -167,10 +183,11 @@ pub async fn recorded(
                 query.build_query_as().fetch_all(&mut *conn).await?;
             (entries, details)
         });
-        for (id, after_qty) in entries {
+        for (id, delta, after_qty) in entries {
             outcomes.insert(
                 id,
                 Recorded {
+                    delta,
                     after_qty,
                     batches: Vec::new(),
                 },

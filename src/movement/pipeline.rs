@@ -15,7 +15,7 @@
 //! A kind supplies only what differs through [`Movement`]: how its lines name things, its checks,
 //! its line identity and content, the legs a line moves (takes and additions) and its result.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -23,7 +23,7 @@ use crate::db::{Db, Tx};
 use crate::error::{AppError, ErrorCode, Problems};
 use crate::movement::anchors::{self, Anchor, AnchorTable, Content, LineKey};
 use crate::movement::batches::{self, BatchRow, LotAdd};
-use crate::movement::ledger::{self, BatchDetail, LedgerEntry, Reason, Recorded};
+use crate::movement::ledger::{self, BatchDetail, LedgerEntry, Reason, Recorded, Why};
 use crate::movement::resolve::{self, FoundItem, FoundLocation};
 use crate::movement::stock;
 use crate::movement::{
@@ -47,12 +47,16 @@ pub enum Pick {
     /// Only the batch with this code; `expired_ok` lets an expired one move (to quarantine),
     /// otherwise an expired batch is not available.
     Batch { code: String, expired_ok: bool },
+    /// Any batch, in FEFO order — so expired batches (the earliest expiries) go first: stock
+    /// written off or found missing (adjustments).
+    Any,
 }
 
 impl Pick {
     fn eligible(&self, batch: &BatchRow, today: NaiveDate) -> bool {
         match self {
             Pick::Fefo => batch.usable(today),
+            Pick::Any => true,
             Pick::Batch { code, expired_ok } => {
                 batch.batch_code == *code && (*expired_ok || batch.usable(today))
             }
@@ -76,14 +80,32 @@ pub enum Lot {
 /// One stock change of a line: each is one ledger entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Leg {
-    Take { location: i64, qty: i64, pick: Pick },
-    Add { location: i64, qty: i64, lot: Lot },
+    Take {
+        location: i64,
+        qty: i64,
+        pick: Pick,
+    },
+    Add {
+        location: i64,
+        qty: i64,
+        lot: Lot,
+    },
+    /// Sets the stock (or, with `batch`, that batch) to `counted`: once the stock is locked,
+    /// a take of what is too much (any batch, expired first) or an addition of what is
+    /// missing (into the batch, or the no-batch lot), or nothing when the count is right.
+    Set {
+        location: i64,
+        counted: i64,
+        batch: Option<String>,
+    },
 }
 
 impl Leg {
     fn location(&self) -> i64 {
         match self {
-            Leg::Take { location, .. } | Leg::Add { location, .. } => *location,
+            Leg::Take { location, .. } | Leg::Add { location, .. } | Leg::Set { location, .. } => {
+                *location
+            }
         }
     }
 }
@@ -134,6 +156,16 @@ pub trait Movement: Sync {
     fn content(line: &Self::Line) -> Content;
     /// The stock changes the line makes; at most one take, and an `Add` of `Lot::Taken` after it.
     fn legs(line: &Self::Line, found: &Found) -> Vec<Leg>;
+    /// Why the line changes stock, for its ledger entries (adjustments).
+    fn why(_line: &Self::Line) -> Option<Why> {
+        None
+    }
+    /// Whether the line acts on its whole stock rather than one batch (a take or a count over
+    /// every batch): then no other line of the request may touch that stock, as its change is
+    /// worked out from the stock as it was before the request.
+    fn whole_stock(_line: &Self::Line) -> bool {
+        false
+    }
 }
 
 /// How a kind reports one line.
@@ -256,8 +288,30 @@ pub async fn apply<M: Movement>(
         }
         keys.push(key);
     }
+    let mut at_stock: BTreeMap<(i64, i64), Vec<usize>> = BTreeMap::new();
+    for (i, found) in found.iter().enumerate() {
+        for location in &found.locations {
+            at_stock
+                .entry((found.item.id, location.id))
+                .or_default()
+                .push(i);
+        }
+    }
+    let mut shared: Vec<(usize, usize)> = at_stock
+        .values()
+        .filter(|at| at.len() > 1 && at.iter().any(|&i| M::whole_stock(&lines[i])))
+        .flat_map(|at| at[1..].iter().map(|&i| (i, at[0])))
+        .collect();
+    shared.sort_unstable();
+    shared.dedup_by_key(|(i, _)| *i);
+    for (i, first) in shared {
+        problems.note(AppError::validation(
+            format!("lines[{i}]"),
+            tr!(errors.value.shares_whole_stock, line = first + 1),
+        ));
+    }
     problems.finish()?;
-    let legs: Vec<Vec<Leg>> = lines
+    let mut legs: Vec<Vec<Leg>> = lines
         .iter()
         .zip(&found)
         .map(|(line, found)| M::legs(line, found))
@@ -266,7 +320,10 @@ pub async fn apply<M: Movement>(
     // 3. Lock every stock touched, sorted. Kinds that add goods create missing rows (sources
     // too, so all rows lock in one sorted pass; a missing source is a short line, which
     // refuses the request and rolls the empty row back).
-    let creates = legs.iter().flatten().any(|l| matches!(l, Leg::Add { .. }));
+    let creates = legs
+        .iter()
+        .flatten()
+        .any(|l| matches!(l, Leg::Add { .. } | Leg::Set { .. }));
     let stock_keys: BTreeSet<(i64, i64)> = legs
         .iter()
         .zip(&found)
@@ -298,6 +355,7 @@ pub async fn apply<M: Movement>(
         problems.check(M::check_new(i, &lines[i], at.today));
     }
     problems.finish()?;
+    resolve_counts(tx, &mut legs, &new_lines, &found, &stocks).await?;
     let stock_of = |i: usize, leg: &Leg| stocks.get(&(found[i].item.id, leg.location()));
     let mut waves: Vec<Vec<usize>> = vec![Vec::new()];
     let mut wave_targets = HashSet::new();
@@ -481,6 +539,7 @@ pub async fn apply<M: Movement>(
                             })
                             .collect(),
                     ),
+                    Leg::Set { .. } => return Err(unresolved_count()),
                     Leg::Add { qty, .. } => (
                         *qty,
                         into.iter()
@@ -497,6 +556,7 @@ pub async fn apply<M: Movement>(
                 let after = qty.entry(stock.id).or_default();
                 *after += delta;
                 recorded.push(Recorded {
+                    delta,
                     after_qty: *after,
                     batches: fefo_sorted(&detail),
                 });
@@ -508,6 +568,7 @@ pub async fn apply<M: Movement>(
                     after_qty: *after,
                     ref_line: i as u32 + 1,
                     batches: detail,
+                    why: M::why(&lines[i]),
                 });
             }
             outcomes.push(recorded);
@@ -607,8 +668,93 @@ fn fefo_sorted(detail: &[BatchDetail]) -> Vec<BatchQty> {
         .collect()
 }
 
+fn unresolved_count() -> AppError {
+    AppError::internal(&std::io::Error::other(
+        "a count leg reached the writing of its wave unresolved",
+    ))
+}
+
 fn missing_stock() -> AppError {
     AppError::internal(&std::io::Error::other(
         "a movement leg's stock was not locked",
     ))
+}
+
+/// Turns the `Set` legs of the lines applied now into the change they make, against the stocks
+/// as locked (and their batches, for a batch's count).
+async fn resolve_counts(
+    tx: &mut Tx,
+    legs: &mut [Vec<Leg>],
+    new_lines: &[usize],
+    found: &[Found],
+    stocks: &HashMap<(i64, i64), stock::StockRow>,
+) -> Result<(), AppError> {
+    let counts = |i: &usize| legs[*i].iter().any(|l| matches!(l, Leg::Set { .. }));
+    let counted: Vec<usize> = new_lines.iter().copied().filter(counts).collect();
+    if counted.is_empty() {
+        return Ok(());
+    }
+    let stock_ids: BTreeSet<i64> = counted
+        .iter()
+        .flat_map(|&i| {
+            legs[i]
+                .iter()
+                .filter_map(move |leg| stocks.get(&(found[i].item.id, leg.location())))
+                .map(|s| s.id)
+        })
+        .collect();
+    let lots = batches::load_batches(tx, &stock_ids).await?;
+    for i in counted {
+        let item = found[i].item.id;
+        legs[i] = std::mem::take(&mut legs[i])
+            .into_iter()
+            .filter_map(|leg| {
+                let Leg::Set {
+                    location,
+                    counted,
+                    batch,
+                } = leg
+                else {
+                    return Some(leg);
+                };
+                let stock = stocks.get(&(item, location));
+                let now = match &batch {
+                    None => stock.map_or(0, |s| s.qty),
+                    Some(code) => stock.and_then(|s| lots.get(&s.id)).map_or(0, |lots| {
+                        lots.iter()
+                            .filter(|b| b.batch_code == *code)
+                            .map(|b| b.qty)
+                            .sum()
+                    }),
+                };
+                let change = counted - now;
+                if change < 0 {
+                    Some(Leg::Take {
+                        location,
+                        qty: -change,
+                        pick: match batch {
+                            Some(code) => Pick::Batch {
+                                code,
+                                expired_ok: true,
+                            },
+                            None => Pick::Any,
+                        },
+                    })
+                } else if change > 0 {
+                    Some(Leg::Add {
+                        location,
+                        qty: change,
+                        lot: Lot::Named {
+                            code: batch.unwrap_or_default(),
+                            expiry_date: None,
+                            production_date: None,
+                        },
+                    })
+                } else {
+                    None
+                }
+            })
+            .collect();
+    }
+    Ok(())
 }

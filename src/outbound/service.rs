@@ -71,6 +71,7 @@ impl Movement for Outbound {
         ledger_columns: &["ledger_id"],
         lot_identity: false,
         dates: false,
+        adjust: false,
     };
     const LOCATION_FIELDS: &'static [&'static str] = &["location_code"];
 

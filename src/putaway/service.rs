@@ -70,6 +70,7 @@ impl Movement for Putaway {
         ledger_columns: &["from_ledger_id", "to_ledger_id"],
         lot_identity: false,
         dates: false,
+        adjust: false,
     };
     const LOCATION_FIELDS: &'static [&'static str] = &["from_location_code", "to_location_code"];
 

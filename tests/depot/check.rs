@@ -17,6 +17,7 @@ on_both_backends!(
     check_reports_a_broken_ledger_chain,
     check_reports_derived_totals_that_disagree_with_the_stocks,
     check_reports_an_in_stock_shard_that_disagrees_even_when_the_sum_agrees,
+    check_reports_adjustments_without_their_reason_or_entry,
 );
 
 fn depot_check(url: &str) -> (i32, String) {
@@ -226,4 +227,69 @@ async fn check_reports_an_in_stock_shard_that_disagrees_even_when_the_sum_agrees
         out.contains(&format!("inventory_summary shard {shard}")),
         "{out}"
     );
+}
+
+async fn check_reports_adjustments_without_their_reason_or_entry(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let (item, location, stock, _) = plant_stock(&test_db.db, "S1", 5).await;
+    // A well-chained ADJUST entry (+2) that says no reason, and an anchor of a change that
+    // points at no entry.
+    let (ledger, adjustment): (i64, i64) = with_pool!(&test_db.db, |pool, _backend| {
+        for sql in [
+            "UPDATE stocks SET qty = 7 WHERE id = $1",
+            "UPDATE batches SET qty = 7 WHERE stock_id = $1",
+        ] {
+            sqlx::query(sql).bind(stock).execute(pool).await.unwrap();
+        }
+        sqlx::query("UPDATE item_totals SET total_qty = 7 WHERE item_id = $1")
+            .bind(item)
+            .execute(pool)
+            .await
+            .unwrap();
+        let ledger: i64 = sqlx::query_scalar(
+            "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, reason, ref, ref_line) \
+             VALUES ($1, $2, $3, 2, 7, 'ADJUST', 'ADJ-1', 1) RETURNING id",
+        )
+        .bind(stock)
+        .bind(item)
+        .bind(location)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO ledger_batches (ledger_id, batch_id, delta, batch_code) SELECT $1, id, 2, batch_code FROM batches WHERE stock_id = $2")
+            .bind(ledger)
+            .bind(stock)
+            .execute(pool)
+            .await
+            .unwrap();
+        let adjustment: i64 = sqlx::query_scalar(
+            "INSERT INTO adjustments (ref, ref_line, item_id, location_id, batch_code, qty, counted, reason_code) \
+             VALUES ('ADJ-2', 1, $1, $2, '', -1, $3, 'LOST') RETURNING id",
+        )
+        .bind(item)
+        .bind(location)
+        .bind(false)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        (ledger, adjustment)
+    });
+    let violations = find_violations(&test_db.db).await.unwrap();
+    assert_eq!(
+        violations,
+        vec![
+            Violation::ReasonCodeMisplaced {
+                ledger_id: ledger,
+                reason: "ADJUST".into(),
+                reason_code: None,
+                has_note: false,
+            },
+            Violation::AdjustmentWithoutEntry {
+                adjustment_id: adjustment
+            },
+        ]
+    );
+    let (code, out) = depot_check(&test_db.url);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("adjustment {adjustment}")), "{out}");
 }

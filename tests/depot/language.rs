@@ -44,6 +44,7 @@ const ALLOWED: &[&str] = &[
     "CG",
     "SJ",
     "FH",
+    "TZ",
 ];
 
 /// GETs `path` as a browser whose language is `accept_language`; status, headers and HTML.
@@ -265,6 +266,7 @@ async fn every_page_and_form_outcome_reads_in_chinese(backend: Backend) {
         "/putaway",
         "/outbound",
         "/stock",
+        "/adjust",
         "/stock?page=2",
         "/stock?sku=A0000",
         "/stock?sku=Z9999",
@@ -387,6 +389,39 @@ async fn every_page_and_form_outcome_reads_in_chinese(backend: Backend) {
         let html = outcome_in_chinese(&app, base, "/api/ship_order", &fields).await;
         assert_chinese(what, &html);
     }
+
+    // Adjust: applied, applied before, below zero, a change that is not a number, Other
+    // without its note; then the ledger showing the adjustment.
+    let adjust =
+        |reference: &'static str, reason: &'static str, delta: &'static str, note: &'static str| {
+            vec![
+                ("reference", reference),
+                ("reason_code", reason),
+                ("note", note),
+                ("lines[0][sku]", "A0000"),
+                ("lines[0][location_code]", "A-01"),
+                ("lines[0][batch_code]", ""),
+                ("lines[0][delta]", delta),
+                ("lines[0][counted_qty]", ""),
+            ]
+        };
+    for (what, fields) in [
+        ("adjust", adjust("TZ-1", "DAMAGED", "-2", "压坏")),
+        ("adjust again", adjust("TZ-1", "DAMAGED", "-2", "压坏")),
+        ("adjust below zero", adjust("TZ-2", "LOST", "-99999", "")),
+        ("adjust by a word", adjust("TZ-3", "FOUND", "三", "")),
+        (
+            "adjust for another reason",
+            adjust("TZ-4", "OTHER", "1", ""),
+        ),
+    ] {
+        let html = outcome_in_chinese(&app, base, "/api/adjust_stock", &fields).await;
+        assert_chinese(what, &html);
+    }
+    let (status, _, html) = page_at(&app, base, "/ledger?reason=ADJUST", zh).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("压坏"), "the note is shown");
+    assert_chinese("the ledger of adjustments", &html);
 
     // Items and locations: created, duplicate, invalid.
     for (what, fields) in [

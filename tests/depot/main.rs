@@ -3,6 +3,7 @@
 mod common;
 
 mod access;
+mod adjust;
 mod admin;
 mod auth;
 mod check;

@@ -301,6 +301,7 @@ impl TestApp {
             "inbound_receipts",
             "putaway_moves",
             "outbound_commits",
+            "adjustments",
         ] {
             counts.push(self.count(table).await);
         }
