@@ -79,6 +79,7 @@ fn nav(role: crate::auth::Role) -> Vec<(&'static str, String)> {
         ("/items", tr!(common.nav.items)),
         ("/locations", tr!(common.nav.locations)),
     ];
+    pages.insert(5, ("/counts", tr!(common.nav.counts)));
     if role >= crate::auth::Role::Manager {
         pages.insert(5, ("/adjust", tr!(common.nav.adjust)));
     }
@@ -126,6 +127,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/outbound") view=OutboundPage ssr=SsrMode::Async/>
                     <Route path=path!("/stock") view=StockPage ssr=SsrMode::Async/>
                     <Route path=path!("/adjust") view=crate::adjust::page::AdjustPage ssr=SsrMode::Async/>
+                    <Route path=path!("/counts") view=crate::counts::page::CountsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/counts/:id") view=crate::counts::page::CountPage ssr=SsrMode::Async/>
                     <Route path=path!("/ledger") view=LedgerPage ssr=SsrMode::Async/>
                     <Route path=path!("/items") view=ItemsPage ssr=SsrMode::Async/>
                     <Route path=path!("/locations") view=LocationsPage ssr=SsrMode::Async/>

@@ -11,7 +11,8 @@
 //! every item's and location's `search_text` is its folded fields and (SQLite) the search index
 //! matches the items table; and, so adjustments can be audited, only ADJUST entries carry a
 //! reason code (all of them do; `OTHER` with its note) and every adjustment anchor points at its
-//! ADJUST entry.
+//! ADJUST entry; and, so counts can be audited, a posted count's corrections add up to its
+//! counted lines' differences at every item and location.
 
 use std::fmt;
 
@@ -88,6 +89,15 @@ pub enum Violation {
     /// location, or (changed, not counted) that has none.
     AdjustmentWithoutEntry {
         adjustment_id: i64,
+    },
+    /// A posted count whose COUNT_CORRECTION entries at an (item, location) do not add up to
+    /// its counted lines' differences there (`counted − recorded`).
+    CountNotItsVariances {
+        count_id: i64,
+        item_id: i64,
+        location_id: i64,
+        variances: i64,
+        adjusted: i64,
     },
     /// An item's or a location's `search_text` is not its folded fields (`search::fold`).
     SearchTextStale {
@@ -191,6 +201,16 @@ impl fmt::Display for Violation {
                 "ledger {ledger_id}: a {reason} entry with reason code {reason_code:?} and {} note; only ADJUST entries carry a reason code, every one does, and OTHER needs a note",
                 if *has_note { "a" } else { "no" }
             ),
+            Violation::CountNotItsVariances {
+                count_id,
+                item_id,
+                location_id,
+                variances,
+                adjusted,
+            } => write!(
+                f,
+                "count {count_id}: item {item_id} at location {location_id} was counted {variances:+} off but adjusted by {adjusted:+}"
+            ),
             Violation::AdjustmentWithoutEntry { adjustment_id } => write!(
                 f,
                 "adjustment {adjustment_id}: its ledger entry is missing or is not an ADJUST entry of its ref, item and location"
@@ -274,6 +294,23 @@ const ADJUSTMENTS_WITHOUT_ENTRY: &str = "
        OR (a.ledger_id IS NOT NULL AND (l.id IS NULL OR l.reason <> 'ADJUST' OR l.ref <> a.ref
            OR l.item_id <> a.item_id OR l.location_id <> a.location_id OR l.reason_code <> a.reason_code))
     ORDER BY a.id";
+
+/// Per posted count and (item, location): the counted lines' differences against the ledger's
+/// entries under the count's ref.
+const COUNT_VARIANCES: &str = "
+    SELECT count_id, item_id, location_id,
+           CAST(SUM(variance) AS BIGINT), CAST(SUM(adjusted) AS BIGINT)
+    FROM (SELECT cl.count_id, cl.item_id, cl.location_id,
+                 cl.counted_qty - cl.recorded_qty AS variance, 0 AS adjusted
+          FROM count_lines cl JOIN counts c ON c.id = cl.count_id
+          WHERE c.status = 'POSTED' AND cl.counted_qty IS NOT NULL
+          UNION ALL
+          SELECT c.id, l.item_id, l.location_id, 0, l.delta
+          FROM counts c JOIN stock_ledger l ON l.ref = 'COUNT-' || CAST(c.id AS TEXT)
+          WHERE c.status = 'POSTED' AND l.reason = 'ADJUST') AS both_sides
+    GROUP BY count_id, item_id, location_id
+    HAVING SUM(variance) <> SUM(adjusted)
+    ORDER BY 1, 2, 3";
 
 // A FULL OUTER JOIN of the totals with the stock sums said the same, but SQLite runs it as a
 // nested loop (minutes at 100 000 items); one grouped pass over both is linear on both backends.
@@ -400,6 +437,20 @@ pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
                 .into_iter()
                 .map(|(adjustment_id,)| Violation::AdjustmentWithoutEntry { adjustment_id }),
         );
+
+        let counts: Vec<(i64, i64, i64, i64, i64)> =
+            sqlx::query_as(COUNT_VARIANCES).fetch_all(pool).await?;
+        found.extend(counts.into_iter().map(
+            |(count_id, item_id, location_id, variances, adjusted)| {
+                Violation::CountNotItsVariances {
+                    count_id,
+                    item_id,
+                    location_id,
+                    variances,
+                    adjusted,
+                }
+            },
+        ));
 
         let totals: Vec<(i64, i64, i64)> = sqlx::query_as(ITEM_TOTALS).fetch_all(pool).await?;
         found.extend(totals.into_iter().map(|(item_id, total_qty, stock_sum)| {

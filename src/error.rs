@@ -112,6 +112,28 @@ impl AppError {
         self.code.status()
     }
 
+    /// The same refusal with field paths starting `from` starting `to` instead (`lines[0].sku`
+    /// → `sku`: a request of one line, answered by the code for many).
+    pub fn renamed_fields(mut self, from: &str, to: &str) -> Self {
+        if let Some(rest) = self.message.strip_prefix(from) {
+            self.message = format!("{to}{rest}");
+        }
+        let rename = |entry: &mut Value| {
+            if let Some(rest) = entry
+                .get("field")
+                .and_then(Value::as_str)
+                .and_then(|f| f.strip_prefix(from))
+            {
+                entry["field"] = json!(format!("{to}{rest}"));
+            }
+        };
+        rename(&mut self.details);
+        if let Some(list) = self.details.get_mut("errors").and_then(Value::as_array_mut) {
+            list.iter_mut().for_each(rename);
+        }
+        self
+    }
+
     /// The request could not be read at all (bad JSON, wrong content type).
     pub fn malformed(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::MalformedRequest, message)

@@ -12,6 +12,7 @@ pub mod lang;
 pub mod adjust;
 pub mod app;
 pub mod auth;
+pub mod counts;
 pub mod domain;
 pub mod error;
 pub mod inbound;

@@ -463,6 +463,17 @@ fn focus_first_field(node: NodeRef<leptos::html::Input>, unless_busy: bool) {
         }
         if let Some(input) = node.get_untracked() {
             let _ = input.focus();
+        } else {
+            // No ref to type (a count's lines): the first line's first field.
+            use wasm_bindgen::JsCast;
+            if let Some(first) = document()
+                .query_selector("[data-scan] input[data-col='0']")
+                .ok()
+                .flatten()
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = first.focus();
+            }
         }
     }
 }
@@ -485,7 +496,10 @@ pub fn MovementFields(
     /// The submit button's label, idle and busy.
     submit: (String, String),
     /// The start-over link's label and address.
-    start_over: (String, &'static str),
+    start_over: (String, String),
+    /// The ref is given, not typed (see [`MovementForm::hidden_ref`]).
+    #[prop(optional)]
+    hidden_ref: bool,
     on_start_over: impl Fn(leptos::ev::MouseEvent) + Clone + 'static,
     #[prop(optional)] children: Option<Children>,
     /// The inputs the form's refusal is about and why (see `crate::ui::field_input_names`):
@@ -524,17 +538,26 @@ pub fn MovementFields(
     });
     view! {
         <div class="scan-form" data-scan="" on:keydown=on_enter>
-            <div class="card order-head">
-                <div>
-                    <label for="movement-ref">{ref_label}</label>
-                    <input id="movement-ref" name="reference" required maxlength="64" autocomplete="off"
-                        node_ref=reference_field placeholder=ref_placeholder value=reference
-                        autofocus=move || bad_fields.with(|b| b.is_empty()) || ref_is_first_bad()
-                        aria-invalid=move || ref_is_bad().then_some("true")/>
-                    {move || ref_reason().map(|reason| view! { <small class="scan-note bad" aria-live="polite">{reason}</small> })}
-                </div>
-                {children.map(|children| children())}
-            </div>
+            {if hidden_ref {
+                view! {
+                    <input type="hidden" name="reference" value=reference/>
+                    {children.map(|children| view! { <div class="card order-head">{children()}</div> })}
+                }.into_any()
+            } else {
+                view! {
+                    <div class="card order-head">
+                        <div>
+                            <label for="movement-ref">{ref_label}</label>
+                            <input id="movement-ref" name="reference" required maxlength="64" autocomplete="off"
+                                node_ref=reference_field placeholder=ref_placeholder value=reference
+                                autofocus=move || bad_fields.with(|b| b.is_empty()) || ref_is_first_bad()
+                                aria-invalid=move || ref_is_bad().then_some("true")/>
+                            {move || ref_reason().map(|reason| view! { <small class="scan-note bad" aria-live="polite">{reason}</small> })}
+                        </div>
+                        {children.map(|children| children())}
+                    </div>
+                }.into_any()
+            }}
             {match hint {
                 Some(hint) => view! { <LineEditor columns initial=lines hint bad_fields/> }.into_any(),
                 None => view! { <LineEditor columns initial=lines bad_fields/> }.into_any(),
@@ -552,8 +575,6 @@ pub fn MovementFields(
 /// What a movement page's form is made of (receive, put away, ship, …): its page, columns and
 /// words, how its form type fills the fields, and how its result reads.
 pub struct MovementForm<F: 'static, R: 'static> {
-    /// The page's path (the start-over link goes there).
-    pub page: &'static str,
     pub columns: &'static [Column],
     pub hint: Option<Hint>,
     /// The ref field's label and placeholder, the submit button idle and busy, the start-over
@@ -565,6 +586,9 @@ pub struct MovementForm<F: 'static, R: 'static> {
     pub head: Option<fn(&F) -> AnyView>,
     /// A result the server gave (a refusal is shown at the top of the form instead).
     pub result: fn(Outcome<F, R>) -> AnyView,
+    /// After a form the server took, a fresh form for the next lines (a count's entry), rather
+    /// than the form kept as sent (a movement's, so a resubmit is recognised).
+    pub fresh_after_success: bool,
 }
 
 /// The words of a [`MovementForm`].
@@ -582,6 +606,11 @@ pub struct FormWords {
 /// `IDEMPOTENT`; "start over" gives a fresh form.
 pub fn movement_form<F, R>(
     spec: &'static MovementForm<F, R>,
+    // The page's path: the start-over link goes there.
+    page: String,
+    // A ref given rather than typed (a count's id): a hidden field, and the cursor starts in
+    // the first line.
+    given_ref: Option<String>,
     stored: StoredOutcome<F, R>,
     value: MappedSignal<Option<Result<Outcome<F, R>, AppError>>>,
     pending: Signal<bool>,
@@ -600,8 +629,18 @@ where
             stored.set(StoredOutcome::Nothing);
         },
         generation,
-        spec.page,
+        page.clone(),
     );
+    if spec.fresh_after_success {
+        Effect::new(move |_| {
+            let took = value.with(|v| matches!(v, Some(Ok(Outcome { result: Ok(_), .. }))));
+            if took {
+                stored.set(StoredOutcome::Nothing);
+                generation.update(|g| *g += 1);
+            }
+        });
+    }
+    let hidden_ref = given_ref.is_some();
     let shown_refusal = move || stored.with(|stored| refusal(value.get(), stored));
     // A refusal: at the top of the form, and beside each field it is about.
     let bad_fields = Signal::derive(move || {
@@ -620,6 +659,7 @@ where
                     .with_untracked(|s| s.clone().found().map(|o| o.form))
                     .unwrap_or_default();
                 let (reference, lines) = (spec.fields)(&initial);
+                let reference = given_ref.clone().unwrap_or(reference);
                 let words = (spec.words)();
                 let head = spec.head.map(|head| head(&initial));
                 action_form(view! {
@@ -632,8 +672,9 @@ where
                         hint=spec.hint
                         pending
                         submit=words.submit
-                        start_over=(words.start_over, spec.page)
+                        start_over=(words.start_over, page.clone())
                         on_start_over=new_form.clone()
+                        hidden_ref
                         bad_fields
                     >
                         {head}

@@ -154,7 +154,7 @@ pub async fn form_result(
 
 /// The outcome the page's URL leads to (`?ref=…&result=…`), read from the server; follows the
 /// URL. Read it inside a `<Suspense>`/`<Transition>` so the server renders it complete.
-pub fn stored_outcome<F, R>(page: &'static str) -> Resource<StoredOutcome<F, R>>
+pub fn stored_outcome<F, R>(page: impl Into<String>) -> Resource<StoredOutcome<F, R>>
 where
     F: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
     R: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
@@ -166,7 +166,7 @@ where
 /// reference: the URL's result is this form's only when its ref is `only` (otherwise it
 /// is [`StoredOutcome::Nothing`], and not even looked up).
 pub fn stored_outcome_of<F, R>(
-    page: &'static str,
+    page: impl Into<String>,
     only: Option<&'static str>,
 ) -> Resource<StoredOutcome<F, R>>
 where
@@ -174,6 +174,7 @@ where
     R: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
 {
     let query = use_query_map();
+    let page: String = page.into();
     Resource::new(
         move || {
             let query = query.read();
@@ -182,28 +183,31 @@ where
                 query.get(REF_PARAM).unwrap_or_default(),
             )
         },
-        move |(token, reference)| async move {
-            let Some(token) = token else {
-                return StoredOutcome::Nothing;
-            };
-            if only.is_some_and(|only| only != reference) {
-                return StoredOutcome::Nothing;
-            }
-            let found = form_result(page.to_string(), reference.clone(), token).await;
-            // A fixed name is no movement's ref: a result gone has no ledger entry to point to.
-            let reference = if only.is_some() {
-                String::new()
-            } else {
-                reference
-            };
-            match found {
-                // From bytes, as a server function's answer is read: the browser bundle then
-                // carries one decoder per outcome type, not a second one from `Value` (13 KB).
-                Ok(Some(json)) => match serde_json::from_slice(json.as_bytes()) {
-                    Ok(outcome) => StoredOutcome::Found(outcome),
-                    Err(_) => StoredOutcome::Gone { reference },
-                },
-                _ => StoredOutcome::Gone { reference },
+        move |(token, reference)| {
+            let page = page.clone();
+            async move {
+                let Some(token) = token else {
+                    return StoredOutcome::Nothing;
+                };
+                if only.is_some_and(|only| only != reference) {
+                    return StoredOutcome::Nothing;
+                }
+                let found = form_result(page, reference.clone(), token).await;
+                // A fixed name is no movement's ref: a result gone has no ledger entry to point to.
+                let reference = if only.is_some() {
+                    String::new()
+                } else {
+                    reference
+                };
+                match found {
+                    // From bytes, as a server function's answer is read: the browser bundle then
+                    // carries one decoder per outcome type, not a second one from `Value` (13 KB).
+                    Ok(Some(json)) => match serde_json::from_slice(json.as_bytes()) {
+                        Ok(outcome) => StoredOutcome::Found(outcome),
+                        Err(_) => StoredOutcome::Gone { reference },
+                    },
+                    _ => StoredOutcome::Gone { reference },
+                }
             }
         },
     )
@@ -250,13 +254,13 @@ pub fn ResultGone(reference: String) -> impl IntoView {
 pub fn start_over(
     forget: impl Fn() + Clone + 'static,
     generation: RwSignal<u32>,
-    path: &'static str,
+    path: String,
 ) -> impl Fn(leptos::ev::MouseEvent) + Clone + 'static {
     move |event: leptos::ev::MouseEvent| {
         event.prevent_default();
         forget();
         generation.update(|g| *g += 1);
-        show_address(path, true);
+        show_address(&path, true);
     }
 }
 
@@ -374,7 +378,7 @@ pub fn sent_line<T: Clone + Default>(lines: &[T], ref_line: u32) -> T {
 /// outcome's token in the URL; always returns the outcome.
 #[cfg(feature = "ssr")]
 pub fn finish_form<F, R>(
-    page: &'static str,
+    page: &str,
     reference: &str,
     form: F,
     result: Result<R, AppError>,
@@ -390,7 +394,7 @@ where
 /// JavaScript the page's first read of it takes it away.
 #[cfg(feature = "ssr")]
 pub fn finish_form_once<F, R>(
-    page: &'static str,
+    page: &str,
     reference: &str,
     form: F,
     result: Result<R, AppError>,
@@ -404,7 +408,7 @@ where
 
 #[cfg(feature = "ssr")]
 fn finish_form_keeping<F, R>(
-    page: &'static str,
+    page: &str,
     reference: &str,
     form: F,
     result: Result<R, AppError>,

@@ -9,6 +9,7 @@ const pages = [
   { nav: "outbound", path: "/outbound", page: "outbound" },
   { nav: "stock", path: "/stock", page: "stock" },
   { nav: "adjust", path: "/adjust", page: "adjust" },
+  { nav: "counts", path: "/counts", page: "counts" },
   { nav: "ledger", path: "/ledger", page: "ledger" },
   { nav: "items", path: "/items", page: "items" },
   { nav: "locations", path: "/locations", page: "locations" },

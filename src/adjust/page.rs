@@ -215,7 +215,6 @@ pub fn AdjustPage() -> impl IntoView {
 
 /// The form as it looks and reads.
 static FORM: MovementForm<AdjustForm, AdjustResponse> = MovementForm {
-    page: "/adjust",
     columns: COLUMNS,
     hint: Some((|| tr!(adjust.col.on_hand), on_hand_hint)),
     words: || FormWords {
@@ -250,6 +249,7 @@ static FORM: MovementForm<AdjustForm, AdjustResponse> = MovementForm {
         }
         .into_any()
     }),
+    fresh_after_success: false,
     result: |outcome| view! { <AdjustResult outcome/> }.into_any(),
 };
 
@@ -259,6 +259,8 @@ fn AdjustScanForm(stored: StoredOutcome<AdjustForm, AdjustResponse>) -> impl Int
     let action = form_action::<AdjustStock>();
     movement_form(
         &FORM,
+        "/adjust".to_string(),
+        None,
         stored,
         action.value(),
         action.pending().into(),

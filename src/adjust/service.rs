@@ -66,6 +66,15 @@ impl Adjust {
                 note: note?,
             })
         })?;
+        if request
+            .r#ref
+            .as_str()
+            .to_ascii_uppercase()
+            .starts_with("COUNT-")
+        {
+            // A count posts its corrections under its own ref (SPEC §9).
+            return Err(AppError::validation("ref", tr!(errors.count.reserved_ref)));
+        }
         Ok(Self { request })
     }
 }

@@ -51,7 +51,16 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
     }
     match (method.as_str(), path) {
         ("POST", "/inbound/receive" | "/putaway" | "/outbound/commit") => Some(R(Role::Clerk)),
-        ("POST", "/items" | "/locations" | "/adjust") => Some(R(Role::Manager)),
+        ("POST", "/items" | "/locations" | "/adjust" | "/counts") => Some(R(Role::Manager)),
+        ("POST", _) => match path
+            .strip_prefix("/counts/")
+            .and_then(|rest| rest.split_once('/'))
+        {
+            // Clerks count; managers post and cancel (SPEC §9).
+            Some((_, "lines")) => Some(R(Role::Clerk)),
+            Some((_, "post" | "cancel")) => Some(R(Role::Manager)),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -62,9 +71,11 @@ pub fn server_function(endpoint: &str) -> Option<Role> {
     match endpoint {
         "form_result" | "available_at" | "inventory_snapshot" | "list_items" | "list_locations"
         | "list_ledger" | "query_stock" | "scan" | "location_labels" | "batch_labels"
-        | "stock_here" => Some(Role::Viewer),
+        | "stock_here" | "list_counts" | "count_detail" => Some(Role::Viewer),
         "receive_goods" | "put_away" | "ship_order" => Some(Role::Clerk),
-        "create_item" | "create_location" | "adjust_stock" => Some(Role::Manager),
+        "record_counts" => Some(Role::Clerk),
+        "create_item" | "create_location" | "adjust_stock" | "start_count" | "post_count"
+        | "cancel_count" => Some(Role::Manager),
         "list_users" | "create_user" | "change_user" | "list_tokens" | "create_token"
         | "revoke_token" => Some(Role::Admin),
         _ => None,

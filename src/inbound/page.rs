@@ -189,7 +189,6 @@ pub fn InboundPage() -> impl IntoView {
 
 /// The form as it looks and reads.
 static FORM: MovementForm<ReceiveForm, ReceiveResponse> = MovementForm {
-    page: "/inbound",
     columns: COLUMNS,
     hint: None,
     words: || FormWords {
@@ -205,6 +204,7 @@ static FORM: MovementForm<ReceiveForm, ReceiveResponse> = MovementForm {
         )
     },
     head: None,
+    fresh_after_success: false,
     result: |outcome| view! { <ReceiveResult outcome/> }.into_any(),
 };
 
@@ -214,6 +214,8 @@ fn ReceiveScanForm(stored: StoredOutcome<ReceiveForm, ReceiveResponse>) -> impl 
     let action = form_action::<ReceiveGoodsForm>();
     movement_form(
         &FORM,
+        "/inbound".to_string(),
+        None,
         stored,
         action.value(),
         action.pending().into(),

@@ -25,7 +25,7 @@ const PER_PAGE: i64 = 50;
 const FILTERS: [&str; 5] = ["sku", "location_code", "ref", "reason", "reason_code"];
 
 /// Who made an entry in words: a person's name, or a program's token name marked as one.
-fn actor_words(actor: &str) -> String {
+pub fn actor_words(actor: &str) -> String {
     match actor.split_once(':') {
         Some(("user", name)) => name.to_string(),
         Some(("token", name)) => tr!(ledger.by_token, name = name),

@@ -25,7 +25,7 @@ pub mod stock;
 
 /// Rows per multi-row statement: far below both backends' limits on bound parameters.
 #[cfg(feature = "ssr")]
-const ROWS_PER_STATEMENT: usize = 1000;
+pub const ROWS_PER_STATEMENT: usize = 1000;
 
 /// The path of line `i`'s field `name` in a request, e.g. `lines[2].qty`.
 pub fn line_field(i: usize, name: &str) -> String {

@@ -216,7 +216,6 @@ pub fn OutboundPage() -> impl IntoView {
 
 /// The order form as it looks and reads.
 static SHIP: MovementForm<ShipForm, OutboundResponse> = MovementForm {
-    page: "/outbound",
     columns: COLUMNS,
     hint: Some((|| tr!(outbound.col.available), available_hint)),
     words: || FormWords {
@@ -241,6 +240,7 @@ static SHIP: MovementForm<ShipForm, OutboundResponse> = MovementForm {
         }
         .into_any()
     }),
+    fresh_after_success: false,
     result: |outcome| view! { <ShipResult outcome/> }.into_any(),
 };
 
@@ -250,6 +250,8 @@ fn ShipScanForm(stored: StoredOutcome<ShipForm, OutboundResponse>) -> impl IntoV
     let action = form_action::<ShipOrder>();
     movement_form(
         &SHIP,
+        "/outbound".to_string(),
+        None,
         stored,
         action.value(),
         action.pending().into(),

@@ -139,7 +139,6 @@ pub fn PutawayPage() -> impl IntoView {
 
 /// The form as it looks and reads.
 static FORM: MovementForm<PutawayForm, PutawayResponse> = MovementForm {
-    page: "/putaway",
     columns: COLUMNS,
     hint: None,
     words: || FormWords {
@@ -155,6 +154,7 @@ static FORM: MovementForm<PutawayForm, PutawayResponse> = MovementForm {
         )
     },
     head: None,
+    fresh_after_success: false,
     result: |outcome| view! { <PutawayResult outcome/> }.into_any(),
 };
 
@@ -164,6 +164,8 @@ fn PutawayScanForm(stored: StoredOutcome<PutawayForm, PutawayResponse>) -> impl 
     let action = form_action::<PutAwayForm>();
     movement_form(
         &FORM,
+        "/putaway".to_string(),
+        None,
         stored,
         action.value(),
         action.pending().into(),

@@ -234,7 +234,7 @@ async fn check_reports_adjustments_without_their_reason_or_entry(backend: Backen
     let (item, location, stock, _) = plant_stock(&test_db.db, "S1", 5).await;
     // A well-chained ADJUST entry (+2) that says no reason, and an anchor of a change that
     // points at no entry.
-    let (ledger, adjustment): (i64, i64) = with_pool!(&test_db.db, |pool, _backend| {
+    let (ledger, adjustment, count): (i64, i64, i64) = with_pool!(&test_db.db, |pool, _backend| {
         for sql in [
             "UPDATE stocks SET qty = 7 WHERE id = $1",
             "UPDATE batches SET qty = 7 WHERE stock_id = $1",
@@ -272,7 +272,27 @@ async fn check_reports_adjustments_without_their_reason_or_entry(backend: Backen
         .fetch_one(pool)
         .await
         .unwrap();
-        (ledger, adjustment)
+        // A posted count whose −2 difference was never adjusted.
+        let count: i64 = sqlx::query_scalar(
+            "INSERT INTO counts (status, blind, scope_kind, created_at) VALUES ('POSTED', $1, 'locations', $2) RETURNING id",
+        )
+        .bind(false)
+        .bind(chrono::Utc::now())
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO count_lines (count_id, item_id, location_id, batch_code, expected_qty, counted_qty, recorded_qty, found) \
+             VALUES ($1, $2, $3, '', 5, 3, 5, $4)",
+        )
+        .bind(count)
+        .bind(item)
+        .bind(location)
+        .bind(false)
+        .execute(pool)
+        .await
+        .unwrap();
+        (ledger, adjustment, count)
     });
     let violations = find_violations(&test_db.db).await.unwrap();
     assert_eq!(
@@ -286,6 +306,13 @@ async fn check_reports_adjustments_without_their_reason_or_entry(backend: Backen
             },
             Violation::AdjustmentWithoutEntry {
                 adjustment_id: adjustment
+            },
+            Violation::CountNotItsVariances {
+                count_id: count,
+                item_id: item,
+                location_id: location,
+                variances: -2,
+                adjusted: 0,
             },
         ]
     );

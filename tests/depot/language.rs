@@ -45,6 +45,8 @@ const ALLOWED: &[&str] = &[
     "SJ",
     "FH",
     "TZ",
+    // A count's adjustments' ref, as SPEC §9 names it: `COUNT-<id>`.
+    "COUNT",
 ];
 
 /// GETs `path` as a browser whose language is `accept_language`; status, headers and HTML.
@@ -418,6 +420,53 @@ async fn every_page_and_form_outcome_reads_in_chinese(backend: Backend) {
         let html = outcome_in_chinese(&app, base, "/api/adjust_stock", &fields).await;
         assert_chinese(what, &html);
     }
+    // Counts: the list, a blind count being counted (a line, a wrong line), then posted.
+    let (status, count) = app
+        .post(
+            "/counts",
+            &json!({"location_codes": ["A-01"], "blind": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{count}");
+    let id = count["id"].as_i64().unwrap().to_string();
+    let recorded = outcome_in_chinese(
+        &app,
+        base,
+        "/api/record_counts",
+        &[
+            ("reference", id.as_str()),
+            ("lines[0][location_code]", "A-01"),
+            ("lines[0][sku]", "A0000"),
+            ("lines[0][batch_code]", ""),
+            ("lines[0][counted_qty]", "7"),
+        ],
+    )
+    .await;
+    assert_chinese("record a count", &recorded);
+    let refused = outcome_in_chinese(
+        &app,
+        base,
+        "/api/record_counts",
+        &[
+            ("reference", id.as_str()),
+            ("lines[0][location_code]", "R-01"),
+            ("lines[0][sku]", "A0000"),
+            ("lines[0][batch_code]", ""),
+            ("lines[0][counted_qty]", "x"),
+        ],
+    )
+    .await;
+    assert_chinese("record a wrong count", &refused);
+    for path in ["/counts".to_string(), format!("/counts/{id}")] {
+        let (status, _, html) = page_at(&app, base, &path, zh).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_chinese(&path, &html);
+    }
+    let (status, posted) = app.post(&format!("/counts/{id}/post"), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{posted}");
+    let (_, _, html) = page_at(&app, base, &format!("/counts/{id}"), zh).await;
+    assert_chinese("a posted count", &html);
+
     let (status, _, html) = page_at(&app, base, "/ledger?reason=ADJUST", zh).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("压坏"), "the note is shown");
