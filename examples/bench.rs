@@ -89,7 +89,12 @@ struct BackendReport {
     idle_rss_mb: f64,
     peak_rss_mb: f64,
     scenarios: Vec<Scenario>,
+    /// Posting a count ([`COUNT_LINES`] counted lines, each off by one): lines, seconds.
+    count_post: Option<(usize, f64)>,
 }
+
+/// The size of the count whose posting is measured (issue 17: under 5 s).
+const COUNT_LINES: usize = 10_000;
 
 #[derive(Debug, Serialize)]
 struct Assets {
@@ -216,7 +221,8 @@ async fn bench_backend(
         return Err(format!("depot demo failed: {status}").into());
     }
     let demo_load_seconds = load.elapsed().as_secs_f64();
-    // SPEC §7: every request carries a token, as an ERP's would (a clerk may ship and receive).
+    // SPEC §7: every request carries a token, as an ERP's would (a manager: it ships and
+    // receives, and starts and posts counts).
     let token = Command::new(depot)
         .args([
             "token",
@@ -224,7 +230,7 @@ async fn bench_backend(
             "--name",
             &format!("bench-{:x}", Utc::now().timestamp_millis()),
             "--role",
-            "clerk",
+            "manager",
         ])
         .env("DATABASE_URL", url)
         .env("RUST_LOG", "warn")
@@ -384,6 +390,9 @@ async fn bench_backend(
     .await;
     scenarios.push(Scenario::new(name, depot_stats, Some(ceiling)));
 
+    eprintln!("[bench] {backend_name}: posting a count of {COUNT_LINES} lines");
+    let count_post = Some(count_post(&http, &base).await?);
+
     let peak_rss_mb = rss_mb(server.0.id(), "VmHWM")?;
     if assets.is_none() {
         let mut measured = measure_assets(&http, &base, site_root).await?;
@@ -407,6 +416,7 @@ async fn bench_backend(
         idle_rss_mb,
         peak_rss_mb,
         scenarios,
+        count_post,
     })
 }
 
@@ -793,6 +803,99 @@ async fn snapshot_direct_inner(db: &Db, q: Option<&str>, offset: i64) -> Result<
 }
 
 /// Gives the hot item's stock enough units for every hot shipment the bench can make.
+/// Starts a count of enough shelves for [`COUNT_LINES`] lines, records that many (each counted
+/// one more than expected, so each is a correction), and times `POST /counts/{id}/post`.
+async fn count_post(http: &reqwest::Client, base: &str) -> Result<(usize, f64), BoxError> {
+    async fn json(response: reqwest::Response) -> Result<Value, BoxError> {
+        let status = response.status();
+        let body: Value = response.json().await?;
+        if !status.is_success() {
+            return Err(format!("{status}: {body}").into());
+        }
+        Ok(body)
+    }
+    let locations = json(
+        http.get(format!("{base}/locations?kind=storage&limit=200"))
+            .send()
+            .await?,
+    )
+    .await?;
+    let shelves: Vec<String> = locations["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["code"].as_str().map(str::to_string))
+        .collect();
+    let mut lines = Vec::new();
+    let mut id = 0;
+    for take in 1..=shelves.len() {
+        let count = json(
+            http.post(format!("{base}/counts"))
+                .json(&serde_json::json!({"location_codes": &shelves[..take]}))
+                .send()
+                .await?,
+        )
+        .await?;
+        let found = count["lines"].as_array().cloned().unwrap_or_default();
+        id = count["id"].as_i64().unwrap_or(0);
+        if found.len() >= COUNT_LINES || take == shelves.len() {
+            lines = found;
+            break;
+        }
+        json(
+            http.post(format!("{base}/counts/{id}/cancel"))
+                .send()
+                .await?,
+        )
+        .await?;
+    }
+    lines.truncate(COUNT_LINES);
+    let encode = |text: &str| {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    for chunk in lines.chunks(1000) {
+        let mut body = format!("reference={id}");
+        for (i, line) in chunk.iter().enumerate() {
+            let counted = line["expected_qty"].as_i64().unwrap_or(0) + 1;
+            body.push_str(&format!(
+                "&lines%5B{i}%5D%5Blocation_code%5D={}&lines%5B{i}%5D%5Bsku%5D={}&lines%5B{i}%5D%5Bbatch_code%5D={}&lines%5B{i}%5D%5Bcounted_qty%5D={counted}",
+                encode(line["location_code"].as_str().unwrap_or("")),
+                encode(line["sku"].as_str().unwrap_or("")),
+                encode(line["batch_code"].as_str().unwrap_or("")),
+            ));
+        }
+        let response = http
+            .post(format!("{base}/api/record_counts"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await?;
+        let answer = json(response).await?;
+        if answer["result"].get("Err").is_some() {
+            return Err(format!("recording counted lines: {answer}").into());
+        }
+    }
+    let posting = Instant::now();
+    let posted = json(http.post(format!("{base}/counts/{id}/post")).send().await?).await?;
+    let seconds = posting.elapsed().as_secs_f64();
+    let adjusted = posted["adjustment"]["lines"].as_array().map_or(0, Vec::len);
+    if adjusted != lines.len() {
+        return Err(format!(
+            "posted {adjusted} corrections for {} counted lines",
+            lines.len()
+        )
+        .into());
+    }
+    Ok((lines.len(), seconds))
+}
+
 async fn receive_hot(http: &reqwest::Client, base: &str, hot: &Pick) -> Result<(), BoxError> {
     let response = http
         .post(format!("{base}/inbound/receive"))
@@ -981,6 +1084,15 @@ fn render(reports: &[BackendReport], assets: &Assets, args: &Args) -> String {
             r.peak_rss_mb
         ));
     }
+    for r in reports {
+        if let Some((lines, seconds)) = r.count_post {
+            out.push_str(&format!(
+                "\nPosting a count of {lines} counted lines (each a COUNT_CORRECTION) on {}: {seconds:.2} s.",
+                r.backend
+            ));
+        }
+    }
+    out.push('\n');
     out.push_str(&format!(
         "\nwasm: {:.0} KB raw, {:.0} KB gzip, {:.0} KB brotli. First view of `{FIRST_VIEW}` downloads {:.0} KB compressed: {}.\n",
         assets.wasm_raw_bytes as f64 / 1024.0,

@@ -86,7 +86,10 @@ fn parse_change(
 ) -> Result<Change, AppError> {
     let max = MAX_QTY;
     match (delta, counted) {
-        (Some(delta), None) if delta != 0 && delta.abs() <= max => Ok(Change::Delta(delta)),
+        // (A range, not `abs`: `i64::MIN` has none.)
+        (Some(delta), None) if delta != 0 && (-max..=max).contains(&delta) => {
+            Ok(Change::Delta(delta))
+        }
         (Some(_), None) => Err(AppError::validation(
             format!("{prefix}.delta"),
             tr!(errors.adjust.delta_range, max = max),

@@ -327,6 +327,15 @@ fn corpus() -> Vec<Case> {
             "/outbound/commit",
             json!({"ref": "SO-H", "atomic": true, "lines": [{"sku": "SKU-1", "location_code": "A-01", "qty": 1, "batch_code": "L1"}]}),
         ),
+        (
+            "/adjust",
+            json!({"ref": "ADJ-H", "lines": [{"sku": "SKU-1", "location_code": "A-01", "batch_code": "L1",
+                   "delta": -1, "reason_code": "DAMAGED", "note": "crushed"}]}),
+        ),
+        (
+            "/counts",
+            json!({"location_codes": ["A-01"], "blind": true}),
+        ),
     ];
 
     for (path, base) in &bases {
@@ -554,6 +563,165 @@ fn corpus() -> Vec<Case> {
         &with(outbound, "/lines/0/location_code", Some(json!("R-02"))),
     ));
 
+    // Adjustments: every field wrong in turn (a valid body would adjust, so none is sent).
+    let adjust = &bases[5].1;
+    for v in [
+        Value::Null,
+        json!(0),
+        json!(1.5),
+        json!("1"),
+        json!(true),
+        json!([]),
+        json!(1_000_000_001),
+        json!(-1_000_000_001),
+        json!(i64::MIN),
+    ] {
+        cases.push(post(
+            "/adjust",
+            format!("delta = {v}"),
+            &with(adjust, "/lines/0/delta", Some(v)),
+        ));
+    }
+    cases.push(post(
+        "/adjust",
+        "a delta and a count",
+        &with(adjust, "/lines/0/counted_qty", Some(json!(3))),
+    ));
+    cases.push(post(
+        "/adjust",
+        "neither a delta nor a count",
+        &with(adjust, "/lines/0/delta", None),
+    ));
+    for v in [json!(-1), json!(1.5), json!("3"), json!(1_000_000_001)] {
+        cases.push(post(
+            "/adjust",
+            format!("counted_qty = {v}"),
+            &with(
+                &with(adjust, "/lines/0/delta", None),
+                "/lines/0/counted_qty",
+                Some(v),
+            ),
+        ));
+    }
+    for v in [
+        Value::Null,
+        json!(""),
+        json!("damaged "),
+        json!("BROKEN"),
+        json!(1),
+        json!([]),
+    ] {
+        cases.push(post(
+            "/adjust",
+            format!("reason_code = {v}"),
+            &with(adjust, "/lines/0/reason_code", Some(v)),
+        ));
+    }
+    cases.push(post(
+        "/adjust",
+        "OTHER without a note",
+        &with(
+            &with(adjust, "/lines/0/reason_code", Some(json!("OTHER"))),
+            "/lines/0/note",
+            None,
+        ),
+    ));
+    cases.push(post(
+        "/adjust",
+        "a note of 501 characters",
+        &with(adjust, "/lines/0/note", Some(json!("x".repeat(501)))),
+    ));
+    cases.push(post(
+        "/adjust",
+        "a count's own ref",
+        &with(adjust, "/ref", Some(json!("COUNT-1"))),
+    ));
+    cases.push(post(
+        "/adjust",
+        "more than there is",
+        &with(adjust, "/lines/0/delta", Some(json!(-1000))),
+    ));
+    for v in unknown_refs() {
+        cases.push(post(
+            "/adjust",
+            format!("sku = {v}"),
+            &with(adjust, "/lines/0/sku", Some(v.clone())),
+        ));
+        cases.push(post(
+            "/adjust",
+            format!("location_code = {v}"),
+            &with(adjust, "/lines/0/location_code", Some(v)),
+        ));
+    }
+    for v in bad_required_text(64) {
+        cases.push(post(
+            "/adjust",
+            format!("ref = {v}"),
+            &with(adjust, "/ref", Some(v)),
+        ));
+    }
+    let line = adjust["lines"][0].clone();
+    cases.push(post(
+        "/adjust",
+        "1001 lines",
+        &with(adjust, "/lines", Some(json!(vec![line.clone(); 1001]))),
+    ));
+    cases.push(post(
+        "/adjust",
+        "a duplicate line",
+        &with(adjust, "/lines", Some(json!([line.clone(), line]))),
+    ));
+
+    // Counts: scopes no count can have (a valid one would start a count).
+    let count = &bases[6].1;
+    for (what, body) in [
+        ("both scopes", with(count, "/skus", Some(json!(["SKU-1"])))),
+        ("no scope", with(count, "/location_codes", None)),
+        (
+            "an empty scope",
+            with(count, "/location_codes", Some(json!([]))),
+        ),
+        (
+            "a scope of text",
+            with(count, "/location_codes", Some(json!("A-01"))),
+        ),
+        (
+            "an unknown location",
+            with(count, "/location_codes", Some(json!(["A-01", "NOPE"]))),
+        ),
+        (
+            "a blank code",
+            with(count, "/location_codes", Some(json!([" "]))),
+        ),
+        ("blind = yes", with(count, "/blind", Some(json!("yes")))),
+        (
+            "1001 locations",
+            with(count, "/location_codes", Some(json!(vec!["A-01"; 1001]))),
+        ),
+    ] {
+        cases.push(post("/counts", what, &body));
+    }
+    for (what, body) in [
+        (
+            "a count that does not exist",
+            json!({"sku": "SKU-1", "location_code": "A-01", "counted_qty": 1}),
+        ),
+        (
+            "a negative count",
+            json!({"sku": "SKU-1", "location_code": "A-01", "counted_qty": -1}),
+        ),
+        ("no sku", json!({"location_code": "A-01", "counted_qty": 1})),
+    ] {
+        cases.push(post("/counts/999999/lines", what, &body));
+        cases.push(post("/counts/not-a-number/lines", what, &body));
+    }
+    cases.push(post(
+        "/counts/999999/post",
+        "a count that does not exist",
+        &json!({}),
+    ));
+    cases.push(post("/counts/0/cancel", "count 0", &json!({})));
+
     // Every query parameter, with values no endpoint accepts.
     let paging_bad = [
         "limit=0",
@@ -657,6 +825,8 @@ async fn every_hostile_request_is_refused_cleanly(backend: Backend) {
         let mut counts = app.footprint().await;
         counts.push(app.count("items").await);
         counts.push(app.count("locations").await);
+        counts.push(app.count("counts").await);
+        counts.push(app.count("count_lines").await);
         counts
     };
     let before = footprint().await;
