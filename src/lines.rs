@@ -539,9 +539,10 @@ pub fn MovementFields(
     view! {
         <div class="scan-form" data-scan="" on:keydown=on_enter>
             {if hidden_ref {
+                // Nothing to type at the head: no head card either.
                 view! {
                     <input type="hidden" name="reference" value=reference/>
-                    {children.map(|children| view! { <div class="card order-head">{children()}</div> })}
+                    {children.map(|children| children())}
                 }.into_any()
             } else {
                 view! {

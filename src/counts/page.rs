@@ -29,6 +29,15 @@ fn page_role() -> Option<Role> {
     }
 }
 
+/// A count's status as its badge's class: still open, posted, cancelled.
+fn status_class(status: CountStatus) -> &'static str {
+    match status {
+        CountStatus::Open => "badge warn",
+        CountStatus::Posted => "badge ok",
+        CountStatus::Cancelled => "badge bad",
+    }
+}
+
 pub fn status_words(status: CountStatus) -> String {
     match status {
         CountStatus::Open => tr!(counts.status.open),
@@ -452,7 +461,7 @@ pub fn CountPage() -> impl IntoView {
                 view! {
                     <h1>
                         {tr!(counts.count_title, id = count.id)} " "
-                        <span class="badge" data-status=count.status.as_str()>{status_words(count.status)}</span>
+                        <span class=status_class(count.status) data-status=count.status.as_str()>{status_words(count.status)}</span>
                     </h1>
                     <p class="lead">{scope_words(&count.scope)}</p>
                     <p class="muted">{times.at(0)}{count.created_by.as_deref().map(|by| format!(" · {}", crate::ledger::page::actor_words(by)))}</p>
