@@ -1,4 +1,4 @@
-import { expect, expectLive, test } from "./fixtures";
+import { expect, expectLive, signIn, test } from "./fixtures";
 import type { Translate } from "./i18n";
 import type { APIRequestContext, Page } from "@playwright/test";
 
@@ -43,23 +43,8 @@ async function fillLine(page: Page, t: Translate, n: number, location: string, s
   await page.getByLabel(lineField(t, "counted", n)).fill(qty);
 }
 
-test("a blind count is started, counted by scanning, reviewed and posted", async ({ page, request, javaScriptEnabled: js, t }, testInfo) => {
-  test.setTimeout(60_000);
-  const tag = tagFor(testInfo);
-  const { sku, shelves } = await stocked(request, tag);
-
-  await page.goto("/counts");
-  await expectLive(page, js);
-  await page.getByLabel(t("counts.by")).selectOption("locations");
-  await page.getByLabel(t("counts.values_label")).fill(shelves.join("\n"));
-  await page.getByLabel(t("counts.blind")).check();
-  await page.getByRole("button", { name: t("counts.start"), exact: true }).click();
-  await expect(page).toHaveURL(/\/counts\/\d+$/);
-  const id = Number(page.url().split("/").pop());
-  await expectLive(page, js);
-  await expect(page.getByRole("heading", { level: 1 })).toContainText(t("counts.count_title", { id }));
-  await expect(page.getByText(t("counts.blind_note"))).toBeVisible();
-
+/// Records two lines as a scanner would (JavaScript) or by filling the form (without).
+async function countLines(page: Page, t: Translate, js: boolean, sku: string, shelves: string[]) {
   if (js) {
     // A scanner: location, Enter, item, Enter, (no batch) Enter, quantity, Enter → next line.
     await expect(page.getByLabel(lineField(t, "location", 1))).toBeFocused();
@@ -81,15 +66,59 @@ test("a blind count is started, counted by scanning, reviewed and posted", async
     await fillLine(page, t, 2, shelves[1], sku, "", "5");
     await page.getByRole("button", { name: t("counts.record"), exact: true }).click();
   }
-  const lines = page.locator("table.count-lines tbody tr");
-  await expect(lines.filter({ hasText: shelves[0] }).locator("[data-counted]")).toHaveText("6");
-  await expect(lines.filter({ hasText: shelves[1] }).locator("[data-counted]")).toHaveText("5");
-  // A manager reviews the differences: −2 at the first shelf, none at the second.
-  await expect(lines.filter({ hasText: shelves[0] }).locator("[data-difference]")).toHaveText("-2");
+}
+
+test("a blind count is started, counted by scanning, reviewed and posted", async ({ page, browser, request, javaScriptEnabled: js, locale, t }, testInfo) => {
+  test.setTimeout(90_000);
+  const tag = tagFor(testInfo);
+  const { sku, shelves } = await stocked(request, tag);
+  // The counter is a clerk: a blind count never shows them what is expected.
+  const clerkName = `clerk-${tag}`.toLowerCase();
+  const created = await request.post("/api/create_user", {
+    form: { username: clerkName, role: "clerk", password: "counting-2026" },
+  });
+  expect(created.status()).toBeLessThan(400);
+
+  await page.goto("/counts");
+  await expectLive(page, js);
+  await page.getByLabel(t("counts.by")).selectOption("locations");
+  await page.getByLabel(t("counts.values_label")).fill(shelves.join("\n"));
+  await page.getByLabel(t("counts.blind")).check();
+  await page.getByRole("button", { name: t("counts.start"), exact: true }).click();
+  await expect(page).toHaveURL(/\/counts\/\d+$/);
+  const id = Number(page.url().split("/").pop());
+  await expectLive(page, js);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText(t("counts.count_title", { id }));
+  await expect(page.getByText(t("counts.blind_note"))).toBeVisible();
+
+  // The clerk counts on their own handheld.
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, locale, javaScriptEnabled: js });
+  const clerk = await context.newPage();
+  const clerkErrors: string[] = [];
+  clerk.on("pageerror", (error) => clerkErrors.push(error.message));
+  await signIn(clerk, t, clerkName, "counting-2026");
+  await clerk.goto(`/counts/${id}`);
+  await expectLive(clerk, js);
+  await countLines(clerk, t, js, sku, shelves);
+  const counted = clerk.locator("table.count-lines tbody tr");
+  await expect(counted.filter({ hasText: shelves[0] }).locator("[data-counted]")).toHaveText("6");
+  await expect(counted.filter({ hasText: shelves[1] }).locator("[data-counted]")).toHaveText("5");
+  // Nothing expected, no difference, no post button for the clerk.
+  await expect(clerk.locator("[data-expected], [data-difference]")).toHaveCount(0);
+  await expect(clerk.getByRole("button", { name: t("counts.post"), exact: true })).toHaveCount(0);
   if (js) {
     // A fresh form for the next lines, the cursor in it.
-    await expect(page.getByLabel(lineField(t, "location", 1))).toHaveValue("");
+    await expect(clerk.getByLabel(lineField(t, "location", 1))).toHaveValue("");
   }
+  expect(clerkErrors).toEqual([]);
+  await context.close();
+
+  // The manager reviews the differences: −2 at the first shelf, none at the second.
+  await page.reload();
+  await expectLive(page, js);
+  const lines = page.locator("table.count-lines tbody tr");
+  await expect(lines.filter({ hasText: shelves[0] }).locator("[data-expected]")).toHaveText("8");
+  await expect(lines.filter({ hasText: shelves[0] }).locator("[data-difference]")).toHaveText("-2");
 
   await page.getByRole("button", { name: t("counts.post"), exact: true }).click();
   await expect(page.getByText(t("counts.posted_note", { reference: `COUNT-${id}` }))).toBeVisible();
