@@ -186,10 +186,7 @@ pub async fn adjust_stock(
 #[component]
 pub fn AdjustPage() -> impl IntoView {
     let stored = stored_outcome::<AdjustForm, AdjustResponse>("/adjust");
-    #[cfg(feature = "ssr")]
-    let role = crate::auth::access::current_principal().map(|p| p.role);
-    #[cfg(not(feature = "ssr"))]
-    let role: Option<crate::auth::Role> = None;
+    let role = crate::auth::page::page_role();
     let may_adjust = role.is_some_and(|role| role >= crate::auth::Role::Manager);
     view! {
         <Title text=tr!(adjust.title)/>

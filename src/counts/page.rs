@@ -17,18 +17,6 @@ use crate::ui::{
     StoredOutcome, WarehouseTimes,
 };
 
-/// The role of whoever is signed in (none in the browser: these parts render on the server).
-fn page_role() -> Option<Role> {
-    #[cfg(feature = "ssr")]
-    {
-        crate::auth::access::current_principal().map(|p| p.role)
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        None
-    }
-}
-
 /// A count's status as its badge's class: still open, posted, cancelled.
 fn status_class(status: CountStatus) -> &'static str {
     match status {
@@ -144,7 +132,7 @@ pub fn CountsPage() -> impl IntoView {
             .max(1)
     };
     let counts = Resource::new(page, counts_page);
-    let may_start = page_role().is_some_and(|r| r >= Role::Manager);
+    let may_start = crate::auth::page::page_role().is_some_and(|r| r >= Role::Manager);
     let create = form_action::<StartCount>();
     let stored = stored_outcome::<StartCountForm, i64>("/counts");
     view! {
@@ -432,7 +420,7 @@ pub fn CountPage() -> impl IntoView {
     let detail = Resource::new(move || id, count_detail);
     let stored = stored_outcome::<CountForm, Count>(page.clone());
     let closing = stored_outcome_of::<CloseCountForm, ()>(page, Some(CLOSE));
-    let role = page_role();
+    let role = crate::auth::page::page_role();
     let post = form_action::<PostCountForm>();
     let cancel = form_action::<CancelCountForm>();
     view! {

@@ -536,37 +536,55 @@ pub async fn record_lines(
             // The stocks' locks order these reads with every movement of those stocks.
             let keys: BTreeSet<(i64, i64)> =
                 items.iter().zip(&locations).map(|(i, l)| (i.id, l.id)).collect();
-            crate::movement::stock::lock_stocks(tx, &keys, false).await?;
-            for ((item, location), line) in items.iter().zip(&locations).zip(lines.iter()) {
-                let batch_code = line.batch_code.as_str();
-                let recorded: Option<i64> = with_tx!(tx, |conn, _backend| sqlx::query_scalar(
-                    "SELECT qty FROM batches WHERE item_id = $1 AND location_id = $2 AND batch_code = $3"
-                )
-                .bind(item.id)
-                .bind(location.id)
-                .bind(batch_code)
-                .fetch_optional(&mut *conn)
-                .await?);
-                with_tx!(tx, |conn, _backend| sqlx::query(
-                    "INSERT INTO count_lines (count_id, item_id, location_id, batch_code, expected_qty, \
-                                              counted_qty, recorded_qty, found, counted_at, counted_by) \
-                     VALUES ($1, $2, $3, $4, 0, $5, $6, $7, $8, $9) \
-                     ON CONFLICT (count_id, item_id, location_id, batch_code) DO UPDATE \
-                     SET counted_qty = excluded.counted_qty, recorded_qty = excluded.recorded_qty, \
-                         counted_at = excluded.counted_at, counted_by = excluded.counted_by"
-                )
-                .bind(*id)
-                .bind(item.id)
-                .bind(location.id)
-                .bind(batch_code)
-                .bind(line.counted)
-                .bind(recorded.unwrap_or(0))
-                .bind(true)
-                .bind(*now)
-                .bind(*actor)
-                .execute(&mut *conn)
-                .await
-                .map(drop)?);
+            let stocks = crate::movement::stock::lock_stocks(tx, &keys, false).await?;
+            let stock_ids: BTreeSet<i64> = stocks.values().map(|s| s.id).collect();
+            let lots = crate::movement::batches::load_batches(tx, &stock_ids).await?;
+            // What each line's batch holds now (0 for a batch, or a stock, not there).
+            let recorded = |item: i64, location: i64, code: &str| -> i64 {
+                stocks
+                    .get(&(item, location))
+                    .and_then(|stock| lots.get(&stock.id))
+                    .map_or(0, |lots| {
+                        lots.iter()
+                            .filter(|b| b.batch_code == code)
+                            .map(|b| b.qty)
+                            .sum()
+                    })
+            };
+            let rows: Vec<(i64, i64, &str, i64, i64)> = items
+                .iter()
+                .zip(&locations)
+                .zip(lines.iter())
+                .map(|((item, location), line)| {
+                    let code = line.batch_code.as_str();
+                    (item.id, location.id, code, line.counted, recorded(item.id, location.id, code))
+                })
+                .collect();
+            for chunk in rows.chunks(crate::movement::ROWS_PER_STATEMENT) {
+                with_tx!(tx, |conn, _backend| {
+                    let mut query = QueryBuilder::new(
+                        "INSERT INTO count_lines (count_id, item_id, location_id, batch_code, expected_qty, \
+                                                  counted_qty, recorded_qty, found, counted_at, counted_by) ",
+                    );
+                    query.push_values(chunk, |mut row, (item, location, code, counted, recorded)| {
+                        row.push_bind(*id)
+                            .push_bind(*item)
+                            .push_bind(*location)
+                            .push_bind(*code)
+                            .push_bind(0_i64)
+                            .push_bind(*counted)
+                            .push_bind(*recorded)
+                            .push_bind(true)
+                            .push_bind(*now)
+                            .push_bind(*actor);
+                    });
+                    query.push(
+                        " ON CONFLICT (count_id, item_id, location_id, batch_code) DO UPDATE \
+                         SET counted_qty = excluded.counted_qty, recorded_qty = excluded.recorded_qty, \
+                             counted_at = excluded.counted_at, counted_by = excluded.counted_by",
+                    );
+                    query.build().execute(&mut *conn).await.map(drop)?
+                });
             }
             Ok(())
         })
