@@ -390,6 +390,46 @@ async fn bench_backend(
     .await;
     scenarios.push(Scenario::new(name, depot_stats, Some(ceiling)));
 
+    // SPEC §10 (issue 18): creating a one-line order (allocation by FEFO over the item's
+    // storage stocks, under their locks), then shipping orders' reservations; each against the
+    // outbound commit rate of the same run.
+    let reserved_orders = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let name = "create order, 1 line, 8 clients".to_string();
+    eprintln!("[bench] {backend_name}: {name}");
+    let depot_stats = run(8, measure, {
+        let (http, base, work, seq, run_id, orders) = (
+            http.clone(),
+            base.clone(),
+            work.clone(),
+            seq.clone(),
+            run_id.clone(),
+            reserved_orders.clone(),
+        );
+        move || {
+            let pick = work.random_pick();
+            create_order_http(
+                http.clone(),
+                base.clone(),
+                next_ref(&run_id, &seq),
+                pick,
+                orders.clone(),
+            )
+        }
+    })
+    .await;
+    scenarios.push(Scenario::new(name, depot_stats, None));
+    let name = "ship reserved order, 8 clients".to_string();
+    eprintln!(
+        "[bench] {backend_name}: {name} ({} reserved orders to ship)",
+        reserved_orders.lock().map(|o| o.len()).unwrap_or(0)
+    );
+    let depot_stats = run(8, measure, {
+        let (http, base, orders) = (http.clone(), base.clone(), reserved_orders.clone());
+        move || ship_order_http(http.clone(), base.clone(), orders.clone())
+    })
+    .await;
+    scenarios.push(Scenario::new(name, depot_stats, None));
+
     eprintln!("[bench] {backend_name}: posting a count of {COUNT_LINES} lines");
     let count_post = Some(count_post(&http, &base).await?);
 
@@ -586,6 +626,58 @@ async fn ship_http(
     let status = response.status();
     let body: Value = response.json().await.map_err(|e| e.to_string())?;
     if status.is_success() && body["status"] == "OK" {
+        Ok(())
+    } else {
+        Err(format!("{status}: {body}"))
+    }
+}
+
+/// Creates a one-line order of one unit of `pick`'s item; a reserved one joins `orders`.
+async fn create_order_http(
+    http: reqwest::Client,
+    base: String,
+    r#ref: String,
+    pick: Pick,
+    orders: Arc<std::sync::Mutex<Vec<String>>>,
+) -> Result<(), String> {
+    let response = http
+        .post(format!("{base}/orders"))
+        .json(&json!({"ref": r#ref, "lines": [{"sku": pick.sku, "qty": 1}]}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body: Value = response.json().await.map_err(|e| e.to_string())?;
+    if status == reqwest::StatusCode::CREATED && body["order"]["status"] == "RESERVED" {
+        if let Ok(mut orders) = orders.lock() {
+            orders.push(r#ref);
+        }
+        Ok(())
+    } else {
+        Err(format!("{status}: {body}"))
+    }
+}
+
+/// Ships all that one of `orders` reserved.
+async fn ship_order_http(
+    http: reqwest::Client,
+    base: String,
+    orders: Arc<std::sync::Mutex<Vec<String>>>,
+) -> Result<(), String> {
+    let r#ref = orders
+        .lock()
+        .map_err(|e| e.to_string())?
+        .pop()
+        .ok_or("no reserved order left to ship")?;
+    let response = http
+        .post(format!("{base}/orders/{ref}/ship"))
+        .json(&json!({"reserved": true}))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let body: Value = response.json().await.map_err(|e| e.to_string())?;
+    if status.is_success() && body["order"]["status"] == "SHIPPED" {
         Ok(())
     } else {
         Err(format!("{status}: {body}"))
@@ -1083,6 +1175,28 @@ fn render(reports: &[BackendReport], assets: &Assets, args: &Args) -> String {
             r.idle_rss_mb,
             r.peak_rss_mb
         ));
+    }
+    for r in reports {
+        let rate = |name: &str| {
+            r.scenarios
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.depot.throughput)
+        };
+        if let Some(outbound) = rate("outbound, random items, 8 clients") {
+            for name in [
+                "create order, 1 line, 8 clients",
+                "ship reserved order, 8 clients",
+            ] {
+                if let Some(orders) = rate(name) {
+                    out.push_str(&format!(
+                        "\nOrders on {}: {name} {orders:.0} req/s = {:.2} × the outbound commit rate (8 clients, {outbound:.0} req/s).",
+                        r.backend,
+                        orders / outbound
+                    ));
+                }
+            }
+        }
     }
     for r in reports {
         if let Some((lines, seconds)) = r.count_post {

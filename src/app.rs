@@ -74,14 +74,15 @@ fn nav(role: crate::auth::Role) -> Vec<(&'static str, String)> {
         ("/inbound", tr!(common.nav.inbound)),
         ("/putaway", tr!(common.nav.putaway)),
         ("/outbound", tr!(common.nav.outbound)),
+        ("/orders", tr!(common.nav.orders)),
         ("/stock", tr!(common.nav.stock)),
         ("/ledger", tr!(common.nav.ledger)),
         ("/items", tr!(common.nav.items)),
         ("/locations", tr!(common.nav.locations)),
     ];
-    pages.insert(5, ("/counts", tr!(common.nav.counts)));
+    pages.insert(6, ("/counts", tr!(common.nav.counts)));
     if role >= crate::auth::Role::Manager {
-        pages.insert(5, ("/adjust", tr!(common.nav.adjust)));
+        pages.insert(6, ("/adjust", tr!(common.nav.adjust)));
     }
     if role == crate::auth::Role::Admin {
         pages.push(("/admin/users", tr!(common.nav.users)));
@@ -129,6 +130,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/adjust") view=crate::adjust::page::AdjustPage ssr=SsrMode::Async/>
                     <Route path=path!("/counts") view=crate::counts::page::CountsPage ssr=SsrMode::Async/>
                     <Route path=path!("/counts/:id") view=crate::counts::page::CountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orders") view=crate::orders::page::OrdersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orders/:ref") view=crate::orders::page::OrderPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orders/:ref/pick") view=crate::orders::page::PickPage ssr=SsrMode::Async/>
                     <Route path=path!("/ledger") view=LedgerPage ssr=SsrMode::Async/>
                     <Route path=path!("/items") view=ItemsPage ssr=SsrMode::Async/>
                     <Route path=path!("/locations") view=LocationsPage ssr=SsrMode::Async/>

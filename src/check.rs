@@ -12,7 +12,12 @@
 //! matches the items table; and, so adjustments can be audited, only ADJUST entries carry a
 //! reason code (all of them do; `OTHER` with its note) and every adjustment anchor points at its
 //! ADJUST entry; and, so counts can be audited, a posted count's corrections add up to its
-//! counted lines' differences at every item and location.
+//! counted lines' differences at every item and location; and, so no promised unit is shipped
+//! to someone else (SPEC §10), every batch's `reserved` is within `0..=qty` and equals what
+//! allocations hold of it, every allocation holds its own line's item at a storage location and
+//! nothing once its order is closed, no order line holds or shipped more than it ordered, every
+//! order's status follows from its lines, and what its allocations shipped is what its
+//! shipments' OUTBOUND entries took.
 
 use std::fmt;
 
@@ -98,6 +103,42 @@ pub enum Violation {
         location_id: i64,
         variances: i64,
         adjusted: i64,
+    },
+    /// A batch whose `reserved` is negative, more than it holds, or not what allocations hold
+    /// of it.
+    ReservedNotAllocated {
+        batch_id: i64,
+        qty: i64,
+        reserved: i64,
+        allocated: i64,
+    },
+    /// An allocation that is wrong in itself (`problem` says how).
+    AllocationInvalid {
+        allocation_id: i64,
+        order_ref: String,
+        problem: String,
+    },
+    /// An order line holding and having shipped more than it ordered.
+    OrderLineOverHeld {
+        order_ref: String,
+        line: i64,
+        qty: i64,
+        reserved: i64,
+        shipped: i64,
+    },
+    /// An order whose stored status is not the one its lines' quantities give.
+    OrderStatusStale {
+        order_ref: String,
+        stored: String,
+        derived: String,
+    },
+    /// An order's item whose allocations shipped another quantity than its shipments' anchors
+    /// record, or a shipment anchor without its OUTBOUND entry.
+    ShipmentNotInLedger {
+        order_ref: String,
+        item_id: i64,
+        shipped: i64,
+        recorded: i64,
     },
     /// An item's or a location's `search_text` is not its folded fields (`search::fold`).
     SearchTextStale {
@@ -211,6 +252,47 @@ impl fmt::Display for Violation {
                 f,
                 "count {count_id}: item {item_id} at location {location_id} was counted {variances:+} off but adjusted by {adjusted:+}"
             ),
+            Violation::ReservedNotAllocated {
+                batch_id,
+                qty,
+                reserved,
+                allocated,
+            } => write!(
+                f,
+                "batch {batch_id}: reserved {reserved} of qty {qty}, but its allocations hold {allocated}"
+            ),
+            Violation::AllocationInvalid {
+                allocation_id,
+                order_ref,
+                problem,
+            } => write!(f, "allocation {allocation_id} of order {order_ref}: {problem}"),
+            Violation::OrderLineOverHeld {
+                order_ref,
+                line,
+                qty,
+                reserved,
+                shipped,
+            } => write!(
+                f,
+                "order {order_ref} line {line}: ordered {qty} but holds {reserved} and shipped {shipped}"
+            ),
+            Violation::OrderStatusStale {
+                order_ref,
+                stored,
+                derived,
+            } => write!(
+                f,
+                "order {order_ref}: status {stored} but its lines make it {derived}"
+            ),
+            Violation::ShipmentNotInLedger {
+                order_ref,
+                item_id,
+                shipped,
+                recorded,
+            } => write!(
+                f,
+                "order {order_ref}: item {item_id} shipped {shipped} by its allocations but {recorded} by its shipments' OUTBOUND entries"
+            ),
             Violation::AdjustmentWithoutEntry { adjustment_id } => write!(
                 f,
                 "adjustment {adjustment_id}: its ledger entry is missing or is not an ADJUST entry of its ref, item and location"
@@ -229,6 +311,139 @@ impl fmt::Display for Violation {
             ),
         }
     }
+}
+
+/// Batches whose reservation is out of bounds or not what allocations hold of them.
+const RESERVED_SUMS: &str = "
+    SELECT b.id, b.qty, b.reserved, COALESCE(a.total, 0) AS allocated
+    FROM batches b
+    LEFT JOIN (SELECT batch_id, CAST(SUM(qty) AS BIGINT) AS total
+               FROM allocations GROUP BY batch_id) a ON a.batch_id = b.id
+    WHERE b.reserved < 0 OR b.reserved > b.qty OR b.reserved <> COALESCE(a.total, 0)
+    ORDER BY b.id";
+
+/// Allocations wrong in themselves, with what is wrong.
+const INVALID_ALLOCATIONS: &str = "
+    SELECT id, ref, problem FROM (
+        SELECT a.id, o.ref,
+               CASE WHEN a.qty < 0 OR a.picked < 0 OR a.picked > a.qty OR a.shipped < 0
+                        THEN 'quantities out of bounds'
+                    WHEN b.item_id <> a.item_id OR b.location_id <> a.location_id
+                        THEN 'its batch is of another stock'
+                    WHEN ol.item_id <> a.item_id THEN 'not its line''s item'
+                    WHEN l.kind <> 'storage' THEN 'not in a storage location'
+                    WHEN a.qty > 0 AND o.status IN ('SHIPPED', 'CANCELLED')
+                        THEN 'still holds goods for a closed order'
+               END AS problem
+        FROM allocations a
+        JOIN orders o ON o.id = a.order_id
+        JOIN order_lines ol ON ol.order_id = a.order_id AND ol.line = a.line
+        JOIN batches b ON b.id = a.batch_id
+        JOIN locations l ON l.id = a.location_id
+    ) x WHERE problem IS NOT NULL ORDER BY id";
+
+/// Every order line with what its allocations hold, picked and shipped.
+const ORDER_LINES: &str = "
+    SELECT o.ref, o.status, CAST(ol.line AS BIGINT), ol.qty,
+           CAST(COALESCE(SUM(a.qty), 0) AS BIGINT),
+           CAST(COALESCE(SUM(a.picked), 0) AS BIGINT),
+           CAST(COALESCE(SUM(a.shipped), 0) AS BIGINT)
+    FROM orders o
+    JOIN order_lines ol ON ol.order_id = o.id
+    LEFT JOIN allocations a ON a.order_id = ol.order_id AND a.line = ol.line
+    GROUP BY o.id, o.ref, o.status, ol.line, ol.qty
+    ORDER BY o.id, ol.line";
+
+/// What each order's allocations shipped, per item.
+const ORDER_SHIPPED: &str = "
+    SELECT o.ref, a.item_id, CAST(SUM(a.shipped) AS BIGINT)
+    FROM allocations a JOIN orders o ON o.id = a.order_id
+    GROUP BY o.ref, a.item_id HAVING SUM(a.shipped) > 0";
+
+/// What shipment anchors recorded, per anchor ref (`<order ref>#<n>`) and item, counting only
+/// anchors whose ledger entry is the OUTBOUND take they record.
+const SHIPMENTS_RECORDED: &str = "
+    SELECT s.ref, s.item_id, CAST(SUM(s.qty) AS BIGINT)
+    FROM order_shipments s JOIN stock_ledger l ON l.id = s.ledger_id
+    WHERE l.reason = 'OUTBOUND' AND l.item_id = s.item_id AND l.location_id = s.location_id
+      AND l.delta = -s.qty
+    GROUP BY s.ref, s.item_id";
+
+/// Order lines holding more than ordered, and orders whose status is stale: `lines` are
+/// (ref, status, line, qty, reserved, picked, shipped), in order then line order.
+fn order_line_violations(lines: Vec<(String, String, i64, i64, i64, i64, i64)>) -> Vec<Violation> {
+    use crate::orders::{LineQty, OrderStatus};
+    let mut found = Vec::new();
+    let mut orders: Vec<(String, String, Vec<LineQty>)> = Vec::new();
+    for (order_ref, status, line, qty, reserved, picked, shipped) in lines {
+        if reserved + shipped > qty {
+            found.push(Violation::OrderLineOverHeld {
+                order_ref: order_ref.clone(),
+                line,
+                qty,
+                reserved,
+                shipped,
+            });
+        }
+        let quantities = LineQty {
+            qty,
+            reserved,
+            picked,
+            shipped,
+        };
+        match orders.last_mut().filter(|(r, _, _)| *r == order_ref) {
+            Some((_, _, lines)) => lines.push(quantities),
+            None => orders.push((order_ref, status, vec![quantities])),
+        }
+    }
+    for (order_ref, stored, lines) in orders {
+        if stored == OrderStatus::Cancelled.as_str() {
+            continue;
+        }
+        let derived = OrderStatus::of_lines(lines).as_str();
+        if stored != derived {
+            found.push(Violation::OrderStatusStale {
+                order_ref,
+                stored,
+                derived: derived.to_string(),
+            });
+        }
+    }
+    found
+}
+
+/// Orders' items whose allocations shipped another quantity than their shipments recorded:
+/// `shipped` per (order ref, item), `recorded` per (anchor ref `<order ref>#<n>`, item).
+fn shipment_violations(
+    shipped: Vec<(String, i64, i64)>,
+    recorded: Vec<(String, i64, i64)>,
+) -> Vec<Violation> {
+    use std::collections::BTreeMap;
+    let mut by_item: BTreeMap<(String, i64), (i64, i64)> = BTreeMap::new();
+    for (order_ref, item_id, qty) in shipped {
+        by_item.entry((order_ref, item_id)).or_default().0 += qty;
+    }
+    for (anchor_ref, item_id, qty) in recorded {
+        let order_ref = anchor_ref
+            .rsplit_once('#')
+            .map_or(anchor_ref.as_str(), |(order_ref, _)| order_ref);
+        by_item
+            .entry((order_ref.to_string(), item_id))
+            .or_default()
+            .1 += qty;
+    }
+    by_item
+        .into_iter()
+        .filter(|(_, (shipped, recorded))| shipped != recorded)
+        .map(
+            |((order_ref, item_id), (shipped, recorded))| Violation::ShipmentNotInLedger {
+                order_ref,
+                item_id,
+                shipped,
+                recorded,
+            },
+        )
+        .collect()
 }
 
 /// Sums are cast back to BIGINT: PostgreSQL widens `SUM(bigint)` to numeric.
@@ -451,6 +666,42 @@ pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
                 }
             },
         ));
+
+        let reserved: Vec<(i64, i64, i64, i64)> =
+            sqlx::query_as(RESERVED_SUMS).fetch_all(pool).await?;
+        found.extend(
+            reserved
+                .into_iter()
+                .map(
+                    |(batch_id, qty, reserved, allocated)| Violation::ReservedNotAllocated {
+                        batch_id,
+                        qty,
+                        reserved,
+                        allocated,
+                    },
+                ),
+        );
+        let invalid: Vec<(i64, String, String)> =
+            sqlx::query_as(INVALID_ALLOCATIONS).fetch_all(pool).await?;
+        found.extend(
+            invalid
+                .into_iter()
+                .map(
+                    |(allocation_id, order_ref, problem)| Violation::AllocationInvalid {
+                        allocation_id,
+                        order_ref,
+                        problem,
+                    },
+                ),
+        );
+        let lines: Vec<(String, String, i64, i64, i64, i64, i64)> =
+            sqlx::query_as(ORDER_LINES).fetch_all(pool).await?;
+        found.extend(order_line_violations(lines));
+        let shipped: Vec<(String, i64, i64)> =
+            sqlx::query_as(ORDER_SHIPPED).fetch_all(pool).await?;
+        let recorded: Vec<(String, i64, i64)> =
+            sqlx::query_as(SHIPMENTS_RECORDED).fetch_all(pool).await?;
+        found.extend(shipment_violations(shipped, recorded));
 
         let totals: Vec<(i64, i64, i64)> = sqlx::query_as(ITEM_TOTALS).fetch_all(pool).await?;
         found.extend(totals.into_iter().map(|(item_id, total_qty, stock_sum)| {

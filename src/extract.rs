@@ -41,6 +41,38 @@ where
     }
 }
 
+/// A JSON request body that may be left out (an empty body): then `T::default()`.
+pub struct JsonOrEmpty<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonOrEmpty<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Default,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let json = is_json(req.headers());
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::payload_too_large()
+            } else {
+                AppError::malformed(tr!(
+                    errors.request.unreadable_body,
+                    detail = rejection.body_text()
+                ))
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(JsonOrEmpty(T::default()));
+        }
+        if !json {
+            return Err(AppError::malformed(tr!(errors.request.json_content_type)));
+        }
+        decode_json(&bytes).map(JsonOrEmpty)
+    }
+}
+
 fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)

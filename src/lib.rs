@@ -22,6 +22,7 @@ pub mod ledger;
 pub mod lines;
 pub mod locations;
 pub mod movement;
+pub mod orders;
 pub mod outbound;
 pub mod putaway;
 pub mod scan;

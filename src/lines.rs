@@ -357,7 +357,7 @@ fn resolve_scan(
 
 /// A wrong scan's buzz: the shell's `depotBuzz` (a short low tone and a vibration, where the
 /// device has them).
-fn buzz() {
+pub fn buzz() {
     #[cfg(feature = "hydrate")]
     {
         #[wasm_bindgen::prelude::wasm_bindgen]

@@ -32,8 +32,17 @@ use crate::state::AppState;
 
 /// Paths that SPEC §4 and §5 give both a JSON endpoint and a page: their `GET` is routed by
 /// [`crate::negotiate::page_or_json`], not by the Leptos route list.
-const PAGE_AND_JSON_PATHS: &[&str] =
-    &["/items", "/locations", "/ledger", "/counts", "/counts/{id}"];
+const PAGE_AND_JSON_PATHS: &[&str] = &[
+    "/items",
+    "/locations",
+    "/ledger",
+    "/counts",
+    "/counts/{id}",
+    "/orders",
+    "/orders/{ref}",
+    // The pick page shares its path with the pick confirmation (POST).
+    "/orders/{ref}/pick",
+];
 
 /// Pages whose `GET` a handler of their own answers before rendering: the first-start setup,
 /// which exists only while it is open.
@@ -94,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::putaway::api::router())
         .merge(crate::adjust::api::router())
         .merge(crate::counts::api::router())
+        .merge(crate::orders::api::router())
         .merge(crate::snapshot::api::router())
         .merge(crate::stock::api::router())
         .merge(crate::ledger::api::router())

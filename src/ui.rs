@@ -548,6 +548,9 @@ pub fn field_words(path: &str) -> String {
         "counted_qty" => Some(tr!(common.field.counted_qty)),
         "note" => Some(tr!(common.field.note)),
         "reason_code" => Some(tr!(common.field.reason_code)),
+        "policy" => Some(tr!(common.field.policy)),
+        "item" => Some(tr!(common.field.item)),
+        "status" => Some(tr!(common.field.status)),
         _ => return path.to_string(),
     };
     match (line, words) {

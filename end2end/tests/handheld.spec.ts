@@ -4,7 +4,7 @@ import { expect, expectLive, test } from "./fixtures";
 // every control at least 44 px tall (a checkbox counts by its label, which takes the tap; a link
 // inside a sentence is exempt).
 
-const PAGES = ["/", "/inbound", "/putaway", "/outbound", "/stock", "/adjust", "/counts", "/ledger", "/items", "/locations", "/admin/users", "/admin/tokens", "/labels/locations", "/labels/batches"];
+const PAGES = ["/", "/inbound", "/putaway", "/outbound", "/orders", "/stock", "/adjust", "/counts", "/ledger", "/items", "/locations", "/admin/users", "/admin/tokens", "/labels/locations", "/labels/batches"];
 
 test("every page fits 360 px and every control is a 44 px target", async ({ page, request, javaScriptEnabled: js }, testInfo) => {
   test.setTimeout(90_000);

@@ -7,6 +7,7 @@ const pages = [
   { nav: "inbound", path: "/inbound", page: "inbound" },
   { nav: "putaway", path: "/putaway", page: "putaway" },
   { nav: "outbound", path: "/outbound", page: "outbound" },
+  { nav: "orders", path: "/orders", page: "orders" },
   { nav: "stock", path: "/stock", page: "stock" },
   { nav: "adjust", path: "/adjust", page: "adjust" },
   { nav: "counts", path: "/counts", page: "counts" },

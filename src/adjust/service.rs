@@ -195,11 +195,9 @@ impl Movement for Adjust {
                 location,
                 qty: -delta,
                 pick: match batch {
-                    // Writing off an expired batch is what adjustments are for.
-                    Some(code) => Pick::Batch {
-                        code,
-                        expired_ok: true,
-                    },
+                    // Writing off an expired batch is what adjustments are for; goods an
+                    // order held that are not there any more are released from it.
+                    Some(code) => Pick::Lot { code },
                     None => Pick::Any,
                 },
             },

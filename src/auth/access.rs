@@ -52,15 +52,27 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
     match (method.as_str(), path) {
         ("POST", "/inbound/receive" | "/putaway" | "/outbound/commit") => Some(R(Role::Clerk)),
         ("POST", "/items" | "/locations" | "/adjust" | "/counts") => Some(R(Role::Manager)),
-        ("POST", _) => match path
-            .strip_prefix("/counts/")
-            .and_then(|rest| rest.split_once('/'))
-        {
-            // Clerks count; managers post and cancel (SPEC §9).
-            Some((_, "lines")) => Some(R(Role::Clerk)),
-            Some((_, "post" | "cancel")) => Some(R(Role::Manager)),
-            _ => None,
-        },
+        ("POST", "/orders") => Some(R(Role::Clerk)),
+        ("POST", _) => {
+            if let Some(rest) = path.strip_prefix("/counts/") {
+                return match rest.split_once('/') {
+                    // Clerks count; managers post and cancel (SPEC §9).
+                    Some((_, "lines")) => Some(R(Role::Clerk)),
+                    Some((_, "post" | "cancel")) => Some(R(Role::Manager)),
+                    _ => None,
+                };
+            }
+            // An order's ref may hold a `/` (percent-encoded): its action is the last segment.
+            match path
+                .strip_prefix("/orders/")
+                .and_then(|rest| rest.rsplit_once('/'))
+            {
+                // Clerks reserve, pick and ship; managers cancel (SPEC §10).
+                Some((_, "reserve" | "pick" | "ship")) => Some(R(Role::Clerk)),
+                Some((_, "cancel")) => Some(R(Role::Manager)),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
@@ -71,11 +83,12 @@ pub fn server_function(endpoint: &str) -> Option<Role> {
     match endpoint {
         "form_result" | "available_at" | "inventory_snapshot" | "list_items" | "list_locations"
         | "list_ledger" | "query_stock" | "scan" | "location_labels" | "batch_labels"
-        | "stock_here" | "list_counts" | "count_detail" => Some(Role::Viewer),
+        | "stock_here" | "list_counts" | "count_detail" | "list_orders" | "order_detail"
+        | "pick_list" => Some(Role::Viewer),
         "receive_goods" | "put_away" | "ship_order" => Some(Role::Clerk),
-        "record_counts" => Some(Role::Clerk),
+        "record_counts" | "create_order" | "order_action" | "confirm_pick" => Some(Role::Clerk),
         "create_item" | "create_location" | "adjust_stock" | "start_count" | "post_count"
-        | "cancel_count" => Some(Role::Manager),
+        | "cancel_count" | "cancel_order" => Some(Role::Manager),
         "list_users" | "create_user" | "change_user" | "list_tokens" | "create_token"
         | "revoke_token" => Some(Role::Admin),
         _ => None,

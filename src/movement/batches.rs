@@ -20,12 +20,19 @@ pub struct BatchRow {
     pub expiry_date: Option<NaiveDate>,
     pub production_date: Option<NaiveDate>,
     pub qty: i64,
+    /// What open orders hold of it (SPEC §10).
+    pub reserved: i64,
 }
 
 impl BatchRow {
     /// Usable on `today` (SPEC §3): not expired, expiring today included.
     pub fn usable(&self, today: NaiveDate) -> bool {
-        self.expiry_date.is_none_or(|expiry| expiry >= today)
+        crate::movement::usable(self.expiry_date, today)
+    }
+
+    /// What of it anyone may ship or promise on `today` ([`crate::movement::available`]).
+    pub fn available(&self, today: NaiveDate) -> i64 {
+        crate::movement::available(self.qty, self.reserved, self.expiry_date, today)
     }
 }
 
@@ -40,8 +47,8 @@ pub async fn load_batches(
     for chunk in ids.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<BatchRow> = with_tx!(tx, |conn, _backend| {
             let mut query = QueryBuilder::new(
-                "SELECT id, stock_id, batch_code, expiry_date, production_date, qty FROM batches \
-                 WHERE qty > 0 AND stock_id IN (",
+                "SELECT id, stock_id, batch_code, expiry_date, production_date, qty, reserved \
+                 FROM batches WHERE qty > 0 AND stock_id IN (",
             );
             let mut list = query.separated(", ");
             for id in chunk {
@@ -60,49 +67,91 @@ pub async fn load_batches(
     Ok(by_stock)
 }
 
-/// Which batches a line takes, and how much of each.
-pub type Plan = Vec<(BatchRow, i64)>;
+/// One batch a take takes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taken {
+    /// The batch as it was before the take.
+    pub batch: BatchRow,
+    pub qty: i64,
+    /// How much of its reservation the take ends: what an order ships of what it reserved, or
+    /// what a physical take (a write-off, a count) leaves no longer there to hold.
+    pub unreserve: i64,
+}
 
-/// Splits `qty` over `batches` in their order, skipping those `eligible` refuses; `None` when
-/// the eligible ones hold less. `batches` keep what is left.
+/// Which batches a line takes, and how much of each.
+pub type Plan = Vec<Taken>;
+
+/// How much a take may take of a batch, and whether it takes reserved goods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Room {
+    /// Up to this much, none of it reserved.
+    Free(i64),
+    /// Up to this much of what is reserved (an order shipping its own reservation).
+    Reserved(i64),
+    /// Up to all of it: goods that are not there any more, reserved or not.
+    Physical,
+}
+
+/// Splits `qty` over `batches` in their order, each giving what `room` allows; `None` when they
+/// hold less. `batches` keep what is left (qty and reservation).
 pub fn take_fefo(
     batches: &mut [BatchRow],
     qty: i64,
-    eligible: impl Fn(&BatchRow) -> bool,
+    room: impl Fn(&BatchRow) -> Room,
 ) -> Option<Plan> {
-    let available: i64 = batches.iter().filter(|b| eligible(b)).map(|b| b.qty).sum();
+    let limit = |b: &BatchRow| match room(b) {
+        Room::Free(n) | Room::Reserved(n) => n.clamp(0, b.qty),
+        Room::Physical => b.qty,
+    };
+    let available: i64 = batches.iter().map(limit).sum();
     if available < qty {
         return None;
     }
     let mut left = qty;
     let mut plan = Vec::new();
-    for batch in batches.iter_mut().filter(|b| eligible(b) && b.qty > 0) {
+    for batch in batches.iter_mut() {
         if left == 0 {
             break;
         }
-        let take = batch.qty.min(left);
+        let take = limit(batch).min(left);
+        if take == 0 {
+            continue;
+        }
+        let before = batch.clone();
         batch.qty -= take;
         left -= take;
-        plan.push((
-            BatchRow {
-                qty: take,
-                ..batch.clone()
-            },
-            take,
-        ));
+        let unreserve = match room(&before) {
+            Room::Free(_) => 0,
+            Room::Reserved(_) => take.min(batch.reserved),
+            Room::Physical => (batch.reserved - batch.qty).max(0),
+        };
+        batch.reserved -= unreserve;
+        plan.push(Taken {
+            batch: before,
+            qty: take,
+            unreserve,
+        });
     }
     Some(plan)
 }
 
-/// Takes qty out of batches: (batch id, qty to take).
-pub async fn take_from_batches(tx: &mut Tx, takes: &HashMap<i64, i64>) -> Result<(), AppError> {
-    let rows: Vec<(i64, i64)> = takes.iter().map(|(id, qty)| (*id, *qty)).collect();
+/// Takes goods out of batches: batch id → (qty to take, reservation it ends).
+pub async fn take_from_batches(
+    tx: &mut Tx,
+    takes: &HashMap<i64, (i64, i64)>,
+) -> Result<(), AppError> {
+    let rows: Vec<(i64, i64, i64)> = takes
+        .iter()
+        .map(|(id, (qty, unreserve))| (*id, *qty, *unreserve))
+        .collect();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         with_tx!(tx, |conn, _backend| {
-            let mut query =
-                QueryBuilder::new("UPDATE batches SET qty = batches.qty - v.column2 FROM (");
-            query.push_values(chunk, |mut row, (id, qty)| {
-                row.push_bind(*id).push_bind(*qty);
+            let mut query = QueryBuilder::new(
+                "UPDATE batches SET qty = batches.qty - v.column2, \
+                 reserved = batches.reserved - v.column3 FROM (",
+            );
+            query.push_values(chunk, |mut row, (id, qty, unreserve)| {
+                row.push_bind(*id).push_bind(*qty).push_bind(*unreserve);
             });
             query.push(") AS v WHERE batches.id = v.column1");
             query.build().execute(&mut *conn).await.map(drop)?
@@ -156,7 +205,7 @@ pub async fn add_to_lots(tx: &mut Tx, adds: &[LotAdd]) -> Result<Vec<AddedLot>, 
             });
             query.push(
                 " ON CONFLICT (item_id, location_id, batch_code) DO UPDATE SET qty = batches.qty + excluded.qty \
-                 RETURNING id, stock_id, batch_code, expiry_date, production_date, qty",
+                 RETURNING id, stock_id, batch_code, expiry_date, production_date, qty, reserved",
             );
             query
                 .build_query_as::<BatchRow>()
@@ -227,7 +276,12 @@ mod tests {
             expiry_date: expiry.map(|e| e.parse().unwrap()),
             production_date: None,
             qty,
+            reserved: 0,
         }
+    }
+
+    fn taken(plan: &Plan) -> Vec<(i64, i64)> {
+        plan.iter().map(|t| (t.batch.id, t.qty)).collect()
     }
 
     #[test]
@@ -237,19 +291,14 @@ mod tests {
             batch(2, Some("2026-02-01"), 5),
             batch(3, None, 4),
         ];
-        let plan = take_fefo(&mut batches, 6, |_| true).unwrap();
-        assert_eq!(
-            plan.iter().map(|(b, q)| (b.id, *q)).collect::<Vec<_>>(),
-            vec![(1, 3), (2, 3)]
-        );
+        let free = |b: &BatchRow| Room::Free(b.qty);
+        let plan = take_fefo(&mut batches, 6, free).unwrap();
+        assert_eq!(taken(&plan), vec![(1, 3), (2, 3)]);
         assert_eq!(
             batches.iter().map(|b| b.qty).collect::<Vec<_>>(),
             vec![0, 2, 4]
         );
-        assert!(
-            take_fefo(&mut batches, 7, |_| true).is_none(),
-            "only 6 left"
-        );
+        assert!(take_fefo(&mut batches, 7, free).is_none(), "only 6 left");
         assert_eq!(
             batches.iter().map(|b| b.qty).collect::<Vec<_>>(),
             vec![0, 2, 4],
@@ -258,17 +307,43 @@ mod tests {
     }
 
     #[test]
-    fn fefo_skips_what_is_not_eligible() {
+    fn fefo_skips_what_is_not_available() {
         let today: NaiveDate = "2026-01-15".parse().unwrap();
         let mut batches = vec![
             batch(1, Some("2026-01-14"), 3),
             batch(2, Some("2026-01-15"), 2),
         ];
+        let room = |b: &BatchRow| Room::Free(b.available(today));
         assert!(
-            take_fefo(&mut batches, 3, |b| b.usable(today)).is_none(),
+            take_fefo(&mut batches, 3, room).is_none(),
             "the expired batch is not available"
         );
-        let plan = take_fefo(&mut batches, 2, |b| b.usable(today)).unwrap();
-        assert_eq!(plan[0].0.id, 2, "expiring today is still usable");
+        let plan = take_fefo(&mut batches, 2, room).unwrap();
+        assert_eq!(taken(&plan), vec![(2, 2)], "expiring today is still usable");
+    }
+
+    #[test]
+    fn reserved_goods_are_not_free_but_a_physical_take_ends_their_reservation() {
+        let today: NaiveDate = "2026-01-15".parse().unwrap();
+        let mut batches = vec![batch(1, None, 10)];
+        batches[0].reserved = 7;
+        let free = |b: &BatchRow| Room::Free(b.available(today));
+        assert!(take_fefo(&mut batches, 4, free).is_none(), "3 are free");
+        let plan = take_fefo(&mut batches, 3, free).unwrap();
+        assert_eq!((plan[0].qty, plan[0].unreserve), (3, 0));
+        assert_eq!((batches[0].qty, batches[0].reserved), (7, 7));
+
+        let ship = |b: &BatchRow| Room::Reserved(b.reserved);
+        let plan = take_fefo(&mut batches, 2, ship).unwrap();
+        assert_eq!((plan[0].qty, plan[0].unreserve), (2, 2));
+        assert_eq!((batches[0].qty, batches[0].reserved), (5, 5));
+
+        let plan = take_fefo(&mut batches, 4, |_| Room::Physical).unwrap();
+        assert_eq!(
+            (plan[0].qty, plan[0].unreserve),
+            (4, 4),
+            "1 left can hold 1"
+        );
+        assert_eq!((batches[0].qty, batches[0].reserved), (1, 1));
     }
 }

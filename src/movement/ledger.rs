@@ -74,8 +74,9 @@ pub struct Recorded {
 }
 
 /// Appends the entries of one request (same ref, reason and time), in order — so each stock's
-/// entries chain by id — with their batch detail; returns their ids, in order. Within one
-/// request, (stock, ref_line) names one entry.
+/// entries chain by id — with their batch detail; returns their ids, in order. Entries sharing
+/// a (stock, ref_line) (an order line shipped from several batches of one location) take their
+/// ids in order, as they were inserted.
 pub async fn append_ledger(
     tx: &mut Tx,
     r#ref: &str,
@@ -110,14 +111,18 @@ pub async fn append_ledger(
                 .fetch_all(&mut *conn)
                 .await?
         });
-        let by_key: HashMap<(i64, i32), i64> = rows
-            .into_iter()
-            .map(|(id, stock, line)| ((stock, line), id))
-            .collect();
+        let mut by_key: HashMap<(i64, i32), std::collections::VecDeque<i64>> = HashMap::new();
+        for (id, stock, line) in rows {
+            by_key.entry((stock, line)).or_default().push_back(id);
+        }
+        for ids_of_key in by_key.values_mut() {
+            ids_of_key.make_contiguous().sort_unstable();
+        }
         for entry in chunk {
             ids.push(
-                *by_key
-                    .get(&(entry.stock_id, entry.ref_line as i32))
+                by_key
+                    .get_mut(&(entry.stock_id, entry.ref_line as i32))
+                    .and_then(|ids_of_key| ids_of_key.pop_front())
                     .ok_or_else(|| {
                         AppError::internal(&std::io::Error::other("ledger insert returned no row"))
                     })?,

@@ -27,6 +27,23 @@ pub mod stock;
 #[cfg(feature = "ssr")]
 pub const ROWS_PER_STATEMENT: usize = 1000;
 
+/// Whether a batch with this expiry is usable on `today` (SPEC §3): not expired, expiring today
+/// included.
+pub fn usable(expiry_date: Option<NaiveDate>, today: NaiveDate) -> bool {
+    expiry_date.is_none_or(|expiry| expiry >= today)
+}
+
+/// **The** definition of available (SPEC §10), used by every reader and writer of stock: what of
+/// a batch anyone may still ship or promise on `today` — nothing of an expired batch, and of a
+/// usable one what orders have not reserved.
+pub fn available(qty: i64, reserved: i64, expiry_date: Option<NaiveDate>, today: NaiveDate) -> i64 {
+    if usable(expiry_date, today) {
+        (qty - reserved).max(0)
+    } else {
+        0
+    }
+}
+
 /// The path of line `i`'s field `name` in a request, e.g. `lines[2].qty`.
 pub fn line_field(i: usize, name: &str) -> String {
     format!("lines[{i}].{name}")

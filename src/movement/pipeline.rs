@@ -22,7 +22,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::db::{Db, Tx};
 use crate::error::{AppError, ErrorCode, Problems};
 use crate::movement::anchors::{self, Anchor, AnchorTable, Content, LineKey};
-use crate::movement::batches::{self, BatchRow, LotAdd};
+use crate::movement::batches::{self, BatchRow, LotAdd, Room};
 use crate::movement::ledger::{self, BatchDetail, LedgerEntry, Reason, Recorded, Why};
 use crate::movement::resolve::{self, FoundItem, FoundLocation};
 use crate::movement::stock;
@@ -38,28 +38,42 @@ pub struct Moment {
     pub today: NaiveDate,
 }
 
-/// How a take chooses the batches it takes from.
+/// How a take chooses the batches it takes from, and how much of each it may take.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pick {
-    /// First expiry first out over the usable (not expired) batches: earliest expiry first, no
-    /// expiry last, then oldest batch.
+    /// First expiry first out over what is available (SPEC §10: usable and not reserved):
+    /// earliest expiry first, no expiry last, then oldest batch.
     Fefo,
-    /// Only the batch with this code; `expired_ok` lets an expired one move (to quarantine),
-    /// otherwise an expired batch is not available.
+    /// Only the batch with this code, what of it is not reserved; `expired_ok` lets an expired
+    /// one move (to quarantine), otherwise an expired batch is not available.
     Batch { code: String, expired_ok: bool },
-    /// Any batch, in FEFO order — so expired batches (the earliest expiries) go first: stock
-    /// written off or found missing (adjustments).
+    /// Goods that are not there any more (adjustments): any batch, in FEFO order — so expired
+    /// batches (the earliest expiries) go first — reserved or not; what orders held of them
+    /// is released.
     Any,
+    /// Like [`Pick::Any`], but only the batch with this code (a count or adjustment of a lot).
+    Lot { code: String },
+    /// What orders reserved of the batch with this code, if it is still usable: an order
+    /// shipping its reservation (the order says how much of it is its own).
+    Reserved { code: String },
 }
 
 impl Pick {
-    fn eligible(&self, batch: &BatchRow, today: NaiveDate) -> bool {
+    fn room(&self, batch: &BatchRow, today: NaiveDate) -> Room {
+        let named = |code: &String| batch.batch_code == *code;
         match self {
-            Pick::Fefo => batch.usable(today),
-            Pick::Any => true,
-            Pick::Batch { code, expired_ok } => {
-                batch.batch_code == *code && (*expired_ok || batch.usable(today))
+            Pick::Fefo => Room::Free(batch.available(today)),
+            Pick::Batch { code, expired_ok } if named(code) => Room::Free(if *expired_ok {
+                batch.qty - batch.reserved
+            } else {
+                batch.available(today)
+            }),
+            Pick::Any => Room::Physical,
+            Pick::Lot { code } if named(code) => Room::Physical,
+            Pick::Reserved { code } if named(code) && batch.usable(today) => {
+                Room::Reserved(batch.reserved)
             }
+            Pick::Batch { .. } | Pick::Lot { .. } | Pick::Reserved { .. } => Room::Free(0),
         }
     }
 }
@@ -131,6 +145,16 @@ pub trait Movement: Sync {
     const LOCATION_FIELDS: &'static [&'static str];
 
     fn request(&self) -> &Request<Self::Line>;
+    /// The ref its anchors are kept under: the request's, unless one ref moves goods more than
+    /// once (an order's shipments).
+    fn anchor_ref(&self) -> &str {
+        self.request().r#ref.as_str()
+    }
+    /// The `ref_line` of line `i`'s ledger entries and anchor: its position, unless the lines
+    /// stand for lines of something else (an order's).
+    fn ref_line(&self, i: usize) -> u32 {
+        i as u32 + 1
+    }
     /// All or nothing: a short line refuses the whole request with 409 `INSUFFICIENT_STOCK`.
     fn atomic(&self) -> bool {
         true
@@ -332,7 +356,7 @@ pub async fn apply<M: Movement>(
     let stocks = stock::lock_stocks(tx, &stock_keys, creates).await?;
 
     // 4. Replays first.
-    let anchored = anchors::read(tx, &M::ANCHORS, r#ref).await?;
+    let anchored = anchors::read(tx, &M::ANCHORS, movement.anchor_ref()).await?;
     let mut replays: Vec<(usize, &Anchor)> = Vec::new();
     let mut new_lines = Vec::new();
     for (i, (line, key)) in lines.iter().zip(&keys).enumerate() {
@@ -404,14 +428,19 @@ pub async fn apply<M: Movement>(
                     line_plans.push(Vec::new());
                     continue;
                 };
-                let eligible = |b: &BatchRow| pick.eligible(b, at.today);
+                let room = |b: &BatchRow| pick.room(b, at.today);
                 let at_stock = stock_of(i, leg).map(|s| lots.entry(s.id).or_default());
                 match at_stock {
-                    Some(at_stock) => match batches::take_fefo(at_stock, *qty, eligible) {
+                    Some(at_stock) => match batches::take_fefo(at_stock, *qty, room) {
                         Some(plan) => line_plans.push(plan),
                         None => {
-                            let available =
-                                at_stock.iter().filter(|b| eligible(b)).map(|b| b.qty).sum();
+                            let available = at_stock
+                                .iter()
+                                .map(|b| match room(b) {
+                                    Room::Free(n) | Room::Reserved(n) => n.clamp(0, b.qty),
+                                    Room::Physical => b.qty,
+                                })
+                                .sum();
                             short = Some((leg.location(), *qty, available));
                         }
                     },
@@ -436,7 +465,9 @@ pub async fn apply<M: Movement>(
         }
 
         // Write the wave: batches out, lots in, stocks, ledger, anchors.
-        let mut takes: HashMap<i64, i64> = HashMap::new();
+        let mut takes: HashMap<i64, (i64, i64)> = HashMap::new();
+        // What physical takes left orders holding that is no longer there: batch → qty.
+        let mut lost: BTreeMap<i64, i64> = BTreeMap::new();
         let mut adds: Vec<LotAdd> = Vec::new();
         let mut add_at: HashMap<(i64, String), usize> = HashMap::new();
         // Per planned line and leg: the lots an addition goes into, (add index, qty).
@@ -444,10 +475,22 @@ pub async fn apply<M: Movement>(
         for (i, plans) in &planned {
             let i = *i;
             let mut per_leg = Vec::with_capacity(legs[i].len());
-            let taken: Vec<(BatchRow, i64)> = plans.iter().flatten().cloned().collect();
+            let taken: Vec<&batches::Taken> = plans.iter().flatten().collect();
             for (leg, plan) in legs[i].iter().zip(plans) {
-                for (batch, take) in plan {
-                    *takes.entry(batch.id).or_default() += take;
+                let physical = matches!(
+                    leg,
+                    Leg::Take {
+                        pick: Pick::Any | Pick::Lot { .. },
+                        ..
+                    }
+                );
+                for taken in plan {
+                    let entry = takes.entry(taken.batch.id).or_default();
+                    entry.0 += taken.qty;
+                    entry.1 += taken.unreserve;
+                    if physical && taken.unreserve > 0 {
+                        *lost.entry(taken.batch.id).or_default() += taken.unreserve;
+                    }
                 }
                 let Leg::Add {
                     lot, qty: leg_qty, ..
@@ -467,12 +510,12 @@ pub async fn apply<M: Movement>(
                     } => vec![(code.clone(), *expiry_date, *production_date, *leg_qty)],
                     Lot::Taken => taken
                         .iter()
-                        .map(|(b, take)| {
+                        .map(|t| {
                             (
-                                b.batch_code.clone(),
-                                b.expiry_date,
-                                b.production_date,
-                                *take,
+                                t.batch.batch_code.clone(),
+                                t.batch.expiry_date,
+                                t.batch.production_date,
+                                t.qty,
                             )
                         })
                         .collect(),
@@ -515,6 +558,7 @@ pub async fn apply<M: Movement>(
             leg_adds.push(per_leg);
         }
         batches::take_from_batches(tx, &takes).await?;
+        crate::orders::reservations::release_lost(tx, &lost, at.now).await?;
         let added = batches::add_to_lots(tx, &adds).await?;
 
         let mut entries = Vec::new();
@@ -530,12 +574,12 @@ pub async fn apply<M: Movement>(
                     Leg::Take { qty, .. } => (
                         -qty,
                         plan.iter()
-                            .map(|(b, take)| BatchDetail {
-                                batch_id: b.id,
-                                batch_code: b.batch_code.clone(),
-                                expiry_date: b.expiry_date,
-                                production_date: b.production_date,
-                                delta: -take,
+                            .map(|t| BatchDetail {
+                                batch_id: t.batch.id,
+                                batch_code: t.batch.batch_code.clone(),
+                                expiry_date: t.batch.expiry_date,
+                                production_date: t.batch.production_date,
+                                delta: -t.qty,
                             })
                             .collect(),
                     ),
@@ -566,7 +610,7 @@ pub async fn apply<M: Movement>(
                     location_id: leg.location(),
                     delta,
                     after_qty: *after,
-                    ref_line: i as u32 + 1,
+                    ref_line: movement.ref_line(i),
                     batches: detail,
                     why: M::why(&lines[i]),
                 });
@@ -583,7 +627,7 @@ pub async fn apply<M: Movement>(
             let i = *i;
             let content = M::content(&lines[i]);
             new_anchors.push(Anchor {
-                ref_line: i as u32 + 1,
+                ref_line: movement.ref_line(i),
                 key: keys[i].clone(),
                 ledger_ids: ids.by_ref().take(legs[i].len()).collect(),
                 content: content.clone(),
@@ -596,7 +640,7 @@ pub async fn apply<M: Movement>(
                 &recorded,
             ));
         }
-        anchors::write(tx, &M::ANCHORS, r#ref, &new_anchors).await?;
+        anchors::write(tx, &M::ANCHORS, movement.anchor_ref(), &new_anchors).await?;
     }
     if !shortages.is_empty() && movement.atomic() {
         shortages.sort_by_key(|s| s.ref_line);
@@ -733,10 +777,7 @@ async fn resolve_counts(
                         location,
                         qty: -change,
                         pick: match batch {
-                            Some(code) => Pick::Batch {
-                                code,
-                                expired_ok: true,
-                            },
+                            Some(code) => Pick::Lot { code },
                             None => Pick::Any,
                         },
                     })

@@ -72,12 +72,13 @@ impl ShipFormLine {
     }
 }
 
-/// What is on hand and available to ship of `sku` at `location_code`: (qty, available).
+/// What is on hand, reserved for orders and available to ship of `sku` at `location_code`:
+/// (qty, reserved, available).
 #[server(endpoint = "available_at")]
 pub async fn available_at(
     sku: String,
     location_code: String,
-) -> Result<Option<(i64, i64)>, AppError> {
+) -> Result<Option<(i64, i64, i64)>, AppError> {
     use crate::stock::StockFilter;
     let state = crate::state::app_state()?;
     let filter = StockFilter {
@@ -87,7 +88,10 @@ pub async fn available_at(
     };
     let answer =
         crate::stock::service::query_stock(&state.db, &filter, state.config.today()).await?;
-    Ok(answer.rows.first().map(|row| (row.qty, row.available)))
+    Ok(answer
+        .rows
+        .first()
+        .map(|row| (row.qty, row.reserved, row.available)))
 }
 
 /// Ships the page's order through the same service as `POST /outbound/commit`.
@@ -153,7 +157,11 @@ pub async fn ship_order(
 #[derive(Clone)]
 enum Availability {
     Unknown,
-    Here { qty: i64, available: i64 },
+    Here {
+        qty: i64,
+        reserved: i64,
+        available: i64,
+    },
     NoneHere,
     Failed(String),
 }
@@ -176,7 +184,11 @@ fn available_hint(values: RwSignal<Vec<String>>) -> AnyView {
         }
         leptos::task::spawn_local(async move {
             answer.set(match available_at(sku, location).await {
-                Ok(Some((qty, available))) => Availability::Here { qty, available },
+                Ok(Some((qty, reserved, available))) => Availability::Here {
+                    qty,
+                    reserved,
+                    available,
+                },
                 Ok(None) => Availability::NoneHere,
                 Err(error) => Availability::Failed(error.message),
             });
@@ -185,14 +197,32 @@ fn available_hint(values: RwSignal<Vec<String>>) -> AnyView {
     // Worded as the page renders, in the page's language.
     let text = move || match answer.get() {
         Availability::Unknown => String::new(),
-        Availability::Here { qty, available } if qty == available => {
-            tr!(outbound.hint.available, available = number(available))
+        Availability::Here {
+            qty,
+            reserved,
+            available,
+        } => {
+            let expired = (qty - reserved - available).max(0);
+            match (reserved > 0, expired > 0) {
+                (false, false) => tr!(outbound.hint.available, available = number(available)),
+                (false, true) => tr!(
+                    outbound.hint.available_expired,
+                    available = number(available),
+                    expired = number(expired)
+                ),
+                (true, false) => tr!(
+                    outbound.hint.available_reserved,
+                    available = number(available),
+                    reserved = number(reserved)
+                ),
+                (true, true) => tr!(
+                    outbound.hint.available_reserved_expired,
+                    available = number(available),
+                    reserved = number(reserved),
+                    expired = number(expired)
+                ),
+            }
         }
-        Availability::Here { qty, available } => tr!(
-            outbound.hint.available_expired,
-            available = number(available),
-            expired = number(qty - available)
-        ),
         Availability::NoneHere => tr!(outbound.hint.none_here),
         Availability::Failed(message) => message,
     };

@@ -35,6 +35,10 @@ pub struct SnapshotItem {
     pub name: String,
     pub spec: String,
     pub total_qty: i64,
+    /// What orders hold of it (SPEC §10).
+    pub reserved_qty: i64,
+    /// What of it may still be shipped or promised: neither expired nor reserved.
+    pub available_qty: i64,
     /// The two largest stocks with qty > 0, ties by location id.
     pub top2_locations: Vec<LocationQty>,
     /// The earliest expiry among batches that hold goods; `None` when none has an expiry.

@@ -48,6 +48,8 @@ struct Row {
     /// Items in stock (matching `q`), counted in the same statement.
     total: i64,
     earliest_expiry: Option<NaiveDate>,
+    reserved_qty: i64,
+    available_qty: i64,
     location_id: Option<i64>,
     location_code: Option<String>,
     location_qty: Option<i64>,
@@ -134,12 +136,23 @@ pub async fn inventory(
                     .push_bind(paging.offset);
             }
         }
-        query.push(
-            ") SELECT p.item_id, p.sku, p.name, p.spec, p.total_qty, p.total, \
-             (SELECT MIN(b.expiry_date) FROM batches b \
-              WHERE b.item_id = p.item_id AND b.qty > 0) AS earliest_expiry, \
-             top.location_id, l.code AS location_code, top.qty AS location_qty FROM page p ",
-        );
+        // What orders hold (through the partial index of reserved batches), and what is
+        // available: `movement::available` summed over the item's batches, in SQL.
+        query
+            .push(
+                ") SELECT p.item_id, p.sku, p.name, p.spec, p.total_qty, p.total, \
+                 (SELECT MIN(b.expiry_date) FROM batches b \
+                  WHERE b.item_id = p.item_id AND b.qty > 0) AS earliest_expiry, \
+                 (SELECT CAST(COALESCE(SUM(b.reserved), 0) AS BIGINT) FROM batches b \
+                  WHERE b.item_id = p.item_id AND b.reserved > 0) AS reserved_qty, \
+                 (SELECT CAST(COALESCE(SUM(CASE WHEN b.expiry_date IS NULL OR b.expiry_date >= ",
+            )
+            .push_bind(today)
+            .push(
+                " THEN b.qty - b.reserved ELSE 0 END), 0) AS BIGINT) FROM batches b \
+                  WHERE b.item_id = p.item_id AND b.qty > 0) AS available_qty, \
+                 top.location_id, l.code AS location_code, top.qty AS location_qty FROM page p ",
+            );
         // The two largest non-empty stocks of each item, ties by location id.
         query.push(match backend {
             Backend::Postgres => {
@@ -202,6 +215,8 @@ pub async fn inventory(
             name: row.name,
             spec: row.spec,
             total_qty: row.total_qty,
+            reserved_qty: row.reserved_qty,
+            available_qty: row.available_qty,
             top2_locations: location.into_iter().collect(),
             earliest_expiry: row.earliest_expiry,
             near_expiry: row

@@ -23,7 +23,8 @@ pub struct StockFilter {
     pub limit: Option<i64>,
 }
 
-/// One stock row: `qty` on hand, `available` = not expired (SPEC §3).
+/// One stock row: `qty` on hand, `reserved` of it held by orders, `available` = neither expired
+/// nor reserved (SPEC §3, §10; [`crate::movement::available`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockRow {
     pub item_id: i64,
@@ -32,6 +33,7 @@ pub struct StockRow {
     pub location_id: i64,
     pub location_code: String,
     pub qty: i64,
+    pub reserved: i64,
     pub available: i64,
     pub batches: Vec<BatchQty>,
 }

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use crate::db::Db;
 use crate::domain::{parse_search, LocationCode, Paging, Sku};
 use crate::error::AppError;
-use crate::movement::{non_blank, BatchQty};
+use crate::movement::{available, non_blank, BatchQty};
 use crate::search::{first_field_pattern, like_pattern};
 use crate::stock::{StockFilter, StockQueryResponse, StockRow};
 use crate::with_tx;
@@ -77,10 +77,10 @@ pub async fn query_stock(
             .bind(paging.offset)
             .fetch_all(&mut *conn)
             .await?;
-        let mut batches: Vec<(i64, String, Option<NaiveDate>, i64)> = Vec::new();
+        let mut batches: Vec<(i64, String, Option<NaiveDate>, i64, i64)> = Vec::new();
         if !rows.is_empty() {
             let mut query = sqlx::QueryBuilder::new(
-                "SELECT stock_id, batch_code, expiry_date, qty FROM batches WHERE qty > 0 AND stock_id IN (",
+                "SELECT stock_id, batch_code, expiry_date, qty, reserved FROM batches WHERE qty > 0 AND stock_id IN (",
             );
             let mut ids = query.separated(", ");
             for row in &rows {
@@ -94,9 +94,13 @@ pub async fn query_stock(
     });
     tx.commit().await?;
 
-    let mut by_stock: HashMap<i64, Vec<BatchQty>> = HashMap::new();
-    for (stock_id, batch_code, expiry_date, qty) in batches {
-        by_stock.entry(stock_id).or_default().push(BatchQty {
+    // Per stock: its batches, what orders hold of them, and what is available.
+    let mut by_stock: HashMap<i64, (Vec<BatchQty>, i64, i64)> = HashMap::new();
+    for (stock_id, batch_code, expiry_date, qty, reserved) in batches {
+        let stock = by_stock.entry(stock_id).or_default();
+        stock.1 += reserved;
+        stock.2 += available(qty, reserved, expiry_date, today);
+        stock.0.push(BatchQty {
             batch_code,
             expiry_date,
             qty,
@@ -105,12 +109,7 @@ pub async fn query_stock(
     let rows = rows
         .into_iter()
         .map(|row| {
-            let batches = by_stock.remove(&row.stock_id).unwrap_or_default();
-            let available = batches
-                .iter()
-                .filter(|b| b.expiry_date.is_none_or(|e| e >= today))
-                .map(|b| b.qty)
-                .sum();
+            let (batches, reserved, available) = by_stock.remove(&row.stock_id).unwrap_or_default();
             StockRow {
                 item_id: row.item_id,
                 sku: row.sku,
@@ -118,6 +117,7 @@ pub async fn query_stock(
                 location_id: row.location_id,
                 location_code: row.location_code,
                 qty: row.qty,
+                reserved,
                 available,
                 batches,
             }

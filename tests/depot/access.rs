@@ -163,6 +163,45 @@ async fn each_role_may_do_what_its_row_says_and_nobody_nothing(backend: Backend)
             json!({}),
             Role::Manager,
         ),
+        // Orders (SPEC §10): clerks order, reserve, pick and ship; managers cancel.
+        (Method::GET, "/orders".into(), Value::Null, Role::Viewer),
+        (
+            Method::POST,
+            "/orders".into(),
+            json!({"ref": "ORD", "lines": [{"sku": "SKU-1", "qty": 1}]}),
+            Role::Clerk,
+        ),
+        (Method::GET, "/orders/ORD".into(), Value::Null, Role::Viewer),
+        (
+            Method::GET,
+            "/orders/ORD/picklist".into(),
+            Value::Null,
+            Role::Viewer,
+        ),
+        (
+            Method::POST,
+            "/orders/ORD/reserve".into(),
+            json!({}),
+            Role::Clerk,
+        ),
+        (
+            Method::POST,
+            "/orders/ORD/pick".into(),
+            json!({"lines": [{"location_code": "A-01", "sku": "SKU-1", "qty": 0}]}),
+            Role::Clerk,
+        ),
+        (
+            Method::POST,
+            "/orders/ORD/ship".into(),
+            json!({}),
+            Role::Clerk,
+        ),
+        (
+            Method::POST,
+            "/orders/ORD/cancel".into(),
+            json!({}),
+            Role::Manager,
+        ),
     ];
     // Every server function, with the role its rule names.
     for (path, method) in leptos::server_fn::axum::server_fn_paths() {

@@ -336,6 +336,10 @@ fn corpus() -> Vec<Case> {
             "/counts",
             json!({"location_codes": ["A-01"], "blind": true}),
         ),
+        (
+            "/orders/ORD-1/pick",
+            json!({"lines": [{"location_code": "A-01", "sku": "SKU-1", "batch_code": "L1", "qty": 9}]}),
+        ),
     ];
 
     for (path, base) in &bases {
@@ -722,6 +726,131 @@ fn corpus() -> Vec<Case> {
     ));
     cases.push(post("/counts/0/cancel", "count 0", &json!({})));
 
+    // Orders (SPEC §10): ORD-1 holds 2 of SKU-1 at A-01, nothing picked.
+    let order =
+        json!({"ref": "ORD-H", "policy": "all_or_nothing", "lines": [{"sku": "SKU-1", "qty": 1}]});
+    for (what, body) in [
+        ("qty 0", with(&order, "/lines/0/qty", Some(json!(0)))),
+        ("qty -1", with(&order, "/lines/0/qty", Some(json!(-1)))),
+        ("qty 1.5", with(&order, "/lines/0/qty", Some(json!(1.5)))),
+        (
+            "qty as text",
+            with(&order, "/lines/0/qty", Some(json!("1"))),
+        ),
+        (
+            "qty 10^10",
+            with(&order, "/lines/0/qty", Some(json!(10_000_000_000_i64))),
+        ),
+        (
+            "qty i64::MIN",
+            with(&order, "/lines/0/qty", Some(json!(i64::MIN))),
+        ),
+        ("no lines", with(&order, "/lines", None)),
+        ("empty lines", with(&order, "/lines", Some(json!([])))),
+        (
+            "1001 lines",
+            with(
+                &order,
+                "/lines",
+                Some(json!(vec![json!({"sku": "SKU-1", "qty": 1}); 1001])),
+            ),
+        ),
+        (
+            "the same item twice",
+            with(
+                &order,
+                "/lines",
+                Some(json!([{"sku": "SKU-1", "qty": 1}, {"item_id": 1, "qty": 1}])),
+            ),
+        ),
+        (
+            "an unknown sku",
+            with(&order, "/lines/0/sku", Some(json!("NOPE"))),
+        ),
+        (
+            "an unknown item id",
+            with(
+                &order,
+                "/lines/0",
+                Some(json!({"item_id": 999_999, "qty": 1})),
+            ),
+        ),
+        ("no item", with(&order, "/lines/0", Some(json!({"qty": 1})))),
+        (
+            "an unknown field",
+            with(&order, "/lines/0/location_code", Some(json!("A-01"))),
+        ),
+        (
+            "policy maybe",
+            with(&order, "/policy", Some(json!("maybe"))),
+        ),
+        ("policy 1", with(&order, "/policy", Some(json!(1)))),
+        (
+            "a ref of 65",
+            with(&order, "/ref", Some(json!("x".repeat(65)))),
+        ),
+        (
+            "a ref with a control",
+            with(&order, "/ref", Some(json!("SO\u{7}1"))),
+        ),
+        ("no ref", with(&order, "/ref", None)),
+        (
+            "more than there is",
+            with(&order, "/lines/0/qty", Some(json!(1_000_000))),
+        ),
+        (
+            "ORD-1 again with other lines",
+            with(&order, "/ref", Some(json!("ORD-1"))),
+        ),
+    ] {
+        cases.push(post("/orders", what, &body));
+    }
+    let pick = &bases.last().unwrap().1;
+    for (what, body) in [
+        ("more than reserved", pick.clone()),
+        (
+            "a negative qty",
+            with(pick, "/lines/0/qty", Some(json!(-1))),
+        ),
+        (
+            "where nothing is reserved",
+            with(pick, "/lines/0/location_code", Some(json!("R-01"))),
+        ),
+        (
+            "an unknown location",
+            with(pick, "/lines/0/location_code", Some(json!("NOPE"))),
+        ),
+        (
+            "a batch not reserved",
+            with(pick, "/lines/0/batch_code", Some(json!("L2"))),
+        ),
+        ("no location", with(pick, "/lines/0/location_code", None)),
+        ("no lines", json!({"lines": []})),
+    ] {
+        cases.push(post("/orders/ORD-1/pick", what, &body));
+        cases.push(post("/orders/NOPE/pick", what, &body));
+    }
+    for (what, body) in [
+        ("nothing picked", json!({})),
+        ("reserved = yes", json!({"reserved": "yes"})),
+        ("an unknown field", json!({"all": true})),
+    ] {
+        cases.push(post("/orders/ORD-1/ship", what, &body));
+        cases.push(post("/orders/NOPE/ship", what, &body));
+    }
+    for action in ["reserve", "cancel", "ship"] {
+        cases.push(post(
+            &format!("/orders/NOPE/{action}"),
+            "an unknown order",
+            &json!({}),
+        ));
+        cases.push(post(
+            &format!("/orders/%00/{action}"),
+            "a NUL ref",
+            &json!({}),
+        ));
+    }
+
     // Every query parameter, with values no endpoint accepts.
     let paging_bad = [
         "limit=0",
@@ -737,7 +866,13 @@ fn corpus() -> Vec<Case> {
         "offset=99999999999999999999",
         "limit=1&limit=2",
     ];
-    for path in ["/items", "/locations", "/ledger", "/snapshot/inventory"] {
+    for path in [
+        "/items",
+        "/locations",
+        "/ledger",
+        "/snapshot/inventory",
+        "/orders",
+    ] {
         for query in paging_bad {
             cases.push(get(format!("{path}?{query}")));
         }
@@ -748,6 +883,7 @@ fn corpus() -> Vec<Case> {
         "/locations",
         "/snapshot/inventory",
         "/stock/query",
+        "/orders",
     ] {
         cases.push(get(format!("{path}?q={too_long}")));
         cases.push(get(format!("{path}?q=%00")));
@@ -757,6 +893,12 @@ fn corpus() -> Vec<Case> {
     // are ignored, as links carrying extra ones are common.)
     for query in ["kind=shelf", "kind=STORAGE%00", "kind=%ff"] {
         cases.push(get(format!("/locations?{query}")));
+    }
+    for query in ["status=LOST", "status=shipped", "status=SHIPPED%00"] {
+        cases.push(get(format!("/orders?{query}")));
+    }
+    for path in ["/orders/NOPE", "/orders/NOPE/picklist"] {
+        cases.push(get(path.to_string()));
     }
     for query in [
         "reason=STEAL",
@@ -821,12 +963,22 @@ async fn every_hostile_request_is_refused_cleanly(backend: Backend) {
         let (status, body) = app.post(path, &body).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
+    let (status, body) = app
+        .post(
+            "/orders",
+            &json!({"ref": "ORD-1", "lines": [{"sku": "SKU-1", "qty": 2}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
     let footprint = || async {
         let mut counts = app.footprint().await;
         counts.push(app.count("items").await);
         counts.push(app.count("locations").await);
         counts.push(app.count("counts").await);
         counts.push(app.count("count_lines").await);
+        counts.push(app.count("orders").await);
+        counts.push(app.count("allocations").await);
+        counts.push(app.count("order_shipments").await);
         counts
     };
     let before = footprint().await;

@@ -467,6 +467,81 @@ async fn every_page_and_form_outcome_reads_in_chinese(backend: Backend) {
     let (_, _, html) = page_at(&app, base, &format!("/counts/{id}"), zh).await;
     assert_chinese("a posted count", &html);
 
+    // Orders: created from the page's form (and refused), its pages, a wrong scan, shipped.
+    let created = outcome_in_chinese(
+        &app,
+        base,
+        "/api/create_order",
+        &[
+            ("reference", "TZ-88"),
+            ("policy", "partial"),
+            ("lines", "A0000 2"),
+        ],
+    )
+    .await;
+    assert_chinese("create an order", &created);
+    let refused = outcome_in_chinese(
+        &app,
+        base,
+        "/api/create_order",
+        &[
+            ("reference", "TZ-89"),
+            ("policy", "partial"),
+            ("lines", "A0000 二"),
+        ],
+    )
+    .await;
+    assert_chinese("create an order from a bad row", &refused);
+    let (status, list) = app.get("/orders/TZ-88/picklist").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let row = &list["rows"][0];
+    let (location, sku) = (
+        row["location_code"].as_str().unwrap(),
+        row["sku"].as_str().unwrap(),
+    );
+    let wrong = outcome_in_chinese(
+        &app,
+        base,
+        "/api/confirm_pick",
+        &[
+            ("reference", "TZ-88"),
+            ("expect_location", location),
+            ("expect_sku", sku),
+            ("expect_batch", row["batch_code"].as_str().unwrap()),
+            ("location", "Z-99"),
+            ("item", ""),
+            ("qty", "2"),
+        ],
+    )
+    .await;
+    assert_chinese("a wrong scan on the pick screen", &wrong);
+    for path in [
+        "/orders",
+        "/orders/TZ-88",
+        "/orders/TZ-88/pick",
+        "/orders?status=RESERVED",
+    ] {
+        let (status, _, html) = page_at(&app, base, path, zh).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert_chinese(path, &html);
+    }
+    let shipped = outcome_in_chinese(
+        &app,
+        base,
+        "/api/order_action",
+        &[("reference", "TZ-88"), ("action", "ship_reserved")],
+    )
+    .await;
+    assert_chinese("ship an order", &shipped);
+    for path in ["/orders/TZ-88", "/orders/TZ-88/pick", "/orders/TZ-0"] {
+        let (status, _, html) = page_at(&app, base, path, zh).await;
+        assert!(
+            status == StatusCode::OK || status == StatusCode::NOT_FOUND,
+            "{path}: {status}"
+        );
+        assert_chinese(path, &html);
+    }
+
     let (status, _, html) = page_at(&app, base, "/ledger?reason=ADJUST", zh).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("压坏"), "the note is shown");

@@ -19,6 +19,7 @@ mod labels;
 mod language;
 mod movement_core;
 mod nojs;
+mod orders;
 mod origin;
 mod outbound;
 mod putaway;

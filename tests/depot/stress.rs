@@ -1,4 +1,5 @@
-//! Invariant stress (SPEC §2): many clients mix receives, putaways and outbounds over a few hot
+//! Invariant stress (SPEC §2, §10): many clients mix receives, putaways, outbounds and orders
+//! (created, reserved again, picked — sometimes short —, shipped, cancelled) over a few hot
 //! items and many cold ones, retrying 30% of their requests with the same ref — half after the
 //! answer, half at the same moment. Afterwards the books must be straight and every answer a
 //! client saw must agree with the final ledger.
@@ -48,21 +49,64 @@ enum Kind {
     Receive,
     Putaway,
     Outbound,
+    /// SPEC §10: orders racing the movements for the same hot items.
+    OrderCreate,
+    OrderReserve,
+    OrderPick,
+    OrderShip,
+    OrderCancel,
 }
 
 impl Kind {
-    fn path(self) -> &'static str {
-        match self {
-            Kind::Receive => "/inbound/receive",
-            Kind::Putaway => "/putaway",
-            Kind::Outbound => "/outbound/commit",
-        }
-    }
     fn reason(self) -> &'static str {
         match self {
             Kind::Receive => "RECEIVE",
             Kind::Putaway => "PUTAWAY",
-            Kind::Outbound => "OUTBOUND",
+            _ => "OUTBOUND",
+        }
+    }
+
+    fn is_order(self) -> bool {
+        self >= Kind::OrderCreate
+    }
+}
+
+/// One request: what it is, where it goes, what it says, and the ref it is about.
+#[derive(Debug, Clone)]
+struct Req {
+    kind: Kind,
+    path: String,
+    body: Value,
+    r#ref: String,
+}
+
+impl Req {
+    fn movement(kind: Kind, body: Value) -> Self {
+        let path = match kind {
+            Kind::Receive => "/inbound/receive",
+            Kind::Putaway => "/putaway",
+            _ => "/outbound/commit",
+        };
+        Self {
+            kind,
+            path: path.to_string(),
+            r#ref: body["ref"].as_str().unwrap().to_string(),
+            body,
+        }
+    }
+
+    fn order(kind: Kind, r#ref: &str, body: Value) -> Self {
+        let action = match kind {
+            Kind::OrderReserve => "reserve",
+            Kind::OrderPick => "pick",
+            Kind::OrderShip => "ship",
+            _ => "cancel",
+        };
+        Self {
+            kind,
+            path: format!("/orders/{ref}/{action}"),
+            body,
+            r#ref: r#ref.to_string(),
         }
     }
 }
@@ -75,6 +119,9 @@ struct Answer {
     status: StatusCode,
     body: Value,
 }
+
+/// The refs of the orders created so far, shared by the clients.
+type Orders = Arc<std::sync::Mutex<Vec<String>>>;
 
 pub fn stress_requests() -> usize {
     std::env::var("DEPOT_STRESS_REQUESTS")
@@ -104,11 +151,94 @@ fn pick<T: Copy>(from: &[T]) -> T {
     from[fastrand::usize(..from.len())]
 }
 
-/// A random request of a random kind; lines within one request never repeat their identity.
-fn random_request(n: usize) -> (Kind, Value) {
+/// A random request of a random kind, ready to send (an order action on an order created
+/// before; a pick of what its pick list says now, sometimes short); lines within one request
+/// never repeat their identity.
+async fn random_request(n: usize, target: &Target, orders: &Orders) -> Req {
+    let roll = fastrand::u8(..100);
+    if roll >= 70 {
+        let known = {
+            let orders = orders.lock().unwrap();
+            (!orders.is_empty()).then(|| orders[fastrand::usize(..orders.len())].clone())
+        };
+        match (roll, known) {
+            (70..82, _) | (_, None) => return new_order(n),
+            (82..88, Some(r)) => {
+                if let Some(body) = pick_body(target, &r).await {
+                    return Req::order(Kind::OrderPick, &r, body);
+                }
+                return Req::order(Kind::OrderShip, &r, json!({"reserved": true}));
+            }
+            (88..94, Some(r)) => {
+                return Req::order(Kind::OrderShip, &r, json!({"reserved": fastrand::bool()}))
+            }
+            (94..97, Some(r)) => return Req::order(Kind::OrderReserve, &r, json!({})),
+            (_, Some(r)) => return Req::order(Kind::OrderCancel, &r, json!({})),
+        }
+    }
+    let (kind, body) = random_movement(n, roll);
+    Req::movement(kind, body)
+}
+
+/// A new order of 1–2 hot (sometimes cold) items.
+fn new_order(n: usize) -> Req {
+    let mut seen = HashSet::new();
+    let lines: Vec<Value> = (0..1 + fastrand::usize(..2))
+        .filter_map(|_| {
+            let item = if fastrand::u8(..4) == 0 {
+                any_item()
+            } else {
+                sku(fastrand::usize(..HOT_ITEMS))
+            };
+            seen.insert(item.clone())
+                .then(|| json!({"sku": item, "qty": fastrand::i64(1..=6)}))
+        })
+        .collect();
+    let policy = if fastrand::bool() {
+        "partial"
+    } else {
+        "all_or_nothing"
+    };
+    let body = json!({"ref": format!("ST-SO-{n}"), "policy": policy, "lines": lines});
+    Req {
+        kind: Kind::OrderCreate,
+        path: "/orders".to_string(),
+        r#ref: format!("ST-SO-{n}"),
+        body,
+    }
+}
+
+/// A pick of everything order `r#ref`'s pick list holds now (a row in five short by one);
+/// `None` when it holds nothing (or is gone, closed, or the server is down).
+async fn pick_body(target: &Target, r#ref: &str) -> Option<Value> {
+    let response = target
+        .client
+        .get(format!("{}/orders/{ref}/picklist", target.base))
+        .send()
+        .await
+        .ok()?;
+    if response.status() != StatusCode::OK {
+        return None;
+    }
+    let list: Value = response.json().await.ok()?;
+    let lines: Vec<Value> = list["rows"]
+        .as_array()?
+        .iter()
+        .map(|row| {
+            let qty = row["qty"].as_i64().unwrap_or(0);
+            let qty = if fastrand::u8(..5) == 0 { qty - 1 } else { qty };
+            json!({"location_code": row["location_code"], "sku": row["sku"],
+                   "batch_code": row["batch_code"], "qty": qty.max(0)})
+        })
+        .collect();
+    (!lines.is_empty()).then(|| json!({"lines": lines}))
+}
+
+/// A random movement: a receipt, a putaway or an outbound commit.
+fn random_movement(n: usize, roll: u8) -> (Kind, Value) {
     let today = crate::common::test_config().today();
     let lines = 1 + fastrand::usize(..3);
-    let roll = fastrand::u8(..100);
+    let roll = u16::from(roll) * 10 / 7;
     if roll < 35 {
         let mut seen = HashSet::new();
         let lines: Vec<Value> = (0..lines)
@@ -181,12 +311,14 @@ impl Target {
 }
 
 /// Sends until answered, like a real client: 503 means "not applied, try again" (SPEC §4),
-/// and when the server may die, so does a lost connection — with the same ref, always.
-async fn send(target: &Target, kind: Kind, body: &Value) -> (Answer, u32) {
+/// and when the server may die, so does a lost connection — with the same ref, always. An
+/// order created is added to `orders`.
+async fn send(target: &Target, req: &Req, orders: &Orders) -> (Answer, u32) {
+    let (kind, body) = (req.kind, &req.body);
     for retries in 0..600 {
         let sent = target
             .client
-            .post(format!("{}{}", target.base, kind.path()))
+            .post(format!("{}{}", target.base, req.path))
             .json(body)
             .send()
             .await;
@@ -200,20 +332,23 @@ async fn send(target: &Target, kind: Kind, body: &Value) -> (Answer, u32) {
         match answer {
             Ok((status, _)) if status == StatusCode::SERVICE_UNAVAILABLE => {}
             Ok((status, body_out)) => {
+                if kind == Kind::OrderCreate && status == StatusCode::CREATED {
+                    orders.lock().unwrap().push(req.r#ref.clone());
+                }
                 let answer = Answer {
                     kind,
-                    r#ref: body["ref"].as_str().unwrap().to_string(),
+                    r#ref: req.r#ref.clone(),
                     status,
                     body: body_out,
                 };
                 return (answer, retries);
             }
             Err(_) if target.retry_lost => {}
-            Err(error) => panic!("{} {}: {error}", kind.path(), body["ref"]),
+            Err(error) => panic!("{} {}: {error}", req.path, req.r#ref),
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("{} {} stayed unanswered", kind.path(), body["ref"]);
+    panic!("{} {} stayed unanswered", req.path, req.r#ref);
 }
 
 /// The stress warehouse: docks, shelves, hot and cold items.
@@ -258,9 +393,10 @@ async fn mixed_load_with_retries_keeps_every_unit(backend: Backend) {
 
     let total = stress_requests();
     let next = Arc::new(AtomicUsize::new(0));
+    let orders = Orders::default();
     let mut clients = Vec::new();
     for _ in 0..CLIENTS {
-        let (target, next) = (target.clone(), next.clone());
+        let (target, next, orders) = (target.clone(), next.clone(), orders.clone());
         clients.push(tokio::spawn(async move {
             let mut answers = Vec::new();
             let mut retried = 0;
@@ -269,22 +405,24 @@ async fn mixed_load_with_retries_keeps_every_unit(backend: Backend) {
                 if n >= total {
                     break;
                 }
-                let (kind, body) = random_request(n);
+                let req = random_request(n, &target, &orders).await;
                 match fastrand::u8(..100) {
                     // Retried at the same moment: two sends race.
                     0..15 => {
-                        let (a, b) =
-                            tokio::join!(send(&target, kind, &body), send(&target, kind, &body));
+                        let (a, b) = tokio::join!(
+                            send(&target, &req, &orders),
+                            send(&target, &req, &orders)
+                        );
                         answers.extend([a.0, b.0]);
                         retried += 1;
                     }
                     // Retried after the answer (a lost response, a double click).
                     15..30 => {
-                        answers.push(send(&target, kind, &body).await.0);
-                        answers.push(send(&target, kind, &body).await.0);
+                        answers.push(send(&target, &req, &orders).await.0);
+                        answers.push(send(&target, &req, &orders).await.0);
                         retried += 1;
                     }
-                    _ => answers.push(send(&target, kind, &body).await.0),
+                    _ => answers.push(send(&target, &req, &orders).await.0),
                 }
             }
             (answers, retried)
@@ -316,6 +454,14 @@ async fn mixed_load_with_retries_keeps_every_unit(backend: Backend) {
         assert!(
             applied.get(&kind) > Some(&0),
             "no {kind:?} line was applied: {applied:?}"
+        );
+    }
+    for kind in [Kind::OrderCreate, Kind::OrderShip] {
+        assert!(
+            answers
+                .iter()
+                .any(|a| a.kind == kind && a.status.is_success()),
+            "no {kind:?} succeeded: {by_status:?}"
         );
     }
 }
@@ -512,15 +658,18 @@ async fn killed_servers_lose_and_double_nothing(backend: Backend) {
     let crashes = crash_count();
     let done = Arc::new(AtomicBool::new(false));
     let next = Arc::new(AtomicUsize::new(0));
+    let orders = Orders::default();
     let mut clients = Vec::new();
     for _ in 0..8 {
-        let (target, next, done) = (target.clone(), next.clone(), done.clone());
+        let (target, next, done, orders) =
+            (target.clone(), next.clone(), done.clone(), orders.clone());
         clients.push(tokio::spawn(async move {
             let mut answers = Vec::new();
             let mut retries = 0;
             while !done.load(Ordering::Relaxed) {
-                let (kind, body) = random_request(next.fetch_add(1, Ordering::Relaxed));
-                let (answer, r) = send(&target, kind, &body).await;
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let req = random_request(n, &target, &orders).await;
+                let (answer, r) = send(&target, &req, &orders).await;
                 answers.push(answer);
                 retries += r;
             }
@@ -560,9 +709,13 @@ type LedgerKey = (String, String, i64, i64);
 
 /// Returns how many lines of each kind the ledger holds.
 async fn verify_answers_against_ledger(db: &Db, answers: &[Answer]) -> BTreeMap<Kind, usize> {
+    verify_answered_orders(db, answers).await;
+    // Orders' shipments are proven by `depot check` (what allocations shipped is what their
+    // OUTBOUND entries took) and by `verify_answered_orders`.
     let rows: Vec<(String, String, i32, i64, i64)> = depot::with_pool!(db, |pool, _backend| {
         sqlx::query_as(
-            "SELECT ref, reason, ref_line, delta, after_qty FROM stock_ledger WHERE ref LIKE 'ST-%'"
+            "SELECT ref, reason, ref_line, delta, after_qty FROM stock_ledger \
+             WHERE ref LIKE 'ST-%' AND ref NOT LIKE 'ST-SO-%'",
         )
         .fetch_all(pool)
         .await
@@ -589,7 +742,7 @@ async fn verify_answers_against_ledger(db: &Db, answers: &[Answer]) -> BTreeMap<
     // Which lines each ref's answers say were applied, and what they said about them.
     let mut applied: BTreeMap<(String, String), HashSet<i64>> = BTreeMap::new();
     let mut fresh_ok: HashMap<(String, i64), usize> = HashMap::new();
-    for answer in answers {
+    for answer in answers.iter().filter(|a| !a.kind.is_order()) {
         let reason = answer.kind.reason().to_string();
         let lines_of_ref = applied
             .entry((answer.r#ref.clone(), reason.clone()))
@@ -597,8 +750,8 @@ async fn verify_answers_against_ledger(db: &Db, answers: &[Answer]) -> BTreeMap<
         if answer.status != StatusCode::OK {
             assert!(
                 answer.status.is_client_error(),
-                "{} {}: {} {}",
-                answer.kind.path(),
+                "{:?} {}: {} {}",
+                answer.kind,
                 answer.r#ref,
                 answer.status,
                 answer.body
@@ -630,11 +783,11 @@ async fn verify_answers_against_ledger(db: &Db, answers: &[Answer]) -> BTreeMap<
             };
             match answer.kind {
                 Kind::Receive => check(1, &line["after_qty"]),
-                Kind::Outbound => check(-1, &line["after_qty"]),
                 Kind::Putaway => {
                     check(-1, &line["from_after_qty"]);
                     check(1, &line["to_after_qty"]);
                 }
+                _ => check(-1, &line["after_qty"]),
             }
         }
     }
@@ -662,6 +815,57 @@ async fn verify_answers_against_ledger(db: &Db, answers: &[Answer]) -> BTreeMap<
         );
     }
     lines_applied
+}
+
+/// Every order answered is in the database as the answer said, however the server died after
+/// answering: a created order with its lines, a shipped one shipped, a cancelled one
+/// cancelled; and every order answer is a success or a clear refusal, never a 500.
+async fn verify_answered_orders(db: &Db, answers: &[Answer]) {
+    let rows: Vec<(String, String, i64)> = depot::with_pool!(db, |pool, _backend| {
+        sqlx::query_as(
+            "SELECT o.ref, o.status, CAST(SUM(ol.qty) AS BIGINT) FROM orders o \
+             JOIN order_lines ol ON ol.order_id = o.id WHERE o.ref LIKE 'ST-SO-%' GROUP BY o.ref, o.status",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    });
+    let stored: HashMap<String, (String, i64)> = rows
+        .into_iter()
+        .map(|(r, status, qty)| (r, (status, qty)))
+        .collect();
+    for answer in answers.iter().filter(|a| a.kind.is_order()) {
+        if !answer.status.is_success() {
+            assert!(
+                answer.status.is_client_error() && answer.body["error"]["code"].is_string(),
+                "{:?} {}: {} {}",
+                answer.kind,
+                answer.r#ref,
+                answer.status,
+                answer.body
+            );
+            continue;
+        }
+        let order = &answer.body["order"];
+        let (status, qty) = stored.get(&answer.r#ref).unwrap_or_else(|| {
+            panic!(
+                "{} was answered {} but is not stored",
+                answer.r#ref, answer.status
+            )
+        });
+        let ordered: i64 = order["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["qty"].as_i64().unwrap())
+            .sum();
+        assert_eq!(ordered, *qty, "{}: its lines as answered", answer.r#ref);
+        for terminal in ["SHIPPED", "CANCELLED"] {
+            if order["status"] == terminal {
+                assert_eq!(status, terminal, "{} was answered {terminal}", answer.r#ref);
+            }
+        }
+    }
 }
 
 /// A PostgreSQL cluster of the test's own (`initdb` + `pg_ctl` on a free port), so stopping it
@@ -786,15 +990,18 @@ async fn database_outage_is_503_then_recovers_by_itself() {
 
     let done = Arc::new(AtomicBool::new(false));
     let next = Arc::new(AtomicUsize::new(0));
+    let orders = Orders::default();
     let mut clients = Vec::new();
     for _ in 0..4 {
-        let (target, next, done) = (target.clone(), next.clone(), done.clone());
+        let (target, next, done, orders) =
+            (target.clone(), next.clone(), done.clone(), orders.clone());
         clients.push(tokio::spawn(async move {
             let mut answers = Vec::new();
             let mut unavailable = 0;
             while !done.load(Ordering::Relaxed) {
-                let (kind, body) = random_request(next.fetch_add(1, Ordering::Relaxed));
-                let (answer, r) = send(&target, kind, &body).await;
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let req = random_request(n, &target, &orders).await;
+                let (answer, r) = send(&target, &req, &orders).await;
                 answers.push(answer);
                 unavailable += r;
             }

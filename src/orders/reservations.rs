@@ -1,0 +1,474 @@
+//! Reservations on the database: locking an order and the stocks it may reserve from, choosing
+//! batches (FEFO, fewest locations), writing allocations together with `batches.reserved`, and
+//! keeping each order's status. Every change of a batch's reservation happens under its stock's
+//! row lock, like every change of its qty, so the movement pipeline (which reads batches after
+//! taking those locks) always sees reservations as they are.
+//!
+//! Lock order, everywhere: the order's row, then stocks in (item, location) order.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::QueryBuilder;
+
+use crate::db::{Backend, Tx};
+use crate::error::AppError;
+use crate::movement::ROWS_PER_STATEMENT;
+use crate::orders::{LineQty, OrderStatus, Policy};
+use crate::with_tx;
+
+/// An order's row, locked.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrderRow {
+    pub id: i64,
+    pub r#ref: String,
+    pub status: String,
+    pub policy: String,
+    pub shipments: i32,
+}
+
+impl OrderRow {
+    pub fn status(&self) -> OrderStatus {
+        OrderStatus::from_name(&self.status).unwrap_or(OrderStatus::Backordered)
+    }
+
+    pub fn policy(&self) -> Policy {
+        Policy::from_name(&self.policy).unwrap_or_default()
+    }
+}
+
+/// Locks the order with this ref for the rest of the transaction; `None` if there is none.
+pub async fn lock_order(tx: &mut Tx, r#ref: &str) -> Result<Option<OrderRow>, AppError> {
+    Ok(with_tx!(tx, |conn, backend| {
+        let sql = if backend == Backend::Postgres {
+            "SELECT id, ref, status, policy, shipments FROM orders WHERE ref = $1 FOR UPDATE"
+        } else {
+            "SELECT id, ref, status, policy, shipments FROM orders WHERE ref = $1"
+        };
+        sqlx::query_as::<_, OrderRow>(sql)
+            .bind(r#ref)
+            .fetch_optional(&mut *conn)
+            .await?
+    }))
+}
+
+/// A batch in a storage location that an order may hold, as locked.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Candidate {
+    pub id: i64,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub location_code: String,
+    pub batch_code: String,
+    pub expiry_date: Option<NaiveDate>,
+    pub qty: i64,
+    pub reserved: i64,
+}
+
+impl Candidate {
+    pub fn available(&self, today: NaiveDate) -> i64 {
+        crate::movement::available(self.qty, self.reserved, self.expiry_date, today)
+    }
+}
+
+/// Locks every stock of `items` in a storage location (in (item, location) order, like every
+/// movement) and reads their batches with goods: all an order of these items may hold.
+pub async fn lock_candidates(
+    tx: &mut Tx,
+    items: &BTreeSet<i64>,
+) -> Result<Vec<Candidate>, AppError> {
+    let items: Vec<i64> = items.iter().copied().collect();
+    let mut candidates = Vec::new();
+    for chunk in items.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<Candidate> = with_tx!(tx, |conn, backend| {
+            if backend == Backend::Postgres {
+                let mut query = QueryBuilder::new(
+                    "SELECT s.id FROM stocks s JOIN locations l ON l.id = s.location_id \
+                     WHERE l.kind = 'storage' AND s.item_id IN (",
+                );
+                let mut list = query.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                query.push(") ORDER BY s.item_id, s.location_id FOR UPDATE OF s");
+                query.build().execute(&mut *conn).await.map(drop)?;
+            }
+            let mut query = QueryBuilder::new(
+                "SELECT b.id, b.item_id, b.location_id, l.code AS location_code, b.batch_code, \
+                 b.expiry_date, b.qty, b.reserved \
+                 FROM batches b JOIN locations l ON l.id = b.location_id \
+                 WHERE l.kind = 'storage' AND b.qty > 0 AND b.item_id IN (",
+            );
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            query
+                .build_query_as::<Candidate>()
+                .fetch_all(&mut *conn)
+                .await?
+        });
+        candidates.extend(rows);
+    }
+    Ok(candidates)
+}
+
+/// Chooses what to reserve of `qty` of `item` among `candidates` (and takes it off their
+/// availability): FEFO over what is available — earliest expiry first, no expiry last — and
+/// among batches expiring alike, the location holding most of the item first, so the order
+/// visits the fewest locations, then the oldest batch. Skips the locations of `exclude`
+/// (found short). Gives (candidate index, qty); less than `qty` when there is not enough.
+pub fn choose(
+    candidates: &mut [Candidate],
+    item: i64,
+    qty: i64,
+    today: NaiveDate,
+    exclude: &[i64],
+) -> Vec<(usize, i64)> {
+    let eligible = |c: &Candidate| {
+        c.item_id == item && !exclude.contains(&c.location_id) && c.available(today) > 0
+    };
+    let mut at_location: HashMap<i64, i64> = HashMap::new();
+    for c in candidates.iter().filter(|c| eligible(c)) {
+        *at_location.entry(c.location_id).or_default() += c.available(today);
+    }
+    let mut order: Vec<usize> = (0..candidates.len())
+        .filter(|&i| eligible(&candidates[i]))
+        .collect();
+    order.sort_by_key(|&i| {
+        let c = &candidates[i];
+        (
+            c.expiry_date.is_none(),
+            c.expiry_date,
+            -at_location[&c.location_id],
+            c.location_code.clone(),
+            c.id,
+        )
+    });
+    let mut left = qty;
+    let mut chosen = Vec::new();
+    for i in order {
+        if left == 0 {
+            break;
+        }
+        let take = candidates[i].available(today).min(left);
+        candidates[i].reserved += take;
+        left -= take;
+        chosen.push((i, take));
+    }
+    chosen
+}
+
+/// An allocation row.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AllocationRow {
+    pub id: i64,
+    pub line: i32,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub location_code: String,
+    pub batch_id: i64,
+    pub batch_code: String,
+    pub expiry_date: Option<NaiveDate>,
+    pub qty: i64,
+    pub picked: i64,
+    pub shipped: i64,
+}
+
+/// The allocations of order `order_id` (locked with its row), in walk order: location code,
+/// then FEFO.
+pub async fn allocations(tx: &mut Tx, order_id: i64) -> Result<Vec<AllocationRow>, AppError> {
+    Ok(with_tx!(tx, |conn, _backend| {
+        sqlx::query_as::<_, AllocationRow>(
+            "SELECT a.id, a.line, a.item_id, a.location_id, l.code AS location_code, a.batch_id, \
+             b.batch_code, b.expiry_date, a.qty, a.picked, a.shipped \
+             FROM allocations a JOIN locations l ON l.id = a.location_id \
+             JOIN batches b ON b.id = a.batch_id \
+             WHERE a.order_id = $1 \
+             ORDER BY l.code, b.expiry_date IS NULL, b.expiry_date, b.id",
+        )
+        .bind(order_id)
+        .fetch_all(&mut *conn)
+        .await?
+    }))
+}
+
+/// A new reservation: `qty` of a batch for line `line`.
+#[derive(Debug, Clone, Copy)]
+pub struct NewAllocation {
+    pub line: i32,
+    pub batch_id: i64,
+    pub item_id: i64,
+    pub location_id: i64,
+    pub qty: i64,
+}
+
+/// Writes new reservations of order `order_id` (adding to a released allocation of the same
+/// batch) and adds them to their batches' `reserved`. Several of the same line and batch
+/// (re-allocations of two short picks landing on the same batch) are one row.
+pub async fn insert_allocations(
+    tx: &mut Tx,
+    order_id: i64,
+    new: &[NewAllocation],
+) -> Result<(), AppError> {
+    let mut merged: BTreeMap<(i32, i64), NewAllocation> = BTreeMap::new();
+    for a in new {
+        merged
+            .entry((a.line, a.batch_id))
+            .and_modify(|m| m.qty += a.qty)
+            .or_insert(*a);
+    }
+    let new: Vec<NewAllocation> = merged.into_values().collect();
+    for chunk in new.chunks(ROWS_PER_STATEMENT) {
+        with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new(
+                "INSERT INTO allocations (order_id, line, batch_id, item_id, location_id, qty) ",
+            );
+            query.push_values(chunk, |mut row, a| {
+                row.push_bind(order_id)
+                    .push_bind(a.line)
+                    .push_bind(a.batch_id)
+                    .push_bind(a.item_id)
+                    .push_bind(a.location_id)
+                    .push_bind(a.qty);
+            });
+            query.push(
+                " ON CONFLICT (order_id, line, batch_id) DO UPDATE SET qty = allocations.qty + excluded.qty",
+            );
+            query.build().execute(&mut *conn).await.map(drop)?
+        });
+    }
+    let mut by_batch: BTreeMap<i64, i64> = BTreeMap::new();
+    for a in &new {
+        *by_batch.entry(a.batch_id).or_default() += a.qty;
+    }
+    change_reserved(tx, &by_batch).await
+}
+
+/// Writes allocations changed in memory (qty, picked, shipped).
+pub async fn update_allocations(tx: &mut Tx, rows: &[&AllocationRow]) -> Result<(), AppError> {
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new(
+                "UPDATE allocations SET qty = v.column2, picked = v.column3, shipped = v.column4 FROM (",
+            );
+            query.push_values(chunk, |mut row, a| {
+                row.push_bind(a.id)
+                    .push_bind(a.qty)
+                    .push_bind(a.picked)
+                    .push_bind(a.shipped);
+            });
+            query.push(") AS v WHERE allocations.id = v.column1");
+            query.build().execute(&mut *conn).await.map(drop)?
+        });
+    }
+    Ok(())
+}
+
+/// Adds to batches' `reserved`: batch id → change (negative: released).
+pub async fn change_reserved(tx: &mut Tx, by_batch: &BTreeMap<i64, i64>) -> Result<(), AppError> {
+    let rows: Vec<(i64, i64)> = by_batch
+        .iter()
+        .filter(|(_, change)| **change != 0)
+        .map(|(id, change)| (*id, *change))
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new(
+                "UPDATE batches SET reserved = batches.reserved + v.column2 FROM (",
+            );
+            query.push_values(chunk, |mut row, (id, change)| {
+                row.push_bind(*id).push_bind(*change);
+            });
+            query.push(") AS v WHERE batches.id = v.column1");
+            query.build().execute(&mut *conn).await.map(drop)?
+        });
+    }
+    Ok(())
+}
+
+/// Releases what physical takes (write-offs, count corrections) left orders holding that is no
+/// longer there — batch → qty; the batches' `reserved` is already lowered — from the newest
+/// orders holding each batch first. Those orders become backordered for it.
+pub async fn release_lost(
+    tx: &mut Tx,
+    lost: &BTreeMap<i64, i64>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    if lost.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = lost.keys().copied().collect();
+    let mut rows: Vec<(i64, i64, i64, i64, i64)> = Vec::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let part: Vec<(i64, i64, i64, i64, i64)> = with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new(
+                "SELECT id, order_id, batch_id, qty, picked FROM allocations WHERE qty > 0 AND batch_id IN (",
+            );
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(") ORDER BY batch_id, order_id DESC, id DESC");
+            query.build_query_as().fetch_all(&mut *conn).await?
+        });
+        rows.extend(part);
+    }
+    let mut left = lost.clone();
+    let mut changed: Vec<(i64, i64, i64)> = Vec::new();
+    let mut orders = BTreeSet::new();
+    for (id, order_id, batch_id, qty, picked) in rows {
+        let Some(left) = left.get_mut(&batch_id).filter(|l| **l > 0) else {
+            continue;
+        };
+        let release = qty.min(*left);
+        *left -= release;
+        let qty = qty - release;
+        changed.push((id, qty, picked.min(qty)));
+        orders.insert(order_id);
+    }
+    for chunk in changed.chunks(ROWS_PER_STATEMENT) {
+        with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new(
+                "UPDATE allocations SET qty = v.column2, picked = v.column3 FROM (",
+            );
+            query.push_values(chunk, |mut row, (id, qty, picked)| {
+                row.push_bind(*id).push_bind(*qty).push_bind(*picked);
+            });
+            query.push(") AS v WHERE allocations.id = v.column1");
+            query.build().execute(&mut *conn).await.map(drop)?
+        });
+    }
+    refresh_status(tx, &orders, now).await
+}
+
+/// Each line's quantities of `orders`: order id → lines, in line order.
+pub async fn line_quantities(
+    tx: &mut Tx,
+    orders: &BTreeSet<i64>,
+) -> Result<BTreeMap<i64, Vec<LineQty>>, AppError> {
+    let ids: Vec<i64> = orders.iter().copied().collect();
+    let mut by_order: BTreeMap<i64, Vec<LineQty>> = BTreeMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(i64, i64, i64, i64, i64)> = with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new(
+                "SELECT ol.order_id, ol.qty, CAST(COALESCE(SUM(a.qty), 0) AS BIGINT), CAST(COALESCE(SUM(a.picked), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(a.shipped), 0) AS BIGINT) \
+                 FROM order_lines ol LEFT JOIN allocations a ON a.order_id = ol.order_id AND a.line = ol.line \
+                 WHERE ol.order_id IN (",
+            );
+            let mut list = query.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            query.push(") GROUP BY ol.order_id, ol.line, ol.qty ORDER BY ol.order_id, ol.line");
+            query.build_query_as().fetch_all(&mut *conn).await?
+        });
+        for (order_id, qty, reserved, picked, shipped) in rows {
+            by_order.entry(order_id).or_default().push(LineQty {
+                qty,
+                reserved,
+                picked,
+                shipped,
+            });
+        }
+    }
+    Ok(by_order)
+}
+
+/// Sets the status of `orders` (not cancelled ones) from their lines' quantities.
+pub async fn refresh_status(
+    tx: &mut Tx,
+    orders: &BTreeSet<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    if orders.is_empty() {
+        return Ok(());
+    }
+    let statuses: Vec<(i64, &'static str)> = line_quantities(tx, orders)
+        .await?
+        .into_iter()
+        .map(|(id, lines)| (id, OrderStatus::of_lines(lines).as_str()))
+        .collect();
+    for chunk in statuses.chunks(ROWS_PER_STATEMENT) {
+        with_tx!(tx, |conn, _backend| {
+            let mut query =
+                QueryBuilder::new("UPDATE orders SET status = v.column2, updated_at = ");
+            query.push_bind(now);
+            query.push(" FROM (");
+            query.push_values(chunk, |mut row, (id, status)| {
+                row.push_bind(*id).push_bind(*status);
+            });
+            query.push(") AS v WHERE orders.id = v.column1 AND orders.status <> 'CANCELLED'");
+            query.build().execute(&mut *conn).await.map(drop)?
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidate(id: i64, location: i64, expiry: Option<&str>, qty: i64) -> Candidate {
+        Candidate {
+            id,
+            item_id: 1,
+            location_id: location,
+            location_code: format!("A-{location:02}"),
+            batch_code: format!("L{id}"),
+            expiry_date: expiry.map(|e| e.parse().unwrap()),
+            qty,
+            reserved: 0,
+        }
+    }
+
+    fn today() -> NaiveDate {
+        "2026-06-01".parse().unwrap()
+    }
+
+    fn ids(candidates: &[Candidate], chosen: &[(usize, i64)]) -> Vec<(i64, i64)> {
+        chosen
+            .iter()
+            .map(|(i, q)| (candidates[*i].id, *q))
+            .collect()
+    }
+
+    #[test]
+    fn earliest_expiry_first_expired_never_no_expiry_last() {
+        let mut c = vec![
+            candidate(1, 1, None, 10),
+            candidate(2, 2, Some("2026-07-01"), 3),
+            candidate(3, 3, Some("2026-05-01"), 50),
+            candidate(4, 4, Some("2026-06-15"), 2),
+        ];
+        let chosen = choose(&mut c, 1, 8, today(), &[]);
+        assert_eq!(ids(&c, &chosen), vec![(4, 2), (2, 3), (1, 3)]);
+        assert_eq!(c[0].reserved, 3, "what is chosen is no longer available");
+        let more = choose(&mut c, 1, 100, today(), &[]);
+        assert_eq!(
+            ids(&c, &more),
+            vec![(1, 7)],
+            "only what is left, never the expired lot"
+        );
+    }
+
+    #[test]
+    fn among_equal_expiries_the_fullest_location_first() {
+        let mut c = vec![
+            candidate(1, 1, Some("2026-07-01"), 4),
+            candidate(2, 2, Some("2026-07-01"), 10),
+        ];
+        let chosen = choose(&mut c, 1, 10, today(), &[]);
+        assert_eq!(ids(&c, &chosen), vec![(2, 10)], "one location, not two");
+    }
+
+    #[test]
+    fn reserved_and_excluded_goods_are_not_chosen() {
+        let mut c = vec![candidate(1, 1, None, 10), candidate(2, 2, None, 10)];
+        c[0].reserved = 8;
+        let chosen = choose(&mut c, 1, 5, today(), &[2]);
+        assert_eq!(ids(&c, &chosen), vec![(1, 2)]);
+    }
+}
