@@ -16,7 +16,7 @@ CARGO_FUZZ_VERSION := 0.13.2
 ## depot.db by default). The release build is what a handheld should get: a debug build's wasm
 ## is 9 MB and takes seconds before a page answers a scan.
 run: tools
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
 	$(RELEASE_BIN) demo --if-empty
 	$(RELEASE_BIN) serve
 
@@ -46,8 +46,10 @@ lint:
 unit:
 	cargo test --features ssr
 
+## build: the debug site the browser tests run; `--split` because the islands of pages other
+## than the handheld's first view are lazy (their code is fetched on their page only)
 build:
-	cargo leptos build
+	cargo leptos build --split
 
 e2e: build
 	cd end2end && npx playwright test
@@ -56,7 +58,7 @@ e2e: build
 ## sent straight to the database; prints a table, writes target/bench/latest.{json,md}
 ## (BENCH_ARGS="--seconds 2 --items 20000" for a quicker look)
 bench: tools require-postgres
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
 	cargo run --release --features ssr --example bench -- \
 	  --depot $(abspath $(TARGET_DIR))/release/depot $(BENCH_ARGS)
 

@@ -17,6 +17,7 @@ use depot::items::{service::NewItem, NewItemInput};
 use depot::ledger::LedgerFilter;
 use depot::locations::page::CreateLocationForm;
 use depot::locations::{service::NewLocation, NewLocationInput};
+use depot::orders::{service as orders, NewOrder, OrderFilter, PickInput, ShipInput};
 use depot::outbound::page::ShipOrder;
 use depot::outbound::{service::Outbound, OutboundInput};
 use depot::putaway::page::PutAwayForm;
@@ -31,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
-    let outcome = match selector % 13 {
+    let outcome = match selector % 17 {
         0 => body::<ReceiveInput>(input).and_then(|r| Receive::parse(&r, today).map(drop)),
         1 => body::<OutboundInput>(input).and_then(|r| Outbound::parse(&r, true).map(drop)),
         2 => body::<PutawayInput>(input).and_then(|r| Putaway::parse(&r).map(drop)),
@@ -56,7 +57,14 @@ fuzz_target!(|data: &[u8]| {
         10 => form::<PutAwayForm>(input)
             .and_then(|f| lines_qty(f.lines.iter().map(|l| l.qty.as_str()))),
         11 => form::<CreateItemForm>(input).map(drop),
-        _ => form::<CreateLocationForm>(input).map(drop),
+        12 => form::<CreateLocationForm>(input).map(drop),
+        13 => body::<NewOrder>(input).and_then(|o| orders::validate_order(&o)),
+        14 => body::<PickInput>(input).and_then(|p| orders::validate_picks(&p)),
+        15 => body::<ShipInput>(input).map(drop),
+        _ => query::<OrderFilter>(input).and_then(|f| {
+            Paging::parse(f.offset, f.limit)?;
+            parse_search(f.q.as_deref()).map(drop)
+        }),
     };
     if let Err(error) = outcome {
         assert!(

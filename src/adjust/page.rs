@@ -251,7 +251,8 @@ static FORM: MovementForm<AdjustForm, AdjustResponse> = MovementForm {
 };
 
 /// The page's live part: the adjustment form and its outcome.
-#[island]
+/// Lazy: its code is its own file, fetched only on its page (with `cargo leptos --split`).
+#[island(lazy)]
 fn AdjustScanForm(stored: StoredOutcome<AdjustForm, AdjustResponse>) -> impl IntoView {
     let action = form_action::<AdjustStock>();
     movement_form(

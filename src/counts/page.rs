@@ -521,7 +521,8 @@ static ENTRY: MovementForm<CountForm, Count> = MovementForm {
 };
 
 /// The live part of an open count's page: the entry form, and the lines as they are counted.
-#[island]
+/// Lazy: its code is its own file, fetched only on its page (with `cargo leptos --split`).
+#[island(lazy)]
 fn CountEntry(count: Count, stored: StoredOutcome<CountForm, Count>) -> impl IntoView {
     let action = form_action::<RecordCounts>();
     let id = count.id;

@@ -693,7 +693,8 @@ fn next_row(rows: &[PickRow]) -> Option<usize> {
 }
 
 /// The live pick screen: the next place, its scans and quantity, and the walk below.
-#[island]
+/// Lazy: its code is its own file, fetched only on its page (with `cargo leptos --split`).
+#[island(lazy)]
 fn PickScreen(list: PickList, stored: StoredOutcome<PickForm, PickList>) -> impl IntoView {
     crate::ui::island_live();
     let action = form_action::<ConfirmPick>();

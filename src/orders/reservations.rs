@@ -25,6 +25,9 @@ pub struct OrderRow {
     pub status: String,
     pub policy: String,
     pub shipments: i32,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<String>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl OrderRow {
@@ -41,9 +44,11 @@ impl OrderRow {
 pub async fn lock_order(tx: &mut Tx, r#ref: &str) -> Result<Option<OrderRow>, AppError> {
     Ok(with_tx!(tx, |conn, backend| {
         let sql = if backend == Backend::Postgres {
-            "SELECT id, ref, status, policy, shipments FROM orders WHERE ref = $1 FOR UPDATE"
+            "SELECT id, ref, status, policy, shipments, created_at, created_by, updated_at \
+             FROM orders WHERE ref = $1 FOR UPDATE"
         } else {
-            "SELECT id, ref, status, policy, shipments FROM orders WHERE ref = $1"
+            "SELECT id, ref, status, policy, shipments, created_at, created_by, updated_at \
+             FROM orders WHERE ref = $1"
         };
         sqlx::query_as::<_, OrderRow>(sql)
             .bind(r#ref)
@@ -72,10 +77,12 @@ impl Candidate {
 }
 
 /// Locks every stock of `items` in a storage location (in (item, location) order, like every
-/// movement) and reads their batches with goods: all an order of these items may hold.
+/// movement) and, with `load`, reads their batches with goods: all an order of these items may
+/// hold (without, an empty list: the locks alone).
 pub async fn lock_candidates(
     tx: &mut Tx,
     items: &BTreeSet<i64>,
+    load: bool,
 ) -> Result<Vec<Candidate>, AppError> {
     let items: Vec<i64> = items.iter().copied().collect();
     let mut candidates = Vec::new();
@@ -92,6 +99,9 @@ pub async fn lock_candidates(
                 }
                 query.push(") ORDER BY s.item_id, s.location_id FOR UPDATE OF s");
                 query.build().execute(&mut *conn).await.map(drop)?;
+            }
+            if !load {
+                continue;
             }
             let mut query = QueryBuilder::new(
                 "SELECT b.id, b.item_id, b.location_id, l.code AS location_code, b.batch_code, \

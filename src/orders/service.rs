@@ -18,8 +18,8 @@ use crate::movement::pipeline::{self, Found, Leg, Moment, Movement, Pick};
 use crate::movement::{resolve, ItemKey, LineResult, LocationKey, Request};
 use crate::orders::reservations::{self, AllocationRow, Candidate, NewAllocation, OrderRow};
 use crate::orders::{
-    Allocation, NewOrder, Order, OrderFilter, OrderLine, OrderList, OrderStatus, OrderSummary,
-    PickInput, PickList, PickRow, Policy, ShipInput,
+    Allocation, LineQty, NewOrder, Order, OrderFilter, OrderLine, OrderList, OrderStatus,
+    OrderSummary, PickInput, PickList, PickRow, Policy, ShipInput,
 };
 use crate::search::like_pattern;
 use crate::with_tx;
@@ -63,6 +63,17 @@ fn parse_order(input: &NewOrder) -> Result<Parsed, AppError> {
         }),
         _ => Err(AppError::new(ErrorCode::Internal, tr!(errors.internal))),
     }
+}
+
+/// Checks a new order's own text (ref, policy, lines) as `POST /orders` does before it reads
+/// the database (the request decoders' fuzz target).
+pub fn validate_order(input: &NewOrder) -> Result<(), AppError> {
+    parse_order(input).map(drop)
+}
+
+/// Checks a pick request's own text as `POST /orders/{ref}/pick` does first.
+pub fn validate_picks(input: &PickInput) -> Result<(), AppError> {
+    parse_picks(input).map(drop)
 }
 
 fn not_found(r#ref: &str) -> AppError {
@@ -145,7 +156,7 @@ pub async fn create_order(
                 });
             }
             let item_ids: BTreeSet<i64> = wanted.iter().map(|(item, _)| *item).collect();
-            let mut candidates = reservations::lock_candidates(tx, &item_ids).await?;
+            let mut candidates = reservations::lock_candidates(tx, &item_ids, true).await?;
             let mut new = Vec::new();
             let mut shortages = Vec::new();
             for (i, (item, qty)) in wanted.iter().enumerate() {
@@ -218,12 +229,23 @@ fn allocations_of(
         .collect()
 }
 
+/// One line of a held order.
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct HeldLine {
+    line: i32,
+    item_id: i64,
+    qty: i64,
+    sku: String,
+    name: String,
+}
+
 /// An open order, locked with every stock it may hold, and what it holds.
 struct Held {
     order: OrderRow,
-    /// (line, item id, qty ordered), in line order.
-    lines: Vec<(i32, i64, i64)>,
+    /// In line order.
+    lines: Vec<HeldLine>,
     allocations: Vec<AllocationRow>,
+    /// The batches it may hold (loaded when it may reserve).
     candidates: Vec<Candidate>,
     /// Allocations changed in memory, by index.
     changed: BTreeSet<usize>,
@@ -233,7 +255,7 @@ struct Held {
 }
 
 /// Locks order `ref` (404 if there is none; 409 if it is shipped or cancelled) and the stocks
-/// it may hold.
+/// it may hold, with the batches it may reserve.
 async fn hold(tx: &mut Tx, r#ref: &str) -> Result<Held, AppError> {
     let order = reservations::lock_order(tx, r#ref)
         .await?
@@ -241,14 +263,20 @@ async fn hold(tx: &mut Tx, r#ref: &str) -> Result<Held, AppError> {
     if !order.status().open() {
         return Err(closed(&order));
     }
-    let lines: Vec<(i32, i64, i64)> = with_tx!(tx, |conn, _backend| sqlx::query_as(
-        "SELECT line, item_id, qty FROM order_lines WHERE order_id = $1 ORDER BY line"
+    hold_locked(tx, order, true).await
+}
+
+/// [`hold`] for an order already locked; `candidates`: load the batches it may reserve.
+async fn hold_locked(tx: &mut Tx, order: OrderRow, candidates: bool) -> Result<Held, AppError> {
+    let lines: Vec<HeldLine> = with_tx!(tx, |conn, _backend| sqlx::query_as(
+        "SELECT ol.line, ol.item_id, ol.qty, i.sku, i.name FROM order_lines ol \
+         JOIN items i ON i.id = ol.item_id WHERE ol.order_id = $1 ORDER BY ol.line"
     )
     .bind(order.id)
     .fetch_all(&mut *conn)
     .await?);
-    let items: BTreeSet<i64> = lines.iter().map(|(_, item, _)| *item).collect();
-    let candidates = reservations::lock_candidates(tx, &items).await?;
+    let items: BTreeSet<i64> = lines.iter().map(|l| l.item_id).collect();
+    let candidates = reservations::lock_candidates(tx, &items, candidates).await?;
     let allocations = reservations::allocations(tx, order.id).await?;
     Ok(Held {
         order,
@@ -281,7 +309,12 @@ impl Held {
     /// Reserves up to `qty` more for line `line`, not at the locations of `exclude`; gives
     /// what it reserved.
     fn reserve(&mut self, line: i32, qty: i64, today: chrono::NaiveDate, exclude: &[i64]) -> i64 {
-        let Some(&(_, item, _)) = self.lines.iter().find(|(l, _, _)| *l == line) else {
+        let Some(item) = self
+            .lines
+            .iter()
+            .find(|l| l.line == line)
+            .map(|l| l.item_id)
+        else {
             return 0;
         };
         let chosen = reservations::choose(&mut self.candidates, item, qty, today, exclude);
@@ -307,8 +340,8 @@ impl Held {
 
     /// Reserves what each line still lacks.
     fn reserve_backorders(&mut self, today: chrono::NaiveDate) {
-        let lines = self.lines.clone();
-        for (line, _, qty) in lines {
+        let lines: Vec<(i32, i64)> = self.lines.iter().map(|l| (l.line, l.qty)).collect();
+        for (line, qty) in lines {
             let held: i64 = self
                 .allocations
                 .iter()
@@ -618,8 +651,18 @@ pub async fn ship(
                     OrderStatus::Cancelled => return Err(closed(&order)),
                     _ => {}
                 }
-                let mut held = hold(tx, r#ref).await?;
-                held.renew_expired(at.today);
+                // What it holds of expired batches is re-allocated first (never shipped): only
+                // then are the batches it may reserve read.
+                let mut held = hold_locked(tx, order.clone(), false).await?;
+                if held
+                    .allocations
+                    .iter()
+                    .any(|a| a.qty > 0 && !crate::movement::usable(a.expiry_date, at.today))
+                {
+                    let items: BTreeSet<i64> = held.lines.iter().map(|l| l.item_id).collect();
+                    held.candidates = reservations::lock_candidates(tx, &items, true).await?;
+                    held.renew_expired(at.today);
+                }
                 // Write the renewal first: the pipeline reads batches (and their reservations)
                 // from the database.
                 let renewed = !held.changed.is_empty() || !held.new.is_empty();
@@ -630,6 +673,7 @@ pub async fn ship(
                     new,
                     reserved,
                     allocations,
+                    lines: order_lines,
                     ..
                 } = held;
                 let changed_rows: Vec<&AllocationRow> =
@@ -692,16 +736,34 @@ pub async fn ship(
                 let shipped: Vec<&AllocationRow> =
                     shipping.iter().map(|&(a, _)| &allocations[a]).collect();
                 reservations::update_allocations(tx, &shipped).await?;
+                // The order's new status from what it now holds, written with its shipment
+                // count in one statement, and the answer built from what is in memory.
+                let status = OrderStatus::of_lines(order_lines.iter().map(|l| {
+                    let mut quantities = LineQty {
+                        qty: l.qty,
+                        ..LineQty::default()
+                    };
+                    for a in allocations.iter().filter(|a| a.line == l.line) {
+                        quantities.reserved += a.qty;
+                        quantities.picked += a.picked;
+                        quantities.shipped += a.shipped;
+                    }
+                    quantities
+                }));
                 with_tx!(tx, |conn, _backend| sqlx::query(
-                    "UPDATE orders SET shipments = $2 WHERE id = $1"
+                    "UPDATE orders SET shipments = $2, status = $3, updated_at = $4 WHERE id = $1"
                 )
                 .bind(order_id)
                 .bind(n)
+                .bind(status.as_str())
+                .bind(at.now)
                 .execute(&mut *conn)
                 .await
                 .map(drop)?);
-                reservations::refresh_status(tx, &BTreeSet::from([order_id]), at.now).await?;
-                load_order(tx, order_id).await
+                let mut head = order;
+                head.shipments = n;
+                head.updated_at = at.now;
+                Ok(assemble(&head, status, order_lines, &allocations))
             })
         },
     )
@@ -742,30 +804,18 @@ pub async fn cancel(db: &Db, config: &Config, r#ref: &str) -> Result<Order, AppE
     .await
 }
 
-#[derive(sqlx::FromRow)]
-struct OrderHead {
-    id: i64,
-    r#ref: String,
-    status: String,
-    policy: String,
-    created_at: DateTime<Utc>,
-    created_by: Option<String>,
-    updated_at: DateTime<Utc>,
-    shipments: i32,
-}
-
 /// Order `id` as it is in `tx`.
 async fn load_order(tx: &mut Tx, id: i64) -> Result<Order, AppError> {
     let (head, lines) = with_tx!(tx, |conn, _backend| {
-        let head: OrderHead = sqlx::query_as(
-            "SELECT id, ref, status, policy, created_at, created_by, updated_at, shipments \
+        let head: OrderRow = sqlx::query_as(
+            "SELECT id, ref, status, policy, shipments, created_at, created_by, updated_at \
              FROM orders WHERE id = $1",
         )
         .bind(id)
         .fetch_one(&mut *conn)
         .await?;
-        let lines: Vec<(i32, i64, String, String, i64)> = sqlx::query_as(
-            "SELECT ol.line, ol.item_id, i.sku, i.name, ol.qty FROM order_lines ol \
+        let lines: Vec<HeldLine> = sqlx::query_as(
+            "SELECT ol.line, ol.item_id, ol.qty, i.sku, i.name FROM order_lines ol \
              JOIN items i ON i.id = ol.item_id WHERE ol.order_id = $1 ORDER BY ol.line",
         )
         .bind(id)
@@ -774,27 +824,38 @@ async fn load_order(tx: &mut Tx, id: i64) -> Result<Order, AppError> {
         (head, lines)
     });
     let allocations = reservations::allocations(tx, head.id).await?;
-    let status = OrderStatus::from_name(&head.status).unwrap_or(OrderStatus::Backordered);
+    let status = head.status();
+    Ok(assemble(&head, status, lines, &allocations))
+}
+
+/// An order as answered, from its row, its lines and its allocations (in walk order).
+fn assemble(
+    head: &OrderRow,
+    status: OrderStatus,
+    lines: Vec<HeldLine>,
+    allocations: &[AllocationRow],
+) -> Order {
     let lines = lines
         .into_iter()
-        .map(|(line, item_id, sku, name, qty)| {
-            let mine: Vec<&AllocationRow> = allocations.iter().filter(|a| a.line == line).collect();
+        .map(|line| {
+            let mine: Vec<&AllocationRow> =
+                allocations.iter().filter(|a| a.line == line.line).collect();
             let reserved = mine.iter().map(|a| a.qty).sum::<i64>();
             let picked = mine.iter().map(|a| a.picked).sum::<i64>();
             let shipped = mine.iter().map(|a| a.shipped).sum::<i64>();
             OrderLine {
-                line: u32::try_from(line).unwrap_or(0),
-                item_id,
-                sku,
-                name,
-                qty,
+                line: u32::try_from(line.line).unwrap_or(0),
+                item_id: line.item_id,
+                sku: line.sku,
+                name: line.name,
+                qty: line.qty,
                 reserved,
                 picked,
                 shipped,
                 backordered: if status == OrderStatus::Cancelled {
                     0
                 } else {
-                    (qty - reserved - shipped).max(0)
+                    (line.qty - reserved - shipped).max(0)
                 },
                 allocations: mine
                     .iter()
@@ -811,16 +872,16 @@ async fn load_order(tx: &mut Tx, id: i64) -> Result<Order, AppError> {
             }
         })
         .collect();
-    Ok(Order {
-        r#ref: head.r#ref,
+    Order {
+        r#ref: head.r#ref.clone(),
         status,
-        policy: Policy::from_name(&head.policy).unwrap_or_default(),
+        policy: head.policy(),
         created_at: head.created_at,
-        created_by: head.created_by,
+        created_by: head.created_by.clone(),
         updated_at: head.updated_at,
         shipments: i64::from(head.shipments),
         lines,
-    })
+    }
 }
 
 async fn order_id(tx: &mut Tx, r#ref: &str) -> Result<i64, AppError> {
