@@ -784,7 +784,8 @@ pub async fn cancel(db: &Db, config: &Config, r#ref: &str) -> Result<Order, AppE
                 OrderStatus::Shipped => return Err(closed(&order)),
                 _ => {}
             }
-            let mut held = hold(tx, r#ref).await?;
+            // Releasing needs the stock locks, not the batches it might reserve.
+            let mut held = hold_locked(tx, order, false).await?;
             for a in 0..held.allocations.len() {
                 let qty = held.allocations[a].qty;
                 held.release(a, qty);
