@@ -15,6 +15,7 @@ pub mod auth;
 pub mod counts;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod inbound;
 pub mod items;
 pub mod labels;

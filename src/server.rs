@@ -19,7 +19,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -84,6 +83,30 @@ pub fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
         .clone()
 }
 
+/// How long one request may take: `request_timeout`, plus the longest wait a change-feed
+/// request may ask for (SPEC §11), or [`IMPORT_TIMEOUT`] for an import. Past it the handler is
+/// dropped — a transaction in flight rolls back — and the answer is 503.
+async fn time_limit(State(request_timeout): State<Duration>, req: Request, next: Next) -> Response {
+    let limit = time_limit_of(req.uri().path(), request_timeout);
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
+fn time_limit_of(path: &str, request_timeout: Duration) -> Duration {
+    if path == "/events" {
+        request_timeout + Duration::from_secs(crate::events::service::MAX_WAIT_SECONDS as u64)
+    } else if path.starts_with("/import/") {
+        request_timeout.max(IMPORT_TIMEOUT)
+    } else {
+        request_timeout
+    }
+}
+
+/// How long an import (up to 100 000 rows, SPEC §11) may take.
+const IMPORT_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// The whole application as one axum router.
 pub fn router(state: AppState) -> Router {
     let routes = page_routes();
@@ -108,6 +131,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::stock::api::router())
         .merge(crate::ledger::api::router())
         .merge(crate::scan::api::router())
+        .merge(crate::events::api::router())
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -142,14 +166,11 @@ pub fn router(state: AppState) -> Router {
                 .layer(map_response(bare_refusal_in_error_shape))
                 // SPEC §7: a write from another site is refused before any handler runs.
                 .layer(from_fn(crate::origin::refuse_cross_site_writes))
-                // Bodies without a Content-Length (chunked) are cut off at the limit as read.
-                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
                 // Dropping a late handler rolls its transaction back; SERVICE_UNAVAILABLE
                 // tells the client to retry, which the ref makes safe.
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    request_timeout,
-                )),
+                .layer(from_fn_with_state(request_timeout, time_limit))
+                // Bodies without a Content-Length (chunked) are cut off at the limit as read.
+                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
         )
         .with_state(state)
 }

@@ -224,6 +224,13 @@ impl Db {
     }
 }
 
+/// Wakes whoever waits for what a commit may have written (the change feed's long polls,
+/// [`crate::events`]) after each transaction of this process commits.
+pub fn commits() -> &'static tokio::sync::Notify {
+    static COMMITS: std::sync::OnceLock<tokio::sync::Notify> = std::sync::OnceLock::new();
+    COMMITS.get_or_init(tokio::sync::Notify::new)
+}
+
 /// Begins a transaction (with `statement`, else the default `BEGIN`) in a task of its own, so a
 /// request dropped meanwhile (a browser navigating away, a timeout) cannot leave it half-begun.
 /// sqlx 0.8.6 hands such a connection back to the pool inside the open transaction (its guard
@@ -249,9 +256,11 @@ async fn begin_whole<DB: sqlx::Database>(
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await,
-            Tx::Postgres(tx) => tx.commit().await,
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
         }
+        commits().notify_waiters();
+        Ok(())
     }
 
     /// Rolls back now, rather than when the connection is next used (as dropping does), so a

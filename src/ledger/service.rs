@@ -11,6 +11,25 @@ use crate::ledger::{LedgerFilter, LedgerPage, LedgerRow, REASONS};
 use crate::movement::{non_blank, BatchQty};
 use crate::with_tx;
 
+/// What the ledger recorded of each entry's batches, on the transaction's connection `$conn`
+/// (history is never re-read from the batches of today).
+macro_rules! batch_details {
+    ($conn:expr, $rows:expr) => {{
+        let rows: &[Row] = $rows;
+        let mut details: Vec<(i64, String, Option<NaiveDate>, i64)> = Vec::new();
+        if !rows.is_empty() {
+            let mut query = sqlx::QueryBuilder::new(crate::movement::ledger::DETAIL_SQL);
+            let mut ids = query.separated(", ");
+            for row in rows {
+                ids.push_bind(row.id);
+            }
+            query.push(crate::movement::ledger::DETAIL_ORDER);
+            details = query.build_query_as().fetch_all($conn).await?;
+        }
+        details
+    }};
+}
+
 #[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
@@ -104,22 +123,48 @@ pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, A
             .bind(paging.offset)
             .fetch_all(&mut *pool)
             .await?;
-        let mut details: Vec<(i64, String, Option<NaiveDate>, i64)> = Vec::new();
-        if !rows.is_empty() {
-            // The detail as recorded: history is never re-read from the batches of today.
-            let mut query = sqlx::QueryBuilder::new(crate::movement::ledger::DETAIL_SQL);
-            let mut ids = query.separated(", ");
-            for row in &rows {
-                ids.push_bind(row.id);
-            }
-            query.push(crate::movement::ledger::DETAIL_ORDER);
-            let query = query.build_query_as();
-            details = query.fetch_all(&mut *pool).await?;
-        }
+        let details = batch_details!(&mut *pool, &rows);
         (total, rows, details)
     });
     drop(tx);
 
+    let rows = assemble(rows, details);
+    Ok(LedgerPage {
+        total,
+        offset: paging.offset,
+        limit: paging.limit,
+        rows,
+    })
+}
+
+/// Entries with `after < id <= upto`, oldest first, at most `limit` (the change feed).
+pub async fn entries_after(
+    db: &Db,
+    after: i64,
+    upto: i64,
+    limit: i64,
+) -> Result<Vec<LedgerRow>, AppError> {
+    let rows_sql = "SELECT g.id, g.occurred_at, g.reason, g.ref, g.ref_line, g.item_id, i.sku, g.location_id, \
+                l.code AS location_code, g.delta, g.after_qty, g.actor, g.reason_code, g.note \
+         FROM stock_ledger g JOIN items i ON i.id = g.item_id JOIN locations l ON l.id = g.location_id \
+         WHERE g.id > $1 AND g.id <= $2 ORDER BY g.id LIMIT $3";
+    let mut tx = db.begin_read().await?;
+    let (rows, details) = with_tx!(&mut tx, |pool, _backend| {
+        let rows: Vec<Row> = sqlx::query_as(rows_sql)
+            .bind(after)
+            .bind(upto)
+            .bind(limit)
+            .fetch_all(&mut *pool)
+            .await?;
+        let details = batch_details!(&mut *pool, &rows);
+        (rows, details)
+    });
+    drop(tx);
+    Ok(assemble(rows, details))
+}
+
+/// The entries of `rows` with their batch detail.
+fn assemble(rows: Vec<Row>, details: Vec<(i64, String, Option<NaiveDate>, i64)>) -> Vec<LedgerRow> {
     let mut by_entry: HashMap<i64, Vec<BatchQty>> = HashMap::new();
     for (ledger_id, batch_code, expiry_date, qty) in details {
         by_entry.entry(ledger_id).or_default().push(BatchQty {
@@ -128,8 +173,7 @@ pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, A
             qty,
         });
     }
-    let rows = rows
-        .into_iter()
+    rows.into_iter()
         .map(|row| LedgerRow {
             batches: by_entry.remove(&row.id).unwrap_or_default(),
             id: row.id,
@@ -147,11 +191,5 @@ pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, A
             reason_code: row.reason_code,
             note: row.note,
         })
-        .collect();
-    Ok(LedgerPage {
-        total,
-        offset: paging.offset,
-        limit: paging.limit,
-        rows,
-    })
+        .collect()
 }

@@ -10,6 +10,7 @@ mod check;
 mod config_files;
 mod counts;
 mod demo;
+mod events;
 mod failures;
 mod hostile;
 mod http;

@@ -394,6 +394,9 @@ async fn mixed_load_with_retries_keeps_every_unit(backend: Backend) {
     let total = stress_requests();
     let next = Arc::new(AtomicUsize::new(0));
     let orders = Orders::default();
+    // SPEC §11: a consumer follows the change feed while the load runs.
+    let load_done = Arc::new(AtomicBool::new(false));
+    let consumer = tokio::spawn(follow_events(target.clone(), load_done.clone()));
     let mut clients = Vec::new();
     for _ in 0..CLIENTS {
         let (target, next, orders) = (target.clone(), next.clone(), orders.clone());
@@ -437,6 +440,29 @@ async fn mixed_load_with_retries_keeps_every_unit(backend: Backend) {
     }
     assert!(answers.len() >= total, "every request was answered");
     assert!(retried > 0, "some requests were retried");
+    load_done.store(true, Ordering::Relaxed);
+    let (followed, polls) = consumer.await.expect("the consumer finished");
+    let ledger: Vec<i64> = match app.db() {
+        Db::Sqlite(pool) => sqlx::query_scalar("SELECT id FROM stock_ledger ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar("SELECT id FROM stock_ledger ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap(),
+    };
+    assert!(
+        followed == ledger,
+        "the change feed gave {} entries in {polls} polls, the ledger holds {}: first difference at {:?}",
+        followed.len(),
+        ledger.len(),
+        followed.iter().zip(&ledger).position(|(a, b)| a != b)
+    );
+    eprintln!(
+        "change feed ({backend:?}): {} entries seen exactly once, in order, in {polls} polls",
+        followed.len()
+    );
 
     app.assert_consistent().await;
     let applied = verify_answers_against_ledger(app.db(), &answers).await;
@@ -463,6 +489,39 @@ async fn mixed_load_with_retries_keeps_every_unit(backend: Backend) {
                 .any(|a| a.kind == kind && a.status.is_success()),
             "no {kind:?} succeeded: {by_status:?}"
         );
+    }
+}
+
+/// Follows `GET /events` from the beginning, long-polling, until the load is done and the feed
+/// has nothing more; returns the ids seen, in the order seen, and how many requests it took.
+async fn follow_events(target: Target, load_done: Arc<AtomicBool>) -> (Vec<i64>, usize) {
+    let mut seen = Vec::new();
+    let mut after = 0;
+    let mut polls = 0;
+    loop {
+        // Read before asking: an empty answer after the load ended means the feed is drained.
+        let done = load_done.load(Ordering::Relaxed);
+        let wait = if done { 0 } else { 1 };
+        let url = format!("{}/events?after={after}&limit=50&wait={wait}", target.base);
+        let response = target
+            .client
+            .get(url)
+            .send()
+            .await
+            .expect("the feed answers");
+        assert_eq!(response.status(), StatusCode::OK);
+        let page: Value = response.json().await.expect("JSON");
+        polls += 1;
+        let events = page["events"].as_array().expect("events");
+        for event in events {
+            let id = event["id"].as_i64().expect("an id");
+            assert!(id > after, "entry {id} came after cursor {after}");
+            seen.push(id);
+        }
+        after = page["next"].as_i64().expect("next");
+        if done && events.is_empty() {
+            return (seen, polls);
+        }
     }
 }
 
