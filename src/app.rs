@@ -83,6 +83,7 @@ fn nav(role: crate::auth::Role) -> Vec<(&'static str, String)> {
     pages.insert(6, ("/counts", tr!(common.nav.counts)));
     if role >= crate::auth::Role::Manager {
         pages.insert(6, ("/adjust", tr!(common.nav.adjust)));
+        pages.push(("/import", tr!(common.nav.import)));
     }
     if role == crate::auth::Role::Admin {
         pages.push(("/admin/users", tr!(common.nav.users)));
@@ -136,6 +137,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/ledger") view=LedgerPage ssr=SsrMode::Async/>
                     <Route path=path!("/items") view=ItemsPage ssr=SsrMode::Async/>
                     <Route path=path!("/locations") view=LocationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/import") view=crate::import::page::ImportPage ssr=SsrMode::Async/>
                     <Route path=path!("/labels/locations") view=crate::labels::page::LocationLabelsPage ssr=SsrMode::Async/>
                     <Route path=path!("/labels/batches") view=crate::labels::page::BatchLabelsPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=crate::auth::admin::UsersPage ssr=SsrMode::Async/>

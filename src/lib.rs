@@ -16,6 +16,7 @@ pub mod counts;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod import;
 pub mod inbound;
 pub mod items;
 pub mod labels;
@@ -46,6 +47,8 @@ pub mod db;
 #[cfg(feature = "ssr")]
 pub mod demo;
 #[cfg(feature = "ssr")]
+pub mod export;
+#[cfg(feature = "ssr")]
 pub mod extract;
 #[cfg(feature = "ssr")]
 pub mod flash;
@@ -57,6 +60,8 @@ pub mod origin;
 pub mod search;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod sheet;
 #[cfg(feature = "ssr")]
 pub mod state;
 

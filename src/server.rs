@@ -17,7 +17,6 @@ use serde_json::{json, Value};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
@@ -25,7 +24,7 @@ use tracing::Level;
 use crate::app::{shell, App};
 use crate::db::Db;
 use crate::error::{AppError, ErrorCode};
-use crate::extract::MAX_BODY_BYTES;
+use crate::extract::{body_limit, MAX_BODY_BYTES};
 use crate::negotiate::{vary_on_accept, wants_html};
 use crate::state::AppState;
 
@@ -132,6 +131,8 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::ledger::api::router())
         .merge(crate::scan::api::router())
         .merge(crate::events::api::router())
+        .merge(crate::export::api::router())
+        .merge(crate::import::api::router())
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -170,7 +171,7 @@ pub fn router(state: AppState) -> Router {
                 // tells the client to retry, which the ref makes safe.
                 .layer(from_fn_with_state(request_timeout, time_limit))
                 // Bodies without a Content-Length (chunked) are cut off at the limit as read.
-                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)),
+                .layer(from_fn(limit_body)),
         )
         .with_state(state)
 }
@@ -325,13 +326,21 @@ where
 /// Refuses a body whose Content-Length is over [`MAX_BODY_BYTES`] with 413 before any handler
 /// runs. Unless the client waits for `100 Continue`, the body is first read and discarded (at
 /// most [`OVERSIZED_DRAIN_BYTES`] of it) so that the refusal reaches the client.
+/// Cuts a body off at [`body_limit`] of its path as it is read (the extractors answer 413).
+async fn limit_body(request: Request, next: Next) -> Response {
+    let limit = body_limit(request.uri().path());
+    let request = request.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(request).await
+}
+
 async fn refuse_announced_oversized_body(request: Request, next: Next) -> Response {
     let announced = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let Some(length) = announced.filter(|&n| n > MAX_BODY_BYTES as u64) else {
+    let limit = body_limit(request.uri().path()) as u64;
+    let Some(length) = announced.filter(|&n| n > limit) else {
         return next.run(request).await;
     };
     tracing::info!(length, "refusing an oversized body");

@@ -679,6 +679,23 @@ pub fn query_href(path: &str, params: &[(&str, String)]) -> String {
     }
 }
 
+/// "Download CSV · XLSX" of a page's rows with its filters (SPEC §11): `path` is the export's
+/// (`/export/stock`), `params` the page's filters.
+pub fn export_links(path: &str, params: &[(&str, String)]) -> impl IntoView {
+    let href = |format: &str| {
+        let mut all = params.to_vec();
+        all.push(("format", format.to_string()));
+        query_href(path, &all)
+    };
+    view! {
+        <p class="downloads">
+            <a class="button secondary" href=href("csv") download rel="external">{tr!(common.export.csv)}</a>
+            " "
+            <a class="button secondary" href=href("xlsx") download rel="external">{tr!(common.export.xlsx)}</a>
+        </p>
+    }
+}
+
 /// Percent-encodes a query value.
 pub fn urlencode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());

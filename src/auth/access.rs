@@ -53,6 +53,8 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
         ("POST", "/inbound/receive" | "/putaway" | "/outbound/commit") => Some(R(Role::Clerk)),
         ("POST", "/items" | "/locations" | "/adjust" | "/counts") => Some(R(Role::Manager)),
         ("POST", "/orders") => Some(R(Role::Clerk)),
+        // SPEC §11: imports create items and locations and receive opening stock.
+        ("POST", "/import/items" | "/import/locations" | "/import/stock") => Some(R(Role::Manager)),
         ("POST", _) => {
             if let Some(rest) = path.strip_prefix("/counts/") {
                 return match rest.split_once('/') {

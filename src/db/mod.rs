@@ -224,8 +224,8 @@ impl Db {
     }
 }
 
-/// Wakes whoever waits for what a commit may have written (the change feed's long polls,
-/// [`crate::events`]) after each transaction of this process commits.
+/// Wakes whoever waits for what a write may have changed (the change feed's long polls,
+/// [`crate::events`]) after each [`Db::write`] of this process commits.
 pub fn commits() -> &'static tokio::sync::Notify {
     static COMMITS: std::sync::OnceLock<tokio::sync::Notify> = std::sync::OnceLock::new();
     COMMITS.get_or_init(tokio::sync::Notify::new)
@@ -256,11 +256,9 @@ async fn begin_whole<DB: sqlx::Database>(
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
         }
-        commits().notify_waiters();
-        Ok(())
     }
 
     /// Rolls back now, rather than when the connection is next used (as dropping does), so a
@@ -334,6 +332,7 @@ impl Db {
         match work(&mut tx, input).await {
             Ok(value) => {
                 tx.commit().await?;
+                commits().notify_waiters();
                 Ok(value)
             }
             Err(error) => {

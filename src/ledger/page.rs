@@ -98,6 +98,13 @@ pub fn LedgerPage() -> impl IntoView {
                 <a class="button secondary" href="/ledger">{tr!(ledger.clear)}</a>
             </div>
         </Form>
+        {move || crate::ui::export_links("/export/ledger", &[
+            ("sku", param("sku")),
+            ("location_code", param("location_code")),
+            ("ref", param("ref")),
+            ("reason", param("reason")),
+            ("reason_code", param("reason_code")),
+        ])}
         <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             {move || ledger.get().map(|result| match result {
                 Ok((answer, _)) if answer.rows.is_empty() => view! {

@@ -9,6 +9,7 @@ use crate::domain::{LocationCode, Paging, Ref, Sku};
 use crate::error::AppError;
 use crate::ledger::{LedgerFilter, LedgerPage, LedgerRow, REASONS};
 use crate::movement::{non_blank, BatchQty};
+use crate::sheet::{Cell, Column};
 use crate::with_tx;
 
 /// What the ledger recorded of each entry's batches, on the transaction's connection `$conn`
@@ -48,50 +49,81 @@ struct Row {
     note: Option<String>,
 }
 
+/// The entries that match a filter's first seven parameters (`$1`–`$7`).
+const FROM: &str = "FROM stock_ledger g JOIN items i ON i.id = g.item_id JOIN locations l ON l.id = g.location_id \
+            WHERE ($1 IS NULL OR g.item_id = $1) AND ($2 IS NULL OR i.sku = $2) \
+              AND ($3 IS NULL OR g.location_id = $3) AND ($4 IS NULL OR l.code = $4) \
+              AND ($5 IS NULL OR g.ref = $5) AND ($6 IS NULL OR g.reason = $6) \
+              AND ($7 IS NULL OR g.reason_code = $7)";
+
+/// A filter's values, checked.
+struct Checked {
+    sku: Option<Sku>,
+    code: Option<LocationCode>,
+    r#ref: Option<Ref>,
+    reason: Option<String>,
+    reason_code: Option<&'static str>,
+}
+
+impl Checked {
+    fn of(filter: &LedgerFilter) -> Result<Self, AppError> {
+        let sku = non_blank(&filter.sku)
+            .map(|s| Sku::parse("sku", s))
+            .transpose()?;
+        let code = non_blank(&filter.location_code)
+            .map(|c| LocationCode::parse("location_code", c))
+            .transpose()?;
+        let r#ref = non_blank(&filter.r#ref)
+            .map(|r| Ref::parse("ref", r))
+            .transpose()?;
+        let reason = match non_blank(&filter.reason) {
+            None => None,
+            Some(raw) => {
+                let upper = raw.trim().to_ascii_uppercase();
+                if !REASONS.contains(&upper.as_str()) {
+                    return Err(AppError::validation(
+                        "reason",
+                        tr!(errors.value.one_of, values = REASONS.join(", ")),
+                    ));
+                }
+                Some(upper)
+            }
+        };
+        let reason_code = match non_blank(&filter.reason_code) {
+            None => None,
+            Some(raw) => {
+                let upper = raw.trim().to_ascii_uppercase();
+                let Some(code) = crate::adjust::ReasonCode::from_name(&upper) else {
+                    return Err(AppError::validation(
+                        "reason_code",
+                        tr!(errors.adjust.reason_code),
+                    ));
+                };
+                Some(code.as_str())
+            }
+        };
+
+        Ok(Self {
+            sku,
+            code,
+            r#ref,
+            reason,
+            reason_code,
+        })
+    }
+}
+
 /// Ledger entries matching `filter`, newest first.
 pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, AppError> {
     let paging = Paging::parse(filter.offset, filter.limit)?;
-    let sku = non_blank(&filter.sku)
-        .map(|s| Sku::parse("sku", s))
-        .transpose()?;
-    let code = non_blank(&filter.location_code)
-        .map(|c| LocationCode::parse("location_code", c))
-        .transpose()?;
-    let r#ref = non_blank(&filter.r#ref)
-        .map(|r| Ref::parse("ref", r))
-        .transpose()?;
-    let reason = match non_blank(&filter.reason) {
-        None => None,
-        Some(raw) => {
-            let upper = raw.trim().to_ascii_uppercase();
-            if !REASONS.contains(&upper.as_str()) {
-                return Err(AppError::validation(
-                    "reason",
-                    tr!(errors.value.one_of, values = REASONS.join(", ")),
-                ));
-            }
-            Some(upper)
-        }
-    };
-    let reason_code = match non_blank(&filter.reason_code) {
-        None => None,
-        Some(raw) => {
-            let upper = raw.trim().to_ascii_uppercase();
-            let Some(code) = crate::adjust::ReasonCode::from_name(&upper) else {
-                return Err(AppError::validation(
-                    "reason_code",
-                    tr!(errors.adjust.reason_code),
-                ));
-            };
-            Some(code.as_str())
-        }
-    };
-
-    let from = "FROM stock_ledger g JOIN items i ON i.id = g.item_id JOIN locations l ON l.id = g.location_id \
-                WHERE ($1 IS NULL OR g.item_id = $1) AND ($2 IS NULL OR i.sku = $2) \
-                  AND ($3 IS NULL OR g.location_id = $3) AND ($4 IS NULL OR l.code = $4) \
-                  AND ($5 IS NULL OR g.ref = $5) AND ($6 IS NULL OR g.reason = $6) \
-                  AND ($7 IS NULL OR g.reason_code = $7)";
+    let Checked {
+        sku,
+        code,
+        r#ref,
+        reason,
+        reason_code,
+    } = Checked::of(filter)?;
+    let from = FROM;
     let count_sql = format!("SELECT COUNT(*) {from}");
     let rows_sql = format!(
         "SELECT g.id, g.occurred_at, g.reason, g.ref, g.ref_line, g.item_id, i.sku, g.location_id, \
@@ -192,4 +224,116 @@ fn assemble(rows: Vec<Row>, details: Vec<(i64, String, Option<NaiveDate>, i64)>)
             note: row.note,
         })
         .collect()
+}
+
+/// The ledger export (SPEC §11): entries matching the filter, newest first, read a chunk at a
+/// time by id (entries written meanwhile are newer than the first chunk and left out).
+pub struct LedgerExport {
+    filter: LedgerFilter,
+    checked: Checked,
+    /// The last entry exported.
+    before: i64,
+    done: bool,
+}
+
+impl LedgerExport {
+    pub fn new(filter: LedgerFilter) -> Result<Self, AppError> {
+        let checked = Checked::of(&filter)?;
+        Ok(Self {
+            filter,
+            checked,
+            before: i64::MAX,
+            done: false,
+        })
+    }
+}
+
+/// How many entries one read of an export takes.
+const EXPORT_CHUNK: i64 = 2000;
+
+impl crate::export::Export for LedgerExport {
+    const NAME: &'static str = "ledger";
+
+    fn columns() -> &'static [Column] {
+        use crate::sheet::columns::*;
+        &[
+            ID,
+            OCCURRED_AT,
+            REASON,
+            REF,
+            REF_LINE,
+            SKU,
+            LOCATION_CODE,
+            DELTA,
+            AFTER_QTY,
+            BATCHES,
+            ACTOR,
+            REASON_CODE,
+            NOTE,
+        ]
+    }
+
+    async fn next_chunk(&mut self, db: &Db) -> Result<Vec<Vec<Cell>>, AppError> {
+        if self.done {
+            return Ok(Vec::new());
+        }
+        let rows_sql = format!(
+            "SELECT g.id, g.occurred_at, g.reason, g.ref, g.ref_line, g.item_id, i.sku, g.location_id, \
+                    l.code AS location_code, g.delta, g.after_qty, g.actor, g.reason_code, g.note {FROM} \
+             AND g.id < $8 ORDER BY g.id DESC LIMIT $9"
+        );
+        let checked = &self.checked;
+        let mut tx = db.begin_read().await?;
+        let (rows, details) = with_tx!(&mut tx, |pool, _backend| {
+            let rows: Vec<Row> = sqlx::query_as(&rows_sql)
+                .bind(self.filter.item_id)
+                .bind(checked.sku.as_ref().map(Sku::as_str))
+                .bind(self.filter.location_id)
+                .bind(checked.code.as_ref().map(LocationCode::as_str))
+                .bind(checked.r#ref.as_ref().map(Ref::as_str))
+                .bind(checked.reason.as_deref())
+                .bind(checked.reason_code)
+                .bind(self.before)
+                .bind(EXPORT_CHUNK)
+                .fetch_all(&mut *pool)
+                .await?;
+            let details = batch_details!(&mut *pool, &rows);
+            (rows, details)
+        });
+        drop(tx);
+        self.done = (rows.len() as i64) < EXPORT_CHUNK;
+        if let Some(last) = rows.last() {
+            self.before = last.id;
+        }
+        Ok(assemble(rows, details)
+            .into_iter()
+            .map(|e| {
+                let batches = e
+                    .batches
+                    .iter()
+                    .map(|b| match (b.batch_code.as_str(), b.expiry_date) {
+                        ("", None) => format!("×{}", b.qty),
+                        (code, None) => format!("{code} ×{}", b.qty),
+                        (code, Some(expiry)) => format!("{code} ({expiry}) ×{}", b.qty),
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                vec![
+                    Cell::Int(e.id),
+                    Cell::Time(e.occurred_at),
+                    Cell::Text(e.reason),
+                    Cell::Text(e.r#ref),
+                    Cell::Int(e.ref_line.into()),
+                    Cell::Text(e.sku),
+                    Cell::Text(e.location_code),
+                    Cell::Int(e.delta),
+                    Cell::Int(e.after_qty),
+                    Cell::Text(batches),
+                    Cell::from(e.actor),
+                    Cell::from(e.reason_code),
+                    Cell::from(e.note),
+                ]
+            })
+            .collect())
+    }
 }

@@ -198,6 +198,7 @@ fn SnapshotTable(view: SnapshotView, q: String, page: i64) -> impl IntoView {
     let rows = snapshot.items.clone();
     view! {
         <p class="muted">{tr!(inventory.hint, days = near_expiry_days, today = today)}</p>
+        {crate::ui::export_links("/export/snapshot", &[("q", q.clone())])}
         <div class="table-wrap">
             <table class="snapshot cards">
                 <thead><tr>

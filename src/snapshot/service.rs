@@ -237,6 +237,117 @@ fn fts_phrase(q: &str) -> String {
     format!("\"{}\"", fold(q).replace('"', "\"\""))
 }
 
+/// The snapshot export (SPEC §11): every item in stock matching `q`, by sku, with its totals
+/// and earliest expiry, read a chunk at a time (each chunk a short read of its own).
+pub struct SnapshotExport {
+    search: Option<String>,
+    today: NaiveDate,
+    /// The last sku exported.
+    after: Option<String>,
+    done: bool,
+}
+
+impl SnapshotExport {
+    pub fn new(query: &SnapshotQuery, config: &Config) -> Result<Self, AppError> {
+        Ok(Self {
+            search: parse_search(query.q.as_deref())?,
+            today: config.today(),
+            after: None,
+            done: false,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ExportRow {
+    sku: String,
+    name: String,
+    spec: String,
+    unit: String,
+    total_qty: i64,
+    reserved_qty: i64,
+    available_qty: i64,
+    earliest_expiry: Option<NaiveDate>,
+}
+
+/// How many items one read of an export takes.
+const EXPORT_CHUNK: i64 = 2000;
+
+impl crate::export::Export for SnapshotExport {
+    const NAME: &'static str = "snapshot";
+
+    fn columns() -> &'static [crate::sheet::Column] {
+        use crate::sheet::columns::*;
+        &[
+            SKU,
+            NAME,
+            SPEC,
+            UNIT,
+            TOTAL_QTY,
+            RESERVED_QTY,
+            AVAILABLE_QTY,
+            EARLIEST_EXPIRY,
+        ]
+    }
+
+    async fn next_chunk(&mut self, db: &Db) -> Result<Vec<Vec<crate::sheet::Cell>>, AppError> {
+        use crate::sheet::Cell;
+        if self.done {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<ExportRow> = with_pool!(db, |conn, backend| {
+            let mut query = QueryBuilder::new(
+                "SELECT i.sku, i.name, i.spec, i.unit, t.total_qty, \
+                 (SELECT MIN(b.expiry_date) FROM batches b \
+                  WHERE b.item_id = i.id AND b.qty > 0) AS earliest_expiry, \
+                 (SELECT CAST(COALESCE(SUM(b.reserved), 0) AS BIGINT) FROM batches b \
+                  WHERE b.item_id = i.id AND b.reserved > 0) AS reserved_qty, \
+                 (SELECT CAST(COALESCE(SUM(CASE WHEN b.expiry_date IS NULL OR b.expiry_date >= ",
+            );
+            query.push_bind(self.today).push(
+                " THEN b.qty - b.reserved ELSE 0 END), 0) AS BIGINT) FROM batches b \
+                     WHERE b.item_id = i.id AND b.qty > 0) AS available_qty \
+                     FROM items i JOIN item_totals t ON t.item_id = i.id WHERE t.total_qty > 0 ",
+            );
+            if let Some(after) = &self.after {
+                query
+                    .push("AND i.sku > ")
+                    .push_bind(after.clone())
+                    .push(" ");
+            }
+            if let Some(q) = &self.search {
+                query.push("AND ");
+                push_matching!(query, backend, q);
+            }
+            query.push(" ORDER BY i.sku LIMIT ").push_bind(EXPORT_CHUNK);
+            query
+                .build_query_as()
+                .persistent(false)
+                .fetch_all(conn)
+                .await?
+        });
+        self.done = (rows.len() as i64) < EXPORT_CHUNK;
+        if let Some(last) = rows.last() {
+            self.after = Some(last.sku.clone());
+        }
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                vec![
+                    Cell::Text(r.sku),
+                    Cell::Text(r.name),
+                    Cell::Text(r.spec),
+                    Cell::Text(r.unit),
+                    Cell::Int(r.total_qty),
+                    Cell::Int(r.reserved_qty),
+                    Cell::Int(r.available_qty),
+                    Cell::from(r.earliest_expiry),
+                ]
+            })
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,6 +55,11 @@ pub fn StockPage() -> impl IntoView {
                 <a class="button secondary" href="/stock">{tr!(stock.clear)}</a>
             </div>
         </Form>
+        {move || crate::ui::export_links("/export/stock", &[
+            ("sku", param("sku")),
+            ("location_code", param("location_code")),
+            ("q", param("q")),
+        ])}
         <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             {move || stock.get().map(|result| match result {
                 Ok(answer) if answer.rows.is_empty() => view! {

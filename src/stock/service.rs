@@ -9,6 +9,7 @@ use crate::domain::{parse_search, LocationCode, Paging, Sku};
 use crate::error::AppError;
 use crate::movement::{available, non_blank, BatchQty};
 use crate::search::{first_field_pattern, like_pattern};
+use crate::sheet::{Cell, Column};
 use crate::stock::{StockFilter, StockQueryResponse, StockRow};
 use crate::with_tx;
 
@@ -23,6 +24,40 @@ struct Row {
     qty: i64,
 }
 
+/// The stocks with goods that match a filter's first six parameters (`$1`–`$6`).
+const FROM: &str =
+    "FROM stocks s JOIN items i ON i.id = s.item_id JOIN locations l ON l.id = s.location_id \
+            WHERE s.qty > 0 \
+              AND ($1 IS NULL OR s.item_id = $1) AND ($2 IS NULL OR i.sku = $2) \
+              AND ($3 IS NULL OR s.location_id = $3) AND ($4 IS NULL OR l.code = $4) \
+              AND ($5 IS NULL OR i.search_text LIKE $5 ESCAPE '\\' \
+                   OR l.search_text LIKE $6 ESCAPE '\\')";
+
+/// A filter's values, checked.
+struct Checked {
+    sku: Option<Sku>,
+    code: Option<LocationCode>,
+    /// `q` in the item's sku or name, or in the location's code (not its name).
+    item_pattern: Option<String>,
+    code_pattern: Option<String>,
+}
+
+impl Checked {
+    fn of(filter: &StockFilter) -> Result<Self, AppError> {
+        let q = parse_search(filter.q.as_deref())?;
+        Ok(Self {
+            sku: non_blank(&filter.sku)
+                .map(|s| Sku::parse("sku", s))
+                .transpose()?,
+            code: non_blank(&filter.location_code)
+                .map(|c| LocationCode::parse("location_code", c))
+                .transpose()?,
+            item_pattern: q.as_deref().map(like_pattern),
+            code_pattern: q.as_deref().map(first_field_pattern),
+        })
+    }
+}
+
 /// Stocks with qty > 0 matching `filter`, by sku then location code. The count, the rows and
 /// their batches come from one read transaction, so a row's qty is the sum of its batches
 /// even while movements commit.
@@ -32,24 +67,13 @@ pub async fn query_stock(
     today: NaiveDate,
 ) -> Result<StockQueryResponse, AppError> {
     let paging = Paging::parse(filter.offset, filter.limit)?;
-    let sku = non_blank(&filter.sku)
-        .map(|s| Sku::parse("sku", s))
-        .transpose()?;
-    let code = non_blank(&filter.location_code)
-        .map(|c| LocationCode::parse("location_code", c))
-        .transpose()?;
-    let q = parse_search(filter.q.as_deref())?;
-    // `q` in the item's sku or name, or in the location's code (not its name).
-    let item_pattern = q.as_deref().map(like_pattern);
-    let code_pattern = q.as_deref().map(first_field_pattern);
-
-    let from =
-        "FROM stocks s JOIN items i ON i.id = s.item_id JOIN locations l ON l.id = s.location_id \
-                WHERE s.qty > 0 \
-                  AND ($1 IS NULL OR s.item_id = $1) AND ($2 IS NULL OR i.sku = $2) \
-                  AND ($3 IS NULL OR s.location_id = $3) AND ($4 IS NULL OR l.code = $4) \
-                  AND ($5 IS NULL OR i.search_text LIKE $5 ESCAPE '\\' \
-                       OR l.search_text LIKE $6 ESCAPE '\\')";
+    let Checked {
+        sku,
+        code,
+        item_pattern,
+        code_pattern,
+    } = Checked::of(filter)?;
+    let from = FROM;
     let count_sql = format!("SELECT COUNT(*) {from}");
     let rows_sql = format!(
         "SELECT s.id AS stock_id, s.item_id, i.sku, i.name, s.location_id, l.code AS location_code, s.qty {from} \
@@ -130,3 +154,122 @@ pub async fn query_stock(
         rows,
     })
 }
+
+/// The stock export (SPEC §11): a row per batch of each stock matching the filter, by sku then
+/// location code, read a chunk at a time (each chunk its own short read, so a slow download
+/// holds no connection).
+pub struct StockExport {
+    filter: StockFilter,
+    checked: Checked,
+    today: NaiveDate,
+    /// The last stock exported: (sku, location code).
+    after: Option<(String, String)>,
+    done: bool,
+}
+
+impl StockExport {
+    pub fn new(filter: StockFilter, today: NaiveDate) -> Result<Self, AppError> {
+        let checked = Checked::of(&filter)?;
+        Ok(Self {
+            filter,
+            checked,
+            today,
+            after: None,
+            done: false,
+        })
+    }
+}
+
+impl crate::export::Export for StockExport {
+    const NAME: &'static str = "stock";
+
+    fn columns() -> &'static [Column] {
+        use crate::sheet::columns::*;
+        &[
+            SKU,
+            NAME,
+            LOCATION_CODE,
+            BATCH_CODE,
+            EXPIRY_DATE,
+            QTY,
+            RESERVED,
+            AVAILABLE,
+        ]
+    }
+
+    async fn next_chunk(&mut self, db: &Db) -> Result<Vec<Vec<Cell>>, AppError> {
+        if self.done {
+            return Ok(Vec::new());
+        }
+        let rows_sql = format!(
+            "SELECT s.id AS stock_id, s.item_id, i.sku, i.name, s.location_id, l.code AS location_code, s.qty {FROM} \
+             AND ($7 IS NULL OR i.sku > $7 OR (i.sku = $7 AND l.code > $8)) \
+             ORDER BY i.sku, l.code LIMIT $9"
+        );
+        let (after_sku, after_code) = match &self.after {
+            Some((sku, code)) => (Some(sku.as_str()), Some(code.as_str())),
+            None => (None, None),
+        };
+        let checked = &self.checked;
+        let mut tx = db.begin_read().await?;
+        let (rows, batches) = with_tx!(&mut tx, |conn, _backend| {
+            let rows: Vec<Row> = sqlx::query_as(&rows_sql)
+                .bind(self.filter.item_id)
+                .bind(checked.sku.as_ref().map(Sku::as_str))
+                .bind(self.filter.location_id)
+                .bind(checked.code.as_ref().map(LocationCode::as_str))
+                .bind(checked.item_pattern.as_deref())
+                .bind(checked.code_pattern.as_deref())
+                .bind(after_sku)
+                .bind(after_code)
+                .bind(EXPORT_CHUNK)
+                .fetch_all(&mut *conn)
+                .await?;
+            let mut batches: Vec<(i64, String, Option<NaiveDate>, i64, i64)> = Vec::new();
+            if !rows.is_empty() {
+                let mut query = sqlx::QueryBuilder::new(
+                    "SELECT stock_id, batch_code, expiry_date, qty, reserved FROM batches WHERE qty > 0 AND stock_id IN (",
+                );
+                let mut ids = query.separated(", ");
+                for row in &rows {
+                    ids.push_bind(row.stock_id);
+                }
+                query.push(") ORDER BY stock_id, expiry_date IS NULL, expiry_date, id");
+                batches = query.build_query_as().fetch_all(&mut *conn).await?;
+            }
+            (rows, batches)
+        });
+        drop(tx);
+        self.done = (rows.len() as i64) < EXPORT_CHUNK;
+        if let Some(last) = rows.last() {
+            self.after = Some((last.sku.clone(), last.location_code.clone()));
+        }
+        let mut by_stock: HashMap<i64, Vec<(String, Option<NaiveDate>, i64, i64)>> = HashMap::new();
+        for (stock_id, code, expiry, qty, reserved) in batches {
+            by_stock
+                .entry(stock_id)
+                .or_default()
+                .push((code, expiry, qty, reserved));
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            for (code, expiry, qty, reserved) in by_stock.remove(&row.stock_id).unwrap_or_default()
+            {
+                out.push(vec![
+                    Cell::Text(row.sku.clone()),
+                    Cell::Text(row.name.clone()),
+                    Cell::Text(row.location_code.clone()),
+                    Cell::Text(code),
+                    Cell::from(expiry),
+                    Cell::Int(qty),
+                    Cell::Int(reserved),
+                    Cell::Int(available(qty, reserved, expiry, self.today)),
+                ]);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// How many stocks one read of an export takes.
+const EXPORT_CHUNK: i64 = 2000;

@@ -163,6 +163,45 @@ async fn each_role_may_do_what_its_row_says_and_nobody_nothing(backend: Backend)
             json!({}),
             Role::Manager,
         ),
+        // Integration (SPEC §11): everyone reads the feed and exports; managers import.
+        (Method::GET, "/events".into(), Value::Null, Role::Viewer),
+        (
+            Method::GET,
+            "/export/stock".into(),
+            Value::Null,
+            Role::Viewer,
+        ),
+        (
+            Method::GET,
+            "/export/snapshot".into(),
+            Value::Null,
+            Role::Viewer,
+        ),
+        (
+            Method::GET,
+            "/export/ledger".into(),
+            Value::Null,
+            Role::Viewer,
+        ),
+        (Method::GET, "/import".into(), Value::Null, Role::Viewer),
+        (
+            Method::POST,
+            "/import/items?dry_run=true".into(),
+            json!({"sku": "not a sheet"}),
+            Role::Manager,
+        ),
+        (
+            Method::POST,
+            "/import/locations?dry_run=true".into(),
+            json!({}),
+            Role::Manager,
+        ),
+        (
+            Method::POST,
+            "/import/stock?dry_run=true".into(),
+            json!({}),
+            Role::Manager,
+        ),
         // Orders (SPEC §10): clerks order, reserve, pick and ship; managers cancel.
         (Method::GET, "/orders".into(), Value::Null, Role::Viewer),
         (

@@ -47,6 +47,16 @@ const ALLOWED: &[&str] = &[
     "TZ",
     // A count's adjustments' ref, as SPEC §9 names it: `COUNT-<id>`.
     "COUNT",
+    // The import page (SPEC §11): file formats and encodings by their names, as Chinese
+    // software writes them, the date pattern, and an opening stock's ref (`IMPORT-<digest>`).
+    "CSV",
+    "XLSX",
+    "UTF",
+    "GB",
+    "YYYY",
+    "MM",
+    "DD",
+    "IMPORT",
 ];
 
 /// GETs `path` as a browser whose language is `accept_language`; status, headers and HTML.
@@ -286,6 +296,7 @@ async fn every_page_and_form_outcome_reads_in_chinese(backend: Backend) {
         "/locations?kind=nonsense",
         "/outbound?ref=FH-9&result=0123456789abcdef0123456789abcdef",
         "/admin/users",
+        "/import",
         "/admin/tokens",
         "/admin/tokens?ref=new&result=0123456789abcdef0123456789abcdef",
         "/no-such-page",
@@ -296,6 +307,45 @@ async fn every_page_and_form_outcome_reads_in_chinese(backend: Backend) {
             "{path}: {status}"
         );
         assert_chinese(path, &html);
+    }
+
+    // Import reports (SPEC §11): a preview, a refusal with its rows, a file that is no sheet.
+    for (kind, file, dry_run) in [
+        ("items", "货号,品名\nNEW-1,新商品\n", true),
+        ("items", "货号,品名\nNEW-1,\nNEW-1,重复\n", false),
+        ("stock", "not,a,sheet\u{0}", false),
+        ("locations", "库位,库位类型\nK-1,存储\n", false),
+    ] {
+        let mut form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(file.as_bytes().to_vec()).file_name("f.csv"),
+        );
+        if dry_run {
+            form = form.text("dry_run", "true");
+        }
+        let response = app
+            .browser()
+            .post(format!("{base}/import/{kind}"))
+            .header("accept", HTML)
+            .header("accept-language", zh)
+            .header("origin", base)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_redirection(),
+            "{kind}: {}",
+            response.status()
+        );
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        let (status, _, html) = page_at(&app, base, &location, zh).await;
+        assert_eq!(status, StatusCode::OK, "{location}");
+        assert!(
+            html.contains("import-report"),
+            "{location}: a report is shown"
+        );
+        assert_chinese(&location, &html);
     }
 
     let line = |sku: &'static str, location: &'static str, qty: &'static str| {

@@ -14,6 +14,7 @@ mod events;
 mod failures;
 mod hostile;
 mod http;
+mod import_export;
 mod inbound;
 mod items_locations;
 mod labels;

@@ -1,0 +1,85 @@
+//! `GET /export/snapshot`, `/export/stock`, `/export/ledger` (SPEC §11).
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde::Deserialize;
+
+use crate::error::AppError;
+use crate::export::{download, Export};
+use crate::extract::QueryParams;
+use crate::ledger::LedgerFilter;
+use crate::sheet::Format;
+use crate::snapshot::SnapshotQuery;
+use crate::state::AppState;
+use crate::stock::StockFilter;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/export/snapshot", get(snapshot))
+        .route("/export/stock", get(stock))
+        .route("/export/ledger", get(ledger))
+}
+
+/// `?format=csv|xlsx` (CSV when left out), beside the page's own filters.
+#[derive(Debug, Default, Deserialize)]
+pub struct FormatParam {
+    pub format: Option<String>,
+}
+
+impl FormatParam {
+    pub fn format(&self) -> Result<Format, AppError> {
+        match self.format.as_deref().map(str::trim) {
+            None | Some("") => Ok(Format::Csv),
+            Some(name) => Format::from_name(name).ok_or_else(|| {
+                AppError::validation("format", tr!(errors.value.one_of, values = "csv, xlsx"))
+            }),
+        }
+    }
+}
+
+async fn answer<E: Export>(
+    state: AppState,
+    export: E,
+    format: Format,
+) -> Result<Response, AppError> {
+    download(
+        state.db.clone(),
+        export,
+        format,
+        crate::lang::current(),
+        state.config.today(),
+    )
+    .await
+}
+
+async fn snapshot(
+    State(state): State<AppState>,
+    QueryParams(query): QueryParams<SnapshotQuery>,
+    QueryParams(format): QueryParams<FormatParam>,
+) -> Result<Response, AppError> {
+    let format = format.format()?;
+    let export = crate::snapshot::service::SnapshotExport::new(&query, &state.config)?;
+    answer(state, export, format).await
+}
+
+async fn stock(
+    State(state): State<AppState>,
+    QueryParams(filter): QueryParams<StockFilter>,
+    QueryParams(format): QueryParams<FormatParam>,
+) -> Result<Response, AppError> {
+    let format = format.format()?;
+    let export = crate::stock::service::StockExport::new(filter, state.config.today())?;
+    answer(state, export, format).await
+}
+
+async fn ledger(
+    State(state): State<AppState>,
+    QueryParams(filter): QueryParams<LedgerFilter>,
+    QueryParams(format): QueryParams<FormatParam>,
+) -> Result<Response, AppError> {
+    let format = format.format()?;
+    let export = crate::ledger::service::LedgerExport::new(filter)?;
+    answer(state, export, format).await
+}

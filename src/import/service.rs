@@ -1,0 +1,780 @@
+//! Reading a sheet's rows into items, locations or receipt lines, checking each, and applying
+//! them in one transaction.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use sha2::Digest;
+
+use crate::config::Config;
+use crate::db::{Db, Tx};
+use crate::domain::{
+    BatchCode, ItemName, ItemSpec, LocationCode, LocationKind, LocationName, Qty, Ref, Sku, Unit,
+};
+use crate::error::{AppError, ErrorCode};
+use crate::import::{ImportKind, ImportReport, RowError};
+use crate::inbound::service::{Receive, ReceiveLine};
+use crate::movement::{pipeline, ItemKey, LineStatus, LocationKey, Request};
+use crate::search::{item_search_text, location_search_text};
+use crate::sheet::columns::*;
+use crate::sheet::read::{self, ReadError, Row, Sheet, Value, MAX_ROWS};
+use crate::sheet::Column;
+use crate::with_tx;
+
+/// Rows per statement when looking up or writing (well inside both backends' parameter limits).
+const CHUNK: usize = 1000;
+
+/// How a request asked for an import.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub dry_run: bool,
+    /// Opening stock's receipt ref; by default `IMPORT-` and the file's digest, so the same file
+    /// imported again is recognised as the same receipt.
+    pub r#ref: Option<String>,
+}
+
+/// Imports `bytes` (`declared` is what the request said it is; an XLSX is recognised by its
+/// signature whatever it said). A file with problems gives a report listing them, and nothing
+/// is written; so does a dry run. Errors of the request itself (a bad `ref`, the database) are
+/// errors.
+pub async fn import(
+    db: &Db,
+    config: &Config,
+    kind: ImportKind,
+    bytes: &[u8],
+    options: &Options,
+    actor: Option<&str>,
+) -> Result<ImportReport, AppError> {
+    let stock_ref = match kind {
+        ImportKind::Stock => Some(match options.r#ref.as_deref().map(str::trim) {
+            Some(r) if !r.is_empty() => Ref::parse("ref", r)?,
+            _ => Ref::parse("ref", &default_ref(bytes))?,
+        }),
+        _ => None,
+    };
+    let mut report = ImportReport {
+        dry_run: options.dry_run,
+        r#ref: stock_ref.as_ref().map(|r| r.as_str().to_owned()),
+        ..ImportReport::default()
+    };
+    let sheet = match read::read(bytes, read::sniff(bytes)) {
+        Ok(sheet) => sheet,
+        Err(error) => {
+            report.errors.push(file_error(error));
+            return Ok(report);
+        }
+    };
+    report.rows = sheet.rows.len();
+    match kind {
+        ImportKind::Items => import_items(db, &sheet, &mut report).await?,
+        ImportKind::Locations => import_locations(db, &sheet, &mut report).await?,
+        ImportKind::Stock => {
+            let r#ref = stock_ref.expect("a stock import has a ref");
+            import_stock(db, config, &sheet, r#ref, actor, &mut report).await?
+        }
+    }
+    Ok(report)
+}
+
+/// `IMPORT-` and the first 12 hex digits of the file's SHA-256.
+fn default_ref(bytes: &[u8]) -> String {
+    let digest = sha2::Sha256::digest(bytes);
+    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("IMPORT-{hex}")
+}
+
+fn file_error(error: ReadError) -> RowError {
+    let (row, message) = match error {
+        ReadError::NotASheet => (None, tr!(errors.import.not_a_sheet)),
+        ReadError::Encoding => (None, tr!(errors.import.encoding)),
+        ReadError::Empty => (None, tr!(errors.import.empty)),
+        ReadError::TooManyRows => (None, tr!(errors.import.too_many_rows, max = MAX_ROWS)),
+        ReadError::TooLarge => (None, tr!(errors.import.too_large)),
+        ReadError::Formula { row, column } => {
+            return RowError {
+                row: Some(row),
+                column: Some(column),
+                message: tr!(errors.import.formula),
+            }
+        }
+        ReadError::Malformed { row, detail } => {
+            (Some(row), tr!(errors.import.malformed, detail = detail))
+        }
+    };
+    RowError {
+        row,
+        column: None,
+        message,
+    }
+}
+
+/// Where each wanted column is in a sheet.
+struct Layout<'s> {
+    headers: &'s [String],
+    at: HashMap<&'static str, usize>,
+}
+
+impl<'s> Layout<'s> {
+    /// Finds `wanted` columns (`true`: required) among the sheet's headers; a missing required
+    /// column or one named twice is reported against row 1.
+    fn of(sheet: &'s Sheet, wanted: &[(Column, bool)], errors: &mut Vec<RowError>) -> Self {
+        let mut at = HashMap::new();
+        for (column, required) in wanted {
+            let found: Vec<usize> = sheet
+                .headers
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| column.is_named(h))
+                .map(|(i, _)| i)
+                .collect();
+            match found.as_slice() {
+                [] if *required => errors.push(RowError {
+                    row: Some(1),
+                    column: Some(column.header(crate::lang::current()).to_owned()),
+                    message: tr!(
+                        errors.import.missing_column,
+                        column = column.header(crate::lang::current())
+                    ),
+                }),
+                [] => {}
+                [one] => {
+                    at.insert(column.en, *one);
+                }
+                [first, second, ..] => errors.push(RowError {
+                    row: Some(1),
+                    column: Some(sheet.headers[*second].clone()),
+                    message: tr!(errors.import.twice, other = &sheet.headers[*first]),
+                }),
+            }
+        }
+        Self {
+            headers: &sheet.headers,
+            at,
+        }
+    }
+
+    fn value<'r>(&self, row: &'r Row, column: Column) -> Option<&'r Value> {
+        self.at.get(column.en).and_then(|i| row.values.get(*i))
+    }
+
+    /// The header as the file writes it.
+    fn header(&self, column: Column) -> String {
+        self.at
+            .get(column.en)
+            .map_or_else(|| column.en.to_owned(), |i| self.headers[*i].clone())
+    }
+
+    /// The trimmed text of a cell ("" when blank or absent); a whole number as its digits (a
+    /// sku typed into Excel becomes a number), an Excel date as `YYYY-MM-DD`.
+    fn text(&self, row: &Row, column: Column) -> String {
+        match self.value(row, column) {
+            None | Some(Value::Empty) => String::new(),
+            Some(Value::Text(text)) => text.trim().to_owned(),
+            Some(Value::Number(n)) if n.fract() == 0.0 && n.abs() < 1e15 => {
+                format!("{}", *n as i64)
+            }
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::Date(date)) => date.to_string(),
+        }
+    }
+}
+
+/// Collects a row's problems, each against the column it is about.
+struct RowProblems<'a, 'l> {
+    layout: &'a Layout<'l>,
+    number: usize,
+    errors: &'a mut Vec<RowError>,
+}
+
+impl RowProblems<'_, '_> {
+    fn note(&mut self, column: Column, message: String) {
+        self.errors.push(RowError {
+            row: Some(self.number),
+            column: Some(self.layout.header(column)),
+            message,
+        });
+    }
+
+    /// The value of `parsed`, or `None` with its refusal noted against `column`.
+    fn check<T>(&mut self, column: Column, parsed: Result<T, AppError>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(error) => {
+                let reason = error
+                    .field_reasons()
+                    .into_iter()
+                    .next()
+                    .map_or(error.message, |(_, reason)| reason);
+                self.note(column, reason);
+                None
+            }
+        }
+    }
+}
+
+/// A whole number from a cell: `Err` with why when it is not one; `Ok(None)` when blank.
+fn whole_number(value: Option<&Value>) -> Result<Option<i64>, String> {
+    match value {
+        None | Some(Value::Empty) => Ok(None),
+        Some(Value::Number(n)) if n.fract() == 0.0 && n.abs() <= 9.0e15 => Ok(Some(*n as i64)),
+        Some(Value::Text(text)) if text.trim().is_empty() => Ok(None),
+        Some(Value::Text(text)) => text
+            .trim()
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| tr!(errors.import.whole_number)),
+        _ => Err(tr!(errors.import.whole_number)),
+    }
+}
+
+/// A date from a cell: an Excel date, or text `YYYY-MM-DD` or `YYYY/MM/DD`.
+fn date_of(value: Option<&Value>) -> Result<Option<NaiveDate>, String> {
+    match value {
+        None | Some(Value::Empty) => Ok(None),
+        Some(Value::Date(date)) => Ok(Some(*date)),
+        Some(Value::Text(text)) if text.trim().is_empty() => Ok(None),
+        Some(Value::Text(text)) => {
+            let text = text.trim();
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .or_else(|_| NaiveDate::parse_from_str(text, "%Y/%m/%d"))
+                .map(Some)
+                .map_err(|_| tr!(errors.import.date))
+        }
+        Some(Value::Number(_)) => Err(tr!(errors.import.date)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Items
+
+struct ItemRow {
+    sku: Sku,
+    name: ItemName,
+    spec: Option<ItemSpec>,
+    unit: Option<Unit>,
+    barcode: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ExistingItem {
+    sku: String,
+    name: String,
+    spec: String,
+    unit: String,
+    barcode: Option<String>,
+}
+
+async fn import_items(db: &Db, sheet: &Sheet, report: &mut ImportReport) -> Result<(), AppError> {
+    let layout = Layout::of(
+        sheet,
+        &[
+            (SKU, true),
+            (NAME, true),
+            (SPEC, false),
+            (UNIT, false),
+            (BARCODE, false),
+        ],
+        &mut report.errors,
+    );
+    if !report.errors.is_empty() {
+        return Ok(());
+    }
+    let mut rows: Vec<(usize, ItemRow)> = Vec::with_capacity(sheet.rows.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut barcodes: HashMap<String, usize> = HashMap::new();
+    for row in &sheet.rows {
+        let mut problems = RowProblems {
+            layout: &layout,
+            number: row.number,
+            errors: &mut report.errors,
+        };
+        let sku = problems.check(SKU, Sku::parse("sku", &layout.text(row, SKU)));
+        let name = problems.check(NAME, ItemName::parse("name", &layout.text(row, NAME)));
+        let spec = match layout.text(row, SPEC) {
+            text if text.is_empty() => Some(None),
+            text => problems
+                .check(SPEC, ItemSpec::parse("spec", &text))
+                .map(Some),
+        };
+        let unit = match layout.text(row, UNIT) {
+            text if text.is_empty() => Some(None),
+            text => problems.check(UNIT, Unit::parse("unit", &text)).map(Some),
+        };
+        let barcode_text = layout.text(row, BARCODE);
+        let barcode = problems.check(
+            BARCODE,
+            crate::items::service::parse_barcode("barcode", Some(&barcode_text)),
+        );
+        if let Some(sku) = &sku {
+            if let Some(first) = seen.insert(sku.as_str().to_owned(), row.number) {
+                problems.note(SKU, tr!(errors.import.duplicate, row = first));
+            }
+        }
+        if let Some(Some(code)) = &barcode {
+            if let Some(first) = barcodes.insert(code.clone(), row.number) {
+                problems.note(BARCODE, tr!(errors.import.duplicate, row = first));
+            }
+        }
+        if let (Some(sku), Some(name), Some(spec), Some(unit), Some(barcode)) =
+            (sku, name, spec, unit, barcode)
+        {
+            rows.push((
+                row.number,
+                ItemRow {
+                    sku,
+                    name,
+                    spec,
+                    unit,
+                    barcode,
+                },
+            ));
+        }
+    }
+
+    // What the database has of these skus, and who holds the barcodes.
+    let mut existing: HashMap<String, ExistingItem> = HashMap::new();
+    let mut barcode_owner: HashMap<String, String> = HashMap::new();
+    for chunk in rows.chunks(CHUNK) {
+        let (found, owners): (Vec<ExistingItem>, Vec<(String, String)>) =
+            crate::with_pool!(db, |pool, _backend| {
+                let mut query = sqlx::QueryBuilder::new(
+                    "SELECT sku, name, spec, unit, barcode FROM items WHERE sku IN (",
+                );
+                let mut list = query.separated(", ");
+                for (_, row) in chunk {
+                    list.push_bind(row.sku.as_str());
+                }
+                query.push(")");
+                let found = query.build_query_as().fetch_all(pool).await?;
+                let mut owners = Vec::new();
+                let codes: Vec<&str> = chunk
+                    .iter()
+                    .filter_map(|(_, row)| row.barcode.as_deref())
+                    .collect();
+                if !codes.is_empty() {
+                    let mut query = sqlx::QueryBuilder::new(
+                        "SELECT barcode, sku FROM items WHERE barcode IN (",
+                    );
+                    let mut list = query.separated(", ");
+                    for code in codes {
+                        list.push_bind(code);
+                    }
+                    query.push(")");
+                    owners = query.build_query_as().fetch_all(pool).await?;
+                }
+                (found, owners)
+            });
+        existing.extend(found.into_iter().map(|item| (item.sku.clone(), item)));
+        barcode_owner.extend(owners);
+    }
+
+    // Each row as it will be written: new, changed, or the same (left alone).
+    let mut writes: Vec<NewValues> = Vec::new();
+    for (number, row) in &rows {
+        if let Some(owner) = row
+            .barcode
+            .as_ref()
+            .and_then(|code| barcode_owner.get(code).map(|owner| (code, owner)))
+            .filter(|(_, owner)| owner.as_str() != row.sku.as_str())
+        {
+            report.errors.push(RowError {
+                row: Some(*number),
+                column: Some(layout.header(BARCODE)),
+                message: tr!(
+                    errors.import.barcode_taken,
+                    barcode = owner.0,
+                    sku = owner.1
+                ),
+            });
+            continue;
+        }
+        let values = match existing.get(row.sku.as_str()) {
+            None => {
+                report.created += 1;
+                NewValues {
+                    sku: row.sku.as_str().to_owned(),
+                    name: row.name.as_str().to_owned(),
+                    spec: row.spec.as_ref().map_or("", |s| s.as_str()).to_owned(),
+                    unit: row.unit.as_ref().map_or("pcs", |u| u.as_str()).to_owned(),
+                    barcode: row.barcode.clone(),
+                }
+            }
+            Some(item) => {
+                let values = NewValues {
+                    sku: item.sku.clone(),
+                    name: row.name.as_str().to_owned(),
+                    spec: row
+                        .spec
+                        .as_ref()
+                        .map_or(item.spec.clone(), |s| s.as_str().to_owned()),
+                    unit: row
+                        .unit
+                        .as_ref()
+                        .map_or(item.unit.clone(), |u| u.as_str().to_owned()),
+                    barcode: row.barcode.clone().or_else(|| item.barcode.clone()),
+                };
+                if values.name == item.name
+                    && values.spec == item.spec
+                    && values.unit == item.unit
+                    && values.barcode == item.barcode
+                {
+                    continue;
+                }
+                report.updated += 1;
+                values
+            }
+        };
+        writes.push(values);
+    }
+    if report.dry_run || !report.errors.is_empty() || writes.is_empty() {
+        return Ok(());
+    }
+    db.write(&writes, |tx, writes| Box::pin(upsert_items(tx, writes)))
+        .await
+}
+
+/// An item's values as an import writes them.
+struct NewValues {
+    sku: String,
+    name: String,
+    spec: String,
+    unit: String,
+    barcode: Option<String>,
+}
+
+async fn upsert_items(tx: &mut Tx, items: &[NewValues]) -> Result<(), AppError> {
+    for chunk in items.chunks(CHUNK) {
+        with_tx!(tx, |conn, _backend| {
+            let mut query = sqlx::QueryBuilder::new(
+                "INSERT INTO items (sku, name, spec, unit, search_text, barcode) ",
+            );
+            query.push_values(chunk, |mut row, item| {
+                row.push_bind(item.sku.as_str())
+                    .push_bind(item.name.as_str())
+                    .push_bind(item.spec.as_str())
+                    .push_bind(item.unit.as_str())
+                    .push_bind(item_search_text(&item.sku, &item.name))
+                    .push_bind(item.barcode.as_deref());
+            });
+            query.push(
+                " ON CONFLICT (sku) DO UPDATE SET name = excluded.name, spec = excluded.spec, \
+                 unit = excluded.unit, search_text = excluded.search_text, \
+                 barcode = excluded.barcode",
+            );
+            query.build().execute(&mut *conn).await?;
+        });
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locations
+
+/// The location code column: `location_code`/`库位`, or plainly `code`/`编码`.
+const CODE: Column = Column {
+    en: "code",
+    zh: "编码",
+    also: &["库位编码"],
+};
+
+/// A kind as a sheet may write it, in English or Chinese.
+fn kind_of(text: &str) -> Option<LocationKind> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "receiving" | "收货" | "收货区" | "收货库位" => Some(LocationKind::Receiving),
+        "storage" | "存储" | "存储区" | "存储库位" | "存货" => {
+            Some(LocationKind::Storage)
+        }
+        "shipping" | "发货" | "发货区" | "发货库位" => Some(LocationKind::Shipping),
+        _ => None,
+    }
+}
+
+async fn import_locations(
+    db: &Db,
+    sheet: &Sheet,
+    report: &mut ImportReport,
+) -> Result<(), AppError> {
+    // Either header names the code; one of them is required.
+    let code_column = if sheet.headers.iter().any(|h| LOCATION_CODE.is_named(h)) {
+        LOCATION_CODE
+    } else {
+        CODE
+    };
+    let name_column = if sheet.headers.iter().any(|h| LOCATION_NAME.is_named(h)) {
+        LOCATION_NAME
+    } else {
+        NAME
+    };
+    let layout = Layout::of(
+        sheet,
+        &[(code_column, true), (name_column, false), (KIND, true)],
+        &mut report.errors,
+    );
+    if !report.errors.is_empty() {
+        return Ok(());
+    }
+    let mut rows: Vec<(usize, LocationCode, LocationName, LocationKind)> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for row in &sheet.rows {
+        let mut problems = RowProblems {
+            layout: &layout,
+            number: row.number,
+            errors: &mut report.errors,
+        };
+        let code = problems.check(
+            code_column,
+            LocationCode::parse("code", &layout.text(row, code_column)),
+        );
+        let name = problems.check(
+            name_column,
+            LocationName::parse("name", &layout.text(row, name_column)),
+        );
+        let kind_text = layout.text(row, KIND);
+        let kind = kind_of(&kind_text);
+        if kind.is_none() {
+            problems.note(KIND, tr!(errors.value.kind_either));
+        }
+        if let Some(code) = &code {
+            if let Some(first) = seen.insert(code.as_str().to_owned(), row.number) {
+                problems.note(code_column, tr!(errors.import.duplicate, row = first));
+            }
+        }
+        if let (Some(code), Some(name), Some(kind)) = (code, name, kind) {
+            rows.push((row.number, code, name, kind));
+        }
+    }
+    let mut existing: HashMap<String, (String, String)> = HashMap::new();
+    for chunk in rows.chunks(CHUNK) {
+        let found: Vec<(String, String, String)> = crate::with_pool!(db, |pool, _backend| {
+            let mut query =
+                sqlx::QueryBuilder::new("SELECT code, name, kind FROM locations WHERE code IN (");
+            let mut list = query.separated(", ");
+            for (_, code, _, _) in chunk {
+                list.push_bind(code.as_str());
+            }
+            query.push(")");
+            query.build_query_as().fetch_all(pool).await?
+        });
+        existing.extend(found.into_iter().map(|(c, n, k)| (c, (n, k))));
+    }
+    let mut writes: Vec<(String, String, &'static str)> = Vec::new();
+    for (number, code, name, kind) in &rows {
+        match existing.get(code.as_str()) {
+            None => report.created += 1,
+            Some((_, old_kind)) if old_kind != kind.as_str() => {
+                report.errors.push(RowError {
+                    row: Some(*number),
+                    column: Some(layout.header(KIND)),
+                    message: tr!(errors.import.kind_fixed, code = code.as_str()),
+                });
+                continue;
+            }
+            Some((old_name, _)) if old_name == name.as_str() => continue,
+            Some(_) => report.updated += 1,
+        }
+        writes.push((
+            code.as_str().to_owned(),
+            name.as_str().to_owned(),
+            kind.as_str(),
+        ));
+    }
+    if report.dry_run || !report.errors.is_empty() || writes.is_empty() {
+        return Ok(());
+    }
+    db.write(&writes, |tx, writes| Box::pin(upsert_locations(tx, writes)))
+        .await
+}
+
+async fn upsert_locations(
+    tx: &mut Tx,
+    locations: &[(String, String, &'static str)],
+) -> Result<(), AppError> {
+    for chunk in locations.chunks(CHUNK) {
+        with_tx!(tx, |conn, _backend| {
+            let mut query =
+                sqlx::QueryBuilder::new("INSERT INTO locations (code, name, kind, search_text) ");
+            query.push_values(chunk, |mut row, (code, name, kind)| {
+                row.push_bind(code.as_str())
+                    .push_bind(name.as_str())
+                    .push_bind(*kind)
+                    .push_bind(location_search_text(code, name));
+            });
+            query.push(
+                " ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+                 search_text = excluded.search_text",
+            );
+            query.build().execute(&mut *conn).await?;
+        });
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening stock
+
+async fn import_stock(
+    db: &Db,
+    config: &Config,
+    sheet: &Sheet,
+    r#ref: Ref,
+    actor: Option<&str>,
+    report: &mut ImportReport,
+) -> Result<(), AppError> {
+    let layout = Layout::of(
+        sheet,
+        &[
+            (SKU, true),
+            (LOCATION_CODE, true),
+            (QTY, true),
+            (BATCH_CODE, false),
+            (EXPIRY_DATE, false),
+            (PRODUCTION_DATE, false),
+        ],
+        &mut report.errors,
+    );
+    if !report.errors.is_empty() {
+        return Ok(());
+    }
+    let mut lines = Vec::with_capacity(sheet.rows.len());
+    let mut numbers = Vec::with_capacity(sheet.rows.len());
+    for row in &sheet.rows {
+        let mut problems = RowProblems {
+            layout: &layout,
+            number: row.number,
+            errors: &mut report.errors,
+        };
+        let sku = problems.check(SKU, Sku::parse("sku", &layout.text(row, SKU)));
+        let location = problems.check(
+            LOCATION_CODE,
+            LocationCode::parse("location_code", &layout.text(row, LOCATION_CODE)),
+        );
+        let qty = match whole_number(layout.value(row, QTY)) {
+            Ok(Some(n)) => problems.check(QTY, Qty::parse("qty", n)),
+            Ok(None) => {
+                problems.note(QTY, tr!(errors.value.required));
+                None
+            }
+            Err(reason) => {
+                problems.note(QTY, reason);
+                None
+            }
+        };
+        let batch_code = problems.check(
+            BATCH_CODE,
+            BatchCode::parse("batch_code", &layout.text(row, BATCH_CODE)),
+        );
+        let expiry_date = match date_of(layout.value(row, EXPIRY_DATE)) {
+            Ok(date) => Some(date),
+            Err(reason) => {
+                problems.note(EXPIRY_DATE, reason);
+                None
+            }
+        };
+        let production_date = match date_of(layout.value(row, PRODUCTION_DATE)) {
+            Ok(date) => Some(date),
+            Err(reason) => {
+                problems.note(PRODUCTION_DATE, reason);
+                None
+            }
+        };
+        if let (
+            Some(sku),
+            Some(location),
+            Some(qty),
+            Some(batch_code),
+            Some(expiry_date),
+            Some(production_date),
+        ) = (sku, location, qty, batch_code, expiry_date, production_date)
+        {
+            lines.push(ReceiveLine {
+                item: ItemKey {
+                    id: None,
+                    sku: Some(sku),
+                },
+                location: LocationKey {
+                    id: None,
+                    code: Some(location),
+                },
+                qty,
+                batch_code,
+                expiry_date,
+                production_date,
+            });
+            numbers.push(row.number);
+        }
+    }
+    if !report.errors.is_empty() || lines.is_empty() {
+        return Ok(());
+    }
+    let receipt: Receive = Request { r#ref, lines };
+    let moment = config.moment();
+    // The pipeline's own checks (unknown skus and locations, kinds, dates, repeated lines),
+    // with the same words as a receipt's; a dry run rolls its transaction back.
+    let outcome = if report.dry_run {
+        let mut tx = db.begin_write().await?;
+        let outcome = pipeline::apply(&mut tx, &receipt, moment, actor).await;
+        tx.rollback().await?;
+        outcome
+    } else {
+        pipeline::run(db, &receipt, moment, actor).await
+    };
+    match outcome {
+        Ok(response) => {
+            report.created = response
+                .lines
+                .iter()
+                .filter(|line| line.status == LineStatus::Ok)
+                .count();
+            Ok(())
+        }
+        Err(error)
+            if !error.field_reasons().is_empty()
+                && matches!(
+                    error.code,
+                    ErrorCode::ValidationFailed
+                        | ErrorCode::UnknownItem
+                        | ErrorCode::UnknownLocation
+                ) =>
+        {
+            for (field, reason) in error.field_reasons() {
+                let (row, column) = line_field(&field)
+                    .map(|(index, name)| {
+                        (
+                            numbers.get(index).copied(),
+                            Some(stock_column(&layout, name)),
+                        )
+                    })
+                    .unwrap_or((None, None));
+                report.errors.push(RowError {
+                    row,
+                    column,
+                    message: reason,
+                });
+            }
+            Ok(())
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// `lines[3].qty` → (3, "qty").
+fn line_field(field: &str) -> Option<(usize, &str)> {
+    let rest = field.strip_prefix("lines[")?;
+    let (index, rest) = rest.split_once(']')?;
+    let name = rest.strip_prefix('.').unwrap_or("");
+    Some((index.parse().ok()?, name))
+}
+
+/// The header of the column a receipt field is about.
+fn stock_column(layout: &Layout, field: &str) -> String {
+    let column = match field {
+        "sku" | "item_id" => SKU,
+        "location_code" | "location_id" => LOCATION_CODE,
+        "qty" => QTY,
+        "batch_code" => BATCH_CODE,
+        "expiry_date" => EXPIRY_DATE,
+        "production_date" => PRODUCTION_DATE,
+        _ => SKU,
+    };
+    layout.header(column)
+}

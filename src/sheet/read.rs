@@ -1,0 +1,297 @@
+//! Reading an uploaded sheet: CSV (UTF-8 with or without BOM, or GB18030 as Excel on Chinese
+//! Windows saves it) or XLSX, into rows of values, refusing what is not a sheet Depot can read
+//! in whole (too many rows, formulas, a workbook that inflates past its limits).
+
+use std::io::Cursor;
+
+use chrono::NaiveDate;
+
+use super::Format;
+
+/// The most data rows an import takes (SPEC §11).
+pub const MAX_ROWS: usize = 100_000;
+
+/// What an XLSX may inflate to in all (a 100 000-row sheet of Depot's columns is ~40 MB of
+/// XML); a workbook declaring more is refused before it is read.
+const MAX_XLSX_INFLATED: u64 = 256 * 1024 * 1024;
+/// An XLSX part inflating more than this many times its packed size is a bomb (real sheets
+/// compress 5–20 times).
+const MAX_XLSX_RATIO: u64 = 200;
+const MAX_XLSX_PARTS: usize = 1000;
+
+/// A value as the sheet holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Text(String),
+    Number(f64),
+    /// An XLSX date cell.
+    Date(NaiveDate),
+    Empty,
+}
+
+impl Value {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Value::Empty => true,
+            Value::Text(text) => text.trim().is_empty(),
+            _ => false,
+        }
+    }
+}
+
+/// One data row: its number as a spreadsheet program shows it (the header is row 1) and its
+/// values, one per header (missing trailing values are [`Value::Empty`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub number: usize,
+    pub values: Vec<Value>,
+}
+
+/// A sheet's headers and data rows; rows with no value at all are left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sheet {
+    pub headers: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+/// Why a file cannot be read as a sheet at all (a row's problems are the importer's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    /// Neither an XLSX workbook nor text (binary data, an image, a PDF, a ZIP of other files).
+    NotASheet,
+    /// Text that is neither UTF-8 nor GB18030.
+    Encoding,
+    /// No header row.
+    Empty,
+    /// More than [`MAX_ROWS`] data rows.
+    TooManyRows,
+    /// An XLSX cell holding a formula (row, column header).
+    Formula { row: usize, column: String },
+    /// An XLSX whose parts would inflate past Depot's limits.
+    TooLarge,
+    /// A CSV line Depot cannot split into values (e.g. an unclosed quote).
+    Malformed { row: usize, detail: String },
+}
+
+/// The format of `bytes`: an XLSX (a ZIP) by its signature, whatever the request said, else
+/// CSV.
+pub fn sniff(bytes: &[u8]) -> Format {
+    if bytes.starts_with(b"PK\x03\x04") {
+        Format::Xlsx
+    } else {
+        Format::Csv
+    }
+}
+
+/// Reads `bytes` as a sheet of `format`.
+pub fn read(bytes: &[u8], format: Format) -> Result<Sheet, ReadError> {
+    match format {
+        Format::Csv => read_csv(bytes),
+        Format::Xlsx => read_xlsx(bytes),
+    }
+}
+
+/// The text of a CSV file: UTF-8 (a BOM is dropped), else GB18030; a file with NUL bytes is
+/// not text.
+fn decode(bytes: &[u8]) -> Result<String, ReadError> {
+    if bytes.contains(&0) {
+        return Err(ReadError::NotASheet);
+    }
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_owned());
+    }
+    let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+    if had_errors {
+        return Err(ReadError::Encoding);
+    }
+    Ok(text.into_owned())
+}
+
+fn read_csv(bytes: &[u8]) -> Result<Sheet, ReadError> {
+    let text = decode(bytes)?;
+    // Excel writes `;` or tabs in some regions: the header line says which.
+    let first_line = text.lines().next().unwrap_or_default();
+    let delimiter = [b',', b'\t', b';']
+        .into_iter()
+        .max_by_key(|d| first_line.bytes().filter(|b| b == d).count())
+        .filter(|d| first_line.as_bytes().contains(d))
+        .unwrap_or(b',');
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut headers: Option<Vec<String>> = None;
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let number = reader.position().line() as usize;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(error) => {
+                return Err(ReadError::Malformed {
+                    row: error.position().map_or(number, |p| p.line() as usize),
+                    detail: error.to_string(),
+                })
+            }
+        }
+        let number = record.position().map_or(number, |p| p.line() as usize);
+        match &headers {
+            None => {
+                if record.iter().all(|v| v.trim().is_empty()) {
+                    continue;
+                }
+                headers = Some(record.iter().map(|h| h.trim().to_owned()).collect());
+            }
+            Some(headers) => {
+                if record.iter().all(|v| v.trim().is_empty()) {
+                    continue;
+                }
+                if rows.len() == MAX_ROWS {
+                    return Err(ReadError::TooManyRows);
+                }
+                let mut values: Vec<Value> = record
+                    .iter()
+                    .map(|v| Value::Text(unescape_formula(v).to_owned()))
+                    .collect();
+                values.resize(values.len().max(headers.len()), Value::Empty);
+                rows.push(Row { number, values });
+            }
+        }
+    }
+    let headers = headers.ok_or(ReadError::Empty)?;
+    Ok(Sheet { headers, rows })
+}
+
+/// Depot's exports write a text that a spreadsheet would take for a formula (`=…`, `+…`, `-…`,
+/// `@…`) behind a `'`; reading it back drops the `'`.
+fn unescape_formula(value: &str) -> &str {
+    match value.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        _ => value,
+    }
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<Sheet, ReadError> {
+    check_zip(bytes)?;
+    let mut workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| ReadError::NotASheet)?;
+    let name = calamine::Reader::sheet_names(&workbook)
+        .first()
+        .cloned()
+        .ok_or(ReadError::Empty)?;
+    // Formulas are refused: their cached values may be stale, and Depot does not evaluate them.
+    let formulas = calamine::Reader::worksheet_formula(&mut workbook, &name)
+        .map_err(|_| ReadError::NotASheet)?;
+    let range = calamine::Reader::worksheet_range(&mut workbook, &name)
+        .map_err(|_| ReadError::NotASheet)?;
+    let mut cells = range.rows();
+    let (start_row, _) = range.start().unwrap_or((0, 0));
+    let mut headers: Option<Vec<String>> = None;
+    let mut rows = Vec::new();
+    for (index, cells) in cells.by_ref().enumerate() {
+        let number = start_row as usize + index + 1;
+        let values: Vec<Value> = cells.iter().map(value_of).collect();
+        if values.iter().all(Value::is_empty) {
+            continue;
+        }
+        match &headers {
+            None => {
+                headers = Some(
+                    values
+                        .iter()
+                        .map(|v| match v {
+                            Value::Text(t) => t.trim().to_owned(),
+                            Value::Number(n) => n.to_string(),
+                            Value::Date(d) => d.to_string(),
+                            Value::Empty => String::new(),
+                        })
+                        .collect(),
+                )
+            }
+            Some(_) => {
+                if rows.len() == MAX_ROWS {
+                    return Err(ReadError::TooManyRows);
+                }
+                rows.push(Row { number, values });
+            }
+        }
+    }
+    let headers = headers.ok_or(ReadError::Empty)?;
+    if let Some(((row, col), _)) = formulas
+        .used_cells()
+        .find(|(_, _, formula)| !formula.trim().is_empty())
+        .map(|(r, c, f)| ((r, c), f))
+    {
+        let (fstart_row, fstart_col) = formulas.start().unwrap_or((0, 0));
+        let (row, col) = (fstart_row as usize + row, fstart_col as usize + col);
+        let (_, start_col) = range.start().unwrap_or((0, 0));
+        let column = headers
+            .get(col.saturating_sub(start_col as usize))
+            .cloned()
+            .unwrap_or_else(|| column_letters(col));
+        return Err(ReadError::Formula {
+            row: row + 1,
+            column,
+        });
+    }
+    Ok(Sheet { headers, rows })
+}
+
+/// Refuses a ZIP whose declared parts would inflate past Depot's limits, before any is read.
+fn check_zip(bytes: &[u8]) -> Result<(), ReadError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| ReadError::NotASheet)?;
+    if archive.len() > MAX_XLSX_PARTS {
+        return Err(ReadError::TooLarge);
+    }
+    let mut total: u64 = 0;
+    for index in 0..archive.len() {
+        let part = archive
+            .by_index_raw(index)
+            .map_err(|_| ReadError::NotASheet)?;
+        let (packed, inflated) = (part.compressed_size(), part.size());
+        total = total.saturating_add(inflated);
+        if total > MAX_XLSX_INFLATED || inflated > packed.max(1024).saturating_mul(MAX_XLSX_RATIO) {
+            return Err(ReadError::TooLarge);
+        }
+    }
+    // The parts a workbook has: a ZIP of other files is not one.
+    let has = |name: &str| archive.index_for_name(name).is_some();
+    if !has("xl/workbook.xml") {
+        return Err(ReadError::NotASheet);
+    }
+    Ok(())
+}
+
+fn value_of(cell: &calamine::Data) -> Value {
+    use calamine::Data;
+    match cell {
+        Data::Empty => Value::Empty,
+        Data::String(s) => Value::Text(s.clone()),
+        Data::Int(i) => Value::Number(*i as f64),
+        Data::Float(f) => Value::Number(*f),
+        Data::Bool(b) => Value::Text(b.to_string()),
+        Data::DateTime(dt) => dt
+            .as_datetime()
+            .map_or(Value::Number(dt.as_f64()), |dt| Value::Date(dt.date())),
+        Data::DateTimeIso(s) => Value::Text(s.clone()),
+        Data::DurationIso(s) => Value::Text(s.clone()),
+        Data::Error(e) => Value::Text(format!("#{e:?}")),
+    }
+}
+
+/// `A`, `B`, …, `Z`, `AA`, … for a 0-based column index.
+pub fn column_letters(mut index: usize) -> String {
+    let mut letters = Vec::new();
+    loop {
+        letters.push(b'A' + (index % 26) as u8);
+        if index < 26 {
+            break;
+        }
+        index = index / 26 - 1;
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap_or_default()
+}
