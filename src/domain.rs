@@ -30,6 +30,7 @@ fn bounded_text(field: &str, raw: &str, min: usize, max: usize) -> Result<String
 macro_rules! text_type {
     ($(#[$doc:meta])* $name:ident, $min:expr, $max:expr) => {
         $(#[$doc])*
+        #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(String);
@@ -93,6 +94,7 @@ text_type!(
 
 /// A movement's reference (order, receipt, transfer number): 1–64 printable characters.
 /// A line of a given ref is applied at most once.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Ref(String);
@@ -125,6 +127,7 @@ pub const MAX_QTY: i64 = 1_000_000_000;
 pub const MAX_LINES: usize = 1000;
 
 /// A quantity a line moves: a whole number in 1..=1 000 000 000.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Qty(i64);
@@ -172,6 +175,7 @@ pub fn check_line_count(count: usize) -> Result<(), AppError> {
 }
 
 /// What a location is for: goods arrive in `receiving`, live in `storage`, leave from `shipping`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LocationKind {
@@ -209,6 +213,7 @@ pub const MAX_PAGE_SIZE: i64 = 200;
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
 
 /// A window into a list: `offset` ≥ 0, `limit` 1..=200.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Paging {
     pub offset: i64,
@@ -242,6 +247,7 @@ impl Paging {
 }
 
 /// One page of a list, with the total count of rows that match.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {
     pub total: i64,

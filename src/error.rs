@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// The machine-readable error codes of SPEC §4, each with its HTTP status.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
@@ -71,6 +72,7 @@ impl ErrorCode {
 pub const RETRY_AFTER_SECONDS: u32 = 2;
 
 /// An error as the client sees it: `{"error": {"code", "message", "details"}}` on the wire.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message}")]
 pub struct AppError {
@@ -88,6 +90,7 @@ fn empty_details() -> Value {
 }
 
 /// The wire envelope of an error.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ErrorEnvelope {
     pub error: AppError,
@@ -207,7 +210,15 @@ impl AppError {
     }
 
     pub fn payload_too_large() -> Self {
-        Self::new(ErrorCode::PayloadTooLarge, tr!(errors.payload_too_large))
+        Self::payload_over(1024 * 1024)
+    }
+
+    /// The body is larger than `limit` bytes (a whole number of MiB).
+    pub fn payload_over(limit: usize) -> Self {
+        Self::new(
+            ErrorCode::PayloadTooLarge,
+            tr!(errors.payload_too_large, max = limit / (1024 * 1024)),
+        )
     }
 
     /// The database cannot be reached; the client may retry after [`RETRY_AFTER_SECONDS`].

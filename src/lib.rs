@@ -55,6 +55,8 @@ pub mod flash;
 #[cfg(feature = "ssr")]
 pub mod negotiate;
 #[cfg(feature = "ssr")]
+pub mod openapi;
+#[cfg(feature = "ssr")]
 pub mod origin;
 #[cfg(feature = "ssr")]
 pub mod search;

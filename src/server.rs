@@ -133,6 +133,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::events::api::router())
         .merge(crate::export::api::router())
         .merge(crate::import::api::router())
+        .merge(crate::openapi::router())
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -216,7 +217,16 @@ async fn shutdown_signal() {
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 `UNAVAILABLE` otherwise.
-async fn healthz(State(db): State<Db>) -> Result<Json<Value>, AppError> {
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    responses(
+        (status = 200, description = "Depot and its database answer", body = Object,
+            example = json!({"status": "ok", "database": "ok"})),
+    )
+)]
+pub(crate) async fn healthz(State(db): State<Db>) -> Result<Json<Value>, AppError> {
     match tokio::time::timeout(HEALTH_TIMEOUT, db.ping()).await {
         Ok(Ok(())) => Ok(Json(json!({"status": "ok", "database": "ok"}))),
         Ok(Err(error)) => {
@@ -344,7 +354,7 @@ async fn refuse_announced_oversized_body(request: Request, next: Next) -> Respon
         return next.run(request).await;
     };
     tracing::info!(length, "refusing an oversized body");
-    let mut response = AppError::payload_too_large().into_response();
+    let mut response = AppError::payload_over(limit as usize).into_response();
     // A client that sent `Expect: 100-continue` waits for a go-ahead before sending the body;
     // reading it would send that go-ahead, so such a client is refused at once.
     let waits_to_send = request

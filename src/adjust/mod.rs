@@ -14,6 +14,7 @@ pub mod page;
 pub mod service;
 
 /// Why stock was adjusted (SPEC §9).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReasonCode {
@@ -53,6 +54,7 @@ impl ReasonCode {
 }
 
 /// The body of `POST /adjust`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdjustInput {
@@ -62,6 +64,7 @@ pub struct AdjustInput {
 
 /// One stock (or batch) to correct: by a change (`delta`) or to what was counted
 /// (`counted_qty`), exactly one of them, with a reason code (and a note for `OTHER`).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AdjustLineInput {
@@ -89,6 +92,7 @@ pub struct AdjustLineInput {
 }
 
 /// The result of one adjustment line.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdjustLineResult {
     pub ref_line: u32,

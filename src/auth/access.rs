@@ -36,6 +36,10 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
     use Access::{Public, Role as R};
     match path {
         "/login" | "/logout" | "/setup" | "/healthz" => return Some(Public),
+        // SPEC §11: the API's description, for integrators before they have a token.
+        "/openapi.json" | "/api-docs" if method == Method::GET || method == Method::HEAD => {
+            return Some(Public)
+        }
         _ if is_static(path) => return Some(Public),
         _ => {}
     }

@@ -25,6 +25,7 @@ pub mod admin;
 pub mod page;
 
 /// A user as lists show it (never the password hash).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct User {
@@ -37,6 +38,7 @@ pub struct User {
 }
 
 /// An API token as lists show it (never the secret, never its digest).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ApiToken {
@@ -50,6 +52,7 @@ pub struct ApiToken {
 }
 
 /// What a signed-in person or a token may do; ordered, each role including the ones below it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
@@ -111,6 +114,7 @@ impl std::str::FromStr for Role {
 }
 
 /// Who made a request: a person signed in, or a program with a token.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Principal {
     /// The user's or the token's row id.
@@ -120,6 +124,7 @@ pub struct Principal {
     pub role: Role,
 }
 
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PrincipalKind {

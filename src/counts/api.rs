@@ -46,6 +46,18 @@ fn count_id(raw: &str) -> Result<i64, AppError> {
         .ok_or_else(|| AppError::not_found(tr!(errors.count.not_found, id = raw)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/counts",
+    tag = "counts",
+    request_body = crate::counts::NewCount,
+    responses(
+        (status = 201, description = "Done", body = crate::counts::Count),
+        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn create_count(
     State(state): State<AppState>,
     principal: Asker,
@@ -62,6 +74,16 @@ async fn create_count(
     Ok((StatusCode::CREATED, Json(count)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/counts",
+    tag = "counts",
+    params(crate::counts::CountFilter),
+    responses(
+        (status = 200, description = "Done", body = crate::counts::CountList),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn list_counts(
     State(state): State<AppState>,
     QueryParams(filter): QueryParams<CountFilter>,
@@ -69,6 +91,16 @@ async fn list_counts(
     service::list_counts(&state.db, &filter).await.map(Json)
 }
 
+#[utoipa::path(
+    get,
+    path = "/counts/{id}",
+    tag = "counts",
+    params(("id" = i64, Path, description = "The count's id")),
+    responses(
+        (status = 200, description = "Done", body = crate::counts::Count),
+        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn get_count(
     State(state): State<AppState>,
     principal: Asker,
@@ -80,6 +112,19 @@ async fn get_count(
         .map(Json)
 }
 
+#[utoipa::path(
+    post,
+    path = "/counts/{id}/lines",
+    tag = "counts",
+    params(("id" = i64, Path, description = "The count's id")), request_body = crate::counts::CountLineInput,
+    responses(
+        (status = 200, description = "Done", body = crate::counts::Count),
+        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn record_line(
     State(state): State<AppState>,
     principal: Asker,
@@ -105,6 +150,17 @@ async fn record_line(
         .map(Json)
 }
 
+#[utoipa::path(
+    post,
+    path = "/counts/{id}/post",
+    tag = "counts",
+    params(("id" = i64, Path, description = "The count's id")),
+    responses(
+        (status = 200, description = "Done", body = crate::counts::PostedCount),
+        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn post_count(
     State(state): State<AppState>,
     principal: Asker,
@@ -118,6 +174,17 @@ async fn post_count(
         .map(Json)
 }
 
+#[utoipa::path(
+    post,
+    path = "/counts/{id}/cancel",
+    tag = "counts",
+    params(("id" = i64, Path, description = "The count's id")),
+    responses(
+        (status = 200, description = "Done", body = crate::counts::Count),
+        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn cancel_count(
     State(state): State<AppState>,
     principal: Asker,

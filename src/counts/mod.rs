@@ -16,6 +16,7 @@ pub mod page;
 pub mod service;
 
 /// Where a count is in its life.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CountStatus {
@@ -48,6 +49,7 @@ impl CountStatus {
 
 /// The body of `POST /counts`: a scope of locations or of items (exactly one), and whether the
 /// counters see what is expected.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewCount {
@@ -60,6 +62,7 @@ pub struct NewCount {
 }
 
 /// The body of `POST /counts/{id}/lines`: what was found of an item (and batch) at a location.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CountLineInput {
@@ -74,6 +77,7 @@ pub struct CountLineInput {
 }
 
 /// A count's scope: the locations or the items it covers.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CountScope {
     /// `locations` or `skus`.
@@ -84,6 +88,7 @@ pub struct CountScope {
 
 /// One line of a count. For a clerk looking at a blind count, what is expected (and so what
 /// the stock was, and the difference) is left out.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CountLine {
     pub item_id: i64,
@@ -111,6 +116,7 @@ pub struct CountLine {
 }
 
 /// A count with its lines (`GET /counts/{id}`, and the answer of create, record, cancel).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Count {
     pub id: i64,
@@ -129,6 +135,7 @@ pub struct Count {
 }
 
 /// A count in the list of counts.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CountSummary {
     pub id: i64,
@@ -142,6 +149,7 @@ pub struct CountSummary {
 }
 
 /// `GET /counts`: newest first.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CountList {
     pub total: i64,
@@ -152,6 +160,7 @@ pub struct CountList {
 
 /// `POST /counts/{id}/post`: the count, and the adjustment its differences made (ref
 /// `COUNT-<id>`; `IDEMPOTENT` when posted before).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostedCount {
     pub count: Count,
@@ -164,6 +173,8 @@ pub fn count_ref(id: i64) -> String {
 }
 
 /// Filters of `GET /counts`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CountFilter {
     pub status: Option<String>,

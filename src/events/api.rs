@@ -13,6 +13,16 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/events", get(events))
 }
 
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "integration",
+    params(crate::events::EventsQuery),
+    responses(
+        (status = 200, description = "Done", body = crate::events::EventsPage),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn events(
     State(state): State<AppState>,
     QueryParams(query): QueryParams<EventsQuery>,

@@ -11,6 +11,8 @@ pub mod api;
 pub mod service;
 
 /// `GET /events?after=&limit=&wait=`; every parameter optional.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventsQuery {
     /// The cursor: entries with a larger id follow (0, the default, is the beginning).
@@ -23,6 +25,7 @@ pub struct EventsQuery {
 
 /// One answer of the feed: the entries after the cursor, oldest first, and the cursor to ask
 /// with next time (`after` again when nothing new is final yet).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventsPage {
     pub events: Vec<LedgerRow>,

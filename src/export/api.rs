@@ -23,8 +23,10 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `?format=csv|xlsx` (CSV when left out), beside the page's own filters.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FormatParam {
+    /// `csv` (the default) or `xlsx`.
     pub format: Option<String>,
 }
 
@@ -54,6 +56,20 @@ async fn answer<E: Export>(
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/export/snapshot",
+    tag = "integration",
+    params(crate::snapshot::SnapshotQuery, FormatParam),
+    responses(
+        (status = 200, description = "The rows as a file: CSV (UTF-8 with a BOM) or XLSX, headers in the request's language",
+            content(
+                (String = "text/csv"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )),
+        (status = 422, description = "Invalid filter or format (VALIDATION_FAILED)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn snapshot(
     State(state): State<AppState>,
     QueryParams(query): QueryParams<SnapshotQuery>,
@@ -64,6 +80,20 @@ async fn snapshot(
     answer(state, export, format).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/export/stock",
+    tag = "integration",
+    params(crate::stock::StockFilter, FormatParam),
+    responses(
+        (status = 200, description = "The rows as a file: CSV (UTF-8 with a BOM) or XLSX, headers in the request's language",
+            content(
+                (String = "text/csv"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )),
+        (status = 422, description = "Invalid filter or format (VALIDATION_FAILED)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn stock(
     State(state): State<AppState>,
     QueryParams(filter): QueryParams<StockFilter>,
@@ -74,6 +104,20 @@ async fn stock(
     answer(state, export, format).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/export/ledger",
+    tag = "integration",
+    params(crate::ledger::LedgerFilter, FormatParam),
+    responses(
+        (status = 200, description = "The rows as a file: CSV (UTF-8 with a BOM) or XLSX, headers in the request's language",
+            content(
+                (String = "text/csv"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            )),
+        (status = 422, description = "Invalid filter or format (VALIDATION_FAILED)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn ledger(
     State(state): State<AppState>,
     QueryParams(filter): QueryParams<LedgerFilter>,

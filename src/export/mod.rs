@@ -141,16 +141,17 @@ async fn xlsx_body<E: Export>(
 fn receiver_stream(
     rx: tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
-    futures_util::stream::unfold(rx, |mut rx| async move {
+    // Fused: the compression layer may poll again after the end, which `unfold` forbids.
+    futures_util::StreamExt::fuse(futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
-    })
+    }))
 }
 
 fn file_stream(
     file: tokio::fs::File,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     use tokio::io::AsyncReadExt;
-    futures_util::stream::unfold(Some(file), |file| async move {
+    let chunks = futures_util::stream::unfold(Some(file), |file| async move {
         let mut file = file?;
         let mut buffer = vec![0; 64 * 1024];
         match file.read(&mut buffer).await {
@@ -161,5 +162,7 @@ fn file_stream(
             }
             Err(error) => Some((Err(error), None)),
         }
-    })
+    });
+    // Fused: the compression layer may poll again after the end, which `unfold` forbids.
+    futures_util::StreamExt::fuse(chunks)
 }

@@ -26,14 +26,34 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `?dry_run=true` and, for opening stock, `?ref=`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
+    /// `true`: check every row and write nothing.
     #[serde(default)]
     pub dry_run: Option<bool>,
+    /// Opening stock's receipt ref (default `IMPORT-` and the file's digest).
     #[serde(default)]
     pub r#ref: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/import/items",
+    tag = "integration",
+    params(ImportQuery),
+    request_body(description = "Items (sku, name; spec, unit, barcode): a CSV (UTF-8 or GB18030) or XLSX file as the body, or a multipart field `file`",
+        content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "multipart/form-data"),
+        )),
+    responses(
+        (status = 200, description = "Imported, or a dry run's report (which may list problems)", body = crate::import::ImportReport),
+        (status = 422, description = "The file has problems: the report, and the error beside it (`error`); nothing was written", body = crate::import::ImportReport),
+        (status = 409, description = "Opening stock: the ref was used for other lines (IDEMPOTENCY_CONFLICT)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn items(
     state: State<AppState>,
     query: QueryParams<ImportQuery>,
@@ -43,6 +63,23 @@ async fn items(
     import(ImportKind::Items, state, query, principal, request).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/import/locations",
+    tag = "integration",
+    params(ImportQuery),
+    request_body(description = "Locations (location_code, kind; name): a CSV (UTF-8 or GB18030) or XLSX file as the body, or a multipart field `file`",
+        content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "multipart/form-data"),
+        )),
+    responses(
+        (status = 200, description = "Imported, or a dry run's report (which may list problems)", body = crate::import::ImportReport),
+        (status = 422, description = "The file has problems: the report, and the error beside it (`error`); nothing was written", body = crate::import::ImportReport),
+        (status = 409, description = "Opening stock: the ref was used for other lines (IDEMPOTENCY_CONFLICT)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn locations(
     state: State<AppState>,
     query: QueryParams<ImportQuery>,
@@ -52,6 +89,23 @@ async fn locations(
     import(ImportKind::Locations, state, query, principal, request).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/import/stock",
+    tag = "integration",
+    params(ImportQuery),
+    request_body(description = "Opening stock (sku, location_code, qty; batch_code, expiry_date, production_date): a CSV (UTF-8 or GB18030) or XLSX file as the body, or a multipart field `file`",
+        content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (Vec<u8> = "multipart/form-data"),
+        )),
+    responses(
+        (status = 200, description = "Imported, or a dry run's report (which may list problems)", body = crate::import::ImportReport),
+        (status = 422, description = "The file has problems: the report, and the error beside it (`error`); nothing was written", body = crate::import::ImportReport),
+        (status = 409, description = "Opening stock: the ref was used for other lines (IDEMPOTENCY_CONFLICT)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn stock(
     state: State<AppState>,
     query: QueryParams<ImportQuery>,
@@ -145,7 +199,7 @@ async fn file_of(request: Request, state: &AppState) -> Result<(Bytes, FormField
             .await
             .map_err(|rejection| {
                 if too_large(rejection.status()) {
-                    AppError::payload_too_large()
+                    AppError::payload_over(MAX_IMPORT_BYTES)
                 } else {
                     AppError::malformed(tr!(
                         errors.request.unreadable_body,
@@ -165,7 +219,7 @@ async fn file_of(request: Request, state: &AppState) -> Result<(Bytes, FormField
     let mut fields = FormFields::default();
     let unreadable = |error: axum::extract::multipart::MultipartError| {
         if too_large(error.status()) {
-            AppError::payload_too_large()
+            AppError::payload_over(MAX_IMPORT_BYTES)
         } else {
             AppError::malformed(tr!(
                 errors.request.unreadable_body,

@@ -10,6 +10,7 @@ pub mod page;
 pub mod service;
 
 /// What an import did, or would do (`dry_run`), and every problem found.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportReport {
     pub dry_run: bool,
@@ -27,6 +28,7 @@ pub struct ImportReport {
 
 /// A problem of one row (its number as a spreadsheet shows it: the header is row 1) and column
 /// (as the file names it); both absent for a problem of the whole file.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowError {
     pub row: Option<usize>,
@@ -35,6 +37,7 @@ pub struct RowError {
 }
 
 /// What a sheet holds.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportKind {

@@ -16,6 +16,18 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/inbound/receive", post(receive_goods))
 }
 
+#[utoipa::path(
+    post,
+    path = "/inbound/receive",
+    tag = "movements",
+    request_body = crate::inbound::ReceiveInput,
+    responses(
+        (status = 200, description = "Done", body = crate::movement::MovementResponse<crate::movement::LineResult>),
+        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn receive_goods(
     State(state): State<AppState>,
     principal: Option<Extension<Principal>>,

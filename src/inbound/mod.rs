@@ -12,6 +12,7 @@ pub mod page;
 pub mod service;
 
 /// The body of `POST /inbound/receive`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiveInput {
@@ -21,6 +22,7 @@ pub struct ReceiveInput {
 
 /// One received line: an item (`item_id` or `sku`), a location (`location_id` or
 /// `location_code`), a quantity, and the lot's batch code and dates.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiveLineInput {

@@ -22,13 +22,24 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Query parameters of list endpoints: `q`, `offset`, `limit`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     pub q: Option<String>,
     pub offset: Option<i64>,
     pub limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/items",
+    tag = "items and locations",
+    params(ListParams),
+    responses(
+        (status = 200, description = "Done", body = crate::domain::Page<crate::items::Item>),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn list_items(
     State(db): State<Db>,
     QueryParams(params): QueryParams<ListParams>,
@@ -39,6 +50,18 @@ async fn list_items(
         .map(Json)
 }
 
+#[utoipa::path(
+    post,
+    path = "/items",
+    tag = "items and locations",
+    request_body = crate::items::NewItemInput,
+    responses(
+        (status = 201, description = "Done", body = crate::items::Item),
+        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn create_item(
     State(db): State<Db>,
     JsonBody(input): JsonBody<NewItemInput>,
@@ -48,6 +71,17 @@ async fn create_item(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/items/{id}",
+    tag = "items and locations",
+    params(("id" = i64, Path, description = "The item's id")),
+    responses(
+        (status = 200, description = "Done", body = crate::items::Item),
+        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn get_item(State(db): State<Db>, Path(id): Path<String>) -> Result<Json<Item>, AppError> {
     let id: i64 = id
         .parse()

@@ -10,6 +10,7 @@ pub mod page;
 pub mod service;
 
 /// An item as stored and as the API returns it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Item {
@@ -24,6 +25,7 @@ pub struct Item {
 }
 
 /// The body of `POST /items` as sent; parsed into [`service::NewItem`].
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewItemInput {

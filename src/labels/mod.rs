@@ -18,6 +18,7 @@ pub mod service;
 pub const MAX_LABELS: i64 = crate::domain::MAX_PAGE_SIZE;
 
 /// What labels are printed on.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Stock {
     /// A roll of 50×30 mm labels (a label printer), one label per page.
@@ -51,6 +52,7 @@ impl Stock {
 }
 
 /// Which symbology a barcode is.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Symbology {
@@ -60,6 +62,7 @@ pub enum Symbology {
 }
 
 /// One barcode: its SVG (inlined into the page) and the text printed under it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Symbol {
     pub symbology: Symbology,
@@ -69,6 +72,7 @@ pub struct Symbol {
 
 /// One label's content. A code a symbology cannot carry (a location code in Chinese cannot be
 /// Code 128) leaves that symbol out; the label still shows it in words.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Label {
     /// The location's code, or the item's sku.
@@ -84,6 +88,7 @@ pub struct Label {
 }
 
 /// A sheet of labels, and how many the selection matched (more than [`MAX_LABELS`] are cut).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sheet {
     pub labels: Vec<Label>,

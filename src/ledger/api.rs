@@ -13,6 +13,16 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/ledger", page_or_json(list_ledger))
 }
 
+#[utoipa::path(
+    get,
+    path = "/ledger",
+    tag = "stock",
+    params(crate::ledger::LedgerFilter),
+    responses(
+        (status = 200, description = "Done", body = crate::ledger::LedgerPage),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn list_ledger(
     State(state): State<AppState>,
     QueryParams(filter): QueryParams<LedgerFilter>,

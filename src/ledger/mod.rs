@@ -12,6 +12,8 @@ pub mod page;
 pub mod service;
 
 /// Filters of the ledger; every one optional. Items and locations by id or by code.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LedgerFilter {
     pub item_id: Option<i64>,
@@ -28,6 +30,7 @@ pub struct LedgerFilter {
 }
 
 /// One ledger entry with its item, location and batch detail (batch qty signed like `delta`).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerRow {
     pub id: i64,
@@ -51,6 +54,7 @@ pub struct LedgerRow {
 }
 
 /// One page of the ledger.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerPage {
     pub total: i64,

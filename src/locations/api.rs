@@ -21,7 +21,8 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     q: Option<String>,
     kind: Option<String>,
@@ -29,6 +30,16 @@ struct ListParams {
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/locations",
+    tag = "items and locations",
+    params(ListParams),
+    responses(
+        (status = 200, description = "Done", body = crate::domain::Page<crate::locations::Location>),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn list_locations(
     State(db): State<Db>,
     QueryParams(params): QueryParams<ListParams>,
@@ -43,6 +54,18 @@ async fn list_locations(
         .map(Json)
 }
 
+#[utoipa::path(
+    post,
+    path = "/locations",
+    tag = "items and locations",
+    request_body = crate::locations::NewLocationInput,
+    responses(
+        (status = 201, description = "Done", body = crate::locations::Location),
+        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn create_location(
     State(db): State<Db>,
     JsonBody(input): JsonBody<NewLocationInput>,

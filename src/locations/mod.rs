@@ -10,6 +10,7 @@ pub mod page;
 pub mod service;
 
 /// A location as stored and as the API returns it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Location {
@@ -21,6 +22,7 @@ pub struct Location {
 }
 
 /// The body of `POST /locations` as sent.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewLocationInput {

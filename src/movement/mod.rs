@@ -50,6 +50,7 @@ pub fn line_field(i: usize, name: &str) -> String {
 }
 
 /// How one line of a movement request ended (SPEC §4).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum LineStatus {
@@ -92,6 +93,7 @@ impl LineStatus {
 }
 
 /// One batch a line moved, and how much of it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchQty {
     pub batch_code: String,
@@ -100,6 +102,7 @@ pub struct BatchQty {
 }
 
 /// The result of one line of a receive or an outbound commit.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineResult {
     pub ref_line: u32,
@@ -117,6 +120,7 @@ pub struct LineResult {
 
 /// The response of a movement request: its ref, overall status and one result per line, in the
 /// order the lines were sent.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MovementResponse<L> {
     pub r#ref: String,
@@ -125,6 +129,7 @@ pub struct MovementResponse<L> {
 }
 
 /// One line that could not be covered, in a 409 `INSUFFICIENT_STOCK` refusal.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shortage {
     pub ref_line: u32,

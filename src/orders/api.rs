@@ -41,6 +41,19 @@ fn answer(order: crate::orders::Order) -> Json<OrderResponse> {
     Json(OrderResponse { order })
 }
 
+#[utoipa::path(
+    post,
+    path = "/orders",
+    tag = "orders",
+    request_body = crate::orders::NewOrder,
+    responses(
+        (status = 201, description = "Created", body = crate::orders::OrderResponse),
+        (status = 200, description = "The same order again (a retry)", body = crate::orders::OrderResponse),
+        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn create_order(
     State(state): State<AppState>,
     principal: Asker,
@@ -61,6 +74,16 @@ async fn create_order(
     Ok((status, answer(order)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/orders",
+    tag = "orders",
+    params(crate::orders::OrderFilter),
+    responses(
+        (status = 200, description = "Done", body = crate::orders::OrderList),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn list_orders(
     State(state): State<AppState>,
     QueryParams(filter): QueryParams<OrderFilter>,
@@ -68,6 +91,16 @@ async fn list_orders(
     service::list_orders(&state.db, &filter).await.map(Json)
 }
 
+#[utoipa::path(
+    get,
+    path = "/orders/{ref}",
+    tag = "orders",
+    params(("ref" = String, Path, description = "The order's ref")),
+    responses(
+        (status = 200, description = "Done", body = crate::orders::OrderResponse),
+        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn get_order(
     State(state): State<AppState>,
     Path(r#ref): Path<String>,
@@ -75,6 +108,16 @@ async fn get_order(
     service::get_order(&state.db, &r#ref).await.map(answer)
 }
 
+#[utoipa::path(
+    get,
+    path = "/orders/{ref}/picklist",
+    tag = "orders",
+    params(("ref" = String, Path, description = "The order's ref")),
+    responses(
+        (status = 200, description = "Done", body = crate::orders::PickList),
+        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn picklist(
     State(state): State<AppState>,
     Path(r#ref): Path<String>,
@@ -82,6 +125,17 @@ async fn picklist(
     service::picklist(&state.db, &r#ref).await.map(Json)
 }
 
+#[utoipa::path(
+    post,
+    path = "/orders/{ref}/reserve",
+    tag = "orders",
+    params(("ref" = String, Path, description = "The order's ref")),
+    responses(
+        (status = 200, description = "Done", body = crate::orders::OrderResponse),
+        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn reserve(
     State(state): State<AppState>,
     Path(r#ref): Path<String>,
@@ -91,6 +145,19 @@ async fn reserve(
         .map(answer)
 }
 
+#[utoipa::path(
+    post,
+    path = "/orders/{ref}/pick",
+    tag = "orders",
+    params(("ref" = String, Path, description = "The order's ref")), request_body = crate::orders::PickInput,
+    responses(
+        (status = 200, description = "Done", body = crate::orders::OrderResponse),
+        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn pick(
     State(state): State<AppState>,
     Path(r#ref): Path<String>,
@@ -101,6 +168,19 @@ async fn pick(
         .map(answer)
 }
 
+#[utoipa::path(
+    post,
+    path = "/orders/{ref}/ship",
+    tag = "orders",
+    params(("ref" = String, Path, description = "The order's ref")), request_body(content = Option<crate::orders::ShipInput>, description = "Optional: `{\"reserved\": true}` ships all reserved"),
+    responses(
+        (status = 200, description = "Done", body = crate::orders::OrderResponse),
+        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn ship(
     State(state): State<AppState>,
     principal: Asker,
@@ -118,6 +198,17 @@ async fn ship(
     .map(answer)
 }
 
+#[utoipa::path(
+    post,
+    path = "/orders/{ref}/cancel",
+    tag = "orders",
+    params(("ref" = String, Path, description = "The order's ref")),
+    responses(
+        (status = 200, description = "Done", body = crate::orders::OrderResponse),
+        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn cancel(
     State(state): State<AppState>,
     Path(r#ref): Path<String>,

@@ -20,6 +20,7 @@ pub mod reservations;
 pub mod service;
 
 /// Where an order is in its life (SPEC §10).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum OrderStatus {
@@ -101,6 +102,7 @@ pub struct LineQty {
 }
 
 /// What to do when not everything can be reserved.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Policy {
@@ -127,6 +129,7 @@ impl Policy {
 }
 
 /// The body of `POST /orders`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrder {
@@ -138,6 +141,7 @@ pub struct NewOrder {
 }
 
 /// One line of a new order: an item (by id or sku) and how many.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrderLine {
@@ -149,6 +153,7 @@ pub struct NewOrderLine {
 }
 
 /// What an order line holds of one batch.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
     pub location_code: String,
@@ -163,6 +168,7 @@ pub struct Allocation {
 }
 
 /// One line of an order.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
     pub line: u32,
@@ -179,6 +185,7 @@ pub struct OrderLine {
 }
 
 /// An order with its lines.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
     pub r#ref: String,
@@ -193,12 +200,14 @@ pub struct Order {
 }
 
 /// The answer of every order endpoint that names one order.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderResponse {
     pub order: Order,
 }
 
 /// An order in the list of orders.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderSummary {
     pub r#ref: String,
@@ -214,6 +223,7 @@ pub struct OrderSummary {
 }
 
 /// `GET /orders`: newest first.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderList {
     pub total: i64,
@@ -223,6 +233,8 @@ pub struct OrderList {
 }
 
 /// Filters of `GET /orders`: a status, and `q` a piece of the ref.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OrderFilter {
     pub status: Option<String>,
@@ -232,6 +244,7 @@ pub struct OrderFilter {
 }
 
 /// One place to pick from: an allocation, in walk order.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PickRow {
     pub line: u32,
@@ -250,6 +263,7 @@ pub struct PickRow {
 }
 
 /// `GET /orders/{ref}/picklist`: where to go, in walk order (by location code).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PickList {
     pub r#ref: String,
@@ -258,6 +272,7 @@ pub struct PickList {
 }
 
 /// The body of `POST /orders/{ref}/pick`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PickInput {
@@ -266,6 +281,7 @@ pub struct PickInput {
 
 /// What was picked of an item (and batch) at a location: the whole quantity picked there for
 /// the order, so sending it again changes nothing. Less than allocated is a short pick.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PickLineInput {
@@ -280,6 +296,7 @@ pub struct PickLineInput {
 }
 
 /// The body of `POST /orders/{ref}/ship` (may be empty).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ShipInput {

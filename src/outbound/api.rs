@@ -16,6 +16,18 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/outbound/commit", post(commit_outbound))
 }
 
+#[utoipa::path(
+    post,
+    path = "/outbound/commit",
+    tag = "movements",
+    request_body = crate::outbound::OutboundInput,
+    responses(
+        (status = 200, description = "Done", body = crate::movement::MovementResponse<crate::movement::LineResult>),
+        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn commit_outbound(
     State(state): State<AppState>,
     principal: Option<Extension<Principal>>,

@@ -12,6 +12,7 @@ pub mod page;
 pub mod service;
 
 /// The body of `POST /outbound/commit`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutboundInput {
@@ -24,6 +25,7 @@ pub struct OutboundInput {
 
 /// One line to ship: an item and a location (by id or code), a quantity and optionally the batch
 /// to take (otherwise first-expiry-first-out over the location's usable batches).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutboundLineInput {

@@ -16,6 +16,18 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/putaway", post(put_away))
 }
 
+#[utoipa::path(
+    post,
+    path = "/putaway",
+    tag = "movements",
+    request_body = crate::putaway::PutawayInput,
+    responses(
+        (status = 200, description = "Done", body = crate::movement::MovementResponse<crate::putaway::PutawayLineResult>),
+        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn put_away(
     State(state): State<AppState>,
     principal: Option<Extension<Principal>>,

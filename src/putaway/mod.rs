@@ -11,6 +11,7 @@ pub mod page;
 pub mod service;
 
 /// The body of `POST /putaway`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PutawayInput {
@@ -20,6 +21,7 @@ pub struct PutawayInput {
 
 /// One move: an item, from and to locations (by id or code), a quantity and optionally the batch
 /// to move (otherwise first-expiry-first-out at the source).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PutawayLineInput {
@@ -41,6 +43,7 @@ pub struct PutawayLineInput {
 }
 
 /// The result of one move.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PutawayLineResult {
     pub ref_line: u32,

@@ -14,12 +14,24 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/scan", get(scan))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ScanParams {
     code: Option<String>,
     expect: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/scan",
+    tag = "stock",
+    params(ScanParams),
+    responses(
+        (status = 200, description = "Done", body = crate::scan::Scan),
+        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
+        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
+    )
+)]
 async fn scan(
     State(state): State<AppState>,
     QueryParams(params): QueryParams<ScanParams>,

@@ -13,6 +13,7 @@ pub mod gs1;
 pub mod service;
 
 /// What a scan turned out to be.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ScanKind {
@@ -36,6 +37,7 @@ impl ScanKind {
 }
 
 /// The item a scan names.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ScannedItem {
@@ -47,6 +49,7 @@ pub struct ScannedItem {
 }
 
 /// The location a scan names.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct ScannedLocation {
@@ -57,6 +60,7 @@ pub struct ScannedLocation {
 
 /// The answer of `GET /scan`: what the scanned string names, and for a GS1 barcode what it
 /// says of the goods (fields it does not carry are left out).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scan {
     pub kind: ScanKind,

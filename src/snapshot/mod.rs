@@ -11,6 +11,8 @@ pub mod page;
 pub mod service;
 
 /// What a snapshot request asks for; every field optional.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotQuery {
     /// Case-insensitive substring of the sku or the name.
@@ -20,6 +22,7 @@ pub struct SnapshotQuery {
 }
 
 /// One of an item's largest stocks.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocationQty {
     pub location_id: i64,
@@ -28,6 +31,7 @@ pub struct LocationQty {
 }
 
 /// One item in stock.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotItem {
     pub item_id: i64,

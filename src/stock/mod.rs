@@ -11,6 +11,8 @@ pub mod page;
 pub mod service;
 
 /// Filters of a stock query; every one optional.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StockFilter {
     pub item_id: Option<i64>,
@@ -25,6 +27,7 @@ pub struct StockFilter {
 
 /// One stock row: `qty` on hand, `reserved` of it held by orders, `available` = neither expired
 /// nor reserved (SPEC §3, §10; [`crate::movement::available`]).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockRow {
     pub item_id: i64,
@@ -39,6 +42,7 @@ pub struct StockRow {
 }
 
 /// The answer to a stock query.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockQueryResponse {
     pub total: i64,

@@ -628,6 +628,24 @@ async fn exports_stream_with_filters_and_headers_in_the_language(backend: Backen
     assert_eq!(sheet.rows.len(), 2103);
     assert_eq!(sheet.rows[0].values[0], Value::Text("=SUM(A1)".into()));
 
+    // Compressed as a browser asks (the body stream ends once, whatever polls it).
+    for format in ["csv", "xlsx"] {
+        let response = app
+            .client
+            .get(app.url(&format!("/export/ledger?format={format}")))
+            .header("accept-encoding", "gzip, br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            response.headers().contains_key("content-encoding"),
+            "{format} compressed"
+        );
+        let bytes = response.bytes().await.expect("the whole compressed file");
+        assert!(bytes.len() > 1000, "{format}: {} bytes", bytes.len());
+    }
+
     // Bad parameters: 422 before any byte of a file; blank filters are no filter.
     for query in [
         "/export/stock?format=pdf",

@@ -21,6 +21,7 @@ mod labels;
 mod language;
 mod movement_core;
 mod nojs;
+mod openapi;
 mod orders;
 mod origin;
 mod outbound;
