@@ -91,6 +91,131 @@ struct BackendReport {
     scenarios: Vec<Scenario>,
     /// Posting a count ([`COUNT_LINES`] counted lines, each off by one): lines, seconds.
     count_post: Option<(usize, f64)>,
+    /// Exports and imports (SPEC §11).
+    integration: Vec<Transfer>,
+}
+
+/// One export or import: what, how many rows and bytes, how long, and the server's resident
+/// memory before and at its peak during it.
+#[derive(Debug, Serialize)]
+struct Transfer {
+    what: String,
+    rows: usize,
+    bytes: usize,
+    seconds: f64,
+    rss_before_mb: f64,
+    rss_peak_mb: f64,
+}
+
+/// How many item rows the import measures (SPEC §11's largest file).
+const IMPORT_ROWS: usize = 100_000;
+
+/// Samples the server's resident memory every 10 ms until `done` is set; the highest seen.
+fn sample_rss(pid: u32, done: Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<f64> {
+    std::thread::spawn(move || {
+        let mut peak: f64 = 0.0;
+        while !done.load(Ordering::Relaxed) {
+            peak = peak.max(rss_mb(pid, "VmRSS").unwrap_or(0.0));
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        peak.max(rss_mb(pid, "VmRSS").unwrap_or(0.0))
+    })
+}
+
+/// Downloads every stock row as `format`, reading the stream as it comes.
+async fn export_stock(
+    http: &reqwest::Client,
+    base: &str,
+    pid: u32,
+    format: &str,
+) -> Result<Transfer, BoxError> {
+    let rss_before_mb = rss_mb(pid, "VmRSS")?;
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = sample_rss(pid, done.clone());
+    let start = Instant::now();
+    let mut response = http
+        .get(format!("{base}/export/stock?format={format}"))
+        .timeout(Duration::from_secs(600))
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        return Err(format!("export: {}", response.status()).into());
+    }
+    let (mut bytes, mut newlines) = (0usize, 0usize);
+    let mut first = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        bytes += chunk.len();
+        newlines += chunk.iter().filter(|b| **b == b'\n').count();
+        if first.len() < 4 {
+            first.extend_from_slice(&chunk[..chunk.len().min(4)]);
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    let rss_peak_mb = sampler.join().map_err(|_| "the sampler panicked")?;
+    // A CSV's rows are its lines less the header; an XLSX's are not counted here.
+    let rows = if format == "csv" {
+        newlines.saturating_sub(1)
+    } else {
+        0
+    };
+    Ok(Transfer {
+        what: format!("export all stock as {format}"),
+        rows,
+        bytes,
+        seconds,
+        rss_before_mb,
+        rss_peak_mb,
+    })
+}
+
+/// Imports [`IMPORT_ROWS`] new items from one CSV: a dry run, then the import.
+async fn import_items(
+    http: &reqwest::Client,
+    base: &str,
+    pid: u32,
+    run_id: &str,
+) -> Result<Vec<Transfer>, BoxError> {
+    let mut csv = String::from("sku,name,spec,unit\n");
+    for n in 0..IMPORT_ROWS {
+        csv.push_str(&format!(
+            "IMP-{run_id}-{n:06},导入商品 Imported item {n},500g,box\n"
+        ));
+    }
+    let mut out = Vec::new();
+    for dry_run in [true, false] {
+        let rss_before_mb = rss_mb(pid, "VmRSS")?;
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let sampler = sample_rss(pid, done.clone());
+        let start = Instant::now();
+        let response = http
+            .post(format!("{base}/import/items?dry_run={dry_run}"))
+            .header("content-type", "text/csv")
+            .body(csv.clone())
+            .timeout(Duration::from_secs(600))
+            .send()
+            .await?;
+        let status = response.status();
+        let report: Value = response.json().await?;
+        let seconds = start.elapsed().as_secs_f64();
+        done.store(true, Ordering::Relaxed);
+        let rss_peak_mb = sampler.join().map_err(|_| "the sampler panicked")?;
+        if !status.is_success() || report["created"] != IMPORT_ROWS {
+            return Err(format!("import: {status}: {report:.300}").into());
+        }
+        out.push(Transfer {
+            what: format!(
+                "import {IMPORT_ROWS} new items{}",
+                if dry_run { " (dry run)" } else { "" }
+            ),
+            rows: IMPORT_ROWS,
+            bytes: csv.len(),
+            seconds,
+            rss_before_mb,
+            rss_peak_mb,
+        });
+    }
+    Ok(out)
 }
 
 /// The size of the count whose posting is measured (issue 17: under 5 s).
@@ -430,6 +555,16 @@ async fn bench_backend(
     .await;
     scenarios.push(Scenario::new(name, depot_stats, None));
 
+    // SPEC §11: exporting every stock row (streamed: the server's memory should not grow with
+    // the rows), then importing 100 000 new items (goal: under 30 s).
+    let mut integration = Vec::new();
+    for format in ["csv", "xlsx"] {
+        eprintln!("[bench] {backend_name}: export of the stock as {format}");
+        integration.push(export_stock(&http, &base, server.0.id(), format).await?);
+    }
+    eprintln!("[bench] {backend_name}: import of {IMPORT_ROWS} items");
+    integration.extend(import_items(&http, &base, server.0.id(), &run_id).await?);
+
     eprintln!("[bench] {backend_name}: posting a count of {COUNT_LINES} lines");
     let count_post = Some(count_post(&http, &base).await?);
 
@@ -457,6 +592,7 @@ async fn bench_backend(
         peak_rss_mb,
         scenarios,
         count_post,
+        integration,
     })
 }
 
@@ -1203,6 +1339,25 @@ fn render(reports: &[BackendReport], assets: &Assets, args: &Args) -> String {
             out.push_str(&format!(
                 "\nPosting a count of {lines} counted lines (each a COUNT_CORRECTION) on {}: {seconds:.2} s.",
                 r.backend
+            ));
+        }
+    }
+    out.push_str("\n\n| backend | import / export | rows | MB | seconds | server RSS before | peak during |\n|---|---|---:|---:|---:|---:|---:|\n");
+    for r in reports {
+        for t in &r.integration {
+            out.push_str(&format!(
+                "| {} | {} | {} | {:.1} | {:.2} | {:.1} MB | {:.1} MB |\n",
+                r.backend,
+                t.what,
+                if t.rows > 0 {
+                    t.rows.to_string()
+                } else {
+                    "-".into()
+                },
+                t.bytes as f64 / 1e6,
+                t.seconds,
+                t.rss_before_mb,
+                t.rss_peak_mb
             ));
         }
     }

@@ -65,6 +65,14 @@ pub async fn import(
         }
     };
     report.rows = sheet.rows.len();
+    if sheet.rows.is_empty() {
+        report.errors.push(RowError {
+            row: None,
+            column: None,
+            message: tr!(errors.import.no_rows),
+        });
+        return Ok(report);
+    }
     match kind {
         ImportKind::Items => import_items(db, &sheet, &mut report).await?,
         ImportKind::Locations => import_locations(db, &sheet, &mut report).await?,

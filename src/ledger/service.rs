@@ -238,6 +238,8 @@ pub struct LedgerExport {
 
 impl LedgerExport {
     pub fn new(filter: LedgerFilter) -> Result<Self, AppError> {
+        // An export has every row; paging parameters are checked like the page's, not used.
+        Paging::parse(filter.offset, filter.limit)?;
         let checked = Checked::of(&filter)?;
         Ok(Self {
             filter,

@@ -138,7 +138,7 @@ pub mod columns {
     pub const AVAILABLE_QTY: Column = Column::new("available_qty", "可用量", &[]);
     pub const EARLIEST_EXPIRY: Column = Column::new("earliest_expiry", "最近效期", &[]);
     pub const ID: Column = Column::new("id", "流水号", &[]);
-    pub const OCCURRED_AT: Column = Column::new("occurred_at", "时间", &[]);
+    pub const OCCURRED_AT: Column = Column::new("occurred_at", "时间（UTC）", &[]);
     pub const REASON: Column = Column::new("reason", "原因", &[]);
     pub const REF: Column = Column::new("ref", "单号", &[]);
     pub const REF_LINE: Column = Column::new("ref_line", "行号", &[]);

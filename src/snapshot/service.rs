@@ -249,6 +249,8 @@ pub struct SnapshotExport {
 
 impl SnapshotExport {
     pub fn new(query: &SnapshotQuery, config: &Config) -> Result<Self, AppError> {
+        // An export has every row; paging parameters are checked like the page's, not used.
+        Paging::parse(query.offset, query.limit)?;
         Ok(Self {
             search: parse_search(query.q.as_deref())?,
             today: config.today(),

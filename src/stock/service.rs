@@ -162,13 +162,15 @@ pub struct StockExport {
     filter: StockFilter,
     checked: Checked,
     today: NaiveDate,
-    /// The last stock exported: (sku, location code).
-    after: Option<(String, String)>,
+    /// The sku of the last item of the windows exported.
+    after: Option<String>,
     done: bool,
 }
 
 impl StockExport {
     pub fn new(filter: StockFilter, today: NaiveDate) -> Result<Self, AppError> {
+        // An export has every row; paging parameters are checked like the page's, not used.
+        Paging::parse(filter.offset, filter.limit)?;
         let checked = Checked::of(&filter)?;
         Ok(Self {
             filter,
@@ -198,78 +200,73 @@ impl crate::export::Export for StockExport {
     }
 
     async fn next_chunk(&mut self, db: &Db) -> Result<Vec<Vec<Cell>>, AppError> {
-        if self.done {
-            return Ok(Vec::new());
-        }
+        // A window of items by sku (through the sku index), then the batches of their stocks:
+        // each read costs its window, however far the export has come. A window may hold no
+        // matching stock; the next one is read then.
         let rows_sql = format!(
-            "SELECT s.id AS stock_id, s.item_id, i.sku, i.name, s.location_id, l.code AS location_code, s.qty {FROM} \
-             AND ($7 IS NULL OR i.sku > $7 OR (i.sku = $7 AND l.code > $8)) \
-             ORDER BY i.sku, l.code LIMIT $9"
+            "SELECT i.sku, i.name, l.code, b.batch_code, b.expiry_date, b.qty, b.reserved {} \
+             AND ($7 IS NULL OR i.sku > $7) AND ($8 IS NULL OR i.sku <= $8) \
+             ORDER BY i.sku, l.code, b.expiry_date IS NULL, b.expiry_date, b.id",
+            FROM.replacen(
+                " WHERE ",
+                " JOIN batches b ON b.stock_id = s.id AND b.qty > 0 WHERE ",
+                1
+            )
         );
-        let (after_sku, after_code) = match &self.after {
-            Some((sku, code)) => (Some(sku.as_str()), Some(code.as_str())),
-            None => (None, None),
-        };
-        let checked = &self.checked;
-        let mut tx = db.begin_read().await?;
-        let (rows, batches) = with_tx!(&mut tx, |conn, _backend| {
-            let rows: Vec<Row> = sqlx::query_as(&rows_sql)
-                .bind(self.filter.item_id)
-                .bind(checked.sku.as_ref().map(Sku::as_str))
-                .bind(self.filter.location_id)
-                .bind(checked.code.as_ref().map(LocationCode::as_str))
-                .bind(checked.item_pattern.as_deref())
-                .bind(checked.code_pattern.as_deref())
-                .bind(after_sku)
-                .bind(after_code)
-                .bind(EXPORT_CHUNK)
-                .fetch_all(&mut *conn)
+        type BatchRow = (String, String, String, String, Option<NaiveDate>, i64, i64);
+        while !self.done {
+            let after = self.after.as_deref();
+            let checked = &self.checked;
+            let mut tx = db.begin_read().await?;
+            let (end, rows) = with_tx!(&mut tx, |conn, _backend| {
+                let end: Option<String> = sqlx::query_scalar(
+                    "SELECT sku FROM items WHERE ($1 IS NULL OR sku > $1) ORDER BY sku LIMIT 1 OFFSET $2",
+                )
+                .bind(after)
+                .bind(EXPORT_CHUNK - 1)
+                .fetch_optional(&mut *conn)
                 .await?;
-            let mut batches: Vec<(i64, String, Option<NaiveDate>, i64, i64)> = Vec::new();
-            if !rows.is_empty() {
-                let mut query = sqlx::QueryBuilder::new(
-                    "SELECT stock_id, batch_code, expiry_date, qty, reserved FROM batches WHERE qty > 0 AND stock_id IN (",
-                );
-                let mut ids = query.separated(", ");
-                for row in &rows {
-                    ids.push_bind(row.stock_id);
-                }
-                query.push(") ORDER BY stock_id, expiry_date IS NULL, expiry_date, id");
-                batches = query.build_query_as().fetch_all(&mut *conn).await?;
+                let rows: Vec<BatchRow> = sqlx::query_as(&rows_sql)
+                    .bind(self.filter.item_id)
+                    .bind(checked.sku.as_ref().map(Sku::as_str))
+                    .bind(self.filter.location_id)
+                    .bind(checked.code.as_ref().map(LocationCode::as_str))
+                    .bind(checked.item_pattern.as_deref())
+                    .bind(checked.code_pattern.as_deref())
+                    .bind(after)
+                    .bind(end.as_deref())
+                    .fetch_all(&mut *conn)
+                    .await?;
+                (end, rows)
+            });
+            drop(tx);
+            // The last window has no end.
+            match end {
+                Some(end) => self.after = Some(end),
+                None => self.done = true,
             }
-            (rows, batches)
-        });
-        drop(tx);
-        self.done = (rows.len() as i64) < EXPORT_CHUNK;
-        if let Some(last) = rows.last() {
-            self.after = Some((last.sku.clone(), last.location_code.clone()));
-        }
-        let mut by_stock: HashMap<i64, Vec<(String, Option<NaiveDate>, i64, i64)>> = HashMap::new();
-        for (stock_id, code, expiry, qty, reserved) in batches {
-            by_stock
-                .entry(stock_id)
-                .or_default()
-                .push((code, expiry, qty, reserved));
-        }
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            for (code, expiry, qty, reserved) in by_stock.remove(&row.stock_id).unwrap_or_default()
-            {
-                out.push(vec![
-                    Cell::Text(row.sku.clone()),
-                    Cell::Text(row.name.clone()),
-                    Cell::Text(row.location_code.clone()),
-                    Cell::Text(code),
-                    Cell::from(expiry),
-                    Cell::Int(qty),
-                    Cell::Int(reserved),
-                    Cell::Int(available(qty, reserved, expiry, self.today)),
-                ]);
+            if rows.is_empty() {
+                continue;
             }
+            return Ok(rows
+                .into_iter()
+                .map(|(sku, name, location, batch, expiry, qty, reserved)| {
+                    vec![
+                        Cell::Text(sku),
+                        Cell::Text(name),
+                        Cell::Text(location),
+                        Cell::Text(batch),
+                        Cell::from(expiry),
+                        Cell::Int(qty),
+                        Cell::Int(reserved),
+                        Cell::Int(available(qty, reserved, expiry, self.today)),
+                    ]
+                })
+                .collect());
         }
-        Ok(out)
+        Ok(Vec::new())
     }
 }
 
-/// How many stocks one read of an export takes.
-const EXPORT_CHUNK: i64 = 2000;
+/// How many items' stocks one read of an export takes.
+const EXPORT_CHUNK: i64 = 1000;

@@ -940,7 +940,276 @@ fn corpus() -> Vec<Case> {
             body: Vec::new(),
         });
     }
+    bad_sheets(&mut cases);
     cases
+}
+
+/// Files an import must refuse with a report (SPEC §11), never a 500 or a partial import.
+fn bad_sheets(cases: &mut Vec<Case>) {
+    use std::io::Write;
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let zip_of = |parts: &[(&str, Vec<u8>)]| {
+        let mut bytes = Vec::new();
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(&mut bytes));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, content) in parts {
+            zip.start_file(*name, options).unwrap();
+            zip.write_all(content).unwrap();
+        }
+        zip.finish().unwrap();
+        bytes
+    };
+    let formula = {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.write_string(0, 0, "sku").unwrap();
+        sheet.write_string(0, 1, "name").unwrap();
+        sheet.write_string(1, 0, "F-1").unwrap();
+        sheet.write_formula(1, 1, "=1+1").unwrap();
+        workbook.save_to_buffer().unwrap()
+    };
+    let mut rows_100_001 = String::from("sku,name\n");
+    for n in 0..100_001 {
+        rows_100_001.push_str(&format!("H-{n},x\n"));
+    }
+    let mut wide = (0..2000)
+        .map(|n| format!("c{n}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    wide.push_str("\n");
+    let files: Vec<(&str, &str, Option<&'static str>, Vec<u8>)> = vec![
+        (
+            "/import/items",
+            "neither UTF-8 nor GB18030",
+            Some("text/csv"),
+            b"sku,name\n\xff\xfe\xff,x\n".to_vec(),
+        ),
+        (
+            "/import/items",
+            "a PNG",
+            Some("image/png"),
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+        ),
+        (
+            "/import/items",
+            "NUL bytes",
+            Some("text/csv"),
+            b"sku,name\nA\0,B\n".to_vec(),
+        ),
+        (
+            "/import/items",
+            "a ZIP of other files",
+            Some(XLSX),
+            zip_of(&[("a.txt", b"hello".to_vec())]),
+        ),
+        (
+            "/import/items",
+            "a truncated XLSX",
+            Some(XLSX),
+            formula[..200].to_vec(),
+        ),
+        (
+            "/import/items",
+            "an XLSX bomb",
+            Some(XLSX),
+            zip_of(&[
+                ("xl/workbook.xml", b"<workbook/>".to_vec()),
+                ("xl/worksheets/sheet1.xml", vec![b' '; 30 * 1024 * 1024]),
+            ]),
+        ),
+        (
+            "/import/items",
+            "a workbook without sheets",
+            Some(XLSX),
+            zip_of(&[("xl/workbook.xml", b"<workbook/>".to_vec())]),
+        ),
+        ("/import/items", "a formula", Some(XLSX), formula.clone()),
+        (
+            "/import/items",
+            "missing name column",
+            Some("text/csv"),
+            b"sku\nA-1\n".to_vec(),
+        ),
+        (
+            "/import/items",
+            "duplicate skus",
+            Some("text/csv"),
+            b"sku,name\nD-1,a\nD-1,b\n".to_vec(),
+        ),
+        (
+            "/import/items",
+            "a sku too long",
+            Some("text/csv"),
+            format!("sku,name\n{},x\n", "S".repeat(65)).into_bytes(),
+        ),
+        (
+            "/import/items",
+            "control characters",
+            Some("text/csv"),
+            b"sku,name\nC-1,bell\x07\n".to_vec(),
+        ),
+        (
+            "/import/items",
+            "a bad barcode",
+            Some("text/csv"),
+            b"sku,name,barcode\nB-1,x,12345\n".to_vec(),
+        ),
+        (
+            "/import/items",
+            "100 001 rows",
+            Some("text/csv"),
+            rows_100_001.into_bytes(),
+        ),
+        (
+            "/import/items",
+            "a header only",
+            Some("text/csv"),
+            b"sku,name\n".to_vec(),
+        ),
+        (
+            "/import/items",
+            "a BOM only",
+            Some("text/csv"),
+            b"\xef\xbb\xbf".to_vec(),
+        ),
+        (
+            "/import/items",
+            "blank lines only",
+            Some("text/csv"),
+            b"\n\n,,\n".to_vec(),
+        ),
+        (
+            "/import/items",
+            "2 000 columns",
+            Some("text/csv"),
+            wide.into_bytes(),
+        ),
+        (
+            "/import/items",
+            "an unclosed quote",
+            Some("text/csv"),
+            b"sku,name\n\"Q-1,x\n".to_vec(),
+        ),
+        (
+            "/import/items",
+            "the same column twice",
+            Some("text/csv"),
+            b"sku,name,\xe5\x93\x81\xe5\x90\x8d\nA,b,c\n".to_vec(),
+        ),
+        (
+            "/import/items",
+            "an empty body",
+            Some("text/csv"),
+            Vec::new(),
+        ),
+        (
+            "/import/items",
+            "JSON",
+            Some("application/json"),
+            br#"{"sku": "A", "name": "B"}"#.to_vec(),
+        ),
+        (
+            "/import/items",
+            "multipart without a file",
+            Some("multipart/form-data; boundary=X"),
+            b"--X\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nA\r\n--X--\r\n".to_vec(),
+        ),
+        (
+            "/import/items",
+            "multipart cut short",
+            Some("multipart/form-data; boundary=X"),
+            b"--X\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nsku,na".to_vec(),
+        ),
+        (
+            "/import/items",
+            "multipart without a boundary",
+            Some("multipart/form-data"),
+            b"sku,name\nA,B\n".to_vec(),
+        ),
+        (
+            "/import/locations",
+            "an unknown kind",
+            Some("text/csv"),
+            b"location_code,kind\nL-1,basement\n".to_vec(),
+        ),
+        (
+            "/import/locations",
+            "missing kind column",
+            Some("text/csv"),
+            b"location_code\nL-1\n".to_vec(),
+        ),
+        (
+            "/import/locations",
+            "an existing location with another kind",
+            Some("text/csv"),
+            b"location_code,kind\nA-01,shipping\n".to_vec(),
+        ),
+        (
+            "/import/stock",
+            "quantities not whole numbers",
+            Some("text/csv"),
+            b"sku,location_code,qty\nSKU-1,A-01,1.5\nSKU-1,R-01,abc\nSKU-1,R-02,0\n".to_vec(),
+        ),
+        (
+            "/import/stock",
+            "dates in other formats",
+            Some("text/csv"),
+            b"sku,location_code,qty,expiry_date\nSKU-1,A-01,1,31/12/2030\nSKU-1,R-01,1,20301231\n"
+                .to_vec(),
+        ),
+        (
+            "/import/stock",
+            "unknown sku and location",
+            Some("text/csv"),
+            b"sku,location_code,qty\nNOPE,A-01,1\nSKU-1,NOWHERE,1\n".to_vec(),
+        ),
+        (
+            "/import/stock",
+            "an expired lot",
+            Some("text/csv"),
+            b"sku,location_code,qty,batch_code,expiry_date\nSKU-1,A-01,1,OLD,2001-01-01\n".to_vec(),
+        ),
+        (
+            "/import/stock",
+            "the same line twice",
+            Some("text/csv"),
+            b"sku,location_code,qty\nSKU-1,A-01,1\nSKU-1,A-01,2\n".to_vec(),
+        ),
+        (
+            "/import/stock?ref=PO-1",
+            "a ref whose line said another qty",
+            Some("text/csv"),
+            b"sku,location_code,qty,batch_code,expiry_date\nSKU-1,R-01,3,L1,2030-01-01\n".to_vec(),
+        ),
+        (
+            "/import/stock?ref=%00",
+            "a bad ref",
+            Some("text/csv"),
+            b"sku,location_code,qty\nSKU-1,A-01,3\n".to_vec(),
+        ),
+        (
+            "/import/items?dry_run=perhaps",
+            "a bad dry_run",
+            Some("text/csv"),
+            b"sku,name\nA,B\n".to_vec(),
+        ),
+    ];
+    for (path, what, content_type, body) in files {
+        cases.push(raw(path, format!("sheet: {what}"), content_type, &body));
+    }
+    for path in [
+        "/export/stock?format=ods",
+        "/export/ledger?reason=STOLEN",
+        "/export/ledger?limit=-1",
+        "/export/snapshot?q=%FF",
+        "/export/stock?sku=%00",
+        "/events?after=-5",
+        "/events?wait=100000",
+        "/events?limit=0",
+    ] {
+        cases.push(get(path));
+    }
 }
 
 async fn every_hostile_request_is_refused_cleanly(backend: Backend) {
@@ -1192,6 +1461,15 @@ fn no_js_urls() -> Vec<String> {
         ] {
             urls.push(format!("{page}?{query}"));
         }
+    }
+    for query in [
+        "kind=items&result=00000000000000000000000000000000",
+        "kind=../../etc&result=%ff",
+        "kind=%00&result=",
+        "kind=stock",
+        "result=0123456789abcdef0123456789abcdef",
+    ] {
+        urls.push(format!("/import?{query}"));
     }
     urls
 }
