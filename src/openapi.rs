@@ -27,6 +27,8 @@ use crate::state::AppState;
     ),
     paths(
         crate::server::healthz,
+        crate::auth::web::login,
+        crate::auth::web::logout,
         crate::inbound::api::receive_goods,
         crate::putaway::api::put_away,
         crate::outbound::api::commit_outbound,
@@ -71,9 +73,32 @@ use crate::state::AppState;
         (name = "orders", description = "Orders, reservations, picking, shipping (SPEC §10)"),
         (name = "integration", description = "Change feed, export, import (SPEC §11)"),
         (name = "health", description = "Whether Depot and its database answer"),
+        (name = "sign-in", description = "People's sessions (programs use a bearer token instead)"),
     )
 )]
 struct ApiDoc;
+
+/// A file (an XLSX workbook, a multipart upload) in the document: binary, not a list of bytes.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct Binary(Vec<u8>);
+
+/// `POST /login`'s JSON body.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SignIn {
+    username: String,
+    password: String,
+}
+
+/// Who signed in.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SignedIn {
+    username: String,
+    role: crate::auth::Role,
+}
 
 /// A concrete path for an OpenAPI path template, to ask the access table about it.
 fn example_path(template: &str) -> String {

@@ -83,7 +83,7 @@ pub fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
 }
 
 /// How long one request may take: `request_timeout`, plus the longest wait a change-feed
-/// request may ask for (SPEC §11), or [`IMPORT_TIMEOUT`] for an import. Past it the handler is
+/// request may ask for (SPEC §11), or [`IMPORT_TIMEOUT`] for an import or an export. Past it the handler is
 /// dropped — a transaction in flight rolls back — and the answer is 503.
 async fn time_limit(State(request_timeout): State<Duration>, req: Request, next: Next) -> Response {
     let limit = time_limit_of(req.uri().path(), request_timeout);
@@ -96,14 +96,15 @@ async fn time_limit(State(request_timeout): State<Duration>, req: Request, next:
 fn time_limit_of(path: &str, request_timeout: Duration) -> Duration {
     if path == "/events" {
         request_timeout + Duration::from_secs(crate::events::service::MAX_WAIT_SECONDS as u64)
-    } else if path.starts_with("/import/") {
+    } else if path.starts_with("/import/") || path.starts_with("/export/") {
+        // An XLSX export answers once its workbook is written (300 000 rows take seconds).
         request_timeout.max(IMPORT_TIMEOUT)
     } else {
         request_timeout
     }
 }
 
-/// How long an import (up to 100 000 rows, SPEC §11) may take.
+/// How long an import (up to 100 000 rows, SPEC §11) or an export may take.
 const IMPORT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The whole application as one axum router.

@@ -1,5 +1,5 @@
 //! Request decoding under arbitrary bytes: every JSON body Depot accepts, every query string and
-//! every page form's body (as a browser posts it without JavaScript), through the same decoders
+//! every page form's body (as a browser posts it without JavaScript), every uploaded sheet, through the same decoders
 //! and parsers the handlers and server functions use. Whatever comes in, decoding either
 //! yields a value that survives a round trip or a refusal a client can act on (400, 413 or 422,
 //! with a message), and never panics.
@@ -21,6 +21,7 @@ use depot::outbound::page::ShipOrder;
 use depot::outbound::{service::Outbound, OutboundInput};
 use depot::putaway::page::PutAwayForm;
 use depot::putaway::{service::Putaway, PutawayInput};
+use depot::sheet::read;
 use depot::snapshot::SnapshotQuery;
 use depot::stock::StockFilter;
 use libfuzzer_sys::fuzz_target;
@@ -30,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, input)) = data.split_first() else {
         return;
     };
-    let outcome = match selector % 17 {
+    let outcome = match selector % 18 {
         0 => body::<ReceiveInput>(input).and_then(|r| Receive::parse(&r).map(drop)),
         1 => body::<OutboundInput>(input).and_then(|r| Outbound::parse(&r, true).map(drop)),
         2 => body::<PutawayInput>(input).and_then(|r| Putaway::parse(&r).map(drop)),
@@ -59,10 +60,19 @@ fuzz_target!(|data: &[u8]| {
         13 => body::<NewOrder>(input).and_then(|o| orders::validate_order(&o)),
         14 => body::<PickInput>(input).and_then(|p| orders::validate_picks(&p)),
         15 => body::<ShipInput>(input).map(drop),
-        _ => query::<OrderFilter>(input).and_then(|f| {
+        16 => query::<OrderFilter>(input).and_then(|f| {
             Paging::parse(f.offset, f.limit)?;
             parse_search(f.q.as_deref()).map(drop)
         }),
+        // An uploaded sheet (SPEC §11): read whole, or refused with a reason; never a panic.
+        _ => {
+            let sheet = read::read(input, read::sniff(input));
+            if let Ok(sheet) = sheet {
+                assert!(sheet.rows.len() <= read::MAX_ROWS);
+                assert!(sheet.rows.iter().all(|row| row.number >= 2));
+            }
+            Ok(())
+        }
     };
     if let Err(error) = outcome {
         assert!(

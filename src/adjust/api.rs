@@ -14,6 +14,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/adjust", post(adjust))
 }
 
+/// Correct stock with a reason.
 #[utoipa::path(
     post,
     path = "/adjust",

@@ -154,6 +154,18 @@ fn back_to_login(error: &str, next: &str, username: &str) -> Response {
 }
 
 /// `POST /login`: a form (redirects) or JSON `{"username", "password"}`.
+#[utoipa::path(
+    post,
+    path = "/login",
+    tag = "sign-in",
+    summary = "Sign in: the answer sets the depot_session cookie",
+    request_body(content = crate::openapi::SignIn, description = "JSON, or a form (then the answer is a redirect)"),
+    responses(
+        (status = 200, description = "Signed in; the `depot_session` cookie is set", body = crate::openapi::SignedIn),
+        (status = 401, description = "Wrong username or password (UNAUTHENTICATED)", body = crate::error::ErrorEnvelope),
+        (status = 429, description = "Too many failed sign-ins for this username (TOO_MANY_REQUESTS, `Retry-After`)", body = crate::error::ErrorEnvelope),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     session: Session,
@@ -225,6 +237,15 @@ async fn start_session(session: &Session, user_id: i64) -> Result<(), AppError> 
 }
 
 /// `POST /logout`: ends the session; a browser goes to `/login`.
+#[utoipa::path(
+    post,
+    path = "/logout",
+    tag = "sign-in",
+    summary = "Sign out: the session ends",
+    responses(
+        (status = 204, description = "Signed out (a JSON request; a browser is redirected to /login)"),
+    )
+)]
 pub async fn logout(session: Session, request: Request) -> Response {
     if let Err(error) = session.flush().await {
         return AppError::internal(&std::io::Error::other(error.to_string())).into_response();

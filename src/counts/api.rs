@@ -46,6 +46,7 @@ fn count_id(raw: &str) -> Result<i64, AppError> {
         .ok_or_else(|| AppError::not_found(tr!(errors.count.not_found, id = raw)))
 }
 
+/// Start a count.
 #[utoipa::path(
     post,
     path = "/counts",
@@ -74,6 +75,7 @@ async fn create_count(
     Ok((StatusCode::CREATED, Json(count)))
 }
 
+/// List counts.
 #[utoipa::path(
     get,
     path = "/counts",
@@ -91,6 +93,7 @@ async fn list_counts(
     service::list_counts(&state.db, &filter).await.map(Json)
 }
 
+/// One count with its lines.
 #[utoipa::path(
     get,
     path = "/counts/{id}",
@@ -112,6 +115,7 @@ async fn get_count(
         .map(Json)
 }
 
+/// Record a counted line.
 #[utoipa::path(
     post,
     path = "/counts/{id}/lines",
@@ -150,6 +154,7 @@ async fn record_line(
         .map(Json)
 }
 
+/// Post a count's differences as adjustments.
 #[utoipa::path(
     post,
     path = "/counts/{id}/post",
@@ -174,6 +179,7 @@ async fn post_count(
         .map(Json)
 }
 
+/// Cancel a count.
 #[utoipa::path(
     post,
     path = "/counts/{id}/cancel",

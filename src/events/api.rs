@@ -13,6 +13,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/events", get(events))
 }
 
+/// Ledger entries after a cursor (the change feed).
 #[utoipa::path(
     get,
     path = "/events",

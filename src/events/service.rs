@@ -94,7 +94,7 @@ pub async fn follow(db: &Db, cursor: &Cursor) -> Result<EventsPage, AppError> {
 
 /// The final entries after `after`, at most `limit`, oldest first.
 pub async fn read(db: &Db, after: i64, limit: i64) -> Result<EventsPage, AppError> {
-    let upto = horizon(db).await?;
+    let upto = horizon(db, after).await?;
     if upto <= after {
         return Ok(EventsPage {
             events: Vec::new(),
@@ -111,8 +111,9 @@ pub async fn read(db: &Db, after: i64, limit: i64) -> Result<EventsPage, AppErro
     Ok(EventsPage { events, next })
 }
 
-/// The largest entry id up to which the ledger is final (see the module's comment).
-async fn horizon(db: &Db) -> Result<i64, AppError> {
+/// The largest entry id up to which the ledger is final (see the module's comment); at most
+/// `after` when no entry was written since.
+async fn horizon(db: &Db, after: i64) -> Result<i64, AppError> {
     match db {
         Db::Sqlite(pool) => {
             let max: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM stock_ledger")
@@ -127,6 +128,10 @@ async fn horizon(db: &Db) -> Result<i64, AppError> {
                     .fetch_one(pool)
                     .await?;
             let upto = if called { last } else { 0 };
+            if upto <= after {
+                // Nothing written since: no transaction id needed (an idle poll writes nothing).
+                return Ok(upto);
+            }
             // A transaction id of our own, taken after that read: every writer that took an
             // entry id up to `upto` had an older one. (A snapshot's xmax would not do: since
             // PostgreSQL 14 it is the latest *completed* id + 1, below ids still running.)

@@ -56,6 +56,7 @@ async fn answer<E: Export>(
     .await
 }
 
+/// The inventory snapshot as CSV or XLSX.
 #[utoipa::path(
     get,
     path = "/export/snapshot",
@@ -65,7 +66,7 @@ async fn answer<E: Export>(
         (status = 200, description = "The rows as a file: CSV (UTF-8 with a BOM) or XLSX, headers in the request's language",
             content(
                 (String = "text/csv"),
-                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             )),
         (status = 422, description = "Invalid filter or format (VALIDATION_FAILED)", body = crate::error::ErrorEnvelope),
     )
@@ -80,6 +81,7 @@ async fn snapshot(
     answer(state, export, format).await
 }
 
+/// The stock as CSV or XLSX.
 #[utoipa::path(
     get,
     path = "/export/stock",
@@ -89,7 +91,7 @@ async fn snapshot(
         (status = 200, description = "The rows as a file: CSV (UTF-8 with a BOM) or XLSX, headers in the request's language",
             content(
                 (String = "text/csv"),
-                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             )),
         (status = 422, description = "Invalid filter or format (VALIDATION_FAILED)", body = crate::error::ErrorEnvelope),
     )
@@ -104,6 +106,7 @@ async fn stock(
     answer(state, export, format).await
 }
 
+/// The ledger as CSV or XLSX.
 #[utoipa::path(
     get,
     path = "/export/ledger",
@@ -113,7 +116,7 @@ async fn stock(
         (status = 200, description = "The rows as a file: CSV (UTF-8 with a BOM) or XLSX, headers in the request's language",
             content(
                 (String = "text/csv"),
-                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             )),
         (status = 422, description = "Invalid filter or format (VALIDATION_FAILED)", body = crate::error::ErrorEnvelope),
     )

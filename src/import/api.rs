@@ -37,6 +37,7 @@ pub struct ImportQuery {
     pub r#ref: Option<String>,
 }
 
+/// Import items from a sheet.
 #[utoipa::path(
     post,
     path = "/import/items",
@@ -45,8 +46,8 @@ pub struct ImportQuery {
     request_body(description = "Items (sku, name; spec, unit, barcode): a CSV (UTF-8 or GB18030) or XLSX file as the body, or a multipart field `file`",
         content(
             (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (Vec<u8> = "multipart/form-data"),
+            (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::openapi::Binary = "multipart/form-data"),
         )),
     responses(
         (status = 200, description = "Imported, or a dry run's report (which may list problems)", body = crate::import::ImportReport),
@@ -63,6 +64,7 @@ async fn items(
     import(ImportKind::Items, state, query, principal, request).await
 }
 
+/// Import locations from a sheet.
 #[utoipa::path(
     post,
     path = "/import/locations",
@@ -71,8 +73,8 @@ async fn items(
     request_body(description = "Locations (location_code, kind; name): a CSV (UTF-8 or GB18030) or XLSX file as the body, or a multipart field `file`",
         content(
             (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (Vec<u8> = "multipart/form-data"),
+            (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::openapi::Binary = "multipart/form-data"),
         )),
     responses(
         (status = 200, description = "Imported, or a dry run's report (which may list problems)", body = crate::import::ImportReport),
@@ -89,6 +91,7 @@ async fn locations(
     import(ImportKind::Locations, state, query, principal, request).await
 }
 
+/// Import opening stock from a sheet.
 #[utoipa::path(
     post,
     path = "/import/stock",
@@ -97,8 +100,8 @@ async fn locations(
     request_body(description = "Opening stock (sku, location_code, qty; batch_code, expiry_date, production_date): a CSV (UTF-8 or GB18030) or XLSX file as the body, or a multipart field `file`",
         content(
             (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (Vec<u8> = "multipart/form-data"),
+            (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::openapi::Binary = "multipart/form-data"),
         )),
     responses(
         (status = 200, description = "Imported, or a dry run's report (which may list problems)", body = crate::import::ImportReport),

@@ -71,7 +71,7 @@ pub fn ImportPage() -> impl IntoView {
                         </label>
                     })}
                     <div class="actions">
-                        <button type="submit" name="dry_run" value="true">{tr!(import.preview)}</button>
+                        <button type="submit" name="dry_run" value="true" class="secondary">{tr!(import.preview)}</button>
                         <button type="submit" class="primary">{tr!(import.apply)}</button>
                     </div>
                 </form>
@@ -131,7 +131,7 @@ fn Report(kind: ImportKind, report: ImportReport) -> impl IntoView {
                         <tbody>
                             {report.errors.iter().map(|e| view! {
                                 <tr>
-                                    <td data-label=heads[0].clone()>{e.row.map(|r| r.to_string()).unwrap_or_else(|| "—".into())}</td>
+                                    <td data-label=heads[0].clone()>{e.row.map(|r| tr!(import.report.row_n, row = r)).unwrap_or_else(|| tr!(import.report.whole_file))}</td>
                                     <td data-label=heads[1].clone()>{e.column.clone().unwrap_or_else(|| "—".into())}</td>
                                     <td data-label=heads[2].clone()>{e.message.clone()}</td>
                                 </tr>

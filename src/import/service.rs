@@ -711,14 +711,17 @@ async fn import_stock(
             numbers.push(row.number);
         }
     }
-    if !report.errors.is_empty() || lines.is_empty() {
+    if lines.is_empty() {
         return Ok(());
     }
+    // Rows the sheet already refused: the others still go through the pipeline's checks (in a
+    // transaction rolled back), so one report lists every problem of the file.
+    let refused = !report.errors.is_empty();
     let receipt: Receive = Request { r#ref, lines };
     let moment = config.moment();
     // The pipeline's own checks (unknown skus and locations, kinds, dates, repeated lines),
     // with the same words as a receipt's; a dry run rolls its transaction back.
-    let outcome = if report.dry_run {
+    let outcome = if report.dry_run || refused {
         let mut tx = db.begin_write().await?;
         let outcome = pipeline::apply(&mut tx, &receipt, moment, actor).await;
         tx.rollback().await?;
@@ -727,6 +730,7 @@ async fn import_stock(
         pipeline::run(db, &receipt, moment, actor).await
     };
     match outcome {
+        Ok(_) if refused => Ok(()),
         Ok(response) => {
             report.created = response
                 .lines
@@ -759,6 +763,8 @@ async fn import_stock(
                     message: reason,
                 });
             }
+            // Row by row, whichever check found what.
+            report.errors.sort_by_key(|e| e.row);
             Ok(())
         }
         Err(error) => Err(error),

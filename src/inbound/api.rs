@@ -16,6 +16,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/inbound/receive", post(receive_goods))
 }
 
+/// Receive goods into receiving or storage locations.
 #[utoipa::path(
     post,
     path = "/inbound/receive",

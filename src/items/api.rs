@@ -30,6 +30,7 @@ pub struct ListParams {
     pub limit: Option<i64>,
 }
 
+/// List items.
 #[utoipa::path(
     get,
     path = "/items",
@@ -50,6 +51,7 @@ async fn list_items(
         .map(Json)
 }
 
+/// Create an item.
 #[utoipa::path(
     post,
     path = "/items",
@@ -71,6 +73,7 @@ async fn create_item(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+/// One item.
 #[utoipa::path(
     get,
     path = "/items/{id}",

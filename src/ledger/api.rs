@@ -13,6 +13,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/ledger", page_or_json(list_ledger))
 }
 
+/// Movements, newest first.
 #[utoipa::path(
     get,
     path = "/ledger",

@@ -30,6 +30,7 @@ struct ListParams {
     limit: Option<i64>,
 }
 
+/// List locations.
 #[utoipa::path(
     get,
     path = "/locations",
@@ -54,6 +55,7 @@ async fn list_locations(
         .map(Json)
 }
 
+/// Create a location.
 #[utoipa::path(
     post,
     path = "/locations",

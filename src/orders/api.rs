@@ -41,6 +41,7 @@ fn answer(order: crate::orders::Order) -> Json<OrderResponse> {
     Json(OrderResponse { order })
 }
 
+/// Create an order and reserve its goods.
 #[utoipa::path(
     post,
     path = "/orders",
@@ -74,6 +75,7 @@ async fn create_order(
     Ok((status, answer(order)))
 }
 
+/// List orders.
 #[utoipa::path(
     get,
     path = "/orders",
@@ -91,6 +93,7 @@ async fn list_orders(
     service::list_orders(&state.db, &filter).await.map(Json)
 }
 
+/// One order with its lines and reservations.
 #[utoipa::path(
     get,
     path = "/orders/{ref}",
@@ -108,6 +111,7 @@ async fn get_order(
     service::get_order(&state.db, &r#ref).await.map(answer)
 }
 
+/// An order's pick list in walk order.
 #[utoipa::path(
     get,
     path = "/orders/{ref}/picklist",
@@ -125,6 +129,7 @@ async fn picklist(
     service::picklist(&state.db, &r#ref).await.map(Json)
 }
 
+/// Reserve backorders and replace expired reservations.
 #[utoipa::path(
     post,
     path = "/orders/{ref}/reserve",
@@ -145,6 +150,7 @@ async fn reserve(
         .map(answer)
 }
 
+/// Confirm what was picked where.
 #[utoipa::path(
     post,
     path = "/orders/{ref}/pick",
@@ -168,6 +174,7 @@ async fn pick(
         .map(answer)
 }
 
+/// Ship what is picked (or all reserved).
 #[utoipa::path(
     post,
     path = "/orders/{ref}/ship",
@@ -198,6 +205,7 @@ async fn ship(
     .map(answer)
 }
 
+/// Cancel an order, releasing what it holds.
 #[utoipa::path(
     post,
     path = "/orders/{ref}/cancel",

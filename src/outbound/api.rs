@@ -16,6 +16,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/outbound/commit", post(commit_outbound))
 }
 
+/// Ship goods (FEFO, never an expired batch).
 #[utoipa::path(
     post,
     path = "/outbound/commit",

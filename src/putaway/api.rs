@@ -16,6 +16,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/putaway", post(put_away))
 }
 
+/// Move goods between locations, all or nothing.
 #[utoipa::path(
     post,
     path = "/putaway",

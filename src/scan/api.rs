@@ -21,6 +21,7 @@ struct ScanParams {
     expect: Option<String>,
 }
 
+/// What a scanned code names.
 #[utoipa::path(
     get,
     path = "/scan",

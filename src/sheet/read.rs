@@ -174,70 +174,101 @@ fn unescape_formula(value: &str) -> &str {
     }
 }
 
+/// The columns of an XLSX row Depot reads: cells further right are left out (a cell at column
+/// XFD would otherwise make every row 16 384 values long).
+const MAX_XLSX_COLUMNS: u32 = 256;
+
 fn read_xlsx(bytes: &[u8]) -> Result<Sheet, ReadError> {
+    use calamine::Reader;
     check_zip(bytes)?;
     let mut workbook: calamine::Xlsx<_> =
-        calamine::open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| ReadError::NotASheet)?;
-    let name = calamine::Reader::sheet_names(&workbook)
+        calamine::Xlsx::new(Cursor::new(bytes)).map_err(|_| ReadError::NotASheet)?;
+    let name = workbook
+        .sheet_names()
         .first()
         .cloned()
         .ok_or(ReadError::Empty)?;
-    // Formulas are refused: their cached values may be stale, and Depot does not evaluate them.
-    let formulas = calamine::Reader::worksheet_formula(&mut workbook, &name)
+    // Cell by cell as the sheet stores them (rows in order), never as one dense range: a
+    // sheet's two cells at A1 and XFD1048576 would ask a range for half a terabyte.
+    let mut cells = workbook
+        .worksheet_cells_reader(&name)
         .map_err(|_| ReadError::NotASheet)?;
-    let range = calamine::Reader::worksheet_range(&mut workbook, &name)
-        .map_err(|_| ReadError::NotASheet)?;
-    let mut cells = range.rows();
-    let (start_row, _) = range.start().unwrap_or((0, 0));
     let mut headers: Option<Vec<String>> = None;
     let mut rows = Vec::new();
-    for (index, cells) in cells.by_ref().enumerate() {
-        let number = start_row as usize + index + 1;
-        let values: Vec<Value> = cells.iter().map(value_of).collect();
+    let mut current: Option<(u32, Vec<Value>)> = None;
+    let finish = |row: Option<(u32, Vec<Value>)>,
+                  headers: &mut Option<Vec<String>>,
+                  rows: &mut Vec<Row>|
+     -> Result<(), ReadError> {
+        let Some((index, values)) = row else {
+            return Ok(());
+        };
         if values.iter().all(Value::is_empty) {
-            continue;
+            return Ok(());
         }
-        match &headers {
-            None => {
-                headers = Some(
-                    values
-                        .iter()
-                        .map(|v| match v {
-                            Value::Text(t) => t.trim().to_owned(),
-                            Value::Number(n) => n.to_string(),
-                            Value::Date(d) => d.to_string(),
-                            Value::Empty => String::new(),
-                        })
-                        .collect(),
-                )
-            }
+        match headers {
+            None => *headers = Some(values.iter().map(header_text).collect()),
             Some(_) => {
                 if rows.len() == MAX_ROWS {
                     return Err(ReadError::TooManyRows);
                 }
-                rows.push(Row { number, values });
+                rows.push(Row {
+                    number: index as usize + 1,
+                    values,
+                });
             }
         }
-    }
-    let headers = headers.ok_or(ReadError::Empty)?;
-    if let Some(((row, col), _)) = formulas
-        .used_cells()
-        .find(|(_, _, formula)| !formula.trim().is_empty())
-        .map(|(r, c, f)| ((r, c), f))
+        Ok(())
+    };
+    while let Some(cell) = cells
+        .next_cell_with_formula_metadata()
+        .map_err(|_| ReadError::NotASheet)?
     {
-        let (fstart_row, fstart_col) = formulas.start().unwrap_or((0, 0));
-        let (row, col) = (fstart_row as usize + row, fstart_col as usize + col);
-        let (_, start_col) = range.start().unwrap_or((0, 0));
-        let column = headers
-            .get(col.saturating_sub(start_col as usize))
-            .cloned()
-            .unwrap_or_else(|| column_letters(col));
-        return Err(ReadError::Formula {
-            row: row + 1,
-            column,
-        });
+        let (row, col) = cell.pos;
+        if cell.formula.is_some() {
+            // Formulas are refused: their cached values may be stale, and Depot runs none.
+            finish(current.take(), &mut headers, &mut rows)?;
+            let column = headers
+                .as_ref()
+                .and_then(|h| h.get(col as usize))
+                .filter(|h| !h.is_empty())
+                .cloned()
+                .unwrap_or_else(|| column_letters(col as usize));
+            return Err(ReadError::Formula {
+                row: row as usize + 1,
+                column,
+            });
+        }
+        if col >= MAX_XLSX_COLUMNS {
+            continue;
+        }
+        if current.as_ref().is_some_and(|(r, _)| *r != row) {
+            finish(current.take(), &mut headers, &mut rows)?;
+        }
+        let (_, values) = current.get_or_insert_with(|| (row, Vec::new()));
+        let value = value_of(&calamine::Data::from(cell.value));
+        if values.len() <= col as usize {
+            values.resize(col as usize + 1, Value::Empty);
+        }
+        values[col as usize] = value;
+    }
+    finish(current.take(), &mut headers, &mut rows)?;
+    let headers = headers.ok_or(ReadError::Empty)?;
+    for row in &mut rows {
+        if row.values.len() < headers.len() {
+            row.values.resize(headers.len(), Value::Empty);
+        }
     }
     Ok(Sheet { headers, rows })
+}
+
+fn header_text(value: &Value) -> String {
+    match value {
+        Value::Text(t) => t.trim().to_owned(),
+        Value::Number(n) => n.to_string(),
+        Value::Date(d) => d.to_string(),
+        Value::Empty => String::new(),
+    }
 }
 
 /// Refuses a ZIP whose declared parts would inflate past Depot's limits, before any is read.

@@ -14,6 +14,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/snapshot/inventory", get(inventory))
 }
 
+/// Items in stock, largest totals first.
 #[utoipa::path(
     get,
     path = "/snapshot/inventory",

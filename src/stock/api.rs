@@ -13,6 +13,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/stock/query", get(query_stock))
 }
 
+/// Stock by item and location, with batches.
 #[utoipa::path(
     get,
     path = "/stock/query",

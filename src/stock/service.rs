@@ -203,40 +203,49 @@ impl crate::export::Export for StockExport {
         // A window of items by sku (through the sku index), then the batches of their stocks:
         // each read costs its window, however far the export has come. A window may hold no
         // matching stock; the next one is read then.
-        let rows_sql = format!(
-            "SELECT i.sku, i.name, l.code, b.batch_code, b.expiry_date, b.qty, b.reserved {} \
-             AND ($7 IS NULL OR i.sku > $7) AND ($8 IS NULL OR i.sku <= $8) \
-             ORDER BY i.sku, l.code, b.expiry_date IS NULL, b.expiry_date, b.id",
-            FROM.replacen(
-                " WHERE ",
-                " JOIN batches b ON b.stock_id = s.id AND b.qty > 0 WHERE ",
-                1
+        // Plain range conditions (no `$n IS NULL OR …`), so both databases seek the sku index:
+        // with those, SQLite scanned every batch for each window (27 s for 350 000 rows).
+        let rows_sql = |bounded: bool| {
+            format!(
+                "SELECT i.sku, i.name, l.code, b.batch_code, b.expiry_date, b.qty, b.reserved {} \
+                 AND i.sku > $7{} \
+                 ORDER BY i.sku, l.code, b.expiry_date IS NULL, b.expiry_date, b.id",
+                FROM.replacen(
+                    " WHERE ",
+                    " JOIN batches b ON b.stock_id = s.id AND b.qty > 0 WHERE ",
+                    1
+                ),
+                if bounded { " AND i.sku <= $8" } else { "" }
             )
-        );
+        };
         type BatchRow = (String, String, String, String, Option<NaiveDate>, i64, i64);
         while !self.done {
-            let after = self.after.as_deref();
+            // Every sku is longer than "".
+            let after = self.after.as_deref().unwrap_or("");
             let checked = &self.checked;
             let mut tx = db.begin_read().await?;
             let (end, rows) = with_tx!(&mut tx, |conn, _backend| {
                 let end: Option<String> = sqlx::query_scalar(
-                    "SELECT sku FROM items WHERE ($1 IS NULL OR sku > $1) ORDER BY sku LIMIT 1 OFFSET $2",
+                    "SELECT sku FROM items WHERE sku > $1 ORDER BY sku LIMIT 1 OFFSET $2",
                 )
                 .bind(after)
                 .bind(EXPORT_CHUNK - 1)
                 .fetch_optional(&mut *conn)
                 .await?;
-                let rows: Vec<BatchRow> = sqlx::query_as(&rows_sql)
+                let sql = rows_sql(end.is_some());
+                let query = sqlx::query_as(&sql)
                     .bind(self.filter.item_id)
                     .bind(checked.sku.as_ref().map(Sku::as_str))
                     .bind(self.filter.location_id)
                     .bind(checked.code.as_ref().map(LocationCode::as_str))
                     .bind(checked.item_pattern.as_deref())
                     .bind(checked.code_pattern.as_deref())
-                    .bind(after)
-                    .bind(end.as_deref())
-                    .fetch_all(&mut *conn)
-                    .await?;
+                    .bind(after);
+                let query = match &end {
+                    Some(end) => query.bind(end.as_str()),
+                    None => query,
+                };
+                let rows: Vec<BatchRow> = query.fetch_all(&mut *conn).await?;
                 (end, rows)
             });
             drop(tx);

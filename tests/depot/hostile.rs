@@ -969,6 +969,13 @@ fn bad_sheets(cases: &mut Vec<Case>) {
         sheet.write_formula(1, 1, "=1+1").unwrap();
         workbook.save_to_buffer().unwrap()
     };
+    let sparse = {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.write_string(0, 0, "sku").unwrap();
+        sheet.write_string(1_048_575, 16_383, "far").unwrap();
+        workbook.save_to_buffer().unwrap()
+    };
     let mut rows_100_001 = String::from("sku,name\n");
     for n in 0..100_001 {
         rows_100_001.push_str(&format!("H-{n},x\n"));
@@ -978,7 +985,8 @@ fn bad_sheets(cases: &mut Vec<Case>) {
         .collect::<Vec<_>>()
         .join(",");
     wide.push_str("\n");
-    let files: Vec<(&str, &str, Option<&'static str>, Vec<u8>)> = vec![
+    let files: Vec<(&str, &str, Option<&'static str>, Vec<u8>)> =
+        vec![
         (
             "/import/items",
             "neither UTF-8 nor GB18030",
@@ -1025,6 +1033,7 @@ fn bad_sheets(cases: &mut Vec<Case>) {
             zip_of(&[("xl/workbook.xml", b"<workbook/>".to_vec())]),
         ),
         ("/import/items", "a formula", Some(XLSX), formula.clone()),
+        ("/import/items", "two cells spanning the whole grid", Some(XLSX), sparse),
         (
             "/import/items",
             "missing name column",

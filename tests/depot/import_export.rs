@@ -244,12 +244,24 @@ async fn opening_stock_is_one_idempotent_receipt(backend: Backend) {
     let (_, stock) = app.get("/stock/query?sku=SKU-1&location_code=A-01").await;
     assert_eq!(stock["rows"][0]["qty"], 10);
 
-    // A problem the pipeline finds (an unknown sku on row 3) is reported on its row and column.
-    let bad = csv("sku,location_code,qty\nSKU-1,A-01,1\nNOPE,A-01,2\n");
+    // A problem the pipeline finds (an unknown sku on row 3) is reported on its row and column,
+    // in the same report as the sheet's own problems (a bad qty on row 4), row by row.
+    let bad =
+        csv("sku,location_code,qty\nSKU-1,A-01,1\nNOPE,A-01,2\nSKU-1,R-1,x\nSKU-2,NOWHERE,1\n");
     let (status, report) = import(&app, "/import/stock?dry_run=true", "text/csv", bad).await;
     assert_eq!(status, StatusCode::OK, "{report}");
-    assert_eq!(report["errors"][0]["row"], 3, "{report}");
-    assert_eq!(report["errors"][0]["column"], "sku", "{report}");
+    let found: Vec<(i64, &str)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_i64().unwrap(), e["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [(3, "sku"), (4, "qty"), (5, "location_code")],
+        "{report}"
+    );
+    assert_eq!(app.count("stock_ledger").await, 3, "nothing written");
     app.assert_consistent().await;
 }
 
@@ -362,6 +374,18 @@ async fn bad_files_get_a_report_and_write_nothing(backend: Backend) {
     let r = refused(&app, "/import/items", XLSX, formula).await;
     assert_eq!(r["errors"][0]["row"], 2, "{r}");
     assert_eq!(r["errors"][0]["column"], "name", "{r}");
+    // Two cells spanning the whole grid (A1 and XFD1048576): read cell by cell, never as one
+    // range of 17 billion cells (that would abort the server).
+    let sparse = {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.write_string(0, 0, "sku").unwrap();
+        sheet.write_string(0, 1, "name").unwrap();
+        sheet.write_string(1_048_575, 16_383, "far away").unwrap();
+        workbook.save_to_buffer().unwrap()
+    };
+    let r = refused(&app, "/import/items", XLSX, sparse).await;
+    assert_eq!(r["errors"][0]["row"], Json::Null, "no rows: {r}");
     // An XLSX bomb: a sheet part inflating a thousand times.
     let mut bomb = Vec::new();
     {
