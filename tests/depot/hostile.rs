@@ -984,7 +984,7 @@ fn bad_sheets(cases: &mut Vec<Case>) {
         .map(|n| format!("c{n}"))
         .collect::<Vec<_>>()
         .join(",");
-    wide.push_str("\n");
+    wide.push('\n');
     let files: Vec<(&str, &str, Option<&'static str>, Vec<u8>)> =
         vec![
         (

@@ -57,7 +57,7 @@ fn xlsx(rows: &[Vec<XCell>]) -> Vec<u8> {
                 }
                 XCell::D(d) => {
                     let d = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
-                    sheet.write_datetime_with_format(r, c, &d, &date).unwrap();
+                    sheet.write_datetime_with_format(r, c, d, &date).unwrap();
                 }
                 XCell::F(f) => {
                     sheet.write_formula(r, c, *f).unwrap();
