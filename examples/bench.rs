@@ -506,11 +506,43 @@ async fn bench_backend(
         .await;
         let ceiling = run(1, measure, {
             let (db, q) = (direct.clone(), q.map(str::to_string));
-            move || snapshot_direct(db.clone(), q.clone(), offset)
+            move || snapshot_direct(db.clone(), q.clone(), offset, None)
         })
         .await;
         scenarios.push(Scenario::new(name.to_string(), depot_stats, Some(ceiling)));
     }
+    // The same deep page read by its place, as the homepage's Next link reads it.
+    let name = "snapshot, deep page by place (after=…, offset 50 000)".to_string();
+    eprintln!("[bench] {backend_name}: {name}");
+    let previous: Value = http
+        .get(format!("{base}/snapshot/inventory?limit=50&offset=49950"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let place = previous["next"]
+        .as_str()
+        .ok_or("the page before offset 50 000 has no next")?
+        .to_string();
+    let (total_qty, item_id) = place
+        .split_once('-')
+        .and_then(|(t, i)| Some((t.parse::<i64>().ok()?, i.parse::<i64>().ok()?)))
+        .ok_or("next is not <total_qty>-<item_id>")?;
+    let depot_stats = run(1, measure, {
+        let (http, url) = (
+            http.clone(),
+            format!("{base}/snapshot/inventory?limit=50&offset=50000&after={place}"),
+        );
+        move || get_ok(http.clone(), url.clone(), "application/json")
+    })
+    .await;
+    let ceiling = run(1, measure, {
+        let db = direct.clone();
+        move || snapshot_direct(db.clone(), None, 50_000, Some((total_qty, item_id)))
+    })
+    .await;
+    scenarios.push(Scenario::new(name, depot_stats, Some(ceiling)));
+
     let name = "homepage HTML (/)".to_string();
     eprintln!("[bench] {backend_name}: {name}");
     let depot_stats = run(1, measure, {
@@ -520,7 +552,7 @@ async fn bench_backend(
     .await;
     let ceiling = run(1, measure, {
         let db = direct.clone();
-        move || snapshot_direct(db.clone(), None, 0)
+        move || snapshot_direct(db.clone(), None, 0, None)
     })
     .await;
     scenarios.push(Scenario::new(name, depot_stats, Some(ceiling)));
@@ -953,16 +985,47 @@ async fn ship_direct_inner(db: &Db, r#ref: &str, pick: &Pick) -> Result<(), BoxE
 
 /// The ceiling of a snapshot page: its statements (count, page, top locations, earliest
 /// expiry) in one read transaction; a search's statements planned for their pattern, as Depot's.
-async fn snapshot_direct(db: Db, q: Option<String>, offset: i64) -> Result<(), String> {
-    snapshot_direct_inner(&db, q.as_deref(), offset)
+async fn snapshot_direct(
+    db: Db,
+    q: Option<String>,
+    offset: i64,
+    after: Option<(i64, i64)>,
+) -> Result<(), String> {
+    snapshot_direct_inner(&db, q.as_deref(), offset, after)
         .await
         .map_err(|e| e.to_string())
 }
 
-async fn snapshot_direct_inner(db: &Db, q: Option<&str>, offset: i64) -> Result<(), BoxError> {
+/// `after`: the page starts after this (total_qty, item_id) instead of at `offset`.
+async fn snapshot_direct_inner(
+    db: &Db,
+    q: Option<&str>,
+    offset: i64,
+    after: Option<(i64, i64)>,
+) -> Result<(), BoxError> {
     let mut tx = db.begin_read().await?;
     let rows = with_tx!(&mut tx, |conn, backend| {
         let ids: Vec<i64> = match q {
+            None if after.is_some() => {
+                let (total_qty, item_id) = after.unwrap_or_default();
+                let _total: i64 = sqlx::query_scalar(
+                    "SELECT CAST(SUM(items_in_stock) AS BIGINT) FROM inventory_summary",
+                )
+                .fetch_one(&mut *conn)
+                .await?;
+                let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
+                    "SELECT p.item_id, i.sku, i.name, i.spec, p.total_qty \
+                     FROM (SELECT item_id, total_qty FROM item_totals WHERE total_qty > 0 \
+                           AND total_qty <= $1 AND (total_qty < $1 OR item_id > $2) \
+                           ORDER BY total_qty DESC, item_id LIMIT 50) p \
+                     JOIN items i ON i.id = p.item_id ORDER BY p.total_qty DESC, p.item_id",
+                )
+                .bind(total_qty)
+                .bind(item_id)
+                .fetch_all(&mut *conn)
+                .await?;
+                rows.into_iter().map(|r| r.0).collect()
+            }
             None => {
                 let _total: i64 = sqlx::query_scalar(
                     "SELECT CAST(SUM(items_in_stock) AS BIGINT) FROM inventory_summary",

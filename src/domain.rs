@@ -254,6 +254,29 @@ pub struct Page<T> {
     pub offset: i64,
     pub limit: i64,
     pub items: Vec<T>,
+    /// Where the next page starts, for lists that page by place as well as by offset (the
+    /// snapshot): pass it as `after` (with the next page's `offset`) to read that page at the
+    /// cost of the first, however deep. Absent when this page is the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// Where this page starts: pass it as `before` to read the page before it the same way.
+    /// Absent on the first page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A page of a list that pages by offset only.
+    pub fn new(total: i64, offset: i64, limit: i64, items: Vec<T>) -> Self {
+        Self {
+            total,
+            offset,
+            limit,
+            items,
+            next: None,
+            prev: None,
+        }
+    }
 }
 
 /// A search text: trimmed, at most 64 characters, `None` when blank.

@@ -639,13 +639,29 @@ pub fn Pager<T: 'static>(page: Page<T>, href: impl Fn(i64) -> String + 'static) 
     let last = ((page.total + page.limit - 1) / page.limit.max(1)).max(1);
     let first_row = if page.total == 0 { 0 } else { page.offset + 1 };
     let last_row = (page.offset + page.items.len() as i64).min(page.total);
+    // A list that pages by place (the snapshot) gives where its neighbours start: the links
+    // carry it, so a page far down costs what the first does. The first page needs none.
+    let prev = match &page.prev {
+        Some(place) if current > 2 => with_param(href(current - 1), "before", place),
+        _ => href(current - 1),
+    };
+    let next = match &page.next {
+        Some(place) => with_param(href(current + 1), "after", place),
+        None => href(current + 1),
+    };
     view! {
         <nav class="pager" aria-label=tr!(common.pager_label)>
             <span class="muted">{tr!(common.rows, first = number(first_row), last = number(last_row), total = number(page.total))}</span>
-            {(current > 1).then(|| view! { <a class="button secondary" rel="prev" href=href(current - 1)>{tr!(common.previous)}</a> })}
-            {(current < last).then(|| view! { <a class="button secondary" rel="next" href=href(current + 1)>{tr!(common.next)}</a> })}
+            {(current > 1).then(|| view! { <a class="button secondary" rel="prev" href=prev>{tr!(common.previous)}</a> })}
+            {(current < last).then(|| view! { <a class="button secondary" rel="next" href=next>{tr!(common.next)}</a> })}
         </nav>
     }
+}
+
+/// `href` with one more query parameter.
+fn with_param(href: String, name: &str, value: &str) -> String {
+    let joint = if href.contains('?') { '&' } else { '?' };
+    format!("{href}{joint}{name}={}", urlencode(value))
 }
 
 /// What a list shows for a page number past its end (e.g. `?page=99` of 200 rows): where the

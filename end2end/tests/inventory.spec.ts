@@ -160,3 +160,82 @@ test("letters typed before the page comes alive are searched for", async ({ page
   await expect(rows(page)).toHaveCount(6);
   await expect(box).toHaveValue(`${tag}-5`);
 });
+
+test("search as you type keeps one request in flight and shows only the final answer", async ({ page, request, javaScriptEnabled: js, t }, testInfo) => {
+  test.skip(!js, "without JavaScript a search is one full page load");
+  const tag = tagFor(testInfo);
+  expect((await request.post("/locations", { data: { code: `${tag}-D`, kind: "receiving" } })).status()).toBe(201);
+  // Two items that `绿` (green) finds, one that `绿茶` (green tea) finds; skus alike up to `SKU-000`.
+  const items = [
+    { sku: `SKU-0004-${tag}`, name: `${tag} 绿豆 Mung beans` },
+    { sku: `SKU-0005-${tag}`, name: `${tag} 绿茶 Green tea` },
+  ];
+  for (const item of items) {
+    expect((await request.post("/items", { data: item })).status()).toBe(201);
+  }
+  const receipt = await request.post("/inbound/receive", {
+    data: { ref: `PO-${tag}`, lines: items.map(({ sku }) => ({ sku, location_code: `${tag}-D`, qty: 5 })) },
+  });
+  expect(receipt.status()).toBe(200);
+
+  await page.goto("/");
+  await expectLive(page, js);
+  // A slow link: every search waits until the test lets it through, and the test counts how
+  // many are in flight at once.
+  const held: Array<() => void> = [];
+  let inFlight = 0;
+  let mostInFlight = 0;
+  let sent = 0;
+  await page.route("**/inventory_snapshot*", async (route) => {
+    sent += 1;
+    inFlight += 1;
+    mostInFlight = Math.max(mostInFlight, inFlight);
+    await new Promise<void>((resolve) => held.push(resolve));
+    await route.continue();
+  });
+  page.on("requestfinished", (finished) => {
+    if (finished.url().includes("inventory_snapshot")) inFlight -= 1;
+  });
+  page.on("requestfailed", (failed) => {
+    if (failed.url().includes("inventory_snapshot")) inFlight -= 1;
+  });
+  // Every table the page shows from now on: its skus.
+  await page.evaluate(() => {
+    const seen: string[][] = [];
+    (window as unknown as { seen: string[][] }).seen = seen;
+    new MutationObserver(() => {
+      const skus = [...document.querySelectorAll("table.snapshot tbody tr td:first-child")].map((td) => td.textContent ?? "");
+      if (seen.length === 0 || seen[seen.length - 1].join() !== skus.join()) seen.push(skus);
+    }).observe(document.querySelector("main") ?? document.body, { childList: true, subtree: true, characterData: true });
+  });
+  const box = page.getByRole("searchbox", { name: t("inventory.search_label") });
+  const seen = () => page.evaluate(() => (window as unknown as { seen: string[][] }).seen);
+
+  async function typeOver(first: string, rest: string, finalSkus: string[]) {
+    const before = sent;
+    // Typing over the whole box (a scanner or a clerk starting afresh), faster than the pause
+    // the search waits for.
+    await box.selectText();
+    await box.pressSequentially(first, { delay: 15 });
+    // The first search leaves (and hangs on the slow link) ...
+    await expect.poll(() => sent).toBe(before + 1);
+    // ... the clerk types on, and pauses: that search waits for the first answer.
+    await box.pressSequentially(rest, { delay: 15 });
+    await page.waitForTimeout(600);
+    expect(sent, "no second request while one is in flight").toBe(before + 1);
+    const shownBefore = (await seen()).length;
+    held.shift()!();
+    // The first answer comes back and is dropped; the latest search leaves.
+    await expect.poll(() => sent).toBe(before + 2);
+    held.shift()!();
+    await expect(rows(page)).toHaveCount(finalSkus.length);
+    for (const [n, sku] of finalSkus.entries()) await expect(rows(page).nth(n)).toContainText(sku);
+    const shown = (await seen()).slice(shownBefore);
+    expect(shown, "only the final answer is ever shown").toEqual([finalSkus]);
+  }
+
+  await typeOver(`${tag} 绿`, "茶", [`SKU-0005-${tag}`]);
+  await expect(page).toHaveURL(new RegExp(`\\?q=${encodeURIComponent(`${tag} 绿茶`).replaceAll("%20", "(\\+|%20)")}$`, "i"));
+  await typeOver("SKU-000", `4-${tag}`, [`SKU-0004-${tag}`]);
+  expect(mostInFlight, "one search in flight at a time").toBe(1);
+});

@@ -191,7 +191,7 @@ pub fn CountsPage() -> impl IntoView {
                             tr!(counts.col.created, zone = times.zone.clone()),
                             tr!(counts.col.by),
                         ];
-                        let page = crate::domain::Page { total: list.total, offset: list.offset, limit: list.limit, items: list.counts.clone() };
+                        let page = crate::domain::Page::new(list.total, list.offset, list.limit, list.counts.clone());
                         view! {
                             <div class="table-wrap">
                                 <table class="cards counts">

@@ -166,10 +166,5 @@ pub async fn list_items(db: &Db, q: Option<&str>, paging: Paging) -> Result<Page
         (total, items)
     });
     tx.commit().await?;
-    Ok(Page {
-        total,
-        offset: paging.offset,
-        limit: paging.limit,
-        items,
-    })
+    Ok(Page::new(total, paging.offset, paging.limit, items))
 }

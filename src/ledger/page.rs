@@ -117,7 +117,7 @@ pub fn LedgerPage() -> impl IntoView {
                         params.push(("page", n.to_string()));
                         query_href("/ledger", &params)
                     };
-                    let page = crate::domain::Page { total: answer.total, offset: answer.offset, limit: answer.limit, items: answer.rows.clone() };
+                    let page = crate::domain::Page::new(answer.total, answer.offset, answer.limit, answer.rows.clone());
                     view! {
                         <div class="table-wrap">
                             <table class="cards">

@@ -94,10 +94,5 @@ pub async fn list_locations(
         (total, items)
     });
     tx.commit().await?;
-    Ok(Page {
-        total,
-        offset: paging.offset,
-        limit: paging.limit,
-        items,
-    })
+    Ok(Page::new(total, paging.offset, paging.limit, items))
 }

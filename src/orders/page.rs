@@ -234,7 +234,7 @@ pub fn OrdersPage() -> impl IntoView {
                             tr!(orders.col.created, zone = times.zone.clone()),
                             tr!(orders.col.by),
                         ];
-                        let page = crate::domain::Page { total: list.total, offset: list.offset, limit: list.limit, items: list.orders.clone() };
+                        let page = crate::domain::Page::new(list.total, list.offset, list.limit, list.orders.clone());
                         let (status, q) = (param("status"), param("q"));
                         view! {
                             <div class="table-wrap">

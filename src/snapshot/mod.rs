@@ -17,8 +17,84 @@ pub mod service;
 pub struct SnapshotQuery {
     /// Case-insensitive substring of the sku or the name.
     pub q: Option<String>,
+    /// The page's position, counted in items; with `after` or `before` only reported back.
     pub offset: Option<i64>,
     pub limit: Option<i64>,
+    /// The page starts after this place: a previous answer's `next`. It costs what the first
+    /// page costs, however deep (an offset costs what it skips).
+    pub after: Option<String>,
+    /// The page ends before this place: a previous answer's `prev`.
+    pub before: Option<String>,
+}
+
+/// A place in the snapshot's order (`total_qty` desc, then `item_id`): the item a page starts
+/// after or ends before, written `<total_qty>-<item_id>` (an answer's `next` and `prev`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub total_qty: i64,
+    pub item_id: i64,
+}
+
+impl Place {
+    pub fn of(item: &SnapshotItem) -> Self {
+        Self {
+            total_qty: item.total_qty,
+            item_id: item.item_id,
+        }
+    }
+
+    /// `raw` as `<total_qty>-<item_id>`, both whole numbers (`field` names it in the error).
+    pub fn parse(field: &str, raw: &str) -> Result<Self, crate::error::AppError> {
+        let invalid = || crate::error::AppError::validation(field, tr!(errors.value.page_cursor));
+        let (total, id) = raw.trim().split_once('-').ok_or_else(invalid)?;
+        let number = |text: &str| {
+            text.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0 && text.bytes().all(|b| b.is_ascii_digit()))
+        };
+        match (number(total), number(id)) {
+            (Some(total_qty), Some(item_id)) => Ok(Self { total_qty, item_id }),
+            _ => Err(invalid()),
+        }
+    }
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.total_qty, self.item_id)
+    }
+}
+
+/// Which way a page is read from a place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// From the top of the list, skipping `offset` items.
+    Offset(i64),
+    /// The items after the place.
+    After(Place),
+    /// The items before the place.
+    Before(Place),
+}
+
+impl SnapshotQuery {
+    /// Where the page starts: `after`, `before` or the offset (one cursor at most).
+    pub fn start(&self, offset: i64) -> Result<Start, crate::error::AppError> {
+        let blank = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        match (blank(&self.after), blank(&self.before)) {
+            (Some(_), Some(_)) => Err(crate::error::AppError::validation(
+                "before",
+                tr!(errors.value.one_cursor),
+            )),
+            (Some(after), None) => Place::parse("after", &after).map(Start::After),
+            (None, Some(before)) => Place::parse("before", &before).map(Start::Before),
+            (None, None) => Ok(Start::Offset(offset)),
+        }
+    }
 }
 
 /// One of an item's largest stocks.

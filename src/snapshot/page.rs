@@ -28,16 +28,20 @@ pub struct SnapshotView {
 }
 
 /// The snapshot for the homepage: the same query as `GET /snapshot/inventory`.
+/// `at` is the page's place in the list: its number, and where it starts (a previous page's
+/// `next` or `prev`), so a page far down costs what the first one does.
 #[server(endpoint = "inventory_snapshot")]
-pub async fn snapshot_page(q: String, page: i64) -> Result<SnapshotView, AppError> {
+pub async fn snapshot_page(q: String, at: At) -> Result<SnapshotView, AppError> {
     use crate::domain::DEFAULT_PAGE_SIZE;
     use crate::snapshot::SnapshotQuery;
     use crate::ui::page_offset;
     let state = crate::state::app_state()?;
     let query = SnapshotQuery {
         q: Some(q),
-        offset: Some(page_offset(page, DEFAULT_PAGE_SIZE)),
+        offset: Some(page_offset(at.page, DEFAULT_PAGE_SIZE)),
         limit: Some(DEFAULT_PAGE_SIZE),
+        after: Some(at.after),
+        before: Some(at.before),
     };
     let page = crate::snapshot::service::inventory(&state.db, &query, &state.config).await?;
     Ok(SnapshotView {
@@ -47,19 +51,54 @@ pub async fn snapshot_page(q: String, page: i64) -> Result<SnapshotView, AppErro
     })
 }
 
+/// A page of the homepage's table: its number (from 1), and the place it starts after or ends
+/// before (`after`/`before` of the URL, blank for none).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct At {
+    pub page: i64,
+    pub after: String,
+    pub before: String,
+}
+
+impl At {
+    /// The first page.
+    fn first() -> Self {
+        Self {
+            page: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The page a URL's `page`, `after` and `before` values name.
+    fn of(page: Option<&str>, after: Option<String>, before: Option<String>) -> Self {
+        Self {
+            page: page_number(page),
+            after: after.unwrap_or_default(),
+            before: before.unwrap_or_default(),
+        }
+    }
+}
+
 #[component]
 pub fn InventoryPage() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
-    let page = move || page_number(query.read().get("page").as_deref());
-    let snapshot = Resource::new(move || (q(), page()), |(q, page)| snapshot_page(q, page));
+    let at = move || {
+        let query = query.read();
+        At::of(
+            query.get("page").as_deref(),
+            query.get("after"),
+            query.get("before"),
+        )
+    };
+    let snapshot = Resource::new(move || (q(), at()), |(q, at)| snapshot_page(q, at));
     view! {
         <Title text=tr!(inventory.title)/>
         <h1>{tr!(inventory.title)}</h1>
         <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             {move || Suspend::new(async move {
                 let first = snapshot.await;
-                view! { <InventorySearch q=q() page=page() first/> }
+                view! { <InventorySearch q=q() at=at() first/> }
             })}
         </Suspense>
     }
@@ -76,22 +115,38 @@ fn page_number(value: Option<&str>) -> i64 {
 /// The search box and the table, live: the table follows the box as the clerk types, and the
 /// URL follows the search (the first change of a search adds a history entry, refining it
 /// replaces that entry, so Back returns to the view before the search; Back and Forward show
-/// their search again). An answer to a search typed over since is dropped.
+/// their search again). One request is in flight at a time, and an answer to a search typed
+/// over since is dropped.
 #[island]
-fn InventorySearch(q: String, page: i64, first: Result<SnapshotView, AppError>) -> impl IntoView {
+fn InventorySearch(q: String, at: At, first: Result<SnapshotView, AppError>) -> impl IntoView {
     crate::ui::island_live();
-    let shown = RwSignal::new((q.clone(), page, first));
+    let shown = RwSignal::new((q.clone(), at, first));
     let input = NodeRef::<leptos::html::Input>::new();
-    // The latest search asked for; an older one's answer is not shown.
-    let asked = StoredValue::new(0u64);
-    let show = move |q: String, page: i64| {
-        let mine = asked.get_value() + 1;
-        asked.set_value(mine);
+    // One request in flight at a time: a search asked for meanwhile waits here (the latest
+    // replacing any older one), and the answer in flight is then dropped unseen, since it
+    // answers a search typed over. A handheld on a slow link sends one request per pause,
+    // never a queue of them, and never shows an answer older than the box.
+    let in_flight = StoredValue::new(false);
+    let waiting = StoredValue::new(None::<(String, At)>);
+    let show = move |q: String, at: At| {
+        if in_flight.get_value() {
+            waiting.set_value(Some((q, at)));
+            return;
+        }
+        in_flight.set_value(true);
         leptos::task::spawn_local(async move {
-            let answer = snapshot_page(q.clone(), page).await;
-            if asked.get_value() == mine {
-                shown.set((q, page, answer));
+            let (mut q, mut at) = (q, at);
+            loop {
+                let answer = snapshot_page(q.clone(), at.clone()).await;
+                match waiting.try_update_value(Option::take).flatten() {
+                    Some(next) => (q, at) = next,
+                    None => {
+                        shown.set((q, at, answer));
+                        break;
+                    }
+                }
             }
+            in_flight.set_value(false);
         });
     };
     let search_for = move |value: String| {
@@ -104,7 +159,7 @@ fn InventorySearch(q: String, page: i64, first: Result<SnapshotView, AppError>) 
             &query_href("/", &[("q", value.clone())]),
             !current.is_empty(),
         );
-        show(value, 1);
+        show(value, At::first());
     };
     let mut follow_typing = debounce(SEARCH_DEBOUNCE, search_for);
     let box_value = q.clone();
@@ -118,13 +173,13 @@ fn InventorySearch(q: String, page: i64, first: Result<SnapshotView, AppError>) 
     });
     // Back and Forward: the search and page of the address, in the box and the table.
     let _ = window_event_listener(leptos::ev::popstate, move |_| {
-        let (q, page) = address_query();
+        let (q, at) = address_query();
         if let Some(input) = input.get_untracked() {
             if input.value().trim() != q {
                 input.set_value(&q);
             }
         }
-        show(q, page);
+        show(q, at);
     });
     view! {
         <form method="GET" action="/" class="search" role="search"
@@ -140,15 +195,16 @@ fn InventorySearch(q: String, page: i64, first: Result<SnapshotView, AppError>) 
                 on:input=move |ev| follow_typing(event_target_value(&ev))/>
             <button type="submit">{tr!(inventory.search)}</button>
         </form>
-        {move || shown.with(|(q, page, result)| match result {
-            Ok(view) => view! { <SnapshotTable view=view.clone() q=q.clone() page=*page/> }.into_any(),
+        {move || shown.with(|(q, at, result)| match result {
+            Ok(view) => view! { <SnapshotTable view=view.clone() q=q.clone() page=at.page/> }.into_any(),
             Err(error) => view! { <ErrorPanel error=error.clone()/> }.into_any(),
         })}
     }
 }
 
-/// The search and page number in the browser's address bar (`("", 1)` on the server).
-fn address_query() -> (String, i64) {
+/// The search and page in the browser's address bar (the first page of everything on the
+/// server).
+fn address_query() -> (String, At) {
     #[cfg(feature = "hydrate")]
     {
         let search = window().location().search().unwrap_or_default();
@@ -156,12 +212,12 @@ fn address_query() -> (String, i64) {
         let get = |name: &str| params.as_ref().and_then(|p| p.get(name));
         (
             get("q").unwrap_or_default().trim().to_string(),
-            page_number(get("page").as_deref()),
+            At::of(get("page").as_deref(), get("after"), get("before")),
         )
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        (String::new(), 1)
+        (String::new(), At::first())
     }
 }
 

@@ -12,7 +12,7 @@ use crate::db::{Backend, Db};
 use crate::domain::{parse_search, Page, Paging};
 use crate::error::AppError;
 use crate::search::{fold, folded_len, like_pattern};
-use crate::snapshot::{LocationQty, SnapshotItem, SnapshotQuery};
+use crate::snapshot::{LocationQty, Place, SnapshotItem, SnapshotQuery, Start};
 use crate::with_pool;
 
 /// How many items are in stock: the sum of the shards every movement keeps (migration 0004).
@@ -89,6 +89,7 @@ pub async fn inventory(
     config: &Config,
 ) -> Result<Page<SnapshotItem>, AppError> {
     let paging = Paging::parse(query.offset, query.limit)?;
+    let start = query.start(paging.offset)?;
     let search = parse_search(query.q.as_deref())?;
     let today = config.today();
     let near_until = today
@@ -107,13 +108,10 @@ pub async fn inventory(
                     .push(ITEMS_IN_STOCK)
                     .push(
                         ") AS total \
-                         FROM (SELECT item_id, total_qty FROM item_totals WHERE total_qty > 0 \
-                               ORDER BY total_qty DESC, item_id LIMIT ",
-                    )
-                    .push_bind(paging.limit)
-                    .push(" OFFSET ")
-                    .push_bind(paging.offset)
-                    .push(") p JOIN items i ON i.id = p.item_id");
+                         FROM (SELECT item_id, total_qty FROM item_totals WHERE total_qty > 0",
+                    );
+                push_page(&mut query, start, "", paging.limit);
+                query.push(") p JOIN items i ON i.id = p.item_id");
             }
             Some(q) => {
                 // The matches on their own (MATERIALIZED): planned with the ORDER BY and
@@ -126,14 +124,11 @@ pub async fn inventory(
                     )
                     .push(in_stock_and(backend));
                 push_matching!(query, backend, q);
-                query
-                    .push(
-                        "), page AS (SELECT m.*, (SELECT COUNT(*) FROM matches) AS total \
-                         FROM matches m ORDER BY m.total_qty DESC, m.item_id LIMIT ",
-                    )
-                    .push_bind(paging.limit)
-                    .push(" OFFSET ")
-                    .push_bind(paging.offset);
+                query.push(
+                    "), page AS (SELECT m.*, (SELECT COUNT(*) FROM matches) AS total \
+                         FROM matches m WHERE true",
+                );
+                push_page(&mut query, start, "m.", paging.limit);
             }
         }
         // What orders hold (through the partial index of reserved batches), and what is
@@ -224,12 +219,76 @@ pub async fn inventory(
                 .is_some_and(|expiry| expiry <= near_until),
         });
     }
+    // Where the neighbouring pages start. The pager shows its links by the total; these only
+    // say where a link reads from.
+    let full = items.len() as i64 == paging.limit;
+    let (more_after, more_before) = match start {
+        Start::Offset(offset) => (offset + (items.len() as i64) < total, offset > 0),
+        Start::After(_) => (full, true),
+        Start::Before(_) => (true, full),
+    };
     Ok(Page {
+        next: items
+            .last()
+            .filter(|_| more_after)
+            .map(|i| Place::of(i).to_string()),
+        prev: items
+            .first()
+            .filter(|_| more_before)
+            .map(|i| Place::of(i).to_string()),
         total,
         offset: paging.offset,
         limit: paging.limit,
         items,
     })
+}
+
+/// Appends the page's place in the order (`total_qty` desc, then `item_id`) to a statement
+/// whose rows are `prefix`-qualified and already filtered (`… WHERE …`): skipping `offset`
+/// rows, or from a place through the rank index (`item_totals_rank_idx`), in O(page) however
+/// deep. A page before a place is read backwards; the statement's final ORDER BY restores
+/// the order.
+fn push_page<'a, DB: sqlx::Database>(
+    query: &mut QueryBuilder<'a, DB>,
+    start: Start,
+    prefix: &str,
+    limit: i64,
+) where
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let (total, id) = (format!("{prefix}total_qty"), format!("{prefix}item_id"));
+    match start {
+        Start::Offset(offset) => {
+            query
+                .push(format!(" ORDER BY {total} DESC, {id} LIMIT "))
+                .push_bind(limit)
+                .push(" OFFSET ")
+                .push_bind(offset);
+        }
+        Start::After(place) => {
+            // `total <= t` bounds the index scan; the OR only decides the ties at `t`.
+            query
+                .push(format!(" AND {total} <= "))
+                .push_bind(place.total_qty)
+                .push(format!(" AND ({total} < "))
+                .push_bind(place.total_qty)
+                .push(format!(" OR {id} > "))
+                .push_bind(place.item_id)
+                .push(format!(") ORDER BY {total} DESC, {id} LIMIT "))
+                .push_bind(limit);
+        }
+        Start::Before(place) => {
+            query
+                .push(format!(" AND {total} >= "))
+                .push_bind(place.total_qty)
+                .push(format!(" AND ({total} > "))
+                .push_bind(place.total_qty)
+                .push(format!(" OR {id} < "))
+                .push_bind(place.item_id)
+                .push(format!(") ORDER BY {total}, {id} DESC LIMIT "))
+                .push_bind(limit);
+        }
+    }
 }
 
 /// `q` as an FTS5 query: one phrase of the folded `q` (a substring, for the trigram tokenizer).

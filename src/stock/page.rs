@@ -70,7 +70,7 @@ pub fn StockPage() -> impl IntoView {
                         ("sku", param("sku")), ("location_code", param("location_code")),
                         ("q", param("q")), ("page", n.to_string()),
                     ]);
-                    let page = crate::domain::Page { total: answer.total, offset: answer.offset, limit: answer.limit, items: answer.rows.clone() };
+                    let page = crate::domain::Page::new(answer.total, answer.offset, answer.limit, answer.rows.clone());
                     view! {
                         <div class="table-wrap">
                             <table class="cards">

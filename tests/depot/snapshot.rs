@@ -272,6 +272,53 @@ async fn pages_cover_the_total_without_overlap(backend: Backend) {
     let past = snapshot(&app, "?offset=50").await;
     assert_eq!(past["total"], 11);
     assert_eq!(past["items"], json!([]));
+
+    // By place: each answer's `next` reads the following page, its `prev` the one before,
+    // the same rows as by offset. The last page has no `next`, the first no `prev`.
+    let first = snapshot(&app, "?limit=4").await;
+    assert!(first.get("prev").is_none(), "{first}");
+    let mut forward = skus(&first);
+    let mut pages = vec![first.clone()];
+    let mut page = first;
+    for offset in [4, 8] {
+        let next = page["next"]
+            .as_str()
+            .expect("a page before the last has next");
+        page = snapshot(&app, &format!("?limit=4&offset={offset}&after={next}")).await;
+        assert_eq!(
+            (&page["total"], &page["offset"]),
+            (&json!(11), &json!(offset))
+        );
+        forward.extend(skus(&page));
+        pages.push(page.clone());
+    }
+    assert!(page.get("next").is_none(), "the last page: {page}");
+    assert_eq!(
+        forward,
+        skus(&all),
+        "by place, in order, no overlap, no gap"
+    );
+    for n in (0..2).rev() {
+        let prev = pages[n + 1]["prev"]
+            .as_str()
+            .expect("a page after the first has prev");
+        let back = snapshot(&app, &format!("?limit=4&offset={}&before={prev}", n * 4)).await;
+        assert_eq!(skus(&back), skus(&pages[n]), "the page before {prev}");
+    }
+    // A place in a search's order, and one past the end.
+    let tie = &all["items"][4];
+    let after = format!("{}-{}", tie["total_qty"], tie["item_id"]);
+    let rest = snapshot(&app, &format!("?limit=200&after={after}")).await;
+    assert_eq!(skus(&rest), skus(&all)[5..]);
+    let end = snapshot(&app, "?after=0-0").await;
+    assert_eq!((&end["total"], &end["items"]), (&json!(11), &json!([])));
+    let searched = snapshot(&app, &format!("?q=item%201&limit=200&after={after}")).await;
+    let expected: Vec<String> = skus(&all)[5..]
+        .iter()
+        .filter(|sku| ["P-01", "P-10", "P-11"].contains(&sku.as_str()))
+        .cloned()
+        .collect();
+    assert_eq!(skus(&searched), expected, "{searched}");
 }
 
 async fn search_matches_sku_and_name_substrings(backend: Backend) {
@@ -330,6 +377,12 @@ async fn bad_parameters_are_422(backend: Backend) {
         ("limit=abc", "limit"),
         ("offset=1.5", "offset"),
         ("limit=99999999999999999999", "limit"),
+        ("after=12", "after"),
+        ("after=a-1", "after"),
+        ("after=-1-2", "after"),
+        ("after=1-+2", "after"),
+        ("before=1.5-2", "before"),
+        ("after=1-2&before=3-4", "before"),
     ] {
         let (status, body) = app.get(&format!("/snapshot/inventory?{query}")).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
