@@ -38,7 +38,8 @@ fuzz_target!(|data: &[u8]| {
         3 => body::<NewItemInput>(input).and_then(|r| NewItem::parse(&r).map(drop)),
         4 => body::<NewLocationInput>(input).and_then(|r| NewLocation::parse(&r).map(drop)),
         5 => query::<SnapshotQuery>(input).and_then(|q| {
-            Paging::parse(q.offset, q.limit)?;
+            let paging = Paging::parse(q.offset, q.limit)?;
+            q.start(paging.offset)?;
             parse_search(q.q.as_deref()).map(drop)
         }),
         6 => query::<StockFilter>(input).map(drop),

@@ -125,19 +125,21 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, ReadError> {
     let mut headers: Option<Vec<String>> = None;
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
+    let mut lines = Lines::new(text.as_bytes());
     loop {
-        let number = reader.position().line() as usize;
+        let start = reader.position().byte() as usize;
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(error) => {
+                let at = error.position().map_or(start, |p| p.byte() as usize);
                 return Err(ReadError::Malformed {
-                    row: error.position().map_or(number, |p| p.line() as usize),
+                    row: lines.line_at(at),
                     detail: error.to_string(),
-                })
+                });
             }
         }
-        let number = record.position().map_or(number, |p| p.line() as usize);
+        let number = lines.line_at(record.position().map_or(start, |p| p.byte() as usize));
         match &headers {
             None => {
                 if record.iter().all(|v| v.trim().is_empty()) {
@@ -163,6 +165,47 @@ fn read_csv(bytes: &[u8]) -> Result<Sheet, ReadError> {
     }
     let headers = headers.ok_or(ReadError::Empty)?;
     Ok(Sheet { headers, rows })
+}
+
+/// Line numbers as an editor counts them: `\n`, `\r\n` and a lone `\r` each end a line. (The
+/// csv crate counts `\n` only, so in a file with classic Mac line ends every row was "row 1".)
+struct Lines<'a> {
+    text: &'a [u8],
+    /// Bytes counted so far, and the line the next one is on.
+    counted: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        Self {
+            text,
+            counted: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the record the csv crate says starts at `offset` (offsets asked in increasing
+    /// order). Its offset counts the blank lines it skipped before the record, and the `\n` of
+    /// a `\r\n`: the record starts after them.
+    fn line_at(&mut self, offset: usize) -> usize {
+        let mut end = offset.min(self.text.len());
+        while matches!(self.text.get(end), Some(b'\r' | b'\n')) {
+            end += 1;
+        }
+        while self.counted < end {
+            // A `\r\n` counts once, at its `\r`.
+            match self.text[self.counted] {
+                b'\r' => self.line += 1,
+                b'\n' if self.counted == 0 || self.text[self.counted - 1] != b'\r' => {
+                    self.line += 1
+                }
+                _ => {}
+            }
+            self.counted += 1;
+        }
+        self.line
+    }
 }
 
 /// Depot's exports write a text that a spreadsheet would take for a formula (`=…`, `+…`, `-…`,
@@ -325,4 +368,37 @@ pub fn column_letters(mut index: usize) -> String {
     }
     letters.reverse();
     String::from_utf8(letters).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numbers(csv: &str) -> Vec<usize> {
+        read_csv(csv.as_bytes())
+            .unwrap()
+            .rows
+            .iter()
+            .map(|row| row.number)
+            .collect()
+    }
+
+    #[test]
+    fn rows_are_numbered_by_line_whatever_ends_the_lines() {
+        assert_eq!(numbers("sku,name\nA,a\nB,b\n"), [2, 3]);
+        assert_eq!(numbers("sku,name\r\nA,a\r\nB,b\r\n"), [2, 3]);
+        // Classic Mac line ends: the csv crate reads the records but counted them all as line 1.
+        assert_eq!(numbers("sku,name\rA,a\rB,b\r"), [2, 3]);
+        // Blank lines keep their numbers, as a spreadsheet shows them.
+        assert_eq!(numbers("sku,name\n\nA,a\n\nB,b"), [3, 5]);
+        // A quoted cell over two lines: the next row is numbered after it.
+        assert_eq!(numbers("sku,name\nA,\"two\nlines\"\nB,b"), [2, 4]);
+    }
+
+    #[test]
+    fn blank_classic_mac_lines_count_too() {
+        let sheet = read_csv(b"sku,name\r\r\rA,a").unwrap();
+        assert_eq!(sheet.rows[0].number, 4);
+        assert_eq!(numbers("sku,name\r\n\r\nA,a"), [3]);
+    }
 }
