@@ -59,6 +59,9 @@ struct Args {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// How deep the deep-page scenarios read (items skipped), on a demo big enough.
+const DEEP_OFFSET: i64 = 50_000;
+
 #[derive(Debug, Clone, Serialize)]
 struct Stats {
     clients: usize,
@@ -468,6 +471,9 @@ async fn bench_backend(
 
     // The snapshot page and its searches (issue 20): what a clerk types, from the first
     // keystroke (`4`, `茶`) to a whole sku, and a deep page of the default order.
+    // 50 000 deep, or half-way down a smaller demo (`--items 20000`), so the page has rows.
+    let deep = DEEP_OFFSET.min(args.items as i64 / 2 / 50 * 50);
+    let deep_page = format!("snapshot, deep page (offset {deep})");
     let pages: [(&str, Option<&str>, i64); 10] = [
         ("snapshot, default page", None, 0),
         (
@@ -490,7 +496,7 @@ async fn bench_backend(
             Some("SKU-00042"),
             0,
         ),
-        ("snapshot, deep page (offset 50 000)", None, 50_000),
+        (&deep_page, None, deep),
     ];
     for (name, q, offset) in pages {
         eprintln!("[bench] {backend_name}: {name}");
@@ -512,17 +518,20 @@ async fn bench_backend(
         scenarios.push(Scenario::new(name.to_string(), depot_stats, Some(ceiling)));
     }
     // The same deep page read by its place, as the homepage's Next link reads it.
-    let name = "snapshot, deep page by place (after=…, offset 50 000)".to_string();
+    let name = format!("snapshot, deep page by place (after=…, offset {deep})");
     eprintln!("[bench] {backend_name}: {name}");
     let previous: Value = http
-        .get(format!("{base}/snapshot/inventory?limit=50&offset=49950"))
+        .get(format!(
+            "{base}/snapshot/inventory?limit=50&offset={}",
+            deep - 50
+        ))
         .send()
         .await?
         .json()
         .await?;
     let place = previous["next"]
         .as_str()
-        .ok_or("the page before offset 50 000 has no next")?
+        .ok_or("the page before the deep page has no next")?
         .to_string();
     let (total_qty, item_id) = place
         .split_once('-')
@@ -531,14 +540,14 @@ async fn bench_backend(
     let depot_stats = run(1, measure, {
         let (http, url) = (
             http.clone(),
-            format!("{base}/snapshot/inventory?limit=50&offset=50000&after={place}"),
+            format!("{base}/snapshot/inventory?limit=50&offset={deep}&after={place}"),
         );
         move || get_ok(http.clone(), url.clone(), "application/json")
     })
     .await;
     let ceiling = run(1, measure, {
         let db = direct.clone();
-        move || snapshot_direct(db.clone(), None, 50_000, Some((total_qty, item_id)))
+        move || snapshot_direct(db.clone(), None, deep, Some((total_qty, item_id)))
     })
     .await;
     scenarios.push(Scenario::new(name, depot_stats, Some(ceiling)));
@@ -1006,41 +1015,32 @@ async fn snapshot_direct_inner(
     let mut tx = db.begin_read().await?;
     let rows = with_tx!(&mut tx, |conn, backend| {
         let ids: Vec<i64> = match q {
-            None if after.is_some() => {
-                let (total_qty, item_id) = after.unwrap_or_default();
-                let _total: i64 = sqlx::query_scalar(
-                    "SELECT CAST(SUM(items_in_stock) AS BIGINT) FROM inventory_summary",
-                )
-                .fetch_one(&mut *conn)
-                .await?;
-                let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
-                    "SELECT p.item_id, i.sku, i.name, i.spec, p.total_qty \
-                     FROM (SELECT item_id, total_qty FROM item_totals WHERE total_qty > 0 \
-                           AND total_qty <= $1 AND (total_qty < $1 OR item_id > $2) \
-                           ORDER BY total_qty DESC, item_id LIMIT 50) p \
-                     JOIN items i ON i.id = p.item_id ORDER BY p.total_qty DESC, p.item_id",
-                )
-                .bind(total_qty)
-                .bind(item_id)
-                .fetch_all(&mut *conn)
-                .await?;
-                rows.into_iter().map(|r| r.0).collect()
-            }
             None => {
                 let _total: i64 = sqlx::query_scalar(
                     "SELECT CAST(SUM(items_in_stock) AS BIGINT) FROM inventory_summary",
                 )
                 .fetch_one(&mut *conn)
                 .await?;
-                let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
+                // A page by offset, or after a place (as Depot reads `after=`).
+                let page = match after {
+                    Some(_) => {
+                        "AND total_qty <= $1 AND (total_qty < $1 OR item_id > $2) \
+                                ORDER BY total_qty DESC, item_id LIMIT 50"
+                    }
+                    None => "ORDER BY total_qty DESC, item_id LIMIT 50 OFFSET $1",
+                };
+                let sql = format!(
                     "SELECT p.item_id, i.sku, i.name, i.spec, p.total_qty \
                      FROM (SELECT item_id, total_qty FROM item_totals WHERE total_qty > 0 \
-                           ORDER BY total_qty DESC, item_id LIMIT 50 OFFSET $1) p \
-                     JOIN items i ON i.id = p.item_id ORDER BY p.total_qty DESC, p.item_id",
-                )
-                .bind(offset)
-                .fetch_all(&mut *conn)
-                .await?;
+                           {page}) p \
+                     JOIN items i ON i.id = p.item_id ORDER BY p.total_qty DESC, p.item_id"
+                );
+                let query = sqlx::query_as::<_, (i64, String, String, String, i64)>(&sql);
+                let query = match after {
+                    Some((total_qty, item_id)) => query.bind(total_qty).bind(item_id),
+                    None => query.bind(offset),
+                };
+                let rows = query.fetch_all(&mut *conn).await?;
                 rows.into_iter().map(|r| r.0).collect()
             }
             Some(q) => {

@@ -260,7 +260,8 @@ pub struct Page<T> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
     /// Where this page starts: pass it as `before` to read the page before it the same way.
-    /// Absent on the first page.
+    /// Absent on the first page (a page read with `before` that came back full keeps it: only
+    /// reading on tells whether anything precedes it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev: Option<String>,
 }

@@ -265,27 +265,23 @@ fn push_page<'a, DB: sqlx::Database>(
                 .push(" OFFSET ")
                 .push_bind(offset);
         }
-        Start::After(place) => {
-            // `total <= t` bounds the index scan; the OR only decides the ties at `t`.
+        Start::After(place) | Start::Before(place) => {
+            // After a place: totals up to its total, ties past its id, the list's order.
+            // Before it: the mirror image, read backwards. `total <= t` (`>=`) bounds the
+            // index scan; the OR only decides the ties at `t`.
+            let (bound, beyond, id_beyond, order) = match start {
+                Start::After(_) => ("<=", "<", ">", "DESC"),
+                _ => (">=", ">", "<", "ASC"),
+            };
+            let id_order = if order == "DESC" { "" } else { " DESC" };
             query
-                .push(format!(" AND {total} <= "))
+                .push(format!(" AND {total} {bound} "))
                 .push_bind(place.total_qty)
-                .push(format!(" AND ({total} < "))
+                .push(format!(" AND ({total} {beyond} "))
                 .push_bind(place.total_qty)
-                .push(format!(" OR {id} > "))
+                .push(format!(" OR {id} {id_beyond} "))
                 .push_bind(place.item_id)
-                .push(format!(") ORDER BY {total} DESC, {id} LIMIT "))
-                .push_bind(limit);
-        }
-        Start::Before(place) => {
-            query
-                .push(format!(" AND {total} >= "))
-                .push_bind(place.total_qty)
-                .push(format!(" AND ({total} > "))
-                .push_bind(place.total_qty)
-                .push(format!(" OR {id} < "))
-                .push_bind(place.item_id)
-                .push(format!(") ORDER BY {total}, {id} DESC LIMIT "))
+                .push(format!(") ORDER BY {total} {order}, {id}{id_order} LIMIT "))
                 .push_bind(limit);
         }
     }
