@@ -1044,33 +1044,43 @@ async fn snapshot_direct_inner(
                 rows.into_iter().map(|r| r.0).collect()
             }
             Some(q) => {
-                let pattern = depot::search::like_pattern(q);
-                // As Depot plans it: SQLite's trigram index only for 3 characters or more.
-                let filter = if backend == Backend::Sqlite && depot::search::folded_len(q) >= 3 {
-                    "i.id IN (SELECT rowid FROM items_search WHERE items_search MATCH $2) AND "
-                } else {
-                    "$2 <> '' AND "
-                };
-                let fts = format!("\"{}\"", depot::search::fold(q));
-                let _total: i64 = sqlx::query_scalar(&format!(
-                    "SELECT COUNT(*) FROM items i JOIN item_totals t ON t.item_id = i.id \
-                     WHERE t.total_qty > 0 AND {filter}i.search_text LIKE $1 ESCAPE '\\'"
-                ))
-                .bind(&pattern)
-                .bind(&fts)
-                .persistent(false)
-                .fetch_one(&mut *conn)
-                .await?;
-                let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(&format!(
-                    "SELECT i.id, i.sku, i.name, i.spec, t.total_qty \
-                     FROM items i JOIN item_totals t ON t.item_id = i.id \
-                     WHERE t.total_qty > 0 AND {filter}i.search_text LIKE $1 ESCAPE '\\' \
-                     ORDER BY t.total_qty DESC, i.id LIMIT 50 OFFSET $3"
-                ))
-                .bind(&pattern)
-                .bind(&fts)
-                .bind(offset)
-                .persistent(false)
+                // Depot's statements for a search: the bitmaps of the items in stock and of
+                // the pattern's grams (`depot::search::index`), then the page's rows. (The
+                // ANDing, any verification and the walk for the page are Depot's own work in
+                // Rust, not the database's; the ceiling takes the first 50 matches.)
+                let words = (0..16)
+                    .map(|w| format!("w{w}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let in_stock: Vec<i64> =
+                    sqlx::query(&format!("SELECT block, {words} FROM search_in_stock"))
+                        .fetch_all(&mut *conn)
+                        .await?
+                        .iter()
+                        .map(|row| sqlx::Row::try_get::<i64, _>(row, 0))
+                        .collect::<Result<_, _>>()?;
+                let (grams, _exact) = depot::search::index::pattern_grams(&depot::search::fold(q))
+                    .unwrap_or_default();
+                let list = in_stock
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let mut blocks = 0;
+                for gram in grams {
+                    blocks += sqlx::query(&format!(
+                        "SELECT block, {words} FROM search_grams WHERE block IN ({list}) AND gram = $1"
+                    ))
+                    .bind(gram)
+                    .fetch_all(&mut *conn)
+                    .await?
+                    .len();
+                }
+                let _ = (in_stock, blocks, offset, backend);
+                let rows: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT item_id, total_qty FROM item_totals WHERE total_qty > 0 \
+                     ORDER BY total_qty DESC, item_id LIMIT 50",
+                )
                 .fetch_all(&mut *conn)
                 .await?;
                 rows.into_iter().map(|r| r.0).collect()

@@ -8,8 +8,8 @@
 //! and names batches of the same stock; and, so the snapshot can be trusted, its derived tables
 //! agree with the stocks: every item's `item_totals.total_qty` is the sum of its stocks,
 //! `inventory_summary` counts the items with a positive total, in sum and shard by shard; and, so search can be trusted,
-//! every item's and location's `search_text` is its folded fields and (SQLite) the search index
-//! matches the items table; and, so adjustments can be audited, only ADJUST entries carry a
+//! every item's and location's `search_text` is its folded fields and the search index
+//! (`search::index`: grams and items in stock) is what the items and totals make it; and, so adjustments can be audited, only ADJUST entries carry a
 //! reason code (all of them do; `OTHER` with its note) and every adjustment anchor points at its
 //! ADJUST entry; and, so counts can be audited, a posted count's corrections add up to its
 //! counted lines' differences at every item and location; and, so no promised unit is shipped
@@ -21,7 +21,7 @@
 
 use std::fmt;
 
-use crate::db::{Backend, Db};
+use crate::db::Db;
 use crate::with_pool;
 
 /// One broken invariant, described for a person reading `depot check` output.
@@ -79,6 +79,7 @@ pub enum Violation {
         counted: i64,
         items_in_stock: i64,
     },
+    /// A row of the search index (migration 0011) differs from the items and totals.
     SearchIndexStale {
         reason: String,
     },
@@ -730,23 +731,13 @@ pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
                 items_in_stock,
             }
         }));
-
-        if backend == Backend::Sqlite {
-            // FTS5 compares its index with the content table and fails if they differ.
-            let checked = sqlx::query(
-                "INSERT INTO items_search (items_search, rank) VALUES ('integrity-check', 1)",
-            )
-            .execute(pool)
-            .await;
-            if let Err(sqlx::Error::Database(error)) = checked {
-                found.push(Violation::SearchIndexStale {
-                    reason: error.message().to_string(),
-                });
-            } else {
-                checked?;
-            }
-        }
     });
+    found.extend(
+        crate::search::index::stale_rows(db, 20)
+            .await?
+            .into_iter()
+            .map(|reason| Violation::SearchIndexStale { reason }),
+    );
     found.extend(
         crate::search::stale_search_texts(db)
             .await?

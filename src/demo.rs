@@ -29,6 +29,8 @@ use crate::with_pool;
 
 /// Items handled per transaction (one receipt and one putaway of up to 500 lines each).
 const CHUNK: usize = 250;
+/// Items created per transaction before the goods (SQLite): a block of the search index.
+const ITEM_CHUNK: usize = crate::search::index::BLOCK_ITEMS as usize;
 /// How far back the demo's movements reach.
 const HISTORY_DAYS: i64 = 28;
 
@@ -166,12 +168,30 @@ pub async fn load_demo(db: &Db, config: &Config, items: usize) -> Result<DemoSum
         Backend::Postgres => 2,
         Backend::Sqlite => 1,
     };
+
+    // The items go into the search index (`search::index`), whose rows hold 1 024 neighbouring
+    // items each; a transaction that creates items keeps those rows locked until it commits.
+    // SQLite (one writer) creates them first, a block of the index at a time: the fewest index
+    // writes. PostgreSQL's two workers create each chunk's items in a short transaction of its
+    // own just before the chunk's goods, so a worker that waits on the other's index rows waits
+    // for that short transaction only, while the other's goods go on (both receive into the
+    // same shards of the count of items in stock, so the goods take turns anyway).
+    let items_with_goods = db.backend() == Backend::Postgres;
+    if !items_with_goods {
+        for first in (0..items).step_by(ITEM_CHUNK) {
+            create_demo_items(db, first, (first + ITEM_CHUNK).min(items)).await?;
+        }
+    }
     let mut tasks = tokio::task::JoinSet::new();
     for worker in 0..workers {
         let (db, plan) = (db.clone(), plan.clone());
         tasks.spawn(async move {
             let mut lines = (0, 0);
             for chunk in (worker..plan.chunks).step_by(workers) {
+                if items_with_goods {
+                    let first = chunk * CHUNK;
+                    create_demo_items(&db, first, (first + CHUNK).min(plan.items)).await?;
+                }
                 let (receipt, putaway) = load_chunk(&db, &plan, chunk).await?;
                 lines = (lines.0 + receipt, lines.1 + putaway);
             }
@@ -216,8 +236,19 @@ struct Plan {
     shelves: Vec<String>,
 }
 
-/// Creates one chunk's items, receives them at a dock and puts most of them away, in one
-/// transaction; returns (receipt lines, putaway lines).
+/// Creates the demo items `first..last` in one transaction.
+async fn create_demo_items(db: &Db, first: usize, last: usize) -> Result<(), AppError> {
+    let parsed = (first..last)
+        .map(|n| NewItem::parse(&demo_item(n)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut tx = db.begin_write().await?;
+    create_items_in(&mut tx, &parsed).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Receives one chunk's items at a dock and puts most of them away, in one transaction;
+/// returns (receipt lines, putaway lines).
 async fn load_chunk(db: &Db, plan: &Plan, chunk: usize) -> Result<(usize, usize), AppError> {
     let (today, docks, shelves) = (plan.today, &plan.docks, &plan.shelves);
     let first = chunk * CHUNK;
@@ -236,11 +267,6 @@ async fn load_chunk(db: &Db, plan: &Plan, chunk: usize) -> Result<(usize, usize)
     let mut receipt = Vec::new();
     let mut moves = Vec::new();
     let chunk_items: Vec<NewItemInput> = (first..last).map(demo_item).collect();
-    let parsed = chunk_items
-        .iter()
-        .map(NewItem::parse)
-        .collect::<Result<Vec<_>, _>>()?;
-    create_items_in(&mut tx, &parsed).await?;
     for (n, item) in (first..last).zip(&chunk_items) {
         let expires = PRODUCTS[n % PRODUCTS.len()].4;
         let lots = rng.between(1, 2);

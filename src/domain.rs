@@ -251,6 +251,11 @@ impl Paging {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {
     pub total: i64,
+    /// `total` is an estimate, not a count (only a snapshot search by a long pattern that
+    /// most items' text nearly matches, such as `SKU-0`: see `snapshot::service`). Absent when
+    /// the total is exact.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub total_estimated: bool,
     pub offset: i64,
     pub limit: i64,
     pub items: Vec<T>,
@@ -271,6 +276,7 @@ impl<T> Page<T> {
     pub fn new(total: i64, offset: i64, limit: i64, items: Vec<T>) -> Self {
         Self {
             total,
+            total_estimated: false,
             offset,
             limit,
             items,

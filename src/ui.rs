@@ -638,7 +638,12 @@ pub fn Pager<T: 'static>(page: Page<T>, href: impl Fn(i64) -> String + 'static) 
     let current = page.offset / page.limit.max(1) + 1;
     let last = ((page.total + page.limit - 1) / page.limit.max(1)).max(1);
     let first_row = if page.total == 0 { 0 } else { page.offset + 1 };
-    let last_row = (page.offset + page.items.len() as i64).min(page.total);
+    let last_row = page.offset + page.items.len() as i64;
+    let last_row = if page.total_estimated {
+        last_row
+    } else {
+        last_row.min(page.total)
+    };
     // A list that pages by place (the snapshot) gives where its neighbours start: the links
     // carry it, so a page far down costs what the first does. The first page needs none.
     let prev = match &page.prev {
@@ -649,11 +654,32 @@ pub fn Pager<T: 'static>(page: Page<T>, href: impl Fn(i64) -> String + 'static) 
         Some(place) => with_param(href(current + 1), "after", place),
         None => href(current + 1),
     };
+    // An estimated total says "about" and cannot tell where the list ends; a full page can.
+    let rows = if page.total_estimated {
+        tr!(
+            common.rows_about,
+            first = number(first_row),
+            last = number(last_row),
+            total = number(page.total)
+        )
+    } else {
+        tr!(
+            common.rows,
+            first = number(first_row),
+            last = number(last_row),
+            total = number(page.total)
+        )
+    };
+    let more = if page.total_estimated {
+        page.next.is_some()
+    } else {
+        current < last
+    };
     view! {
         <nav class="pager" aria-label=tr!(common.pager_label)>
-            <span class="muted">{tr!(common.rows, first = number(first_row), last = number(last_row), total = number(page.total))}</span>
+            <span class="muted">{rows}</span>
             {(current > 1).then(|| view! { <a class="button secondary" rel="prev" href=prev>{tr!(common.previous)}</a> })}
-            {(current < last).then(|| view! { <a class="button secondary" rel="next" href=next>{tr!(common.next)}</a> })}
+            {more.then(|| view! { <a class="button secondary" rel="next" href=next>{tr!(common.next)}</a> })}
         </nav>
     }
 }

@@ -15,7 +15,7 @@ use crate::error::{AppError, ErrorCode};
 use crate::import::{ImportKind, ImportReport, RowError};
 use crate::inbound::service::{Receive, ReceiveLine};
 use crate::movement::{pipeline, ItemKey, LineStatus, LocationKey, Request};
-use crate::search::{item_search_text, location_search_text};
+use crate::search::{index, item_search_text, location_search_text};
 use crate::sheet::columns::*;
 use crate::sheet::read::{self, ReadError, Row, Sheet, Value, MAX_ROWS};
 use crate::sheet::Column;
@@ -450,9 +450,20 @@ struct NewValues {
     barcode: Option<String>,
 }
 
+/// Writes the items, and keeps the search index of their (new or changed) names.
 async fn upsert_items(tx: &mut Tx, items: &[NewValues]) -> Result<(), AppError> {
     for chunk in items.chunks(CHUNK) {
-        with_tx!(tx, |conn, _backend| {
+        // (item id, search text) before and after the write.
+        type Texts = Vec<(i64, String)>;
+        let (before, after): (Texts, Texts) = with_tx!(tx, |conn, _backend| {
+            let mut query =
+                sqlx::QueryBuilder::new("SELECT id, search_text FROM items WHERE sku IN (");
+            let mut list = query.separated(", ");
+            for item in chunk {
+                list.push_bind(item.sku.as_str());
+            }
+            query.push(")");
+            let before = query.build_query_as().fetch_all(&mut *conn).await?;
             let mut query = sqlx::QueryBuilder::new(
                 "INSERT INTO items (sku, name, spec, unit, search_text, barcode) ",
             );
@@ -467,10 +478,21 @@ async fn upsert_items(tx: &mut Tx, items: &[NewValues]) -> Result<(), AppError> 
             query.push(
                 " ON CONFLICT (sku) DO UPDATE SET name = excluded.name, spec = excluded.spec, \
                  unit = excluded.unit, search_text = excluded.search_text, \
-                 barcode = excluded.barcode",
+                 barcode = excluded.barcode RETURNING id, search_text",
             );
-            query.build().execute(&mut *conn).await?;
+            (before, query.build_query_as().fetch_all(&mut *conn).await?)
         });
+        let before: std::collections::HashMap<i64, String> = before.into_iter().collect();
+        let changes: Vec<index::Change> = after
+            .iter()
+            .filter(|(id, text)| before.get(id) != Some(text))
+            .map(|(id, text)| index::Change {
+                id: *id,
+                old: before.get(id).map(String::as_str),
+                new: text,
+            })
+            .collect();
+        index::reindex(tx, &changes).await?;
     }
     Ok(())
 }

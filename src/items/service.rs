@@ -4,7 +4,7 @@ use crate::db::{Db, Tx};
 use crate::domain::{parse_search, ItemName, ItemSpec, Page, Paging, Sku, Unit};
 use crate::error::AppError;
 use crate::items::{Item, NewItemInput};
-use crate::search::{item_search_text, like_pattern};
+use crate::search::{index, item_search_text, like_pattern};
 use crate::{with_pool, with_tx};
 
 /// A parsed, valid new item.
@@ -57,8 +57,8 @@ pub async fn create_item(db: &Db, item: &NewItem) -> Result<Item, AppError> {
         .await
 }
 
-/// Creates one inside the caller's transaction (the demo loader batches thousands), with its
-/// folded search text.
+/// Creates one inside the caller's transaction, with its folded search text, in the search
+/// index.
 pub async fn create_item_in(tx: &mut Tx, item: &NewItem) -> Result<Item, AppError> {
     let sql = format!(
         "INSERT INTO items (sku, name, spec, unit, search_text, barcode) \
@@ -73,7 +73,7 @@ pub async fn create_item_in(tx: &mut Tx, item: &NewItem) -> Result<Item, AppErro
         .bind(item.barcode.as_deref())
         .fetch_one(&mut *conn)
         .await);
-    result.map_err(|error| match &error {
+    let created = result.map_err(|error| match &error {
         sqlx::Error::Database(e) if e.is_unique_violation() && is_barcode_violation(e.as_ref()) => {
             AppError::conflict(tr!(
                 errors.item.barcode_exists,
@@ -86,11 +86,22 @@ pub async fn create_item_in(tx: &mut Tx, item: &NewItem) -> Result<Item, AppErro
                 .with_details(serde_json::json!({"field": "sku"}))
         }
         _ => error.into(),
-    })
+    })?;
+    let text = item_search_text(&created.sku, &created.name);
+    index::reindex(
+        tx,
+        &[index::Change {
+            id: created.id,
+            old: None,
+            new: &text,
+        }],
+    )
+    .await?;
+    Ok(created)
 }
 
-/// Creates many items in one statement inside the caller's transaction (the demo loader); a sku
-/// that exists already is `CONFLICT`.
+/// Creates many items in one statement inside the caller's transaction (the demo loader), in the
+/// search index; a sku that exists already is `CONFLICT`.
 pub async fn create_items_in(tx: &mut Tx, items: &[NewItem]) -> Result<(), AppError> {
     if items.is_empty() {
         return Ok(());
@@ -107,14 +118,24 @@ pub async fn create_items_in(tx: &mut Tx, items: &[NewItem]) -> Result<(), AppEr
                 .push_bind(item_search_text(item.sku.as_str(), item.name.as_str()))
                 .push_bind(item.barcode.as_deref());
         });
-        query.build().execute(&mut *conn).await.map(drop)
+        query.push(" RETURNING id, search_text");
+        query.build_query_as().fetch_all(&mut *conn).await
     });
-    result.map_err(|error| match &error {
+    let created: Vec<(i64, String)> = result.map_err(|error| match &error {
         sqlx::Error::Database(e) if e.is_unique_violation() => {
             AppError::conflict(tr!(errors.item.some_sku_exists))
         }
         _ => error.into(),
-    })
+    })?;
+    let changes: Vec<index::Change> = created
+        .iter()
+        .map(|(id, text)| index::Change {
+            id: *id,
+            old: None,
+            new: text,
+        })
+        .collect();
+    index::reindex(tx, &changes).await
 }
 
 /// Whether a unique violation is the barcode's (the index is named `items_barcode`; SQLite

@@ -1,5 +1,6 @@
 //! Stock rows: locking them in one global order, and applying a movement's deltas to them and to
-//! the snapshot's derived tables (`item_totals`, `inventory_summary`) in the same transaction.
+//! the snapshot's derived tables (`item_totals`, `inventory_summary`, the search index's items
+//! in stock) in the same transaction.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -165,7 +166,8 @@ async fn change_item_totals(tx: &mut Tx, by_item: &BTreeMap<i64, i64>) -> Result
         })
         .filter(|(_, change)| *change != 0)
         .collect();
-    change_items_in_stock(tx, &in_stock_changes).await
+    change_items_in_stock(tx, &in_stock_changes).await?;
+    crate::search::index::toggle_in_stock(tx, &in_stock_changes).await
 }
 
 /// Shards of the count of items in stock (`inventory_summary`, migration 0004): an item counts

@@ -18,6 +18,7 @@ on_both_backends!(
     check_reports_derived_totals_that_disagree_with_the_stocks,
     check_reports_an_in_stock_shard_that_disagrees_even_when_the_sum_agrees,
     check_reports_adjustments_without_their_reason_or_entry,
+    check_reports_a_search_index_that_disagrees_with_the_items,
 );
 
 fn depot_check(url: &str) -> (i32, String) {
@@ -319,4 +320,65 @@ async fn check_reports_adjustments_without_their_reason_or_entry(backend: Backen
     let (code, out) = depot_check(&test_db.url);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains(&format!("adjustment {adjustment}")), "{out}");
+}
+
+async fn check_reports_a_search_index_that_disagrees_with_the_items(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let (item, _, _, _) = plant_stock(&test_db.db, "S1", 5).await;
+    let (other, _, _, _) = plant_stock(&test_db.db, "S2", 3).await;
+    assert_eq!(find_violations(&test_db.db).await.unwrap(), vec![]);
+    // The gram "1" loses its item, the gram "9" gains one it does not have, and the other item
+    // drops out of the items in stock.
+    let (block, word, bit) = (item / 1024, (item % 1024) / 64, item % 64);
+    let other_word = (other % 1024) / 64;
+    with_pool!(&test_db.db, |pool, _backend| {
+        sqlx::query(&format!(
+            "UPDATE search_grams SET w{word} = 0 WHERE gram = '1' AND block = $1"
+        ))
+        .bind(block)
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query(&format!(
+            "INSERT INTO search_grams (gram, block, w{word}) VALUES ('9', $1, $2)"
+        ))
+        .bind(block)
+        .bind(1_i64 << bit)
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query(&format!(
+            "UPDATE search_in_stock SET w{other_word} = w{other_word} - $2 WHERE block = $1"
+        ))
+        .bind(other / 1024)
+        .bind(1_i64 << (other % 64))
+        .execute(pool)
+        .await
+        .unwrap();
+    });
+    let violations = find_violations(&test_db.db).await.unwrap();
+    let reasons: Vec<String> = violations
+        .iter()
+        .map(|v| match v {
+            Violation::SearchIndexStale { reason } => reason.clone(),
+            other => panic!("only the index is wrong: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            format!("gram \"1\" block {block}: items [{item}] but the index has []"),
+            format!("gram \"9\" block {block}: items [] but the index has [{item}]"),
+            format!(
+                "in stock, block {}: items [{item}, {other}] but the index has [{item}]",
+                other / 1024
+            ),
+        ]
+    );
+    let (code, out) = depot_check(&test_db.url);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("the item search index disagrees with the items"),
+        "{out}"
+    );
 }

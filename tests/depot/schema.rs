@@ -63,6 +63,8 @@ enum Schema {
     Before0004,
 }
 
+use depot::search::index;
+
 async fn plant_stock_in(
     db: &depot::db::Db,
     sku: &str,
@@ -82,7 +84,7 @@ async fn plant_stock_in(
             "UPDATE inventory_summary SET items_in_stock = items_in_stock + 1 WHERE id = 1 AND $1 > 0",
         ),
     };
-    with_pool!(db, |pool, _backend| {
+    let planted = with_pool!(db, |pool, _backend| {
         let mut insert_item = sqlx::query_scalar(item_sql).bind(sku);
         let mut insert_location = sqlx::query_scalar(location_sql).bind(&code);
         if schema == Schema::Current {
@@ -142,7 +144,29 @@ async fn plant_stock_in(
         }
         summary.execute(pool).await.unwrap();
         (item, location, stock, ledger)
-    })
+    });
+    if schema == Schema::Current {
+        // The search index, as creating the item and receiving it would keep it.
+        let text = depot::search::item_search_text(sku, "Planted");
+        let mut tx = db.begin_write().await.unwrap();
+        index::reindex(
+            &mut tx,
+            &[index::Change {
+                id: planted.0,
+                old: None,
+                new: &text,
+            }],
+        )
+        .await
+        .unwrap();
+        if qty > 0 {
+            index::toggle_in_stock(&mut tx, &[(planted.0, 1)].into_iter().collect())
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    planted
 }
 
 async fn the_database_refuses_negative_stock_and_zero_deltas(backend: Backend) {

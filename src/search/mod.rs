@@ -13,6 +13,8 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+pub mod index;
+
 use crate::db::{Backend, Db};
 use crate::with_pool;
 
@@ -75,7 +77,8 @@ fn escape_like(folded: &str) -> String {
 ///
 /// A backfill rewrites every row, so it then tidies up: PostgreSQL's trigram index keeps the
 /// new entries in its pending list and the table its dead rows until a VACUUM (a search took
-/// 20 ms instead of 2 at 20 000 items, autovacuum off); SQLite's FTS5 index is merged.
+/// 20 ms instead of 2 at 20 000 items, autovacuum off). Then the search index (migration 0011)
+/// is built from the folded texts, if it is not yet.
 pub async fn backfill(db: &Db) -> Result<(), sqlx::Error> {
     for (table, key, search_text) in [
         ("items", "sku", item_search_text as fn(&str, &str) -> String),
@@ -84,19 +87,15 @@ pub async fn backfill(db: &Db) -> Result<(), sqlx::Error> {
         if backfill_table(db, table, key, search_text).await? == 0 {
             continue;
         }
-        let tidy = match (db.backend(), table) {
-            (Backend::Postgres, _) => format!("VACUUM (ANALYZE) {table}"),
-            (Backend::Sqlite, "items") => {
-                "INSERT INTO items_search (items_search) VALUES ('optimize')".to_string()
-            }
-            (Backend::Sqlite, _) => continue,
-        };
-        with_pool!(db, |pool, _backend| sqlx::query(&tidy)
-            .execute(pool)
-            .await
-            .map(drop))?;
+        if db.backend() == Backend::Postgres {
+            let tidy = format!("VACUUM (ANALYZE) {table}");
+            with_pool!(db, |pool, _backend| sqlx::query(&tidy)
+                .execute(pool)
+                .await
+                .map(drop))?;
+        }
     }
-    Ok(())
+    index::backfill(db).await
 }
 
 /// Fills one table's empty `search_text`s; returns how many rows it filled.
