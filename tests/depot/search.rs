@@ -308,15 +308,7 @@ async fn search_index_matches_a_plain_substring_scan(backend: Backend) {
         }
     }
     lines.push(json!({"sku": "Y-1", "location_code": "S-1", "qty": 4}));
-    for (n, chunk) in lines.chunks(500).enumerate() {
-        let (status, body) = app
-            .post(
-                "/inbound/receive",
-                &json!({"ref": format!("PO-{n}"), "lines": chunk}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
+    receive_in_chunks(&app, &lines, 500).await;
     // Some go out of stock again, and some get new names.
     let totals: Vec<(i64, i64)> = depot::with_pool!(app.db(), |pool, _backend| {
         sqlx::query_as(
@@ -407,14 +399,6 @@ async fn search_index_matches_a_plain_substring_scan(backend: Backend) {
         let len = 1 + rng.below(4);
         queries.push((0..len).map(|_| *rng.pick(NAME_CHARS)).collect());
     }
-    let ids = |page: &Value| -> Vec<i64> {
-        page["items"]
-            .as_array()
-            .unwrap_or_else(|| panic!("a page: {page}"))
-            .iter()
-            .map(|i| i["item_id"].as_i64().unwrap())
-            .collect()
-    };
     for q in &queries {
         if q.trim().is_empty() {
             continue;
@@ -440,7 +424,7 @@ async fn search_index_matches_a_plain_substring_scan(backend: Backend) {
             } else {
                 &[][..]
             };
-            assert_eq!(ids(&page), expected, "q={q:?} offset={offset}");
+            assert_eq!(page_ids(&page), expected, "q={q:?} offset={offset}");
         }
         // By place: forward from the first page, then back again.
         let first = get_ok(&app, &format!("/snapshot/inventory{encoded}&limit=20")).await;
@@ -451,7 +435,7 @@ async fn search_index_matches_a_plain_substring_scan(backend: Backend) {
             )
             .await;
             let end = 40.min(total);
-            assert_eq!(ids(&second), &want[20..end], "q={q:?} after {next}");
+            assert_eq!(page_ids(&second), &want[20..end], "q={q:?} after {next}");
             let prev = second["prev"]
                 .as_str()
                 .expect("a page after another has prev");
@@ -460,7 +444,7 @@ async fn search_index_matches_a_plain_substring_scan(backend: Backend) {
                 &format!("/snapshot/inventory{encoded}&limit=20&before={prev}"),
             )
             .await;
-            assert_eq!(ids(&back), &want[..20], "q={q:?} before {prev}");
+            assert_eq!(page_ids(&back), &want[..20], "q={q:?} before {prev}");
         }
     }
 }
@@ -496,15 +480,7 @@ async fn a_broad_long_pattern_estimates_its_total_and_says_so(backend: Backend) 
             json!({"sku": sku, "location_code": "S-1", "qty": 1 + n % 13})
         })
         .collect();
-    for (n, chunk) in lines.chunks(1000).enumerate() {
-        let (status, body) = app
-            .post(
-                "/inbound/receive",
-                &json!({"ref": format!("PO-{n}"), "lines": chunk}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
+    receive_in_chunks(&app, &lines, 1000).await;
     let mut want: Vec<(i64, i64, String)> = depot::with_pool!(app.db(), |pool, _backend| {
         sqlx::query_as(
             "SELECT i.id, t.total_qty, i.sku FROM items i JOIN item_totals t ON t.item_id = i.id \
@@ -516,14 +492,6 @@ async fn a_broad_long_pattern_estimates_its_total_and_says_so(backend: Backend) 
     });
     want.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     assert_eq!(want.len(), 5400);
-    let ids = |page: &Value| -> Vec<i64> {
-        page["items"]
-            .as_array()
-            .unwrap_or_else(|| panic!("a page: {page}"))
-            .iter()
-            .map(|i| i["item_id"].as_i64().unwrap())
-            .collect()
-    };
     let want_ids: Vec<i64> = want.iter().map(|w| w.0).collect();
     for offset in [0, 50, 2000, 5350] {
         let page = get_ok(
@@ -538,7 +506,7 @@ async fn a_broad_long_pattern_estimates_its_total_and_says_so(backend: Backend) 
             "an estimate near 5 400: {total}"
         );
         assert_eq!(
-            ids(&page),
+            page_ids(&page),
             &want_ids[offset..offset + 50],
             "offset {offset}"
         );
@@ -552,4 +520,27 @@ async fn a_broad_long_pattern_estimates_its_total_and_says_so(backend: Backend) 
         "SKU-00011 to SKU-00019 (item 10 is SKU-10010)"
     );
     assert!(page.get("total_estimated").is_none(), "{page}");
+}
+
+/// Receives `lines` at the app, `size` lines per receipt.
+async fn receive_in_chunks(app: &TestApp, lines: &[Value], size: usize) {
+    for (n, chunk) in lines.chunks(size).enumerate() {
+        let (status, body) = app
+            .post(
+                "/inbound/receive",
+                &json!({"ref": format!("PO-{n}"), "lines": chunk}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+}
+
+/// The item ids of a snapshot page, in its order.
+fn page_ids(page: &Value) -> Vec<i64> {
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a page: {page}"))
+        .iter()
+        .map(|i| i["item_id"].as_i64().unwrap())
+        .collect()
 }
