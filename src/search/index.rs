@@ -189,13 +189,13 @@ pub async fn reindex(tx: &mut Tx, changes: &[Change<'_>]) -> Result<(), AppError
             pending.clear();
         }
     }
-    set_bits(tx, &pending).await
+    Ok(set_bits(tx, &pending).await?)
 }
 
 /// ORs bits into gram rows (created when missing), in one statement. PostgreSQL takes the
 /// rows as one array per column (`unnest`): 18 parameters, not 18 per row, which it binds and
 /// plans much faster for the thousands of rows a bulk load writes.
-async fn set_bits(tx: &mut Tx, rows: &[((i64, String), [u64; WORDS])]) -> Result<(), AppError> {
+async fn set_bits(tx: &mut Tx, rows: &[((i64, String), [u64; WORDS])]) -> Result<(), sqlx::Error> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -285,6 +285,11 @@ pub async fn toggle_in_stock(tx: &mut Tx, by_item: &BTreeMap<i64, i64>) -> Resul
         }
     }
     let rows: Vec<(i64, [u64; WORDS])> = flips.blocks().collect();
+    Ok(flip_in_stock(tx, &rows).await?)
+}
+
+/// XORs bitmaps into the rows of items in stock (created when missing), in block order.
+async fn flip_in_stock(tx: &mut Tx, rows: &[(i64, [u64; WORDS])]) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         with_tx!(tx, |conn, _backend| {
             let mut query = QueryBuilder::new(format!(
@@ -333,12 +338,26 @@ where
 {
     for row in rows {
         let block: i64 = row.try_get(0)?;
-        let words = into.0.entry(block).or_insert([0; WORDS]);
-        for (w, word) in words.iter_mut().enumerate() {
-            *word |= row.try_get::<i64, _>(w + 1)? as u64;
+        let words = words_at(row, 1)?;
+        let into = into.0.entry(block).or_insert([0; WORDS]);
+        for (into, word) in into.iter_mut().zip(words) {
+            *into |= word;
         }
     }
     Ok(())
+}
+
+/// The 16 words of a bitmap row, from column `first` on.
+fn words_at<R: sqlx::Row>(row: &R, first: usize) -> Result<[u64; WORDS], sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    i64: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut words = [0; WORDS];
+    for (w, word) in words.iter_mut().enumerate() {
+        *word = row.try_get::<i64, _>(first + w)? as u64;
+    }
+    Ok(words)
 }
 
 /// What the index says of a folded pattern, among the items in stock.
@@ -467,39 +486,17 @@ pub async fn backfill(db: &Db) -> Result<(), sqlx::Error> {
         return Ok(());
     }
     let (grams_index, in_stock) = expected(db).await?;
+    // On empty tables, the upserts of everyday writes insert exactly these rows.
     let mut tx = db.begin_write().await?;
     let rows: Vec<_> = grams_index.into_iter().collect();
-    let grams_sql = format!("INSERT INTO search_grams (block, gram, {}) ", columns());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        with_tx!(&mut tx, |conn, _backend| {
-            let mut query = QueryBuilder::new(grams_sql.as_str());
-            query.push_values(chunk, |mut row, ((block, gram), words)| {
-                row.push_bind(*block).push_bind(gram.as_str());
-                for word in words {
-                    row.push_bind(*word as i64);
-                }
-            });
-            query.build().execute(&mut *conn).await.map(drop)?
-        });
+        set_bits(&mut tx, chunk).await?;
     }
-    let blocks: Vec<_> = in_stock.blocks().collect();
-    let in_stock_sql = format!("INSERT INTO search_in_stock (block, {}) ", columns());
-    for chunk in blocks.chunks(ROWS_PER_STATEMENT) {
-        with_tx!(&mut tx, |conn, _backend| {
-            let mut query = QueryBuilder::new(in_stock_sql.as_str());
-            query.push_values(chunk, |mut row, (block, words)| {
-                row.push_bind(*block);
-                for word in words {
-                    row.push_bind(*word as i64);
-                }
-            });
-            query.build().execute(&mut *conn).await.map(drop)?
-        });
-    }
+    flip_in_stock(&mut tx, &in_stock.blocks().collect::<Vec<_>>()).await?;
     tx.commit().await
 }
 
-/// Where the stored index differs from the one the items and totals make (`depot check`): one
+/// Where the stored index differs from the one the items and stocks make (`depot check`): one
 /// line per differing row, at most `limit` of them. Rows left empty by a rename equal absent ones.
 pub async fn stale_rows(db: &Db, limit: usize) -> Result<Vec<String>, sqlx::Error> {
     let (want_grams, want_in_stock) = expected(db).await?;
@@ -513,10 +510,7 @@ pub async fn stale_rows(db: &Db, limit: usize) -> Result<Vec<String>, sqlx::Erro
         for row in rows {
             let block: i64 = row.try_get(0)?;
             let gram: String = row.try_get(1)?;
-            let mut words = [0_u64; WORDS];
-            for (w, word) in words.iter_mut().enumerate() {
-                *word = row.try_get::<i64, _>(w + 2)? as u64;
-            }
+            let words = words_at(&row, 2)?;
             if words.iter().any(|w| *w != 0) {
                 have_grams.insert((block, gram), words);
             }

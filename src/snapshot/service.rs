@@ -94,12 +94,11 @@ macro_rules! push_details {
 
 /// Items in stock, by total desc then id, with their top-2 locations and earliest expiry.
 ///
-/// A page is one statement (in a read transaction), so one snapshot: the page of `item_totals`
-/// (through its rank index, or the search index), the total (kept in `inventory_summary`, or
-/// counted over the matches, found once through the trigram index), and per item of the page an
-/// index lookup of its batches and of its two largest stocks. Only a search's matches and the
-/// offset scale beyond the page. A page past the end counts its total in a second statement,
-/// inside the same read transaction, so it agrees with the first.
+/// Without a search a page is one statement, so one snapshot: the page of `item_totals` through
+/// its rank index, the total kept in `inventory_summary`, and per item of the page an index
+/// lookup of its batches and of its two largest stocks; only the offset scales beyond the page.
+/// A search reads the index, finds its page (`search_page`) and then reads the same details,
+/// all in one read transaction.
 pub async fn inventory(
     db: &Db,
     query: &SnapshotQuery,
