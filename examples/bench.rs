@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 use chrono::{NaiveDate, Utc};
 use clap::Parser;
 use depot::db::{Backend, Db, PoolSettings};
+use depot::snapshot::service::{push_rank_page, push_rank_start};
+use depot::snapshot::{Place, Start};
 use depot::with_tx;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -950,8 +952,24 @@ async fn ship_direct_inner(db: &Db, r#ref: &str, pick: &Pick) -> Result<(), BoxE
             .bind(stock_id)
             .execute(&mut *conn)
             .await?;
-        sqlx::query("UPDATE item_totals SET total_qty = total_qty - 1 WHERE item_id = $1")
-            .bind(item_id)
+        let total: i64 = sqlx::query_scalar(
+            "UPDATE item_totals SET total_qty = total_qty - 1 WHERE item_id = $1 RETURNING total_qty",
+        )
+        .bind(item_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        // The counts of items by total (migration 0012): the item leaves its old total's
+        // count for its new one's, in key order.
+        let counts = if total > 0 {
+            "INSERT INTO item_total_counts (total_qty, shard, items) VALUES ($1, $3, 1), ($2, $3, -1) \
+             ON CONFLICT (total_qty, shard) DO UPDATE SET items = item_total_counts.items + excluded.items"
+        } else {
+            "UPDATE item_total_counts SET items = items - 1 WHERE total_qty = $2 AND shard = $3 AND $1 = 0"
+        };
+        sqlx::query(counts)
+            .bind(total)
+            .bind(total + 1)
+            .bind(item_id % depot::movement::stock::RANK_SHARDS)
             .execute(&mut *conn)
             .await?;
         let ledger_id: i64 = sqlx::query_scalar(
@@ -1021,62 +1039,38 @@ async fn snapshot_direct_inner(
                 )
                 .fetch_one(&mut *conn)
                 .await?;
-                // A page by offset, or after a place (as Depot reads `after=`).
-                let page = match after {
-                    Some(_) => {
-                        "AND total_qty <= $1 AND (total_qty < $1 OR item_id > $2) \
-                                ORDER BY total_qty DESC, item_id LIMIT 50"
-                    }
-                    None => "ORDER BY total_qty DESC, item_id LIMIT 50 OFFSET $1",
+                // A page by offset, or after a place, in Depot's statement (a deep offset
+                // skips whole totals by their counts: `push_rank_start`).
+                let start = match after {
+                    Some((total_qty, item_id)) => Start::After(Place { total_qty, item_id }),
+                    None => Start::Offset(offset),
                 };
-                let sql = format!(
-                    "SELECT p.item_id, i.sku, i.name, i.spec, p.total_qty \
-                     FROM (SELECT item_id, total_qty FROM item_totals WHERE total_qty > 0 \
-                           {page}) p \
-                     JOIN items i ON i.id = p.item_id ORDER BY p.total_qty DESC, p.item_id"
+                let mut query = sqlx::QueryBuilder::new("WITH ");
+                push_rank_start(&mut query, start);
+                query.push("p AS (");
+                push_rank_page(&mut query, start, 50);
+                query.push(
+                    ") SELECT p.item_id, i.sku, i.name, i.spec, p.total_qty FROM p \
+                     JOIN items i ON i.id = p.item_id ORDER BY p.total_qty DESC, p.item_id",
                 );
-                let query = sqlx::query_as::<_, (i64, String, String, String, i64)>(&sql);
-                let query = match after {
-                    Some((total_qty, item_id)) => query.bind(total_qty).bind(item_id),
-                    None => query.bind(offset),
-                };
+                let query = query.build_query_as::<(i64, String, String, String, i64)>();
                 let rows = query.fetch_all(&mut *conn).await?;
                 rows.into_iter().map(|r| r.0).collect()
             }
             Some(q) => {
-                // Depot's statements for a search: the bitmaps of the items in stock and of
-                // the pattern's grams (`depot::search::index`), then the page's rows. (The
-                // ANDing, any verification and the walk for the page are Depot's own work in
-                // Rust, not the database's; the ceiling takes the first 50 matches.)
-                let words = (0..16)
-                    .map(|w| format!("w{w}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let in_stock: Vec<i64> =
-                    sqlx::query(&format!("SELECT block, {words} FROM search_in_stock"))
-                        .fetch_all(&mut *conn)
-                        .await?
-                        .iter()
-                        .map(|row| sqlx::Row::try_get::<i64, _>(row, 0))
-                        .collect::<Result<_, _>>()?;
+                // Depot's statement for a search: the count of items in stock and the
+                // bitmaps of those with the pattern's grams (`depot::search::index`), then the
+                // page's rows. (Any verification and the walk for the page are Depot's own
+                // work, not the database's; the ceiling takes the first 50 matches.)
                 let (grams, _exact) = depot::search::index::pattern_grams(&depot::search::fold(q))
                     .unwrap_or_default();
-                let list = in_stock
-                    .iter()
-                    .map(i64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let mut blocks = 0;
-                for gram in grams {
-                    blocks += sqlx::query(&format!(
-                        "SELECT block, {words} FROM search_grams WHERE block IN ({list}) AND gram = $1"
-                    ))
-                    .bind(gram)
-                    .fetch_all(&mut *conn)
-                    .await?
-                    .len();
+                let sql = depot::search::index::lookup_sql(grams.len());
+                let mut lookup = sqlx::query_as::<_, (i64, Option<String>)>(&sql);
+                for gram in &grams {
+                    lookup = lookup.bind(gram.as_str());
                 }
-                let _ = (in_stock, blocks, offset, backend);
+                let _found = lookup.fetch_one(&mut *conn).await?;
+                let _ = (offset, backend);
                 let rows: Vec<(i64, i64)> = sqlx::query_as(
                     "SELECT item_id, total_qty FROM item_totals WHERE total_qty > 0 \
                      ORDER BY total_qty DESC, item_id LIMIT 50",

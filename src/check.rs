@@ -7,7 +7,8 @@
 //! and, so the batch detail can be trusted, every ledger entry's batch detail adds up to its delta
 //! and names batches of the same stock; and, so the snapshot can be trusted, its derived tables
 //! agree with the stocks: every item's `item_totals.total_qty` is the sum of its stocks,
-//! `inventory_summary` counts the items with a positive total, in sum and shard by shard; and, so search can be trusted,
+//! `inventory_summary` counts the items with a positive total, in sum and shard by shard, and
+//! `item_total_counts` counts them by total and shard; and, so search can be trusted,
 //! every item's and location's `search_text` is its folded fields and the search index
 //! (`search::index`: grams and items in stock) is what the items and totals make it; and, so adjustments can be audited, only ADJUST entries carry a
 //! reason code (all of them do; `OTHER` with its note) and every adjustment anchor points at its
@@ -78,6 +79,14 @@ pub enum Violation {
         shard: i64,
         counted: i64,
         items_in_stock: i64,
+    },
+    /// A count of items in stock by total (`item_total_counts`, migration 0012: items with that
+    /// total and `item_id % 8 = shard`) differs from the totals (a missing row counts 0).
+    RankCountMismatch {
+        total_qty: i64,
+        shard: i64,
+        counted: i64,
+        items: i64,
     },
     /// A row of the search index (migration 0011) differs from the items and totals.
     SearchIndexStale {
@@ -232,6 +241,15 @@ impl fmt::Display for Violation {
             } => write!(
                 f,
                 "inventory_summary shard {shard} says {items_in_stock} items in stock but {counted} of its items have a positive total"
+            ),
+            Violation::RankCountMismatch {
+                total_qty,
+                shard,
+                counted,
+                items,
+            } => write!(
+                f,
+                "item_total_counts says {items} items of shard {shard} have a total of {total_qty} but {counted} do"
             ),
             Violation::ReasonCodeMisplaced {
                 ledger_id,
@@ -545,6 +563,21 @@ const IN_STOCK_COUNT: &str = "
     SELECT (SELECT COUNT(*) FROM item_totals WHERE total_qty > 0),
            (SELECT CAST(SUM(items_in_stock) AS BIGINT) FROM inventory_summary)";
 
+/// Every count of items in stock by total and shard against the totals; a missing row is 0.
+fn rank_counts_sql() -> String {
+    format!(
+        "SELECT total_qty, shard, CAST(SUM(counted) AS BIGINT), CAST(SUM(items) AS BIGINT)
+         FROM (SELECT total_qty, item_id % {shards} AS shard, 1 AS counted, 0 AS items
+               FROM item_totals WHERE total_qty > 0
+               UNION ALL
+               SELECT total_qty, shard, 0, items FROM item_total_counts) AS both_sides
+         GROUP BY total_qty, shard
+         HAVING SUM(counted) <> SUM(items)
+         ORDER BY 1, 2",
+        shards = crate::movement::stock::RANK_SHARDS
+    )
+}
+
 /// Every shard of the in-stock count against its own count; a missing shard row reads as -1.
 fn in_stock_shards_sql() -> String {
     let shards = crate::movement::stock::IN_STOCK_SHARDS;
@@ -721,6 +754,20 @@ pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
                 items_in_stock,
             });
         }
+        let counts: Vec<(i64, i64, i64, i64)> =
+            sqlx::query_as(&rank_counts_sql()).fetch_all(pool).await?;
+        found.extend(
+            counts
+                .into_iter()
+                .map(
+                    |(total_qty, shard, counted, items)| Violation::RankCountMismatch {
+                        total_qty,
+                        shard,
+                        counted,
+                        items,
+                    },
+                ),
+        );
         let shards: Vec<(i64, i64, i64)> = sqlx::query_as(&in_stock_shards_sql())
             .fetch_all(pool)
             .await?;

@@ -1,6 +1,6 @@
 //! Stock rows: locking them in one global order, and applying a movement's deltas to them and to
-//! the snapshot's derived tables (`item_totals`, `inventory_summary`, the search index's items
-//! in stock) in the same transaction.
+//! the snapshot's derived tables (`item_totals`, `item_total_counts`, `inventory_summary`, the
+//! search index's items in stock) in the same transaction.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -166,8 +166,64 @@ async fn change_item_totals(tx: &mut Tx, by_item: &BTreeMap<i64, i64>) -> Result
         })
         .filter(|(_, change)| *change != 0)
         .collect();
+    change_rank_counts(tx, &totals, by_item).await?;
     change_items_in_stock(tx, &in_stock_changes).await?;
     crate::search::index::toggle_in_stock(tx, &in_stock_changes).await
+}
+
+/// Shards of the counts of items in stock by total (`item_total_counts`, migration 0012): an
+/// item counts in shard `item_id % RANK_SHARDS`.
+pub const RANK_SHARDS: i64 = 8;
+
+/// Moves each item whose total changed from the count of its old total to that of its new one
+/// (`item_total_counts`, which the snapshot reads deep pages by): one upsert, rows in key
+/// order (one lock order for every transaction). A count left at zero is deleted, so the
+/// table holds the totals there are. No CHECK keeps a count non-negative: both databases check
+/// the row an upsert proposes (here the decrement itself) before they find the row it updates;
+/// `depot check` proves every count instead.
+async fn change_rank_counts(
+    tx: &mut Tx,
+    totals: &[(i64, i64)],
+    by_item: &BTreeMap<i64, i64>,
+) -> Result<(), AppError> {
+    let mut by_key: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+    for (item, total) in totals {
+        let before = total - by_item[item];
+        let shard = item.rem_euclid(RANK_SHARDS);
+        if before > 0 {
+            *by_key.entry((before, shard)).or_default() -= 1;
+        }
+        if *total > 0 {
+            *by_key.entry((*total, shard)).or_default() += 1;
+        }
+    }
+    let rows: Vec<((i64, i64), i64)> = by_key.into_iter().filter(|(_, n)| *n != 0).collect();
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let counts: Vec<(i64, i64, i64)> = with_tx!(tx, |conn, _backend| {
+            let mut query =
+                QueryBuilder::new("INSERT INTO item_total_counts (total_qty, shard, items) ");
+            query.push_values(chunk, |mut row, ((total, shard), change)| {
+                row.push_bind(*total).push_bind(*shard).push_bind(*change);
+            });
+            query.push(
+                " ON CONFLICT (total_qty, shard) DO UPDATE \
+                 SET items = item_total_counts.items + excluded.items \
+                 RETURNING total_qty, shard, items",
+            );
+            query.build_query_as().fetch_all(&mut *conn).await?
+        });
+        for (total, shard, _) in counts.into_iter().filter(|(_, _, items)| *items == 0) {
+            with_tx!(tx, |conn, _backend| sqlx::query(
+                "DELETE FROM item_total_counts WHERE total_qty = $1 AND shard = $2 AND items = 0"
+            )
+            .bind(total)
+            .bind(shard)
+            .execute(&mut *conn)
+            .await
+            .map(drop)?);
+        }
+    }
+    Ok(())
 }
 
 /// Shards of the count of items in stock (`inventory_summary`, migration 0004): an item counts

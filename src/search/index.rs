@@ -14,8 +14,10 @@
 //! taken in key order, so two transactions cannot deadlock on them.
 //!
 //! A pattern of at most [`GRAM_CHARS`] folded characters is one gram: its bitmap is exactly the
-//! items containing it. A longer one ANDs the bitmaps of its grams: a superset, which the caller
-//! verifies against `search_text` (`Matches::exact` says which). `depot check` rebuilds the index
+//! items containing it. A longer one ANDs the bitmaps of the grams that cover it: a superset,
+//! which the caller verifies against `search_text` (`Matches::exact` says which). A lookup is
+//! one statement whatever the pattern: the bitmaps of the items in stock, block by block, ANDed
+//! in SQL with the rows of the pattern's grams ([`lookup`]). `depot check` rebuilds the index
 //! from the items and totals in memory and compares ([`stale_rows`]).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -75,20 +77,6 @@ impl ItemSet {
         self.0.values().all(|words| words.iter().all(|w| *w == 0))
     }
 
-    /// The ids in both sets.
-    pub fn and(&self, other: &ItemSet) -> ItemSet {
-        ItemSet(
-            self.0
-                .iter()
-                .filter_map(|(block, words)| {
-                    let theirs = other.0.get(block)?;
-                    let both: [u64; WORDS] = std::array::from_fn(|w| words[w] & theirs[w]);
-                    both.iter().any(|w| *w != 0).then_some((*block, both))
-                })
-                .collect(),
-        )
-    }
-
     /// The ids, ascending.
     pub fn ids(&self) -> impl Iterator<Item = i64> + '_ {
         self.0.iter().flat_map(|(block, words)| {
@@ -130,9 +118,17 @@ pub fn grams(search_text: &str) -> BTreeSet<String> {
     grams
 }
 
+/// The most grams a pattern is looked up by: a long pattern's candidates are verified anyway,
+/// and each gram is one more primary-key probe per block.
+pub const MAX_PATTERN_GRAMS: usize = 4;
+
 /// The grams whose bitmaps, ANDed, hold every item containing the folded `pattern`, and
 /// whether they hold exactly those (a pattern of at most [`GRAM_CHARS`] characters is itself a
 /// gram). `None` for a pattern no item can contain (it spans the field separator).
+///
+/// A longer pattern is looked up by the grams that cover it end to end (at characters 0, 3, 6…
+/// and the last three), at most [`MAX_PATTERN_GRAMS`] of them, spread over it: overlapping
+/// grams add probes, not selectivity worth their cost (`green tea`: `gre`, `en `, `tea`).
 pub fn pattern_grams(pattern: &str) -> Option<(Vec<String>, bool)> {
     if pattern.contains(FIELD_SEPARATOR) {
         return None;
@@ -141,9 +137,17 @@ pub fn pattern_grams(pattern: &str) -> Option<(Vec<String>, bool)> {
     if chars.len() <= GRAM_CHARS {
         return Some((vec![pattern.to_string()], true));
     }
-    let grams: BTreeSet<String> = chars
-        .windows(GRAM_CHARS)
-        .map(|w| w.iter().collect())
+    let last = chars.len() - GRAM_CHARS;
+    let mut starts: Vec<usize> = (0..last).step_by(GRAM_CHARS).chain([last]).collect();
+    if starts.len() > MAX_PATTERN_GRAMS {
+        let spread = starts.len() - 1;
+        starts = (0..MAX_PATTERN_GRAMS)
+            .map(|n| starts[n * spread / (MAX_PATTERN_GRAMS - 1)])
+            .collect();
+    }
+    let grams: BTreeSet<String> = starts
+        .into_iter()
+        .map(|start| chars[start..start + GRAM_CHARS].iter().collect())
         .collect();
     Some((grams.into_iter().collect(), false))
 }
@@ -371,72 +375,84 @@ pub struct Matches {
 }
 
 /// Looks the folded `pattern` up among the items in stock, inside the caller's (read)
-/// transaction: the bitmaps of the items in stock, then those of the pattern's grams in the
-/// blocks that still hold a match (one primary-key probe per block), ANDed.
+/// transaction, in one statement ([`lookup_sql`]) and one row back: the count of items in
+/// stock, and per block the bitmap of the items in stock ANDed with those of the pattern's
+/// grams, in SQL (a block missing a gram has no match), packed as text (`block w0 … w15,…`;
+/// sqlx hands SQLite's rows over one at a time, and a block's row is 17 values).
 pub async fn lookup(tx: &mut Tx, pattern: &str) -> Result<Matches, AppError> {
-    let in_stock_sql = format!("SELECT block, {} FROM search_in_stock", columns());
-    let mut in_stock = ItemSet::default();
-    with_tx!(tx, |conn, _backend| {
-        let rows = sqlx::query(&in_stock_sql).fetch_all(&mut *conn).await?;
-        read_rows(&rows, &mut in_stock)?;
+    let (grams, exact) = pattern_grams(pattern).unwrap_or_default();
+    let sql = lookup_sql(grams.len());
+    let (in_stock, packed): (i64, Option<String>) = with_tx!(tx, |conn, _backend| {
+        let mut query = sqlx::query_as(&sql);
+        for gram in &grams {
+            query = query.bind(gram.as_str());
+        }
+        query.fetch_one(&mut *conn).await?
     });
-    let total_in_stock = in_stock.len();
-    let Some((grams, exact)) = pattern_grams(pattern) else {
-        return Ok(Matches {
-            items: ItemSet::default(),
-            exact: true,
-            in_stock: total_in_stock,
-        });
-    };
-    let mut items = in_stock;
-    for gram in grams {
-        let blocks: Vec<i64> = items.blocks().map(|(block, _)| block).collect();
-        if blocks.is_empty() {
-            break;
-        }
-        let mut with_gram = ItemSet::default();
-        match tx {
-            Tx::Postgres(tx) => {
-                let sql = format!(
-                    "SELECT block, {} FROM search_grams WHERE block = ANY($1) AND gram = $2",
-                    columns()
-                );
-                let rows = sqlx::query(&sql)
-                    .bind(&blocks)
-                    .bind(gram.as_str())
-                    .fetch_all(&mut **tx)
-                    .await?;
-                read_rows(&rows, &mut with_gram)?;
-            }
-            Tx::Sqlite(tx) => {
-                let sql = format!(
-                    "SELECT block, {} FROM search_grams \
-                     WHERE block IN (SELECT value FROM json_each($1)) AND gram = $2",
-                    columns()
-                );
-                let list = format!(
-                    "[{}]",
-                    blocks
-                        .iter()
-                        .map(i64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(",")
-                );
-                let rows = sqlx::query(&sql)
-                    .bind(list)
-                    .bind(gram.as_str())
-                    .fetch_all(&mut **tx)
-                    .await?;
-                read_rows(&rows, &mut with_gram)?;
+    let mut items = ItemSet::default();
+    // A pattern no item can contain (it spans the field separator) has no grams: no match.
+    if !grams.is_empty() {
+        for row in packed.as_deref().unwrap_or_default().split(',') {
+            let mut numbers = row.split(' ').map(str::parse::<i64>);
+            let (Some(Ok(block)), words) = (numbers.next(), numbers) else {
+                if row.is_empty() {
+                    continue;
+                }
+                return Err(bad_row(row));
+            };
+            let words: Vec<i64> = words.collect::<Result<_, _>>().map_err(|_| bad_row(row))?;
+            let words: [u64; WORDS] =
+                std::array::from_fn(|w| words.get(w).copied().unwrap_or(0) as u64);
+            if words.iter().any(|w| *w != 0) {
+                items.0.insert(block, words);
             }
         }
-        items = items.and(&with_gram);
     }
     Ok(Matches {
         items,
         exact,
-        in_stock: total_in_stock,
+        in_stock,
     })
+}
+
+fn bad_row(row: &str) -> AppError {
+    AppError::internal(&std::io::Error::other(format!(
+        "a packed search index row is not `block w0 … w15`: {row:?}"
+    )))
+}
+
+/// The statement of [`lookup`] for a pattern of `grams` grams (`$1`…): the same text on both
+/// backends (`||` is text concatenation on both; its precedence differs, so every AND is in
+/// brackets). With no gram, the count alone.
+pub fn lookup_sql(grams: usize) -> String {
+    let mut joins = String::new();
+    let mut words = Vec::with_capacity(WORDS);
+    for w in 0..WORDS {
+        let and: Vec<String> = std::iter::once(format!("s.w{w}"))
+            .chain((0..grams).map(|g| format!("g{g}.w{w}")))
+            .collect();
+        words.push(format!("({})", and.join(" & ")));
+    }
+    // CROSS JOIN: SQLite then reads the blocks in stock first and probes each gram's row by
+    // its key; with a plain JOIN it scanned `search_grams` (PostgreSQL plans either freely).
+    let mut conditions = Vec::with_capacity(grams);
+    for g in 0..grams {
+        joins.push_str(&format!(" CROSS JOIN search_grams g{g}"));
+        conditions.push(format!("g{g}.block = s.block AND g{g}.gram = ${}", g + 1));
+    }
+    let blocks = if grams == 0 {
+        "CAST(NULL AS TEXT)".to_string()
+    } else {
+        format!(
+            "(SELECT string_agg(s.block || ' ' || {}, ',') FROM search_in_stock s{joins} WHERE {})",
+            words.join(" || ' ' || "),
+            conditions.join(" AND ")
+        )
+    };
+    format!(
+        "SELECT (SELECT CAST(COALESCE(SUM(items_in_stock), 0) AS BIGINT) FROM inventory_summary), \
+         {blocks}"
+    )
 }
 
 /// The index as the items and their stocks say it should be: (grams, items in stock).
@@ -579,10 +595,23 @@ mod tests {
         assert_eq!(pattern_grams("tea"), Some((vec!["tea".to_string()], true)));
         assert_eq!(
             pattern_grams("green"),
+            Some((vec!["een".to_string(), "gre".to_string()], false))
+        );
+        assert_eq!(
+            pattern_grams("green tea"),
             Some((
-                vec!["een".to_string(), "gre".to_string(), "ree".to_string()],
+                vec!["en ".to_string(), "gre".to_string(), "tea".to_string()],
                 false
             ))
+        );
+        // 30 characters: the first, the last and two between, not ten.
+        let (long, exact) = pattern_grams("abcdefghijklmnopqrstuvwxyz0123").unwrap();
+        assert_eq!(
+            (long, exact),
+            (
+                ["123", "abc", "jkl", "stu"].map(String::from).to_vec(),
+                false
+            )
         );
         assert_eq!(pattern_grams("a\u{1}b"), None);
     }
@@ -599,11 +628,6 @@ mod tests {
             set.ids().collect::<Vec<_>>(),
             [1, 63, 64, 1023, 1024, 5000, 70_000]
         );
-        let mut other = ItemSet::default();
-        for id in [63, 1024, 9] {
-            other.insert(id);
-        }
-        assert_eq!(set.and(&other).ids().collect::<Vec<_>>(), [63, 1024]);
     }
 
     proptest! {
@@ -623,6 +647,22 @@ mod tests {
             if exact {
                 prop_assert_eq!(all, text.contains(&pattern));
             }
+        }
+
+        /// However long, a piece of a text is found by its grams (the cover of a long one).
+        #[test]
+        fn every_piece_of_a_text_is_found_by_its_grams(
+            field in "[a-c茶绿 0-9]{1,40}",
+            from in 0usize..40,
+            len in 1usize..40,
+        ) {
+            let chars: Vec<char> = field.chars().collect();
+            let from = from % chars.len();
+            let piece: String = chars[from..(from + len).min(chars.len())].iter().collect();
+            let (wanted, _) = pattern_grams(&piece).unwrap();
+            prop_assert!(wanted.len() <= MAX_PATTERN_GRAMS);
+            let have = grams(&format!("sku\u{1}{field}"));
+            prop_assert!(wanted.iter().all(|g| have.contains(g)));
         }
     }
 }

@@ -4,12 +4,12 @@ use std::process::Command;
 
 use depot::check::{find_violations, Violation};
 use depot::db::Backend;
-use depot::movement::stock::IN_STOCK_SHARDS;
+use depot::movement::stock::{IN_STOCK_SHARDS, RANK_SHARDS};
 use depot::with_pool;
 
 use crate::common::TestDb;
 use crate::on_both_backends;
-use crate::schema::plant_stock;
+use crate::schema::{plant_stock, set_item_total};
 
 on_both_backends!(
     check_passes_on_a_consistent_database,
@@ -80,14 +80,10 @@ async fn check_reports_a_broken_ledger_chain(backend: Backend) {
     let test_db = TestDb::new(backend).await;
     let (item, location, stock, _) = plant_stock(&test_db.db, "S1", 5).await;
     // A second entry whose after_qty skips a step: 5 + (-2) should be 3, not 4.
+    set_item_total(&test_db.db, item, 3).await;
     let ledger: i64 = with_pool!(&test_db.db, |pool, _backend| {
         sqlx::query("UPDATE stocks SET qty = 3 WHERE id = $1")
             .bind(stock)
-            .execute(pool)
-            .await
-            .unwrap();
-        sqlx::query("UPDATE item_totals SET total_qty = 3 WHERE item_id = $1")
-            .bind(item)
             .execute(pool)
             .await
             .unwrap();
@@ -169,6 +165,25 @@ async fn check_reports_derived_totals_that_disagree_with_the_stocks(backend: Bac
                 counted: 1,
                 items_in_stock: 2
             },
+            // The counts by total still count `other` at 4 and `item` at 5, not at 6.
+            Violation::RankCountMismatch {
+                total_qty: 4,
+                shard: other % RANK_SHARDS,
+                counted: 0,
+                items: 1
+            },
+            Violation::RankCountMismatch {
+                total_qty: 5,
+                shard: item % RANK_SHARDS,
+                counted: 0,
+                items: 1
+            },
+            Violation::RankCountMismatch {
+                total_qty: 6,
+                shard: item % RANK_SHARDS,
+                counted: 1,
+                items: 0
+            },
             Violation::InStockShardMismatch {
                 shard: other % IN_STOCK_SHARDS,
                 counted: 0,
@@ -181,6 +196,13 @@ async fn check_reports_derived_totals_that_disagree_with_the_stocks(backend: Bac
     assert!(
         out.contains(&format!(
             "item {item}: item_totals says 6 but its stocks hold 5"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "item_total_counts says 0 items of shard {} have a total of 6 but 1 do",
+            item % RANK_SHARDS
         )),
         "{out}"
     );
@@ -235,6 +257,7 @@ async fn check_reports_adjustments_without_their_reason_or_entry(backend: Backen
     let (item, location, stock, _) = plant_stock(&test_db.db, "S1", 5).await;
     // A well-chained ADJUST entry (+2) that says no reason, and an anchor of a change that
     // points at no entry.
+    set_item_total(&test_db.db, item, 7).await;
     let (ledger, adjustment, count): (i64, i64, i64) = with_pool!(&test_db.db, |pool, _backend| {
         for sql in [
             "UPDATE stocks SET qty = 7 WHERE id = $1",
@@ -242,11 +265,6 @@ async fn check_reports_adjustments_without_their_reason_or_entry(backend: Backen
         ] {
             sqlx::query(sql).bind(stock).execute(pool).await.unwrap();
         }
-        sqlx::query("UPDATE item_totals SET total_qty = 7 WHERE item_id = $1")
-            .bind(item)
-            .execute(pool)
-            .await
-            .unwrap();
         let ledger: i64 = sqlx::query_scalar(
             "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, reason, ref, ref_line) \
              VALUES ($1, $2, $3, 2, 7, 'ADJUST', 'ADJ-1', 1) RETURNING id",

@@ -165,8 +165,54 @@ async fn plant_stock_in(
                 .unwrap();
         }
         tx.commit().await.unwrap();
+        set_rank_count(db, planted.0, 0, qty).await;
     }
     planted
+}
+
+/// Sets an item's total, and moves it between the counts of items by total (migration 0012),
+/// as a movement would: for tests that plant stock by hand and keep the derived tables right.
+pub async fn set_item_total(db: &depot::db::Db, item: i64, total: i64) {
+    let before: i64 = with_pool!(db, |pool, _backend| {
+        let before = sqlx::query_scalar("SELECT total_qty FROM item_totals WHERE item_id = $1")
+            .bind(item)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE item_totals SET total_qty = $2 WHERE item_id = $1")
+            .bind(item)
+            .bind(total)
+            .execute(pool)
+            .await
+            .unwrap();
+        before
+    });
+    set_rank_count(db, item, before, total).await;
+}
+
+/// Moves `item` from the count of items with total `from` to that of `to` (0: none).
+async fn set_rank_count(db: &depot::db::Db, item: i64, from: i64, to: i64) {
+    let shard = item % depot::movement::stock::RANK_SHARDS;
+    with_pool!(db, |pool, _backend| {
+        for (total, change) in [(from, -1), (to, 1)] {
+            if total > 0 {
+                sqlx::query(
+                    "INSERT INTO item_total_counts (total_qty, shard, items) VALUES ($1, $2, $3) \
+                     ON CONFLICT (total_qty, shard) DO UPDATE SET items = item_total_counts.items + excluded.items",
+                )
+                .bind(total)
+                .bind(shard)
+                .bind(change)
+                .execute(pool)
+                .await
+                .unwrap();
+            }
+        }
+        sqlx::query("DELETE FROM item_total_counts WHERE items = 0")
+            .execute(pool)
+            .await
+            .unwrap();
+    });
 }
 
 async fn the_database_refuses_negative_stock_and_zero_deltas(backend: Backend) {

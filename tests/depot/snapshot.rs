@@ -19,6 +19,7 @@ on_both_backends!(
     earliest_expiry_ignores_emptied_batches,
     near_expiry_is_judged_at_the_warehouse_date,
     pages_cover_the_total_without_overlap,
+    deep_pages_by_offset_skip_whole_totals_exactly,
     search_matches_sku_and_name_substrings,
     bad_parameters_are_422,
     derived_totals_stay_exact_under_concurrent_outbounds,
@@ -319,6 +320,67 @@ async fn pages_cover_the_total_without_overlap(backend: Backend) {
         .cloned()
         .collect();
     assert_eq!(skus(&searched), expected, "{searched}");
+}
+
+/// A page by offset past the first starts from the counts of items by total (migration 0012):
+/// every page agrees with the whole list, at every offset, as movements move items between
+/// totals, take one out of stock and give one a total of its own; the counts stay exact.
+async fn deep_pages_by_offset_skip_whole_totals_exactly(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.location("A-01", "storage").await;
+    // 30 items over 5 totals (10 … 50), 6 of each: ties across and within pages.
+    for n in 1..=30 {
+        let sku = format!("D-{n:02}");
+        app.item(&sku, &format!("Deep {n}")).await;
+        receive(
+            &app,
+            &format!("PO-{n}"),
+            &sku,
+            "A-01",
+            (n % 5 + 1) * 10,
+            None,
+        )
+        .await;
+    }
+    let compare = |label: &'static str| {
+        let app = &app;
+        async move {
+            let all = snapshot(app, "?limit=200").await;
+            let total = all["total"].as_i64().unwrap() as usize;
+            assert_eq!(all["items"].as_array().unwrap().len(), total, "{label}");
+            let all = skus(&all);
+            for limit in [4, 7] {
+                for offset in 0..=total + 1 {
+                    let page = snapshot(app, &format!("?limit={limit}&offset={offset}")).await;
+                    assert_eq!(page["total"], total, "{label}: offset {offset}");
+                    let want = &all[offset.min(total)..(offset + limit).min(total)];
+                    assert_eq!(skus(&page), want, "{label}: limit {limit}, offset {offset}");
+                }
+            }
+            assert_eq!(
+                depot::check::find_violations(&app.test_db.db)
+                    .await
+                    .unwrap(),
+                vec![],
+                "{label}"
+            );
+            let emptied: i64 = with_pool!(&app.test_db.db, |pool, _backend| {
+                sqlx::query_scalar("SELECT COUNT(*) FROM item_total_counts WHERE items = 0")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap()
+            });
+            assert_eq!(emptied, 0, "{label}: a count left at zero is deleted");
+        }
+    };
+    compare("as received").await;
+    ship(&app, "SO-1", "D-03", "A-01", 15).await; // 40 → 25: a total of its own
+    ship(&app, "SO-2", "D-07", "A-01", 30).await; // out of stock
+    receive(&app, "PO-31", "D-11", "A-01", 10, None).await; // 20 → 30: joins a tie
+    ship(&app, "SO-3", "D-05", "A-01", 5).await; // 10 → 5: the smallest total, alone
+    compare("after movements").await;
+    ship(&app, "SO-4", "D-05", "A-01", 5).await; // the total of 5 empties: its count goes
+    compare("after the smallest total emptied").await;
 }
 
 async fn search_matches_sku_and_name_substrings(backend: Backend) {
