@@ -380,7 +380,8 @@ pub struct Matches {
 /// grams, in SQL (a block missing a gram has no match), packed as text (`block w0 … w15,…`;
 /// sqlx hands SQLite's rows over one at a time, and a block's row is 17 values).
 pub async fn lookup(tx: &mut Tx, pattern: &str) -> Result<Matches, AppError> {
-    let (grams, exact) = pattern_grams(pattern).unwrap_or_default();
+    // A pattern no item can contain (it spans the field separator) has no grams: no match.
+    let (grams, exact) = pattern_grams(pattern).unwrap_or((Vec::new(), true));
     let sql = lookup_sql(grams.len());
     let (in_stock, packed): (i64, Option<String>) = with_tx!(tx, |conn, _backend| {
         let mut query = sqlx::query_as(&sql);
@@ -390,22 +391,24 @@ pub async fn lookup(tx: &mut Tx, pattern: &str) -> Result<Matches, AppError> {
         query.fetch_one(&mut *conn).await?
     });
     let mut items = ItemSet::default();
-    // A pattern no item can contain (it spans the field separator) has no grams: no match.
-    if !grams.is_empty() {
-        for row in packed.as_deref().unwrap_or_default().split(',') {
-            let mut numbers = row.split(' ').map(str::parse::<i64>);
-            let (Some(Ok(block)), words) = (numbers.next(), numbers) else {
-                if row.is_empty() {
-                    continue;
-                }
-                return Err(bad_row(row));
-            };
-            let words: Vec<i64> = words.collect::<Result<_, _>>().map_err(|_| bad_row(row))?;
-            let words: [u64; WORDS] =
-                std::array::from_fn(|w| words.get(w).copied().unwrap_or(0) as u64);
-            if words.iter().any(|w| *w != 0) {
-                items.0.insert(block, words);
-            }
+    for row in packed.as_deref().unwrap_or_default().split(',') {
+        if row.is_empty() {
+            continue;
+        }
+        let numbers: Vec<i64> = row
+            .split(' ')
+            .map(str::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad_row(row))?;
+        let [block, words @ ..] = numbers.as_slice() else {
+            return Err(bad_row(row));
+        };
+        if words.len() != WORDS {
+            return Err(bad_row(row));
+        }
+        let words: [u64; WORDS] = std::array::from_fn(|w| words[w] as u64);
+        if words.iter().any(|w| *w != 0) {
+            items.0.insert(*block, words);
         }
     }
     Ok(Matches {
