@@ -21,7 +21,7 @@ pub struct SnapshotQuery {
     pub offset: Option<i64>,
     pub limit: Option<i64>,
     /// The page starts after this place: a previous answer's `next`. It costs what the first
-    /// page costs, however deep (an offset costs what it skips).
+    /// page costs, however deep (a deep offset about what the distinct totals above it number).
     pub after: Option<String>,
     /// The page ends before this place: a previous answer's `prev`.
     pub before: Option<String>,

@@ -95,8 +95,9 @@ macro_rules! push_details {
 /// Items in stock, by total desc then id, with their top-2 locations and earliest expiry.
 ///
 /// Without a search a page is one statement, so one snapshot: the page of `item_totals` through
-/// its rank index, the total kept in `inventory_summary`, and per item of the page an index
-/// lookup of its batches and of its two largest stocks; only the offset scales beyond the page.
+/// its rank index (a deep one from the counts of items by total: `push_rank_start`), the total
+/// kept in `inventory_summary`, and per item of the page an index lookup of its batches and of
+/// its two largest stocks.
 /// A search reads the index, finds its page (`search_page`) and then reads the same details,
 /// all in one read transaction.
 pub async fn inventory(
