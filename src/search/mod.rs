@@ -55,11 +55,6 @@ pub fn first_field_pattern(q: &str) -> String {
     format!("%{}%{FIELD_SEPARATOR}%", escape_like(&fold(q)))
 }
 
-/// How many characters the folded `q` has: the SQLite trigram index needs at least 3.
-pub fn folded_len(q: &str) -> usize {
-    fold(q).chars().count()
-}
-
 fn escape_like(folded: &str) -> String {
     let mut escaped = String::with_capacity(folded.len());
     for c in folded.chars() {
