@@ -129,6 +129,28 @@ pub enum TokenCommand {
     },
 }
 
+/// Writes one line of a command's result to stdout. A reader that has gone away (`… | head -n 1`
+/// closing the pipe) ends the command quietly with success, as a shell tool would, instead of
+/// `println!`'s panic; the result was complete when it was written.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::print_line(format_args!($($arg)*))
+    };
+}
+
+#[doc(hidden)]
+pub fn print_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            tracing::error!("cannot write to standard output: {e}");
+            std::process::exit(1);
+        }
+        std::process::exit(0);
+    }
+}
+
 /// Runs the command line and returns the process exit code.
 pub async fn run(cli: Cli) -> ExitCode {
     match execute(cli).await {
@@ -158,7 +180,7 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
     match cli.command.unwrap_or(Command::Serve { addr: None }) {
         Command::Migrate => {
             migrate().await?;
-            println!("migrations applied ({:?})", db.backend());
+            say!("migrations applied ({:?})", db.backend());
             Ok(ExitCode::SUCCESS)
         }
         Command::Check => {
@@ -166,13 +188,13 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
                 .await
                 .map_err(|e| format!("check failed: {}", error_chain(&e)))?;
             for violation in &violations {
-                println!("{violation}");
+                say!("{violation}");
             }
             if violations.is_empty() {
-                println!("ok: every stock matches its ledger and batches");
+                say!("ok: every stock matches its ledger and batches");
                 Ok(ExitCode::SUCCESS)
             } else {
-                println!("{} violation(s)", violations.len());
+                say!("{} violation(s)", violations.len());
                 Ok(ExitCode::from(1))
             }
         }
@@ -189,7 +211,7 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
             let user = crate::auth::service::create_user(&db, &name, role, &password)
                 .await
                 .map_err(|e| e.message)?;
-            println!("added user {} ({})", user.username, user.role);
+            say!("added user {} ({})", user.username, user.role);
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => {
@@ -201,7 +223,7 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
                     let users = list_users(&db).await.map_err(|e| e.message)?;
                     for user in users {
                         let state = if user.disabled { " (disabled)" } else { "" };
-                        println!("{}\t{}{state}", user.username, user.role);
+                        say!("{}\t{}{state}", user.username, user.role);
                     }
                     return Ok(ExitCode::SUCCESS);
                 }
@@ -220,7 +242,7 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
                 .await
                 .map_err(|e| e.message)?;
             let state = if user.disabled { ", disabled" } else { "" };
-            println!("user {} ({}{state})", user.username, user.role);
+            say!("user {} ({}{state})", user.username, user.role);
             Ok(ExitCode::SUCCESS)
         }
         Command::Token {
@@ -231,7 +253,7 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
                 .await
                 .map_err(|e| e.message)?;
             eprintln!("token {} ({}): shown this once", token.name, token.role);
-            println!("{secret}");
+            say!("{secret}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Token {
@@ -241,7 +263,7 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
             let token = crate::auth::service::revoke_token(&db, &name, cli.config.clock.now())
                 .await
                 .map_err(|e| e.message)?;
-            println!("revoked token {}", token.name);
+            say!("revoked token {}", token.name);
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { items, if_empty } => {
@@ -250,13 +272,13 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
                 .await
                 .map_err(|e| format!("demo failed: {e}"))?;
             if existing > 0 && if_empty {
-                println!("the database already holds {existing} items: demo not loaded");
+                say!("the database already holds {existing} items: demo not loaded");
                 return Ok(ExitCode::SUCCESS);
             }
             let summary = crate::demo::load_demo(&db, &cli.config, items)
                 .await
                 .map_err(|e| format!("demo failed: {e}"))?;
-            println!("{summary}");
+            say!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { addr } => {

@@ -22,6 +22,7 @@ on_both_backends!(
     the_last_admin_cannot_be_disabled_or_demoted,
     tokens_are_kept_as_digests_and_revocable,
     the_command_line_adds_users_and_prints_a_token_alone,
+    commands_print_only_their_result_and_end_quietly_when_the_reader_leaves,
 );
 
 fn password(text: &str) -> Password {
@@ -338,4 +339,51 @@ async fn the_command_line_adds_users_and_prints_a_token_alone(backend: Backend) 
         .await
         .unwrap()
         .is_none());
+}
+
+/// Issue 30: on an already migrated PostgreSQL, `depot token create`'s first stdout line was a
+/// log line (a migration notice at the default `info`), and `| head -n 1` closing the pipe made
+/// depot panic. Logs go to stderr; stdout is the result alone; a closed stdout ends quietly.
+async fn commands_print_only_their_result_and_end_quietly_when_the_reader_leaves(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let run = |name: &str| {
+        Command::new(env!("CARGO_BIN_EXE_depot"))
+            .args(["token", "create", "--name", name, "--role", "admin"])
+            .env("DATABASE_URL", &test_db.url)
+            // The default filter, as a newcomer runs it.
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run depot")
+    };
+    let output = run("first").wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&output.stdout);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "stdout is the token alone: {out:?}");
+    assert!(lines[0].starts_with("depot_"), "{out:?}");
+    assert!(
+        authenticate_token(&test_db.db, lines[0], Utc::now())
+            .await
+            .unwrap()
+            .is_some(),
+        "the printed line is the token"
+    );
+
+    // The reader leaves before anything is written (`| head -c0`, a closed pipe).
+    let mut child = run("second");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!err.contains("Broken pipe"), "{err}");
+    // Exit 0, or killed by SIGPIPE like a shell tool (no code): never a panic's 101.
+    assert!(
+        matches!(output.status.code(), Some(0) | None),
+        "{:?} {err}",
+        output.status
+    );
 }
