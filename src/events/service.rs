@@ -4,11 +4,15 @@
 //! An entry's id is taken when it is written, not when its transaction commits, so on
 //! PostgreSQL a reader can see entry 11 while entry 10 is still being written by a slower
 //! transaction; a cursor moved past 11 would never see 10. The feed therefore answers only up
-//! to a *horizon*: the ledger sequence's value read at one moment, once every transaction that
-//! had begun writing by then has ended (the oldest transaction id still running has passed one
-//! taken after the read). Every ledger writer writes or locks stock rows before its ledger
-//! entries, so it holds a transaction id before it takes an entry id. On SQLite one writer
-//! runs at a time and entries become visible in id order, so everything visible is final.
+//! to a *horizon*: the ledger sequence's value, read first, lowered to the smallest bound
+//! announced by a ledger writer still open (`movement::ledger::announce_writer`: each one,
+//! before it takes an id, holds an advisory lock whose key carries the sequence's value then,
+//! below all its ids). A writer that took an id up to the value read had announced itself
+//! before, so it is either still listed in `pg_locks` or ended (and then visible). Nothing else
+//! holds the feed back: not a transaction of another database or on other tables, not one idle
+//! for an hour; a writer whose connection died has lost its lock. A poll only reads: it takes
+//! no transaction id. On SQLite one writer runs at a time and entries become visible in id
+//! order, so everything visible is final.
 
 use std::time::Duration;
 
@@ -26,12 +30,6 @@ const MAX_LIMIT: i64 = 1000;
 /// How often a waiting request looks at the database when no commit of this process woke it:
 /// entries written by another process (another server on the same database, the CLI).
 const IDLE_POLL: Duration = Duration::from_secs(1);
-
-/// How long to wait for the transactions in flight at the horizon's moment to end before
-/// answering with what is final so far (nothing newer): a long import holds the feed back
-/// only that long per request.
-const SETTLE_LIMIT: Duration = Duration::from_secs(2);
-const SETTLE_POLL: Duration = Duration::from_millis(2);
 
 /// A checked request of the feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,39 +121,25 @@ async fn horizon(db: &Db, after: i64) -> Result<i64, AppError> {
         }
         Db::Postgres(pool) => {
             // Each statement on whichever connection is free: none is held between polls.
-            let (last, called): (i64, bool) =
-                sqlx::query_as("SELECT last_value, is_called FROM stock_ledger_id_seq")
-                    .fetch_one(pool)
-                    .await?;
-            let upto = if called { last } else { 0 };
+            let upto: i64 = sqlx::query_scalar(
+                "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM stock_ledger_id_seq",
+            )
+            .fetch_one(pool)
+            .await?;
             if upto <= after {
-                // Nothing written since: no transaction id needed (an idle poll writes nothing).
                 return Ok(upto);
             }
-            // A transaction id of our own, taken after that read: every writer that took an
-            // entry id up to `upto` had an older one. (A snapshot's xmax would not do: since
-            // PostgreSQL 14 it is the latest *completed* id + 1, below ids still running.)
-            let mark: String = sqlx::query_scalar("SELECT pg_current_xact_id()::text")
-                .fetch_one(pool)
-                .await?;
-            let settled_by = Instant::now() + SETTLE_LIMIT;
-            loop {
-                let settled: bool = sqlx::query_scalar(
-                    "SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8",
-                )
-                .bind(&mark)
-                .fetch_one(pool)
-                .await?;
-                if settled {
-                    return Ok(upto);
-                }
-                if Instant::now() >= settled_by {
-                    // Something long is still writing: nothing past the cursor is known final.
-                    tracing::debug!("change feed: transactions still in flight, answering none");
-                    return Ok(0);
-                }
-                tokio::time::sleep(SETTLE_POLL).await;
-            }
+            // Read after the sequence: the writers still open, by the bounds they announced.
+            let oldest: Option<i64> = sqlx::query_scalar(
+                "SELECT MIN(((classid::bigint - $1) << 32) | objid::bigint) FROM pg_locks \
+                 WHERE locktype = 'advisory' AND objsubid = 1 \
+                   AND classid::bigint >= $1 AND classid::bigint < $1 + 65536 \
+                   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            )
+            .bind(crate::movement::ledger::WRITER_KEY_BASE >> 32)
+            .fetch_one(pool)
+            .await?;
+            Ok(oldest.map_or(upto, |bound| bound.min(upto)))
         }
     }
 }

@@ -73,6 +73,32 @@ pub struct Recorded {
     pub batches: Vec<BatchQty>,
 }
 
+/// Base of the advisory lock keys by which PostgreSQL transactions writing the ledger announce
+/// themselves to the change feed: the key is this plus a bound below every entry id the
+/// transaction will take (`2^62 + bound`, so `pg_locks.classid` is `2^30 + bound >> 32`).
+pub const WRITER_KEY_BASE: i64 = 1 << 62;
+
+/// Announces, for the change feed, that this transaction is about to take ledger entry ids:
+/// on PostgreSQL a shared transaction-level advisory lock whose key carries the sequence's
+/// value now, below every id the transaction takes from here on. The feed answers only below
+/// the smallest such bound of the transactions still open (`events::service`), so an entry
+/// never shows before a smaller id is final — and a transaction that writes no ledger (another
+/// database's, another table's, one idle for an hour) holds nothing back. Shared: writers never
+/// wait on each other; the lock ends with the transaction, or with its connection. (SQLite has
+/// one writer at a time, its entries visible in id order: nothing to announce.)
+pub async fn announce_writer(tx: &mut Tx) -> Result<(), AppError> {
+    if let Tx::Postgres(tx) = tx {
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock_shared($1 + \
+             (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM stock_ledger_id_seq))",
+        )
+        .bind(WRITER_KEY_BASE)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Appends the entries of one request (same ref, reason and time), in order — so each stock's
 /// entries chain by id — with their batch detail; returns their ids, in order. Entries sharing
 /// a (stock, ref_line) (an order line shipped from several batches of one location) take their
@@ -85,6 +111,7 @@ pub async fn append_ledger(
     actor: Option<&str>,
     entries: &[LedgerEntry],
 ) -> Result<Vec<i64>, AppError> {
+    announce_writer(tx).await?;
     let mut ids = Vec::with_capacity(entries.len());
     for chunk in entries.chunks(ROWS_PER_STATEMENT) {
         let rows: Vec<(i64, i64, i32)> = with_tx!(tx, |conn, _backend| {

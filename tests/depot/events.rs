@@ -15,6 +15,7 @@ on_both_backends!(
     a_waiting_request_answers_with_the_next_entry,
     waiting_requests_hold_no_database_connection,
     bad_cursors_are_422,
+    only_an_open_ledger_writer_holds_the_feed_back,
 );
 
 async fn receive(app: &TestApp, r: &str, qty: i64) {
@@ -186,4 +187,97 @@ async fn bad_cursors_are_422(backend: Backend) {
         assert_error(&body, "VALIDATION_FAILED");
         assert_eq!(body["error"]["details"]["field"], field, "{query}: {body}");
     }
+}
+
+/// Issue 30: a 20-second write transaction in another database of the same PostgreSQL cluster
+/// held the feed empty after a committed receipt (the horizon was the cluster's snapshot xmin).
+/// Transactions that write no ledger — in another database, on a Depot table outside the
+/// ledger, idle — hold nothing back; an open ledger writer holds back only the ids after its
+/// own, and the entries before it are delivered at once.
+async fn only_an_open_ledger_writer_holds_the_feed_back(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    warehouse(&app).await;
+    receive(&app, "PO-1", 1).await;
+    let (_, first) = app.get("/events").await;
+    assert_eq!(ids(&first).len(), 1, "{first}");
+    let cursor = first["next"].as_i64().unwrap();
+
+    // Write transactions of others, left open (idle in transaction) for the rest of the test.
+    let other = TestDb::empty(backend).await;
+    let mut elsewhere = other.db.begin_write().await.unwrap();
+    depot::with_tx!(&mut elsewhere, |conn, _backend| {
+        sqlx::query("CREATE TABLE busy (x INTEGER)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO busy VALUES (1)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    });
+    // On a Depot table outside the ledger (SQLite runs one writer at a time: there, a reader).
+    app.location("X-01", "storage").await;
+    let mut beside = match backend {
+        Backend::Postgres => app.db().begin_write().await.unwrap(),
+        Backend::Sqlite => app.db().begin_read().await.unwrap(),
+    };
+    if let depot::db::Tx::Postgres(tx) = &mut beside {
+        sqlx::query("UPDATE locations SET name = name || '.' WHERE code = 'X-01'")
+            .execute(&mut **tx)
+            .await
+            .unwrap();
+    } else {
+        depot::with_tx!(&mut beside, |conn, _backend| {
+            sqlx::query("SELECT COUNT(*) FROM locations")
+                .execute(&mut *conn)
+                .await
+                .map(drop)
+                .unwrap()
+        });
+    }
+
+    receive(&app, "PO-2", 2).await;
+    // No wait: the entry is final the moment its receipt answered.
+    let (status, page) = app.get(&format!("/events?after={cursor}")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let refs: Vec<&str> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs, ["PO-2"], "{page}");
+    let cursor = page["next"].as_i64().unwrap();
+
+    if backend == Backend::Postgres {
+        // A Depot ledger writer still open holds back what comes after it, not before.
+        let mut writer = app.db().begin_write().await.unwrap();
+        depot::movement::ledger::announce_writer(&mut writer)
+            .await
+            .unwrap();
+        receive(&app, "PO-3", 3).await;
+        let (_, held) = app.get(&format!("/events?after={cursor}")).await;
+        assert_eq!(ids(&held), Vec::<i64>::new(), "{held}");
+        assert_eq!(held["next"], cursor, "{held}");
+        let (_, all) = app.get("/events").await;
+        assert_eq!(ids(&all).len(), 2, "the entries before it: {all}");
+        writer.rollback().await.unwrap();
+        let (_, after) = app.get(&format!("/events?after={cursor}")).await;
+        let refs: Vec<&str> = after["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["ref"].as_str().unwrap())
+            .collect();
+        assert_eq!(refs, ["PO-3"], "{after}");
+    }
+    drop(beside);
+    drop(elsewhere);
+    // Exactly once, in order, over the whole run.
+    let (_, all) = app.get("/events").await;
+    let all_ids = ids(&all);
+    let mut sorted = all_ids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(all_ids, sorted, "{all}");
 }
