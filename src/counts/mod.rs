@@ -70,7 +70,9 @@ pub struct CountLineInput {
     pub sku: Option<String>,
     #[serde(default)]
     pub location_code: Option<String>,
-    /// The batch counted; absent: goods without a batch.
+    /// The batch counted; absent (or blank): the item's whole stock at the location, all its
+    /// batches, as `POST /adjust` reads `counted_qty` without a batch. One (item, location) is
+    /// counted either whole or by batch within a count.
     #[serde(default)]
     pub batch_code: Option<String>,
     pub counted_qty: i64,
@@ -96,12 +98,17 @@ pub struct CountLine {
     pub name: String,
     pub location_id: i64,
     pub location_code: String,
+    /// The batch this line counts (`""` for a whole line, and for goods without a batch).
     pub batch_code: String,
+    /// The line counts the item's whole stock at the location (counted without a batch): what
+    /// it expects and recorded are the sums over its batches.
+    #[serde(default)]
+    pub whole: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_qty: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counted_qty: Option<i64>,
-    /// The stock of this batch when it was counted.
+    /// The stock of this batch (of the whole stock, for a whole line) when it was counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded_qty: Option<i64>,
     /// `counted − recorded`: what posting applies.

@@ -612,7 +612,7 @@ fn CountLines(count: Count) -> impl IntoView {
                                     <td data-label=label(0)>{line.location_code.clone()}</td>
                                     <td data-label=label(1)>{line.sku.clone()}{line.found.then(|| view! { " " <span class="badge warn">{tr!(counts.found)}</span> })}</td>
                                     <td data-label=label(2)>{line.name.clone()}</td>
-                                    <td data-label=label(3)>{line.batch_code.clone()}</td>
+                                    <td data-label=label(3) data-whole=line.whole.then_some("true")>{if line.whole { view! { <span class="badge">{tr!(counts.whole)}</span> }.into_any() } else { line.batch_code.clone().into_any() }}</td>
                                     {shown.then(|| view! { <td class="num" data-label=label(4) data-expected=line.expected_qty>{line.expected_qty.map(number)}</td> })}
                                     <td class="num" data-label=label(5) data-counted=line.counted_qty>{line.counted_qty.map(number).unwrap_or_else(|| tr!(counts.not_counted))}</td>
                                     {shown.then(|| view! {

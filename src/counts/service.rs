@@ -195,6 +195,7 @@ type LineRow = (
     i64,
     String,
     String,
+    bool,
     i64,
     Option<i64>,
     Option<i64>,
@@ -223,7 +224,7 @@ async fn read_count(tx: &mut Tx, id: i64, role: Role) -> Result<Count, AppError>
             .fetch_all(&mut *conn)
             .await?;
             let lines: Vec<LineRow> = sqlx::query_as(
-                "SELECT c.item_id, i.sku, i.name, c.location_id, l.code, c.batch_code, c.expected_qty, \
+                "SELECT c.item_id, i.sku, i.name, c.location_id, l.code, c.batch_code, c.whole, c.expected_qty, \
                         c.counted_qty, c.recorded_qty, c.found, c.counted_at, c.counted_by \
                  FROM count_lines c JOIN items i ON i.id = c.item_id JOIN locations l ON l.id = c.location_id \
                  WHERE c.count_id = $1 ORDER BY l.code, i.sku, c.batch_code",
@@ -249,6 +250,7 @@ async fn read_count(tx: &mut Tx, id: i64, role: Role) -> Result<Count, AppError>
                 location_id,
                 location_code,
                 batch_code,
+                whole,
                 expected,
                 counted,
                 recorded,
@@ -262,6 +264,7 @@ async fn read_count(tx: &mut Tx, id: i64, role: Role) -> Result<Count, AppError>
                 location_id,
                 location_code,
                 batch_code,
+                whole,
                 expected_qty: expected_shown.then_some(expected),
                 counted_qty: counted,
                 recorded_qty: recorded.filter(|_| expected_shown),
@@ -412,8 +415,17 @@ fn closed(id: i64, status: CountStatus) -> AppError {
 struct Counted {
     sku: Sku,
     location_code: LocationCode,
-    batch_code: BatchCode,
+    /// The batch counted; `None` (no `batch_code`, or a blank one): the item's whole stock at
+    /// the location, all its batches, as `POST /adjust` reads `counted_qty` without a batch.
+    batch_code: Option<BatchCode>,
     counted: i64,
+}
+
+impl Counted {
+    /// The batch code the line is kept under: a whole line's is `""`.
+    fn code(&self) -> &str {
+        self.batch_code.as_ref().map_or("", BatchCode::as_str)
+    }
 }
 
 /// Parses line `i` of a recording (fields `lines[i].…`), noting what is wrong in `problems`.
@@ -434,10 +446,12 @@ fn parse_line(i: usize, input: &CountLineInput, problems: &mut Problems) -> Opti
     let sku = sku.and_then(|raw| problems.check(Sku::parse(&field("sku"), &raw)));
     let location_code = location_code
         .and_then(|raw| problems.check(LocationCode::parse(&field("location_code"), &raw)));
-    let batch_code = problems.check(BatchCode::parse(
-        &field("batch_code"),
-        input.batch_code.as_deref().unwrap_or(""),
-    ));
+    let batch_code = match crate::movement::non_blank(&input.batch_code) {
+        None => Some(None),
+        Some(raw) => problems
+            .check(BatchCode::parse(&field("batch_code"), raw))
+            .map(Some),
+    };
     if !(0..=MAX_QTY).contains(&input.counted_qty) {
         problems.note(AppError::validation(
             field("counted_qty"),
@@ -517,6 +531,9 @@ pub async fn record_lines(
             };
             let mut problems = Problems::default();
             let mut seen = std::collections::HashMap::new();
+            // How each (item, location) is counted in this request: whole, or by batch.
+            let mut ways: std::collections::HashMap<(i64, i64), (usize, bool)> =
+                std::collections::HashMap::new();
             for (i, ((item, location), line)) in items.iter().zip(&locations).zip(lines.iter()).enumerate() {
                 if !in_scope(item.id, location.id) {
                     problems.note(AppError::validation(
@@ -524,12 +541,25 @@ pub async fn record_lines(
                         tr!(errors.count.out_of_scope, sku = &item.sku, code = &location.code, id = *id),
                     ));
                 }
-                let key = (item.id, location.id, line.batch_code.as_str().to_string());
+                let key = (item.id, location.id, line.code().to_string());
                 if let Some(first) = seen.insert(key, i) {
                     problems.note(AppError::validation(
                         format!("lines[{i}]"),
                         tr!(errors.value.repeated_line, first = first, line = first + 1),
                     ));
+                    continue;
+                }
+                let whole = line.batch_code.is_none();
+                match ways.get(&(item.id, location.id)) {
+                    Some(&(first, first_whole)) if first_whole != whole => {
+                        problems.note(AppError::validation(
+                            format!("lines[{i}].batch_code"),
+                            tr!(errors.count.whole_and_batch_in_request, sku = &item.sku, code = &location.code, line = first + 1),
+                        ));
+                    }
+                    _ => {
+                        ways.insert((item.id, location.id), (i, whole));
+                    }
                 }
             }
             problems.finish()?;
@@ -539,45 +569,115 @@ pub async fn record_lines(
             let stocks = crate::movement::stock::lock_stocks(tx, &keys, false).await?;
             let stock_ids: BTreeSet<i64> = stocks.values().map(|s| s.id).collect();
             let lots = crate::movement::batches::load_batches(tx, &stock_ids).await?;
-            // What each line's batch holds now (0 for a batch, or a stock, not there).
-            let recorded = |item: i64, location: i64, code: &str| -> i64 {
-                stocks
-                    .get(&(item, location))
-                    .and_then(|stock| lots.get(&stock.id))
-                    .map_or(0, |lots| {
+            // What each line counts holds now (0 for a batch, or a stock, not there): a batch
+            // line its batch, a whole line the whole stock.
+            let recorded = |item: i64, location: i64, code: Option<&str>| -> i64 {
+                let Some(stock) = stocks.get(&(item, location)) else {
+                    return 0;
+                };
+                match code {
+                    None => stock.qty,
+                    Some(code) => lots.get(&stock.id).map_or(0, |lots| {
                         lots.iter()
                             .filter(|b| b.batch_code == code)
                             .map(|b| b.qty)
                             .sum()
-                    })
+                    }),
+                }
             };
-            let rows: Vec<(i64, i64, &str, i64, i64)> = items
+            // The count's lines at these places as they stand: a place already counted the
+            // other way refuses the line; a whole line takes in the place's uncounted
+            // expected batches (what it expects is their sum).
+            let existing = existing_lines(tx, *id, &keys).await?;
+            let mut problems = Problems::default();
+            let mut folded: std::collections::HashMap<(i64, i64), (i64, bool)> =
+                std::collections::HashMap::new();
+            for (i, ((item, location), line)) in items.iter().zip(&locations).zip(lines.iter()).enumerate() {
+                let whole = line.batch_code.is_none();
+                let here = existing
+                    .iter()
+                    .filter(|l| l.item_id == item.id && l.location_id == location.id);
+                let mut expected = 0;
+                let mut expected_any = false;
+                for other in here {
+                    if other.counted && other.whole != whole {
+                        let message = if whole {
+                            tr!(errors.count.counted_by_batch, sku = &item.sku, code = &location.code, batch = &other.batch_code)
+                        } else {
+                            tr!(errors.count.counted_whole, sku = &item.sku, code = &location.code)
+                        };
+                        problems.note(AppError::validation(format!("lines[{i}].batch_code"), message));
+                        break;
+                    }
+                    if whole {
+                        expected += other.expected_qty;
+                        expected_any |= !other.found;
+                    }
+                }
+                if whole {
+                    folded.insert((item.id, location.id), (expected, expected_any));
+                }
+            }
+            problems.finish()?;
+            let whole_places: Vec<(i64, i64)> = folded.keys().copied().collect();
+            for chunk in whole_places.chunks(crate::movement::ROWS_PER_STATEMENT) {
+                with_tx!(tx, |conn, _backend| {
+                    let mut query = QueryBuilder::new("DELETE FROM count_lines WHERE count_id = ");
+                    query.push_bind(*id);
+                    query.push(" AND counted_qty IS NULL AND (item_id, location_id) IN (");
+                    query.push_values(chunk, |mut row, (item, location)| {
+                        row.push_bind(*item).push_bind(*location);
+                    });
+                    query.push(")");
+                    query.build().execute(&mut *conn).await.map(drop)?
+                });
+            }
+            let rows: Vec<CountedRow> = items
                 .iter()
                 .zip(&locations)
                 .zip(lines.iter())
                 .map(|((item, location), line)| {
-                    let code = line.batch_code.as_str();
-                    (item.id, location.id, code, line.counted, recorded(item.id, location.id, code))
+                    let code = line.batch_code.as_ref().map(BatchCode::as_str);
+                    let (expected, expected_any) = folded
+                        .get(&(item.id, location.id))
+                        .copied()
+                        .unwrap_or((0, false));
+                    (
+                        item.id,
+                        location.id,
+                        line.code(),
+                        code.is_none(),
+                        expected,
+                        line.counted,
+                        // Found: nothing was expected here (a batch line is found unless
+                        // its batch was expected, which the upsert below keeps).
+                        !expected_any,
+                        recorded(item.id, location.id, code),
+                    )
                 })
                 .collect();
             for chunk in rows.chunks(crate::movement::ROWS_PER_STATEMENT) {
                 with_tx!(tx, |conn, _backend| {
                     let mut query = QueryBuilder::new(
-                        "INSERT INTO count_lines (count_id, item_id, location_id, batch_code, expected_qty, \
+                        "INSERT INTO count_lines (count_id, item_id, location_id, batch_code, whole, expected_qty, \
                                                   counted_qty, recorded_qty, found, counted_at, counted_by) ",
                     );
-                    query.push_values(chunk, |mut row, (item, location, code, counted, recorded)| {
-                        row.push_bind(*id)
-                            .push_bind(*item)
-                            .push_bind(*location)
-                            .push_bind(*code)
-                            .push_bind(0_i64)
-                            .push_bind(*counted)
-                            .push_bind(*recorded)
-                            .push_bind(true)
-                            .push_bind(*now)
-                            .push_bind(*actor);
-                    });
+                    query.push_values(
+                        chunk,
+                        |mut row, (item, location, code, whole, expected, counted, found, recorded)| {
+                            row.push_bind(*id)
+                                .push_bind(*item)
+                                .push_bind(*location)
+                                .push_bind(*code)
+                                .push_bind(*whole)
+                                .push_bind(*expected)
+                                .push_bind(*counted)
+                                .push_bind(*recorded)
+                                .push_bind(*found)
+                                .push_bind(*now)
+                                .push_bind(*actor);
+                        },
+                    );
                     query.push(
                         " ON CONFLICT (count_id, item_id, location_id, batch_code) DO UPDATE \
                          SET counted_qty = excluded.counted_qty, recorded_qty = excluded.recorded_qty, \
@@ -590,6 +690,63 @@ pub async fn record_lines(
         })
     })
     .await
+}
+
+/// A counted line as written: item, location, batch code (`""` whole), whole, expected,
+/// counted, found, recorded.
+type CountedRow<'a> = (i64, i64, &'a str, bool, i64, i64, bool, i64);
+
+/// A line of a count as it stands, at one of the places a recording names.
+struct ExistingLine {
+    item_id: i64,
+    location_id: i64,
+    batch_code: String,
+    whole: bool,
+    expected_qty: i64,
+    counted: bool,
+    found: bool,
+}
+
+/// Count `id`'s lines at the (item, location) places `keys`.
+async fn existing_lines(
+    tx: &mut Tx,
+    id: i64,
+    keys: &BTreeSet<(i64, i64)>,
+) -> Result<Vec<ExistingLine>, AppError> {
+    let keys: Vec<(i64, i64)> = keys.iter().copied().collect();
+    let mut lines = Vec::new();
+    for chunk in keys.chunks(crate::movement::ROWS_PER_STATEMENT) {
+        let rows: Vec<(i64, i64, String, bool, i64, bool, bool)> = with_tx!(
+            tx,
+            |conn, _backend| {
+                let mut query = QueryBuilder::new(
+                "SELECT item_id, location_id, batch_code, whole, expected_qty, counted_qty IS NOT NULL, found \
+                 FROM count_lines WHERE count_id = ",
+            );
+                query.push_bind(id);
+                query.push(" AND (item_id, location_id) IN (");
+                query.push_values(chunk, |mut row, (item, location)| {
+                    row.push_bind(*item).push_bind(*location);
+                });
+                query.push(")");
+                query.build_query_as().fetch_all(&mut *conn).await?
+            }
+        );
+        lines.extend(rows.into_iter().map(
+            |(item_id, location_id, batch_code, whole, expected_qty, counted, found)| {
+                ExistingLine {
+                    item_id,
+                    location_id,
+                    batch_code,
+                    whole,
+                    expected_qty,
+                    counted,
+                    found,
+                }
+            },
+        ));
+    }
+    Ok(lines)
 }
 
 /// Posts open count `id`: in one transaction, a `COUNT_CORRECTION` adjustment (ref
@@ -609,9 +766,9 @@ pub async fn post_count(
             if status == CountStatus::Cancelled {
                 return Err(closed(*id, status));
             }
-            let differences: Vec<(i64, i64, String, i64, String, String)> =
+            let differences: Vec<Difference> =
                 with_tx!(tx, |conn, _backend| sqlx::query_as(
-                    "SELECT c.item_id, c.location_id, c.batch_code, c.counted_qty - c.recorded_qty, i.sku, l.code \
+                    "SELECT c.item_id, c.location_id, c.batch_code, c.whole, c.counted_qty - c.recorded_qty, i.sku, l.code \
                      FROM count_lines c JOIN items i ON i.id = c.item_id JOIN locations l ON l.id = c.location_id \
                      WHERE c.count_id = $1 AND c.counted_qty IS NOT NULL AND c.counted_qty <> c.recorded_qty \
                      ORDER BY c.id"
@@ -632,7 +789,7 @@ pub async fn post_count(
                 }
             } else {
                 let mut lines = Vec::with_capacity(differences.len());
-                for (item_id, location_id, batch_code, delta, _, _) in &differences {
+                for (item_id, location_id, batch_code, whole, delta, _, _) in &differences {
                     lines.push(AdjustLine {
                         item: ItemKey {
                             id: Some(*item_id),
@@ -642,7 +799,13 @@ pub async fn post_count(
                             id: Some(*location_id),
                             code: None,
                         },
-                        batch_code: Some(BatchCode::parse("batch_code", batch_code)?),
+                        // A whole line changes the whole stock the way a whole-stock
+                        // adjustment does (a decrease takes expired batches first, then FEFO).
+                        batch_code: if *whole {
+                            None
+                        } else {
+                            Some(BatchCode::parse("batch_code", batch_code)?)
+                        },
                         change: Change::Delta(*delta),
                         reason_code: ReasonCode::CountCorrection,
                         note: None,
@@ -657,10 +820,10 @@ pub async fn post_count(
                 let mut response = pipeline::apply(tx, &adjust, at, *actor)
                     .await
                     .map_err(|error| name_short_lines(error, &differences))?;
-                for (result, (_, _, batch_code, _, _, _)) in
+                for (result, (_, _, batch_code, whole, _, _, _)) in
                     response.lines.iter_mut().zip(&differences)
                 {
-                    result.batch_code = Some(batch_code.clone());
+                    result.batch_code = (!whole).then(|| batch_code.clone());
                 }
                 response
             };
@@ -681,11 +844,13 @@ pub async fn post_count(
     .await
 }
 
-/// A post refused for want of stock names each short line by sku, location and batch.
-fn name_short_lines(
-    error: AppError,
-    lines: &[(i64, i64, String, i64, String, String)],
-) -> AppError {
+/// A counted line that differs: item, location, batch code, whole, `counted − recorded`, sku,
+/// location code.
+type Difference = (i64, i64, String, bool, i64, String, String);
+
+/// A post refused for want of stock names each short line by sku, location and batch (absent
+/// for a whole line).
+fn name_short_lines(error: AppError, lines: &[Difference]) -> AppError {
     if error.code != ErrorCode::InsufficientStock {
         return error;
     }
@@ -697,10 +862,12 @@ fn name_short_lines(
                 .and_then(|n| usize::try_from(n).ok())
                 .and_then(|n| n.checked_sub(1))
                 .and_then(|i| lines.get(i));
-            if let Some((_, _, batch_code, _, sku, code)) = line {
+            if let Some((_, _, batch_code, whole, _, sku, code)) = line {
                 shortage["sku"] = json!(sku);
                 shortage["location_code"] = json!(code);
-                shortage["batch_code"] = json!(batch_code);
+                if !whole {
+                    shortage["batch_code"] = json!(batch_code);
+                }
             }
         }
     }

@@ -21,6 +21,8 @@ on_both_backends!(
     a_post_that_would_go_below_zero_writes_nothing,
     counting_while_goods_move_keeps_every_movement,
     roles_count_and_post,
+    a_count_without_a_batch_counts_the_whole_stock,
+    a_place_is_counted_whole_or_by_batch_not_both,
 );
 
 /// Two items at two shelves in batches: TEA at A-01 (L1 5, L2 3) and B-01 (L1 4); RICE at A-01
@@ -189,10 +191,13 @@ async fn posting_applies_counted_minus_recorded_once(backend: Backend) {
     let counted_found = count_line(
         &app,
         id,
-        json!({"sku": "RICE", "location_code": "A-01", "batch_code": "X9", "counted_qty": 2}),
+        json!({"sku": "TEA", "location_code": "A-01", "batch_code": "X9", "counted_qty": 2}),
     )
     .await;
-    assert_eq!(line(&counted_found, "RICE", "A-01", "X9")["found"], true);
+    assert_eq!(line(&counted_found, "TEA", "A-01", "X9")["found"], true);
+    // RICE counted without a batch: its whole stock (10), found 12.
+    assert_eq!(line(&counted, "RICE", "A-01", "")["whole"], true);
+    assert_eq!(line(&counted, "RICE", "A-01", "")["recorded_qty"], 10);
     assert_eq!(line(&counted, "RICE", "A-01", "")["difference"], 2);
 
     let (status, posted) = app.post(&format!("/counts/{id}/post"), &json!({})).await;
@@ -206,9 +211,9 @@ async fn posting_applies_counted_minus_recorded_once(backend: Backend) {
         "L2 matched: {posted}"
     );
     let (_, stock) = app.get("/stock/query?sku=TEA&location_code=A-01").await;
-    assert_eq!(stock["rows"][0]["qty"], 5);
+    assert_eq!(stock["rows"][0]["qty"], 7, "L1 2, L2 3, X9 2");
     let (_, stock) = app.get("/stock/query?sku=RICE&location_code=A-01").await;
-    assert_eq!(stock["rows"][0]["qty"], 14);
+    assert_eq!(stock["rows"][0]["qty"], 12);
     let (_, ledger) = app
         .get(&format!(
             "/ledger?ref=COUNT-{id}&reason_code=COUNT_CORRECTION"
@@ -500,4 +505,180 @@ async fn roles_count_and_post(backend: Backend) {
     }
     let (status, _) = send(&viewer, app.url(&format!("/counts/{id}")), None).await;
     assert_eq!(status, StatusCode::OK, "viewers read");
+}
+
+/// Issue 30: 10 units of batch L1 at PX-01, counted by scanning the item (no batch) as 10,
+/// posted 20. A line without a batch counts the whole stock: recorded 10, difference 0, and
+/// posting changes nothing; a count short of the whole takes from the batches by FEFO, as a
+/// whole-stock adjustment does (expired first: proven by the adjust tests); one above it joins
+/// the no-batch lot.
+async fn a_count_without_a_batch_counts_the_whole_stock(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.item("PHX-1", "Phoenix").await;
+    app.item("PHX-2", "Phoenix two").await;
+    app.location("PX-01", "storage").await;
+    let (status, body) = app
+        .post("/inbound/receive", &json!({"ref": "PO-PHX", "lines": [
+            {"sku": "PHX-1", "location_code": "PX-01", "qty": 10, "batch_code": "L1", "expiry_date": "2099-01-01"},
+            {"sku": "PHX-2", "location_code": "PX-01", "qty": 5, "batch_code": "LATE", "expiry_date": "2099-06-01"},
+            {"sku": "PHX-2", "location_code": "PX-01", "qty": 4, "batch_code": "SOON", "expiry_date": "2098-01-01"}
+        ]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = create(&app, json!({"location_codes": ["PX-01"]})).await["id"]
+        .as_i64()
+        .unwrap();
+    let counted = count_line(
+        &app,
+        id,
+        json!({"sku": "PHX-1", "location_code": "PX-01", "counted_qty": 10}),
+    )
+    .await;
+    let whole = line(&counted, "PHX-1", "PX-01", "");
+    assert_eq!(whole["whole"], true, "{counted}");
+    assert_eq!(whole["found"], false, "L1 was expected here: {counted}");
+    assert_eq!(whole["expected_qty"], 10);
+    assert_eq!(whole["recorded_qty"], 10);
+    assert_eq!(whole["difference"], 0);
+    // Its expected batch line is taken into the whole line, not left uncounted beside it.
+    assert_eq!(
+        counted["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["sku"] == "PHX-1")
+            .count(),
+        1,
+        "{counted}"
+    );
+    // PHX-2: 9 on the shelf, counted 6 as a whole: 3 less, taken from SOON (FEFO) — nothing
+    // expired here to take first.
+    count_line(
+        &app,
+        id,
+        json!({"sku": "PHX-2", "location_code": "PX-01", "batch_code": "", "counted_qty": 6}),
+    )
+    .await;
+    let (status, posted) = app.post(&format!("/counts/{id}/post"), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{posted}");
+    let lines = posted["adjustment"]["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "PHX-1 matched: {posted}");
+    assert_eq!(lines[0]["delta"], -3, "{posted}");
+    assert!(
+        lines[0].get("batch_code").is_none_or(Value::is_null),
+        "{posted}"
+    );
+    let (_, stock) = app.get("/stock/query?sku=PHX-1&location_code=PX-01").await;
+    assert_eq!(stock["rows"][0]["qty"], 10, "never 20: {stock}");
+    let (_, stock) = app.get("/stock/query?sku=PHX-2&location_code=PX-01").await;
+    assert_eq!(stock["rows"][0]["qty"], 6, "{stock}");
+    let batches: Vec<(String, i64)> = stock["rows"][0]["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["batch_code"].as_str().unwrap().to_string(),
+                b["qty"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        batches.contains(&("SOON".to_string(), 1)),
+        "FEFO: {batches:?}"
+    );
+    assert!(batches.contains(&("LATE".to_string(), 5)), "{batches:?}");
+    app.assert_consistent().await;
+
+    // Found more than the whole stock: the surplus joins the no-batch lot.
+    let id = create(&app, json!({"location_codes": ["PX-01"]})).await["id"]
+        .as_i64()
+        .unwrap();
+    count_line(
+        &app,
+        id,
+        json!({"sku": "PHX-1", "location_code": "PX-01", "counted_qty": 12}),
+    )
+    .await;
+    let (status, posted) = app.post(&format!("/counts/{id}/post"), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{posted}");
+    let (_, stock) = app.get("/stock/query?sku=PHX-1&location_code=PX-01").await;
+    assert_eq!(stock["rows"][0]["qty"], 12, "{stock}");
+    app.assert_consistent().await;
+}
+
+/// One (item, location) is counted either whole or by batch within one count: the other way is
+/// 422 naming what was counted, nothing written; in one request too.
+async fn a_place_is_counted_whole_or_by_batch_not_both(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    stocked(&app).await;
+    let id = create(&app, json!({"location_codes": ["A-01"]})).await["id"]
+        .as_i64()
+        .unwrap();
+    count_line(
+        &app,
+        id,
+        json!({"sku": "TEA", "location_code": "A-01", "batch_code": "L1", "counted_qty": 5}),
+    )
+    .await;
+    let (_, before) = app.get(&format!("/counts/{id}")).await;
+    let (status, answer) = app
+        .post(
+            &format!("/counts/{id}/lines"),
+            &json!({"sku": "TEA", "location_code": "A-01", "counted_qty": 8}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_error(&answer, "VALIDATION_FAILED");
+    assert_eq!(answer["error"]["details"]["field"], "batch_code");
+    assert!(
+        answer["error"]["message"].as_str().unwrap().contains("L1"),
+        "{answer}"
+    );
+    // RICE counted whole, then by batch: refused the other way round.
+    count_line(
+        &app,
+        id,
+        json!({"sku": "RICE", "location_code": "A-01", "counted_qty": 10}),
+    )
+    .await;
+    let (status, answer) = app
+        .post(
+            &format!("/counts/{id}/lines"),
+            &json!({"sku": "RICE", "location_code": "A-01", "batch_code": "B7", "counted_qty": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_error(&answer, "VALIDATION_FAILED");
+    // Both ways in one request (the page's form sends several lines).
+    let other = create(&app, json!({"location_codes": ["B-01"]})).await["id"]
+        .as_i64()
+        .unwrap();
+    let input = |batch: Option<&str>| depot::counts::CountLineInput {
+        sku: Some("TEA".into()),
+        location_code: Some("B-01".into()),
+        batch_code: batch.map(str::to_string),
+        counted_qty: 4,
+    };
+    let refused = depot::counts::service::record_lines(
+        app.db(),
+        &crate::common::test_config(),
+        other,
+        &[input(Some("L1")), input(None)],
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.code, depot::error::ErrorCode::ValidationFailed);
+    assert_eq!(
+        refused.details["field"], "lines[1].batch_code",
+        "{refused:?}"
+    );
+    let (_, after) = app.get(&format!("/counts/{id}")).await;
+    let tea = |count: &Value| line(count, "TEA", "A-01", "L1").clone();
+    assert_eq!(tea(&before), tea(&after), "nothing written");
+    assert_eq!(
+        line(&after, "TEA", "A-01", "L2")["counted_qty"],
+        Value::Null
+    );
 }
