@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod check;
 mod config_files;
+mod constraints;
 mod counts;
 mod demo;
 mod events;
