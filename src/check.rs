@@ -150,7 +150,7 @@ pub enum Violation {
         shipped: i64,
         recorded: i64,
     },
-    /// An item's or a location's `search_text` is not its folded fields (`search::fold`).
+    /// An item's, a location's or an order's `search_text` is not its folded fields (`search::fold`).
     SearchTextStale {
         table: &'static str,
         id: i64,

@@ -128,13 +128,14 @@ pub async fn create_order(
                 return existing_order(tx, &existing, &wanted).await;
             }
             let id: Option<i64> = with_tx!(tx, |conn, _backend| sqlx::query_scalar(
-                "INSERT INTO orders (ref, policy, status, created_at, created_by, updated_at) \
-                 VALUES ($1, $2, 'BACKORDERED', $3, $4, $3) ON CONFLICT (ref) DO NOTHING RETURNING id"
+                "INSERT INTO orders (ref, policy, status, created_at, created_by, updated_at, search_text) \
+                 VALUES ($1, $2, 'BACKORDERED', $3, $4, $3, $5) ON CONFLICT (ref) DO NOTHING RETURNING id"
             )
             .bind(r#ref)
             .bind(parsed.policy.as_str())
             .bind(at.now)
             .bind(*actor)
+            .bind(crate::search::order_search_text(r#ref))
             .fetch_optional(&mut *conn)
             .await?);
             let Some(id) = id else {
@@ -994,7 +995,7 @@ pub async fn list_orders(db: &Db, filter: &OrderFilter) -> Result<OrderList, App
     let q = parse_search(filter.q.as_deref())?;
     let pattern = q.as_deref().map(like_pattern);
     let filter_sql = "FROM orders o WHERE ($1 IS NULL OR o.status = $1) \
-                      AND ($2 IS NULL OR LOWER(o.ref) LIKE $2 ESCAPE '\\')";
+                      AND ($2 IS NULL OR o.search_text LIKE $2 ESCAPE '\\')";
     let mut tx = db.begin_read().await?;
     let (total, rows) = with_tx!(&mut tx, |conn, _backend| {
         let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {filter_sql}"))

@@ -43,6 +43,21 @@ pub fn location_search_text(code: &str, name: &str) -> String {
     format!("{}{FIELD_SEPARATOR}{}", fold(code), fold(name))
 }
 
+/// The `orders.search_text` of an order: its ref, folded.
+pub fn order_search_text(reference: &str) -> String {
+    fold(reference)
+}
+
+/// The tables with a folded `search_text`: the table, its key column, its name column (`''`:
+/// none) and how the two fold into the text. `backfill` fills them, `depot check` proves them.
+const SEARCHED: [(&str, &str, &str, fn(&str, &str) -> String); 3] = [
+    ("items", "sku", "name", item_search_text),
+    ("locations", "code", "name", location_search_text),
+    ("orders", "ref", "''", |reference, _| {
+        order_search_text(reference)
+    }),
+];
+
 /// `q` folded, as `LIKE … ESCAPE '\'` takes it: `%q%`, with the wildcards in `q` taken literally.
 /// Matches `q` in any field of a `search_text`.
 pub fn like_pattern(q: &str) -> String {
@@ -75,11 +90,8 @@ fn escape_like(folded: &str) -> String {
 /// 20 ms instead of 2 at 20 000 items, autovacuum off). Then the search index (migration 0011)
 /// is built from the folded texts, if it is not yet.
 pub async fn backfill(db: &Db) -> Result<(), sqlx::Error> {
-    for (table, key, search_text) in [
-        ("items", "sku", item_search_text as fn(&str, &str) -> String),
-        ("locations", "code", location_search_text),
-    ] {
-        if backfill_table(db, table, key, search_text).await? == 0 {
+    for (table, key, name, search_text) in SEARCHED {
+        if backfill_table(db, table, key, name, search_text).await? == 0 {
             continue;
         }
         if db.backend() == Backend::Postgres {
@@ -98,10 +110,11 @@ async fn backfill_table(
     db: &Db,
     table: &str,
     key: &str,
+    name: &str,
     search_text: fn(&str, &str) -> String,
 ) -> Result<usize, sqlx::Error> {
     let pending = format!(
-        "SELECT id, {key}, name FROM {table} WHERE search_text = '' ORDER BY id LIMIT {BACKFILL_ROWS}"
+        "SELECT id, {key}, {name} FROM {table} WHERE search_text = '' ORDER BY id LIMIT {BACKFILL_ROWS}"
     );
     let mut filled = 0;
     loop {
@@ -135,11 +148,8 @@ pub async fn stale_search_texts(
     db: &Db,
 ) -> Result<Vec<(&'static str, i64, String, String)>, sqlx::Error> {
     let mut stale = Vec::new();
-    for (table, key, search_text) in [
-        ("items", "sku", item_search_text as fn(&str, &str) -> String),
-        ("locations", "code", location_search_text),
-    ] {
-        let sql = format!("SELECT id, {key}, name, search_text FROM {table} ORDER BY id");
+    for (table, key, name, search_text) in SEARCHED {
+        let sql = format!("SELECT id, {key}, {name}, search_text FROM {table} ORDER BY id");
         let rows: Vec<(i64, String, String, String)> =
             with_pool!(db, |pool, _backend| sqlx::query_as(&sql)
                 .fetch_all(pool)

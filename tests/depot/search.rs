@@ -103,7 +103,52 @@ async fn search_folds_the_same_on_both_backends(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
+    // An order per item whose ref carries its name (issue 30: order search used SQL `LOWER`,
+    // ASCII-only on SQLite).
+    for (sku, name) in ITEMS {
+        let (status, body) = app
+            .post(
+                "/orders",
+                &json!({"ref": format!("{sku} {name}"), "lines": [{"sku": sku, "qty": 1}]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+
     for (q, expected) in EXPECTED {
+        let orders = get_ok(&app, &format!("/orders{}", query(q))).await;
+        let mut found: Vec<String> = orders["orders"]
+            .as_array()
+            .unwrap_or_else(|| panic!("orders: {orders}"))
+            .iter()
+            .map(|o| {
+                o["ref"]
+                    .as_str()
+                    .unwrap()
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        found.sort();
+        assert_eq!(found, *expected, "orders q={q}");
+        assert_eq!(orders["total"], expected.len(), "orders total q={q}");
+        let export = app
+            .client
+            .get(app.url(&format!("/export/snapshot{}", query(q))))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let exported: Vec<&str> = ITEMS
+            .iter()
+            .map(|(sku, _)| *sku)
+            .filter(|sku| export.lines().any(|l| l.starts_with(&format!("{sku},"))))
+            .collect();
+        assert_eq!(exported, *expected, "export q={q}: {export}");
         let snapshot = get_ok(&app, &format!("/snapshot/inventory{}", query(q))).await;
         assert_eq!(skus(&snapshot), *expected, "snapshot q={q}");
         assert_eq!(snapshot["total"], expected.len(), "snapshot total q={q}");
@@ -202,13 +247,21 @@ async fn migration_fills_the_search_text_of_older_rows(backend: Backend) {
             .execute(pool)
             .await
             .unwrap();
+        // An order from before migration 0015.
+        sqlx::query(
+            "INSERT INTO orders (ref, policy, status, created_at, updated_at) \
+             VALUES ('SO-ÄLTER', 'partial', 'BACKORDERED', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
     });
     let stale = find_violations(&test_db.db).await.unwrap();
     let texts = stale
         .iter()
         .filter(|v| matches!(v, Violation::SearchTextStale { .. }))
         .count();
-    assert_eq!(texts, 2501, "every older row is reported stale");
+    assert_eq!(texts, 2502, "every older row is reported stale");
     // The index follows the stored texts (empty here), so it is not reported as well.
     assert_eq!(stale.len(), texts, "only the texts are stale");
 
@@ -230,6 +283,16 @@ async fn migration_fills_the_search_text_of_older_rows(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(locations.total, 1);
+    let orders = depot::orders::service::list_orders(
+        &test_db.db,
+        &depot::orders::OrderFilter {
+            q: Some("so-älter".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(orders.total, 1);
 }
 
 /// A small deterministic generator (xorshift), so a failing case can be replayed.
