@@ -1,17 +1,19 @@
 //! Reading a sheet's rows into items, locations or receipt lines, checking each, and applying
-//! them in one transaction.
+//! them in one transaction: committed for a real import without problems, rolled back for a
+//! dry run or a file with any (see [`write_then_keep`]).
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use chrono::NaiveDate;
 use sha2::Digest;
 
 use crate::config::Config;
-use crate::db::{Db, Tx};
+use crate::db::{classify, ConstraintKind, Db, DbFailure, Tx, Violation, WriteFuture};
 use crate::domain::{
     BatchCode, ItemName, ItemSpec, LocationCode, LocationKind, LocationName, Qty, Ref, Sku, Unit,
 };
-use crate::error::{AppError, ErrorCode};
+use crate::error::{constraint_error, error_chain, AppError, ErrorCode};
 use crate::import::{ImportKind, ImportReport, RowError};
 use crate::inbound::service::{Receive, ReceiveLine};
 use crate::movement::{pipeline, ItemKey, LineStatus, LocationKey, Request};
@@ -35,8 +37,10 @@ pub struct Options {
 
 /// Imports `bytes` (`declared` is what the request said it is; an XLSX is recognised by its
 /// signature whatever it said). A file with problems gives a report listing them, and nothing
-/// is written; so does a dry run. Errors of the request itself (a bad `ref`, the database) are
-/// errors.
+/// is written; so does a dry run, which makes the real import's writes in its one transaction
+/// and rolls them back, so that it meets every rule the import meets, the database's own
+/// included, and reports the same. Errors of the request itself (a bad `ref`, the database)
+/// are errors.
 pub async fn import(
     db: &Db,
     config: &Config,
@@ -203,6 +207,13 @@ impl RowProblems<'_, '_> {
         });
     }
 
+    /// Whether nothing is wrong with this row so far.
+    fn clean(&self) -> bool {
+        self.errors
+            .last()
+            .is_none_or(|e| e.row != Some(self.number))
+    }
+
     /// The value of `parsed`, or `None` with its refusal noted against `column`.
     fn check<T>(&mut self, column: Column, parsed: Result<T, AppError>) -> Option<T> {
         match parsed {
@@ -323,8 +334,9 @@ async fn import_items(db: &Db, sheet: &Sheet, report: &mut ImportReport) -> Resu
                 problems.note(BARCODE, tr!(errors.import.duplicate, row = first));
             }
         }
-        if let (Some(sku), Some(name), Some(spec), Some(unit), Some(barcode)) =
-            (sku, name, spec, unit, barcode)
+        // A row with a problem is not written (a repeated sku would be written twice).
+        if let (true, Some(sku), Some(name), Some(spec), Some(unit), Some(barcode)) =
+            (problems.clean(), sku, name, spec, unit, barcode)
         {
             rows.push((
                 row.number,
@@ -339,12 +351,45 @@ async fn import_items(db: &Db, sheet: &Sheet, report: &mut ImportReport) -> Resu
         }
     }
 
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // The writes run whatever the sheet's own checks found, so one report lists every problem
+    // of the file; only a real import without any is kept.
+    let keep = !report.dry_run && report.errors.is_empty();
+    let written = write_then_keep(
+        db,
+        rows.as_slice(),
+        |written: &Written| keep && written.refused.is_empty(),
+        |tx, rows| Box::pin(apply_items(tx, rows)),
+    )
+    .await?;
+    written.report(report, |field| {
+        let column = match field {
+            "sku" => SKU,
+            "name" => NAME,
+            "spec" => SPEC,
+            "unit" => UNIT,
+            "barcode" => BARCODE,
+            _ => return None,
+        };
+        Some(layout.header(column))
+    });
+    Ok(())
+}
+
+/// The fields of an item an import writes.
+const ITEM_FIELDS: &[&str] = &["sku", "name", "spec", "unit", "barcode"];
+
+/// Writes the items of `rows` inside the caller's transaction: each new, changed, or the same
+/// (left alone), every row the database refuses noted with why.
+async fn apply_items(tx: &mut Tx, rows: &[(usize, ItemRow)]) -> Result<Written, AppError> {
     // What the database has of these skus, and who holds the barcodes.
     let mut existing: HashMap<String, ExistingItem> = HashMap::new();
     let mut barcode_owner: HashMap<String, String> = HashMap::new();
     for chunk in rows.chunks(CHUNK) {
         let (found, owners): (Vec<ExistingItem>, Vec<(String, String)>) =
-            crate::with_pool!(db, |pool, _backend| {
+            with_tx!(tx, |conn, _backend| {
                 let mut query = sqlx::QueryBuilder::new(
                     "SELECT sku, name, spec, unit, barcode FROM items WHERE sku IN (",
                 );
@@ -353,7 +398,7 @@ async fn import_items(db: &Db, sheet: &Sheet, report: &mut ImportReport) -> Resu
                     list.push_bind(row.sku.as_str());
                 }
                 query.push(")");
-                let found = query.build_query_as().fetch_all(pool).await?;
+                let found = query.build_query_as().fetch_all(&mut *conn).await?;
                 let mut owners = Vec::new();
                 let codes: Vec<&str> = chunk
                     .iter()
@@ -368,7 +413,7 @@ async fn import_items(db: &Db, sheet: &Sheet, report: &mut ImportReport) -> Resu
                         list.push_bind(code);
                     }
                     query.push(")");
-                    owners = query.build_query_as().fetch_all(pool).await?;
+                    owners = query.build_query_as().fetch_all(&mut *conn).await?;
                 }
                 (found, owners)
             });
@@ -377,38 +422,36 @@ async fn import_items(db: &Db, sheet: &Sheet, report: &mut ImportReport) -> Resu
     }
 
     // Each row as it will be written: new, changed, or the same (left alone).
-    let mut writes: Vec<NewValues> = Vec::new();
-    for (number, row) in &rows {
-        if let Some(owner) = row
+    let mut written = Written::default();
+    let mut writes: Vec<ItemWrite> = Vec::new();
+    for (number, row) in rows {
+        if let Some((code, owner)) = row
             .barcode
             .as_ref()
             .and_then(|code| barcode_owner.get(code).map(|owner| (code, owner)))
             .filter(|(_, owner)| owner.as_str() != row.sku.as_str())
         {
-            report.errors.push(RowError {
-                row: Some(*number),
-                column: Some(layout.header(BARCODE)),
-                message: tr!(
-                    errors.import.barcode_taken,
-                    barcode = owner.0,
-                    sku = owner.1
-                ),
+            written.refused.push(Refusal {
+                row: *number,
+                field: Some("barcode"),
+                message: tr!(errors.import.barcode_taken, barcode = code, sku = owner),
             });
             continue;
         }
-        let values = match existing.get(row.sku.as_str()) {
-            None => {
-                report.created += 1;
-                NewValues {
-                    sku: row.sku.as_str().to_owned(),
-                    name: row.name.as_str().to_owned(),
-                    spec: row.spec.as_ref().map_or("", |s| s.as_str()).to_owned(),
-                    unit: row.unit.as_ref().map_or("pcs", |u| u.as_str()).to_owned(),
-                    barcode: row.barcode.clone(),
-                }
-            }
+        let write = match existing.get(row.sku.as_str()) {
+            None => ItemWrite {
+                row: *number,
+                creates: true,
+                sku: row.sku.as_str().to_owned(),
+                name: row.name.as_str().to_owned(),
+                spec: row.spec.as_ref().map_or("", |s| s.as_str()).to_owned(),
+                unit: row.unit.as_ref().map_or("pcs", |u| u.as_str()).to_owned(),
+                barcode: row.barcode.clone(),
+            },
             Some(item) => {
-                let values = NewValues {
+                let write = ItemWrite {
+                    row: *number,
+                    creates: false,
                     sku: item.sku.clone(),
                     name: row.name.as_str().to_owned(),
                     spec: row
@@ -421,28 +464,27 @@ async fn import_items(db: &Db, sheet: &Sheet, report: &mut ImportReport) -> Resu
                         .map_or(item.unit.clone(), |u| u.as_str().to_owned()),
                     barcode: row.barcode.clone().or_else(|| item.barcode.clone()),
                 };
-                if values.name == item.name
-                    && values.spec == item.spec
-                    && values.unit == item.unit
-                    && values.barcode == item.barcode
+                if write.name == item.name
+                    && write.spec == item.spec
+                    && write.unit == item.unit
+                    && write.barcode == item.barcode
                 {
                     continue;
                 }
-                report.updated += 1;
-                values
+                write
             }
         };
-        writes.push(values);
+        writes.push(write);
     }
-    if report.dry_run || !report.errors.is_empty() || writes.is_empty() {
-        return Ok(());
-    }
-    db.write(&writes, |tx, writes| Box::pin(upsert_items(tx, writes)))
-        .await
+    write_rows(tx, &writes, &mut written).await?;
+    Ok(written)
 }
 
-/// An item's values as an import writes them.
-struct NewValues {
+/// An item as an import writes it, and the row it comes from.
+struct ItemWrite {
+    row: usize,
+    /// A new item (else an existing one changed).
+    creates: bool,
     sku: String,
     name: String,
     spec: String,
@@ -450,51 +492,86 @@ struct NewValues {
     barcode: Option<String>,
 }
 
-/// Writes the items, and keeps the search index of their (new or changed) names.
-async fn upsert_items(tx: &mut Tx, items: &[NewValues]) -> Result<(), AppError> {
-    for chunk in items.chunks(CHUNK) {
-        // (item id, search text) before and after the write.
-        type Texts = Vec<(i64, String)>;
-        let (before, after): (Texts, Texts) = with_tx!(tx, |conn, _backend| {
-            let mut query =
-                sqlx::QueryBuilder::new("SELECT id, search_text FROM items WHERE sku IN (");
-            let mut list = query.separated(", ");
-            for item in chunk {
-                list.push_bind(item.sku.as_str());
-            }
-            query.push(")");
-            let before = query.build_query_as().fetch_all(&mut *conn).await?;
-            let mut query = sqlx::QueryBuilder::new(
-                "INSERT INTO items (sku, name, spec, unit, search_text, barcode) ",
-            );
-            query.push_values(chunk, |mut row, item| {
-                row.push_bind(item.sku.as_str())
-                    .push_bind(item.name.as_str())
-                    .push_bind(item.spec.as_str())
-                    .push_bind(item.unit.as_str())
-                    .push_bind(item_search_text(&item.sku, &item.name))
-                    .push_bind(item.barcode.as_deref());
-            });
-            query.push(
-                " ON CONFLICT (sku) DO UPDATE SET name = excluded.name, spec = excluded.spec, \
-                 unit = excluded.unit, search_text = excluded.search_text, \
-                 barcode = excluded.barcode RETURNING id, search_text",
-            );
-            (before, query.build_query_as().fetch_all(&mut *conn).await?)
-        });
-        let before: std::collections::HashMap<i64, String> = before.into_iter().collect();
-        let changes: Vec<index::Change> = after
-            .iter()
-            .filter(|(id, text)| before.get(id) != Some(text))
-            .map(|(id, text)| index::Change {
-                id: *id,
-                old: before.get(id).map(String::as_str),
-                new: text,
-            })
-            .collect();
-        index::reindex(tx, &changes).await?;
+impl Upsert for ItemWrite {
+    fn creates(&self) -> bool {
+        self.creates
     }
-    Ok(())
+
+    fn upsert<'t>(tx: &'t mut Tx, rows: &'t [Self]) -> WriteFuture<'t, Attempt> {
+        Box::pin(upsert_items(tx, rows))
+    }
+
+    fn refusal<'t>(&'t self, tx: &'t mut Tx, error: sqlx::Error) -> WriteFuture<'t, Refusal> {
+        Box::pin(async move {
+            let mut refusal = refusal(self.row, &error, "items", ITEM_FIELDS);
+            // Another item has the barcode (one written since this import looked): said as
+            // when the import sees it first.
+            if refusal.field == Some("barcode") && is_unique_violation(&error) {
+                if let Some(code) = &self.barcode {
+                    let owner: Option<String> = with_tx!(tx, |conn, _backend| {
+                        sqlx::query_scalar("SELECT sku FROM items WHERE barcode = $1 AND sku <> $2")
+                            .bind(code.as_str())
+                            .bind(self.sku.as_str())
+                            .fetch_optional(&mut *conn)
+                            .await?
+                    });
+                    if let Some(owner) = owner {
+                        refusal.message =
+                            tr!(errors.import.barcode_taken, barcode = code, sku = owner);
+                    }
+                }
+            }
+            Ok(refusal)
+        })
+    }
+}
+
+/// Writes the items, and keeps the search index of their (new or changed) names; `Ok(Err)`
+/// when the database refuses them.
+async fn upsert_items(tx: &mut Tx, items: &[ItemWrite]) -> Result<Attempt, AppError> {
+    // (item id, search text) before and after the write.
+    type Texts = Vec<(i64, String)>;
+    let (before, after): (Texts, Texts) = with_tx!(tx, |conn, _backend| {
+        let mut query = sqlx::QueryBuilder::new("SELECT id, search_text FROM items WHERE sku IN (");
+        let mut list = query.separated(", ");
+        for item in items {
+            list.push_bind(item.sku.as_str());
+        }
+        query.push(")");
+        let before = query.build_query_as().fetch_all(&mut *conn).await?;
+        let mut query = sqlx::QueryBuilder::new(
+            "INSERT INTO items (sku, name, spec, unit, search_text, barcode) ",
+        );
+        query.push_values(items, |mut row, item| {
+            row.push_bind(item.sku.as_str())
+                .push_bind(item.name.as_str())
+                .push_bind(item.spec.as_str())
+                .push_bind(item.unit.as_str())
+                .push_bind(item_search_text(&item.sku, &item.name))
+                .push_bind(item.barcode.as_deref());
+        });
+        query.push(
+            " ON CONFLICT (sku) DO UPDATE SET name = excluded.name, spec = excluded.spec, \
+             unit = excluded.unit, search_text = excluded.search_text, \
+             barcode = excluded.barcode RETURNING id, search_text",
+        );
+        match refused(query.build_query_as().fetch_all(&mut *conn).await)? {
+            Ok(after) => (before, after),
+            Err(error) => return Ok(Err(error)),
+        }
+    });
+    let before: HashMap<i64, String> = before.into_iter().collect();
+    let changes: Vec<index::Change> = after
+        .iter()
+        .filter(|(id, text)| before.get(id) != Some(text))
+        .map(|(id, text)| index::Change {
+            id: *id,
+            old: before.get(id).map(String::as_str),
+            new: text,
+        })
+        .collect();
+    index::reindex(tx, &changes).await?;
+    Ok(Ok(()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -569,13 +646,47 @@ async fn import_locations(
                 problems.note(code_column, tr!(errors.import.duplicate, row = first));
             }
         }
-        if let (Some(code), Some(name), Some(kind)) = (code, name, kind) {
+        if let (true, Some(code), Some(name), Some(kind)) = (problems.clean(), code, name, kind) {
             rows.push((row.number, code, name, kind));
         }
     }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // As for items: the writes run whatever the sheet's own checks found.
+    let keep = !report.dry_run && report.errors.is_empty();
+    let written = write_then_keep(
+        db,
+        rows.as_slice(),
+        |written: &Written| keep && written.refused.is_empty(),
+        |tx, rows| Box::pin(apply_locations(tx, rows)),
+    )
+    .await?;
+    written.report(report, |field| {
+        let column = match field {
+            "code" => code_column,
+            "name" => name_column,
+            "kind" => KIND,
+            _ => return None,
+        };
+        Some(layout.header(column))
+    });
+    Ok(())
+}
+
+/// The fields of a location an import writes (their columns depend on the sheet's headers).
+const LOCATION_FIELDS: &[&str] = &["code", "name", "kind"];
+
+/// Writes the locations of `rows` inside the caller's transaction: each new, renamed, or the
+/// same (left alone); a location of another kind is not changed, and every row the database
+/// refuses is noted with why.
+async fn apply_locations(
+    tx: &mut Tx,
+    rows: &[(usize, LocationCode, LocationName, LocationKind)],
+) -> Result<Written, AppError> {
     let mut existing: HashMap<String, (String, String)> = HashMap::new();
     for chunk in rows.chunks(CHUNK) {
-        let found: Vec<(String, String, String)> = crate::with_pool!(db, |pool, _backend| {
+        let found: Vec<(String, String, String)> = with_tx!(tx, |conn, _backend| {
             let mut query =
                 sqlx::QueryBuilder::new("SELECT code, name, kind FROM locations WHERE code IN (");
             let mut list = query.separated(", ");
@@ -583,60 +694,303 @@ async fn import_locations(
                 list.push_bind(code.as_str());
             }
             query.push(")");
-            query.build_query_as().fetch_all(pool).await?
+            query.build_query_as().fetch_all(&mut *conn).await?
         });
         existing.extend(found.into_iter().map(|(c, n, k)| (c, (n, k))));
     }
-    let mut writes: Vec<(String, String, &'static str)> = Vec::new();
-    for (number, code, name, kind) in &rows {
-        match existing.get(code.as_str()) {
-            None => report.created += 1,
+    let mut written = Written::default();
+    let mut writes: Vec<LocationWrite> = Vec::new();
+    for (number, code, name, kind) in rows {
+        let creates = match existing.get(code.as_str()) {
+            None => true,
             Some((_, old_kind)) if old_kind != kind.as_str() => {
-                report.errors.push(RowError {
-                    row: Some(*number),
-                    column: Some(layout.header(KIND)),
+                written.refused.push(Refusal {
+                    row: *number,
+                    field: Some("kind"),
                     message: tr!(errors.import.kind_fixed, code = code.as_str()),
                 });
                 continue;
             }
             Some((old_name, _)) if old_name == name.as_str() => continue,
-            Some(_) => report.updated += 1,
-        }
-        writes.push((
-            code.as_str().to_owned(),
-            name.as_str().to_owned(),
-            kind.as_str(),
-        ));
-    }
-    if report.dry_run || !report.errors.is_empty() || writes.is_empty() {
-        return Ok(());
-    }
-    db.write(&writes, |tx, writes| Box::pin(upsert_locations(tx, writes)))
-        .await
-}
-
-async fn upsert_locations(
-    tx: &mut Tx,
-    locations: &[(String, String, &'static str)],
-) -> Result<(), AppError> {
-    for chunk in locations.chunks(CHUNK) {
-        with_tx!(tx, |conn, _backend| {
-            let mut query =
-                sqlx::QueryBuilder::new("INSERT INTO locations (code, name, kind, search_text) ");
-            query.push_values(chunk, |mut row, (code, name, kind)| {
-                row.push_bind(code.as_str())
-                    .push_bind(name.as_str())
-                    .push_bind(*kind)
-                    .push_bind(location_search_text(code, name));
-            });
-            query.push(
-                " ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
-                 search_text = excluded.search_text",
-            );
-            query.build().execute(&mut *conn).await?;
+            Some(_) => false,
+        };
+        writes.push(LocationWrite {
+            row: *number,
+            creates,
+            code: code.as_str().to_owned(),
+            name: name.as_str().to_owned(),
+            kind: kind.as_str(),
         });
     }
+    write_rows(tx, &writes, &mut written).await?;
+    Ok(written)
+}
+
+/// A location as an import writes it, and the row it comes from.
+struct LocationWrite {
+    row: usize,
+    /// A new location (else an existing one renamed).
+    creates: bool,
+    code: String,
+    name: String,
+    kind: &'static str,
+}
+
+impl Upsert for LocationWrite {
+    fn creates(&self) -> bool {
+        self.creates
+    }
+
+    fn upsert<'t>(tx: &'t mut Tx, rows: &'t [Self]) -> WriteFuture<'t, Attempt> {
+        Box::pin(upsert_locations(tx, rows))
+    }
+
+    fn refusal<'t>(&'t self, _tx: &'t mut Tx, error: sqlx::Error) -> WriteFuture<'t, Refusal> {
+        Box::pin(async move { Ok(refusal(self.row, &error, "locations", LOCATION_FIELDS)) })
+    }
+}
+
+/// Writes the locations (a location's kind is never changed); `Ok(Err)` when the database
+/// refuses them.
+async fn upsert_locations(tx: &mut Tx, locations: &[LocationWrite]) -> Result<Attempt, AppError> {
+    Ok(with_tx!(tx, |conn, _backend| {
+        let mut query =
+            sqlx::QueryBuilder::new("INSERT INTO locations (code, name, kind, search_text) ");
+        query.push_values(locations, |mut row, location| {
+            row.push_bind(location.code.as_str())
+                .push_bind(location.name.as_str())
+                .push_bind(location.kind)
+                .push_bind(location_search_text(&location.code, &location.name));
+        });
+        query.push(
+            " ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+             search_text = excluded.search_text",
+        );
+        refused(query.build().execute(&mut *conn).await)?.map(drop)
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing: the same transaction for a dry run and a real import
+
+/// A row the database (or the lookups before the writes) refused: its number, the field the
+/// problem is about when known (`sku`, `code`, …), and why.
+struct Refusal {
+    row: usize,
+    field: Option<&'static str>,
+    message: String,
+}
+
+/// What an import's writes did, or (rolled back) would do, and the rows they refused.
+#[derive(Default)]
+struct Written {
+    created: usize,
+    updated: usize,
+    refused: Vec<Refusal>,
+}
+
+impl Written {
+    fn count(&mut self, created: bool) {
+        if created {
+            self.created += 1;
+        } else {
+            self.updated += 1;
+        }
+    }
+
+    /// Puts the counts and the refused rows in `report` (`column`: the header of a field), every
+    /// problem in row order, after the sheet's own problems of the same row.
+    fn report(self, report: &mut ImportReport, column: impl Fn(&str) -> Option<String>) {
+        report.created = self.created;
+        report.updated = self.updated;
+        report
+            .errors
+            .extend(self.refused.into_iter().map(|refusal| RowError {
+                row: Some(refusal.row),
+                column: refusal.field.and_then(&column),
+                message: refusal.message,
+            }));
+        report.errors.sort_by_key(|e| e.row);
+    }
+}
+
+/// One write of rows: `Err` holds the database's refusal of them (one of its rules, or text
+/// it cannot store), theirs to report; any other failure is the import's (an `AppError`).
+type Attempt = Result<(), sqlx::Error>;
+
+/// `Ok(Err(error))` when `result` is the database refusing what was sent; see [`Attempt`].
+fn refused<T>(result: Result<T, sqlx::Error>) -> Result<Result<T, sqlx::Error>, AppError> {
+    match result {
+        Err(error)
+            if matches!(
+                classify(&error),
+                DbFailure::Constraint(_) | DbFailure::BadText
+            ) =>
+        {
+            Ok(Err(error))
+        }
+        other => other.map(Ok).map_err(AppError::from),
+    }
+}
+
+/// Rows an import writes, many per statement.
+trait Upsert: Sync + Sized {
+    /// Whether it creates its item or location (else changes one).
+    fn creates(&self) -> bool;
+    /// Writes `rows` in the caller's transaction.
+    fn upsert<'t>(tx: &'t mut Tx, rows: &'t [Self]) -> WriteFuture<'t, Attempt>;
+    /// Why the database refused this row, written alone (`error`), as its report says it.
+    fn refusal<'t>(&'t self, tx: &'t mut Tx, error: sqlx::Error) -> WriteFuture<'t, Refusal>;
+}
+
+/// Writes `rows`, [`CHUNK`] per statement, counting what each created or changed. When the
+/// database refuses a chunk, it is written again in halves, and a refused half in halves again,
+/// down to the rows it refuses, each with why: a few statements for each refused row rather
+/// than one for every row of its chunk. The halves go in the file's order and what the database
+/// takes stays written, so a row that collides with an earlier row of the file is the one
+/// refused, as when the rows go one by one. Each write runs in a savepoint, so a refused one
+/// leaves the transaction as it was, on both databases, and the rest of the file still meets
+/// every rule.
+async fn write_rows<W: Upsert>(
+    tx: &mut Tx,
+    rows: &[W],
+    written: &mut Written,
+) -> Result<(), AppError> {
+    // The slices still to write, the next one last.
+    let mut pending: Vec<&[W]> = rows.chunks(CHUNK).rev().collect();
+    while let Some(slice) = pending.pop() {
+        match attempt(tx, slice).await? {
+            Ok(()) => {
+                for row in slice {
+                    written.count(row.creates());
+                }
+            }
+            Err(error) => match slice {
+                [row] => {
+                    let refusal = row.refusal(tx, error).await?;
+                    written.refused.push(refusal);
+                }
+                _ => {
+                    let (first, second) = slice.split_at(slice.len() / 2);
+                    pending.push(second);
+                    pending.push(first);
+                }
+            },
+        }
+    }
     Ok(())
+}
+
+/// [`Upsert::upsert`] inside a savepoint, rolled back to when the database refuses the rows
+/// (PostgreSQL refuses every later statement of a transaction that met an error until then).
+async fn attempt<W: Upsert>(tx: &mut Tx, rows: &[W]) -> Result<Attempt, AppError> {
+    savepoint(tx, "SAVEPOINT import_rows").await?;
+    let outcome = W::upsert(tx, rows).await?;
+    if outcome.is_err() {
+        savepoint(tx, "ROLLBACK TO SAVEPOINT import_rows").await?;
+    }
+    savepoint(tx, "RELEASE SAVEPOINT import_rows").await?;
+    Ok(outcome)
+}
+
+async fn savepoint(tx: &mut Tx, statement: &'static str) -> Result<(), AppError> {
+    // As a plain string (PostgreSQL's simple protocol, as sqlx runs its own savepoints).
+    with_tx!(tx, |conn, _backend| sqlx::Executor::execute(
+        &mut *conn, statement
+    )
+    .await
+    .map(drop))?;
+    Ok(())
+}
+
+/// The database's refusal of one row (`error`, of a rule or of text it cannot store) as its
+/// report says it: the field of the rule as [`constraint_error`] answers it, else the field the
+/// rule's name is about (as Depot's schema names its rules: `items_barcode`,
+/// `locations_code_length`, or as SQLite names a unique column, `items.sku`), else none.
+fn refusal(row: usize, error: &sqlx::Error, table: &str, fields: &[&'static str]) -> Refusal {
+    let field_of = |name: &str| fields.iter().copied().find(|field| *field == name);
+    let (field, message, name) = match classify(error) {
+        DbFailure::Constraint(violation) => match constraint_error(&violation) {
+            Some(answer) => match answer.field_reasons().into_iter().next() {
+                Some((field, reason)) => (field_of(&field), reason, violation.name),
+                None => (None, answer.message, violation.name),
+            },
+            None => {
+                tracing::warn!(
+                    cause = %error_chain(error),
+                    "an import row breaks a constraint without a mapping"
+                );
+                (None, tr!(errors.conflict.db_rule), violation.name)
+            }
+        },
+        _ => (None, tr!(errors.value.text_unstorable), None),
+    };
+    let named = || {
+        let rest = name.as_deref()?.strip_prefix(table)?;
+        let rest = rest.strip_prefix('_').or_else(|| rest.strip_prefix('.'))?;
+        fields.iter().copied().find(|field| {
+            rest.strip_prefix(field)
+                .is_some_and(|after| after.is_empty() || after.starts_with(['_', ',']))
+        })
+    };
+    Refusal {
+        row,
+        field: field.or_else(named),
+        message,
+    }
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(
+        classify(error),
+        DbFailure::Constraint(Violation {
+            kind: ConstraintKind::Unique,
+            ..
+        })
+    )
+}
+
+/// Runs `work` in one write transaction (run again on contention, as [`Db::write`] does) and
+/// commits it only when `keep` says so of what it returned; otherwise rolls it back and
+/// returns that all the same. So a dry run goes through the very writes of the real import,
+/// meeting every rule of the database as it would, and leaves nothing behind; and so does a
+/// real import with problems (all or nothing).
+async fn write_then_keep<A, T>(
+    db: &Db,
+    input: &A,
+    keep: impl Fn(&T) -> bool + Sync,
+    mut work: impl for<'t> FnMut(&'t mut Tx, &'t A) -> WriteFuture<'t, T>,
+) -> Result<T, AppError>
+where
+    A: ?Sized + Sync,
+    T: Send,
+{
+    let undone: Mutex<Option<T>> = Mutex::new(None);
+    let take = |slot: &Mutex<Option<T>>| {
+        slot.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    };
+    let outcome = db
+        .write(&(input, &undone, &keep), |tx, (input, undone, keep)| {
+            let run = work(tx, *input);
+            Box::pin(async move {
+                let value = run.await?;
+                if keep(&value) {
+                    return Ok(value);
+                }
+                *undone
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(value);
+                // An error rolls the transaction back; the value is taken from `undone`.
+                Err(AppError::opaque_internal())
+            })
+        })
+        .await;
+    match outcome {
+        Err(error) => take(&undone).ok_or(error),
+        kept => kept,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -743,14 +1097,14 @@ async fn import_stock(
     let moment = config.moment();
     // The pipeline's own checks (unknown skus and locations, kinds, dates, repeated lines),
     // with the same words as a receipt's; a dry run rolls its transaction back.
-    let outcome = if report.dry_run || refused {
-        let mut tx = db.begin_write().await?;
-        let outcome = pipeline::apply(&mut tx, &receipt, moment, actor).await;
-        tx.rollback().await?;
-        outcome
-    } else {
-        pipeline::run(db, &receipt, moment, actor).await
-    };
+    let keep = !report.dry_run && !refused;
+    let outcome = write_then_keep(
+        db,
+        &(&receipt, actor),
+        |_| keep,
+        |tx, (receipt, actor)| Box::pin(pipeline::apply(tx, *receipt, moment, *actor)),
+    )
+    .await;
     match outcome {
         Ok(_) if refused => Ok(()),
         Ok(response) => {

@@ -23,6 +23,8 @@ on_both_backends!(
     exports_stream_with_filters_and_headers_in_the_language,
     an_xlsx_stock_export_imports_back_to_the_same_stock,
     imports_are_for_managers,
+    item_dry_runs_meet_the_databases_own_rules_as_the_import_does,
+    location_dry_runs_meet_the_databases_own_rules_as_the_import_does,
 );
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -778,4 +780,237 @@ async fn imports_are_for_managers(backend: Backend) {
     let response = viewer.get(app.url("/export/stock")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(app.count("items").await, 0);
+}
+
+/// Runs `sql` on the app's database as it is: a rule of the deployment's own, which the
+/// import's checks in memory know nothing of.
+async fn execute(app: &TestApp, sql: &str) {
+    depot::with_pool!(app.db(), |pool, _backend| sqlx::raw_sql(sql)
+        .execute(pool)
+        .await
+        .map(drop)
+        .unwrap());
+}
+
+/// Everything an import could write: items, locations, the search index, the stock tables.
+async fn written(app: &TestApp) -> Json {
+    let items: Vec<(String, String, String, String, Option<String>)> =
+        depot::with_pool!(app.db(), |pool, _backend| sqlx::query_as(
+            "SELECT sku, name, spec, unit, barcode FROM items ORDER BY sku"
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap());
+    let locations: Vec<(String, String, String)> =
+        depot::with_pool!(app.db(), |pool, _backend| sqlx::query_as(
+            "SELECT code, name, kind FROM locations ORDER BY code"
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap());
+    json!({
+        "items": items,
+        "locations": locations,
+        "search_grams": app.count("search_grams").await,
+        "stock": app.footprint().await,
+    })
+}
+
+/// The (row, column) of each problem of a report.
+fn problems(report: &Json) -> Vec<(i64, String)> {
+    report["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a report: {report}"))
+        .iter()
+        .map(|e| {
+            assert!(
+                e["message"].as_str().is_some_and(|m| !m.is_empty()),
+                "{report}"
+            );
+            (
+                e["row"].as_i64().unwrap_or(-1),
+                e["column"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A dry run of `file` and then the real import: the dry run writes nothing and reports
+/// `expected` (row, column) problems; the real import gives the same report, as 422 and
+/// writing nothing when there are problems. Returns the report.
+async fn dry_run_then_import(
+    app: &TestApp,
+    kind: &str,
+    file: &str,
+    expected: &[(i64, &str)],
+) -> Json {
+    let before = written(app).await;
+    let (status, dry) = import(
+        app,
+        &format!("/import/{kind}?dry_run=true"),
+        "text/csv",
+        csv(file),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{dry}");
+    assert_eq!(dry["dry_run"], true, "{dry}");
+    let expected: Vec<(i64, String)> = expected
+        .iter()
+        .map(|(row, column)| (*row, (*column).to_owned()))
+        .collect();
+    assert_eq!(problems(&dry), expected, "the dry run: {dry}");
+    assert_eq!(
+        written(app).await,
+        before,
+        "a dry run writes nothing: {dry}"
+    );
+
+    let (status, real) = import(app, &format!("/import/{kind}"), "text/csv", csv(file)).await;
+    let mut same = real.clone();
+    if expected.is_empty() {
+        assert_eq!(status, StatusCode::OK, "{real}");
+    } else {
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{real}");
+        assert_error(&real, "VALIDATION_FAILED");
+        assert_eq!(written(app).await, before, "nothing imported: {real}");
+        same.as_object_mut().unwrap().remove("error");
+    }
+    same["dry_run"] = json!(true);
+    assert_eq!(same, dry, "the real import reports what its dry run did");
+    real
+}
+
+async fn item_dry_runs_meet_the_databases_own_rules_as_the_import_does(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.item("Tea-1", "Tea").await;
+    let (status, body) = app
+        .post(
+            "/items",
+            &json!({"sku": "BC-1", "name": "Coded", "barcode": "9501101020917"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Rules the database holds and the import's checks do not: skus unique whatever their
+    // case, and a closed list of units (SQLite adds no CHECK to a table: a trigger names it).
+    execute(
+        &app,
+        "CREATE UNIQUE INDEX items_sku_folded ON items (lower(sku))",
+    )
+    .await;
+    match backend {
+        Backend::Postgres => {
+            execute(
+                &app,
+                "ALTER TABLE items ADD CONSTRAINT items_unit_known CHECK (unit IN ('pcs', 'box'))",
+            )
+            .await
+        }
+        Backend::Sqlite => {
+            for event in ["INSERT", "UPDATE OF unit"] {
+                execute(
+                    &app,
+                    &format!(
+                        "CREATE TRIGGER \"items_unit_known {event}\" BEFORE {event} ON items \
+                         WHEN NEW.unit NOT IN ('pcs', 'box') BEGIN \
+                         SELECT RAISE(ABORT, 'CHECK constraint failed: items_unit_known'); END"
+                    ),
+                )
+                .await
+            }
+        }
+    }
+
+    // Two rows one sku but for case; a row that is an existing item but for case; a unit off
+    // the list: only the database sees them, on the row and column each is about.
+    let report = dry_run_then_import(
+        &app,
+        "items",
+        "sku,name,unit\nab-1,First,pcs\nAB-1,Second,box\ntea-1,Tea again,\nCR-1,Crate,crate\nOK-1,Fine,box\n",
+        &[(3, "sku"), (4, "sku"), (5, "unit")],
+    )
+    .await;
+    assert_eq!(report["rows"], 5, "{report}");
+
+    // More rows than one statement writes: a row of the second statement that collides with
+    // one of the first is found, on its row.
+    let mut big = String::from("sku,name\n");
+    for n in 0..1500 {
+        big.push_str(&format!("Big-{n},Item {n}\n"));
+    }
+    big.push_str("big-7,Again\n");
+    let report = dry_run_then_import(&app, "items", &big, &[(1502, "sku")]).await;
+    assert_eq!(report["created"], 1500, "{report}");
+
+    // A barcode another item has (in another of its forms), and two rows of one barcode in
+    // two forms: reported alike by both.
+    dry_run_then_import(
+        &app,
+        "items",
+        "sku,name,barcode\nNEW-1,New,09501101020917\nNEW-2,Other,4006381333931\nNEW-3,Third,04006381333931\n",
+        &[(2, "barcode"), (4, "barcode")],
+    )
+    .await;
+
+    // A clean file: the dry run's counts are the import's.
+    let report = dry_run_then_import(
+        &app,
+        "items",
+        "sku,name,unit,barcode\nab-1,First,pcs,\nTea-1,Tea renamed,box,\nNEW-2,Other,,4006381333931\n",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (report["created"].clone(), report["updated"].clone()),
+        (json!(2), json!(1)),
+        "{report}"
+    );
+    assert_eq!(app.count("items").await, 4);
+    let (_, found) = app.get("/items?q=renamed").await;
+    assert_eq!(found["total"], 1, "{found}");
+    app.assert_consistent().await;
+}
+
+async fn location_dry_runs_meet_the_databases_own_rules_as_the_import_does(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.location("A-01", "storage").await;
+    // Codes unique whatever their case: a rule of the database's, not of the import's.
+    execute(
+        &app,
+        "CREATE UNIQUE INDEX locations_code_folded ON locations (lower(code))",
+    )
+    .await;
+
+    // Two rows one code but for case; a row that is an existing location but for case (and
+    // another kind): only the database sees them.
+    dry_run_then_import(
+        &app,
+        "locations",
+        "location_code,name,kind\nb-01,Shelf B1,storage\nB-01,Shelf B1 again,storage\na-01,Dock,shipping\nS-1,Dock,shipping\n",
+        &[(3, "location_code"), (4, "location_code")],
+    )
+    .await;
+    // A kind changed: reported alike by both.
+    dry_run_then_import(
+        &app,
+        "locations",
+        "code,name,kind\nA-01,Shelf A1,shipping\nS-1,Dock,shipping\n",
+        &[(2, "kind")],
+    )
+    .await;
+
+    // A clean file: the dry run's counts are the import's.
+    let report = dry_run_then_import(
+        &app,
+        "locations",
+        "code,name,kind\nA-01,Shelf A1,storage\nb-01,Shelf B1,storage\nS-1,Dock,shipping\n",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (report["created"].clone(), report["updated"].clone()),
+        (json!(2), json!(1)),
+        "{report}"
+    );
+    assert_eq!(app.count("locations").await, 3);
+    app.assert_consistent().await;
 }
