@@ -48,9 +48,12 @@ pub fn order_search_text(reference: &str) -> String {
     fold(reference)
 }
 
+/// How a table's key and name fold into its `search_text`.
+type Searched = (&'static str, &'static str, &'static str, fn(&str, &str) -> String);
+
 /// The tables with a folded `search_text`: the table, its key column, its name column (`''`:
 /// none) and how the two fold into the text. `backfill` fills them, `depot check` proves them.
-const SEARCHED: [(&str, &str, &str, fn(&str, &str) -> String); 3] = [
+const SEARCHED: [Searched; 3] = [
     ("items", "sku", "name", item_search_text),
     ("locations", "code", "name", location_search_text),
     ("orders", "ref", "''", |reference, _| {
