@@ -40,6 +40,11 @@ pub struct Config {
     #[arg(long = "secure-cookies", env = "DEPOT_SECURE_COOKIES", default_value = "false", value_parser = BoolishValueParser::new(), global = true)]
     pub secure_cookies: bool,
 
+    /// Reverse proxies whose `X-Forwarded-For`, `-Host` and `-Proto` are believed: addresses or
+    /// networks, comma-separated (`127.0.0.1,10.0.0.0/8`); none by default.
+    #[arg(long = "trusted-proxies", env = "DEPOT_TRUSTED_PROXIES", default_value = "", value_parser = crate::proxy::TrustedProxies::parse, global = true)]
+    pub trusted_proxies: crate::proxy::TrustedProxies,
+
     /// Where the time comes from: `system`, or a fixed RFC 3339 moment for tests, which
     /// choose "today" instead of depending on the real date.
     #[arg(long = "clock", env = "DEPOT_CLOCK", default_value = "system", value_parser = parse_clock, hide = true, global = true)]
@@ -74,6 +79,7 @@ impl Default for Config {
             language: crate::lang::Locale::en,
             session_idle_minutes: 480,
             secure_cookies: false,
+            trusted_proxies: crate::proxy::TrustedProxies::default(),
             clock: Clock::System,
         }
     }

@@ -59,6 +59,8 @@ pub mod openapi;
 #[cfg(feature = "ssr")]
 pub mod origin;
 #[cfg(feature = "ssr")]
+pub mod proxy;
+#[cfg(feature = "ssr")]
 pub mod search;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -9,9 +9,10 @@
 //! refuse. Requests with none of them (curl, an ERP, scripts) are not a browser acting for a
 //! stranger and pass.
 //!
-//! "This site" is the request's `Host` (or `X-Forwarded-Host`, set by a reverse proxy; a page
-//! cannot set that header on a cross-site request either), compared as host and port, the
-//! port defaulting by scheme. Another subdomain is another site.
+//! "This site" is the request's `Host`, compared as host and port, the port defaulting by
+//! scheme; behind a reverse proxy listed in `DEPOT_TRUSTED_PROXIES` (`crate::proxy`), the host
+//! of its `X-Forwarded-Host` too, and the scheme of its `X-Forwarded-Proto` must be the
+//! browser's. From any other peer those headers are ignored. Another subdomain is another site.
 
 use std::time::Duration;
 
@@ -23,9 +24,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::AppError;
 use crate::extract::MAX_BODY_BYTES;
+use crate::proxy::Client;
 
 const SEC_FETCH_SITE: HeaderName = HeaderName::from_static("sec-fetch-site");
-const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
 /// How long a refused request's body may take to be read and dropped (see [`refuse`]).
 const DRAIN_TIME: Duration = Duration::from_secs(5);
@@ -35,7 +36,12 @@ pub async fn refuse_cross_site_writes(request: Request, next: Next) -> Response 
     if request.method().is_safe() {
         return next.run(request).await;
     }
-    match foreign_source(request.headers(), request.uri().authority()) {
+    let client = request
+        .extensions()
+        .get::<Client>()
+        .cloned()
+        .unwrap_or_default();
+    match foreign_source(request.headers(), request.uri().authority(), &client) {
         None => next.run(request).await,
         Some((name, value)) => refuse(request, name, &value).await,
     }
@@ -43,14 +49,16 @@ pub async fn refuse_cross_site_writes(request: Request, next: Next) -> Response 
 
 /// The header that shows a request to come from another site, with its value; `None` when the
 /// request is this site's own or says nothing about where it comes from. `target` is the
-/// request URI's authority (HTTP/2 sends the host there instead of in `Host`).
+/// request URI's authority (HTTP/2 sends the host there instead of in `Host`); `client` what a
+/// trusted proxy said of the site.
 pub fn foreign_source(
     headers: &HeaderMap,
     target: Option<&Authority>,
+    client: &Client,
 ) -> Option<(&'static str, String)> {
     let shown = |value: &HeaderValue| String::from_utf8_lossy(value.as_bytes()).into_owned();
     if let Some(origin) = headers.get(header::ORIGIN) {
-        if !is_this_site(headers, target, origin.as_bytes()) {
+        if !is_this_site(headers, target, client, origin.as_bytes()) {
             return Some(("Origin", shown(origin)));
         }
     }
@@ -64,7 +72,7 @@ pub fn foreign_source(
         }
     }
     if let Some(referer) = headers.get(header::REFERER) {
-        if !is_this_site(headers, target, referer.as_bytes()) {
+        if !is_this_site(headers, target, client, referer.as_bytes()) {
             return Some(("Referer", shown(referer)));
         }
     }
@@ -73,16 +81,28 @@ pub fn foreign_source(
 
 /// Whether `url` (an `Origin` or `Referer` value) names the host the request was sent to.
 /// `Origin: null` (a sandboxed or opaque origin) and anything unreadable are not this site.
-fn is_this_site(headers: &HeaderMap, target: Option<&Authority>, url: &[u8]) -> bool {
-    let Some((scheme_port, authority)) = url_authority(url) else {
+fn is_this_site(
+    headers: &HeaderMap,
+    target: Option<&Authority>,
+    client: &Client,
+    url: &[u8],
+) -> bool {
+    let Some((scheme, scheme_port, authority)) = url_authority(url) else {
         return false;
     };
-    [header::HOST, X_FORWARDED_HOST]
-        .iter()
-        .filter_map(|name| headers.get(name))
-        .filter_map(|value| value.to_str().ok())
+    if client
+        .forwarded_proto
+        .as_deref()
+        .is_some_and(|proto| proto != scheme)
+    {
+        return false;
+    }
+    headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .into_iter()
         // A proxy chain may list several hosts; the first is the one the browser used.
-        .filter_map(|value| value.split(',').next())
+        .chain(client.forwarded_host.as_deref())
         .filter_map(|host| host.trim().parse::<Authority>().ok())
         .chain(target.cloned())
         .any(|host| {
@@ -92,18 +112,18 @@ fn is_this_site(headers: &HeaderMap, target: Option<&Authority>, url: &[u8]) -> 
         })
 }
 
-/// The default port of the URL's scheme and its host[:port], if it is an http(s) URL.
-fn url_authority(url: &[u8]) -> Option<(u16, Authority)> {
+/// The scheme, its default port and the host[:port] of an http(s) URL.
+fn url_authority(url: &[u8]) -> Option<(&'static str, u16, Authority)> {
     let uri = Uri::try_from(url).ok()?;
-    let default_port = match uri.scheme_str()? {
-        s if s.eq_ignore_ascii_case("https") => 443,
-        s if s.eq_ignore_ascii_case("http") => 80,
+    let (scheme, default_port) = match uri.scheme_str()? {
+        s if s.eq_ignore_ascii_case("https") => ("https", 443),
+        s if s.eq_ignore_ascii_case("http") => ("http", 80),
         _ => return None,
     };
     let authority = uri.authority()?;
     // `user:password@host` is still `host`.
     let host_port = authority.as_str().rsplit('@').next()?;
-    Some((default_port, host_port.parse().ok()?))
+    Some((scheme, default_port, host_port.parse().ok()?))
 }
 
 /// The 403 for a cross-site write, logged with the header that gave it away. The body is read
@@ -139,7 +159,17 @@ mod tests {
     }
 
     fn foreign(pairs: &[(&str, &str)]) -> Option<&'static str> {
-        foreign_source(&headers(pairs), None).map(|(name, _)| name)
+        foreign_source(&headers(pairs), None, &Client::default()).map(|(name, _)| name)
+    }
+
+    /// As a trusted proxy forwarded it.
+    fn forwarded(host: &str, proto: &str, pairs: &[(&str, &str)]) -> Option<&'static str> {
+        let client = Client {
+            addr: None,
+            forwarded_host: Some(host.into()),
+            forwarded_proto: Some(proto.into()),
+        };
+        foreign_source(&headers(pairs), None, &client).map(|(name, _)| name)
     }
 
     #[test]
@@ -178,15 +208,36 @@ mod tests {
             ]),
             None
         );
-        // Behind a proxy that rewrites Host.
+        // Behind a trusted proxy that rewrites Host.
+        let behind = [
+            ("host", "127.0.0.1:3000"),
+            ("origin", "https://depot.example"),
+        ];
+        assert_eq!(forwarded("depot.example", "https", &behind), None);
+    }
+
+    #[test]
+    fn forwarding_headers_count_only_as_a_trusted_proxy_gave_them() {
+        // From anyone else, X-Forwarded-Host is a header like any other.
         assert_eq!(
             foreign(&[
                 ("host", "127.0.0.1:3000"),
                 ("x-forwarded-host", "depot.example"),
                 ("origin", "https://depot.example")
             ]),
-            None
+            Some("Origin")
         );
+        // The browser's scheme must be the one the proxy saw.
+        let behind = [
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://depot.example:443"),
+        ];
+        assert_eq!(forwarded("depot.example", "https", &behind), Some("Origin"));
+        let behind = [
+            ("host", "127.0.0.1:3000"),
+            ("origin", "https://other.example"),
+        ];
+        assert_eq!(forwarded("depot.example", "https", &behind), Some("Origin"));
     }
 
     #[test]

@@ -144,6 +144,8 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                // Who is asking, believing forwarding headers from trusted proxies only.
+                .layer(from_fn_with_state(state.clone(), crate::proxy::identify))
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(|req: &Request| {
@@ -182,9 +184,15 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("Depot listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    if !state.config.trusted_proxies.is_empty() {
+        tracing::info!(proxies = ?state.config.trusted_proxies, "believing forwarding headers of trusted proxies");
+    }
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tracing::info!("Depot stopped");
     Ok(())
 }

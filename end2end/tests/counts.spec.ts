@@ -103,6 +103,9 @@ test("a blind count is started, counted by scanning, reviewed and posted", async
   const counted = clerk.locator("table.count-lines tbody tr");
   await expect(counted.filter({ hasText: shelves[0] }).locator("[data-counted]")).toHaveText("6");
   await expect(counted.filter({ hasText: shelves[1] }).locator("[data-counted]")).toHaveText("5");
+  // The item scanned without a batch counts its whole stock there; a batch line, its batch.
+  await expect(counted.filter({ hasText: shelves[1] }).locator("[data-whole]")).toHaveText(t("counts.whole"));
+  await expect(counted.filter({ hasText: shelves[0] }).locator("[data-whole]")).toHaveCount(0);
   // Nothing expected, no difference, no post button for the clerk.
   await expect(clerk.locator("[data-expected], [data-difference]")).toHaveCount(0);
   await expect(clerk.getByRole("button", { name: t("counts.post"), exact: true })).toHaveCount(0);
@@ -119,6 +122,10 @@ test("a blind count is started, counted by scanning, reviewed and posted", async
   const lines = page.locator("table.count-lines tbody tr");
   await expect(lines.filter({ hasText: shelves[0] }).locator("[data-expected]")).toHaveText("8");
   await expect(lines.filter({ hasText: shelves[0] }).locator("[data-difference]")).toHaveText("-2");
+  // The review says which line counted the whole stock: expected 5, counted 5, no difference.
+  await expect(lines.filter({ hasText: shelves[1] }).locator("[data-whole]")).toHaveText(t("counts.whole"));
+  await expect(lines.filter({ hasText: shelves[1] }).locator("[data-expected]")).toHaveText("5");
+  await expect(lines.filter({ hasText: shelves[1] }).locator("[data-difference]")).toHaveText("0");
 
   await page.getByRole("button", { name: t("counts.post"), exact: true }).click();
   await expect(page.getByText(t("counts.posted_note", { reference: `COUNT-${id}` }))).toBeVisible();

@@ -341,7 +341,12 @@ async fn serve(db: Db, config: Config) -> String {
     let addr = listener.local_addr().unwrap();
     let router = depot::server::router(state);
     tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
     format!("http://{addr}")
 }
