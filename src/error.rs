@@ -584,6 +584,16 @@ mod ssr {
                 AppError::conflict(tr!(errors.conflict.ledger_append_only))
             }
 
+            // What nodes share between requests (migration 0014): only Depot writes these rows,
+            // with keys it drew at random and values it made, so a refusal is Depot's fault.
+            "form_results_pkey"
+            | "form_results.token_digest"
+            | "form_results_once_flag"
+            | "sign_in_failures_pkey"
+            | "sign_in_failures.id"
+            | "setup_tokens_pkey"
+            | "setup_tokens.token_digest" => AppError::opaque_internal(),
+
             _ => return None,
         })
     }

@@ -11,17 +11,15 @@ use crate::error::AppError;
 use crate::flash::FlashStore;
 
 /// Shared by the axum router (`State<AppState>`) and, through Leptos context, server functions.
+///
+/// It holds nothing a request leaves for a later one: several Depot processes may serve one
+/// database behind a load balancer, so what lasts between requests (sessions, form results,
+/// failed sign-ins, setup links) is in the database (issue 30).
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
-    /// Results of no-JavaScript form posts, read back by the page they redirect to.
-    pub flash: Arc<FlashStore>,
-    /// Failed sign-ins per username (SPEC §7).
-    pub throttle: Arc<crate::auth::web::Throttle>,
-    /// The one-time token of the first-start setup, while no user exists.
-    pub setup_token: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl AppState {
@@ -30,10 +28,12 @@ impl AppState {
             leptos_options,
             db,
             config: Arc::new(config),
-            flash: Arc::new(FlashStore::default()),
-            throttle: Arc::default(),
-            setup_token: Arc::default(),
         }
+    }
+
+    /// Results of no-JavaScript form posts, read back by the page they redirect to.
+    pub fn flash(&self) -> FlashStore {
+        FlashStore::new(self.db.clone(), self.config.clock)
     }
 }
 

@@ -149,7 +149,7 @@ pub async fn form_result(
     {
         return Ok(None);
     }
-    Ok(state.flash.get(&page, &reference, &token))
+    state.flash().get(&page, &reference, &token).await
 }
 
 /// The outcome the page's URL leads to (`?ref=…&result=…`), read from the server; follows the
@@ -377,7 +377,7 @@ pub fn sent_line<T: Clone + Default>(lines: &[T], ref_line: u32) -> T {
 /// outcome on the server and sends the browser back to `page` with `reference` and the
 /// outcome's token in the URL; always returns the outcome.
 #[cfg(feature = "ssr")]
-pub fn finish_form<F, R>(
+pub async fn finish_form<F, R>(
     page: &str,
     reference: &str,
     form: F,
@@ -387,13 +387,13 @@ where
     F: Serialize,
     R: Serialize,
 {
-    finish_form_keeping(page, reference, form, result, false)
+    finish_form_keeping(page, reference, form, result, false).await
 }
 
 /// [`finish_form`] for an outcome that must be shown only once (it carries a secret): without
 /// JavaScript the page's first read of it takes it away.
 #[cfg(feature = "ssr")]
-pub fn finish_form_once<F, R>(
+pub async fn finish_form_once<F, R>(
     page: &str,
     reference: &str,
     form: F,
@@ -403,11 +403,11 @@ where
     F: Serialize,
     R: Serialize,
 {
-    finish_form_keeping(page, reference, form, result, true)
+    finish_form_keeping(page, reference, form, result, true).await
 }
 
 #[cfg(feature = "ssr")]
-fn finish_form_keeping<F, R>(
+async fn finish_form_keeping<F, R>(
     page: &str,
     reference: &str,
     form: F,
@@ -421,15 +421,18 @@ where
     let outcome = Outcome { form, result };
     if is_plain_form_post() {
         // A ref too long to be valid stays out of the URL (the kept form still has it), so the
-        // URL is short whatever was posted.
-        let reference = if reference.chars().count() <= MAX_REF_CHARS {
+        // URL is short whatever was posted; so does one with a control character (no ref has
+        // one, and the database keeps no NUL).
+        let reference = if reference.chars().count() <= MAX_REF_CHARS
+            && !reference.chars().any(char::is_control)
+        {
             reference
         } else {
             ""
         };
         let token = match (crate::state::app_state(), serde_json::to_string(&outcome)) {
-            (Ok(state), Ok(json)) if once => state.flash.put_once(page, reference, json),
-            (Ok(state), Ok(json)) => state.flash.put(page, reference, json),
+            (Ok(state), Ok(json)) if once => state.flash().put_once(page, reference, json).await,
+            (Ok(state), Ok(json)) => state.flash().put(page, reference, json).await,
             (Err(_), _) => None,
             (_, Err(error)) => {
                 AppError::internal(&error);

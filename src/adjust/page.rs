@@ -180,7 +180,7 @@ pub async fn adjust_stock(
         )
         .await;
     let reference = form.reference.clone();
-    Ok(crate::ui::finish_form("/adjust", &reference, form, result))
+    Ok(crate::ui::finish_form("/adjust", &reference, form, result).await)
 }
 
 #[component]

@@ -102,7 +102,7 @@ pub async fn create_user_form(
     }
     .await;
     let form = NewUserForm { username, role };
-    Ok(crate::ui::finish_form(USERS_PAGE, NEW, form, result))
+    Ok(crate::ui::finish_form(USERS_PAGE, NEW, form, result).await)
 }
 
 /// Changes a user's role, disables or enables them, or sets a new password; disabling and a new
@@ -141,7 +141,7 @@ pub async fn change_user_form(
         change,
         role,
     };
-    Ok(crate::ui::finish_form(USERS_PAGE, CHANGE, form, result))
+    Ok(crate::ui::finish_form(USERS_PAGE, CHANGE, form, result).await)
 }
 
 /// Every token, by name, revoked ones included; with, for each, when it was created, last used
@@ -174,7 +174,7 @@ pub async fn create_token_form(
     }
     .await;
     let form = NewTokenForm { name, role };
-    Ok(crate::ui::finish_form_once(TOKENS_PAGE, NEW, form, result))
+    Ok(crate::ui::finish_form_once(TOKENS_PAGE, NEW, form, result).await)
 }
 
 /// Revokes a token: its next request is refused.
@@ -183,12 +183,7 @@ pub async fn revoke_token_form(name: String) -> Result<Outcome<RevokeForm, ApiTo
     let state = crate::state::app_state()?;
     let now = state.config.clock.now();
     let result = crate::auth::service::revoke_token(&state.db, &name, now).await;
-    Ok(crate::ui::finish_form(
-        TOKENS_PAGE,
-        CHANGE,
-        RevokeForm { name },
-        result,
-    ))
+    Ok(crate::ui::finish_form(TOKENS_PAGE, CHANGE, RevokeForm { name }, result).await)
 }
 
 /// The node ref for a create form that starts blank after a success (a password above all is

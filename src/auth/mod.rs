@@ -17,6 +17,8 @@ pub mod service;
 #[cfg(feature = "ssr")]
 pub mod sessions;
 #[cfg(feature = "ssr")]
+pub mod throttle;
+#[cfg(feature = "ssr")]
 pub mod token;
 #[cfg(feature = "ssr")]
 pub mod web;

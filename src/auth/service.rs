@@ -43,24 +43,67 @@ pub async fn create_user(
     let hash = password.hash()?;
     let input = (username, role, hash);
     db.write(&input, |tx, (username, role, hash)| {
+        Box::pin(insert_user(tx, username, *role, hash))
+    })
+    .await
+}
+
+async fn insert_user(
+    tx: &mut Tx,
+    username: &str,
+    role: Role,
+    hash: &str,
+) -> Result<User, AppError> {
+    let sql = format!(
+        "INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3) \
+         RETURNING {USER_COLUMNS}"
+    );
+    let result = with_tx!(tx, |conn, _backend| sqlx::query_as::<_, User>(&sql)
+        .bind(username)
+        .bind(hash)
+        .bind(role.as_str())
+        .fetch_one(&mut *conn)
+        .await);
+    result.map_err(|error| match &error {
+        sqlx::Error::Database(e) if e.is_unique_violation() => {
+            AppError::conflict(tr!(errors.auth.username_exists, username = username))
+                .with_details(serde_json::json!({"field": "username"}))
+        }
+        _ => error.into(),
+    })
+}
+
+/// The first start's setup (SPEC §7): creates the first admin with the setup token whose digest
+/// is `token_digest`, and closes setup for every node in the same transaction (all setup tokens
+/// are deleted). `NOT_FOUND` when setup is closed: a user exists, or no such token is open.
+pub async fn create_first_admin(
+    db: &Db,
+    token_digest: &str,
+    username: &str,
+    password: &Password,
+) -> Result<User, AppError> {
+    let username = parse_username("username", username)?;
+    let hash = password.hash()?;
+    let input = (token_digest.to_string(), username, hash);
+    db.write(&input, |tx, (token_digest, username, hash)| {
         Box::pin(async move {
-            let sql = format!(
-                "INSERT INTO users (username, password_hash, role) VALUES ($1, $2, $3) \
-                 RETURNING {USER_COLUMNS}"
-            );
-            let result = with_tx!(tx, |conn, _backend| sqlx::query_as::<_, User>(&sql)
-                .bind(username)
-                .bind(hash)
-                .bind(role.as_str())
-                .fetch_one(&mut *conn)
-                .await);
-            result.map_err(|error| match &error {
-                sqlx::Error::Database(e) if e.is_unique_violation() => {
-                    AppError::conflict(tr!(errors.auth.username_exists, username = username))
-                        .with_details(serde_json::json!({"field": "username"}))
-                }
-                _ => error.into(),
-            })
+            // The tokens go first: on PostgreSQL a setup on another node at the same moment waits
+            // for these rows, then finds them gone (SQLite runs one write at a time anyway).
+            let closed: Vec<String> = with_tx!(tx, |conn, _backend| sqlx::query_scalar(
+                "DELETE FROM setup_tokens RETURNING token_digest"
+            )
+            .fetch_all(&mut *conn)
+            .await)?;
+            let users: i64 = with_tx!(tx, |conn, _backend| sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users"
+            )
+            .fetch_one(&mut *conn)
+            .await)?;
+            if users > 0 || !closed.contains(token_digest) {
+                // Rolled back: the tokens stay as they were.
+                return Err(AppError::not_found(tr!(errors.auth.setup_closed)));
+            }
+            insert_user(tx, username, Role::Admin, hash).await
         })
     })
     .await

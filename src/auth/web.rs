@@ -1,10 +1,6 @@
 //! `/login`, `/logout` and `/setup` (SPEC §7): plain form posts that work without JavaScript,
 //! and JSON for programs; failed sign-ins throttled per username.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -15,64 +11,13 @@ use tower_sessions::Session;
 
 use crate::auth::password::Password;
 use crate::auth::sessions::USER_KEY;
-use crate::auth::Role;
-use crate::error::AppError;
+use crate::auth::throttle::Throttle;
+use crate::auth::token::digest;
+use crate::error::{AppError, ErrorCode};
 use crate::negotiate::wants_html;
 use crate::state::AppState;
 use crate::ui::{query_href, urlencode};
-
-/// Failed sign-ins allowed per username within [`WINDOW`].
-pub const MAX_FAILURES: usize = 5;
-/// The window failed sign-ins are counted in.
-pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-
-/// Recent failed sign-ins per username (one server process).
-#[derive(Debug, Default)]
-pub struct Throttle {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
-}
-
-impl Throttle {
-    /// Seconds until `username` may try again, if it has failed too often.
-    pub fn wait(&self, username: &str, now: Instant) -> Option<u64> {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let list = failures.get_mut(username)?;
-        while list
-            .front()
-            .is_some_and(|at| now.duration_since(*at) >= WINDOW)
-        {
-            list.pop_front();
-        }
-        if list.is_empty() {
-            failures.remove(username);
-            return None;
-        }
-        (list.len() >= MAX_FAILURES).then(|| {
-            let oldest = list[list.len() - MAX_FAILURES];
-            (WINDOW - now.duration_since(oldest)).as_secs().max(1)
-        })
-    }
-
-    pub fn failed(&self, username: &str, now: Instant) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        // Bounded: a flood of made-up names cannot grow this without end.
-        if failures.len() > 100_000 {
-            failures.retain(|_, list| {
-                list.back()
-                    .is_some_and(|at| now.duration_since(*at) < WINDOW)
-            });
-        }
-        failures
-            .entry(username.to_string())
-            .or_default()
-            .push_back(now);
-    }
-
-    pub fn succeeded(&self, username: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.remove(username);
-    }
-}
+use crate::with_pool;
 
 #[derive(Debug, Default, Deserialize)]
 struct Credentials {
@@ -178,8 +123,13 @@ pub async fn login(
         Err(error) => return error.into_response(),
     };
     let username = form.username.trim().to_string();
-    let now = Instant::now();
-    if let Some(seconds) = state.throttle.wait(&username, now) {
+    let now = state.config.clock.now();
+    let throttle = Throttle::new(state.db.clone());
+    let wait = match throttle.wait(&username, now).await {
+        Ok(wait) => wait,
+        Err(error) => return error.into_response(),
+    };
+    if let Some(seconds) = wait {
         tracing::warn!(username = %username, "sign-in throttled");
         return if json {
             AppError::too_many_requests(seconds).into_response()
@@ -197,19 +147,22 @@ pub async fn login(
             Err(error) => return error.into_response(),
         };
     let Some(principal) = principal else {
-        state.throttle.failed(&username, now);
+        // A failure that cannot be counted is not answered as one (it would go uncounted).
+        if let Err(error) = throttle.failed(&username, now).await {
+            return error.into_response();
+        }
         tracing::info!(username = %username, "sign-in failed");
         return if json {
-            AppError::new(
-                crate::error::ErrorCode::Unauthenticated,
-                tr!(errors.auth.bad_credentials),
-            )
-            .into_response()
+            AppError::new(ErrorCode::Unauthenticated, tr!(errors.auth.bad_credentials))
+                .into_response()
         } else {
             back_to_login("invalid", &form.next, &username)
         };
     };
-    state.throttle.succeeded(&username);
+    if let Err(error) = throttle.succeeded(&username).await {
+        // Signed in all the same; the failures leave the window in time.
+        tracing::warn!(username = %username, code = ?error.code, "could not forget failed sign-ins");
+    }
     if let Err(error) = start_session(&session, principal.id).await {
         return error.into_response();
     }
@@ -263,16 +216,20 @@ pub struct SetupQuery {
     token: String,
 }
 
-/// Whether `token` opens the first-start setup (no user yet, and the token the server logged).
-fn setup_open(state: &AppState, token: &str) -> bool {
-    let expected = state.setup_token.lock().unwrap_or_else(|e| e.into_inner());
-    expected
-        .as_deref()
-        .is_some_and(|t| !token.is_empty() && constant_time_eq(t.as_bytes(), token.as_bytes()))
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Whether `token` opens the first-start setup: no user yet, and the token one of the links a
+/// node printed at its start (any node's: their digests are in `setup_tokens`).
+async fn setup_open(state: &AppState, token: &str) -> Result<bool, AppError> {
+    if token.is_empty() {
+        return Ok(false);
+    }
+    let open: i64 = with_pool!(&state.db, |pool, _backend| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM setup_tokens WHERE token_digest = $1 \
+         AND NOT EXISTS (SELECT 1 FROM users)"
+    )
+    .bind(digest(token))
+    .fetch_one(pool)
+    .await)?;
+    Ok(open > 0)
 }
 
 /// `GET /setup?token=…`: the first-start page while it is open; not found otherwise.
@@ -281,10 +238,11 @@ pub async fn setup_page(
     Query(query): Query<SetupQuery>,
     request: Request,
 ) -> Response {
-    if !setup_open(&state, &query.token) {
-        return AppError::not_found(tr!(errors.auth.setup_closed)).into_response();
+    match setup_open(&state, &query.token).await {
+        Ok(true) => crate::negotiate::render_page(state, request).await,
+        Ok(false) => AppError::not_found(tr!(errors.auth.setup_closed)).into_response(),
+        Err(error) => error.into_response(),
     }
-    crate::negotiate::render_page(state, request).await
 }
 
 /// `POST /setup`: creates the first admin, signs them in, and closes setup for good.
@@ -298,8 +256,10 @@ pub async fn setup_submit(
         Ok(form) => form,
         Err(error) => return error.into_response(),
     };
-    if !setup_open(&state, &form.token) {
-        return AppError::not_found(tr!(errors.auth.setup_closed)).into_response();
+    match setup_open(&state, &form.token).await {
+        Ok(true) => {}
+        Ok(false) => return AppError::not_found(tr!(errors.auth.setup_closed)).into_response(),
+        Err(error) => return error.into_response(),
     }
     let back = |error: AppError| {
         if is_json(&headers) {
@@ -321,20 +281,21 @@ pub async fn setup_submit(
         Ok(password) => password,
         Err(error) => return back(error),
     };
-    // Only while no user exists: a second setup (two tabs) is a conflict.
-    match crate::auth::service::count_users(&state.db).await {
-        Ok(0) => {}
-        Ok(_) => return AppError::not_found(tr!(errors.auth.setup_closed)).into_response(),
-        Err(error) => return error.into_response(),
-    }
-    let user =
-        match crate::auth::service::create_user(&state.db, &form.username, Role::Admin, &password)
-            .await
-        {
-            Ok(user) => user,
-            Err(error) => return back(error),
-        };
-    *state.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    // Only while no user exists and the token is open, checked again in the transaction that
+    // creates the admin and closes setup for every node: a second setup (two tabs, two nodes)
+    // finds it closed.
+    let user = match crate::auth::service::create_first_admin(
+        &state.db,
+        &digest(&form.token),
+        &form.username,
+        &password,
+    )
+    .await
+    {
+        Ok(user) => user,
+        Err(error) if error.code == ErrorCode::NotFound => return error.into_response(),
+        Err(error) => return back(error),
+    };
     tracing::info!(user = %user.username, "first admin created; setup closed");
     if let Err(error) = start_session(&session, user.id).await {
         return error.into_response();
@@ -351,15 +312,30 @@ pub async fn setup_submit(
 }
 
 /// At start: with no user yet, opens setup under a new one-time token and returns its path.
+/// Every node that starts before the first admin exists opens a link of its own; any of them
+/// works on any node until then.
 pub async fn open_setup_if_needed(state: &AppState) -> Result<Option<String>, AppError> {
     if crate::auth::service::count_users(&state.db).await? > 0 {
+        // Links left from before the first user (one made on the command line) are closed.
+        with_pool!(&state.db, |pool, _backend| sqlx::query(
+            "DELETE FROM setup_tokens"
+        )
+        .execute(pool)
+        .await
+        .map(drop))?;
         return Ok(None);
     }
     let token = crate::auth::token::new_secret()
         .map_err(|e| AppError::internal(&std::io::Error::other(e.to_string())))?;
-    let path = format!("/setup?token={}", urlencode(&token));
-    *state.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
-    Ok(Some(path))
+    with_pool!(&state.db, |pool, _backend| sqlx::query(
+        "INSERT INTO setup_tokens (token_digest, created_at) VALUES ($1, $2)"
+    )
+    .bind(digest(&token))
+    .bind(state.config.clock.now().timestamp())
+    .execute(pool)
+    .await
+    .map(drop))?;
+    Ok(Some(format!("/setup?token={}", urlencode(&token))))
 }
 
 #[cfg(test)]
@@ -380,27 +356,5 @@ mod tests {
         ] {
             assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
-    }
-
-    #[test]
-    fn five_failures_in_fifteen_minutes_wait_until_the_first_leaves_the_window() {
-        let throttle = Throttle::default();
-        let start = Instant::now();
-        for n in 0..4 {
-            throttle.failed("ana", start + Duration::from_secs(n));
-            assert_eq!(throttle.wait("ana", start + Duration::from_secs(n)), None);
-        }
-        throttle.failed("ana", start + Duration::from_secs(10));
-        let wait = throttle
-            .wait("ana", start + Duration::from_secs(10))
-            .unwrap();
-        assert_eq!(wait, 15 * 60 - 10);
-        assert_eq!(throttle.wait("bob", start), None, "per username");
-        assert_eq!(
-            throttle.wait("ana", start + WINDOW + Duration::from_secs(1)),
-            None
-        );
-        throttle.succeeded("ana");
-        assert_eq!(throttle.wait("ana", start + Duration::from_secs(11)), None);
     }
 }

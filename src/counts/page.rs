@@ -100,7 +100,7 @@ pub async fn start_count(
             result: Ok(*id),
         });
     }
-    Ok(crate::ui::finish_form("/counts", "", form, result))
+    Ok(crate::ui::finish_form("/counts", "", form, result).await)
 }
 
 /// One page of the counts, with their creation times in the warehouse's zone.
@@ -362,7 +362,7 @@ pub async fn record_counts(
         }
     };
     let reference = form.reference.clone();
-    Ok(crate::ui::finish_form(&page, &reference, form, result))
+    Ok(crate::ui::finish_form(&page, &reference, form, result).await)
 }
 
 /// Posting or cancelling a count, as posted by its button.
@@ -382,7 +382,7 @@ pub async fn post_count_form(id: i64) -> Result<Outcome<CloseCountForm, ()>, App
     let result = crate::counts::service::post_count(&state.db, &state.config, id, actor.as_deref())
         .await
         .map(drop);
-    Ok(close_outcome(id, result))
+    Ok(close_outcome(id, result).await)
 }
 
 /// Cancels count `id` and shows it.
@@ -392,11 +392,11 @@ pub async fn cancel_count_form(id: i64) -> Result<Outcome<CloseCountForm, ()>, A
     let actor = crate::auth::access::current_actor();
     let result =
         crate::counts::service::cancel_count(&state.db, &state.config, id, actor.as_deref()).await;
-    Ok(close_outcome(id, result))
+    Ok(close_outcome(id, result).await)
 }
 
 #[cfg(feature = "ssr")]
-fn close_outcome(id: i64, result: Result<(), AppError>) -> Outcome<CloseCountForm, ()> {
+async fn close_outcome(id: i64, result: Result<(), AppError>) -> Outcome<CloseCountForm, ()> {
     let page = format!("/counts/{id}");
     if result.is_ok() {
         leptos_axum::redirect(&page);
@@ -405,7 +405,7 @@ fn close_outcome(id: i64, result: Result<(), AppError>) -> Outcome<CloseCountFor
             result,
         };
     }
-    crate::ui::finish_form(&page, CLOSE, CloseCountForm { id }, result)
+    crate::ui::finish_form(&page, CLOSE, CloseCountForm { id }, result).await
 }
 
 #[component]

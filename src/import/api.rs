@@ -160,7 +160,7 @@ async fn import(
     if html {
         // The page shows the report after a redirect (a reload does not post again).
         let json = serde_json::to_string(&report).map_err(|e| AppError::internal(&e))?;
-        let target = match state.flash.put("/import", kind.as_str(), json) {
+        let target = match state.flash().put("/import", kind.as_str(), json).await {
             Some(token) => format!("/import?kind={}&result={token}", kind.as_str()),
             None => format!("/import?kind={}", kind.as_str()),
         };

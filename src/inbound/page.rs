@@ -169,7 +169,7 @@ pub async fn receive_goods_form(
         )
         .await;
     let reference = form.reference.clone();
-    Ok(crate::ui::finish_form("/inbound", &reference, form, result))
+    Ok(crate::ui::finish_form("/inbound", &reference, form, result).await)
 }
 
 #[component]

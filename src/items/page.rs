@@ -49,7 +49,7 @@ pub async fn create_item_form(
         Ok(item) => create_item(&state.db, &item).await,
         Err(error) => Err(error),
     };
-    Ok(crate::ui::finish_form("/items", "", form, result))
+    Ok(crate::ui::finish_form("/items", "", form, result).await)
 }
 
 #[component]

@@ -51,7 +51,7 @@ pub async fn create_location_form(
         Ok(location) => create_location(&state.db, &location).await,
         Err(error) => Err(error),
     };
-    Ok(crate::ui::finish_form("/locations", "", form, result))
+    Ok(crate::ui::finish_form("/locations", "", form, result).await)
 }
 
 #[component]

@@ -119,7 +119,7 @@ pub async fn create_order_form(
         leptos_axum::redirect(&order_href(reference, ""));
         return Ok(Outcome { form, result });
     }
-    Ok(crate::ui::finish_form("/orders", NEW, form, result))
+    Ok(crate::ui::finish_form("/orders", NEW, form, result).await)
 }
 
 /// The name the new-order form's outcome is kept under.
@@ -326,7 +326,7 @@ pub async fn order_action(
         }
         _ => Err(AppError::validation("action", tr!(errors.value.required))),
     };
-    Ok(action_outcome(reference, action, result.map(drop)))
+    Ok(action_outcome(reference, action, result.map(drop)).await)
 }
 
 /// Cancels order `reference` (releasing what it holds) and shows it.
@@ -336,11 +336,11 @@ pub async fn cancel_order(reference: String) -> Result<Outcome<OrderActionForm, 
     let result = crate::orders::service::cancel(&state.db, &state.config, &reference)
         .await
         .map(drop);
-    Ok(action_outcome(reference, "cancel".to_string(), result))
+    Ok(action_outcome(reference, "cancel".to_string(), result).await)
 }
 
 #[cfg(feature = "ssr")]
-fn action_outcome(
+async fn action_outcome(
     reference: String,
     action: String,
     result: Result<(), AppError>,
@@ -351,7 +351,7 @@ fn action_outcome(
         leptos_axum::redirect(&page);
         return Outcome { form, result };
     }
-    crate::ui::finish_form(&page, ACT, form, result)
+    crate::ui::finish_form(&page, ACT, form, result).await
 }
 
 /// The order's reference from the page's address.
@@ -630,7 +630,7 @@ pub async fn confirm_pick(
         crate::orders::service::picklist(&state.db, &form.reference).await
     }
     .await;
-    Ok(crate::ui::finish_form(&page, PICK, form, result))
+    Ok(crate::ui::finish_form(&page, PICK, form, result).await)
 }
 
 /// The name the pick form's outcome is kept under.

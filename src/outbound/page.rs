@@ -144,12 +144,7 @@ pub async fn ship_order(
         )
         .await;
     let reference = form.reference.clone();
-    Ok(crate::ui::finish_form(
-        "/outbound",
-        &reference,
-        form,
-        result,
-    ))
+    Ok(crate::ui::finish_form("/outbound", &reference, form, result).await)
 }
 
 /// What is known of a line's stock for its hint: on hand and available, none at the location,

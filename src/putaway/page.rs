@@ -118,7 +118,7 @@ pub async fn put_away_form(
         )
         .await;
     let reference = form.reference.clone();
-    Ok(crate::ui::finish_form("/putaway", &reference, form, result))
+    Ok(crate::ui::finish_form("/putaway", &reference, form, result).await)
 }
 
 #[component]

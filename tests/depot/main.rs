@@ -21,6 +21,7 @@ mod items_locations;
 mod labels;
 mod language;
 mod movement_core;
+mod nodes;
 mod nojs;
 mod openapi;
 mod orders;

@@ -309,6 +309,7 @@ async fn odd_result_urls_never_fail(backend: Backend) {
     for page_path in ["/outbound", "/inbound", "/putaway", "/items", "/locations"] {
         for query in [
             "ref=%00&result=%ff",
+            "ref=%00&result=00000000000000000000000000000000",
             "ref=%ff%fe&result=%00",
             "result=",
             "result",

@@ -336,11 +336,15 @@ impl TestApp {
 
 /// Serves the real router over `db` on a loopback port; returns its base URL.
 async fn serve(db: Db, config: Config) -> String {
-    let state = app_state(db, config);
+    serve_state(app_state(db, config)).await.0
+}
+
+/// Serves the real router with `state` on a loopback port: its base URL and the server's task.
+async fn serve_state(state: AppState) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = depot::server::router(state);
-    tokio::spawn(async move {
+    let server = tokio::spawn(async move {
         axum::serve(
             listener,
             router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -348,7 +352,43 @@ async fn serve(db: Db, config: Config) -> String {
         .await
         .unwrap();
     });
-    format!("http://{addr}")
+    (format!("http://{addr}"), server)
+}
+
+/// One Depot process of several behind a load balancer: a pool of its own on the database at
+/// `url` and a state of its own (nothing shared with other nodes but the database), served on a
+/// loopback port until [`Node::stop`].
+pub struct Node {
+    pub base: String,
+    pub state: AppState,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Node {
+    pub async fn start(url: &str, config: Config) -> Self {
+        let db = Db::connect(url, &test_settings())
+            .await
+            .expect("a node connects");
+        let state = app_state(db, config);
+        let (base, server) = serve_state(state.clone()).await;
+        Node {
+            base,
+            state,
+            server,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Stops serving and closes this node's pool: what it kept in memory is gone.
+    pub async fn stop(self) {
+        let Node { server, state, .. } = self;
+        server.abort();
+        let _ = server.await;
+        state.db.close().await;
+    }
 }
 
 pub fn app_state(db: Db, config: Config) -> AppState {
