@@ -8,7 +8,7 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 export DEPOT_BIN := $(abspath $(TARGET_DIR))/debug/depot
 RELEASE_BIN := $(abspath $(TARGET_DIR))/release/depot
 
-.PHONY: run test tools browser lint unit e2e build require-postgres bench stress fuzz fuzz-tools
+.PHONY: run test tools browser proxy lint unit e2e build require-postgres bench stress fuzz fuzz-tools
 CARGO_FUZZ_VERSION := 0.13.2
 
 ## run: install what is missing, build the optimised (release) site with pre-compressed assets,
@@ -21,7 +21,7 @@ run: tools
 	$(RELEASE_BIN) serve
 
 ## test: formatting, lints, unit and integration tests on SQLite and PostgreSQL, browser tests
-test: tools browser require-postgres lint unit e2e
+test: tools browser proxy require-postgres lint unit e2e
 	@echo "make test: all checks passed"
 
 tools:
@@ -30,6 +30,10 @@ tools:
 ## browser: Debian's Chromium and the Playwright package (no browser download)
 browser:
 	@scripts/install-browser.sh
+
+## proxy: Debian's nginx, for the test of several nodes behind a reverse proxy
+proxy:
+	@scripts/install-nginx.sh
 
 require-postgres:
 	@psql "$$DEPOT_TEST_DATABASE_URL" -Atqc 'SELECT 1' >/dev/null 2>&1 || { \

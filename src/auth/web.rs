@@ -115,8 +115,11 @@ pub async fn login(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
+    client: Option<axum::Extension<crate::proxy::Client>>,
     body: Bytes,
 ) -> Response {
+    // Who tried, as far as a trusted proxy says (DEPOT_TRUSTED_PROXIES): for the log.
+    let client = client.and_then(|axum::Extension(c)| c.addr);
     let json = is_json(&headers);
     let form = match read_credentials(&headers, &body) {
         Ok(form) => form,
@@ -130,7 +133,7 @@ pub async fn login(
         Err(error) => return error.into_response(),
     };
     if let Some(seconds) = wait {
-        tracing::warn!(username = %username, "sign-in throttled");
+        tracing::warn!(username = %username, client = ?client, "sign-in throttled");
         return if json {
             AppError::too_many_requests(seconds).into_response()
         } else {
@@ -151,7 +154,7 @@ pub async fn login(
         if let Err(error) = throttle.failed(&username, now).await {
             return error.into_response();
         }
-        tracing::info!(username = %username, "sign-in failed");
+        tracing::info!(username = %username, client = ?client, "sign-in failed");
         return if json {
             AppError::new(ErrorCode::Unauthenticated, tr!(errors.auth.bad_credentials))
                 .into_response()

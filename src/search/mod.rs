@@ -49,7 +49,12 @@ pub fn order_search_text(reference: &str) -> String {
 }
 
 /// How a table's key and name fold into its `search_text`.
-type Searched = (&'static str, &'static str, &'static str, fn(&str, &str) -> String);
+type Searched = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&str, &str) -> String,
+);
 
 /// The tables with a folded `search_text`: the table, its key column, its name column (`''`:
 /// none) and how the two fold into the text. `backfill` fills them, `depot check` proves them.

@@ -14,7 +14,10 @@ use crate::common::{cookie_pair, session_cookie, test_config, Node, TestDb};
 use crate::on_both_backends;
 use crate::origin::form_body;
 
-on_both_backends!(two_nodes_on_one_database_share_what_they_keep_and_a_restart_loses_none,);
+on_both_backends!(
+    two_nodes_on_one_database_share_what_they_keep_and_a_restart_loses_none,
+    behind_nginx_any_node_serves_any_request,
+);
 
 const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
@@ -284,4 +287,264 @@ async fn two_nodes_on_one_database_share_what_they_keep_and_a_restart_loses_none
 
     a.stop().await;
     b.stop().await;
+}
+
+/// nginx serving the README's configuration (`deploy/nginx/depot.conf`) on a loopback port,
+/// in front of `upstreams`; stopped when dropped.
+struct Nginx {
+    base: String,
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    fn start(upstreams: &[&Node]) -> Self {
+        let binary = std::env::var("NGINX_PATH").unwrap_or_else(|_| "/usr/sbin/nginx".into());
+        assert!(
+            std::path::Path::new(&binary).exists(),
+            "nginx is required by this test and was not found at {binary}: install Debian's \
+             nginx (make test does: scripts/install-nginx.sh) or set NGINX_PATH"
+        );
+        let site = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/deploy/nginx/depot.conf"
+        ))
+        .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let servers: String = upstreams
+            .iter()
+            .map(|node| format!("    server {};\n", node.base.trim_start_matches("http://")))
+            .collect();
+        // The README's file with this test's ports: its upstream servers and its listen line.
+        let mut lines: Vec<String> = Vec::new();
+        for line in site.lines() {
+            if line.trim_start().starts_with("server 127.0.0.1:") {
+                if !lines.iter().any(|l| l.contains("server 127.0.0.1:")) {
+                    lines.push(servers.trim_end().to_string());
+                }
+            } else if line.trim() == "listen 80;" {
+                lines.push(format!("    listen 127.0.0.1:{port};"));
+            } else {
+                lines.push(line.to_string());
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        // Workers run as an unprivileged user: they write their temporary files here.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let root = dir.path().display();
+        std::fs::write(dir.path().join("depot.conf"), lines.join("\n")).unwrap();
+        // Which node answered, for the test to see the requests alternate.
+        let main = format!(
+            "daemon off;\nworker_processes 1;\npid {root}/nginx.pid;\nerror_log {root}/error.log;\n\
+             events {{ worker_connections 64; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {root}/body;\n  proxy_temp_path {root}/proxy;\n\
+               fastcgi_temp_path {root}/fastcgi;\n  uwsgi_temp_path {root}/uwsgi;\n  scgi_temp_path {root}/scgi;\n\
+               add_header X-Depot-Node $upstream_addr always;\n  include {root}/depot.conf;\n}}\n"
+        );
+        std::fs::write(dir.path().join("nginx.conf"), main).unwrap();
+        let child = std::process::Command::new(&binary)
+            .args(["-p", &root.to_string(), "-c", &format!("{root}/nginx.conf")])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nginx starts");
+        // Stopped by Drop from here on, whatever happens next.
+        let nginx = Nginx {
+            base: format!("http://127.0.0.1:{port}"),
+            child,
+            dir,
+        };
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return nginx;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        let log = std::fs::read_to_string(nginx.dir.path().join("error.log")).unwrap_or_default();
+        panic!("nginx did not start: {log}");
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for Nginx {
+    /// SIGTERM: the master stops its workers and then itself (a SIGKILL would leave the
+    /// workers running).
+    fn drop(&mut self) {
+        let pid = self.child.id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Which node answered (nginx's upstream address).
+fn node_of(response: &reqwest::Response) -> String {
+    response.headers()["x-depot-node"]
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Two nodes behind nginx with the README's configuration and `DEPOT_TRUSTED_PROXIES`: every
+/// request goes to the next node, and a browser without JavaScript, a sign-in throttle and a
+/// session work as on one node. nginx passes `Host` without the port it listens on, so a form
+/// post passes the same-origin check only through the trusted proxy's `X-Forwarded-Host`; from
+/// an untrusted proxy (or with another site's `Origin`) it is refused.
+async fn behind_nginx_any_node_serves_any_request(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let url = test_db.url.clone();
+    let (_, token) = create_token(&test_db.db, "T-nginx", Role::Admin)
+        .await
+        .unwrap();
+    let mut config = test_config();
+    config.trusted_proxies = depot::proxy::TrustedProxies::parse("127.0.0.1").unwrap();
+    let a = Node::start(&url, config.clone()).await;
+    let b = Node::start(&url, config).await;
+    let nginx = Nginx::start(&[&a, &b]);
+    let api = crate::common::TestApp::client_with(&token, reqwest::redirect::Policy::none());
+    let mut answered = std::collections::BTreeSet::new();
+    for (path, body) in [
+        ("/items", json!({"sku": "SKU-1", "name": "Rice"})),
+        (
+            "/locations",
+            json!({"code": "A-01", "name": "A-01", "kind": "storage"}),
+        ),
+        (
+            "/inbound/receive",
+            json!({"ref": "PO-1", "lines": [{"sku": "SKU-1", "location_code": "A-01", "qty": 10}]}),
+        ),
+    ] {
+        let response = api.post(nginx.url(path)).json(&body).send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        answered.insert(node_of(&response));
+    }
+    assert_eq!(answered.len(), 2, "both nodes answered: {answered:?}");
+
+    // A no-JavaScript form, as the browser sees the site (nginx's address), and its result.
+    let shipped = api
+        .post(nginx.url("/api/ship_order"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", HTML)
+        .header("origin", nginx.base.as_str())
+        .body(ship_body("SO-1"))
+        .send()
+        .await
+        .unwrap();
+    assert!(shipped.status().is_redirection(), "{}", shipped.status());
+    let posted_on = node_of(&shipped);
+    let location = shipped.headers()["location"].to_str().unwrap().to_string();
+    for _ in 0..2 {
+        // Twice: one of the two reads is on the other node.
+        let response = api
+            .get(nginx.url(&location))
+            .header("accept", HTML)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        answered.insert(node_of(&response));
+        let html = response.text().await.unwrap();
+        assert!(html.contains("Shipped."), "posted on {posted_on}: {html}");
+    }
+    // Another site's page posting through nginx is still refused.
+    let foreign = api
+        .post(nginx.url("/api/ship_order"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", "http://evil.example")
+        .body(ship_body("SO-2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+
+    // The throttle and a session, whichever node answers.
+    for n in 0..5 {
+        let response = reqwest::Client::new()
+            .post(nginx.url("/login"))
+            .json(&json!({"username": "ana", "password": "a wrong guess"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "failure {}",
+            n + 1
+        );
+    }
+    for _ in 0..2 {
+        let response = reqwest::Client::new()
+            .post(nginx.url("/login"))
+            .json(&json!({"username": "ana", "password": "a wrong guess"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            node_of(&response)
+        );
+    }
+    depot::auth::service::create_user(
+        &test_db.db,
+        "chief",
+        Role::Admin,
+        &depot::auth::password::Password::parse("password", "the chief's password").unwrap(),
+    )
+    .await
+    .unwrap();
+    let signed_in = reqwest::Client::new()
+        .post(nginx.url("/login"))
+        .json(&json!({"username": "chief", "password": "the chief's password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let cookie = cookie_pair(&session_cookie(signed_in.headers()).expect("a session"));
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..4 {
+        let response = reqwest::Client::new()
+            .get(nginx.url("/ledger"))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        seen.insert(node_of(&response));
+    }
+    assert_eq!(seen.len(), 2, "the session worked on both: {seen:?}");
+
+    // Nodes that do not trust nginx refuse the same form: its Host lacks the port the browser
+    // used, and X-Forwarded-Host from an untrusted peer is ignored.
+    drop(nginx);
+    a.stop().await;
+    b.stop().await;
+    let a = Node::start(&url, test_config()).await;
+    let b = Node::start(&url, test_config()).await;
+    let nginx = Nginx::start(&[&a, &b]);
+    let refused = api
+        .post(nginx.url("/api/ship_order"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", HTML)
+        .header("origin", nginx.base.as_str())
+        .body(ship_body("SO-3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
