@@ -54,6 +54,13 @@ struct Args {
         default_value = "postgres://postgres@127.0.0.1:5432/postgres"
     )]
     postgres_url: String,
+    /// An earlier release binary to measure beside `--depot` in the same run: the outbound
+    /// scenarios run on it too (rows marked "before"), against the same database and ceiling.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
+    /// Only the outbound scenarios (and the assets): a quicker before/after of the hot path.
+    #[arg(long)]
+    outbound_only: bool,
     /// Where the report and the scratch SQLite file go.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -397,6 +404,30 @@ async fn bench_backend(
     let cold_start_ms = wait_healthy(&http, &base, spawned).await? * 1e3;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let idle_rss_mb = rss_mb(server.0.id(), "VmRSS")?;
+    // The baseline binary serves the same database on a port of its own, idle while the
+    // other is measured.
+    let baseline = match &args.baseline {
+        Some(binary) => {
+            let port = free_port()?;
+            let log = std::fs::File::create(
+                args.out.join(format!("server-{backend_name}-baseline.log")),
+            )?;
+            let server = Server(
+                Command::new(std::fs::canonicalize(binary)?)
+                    .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+                    .env("DATABASE_URL", url)
+                    .env("LEPTOS_SITE_ROOT", site_root)
+                    .stdout(log.try_clone()?)
+                    .stderr(log)
+                    .stdin(Stdio::null())
+                    .spawn()?,
+            );
+            let base = format!("http://127.0.0.1:{port}");
+            wait_healthy(&http, &base, Instant::now()).await?;
+            Some((server, base))
+        }
+        None => None,
+    };
 
     let db = Db::connect(url, &PoolSettings::default()).await?;
     let work = Arc::new(Workload::load(&db).await?);
@@ -441,6 +472,27 @@ async fn bench_backend(
             }
         })
         .await;
+        if let Some((_, baseline)) = &baseline {
+            let before = run(clients, measure, {
+                let (http, base, work, seq, run_id) = (
+                    http.clone(),
+                    baseline.clone(),
+                    work.clone(),
+                    seq.clone(),
+                    run_id.clone(),
+                );
+                move || {
+                    let pick = work.random_pick();
+                    ship_http(http.clone(), base.clone(), next_ref(&run_id, &seq), pick)
+                }
+            })
+            .await;
+            scenarios.push(Scenario::new(
+                format!("{name}, before"),
+                before,
+                Some(ceiling.clone()),
+            ));
+        }
         scenarios.push(Scenario::new(name, depot_stats, Some(ceiling)));
     }
 
@@ -470,6 +522,28 @@ async fn bench_backend(
     })
     .await;
     scenarios.push(Scenario::new(name, depot_stats, Some(ceiling)));
+    drop(baseline);
+    if args.outbound_only {
+        let peak_rss_mb = rss_mb(server.0.id(), "VmHWM")?;
+        if assets.is_none() {
+            *assets = Some(measure_assets(&http, &base, site_root).await?);
+        }
+        drop(server);
+        check_consistent(depot, url).await?;
+        db.close().await;
+        direct.close().await;
+        return Ok(BackendReport {
+            backend: backend_name.to_string(),
+            demo_load_seconds,
+            stock_rows: work.stock_rows,
+            cold_start_ms,
+            idle_rss_mb,
+            peak_rss_mb,
+            scenarios,
+            count_post: None,
+            integration: Vec::new(),
+        });
+    }
 
     // The snapshot page and its searches (issue 20): what a clerk types, from the first
     // keystroke (`4`, `茶`) to a whole sku, and a deep page of the default order.

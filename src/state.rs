@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
+use crate::auth::known_tokens::KnownTokens;
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
@@ -14,12 +15,14 @@ use crate::flash::FlashStore;
 ///
 /// It holds nothing a request leaves for a later one: several Depot processes may serve one
 /// database behind a load balancer, so what lasts between requests (sessions, form results,
-/// failed sign-ins, setup links) is in the database (issue 30).
+/// failed sign-ins, setup links) is in the database (issue 30). The one memory, of tokens
+/// recently found valid, is a hint the database confirms within every request that uses it.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
+    pub tokens: Arc<KnownTokens>,
 }
 
 impl AppState {
@@ -28,6 +31,7 @@ impl AppState {
             leptos_options,
             db,
             config: Arc::new(config),
+            tokens: Arc::default(),
         }
     }
 

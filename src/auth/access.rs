@@ -12,8 +12,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::Session;
 
+use crate::auth::known_tokens;
 use crate::auth::sessions::USER_KEY;
 use crate::auth::{Principal, Role};
+use crate::db::WriteCheck;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -137,22 +139,41 @@ pub async fn authenticate(
     if access == Some(Access::Public) && is_static(request.uri().path()) {
         return next.run(request).await;
     }
+    let now = state.config.clock.now();
+    // A token this node found valid within the last minute, on a request that may write:
+    // confirmed by the request's first write transaction, or after its handler.
+    let mut unconfirmed: Option<(String, std::sync::Arc<WriteCheck>)> = None;
     let principal = match bearer(request.headers()) {
         Some(secret) => {
-            match crate::auth::service::authenticate_token(
-                &state.db,
-                secret,
-                state.config.clock.now(),
-            )
-            .await
-            {
-                Ok(Some(principal)) => Some(principal),
-                // A wrong or revoked token is refused, not treated as nobody.
-                Ok(None) if access != Some(Access::Public) => {
-                    return AppError::unauthenticated().into_response()
+            let digest = crate::auth::token::digest(secret);
+            let known = confirms_later(&request)
+                .then(|| state.tokens.get(&digest, now))
+                .flatten();
+            match known {
+                Some(principal) => {
+                    let check = WriteCheck::new(
+                        known_tokens::CONFIRM,
+                        principal.id,
+                        AppError::unauthenticated,
+                    );
+                    unconfirmed = Some((secret.to_string(), std::sync::Arc::new(check)));
+                    Some(principal)
                 }
-                Ok(None) => None,
-                Err(error) => return error.into_response(),
+                None => {
+                    match crate::auth::service::authenticate_token(&state.db, secret, now).await {
+                        Ok(Some(principal)) => {
+                            state.tokens.remember(digest, principal.clone(), now);
+                            Some(principal)
+                        }
+                        // A wrong or revoked token is refused, not treated as nobody.
+                        Ok(None) if access != Some(Access::Public) => {
+                            state.tokens.forget(&digest);
+                            return AppError::unauthenticated().into_response();
+                        }
+                        Ok(None) => None,
+                        Err(error) => return error.into_response(),
+                    }
+                }
             }
         }
         None => match session_user(&state, &session).await {
@@ -199,7 +220,33 @@ pub async fn authenticate(
     if let Some(principal) = principal {
         request.extensions_mut().insert(principal);
     }
-    next.run(request).await
+    let Some((secret, check)) = unconfirmed else {
+        return next.run(request).await;
+    };
+    let response = crate::db::with_write_check(check.clone(), next.run(request)).await;
+    if check.met() {
+        return response;
+    }
+    // Nothing the handler wrote confirmed the token (it wrote nothing, or the confirmation
+    // refused it): confirm it now, and answer 401 rather than the handler's answer if revoked.
+    match crate::auth::service::authenticate_token(&state.db, &secret, now).await {
+        Ok(Some(_)) => response,
+        Ok(None) => {
+            state.tokens.forget(&crate::auth::token::digest(&secret));
+            AppError::unauthenticated().into_response()
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Whether a request may use a token from memory ([`crate::auth::known_tokens`]): a write to
+/// the JSON API (not a server function, whose work Leptos may run outside the request's task,
+/// where the write check is not seen). Every write of those handlers goes through
+/// [`crate::db::Db::write`], which confirms the token first; reads gain nothing (their
+/// confirmation comes after them) and look the token up as before.
+fn confirms_later(request: &Request) -> bool {
+    !matches!(*request.method(), Method::GET | Method::HEAD)
+        && !request.uri().path().starts_with("/api/")
 }
 
 /// A browser loading a page (not a program, not a form post).

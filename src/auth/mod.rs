@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 pub mod access;
 #[cfg(feature = "ssr")]
+#[cfg(feature = "ssr")]
+pub mod known_tokens;
+#[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod service;

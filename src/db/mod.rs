@@ -271,6 +271,62 @@ impl Tx {
     }
 }
 
+/// A condition the request's first write transaction checks before its work, in that
+/// transaction (so it costs a statement, not a connection of its own): a row `statement` finds
+/// for `id`, or the write is refused with `refusal`. The access layer sets one for a request
+/// whose credentials it took from memory ([`with_write_check`]); once met it is not asked
+/// again in that request. Whoever sets one must check it themselves when the request made no
+/// write ([`WriteCheck::met`]).
+#[derive(Debug)]
+pub struct WriteCheck {
+    /// Returns one row when the condition holds; `$1` is `id`.
+    pub statement: &'static str,
+    pub id: i64,
+    pub refusal: fn() -> AppError,
+    met: std::sync::atomic::AtomicBool,
+}
+
+impl WriteCheck {
+    pub fn new(statement: &'static str, id: i64, refusal: fn() -> AppError) -> Self {
+        Self {
+            statement,
+            id,
+            refusal,
+            met: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// Whether a write transaction of the request checked it (and found it met).
+    pub fn met(&self) -> bool {
+        self.met.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    async fn check(&self, tx: &mut Tx) -> Result<(), AppError> {
+        if self.met() {
+            return Ok(());
+        }
+        let found: Option<i32> = with_tx!(tx, |conn, _backend| sqlx::query_scalar(self.statement)
+            .bind(self.id)
+            .fetch_optional(&mut *conn)
+            .await)?;
+        if found.is_none() {
+            return Err((self.refusal)());
+        }
+        self.met.store(true, std::sync::atomic::Ordering::Release);
+        Ok(())
+    }
+}
+
+tokio::task_local! {
+    static WRITE_CHECK: std::sync::Arc<WriteCheck>;
+}
+
+/// Runs `work` (a request's handling, in this task) with `check` asked by every
+/// [`Db::write`] it makes, before its work.
+pub async fn with_write_check<F: Future>(check: std::sync::Arc<WriteCheck>, work: F) -> F::Output {
+    WRITE_CHECK.scope(check, work).await
+}
+
 /// The future one attempt of a [`Db::write`] returns: it borrows the transaction and the input
 /// for `'t` and stays `Send`, so handlers that await it do too.
 pub type WriteFuture<'t, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 't>>;
@@ -329,7 +385,15 @@ impl Db {
         A: ?Sized + Sync,
     {
         let mut tx = self.begin_write().await?;
-        match work(&mut tx, input).await {
+        let checked = match WRITE_CHECK.try_with(std::sync::Arc::clone) {
+            Ok(check) => check.check(&mut tx).await,
+            Err(_) => Ok(()),
+        };
+        let done = match checked {
+            Ok(()) => work(&mut tx, input).await,
+            Err(refused) => Err(refused),
+        };
+        match done {
             Ok(value) => {
                 tx.commit().await?;
                 commits().notify_waiters();

@@ -5,8 +5,8 @@
 //! PostgreSQL a reader can see entry 11 while entry 10 is still being written by a slower
 //! transaction; a cursor moved past 11 would never see 10. The feed therefore answers only up
 //! to a *horizon*: the ledger sequence's value, read first, lowered to the smallest bound
-//! announced by a ledger writer still open (`movement::ledger::announce_writer`: each one,
-//! before it takes an id, holds an advisory lock whose key carries the sequence's value then,
+//! announced by a ledger writer still open (`movement::ledger::announce_writer`, part of its
+//! first insert: each one, before it takes an id, holds an advisory lock whose key carries the sequence's value then,
 //! below all its ids). A writer that took an id up to the value read had announced itself
 //! before, so it is either still listed in `pg_locks` or ended (and then visible). Nothing else
 //! holds the feed back: not a transaction of another database or on other tables, not one idle

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 
-use crate::db::Tx;
+use crate::db::{Backend, Tx};
 use crate::error::AppError;
 use crate::movement::{BatchQty, ROWS_PER_STATEMENT};
 use crate::with_tx;
@@ -78,25 +78,28 @@ pub struct Recorded {
 /// transaction will take (`2^62 + bound`, so `pg_locks.classid` is `2^30 + bound >> 32`).
 pub const WRITER_KEY_BASE: i64 = 1 << 62;
 
-/// Announces, for the change feed, that this transaction is about to take ledger entry ids:
-/// on PostgreSQL a shared transaction-level advisory lock whose key carries the sequence's
-/// value now, below every id the transaction takes from here on. The feed answers only below
-/// the smallest such bound of the transactions still open (`events::service`), so an entry
-/// never shows before a smaller id is final — and a transaction that writes no ledger (another
+/// Announces, for the change feed, that this PostgreSQL transaction is about to take ledger
+/// entry ids: a shared transaction-level advisory lock whose key carries the sequence's value
+/// now, below every id the transaction takes from here on. The feed answers only below the
+/// smallest such bound of the transactions still open (`events::service`), so an entry never
+/// shows before a smaller id is final — and a transaction that writes no ledger (another
 /// database's, another table's, one idle for an hour) holds nothing back. Shared: writers never
 /// wait on each other; the lock ends with the transaction, or with its connection. (SQLite has
 /// one writer at a time, its entries visible in id order: nothing to announce.)
-pub async fn announce_writer(tx: &mut Tx) -> Result<(), AppError> {
-    if let Tx::Postgres(tx) = tx {
-        sqlx::query(
-            "SELECT pg_advisory_xact_lock_shared($1 + \
-             (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM stock_ledger_id_seq))",
-        )
-        .bind(WRITER_KEY_BASE)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
+///
+/// It is the one-time filter of the ledger's first `INSERT … SELECT * FROM (VALUES …) AS v`,
+/// not a statement of its own: PostgreSQL evaluates a one-time filter before its plan produces
+/// a row, so before the first `nextval` of the entries' ids.
+fn announce_writer<'a, DB: sqlx::Database>(query: &mut QueryBuilder<'a, DB>)
+where
+    i64: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    query.push(" WHERE (SELECT pg_advisory_xact_lock_shared(");
+    query.push_bind(WRITER_KEY_BASE);
+    query.push(
+        " + (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM stock_ledger_id_seq))::text) \
+         IS NOT NULL",
+    );
 }
 
 /// Appends the entries of one request (same ref, reason and time), in order — so each stock's
@@ -111,13 +114,17 @@ pub async fn append_ledger(
     actor: Option<&str>,
     entries: &[LedgerEntry],
 ) -> Result<Vec<i64>, AppError> {
-    announce_writer(tx).await?;
     let mut ids = Vec::with_capacity(entries.len());
-    for chunk in entries.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<(i64, i64, i32)> = with_tx!(tx, |conn, _backend| {
+    for (n, chunk) in entries.chunks(ROWS_PER_STATEMENT).enumerate() {
+        let rows: Vec<(i64, i64, i32)> = with_tx!(tx, |conn, backend| {
             let mut query = QueryBuilder::new(
                 "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, occurred_at, reason, ref, ref_line, actor, reason_code, note) ",
             );
+            // The first statement on PostgreSQL announces the writer.
+            let announce = backend == Backend::Postgres && n == 0;
+            if announce {
+                query.push("SELECT * FROM (");
+            }
             query.push_values(chunk, |mut row, e| {
                 row.push_bind(e.stock_id)
                     .push_bind(e.item_id)
@@ -132,6 +139,10 @@ pub async fn append_ledger(
                     .push_bind(e.why.as_ref().map(|w| w.reason_code))
                     .push_bind(e.why.as_ref().and_then(|w| w.note.clone()));
             });
+            if announce {
+                query.push(") AS v");
+                announce_writer(&mut query);
+            }
             query.push(" RETURNING id, stock_id, ref_line");
             query
                 .build_query_as::<(i64, i64, i32)>()

@@ -74,9 +74,18 @@ async fn every_rule_in_the_catalogue_has_an_answer(backend: Backend) {
             None => missing.push(format!("{name:?} ({origin})")),
             Some(answer) => {
                 let field = answer.details.get("field").and_then(Value::as_str);
+                // Rows only Depot writes, keyed by what it drew at random (migration 0014's
+                // node state): no request can break their rules, so a refusal is Depot's
+                // fault, an opaque internal error.
+                let internal = origins.iter().all(|origin| {
+                    ["form_results", "sign_in_failures", "setup_tokens"]
+                        .iter()
+                        .any(|table| origin.ends_with(&format!(" on {table}")))
+                });
                 let fits = match answer.code {
                     ErrorCode::Conflict => true,
                     ErrorCode::ValidationFailed => field.is_some_and(|f| !f.is_empty()),
+                    ErrorCode::Internal => internal,
                     _ => false,
                 };
                 if !fits {

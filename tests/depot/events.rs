@@ -250,9 +250,23 @@ async fn only_an_open_ledger_writer_holds_the_feed_back(backend: Backend) {
     let cursor = page["next"].as_i64().unwrap();
 
     if backend == Backend::Postgres {
-        // A Depot ledger writer still open holds back what comes after it, not before.
+        // A Depot ledger writer still open (a receipt of another item, written, not committed)
+        // holds back what comes after it, not before.
+        app.item("SKU-2", "Tea").await;
+        let open = depot::inbound::service::Receive::parse(
+            &serde_json::from_value(json!({"ref": "PO-OPEN", "lines": [
+                {"sku": "SKU-2", "location_code": "R-1", "qty": 4}
+            ]}))
+            .unwrap(),
+        )
+        .unwrap();
         let mut writer = app.db().begin_write().await.unwrap();
-        depot::movement::ledger::announce_writer(&mut writer)
+        let now = chrono::Utc::now();
+        let moment = depot::movement::pipeline::Moment {
+            now,
+            today: now.date_naive(),
+        };
+        depot::movement::pipeline::apply(&mut writer, &open, moment, None)
             .await
             .unwrap();
         receive(&app, "PO-3", 3).await;

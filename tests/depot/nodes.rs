@@ -17,6 +17,7 @@ use crate::origin::form_body;
 on_both_backends!(
     two_nodes_on_one_database_share_what_they_keep_and_a_restart_loses_none,
     behind_nginx_any_node_serves_any_request,
+    a_token_revoked_anywhere_is_refused_everywhere_from_the_next_request,
 );
 
 const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -547,4 +548,88 @@ async fn behind_nginx_any_node_serves_any_request(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
+/// A node remembers tokens it found valid (issue 30, point 7: no lookup of its own before a
+/// movement), and the database still decides: a token revoked through node A is refused by
+/// node B, which used it a moment before, from the next request on — a movement (nothing
+/// written), a request its handler refuses before any write, and a read.
+async fn a_token_revoked_anywhere_is_refused_everywhere_from_the_next_request(backend: Backend) {
+    let test_db = TestDb::new(backend).await;
+    let url = test_db.url.clone();
+    let (_, admin) = create_token(&test_db.db, "T-admin", Role::Admin)
+        .await
+        .unwrap();
+    let (_, erp) = create_token(&test_db.db, "erp", Role::Clerk).await.unwrap();
+    let a = Node::start(&url, test_config()).await;
+    let b = Node::start(&url, test_config()).await;
+    let admin = crate::common::TestApp::client_with(&admin, reqwest::redirect::Policy::none());
+    let erp = crate::common::TestApp::client_with(&erp, reqwest::redirect::Policy::none());
+    for (path, body) in [
+        ("/items", json!({"sku": "SKU-1", "name": "Rice"})),
+        (
+            "/locations",
+            json!({"code": "A-01", "name": "A-01", "kind": "storage"}),
+        ),
+    ] {
+        let response = admin.post(a.url(path)).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let receipt =
+        |r: &str| json!({"ref": r, "lines": [{"sku": "SKU-1", "location_code": "A-01", "qty": 1}]});
+    // B reads the token, then takes it from memory.
+    for n in 1..=3 {
+        let response = erp
+            .post(b.url("/inbound/receive"))
+            .json(&receipt(&format!("PO-{n}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "PO-{n}");
+    }
+    let bad = erp
+        .post(b.url("/inbound/receive"))
+        .json(&json!({"ref": "PO-BAD", "lines": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Revoked through A (the admin page's server function).
+    let revoked = admin
+        .post(a.url("/api/revoke_token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", HTML)
+        .header("origin", a.base.as_str())
+        .body(form_body(&[("name", "erp")]))
+        .send()
+        .await
+        .unwrap();
+    assert!(revoked.status().is_redirection(), "{}", revoked.status());
+
+    let refused = erp
+        .post(b.url("/inbound/receive"))
+        .json(&receipt("PO-4"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let bad = erp
+        .post(b.url("/inbound/receive"))
+        .json(&json!({"ref": "PO-BAD", "lines": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED, "not 422");
+    let read = erp.get(b.url("/items")).send().await.unwrap();
+    assert_eq!(read.status(), StatusCode::UNAUTHORIZED);
+    let written: i64 = depot::with_pool!(&test_db.db, |pool, _backend| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM stock_ledger"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(written, 3, "nothing received after the revocation");
+    a.stop().await;
+    b.stop().await;
 }
