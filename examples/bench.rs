@@ -449,19 +449,11 @@ async fn bench_backend(
     for clients in [1, 8, 32] {
         let name = format!("outbound, random items, {clients} clients");
         eprintln!("[bench] {backend_name}: {name}");
-        let depot_stats = run(clients, measure, {
-            let (http, base, work, seq, run_id) = (
-                http.clone(),
-                base.clone(),
-                work.clone(),
-                seq.clone(),
-                run_id.clone(),
-            );
-            move || {
-                let pick = work.random_pick();
-                ship_http(http.clone(), base.clone(), next_ref(&run_id, &seq), pick)
-            }
-        })
+        let depot_stats = run(
+            clients,
+            measure,
+            ship_random(&http, &base, &work, &seq, &run_id),
+        )
         .await;
         let ceiling = run(clients, measure, {
             let (db, work, seq, run_id) =
@@ -473,19 +465,11 @@ async fn bench_backend(
         })
         .await;
         if let Some((_, baseline)) = &baseline {
-            let before = run(clients, measure, {
-                let (http, base, work, seq, run_id) = (
-                    http.clone(),
-                    baseline.clone(),
-                    work.clone(),
-                    seq.clone(),
-                    run_id.clone(),
-                );
-                move || {
-                    let pick = work.random_pick();
-                    ship_http(http.clone(), base.clone(), next_ref(&run_id, &seq), pick)
-                }
-            })
+            let before = run(
+                clients,
+                measure,
+                ship_random(&http, baseline, &work, &seq, &run_id),
+            )
             .await;
             scenarios.push(Scenario::new(
                 format!("{name}, before"),
@@ -795,6 +779,36 @@ impl Workload {
 
     fn random_pick(&self) -> Pick {
         self.picks[fastrand::usize(..self.picks.len())].clone()
+    }
+}
+
+/// One outbound of one unit of a random stocked item, through the server at `base`, per call.
+fn ship_random(
+    http: &reqwest::Client,
+    base: &str,
+    work: &Arc<Workload>,
+    seq: &Arc<AtomicU64>,
+    run_id: &str,
+) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    let (http, base, work, seq, run_id) = (
+        http.clone(),
+        base.to_string(),
+        work.clone(),
+        seq.clone(),
+        run_id.to_string(),
+    );
+    move || {
+        let pick = work.random_pick();
+        Box::pin(ship_http(
+            http.clone(),
+            base.clone(),
+            next_ref(&run_id, &seq),
+            pick,
+        ))
     }
 }
 

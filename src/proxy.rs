@@ -16,8 +16,6 @@ use axum::middleware::Next;
 use axum::response::Response;
 use ipnet::IpNet;
 
-use crate::state::AppState;
-
 /// The proxies whose forwarding headers Depot believes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies(Vec<IpNet>);
@@ -120,13 +118,18 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
         .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
-/// Puts the request's [`Client`] in its extensions for the layers and handlers after it.
-pub async fn identify(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+/// Puts the request's [`Client`] in its extensions for the layers and handlers after it
+/// (`proxies`: the configured `DEPOT_TRUSTED_PROXIES`).
+pub async fn identify(
+    State(proxies): State<std::sync::Arc<TrustedProxies>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip());
-    let client = Client::of(request.headers(), peer, &state.config.trusted_proxies);
+    let client = Client::of(request.headers(), peer, &proxies);
     request.extensions_mut().insert(client);
     next.run(request).await
 }

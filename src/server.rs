@@ -145,7 +145,10 @@ pub fn router(state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
                 // Who is asking, believing forwarding headers from trusted proxies only.
-                .layer(from_fn_with_state(state.clone(), crate::proxy::identify))
+                .layer(from_fn_with_state(
+                    std::sync::Arc::new(state.config.trusted_proxies.clone()),
+                    crate::proxy::identify,
+                ))
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(|req: &Request| {

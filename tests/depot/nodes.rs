@@ -94,6 +94,20 @@ async fn setup_page(node: &Node, path: &str) -> StatusCode {
         .status()
 }
 
+/// Creates item `SKU-1` and location `A-01` through `node`.
+async fn item_and_place(api: &reqwest::Client, node: &Node) {
+    for (path, body) in [
+        ("/items", json!({"sku": "SKU-1", "name": "Rice"})),
+        (
+            "/locations",
+            json!({"code": "A-01", "name": "A-01", "kind": "storage"}),
+        ),
+    ] {
+        let response = api.post(node.url(path)).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED, "{path}");
+    }
+}
+
 fn ship_body(reference: &str) -> String {
     form_body(&[
         ("reference", reference),
@@ -123,16 +137,7 @@ async fn two_nodes_on_one_database_share_what_they_keep_and_a_restart_loses_none
     let b = Node::start(&url, test_config()).await;
     let browser = browser(&token);
     let api = crate::common::TestApp::client_with(&token, reqwest::redirect::Policy::none());
-    for (path, body) in [
-        ("/items", json!({"sku": "SKU-1", "name": "Rice"})),
-        (
-            "/locations",
-            json!({"code": "A-01", "name": "A-01", "kind": "storage"}),
-        ),
-    ] {
-        let response = api.post(a.url(path)).json(&body).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-    }
+    item_and_place(&api, &a).await;
     let receipt =
         json!({"ref": "PO-1", "lines": [{"sku": "SKU-1", "location_code": "A-01", "qty": 10}]});
     let response = api
@@ -565,16 +570,7 @@ async fn a_token_revoked_anywhere_is_refused_everywhere_from_the_next_request(ba
     let b = Node::start(&url, test_config()).await;
     let admin = crate::common::TestApp::client_with(&admin, reqwest::redirect::Policy::none());
     let erp = crate::common::TestApp::client_with(&erp, reqwest::redirect::Policy::none());
-    for (path, body) in [
-        ("/items", json!({"sku": "SKU-1", "name": "Rice"})),
-        (
-            "/locations",
-            json!({"code": "A-01", "name": "A-01", "kind": "storage"}),
-        ),
-    ] {
-        let response = admin.post(a.url(path)).json(&body).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::CREATED);
-    }
+    item_and_place(&admin, &a).await;
     let receipt =
         |r: &str| json!({"ref": r, "lines": [{"sku": "SKU-1", "location_code": "A-01", "qty": 1}]});
     // B reads the token, then takes it from memory.
