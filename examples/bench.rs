@@ -384,18 +384,14 @@ async fn bench_backend(
 
     let port = free_port()?;
     let base = format!("http://127.0.0.1:{port}");
-    let log = std::fs::File::create(args.out.join(format!("server-{backend_name}.log")))?;
     let spawned = Instant::now();
-    let server = Server(
-        Command::new(depot)
-            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-            .env("DATABASE_URL", url)
-            .env("LEPTOS_SITE_ROOT", site_root)
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .stdin(Stdio::null())
-            .spawn()?,
-    );
+    let server = Server::start(
+        depot,
+        url,
+        site_root,
+        port,
+        &args.out.join(format!("server-{backend_name}.log")),
+    )?;
     let http = reqwest::Client::builder()
         .default_headers(auth)
         .pool_max_idle_per_host(64)
@@ -409,19 +405,13 @@ async fn bench_backend(
     let baseline = match &args.baseline {
         Some(binary) => {
             let port = free_port()?;
-            let log = std::fs::File::create(
-                args.out.join(format!("server-{backend_name}-baseline.log")),
+            let server = Server::start(
+                &std::fs::canonicalize(binary)?,
+                url,
+                site_root,
+                port,
+                &args.out.join(format!("server-{backend_name}-baseline.log")),
             )?;
-            let server = Server(
-                Command::new(std::fs::canonicalize(binary)?)
-                    .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-                    .env("DATABASE_URL", url)
-                    .env("LEPTOS_SITE_ROOT", site_root)
-                    .stdout(log.try_clone()?)
-                    .stderr(log)
-                    .stdin(Stdio::null())
-                    .spawn()?,
-            );
             let base = format!("http://127.0.0.1:{port}");
             wait_healthy(&http, &base, Instant::now()).await?;
             Some((server, base))
@@ -724,6 +714,29 @@ impl Scenario {
 
 /// Kills the server when the bench ends, however it ends.
 struct Server(Child);
+
+impl Server {
+    /// Starts `binary` serving `url` on loopback `port`, its output to `log`.
+    fn start(
+        binary: &Path,
+        url: &str,
+        site_root: &Path,
+        port: u16,
+        log: &Path,
+    ) -> Result<Self, BoxError> {
+        let log = std::fs::File::create(log)?;
+        Ok(Server(
+            Command::new(binary)
+                .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+                .env("DATABASE_URL", url)
+                .env("LEPTOS_SITE_ROOT", site_root)
+                .stdout(log.try_clone()?)
+                .stderr(log)
+                .stdin(Stdio::null())
+                .spawn()?,
+        ))
+    }
+}
 
 impl Drop for Server {
     fn drop(&mut self) {

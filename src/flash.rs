@@ -266,18 +266,7 @@ pub fn is_token(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::PoolSettings;
-
-    /// A migrated SQLite database in memory (one connection: each would have its own).
-    async fn memory_db() -> Db {
-        let settings = PoolSettings {
-            max_connections: Some(1),
-            ..PoolSettings::default()
-        };
-        let db = Db::connect("sqlite::memory:", &settings).await.unwrap();
-        db.migrate().await.unwrap();
-        db
-    }
+    use crate::db::memory_db;
 
     fn at(seconds: i64) -> Clock {
         Clock::Fixed(chrono::DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap())

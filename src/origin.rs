@@ -146,17 +146,7 @@ async fn refuse(request: Request, name: &'static str, value: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            map.append(
-                HeaderName::try_from(*name).unwrap(),
-                HeaderValue::from_str(value).unwrap(),
-            );
-        }
-        map
-    }
+    use crate::proxy::tests::headers;
 
     fn foreign(pairs: &[(&str, &str)]) -> Option<&'static str> {
         foreign_source(&headers(pairs), None, &Client::default()).map(|(name, _)| name)

@@ -156,11 +156,11 @@ pub async fn authenticate(
                         principal.id,
                         AppError::unauthenticated,
                     );
-                    unconfirmed = Some((secret.to_string(), std::sync::Arc::new(check)));
+                    unconfirmed = Some((digest, std::sync::Arc::new(check)));
                     Some(principal)
                 }
                 None => {
-                    match crate::auth::service::authenticate_token(&state.db, secret, now).await {
+                    match crate::auth::service::authenticate_digest(&state.db, &digest, now).await {
                         Ok(Some(principal)) => {
                             state.tokens.remember(digest, principal.clone(), now);
                             Some(principal)
@@ -220,7 +220,7 @@ pub async fn authenticate(
     if let Some(principal) = principal {
         request.extensions_mut().insert(principal);
     }
-    let Some((secret, check)) = unconfirmed else {
+    let Some((digest, check)) = unconfirmed else {
         return next.run(request).await;
     };
     let response = crate::db::with_write_check(check.clone(), next.run(request)).await;
@@ -229,10 +229,10 @@ pub async fn authenticate(
     }
     // Nothing the handler wrote confirmed the token (it wrote nothing, or the confirmation
     // refused it): confirm it now, and answer 401 rather than the handler's answer if revoked.
-    match crate::auth::service::authenticate_token(&state.db, &secret, now).await {
+    match crate::auth::service::authenticate_digest(&state.db, &digest, now).await {
         Ok(Some(_)) => response,
         Ok(None) => {
-            state.tokens.forget(&crate::auth::token::digest(&secret));
+            state.tokens.forget(&digest);
             AppError::unauthenticated().into_response()
         }
         Err(error) => error.into_response(),

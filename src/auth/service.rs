@@ -345,13 +345,21 @@ pub async fn authenticate_token(
     secret: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Principal>, AppError> {
-    let digest = token::digest(secret);
+    authenticate_digest(db, &token::digest(secret), now).await
+}
+
+/// [`authenticate_token`] for a secret's digest ([`token::digest`]).
+pub async fn authenticate_digest(
+    db: &Db,
+    digest: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Principal>, AppError> {
     let row: Option<(i64, String, String, Option<DateTime<Utc>>)> =
         with_pool!(db, |pool, _backend| sqlx::query_as(
             "SELECT id, name, role, last_used_at FROM api_tokens \
              WHERE digest = $1 AND revoked_at IS NULL"
         )
-        .bind(&digest)
+        .bind(digest)
         .fetch_optional(pool)
         .await)?;
     let Some((id, name, role, last_used_at)) = row else {
@@ -361,7 +369,7 @@ pub async fn authenticate_token(
         with_pool!(db, |pool, _backend| sqlx::query(
             "UPDATE api_tokens SET last_used_at = $2 WHERE digest = $1"
         )
-        .bind(&digest)
+        .bind(digest)
         .bind(now)
         .execute(pool)
         .await

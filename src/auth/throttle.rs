@@ -113,17 +113,7 @@ fn counted(username: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::PoolSettings;
-
-    async fn memory_db() -> Db {
-        let settings = PoolSettings {
-            max_connections: Some(1),
-            ..PoolSettings::default()
-        };
-        let db = Db::connect("sqlite::memory:", &settings).await.unwrap();
-        db.migrate().await.unwrap();
-        db
-    }
+    use crate::db::memory_db;
 
     fn at(seconds: u64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000, 0).unwrap() + Duration::from_secs(seconds)

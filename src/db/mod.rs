@@ -75,6 +75,19 @@ impl Default for PoolSettings {
     }
 }
 
+/// For unit tests: a migrated SQLite database in memory (one connection: each would have its
+/// own database).
+#[cfg(test)]
+pub async fn memory_db() -> Db {
+    let settings = PoolSettings {
+        max_connections: Some(1),
+        ..PoolSettings::default()
+    };
+    let db = Db::connect("sqlite::memory:", &settings).await.unwrap();
+    db.migrate().await.unwrap();
+    db
+}
+
 /// Runs `$body` with `$pool` bound to the backend's typed pool and `$backend` to its [`Backend`].
 #[macro_export]
 macro_rules! with_pool {

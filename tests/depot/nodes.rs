@@ -27,17 +27,28 @@ fn browser(token: &str) -> reqwest::Client {
     crate::common::TestApp::client_with(token, reqwest::redirect::Policy::none())
 }
 
-/// Posts a plain form to `node`'s `path`; returns where it sends the browser back to.
-async fn post_form(client: &reqwest::Client, node: &Node, path: &str, body: String) -> String {
-    let response = client
-        .post(node.url(path))
+/// Posts a plain form to `path` of the site at `base` (a node, or nginx), as a browser on
+/// that site without JavaScript.
+async fn send_form(
+    client: &reqwest::Client,
+    base: &str,
+    path: &str,
+    body: String,
+) -> reqwest::Response {
+    client
+        .post(format!("{base}{path}"))
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", HTML)
-        .header("origin", node.base.as_str())
+        .header("origin", base)
         .body(body)
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Posts a plain form to `node`'s `path`; returns where it sends the browser back to.
+async fn post_form(client: &reqwest::Client, node: &Node, path: &str, body: String) -> String {
+    let response = send_form(client, &node.base, path, body).await;
     assert!(
         response.status().is_redirection(),
         "{path}: {}",
@@ -441,15 +452,7 @@ async fn behind_nginx_any_node_serves_any_request(backend: Backend) {
     assert_eq!(answered.len(), 2, "both nodes answered: {answered:?}");
 
     // A no-JavaScript form, as the browser sees the site (nginx's address), and its result.
-    let shipped = api
-        .post(nginx.url("/api/ship_order"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", HTML)
-        .header("origin", nginx.base.as_str())
-        .body(ship_body("SO-1"))
-        .send()
-        .await
-        .unwrap();
+    let shipped = send_form(&api, &nginx.base, "/api/ship_order", ship_body("SO-1")).await;
     assert!(shipped.status().is_redirection(), "{}", shipped.status());
     let posted_on = node_of(&shipped);
     let location = shipped.headers()["location"].to_str().unwrap().to_string();
@@ -543,15 +546,7 @@ async fn behind_nginx_any_node_serves_any_request(backend: Backend) {
     let a = Node::start(&url, test_config()).await;
     let b = Node::start(&url, test_config()).await;
     let nginx = Nginx::start(&[&a, &b]);
-    let refused = api
-        .post(nginx.url("/api/ship_order"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", HTML)
-        .header("origin", nginx.base.as_str())
-        .body(ship_body("SO-3"))
-        .send()
-        .await
-        .unwrap();
+    let refused = send_form(&api, &nginx.base, "/api/ship_order", ship_body("SO-3")).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
 
@@ -592,15 +587,13 @@ async fn a_token_revoked_anywhere_is_refused_everywhere_from_the_next_request(ba
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     // Revoked through A (the admin page's server function).
-    let revoked = admin
-        .post(a.url("/api/revoke_token"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", HTML)
-        .header("origin", a.base.as_str())
-        .body(form_body(&[("name", "erp")]))
-        .send()
-        .await
-        .unwrap();
+    let revoked = send_form(
+        &admin,
+        &a.base,
+        "/api/revoke_token",
+        form_body(&[("name", "erp")]),
+    )
+    .await;
     assert!(revoked.status().is_redirection(), "{}", revoked.status());
 
     let refused = erp
