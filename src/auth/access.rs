@@ -10,6 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
 use tower_sessions::Session;
 
 use crate::auth::known_tokens;
@@ -181,41 +182,13 @@ pub async fn authenticate(
             Err(error) => return error.into_response(),
         },
     };
-    match access {
-        Some(Access::Public) => {}
-        Some(Access::Role(needed)) => match &principal {
-            None if is_page_visit(&request) => {
-                let next = request
-                    .uri()
-                    .path_and_query()
-                    .map_or("/", |p| p.as_str())
-                    .to_string();
-                return Redirect::to(&format!("/login?next={}", crate::ui::urlencode(&next)))
-                    .into_response();
-            }
-            None => return AppError::unauthenticated().into_response(),
-            Some(principal) if !principal.may(needed) => {
-                return AppError::forbidden(tr!(
-                    errors.auth.forbidden_role,
-                    role = principal.role,
-                    needed = needed
-                ))
-                .into_response()
-            }
-            Some(_) => {}
-        },
-        // No rule: nobody may, so it is as if there were no such route (and a route added
-        // without a rule stays unreachable until someone decides who may use it).
-        None if principal.is_none() => return AppError::unauthenticated().into_response(),
-        None => {
-            tracing::warn!(method = %request.method(), path = request.uri().path(), "no access rule: not found");
-            return AppError::not_found(tr!(
-                errors.no_route,
-                method = request.method().as_str(),
-                path = request.uri().path()
-            ))
-            .into_response();
-        }
+    if let Some(refused) = refusal(access, principal.as_ref(), &request) {
+        // A token from memory is confirmed before it is told no: a revoked one is 401,
+        // whatever it asked for.
+        return match unconfirmed {
+            Some((digest, _)) => confirmed(&state, &digest, now, refused).await,
+            None => refused,
+        };
     }
     if let Some(principal) = principal {
         request.extensions_mut().insert(principal);
@@ -228,15 +201,64 @@ pub async fn authenticate(
         return response;
     }
     // Nothing the handler wrote confirmed the token (it wrote nothing, or the confirmation
-    // refused it): confirm it now, and answer 401 rather than the handler's answer if revoked.
-    match crate::auth::service::authenticate_digest(&state.db, &digest, now).await {
-        Ok(Some(_)) => response,
+    // refused it): confirm it now.
+    confirmed(&state, &digest, now, response).await
+}
+
+/// `answer` if the token with `digest` is still valid, else 401 (and the node forgets it).
+async fn confirmed(
+    state: &AppState,
+    digest: &str,
+    now: DateTime<Utc>,
+    answer: Response,
+) -> Response {
+    match crate::auth::service::authenticate_digest(&state.db, digest, now).await {
+        Ok(Some(_)) => answer,
         Ok(None) => {
-            state.tokens.forget(&digest);
+            state.tokens.forget(digest);
             AppError::unauthenticated().into_response()
         }
         Err(error) => error.into_response(),
     }
+}
+
+/// The answer to a request its asker may not make ([`required`]), if so: to a page visit
+/// without credentials the sign-in page, else 401, 403, or 404 for a route without a rule.
+fn refusal(
+    access: Option<Access>,
+    principal: Option<&Principal>,
+    request: &Request,
+) -> Option<Response> {
+    let refused = match access {
+        Some(Access::Public) => return None,
+        Some(Access::Role(needed)) => match principal {
+            None if is_page_visit(request) => {
+                let next = request.uri().path_and_query().map_or("/", |p| p.as_str());
+                Redirect::to(&format!("/login?next={}", crate::ui::urlencode(next))).into_response()
+            }
+            None => AppError::unauthenticated().into_response(),
+            Some(principal) if !principal.may(needed) => AppError::forbidden(tr!(
+                errors.auth.forbidden_role,
+                role = principal.role,
+                needed = needed
+            ))
+            .into_response(),
+            Some(_) => return None,
+        },
+        // No rule: nobody may, so it is as if there were no such route (and a route added
+        // without a rule stays unreachable until someone decides who may use it).
+        None if principal.is_none() => AppError::unauthenticated().into_response(),
+        None => {
+            tracing::warn!(method = %request.method(), path = request.uri().path(), "no access rule: not found");
+            AppError::not_found(tr!(
+                errors.no_route,
+                method = request.method().as_str(),
+                path = request.uri().path()
+            ))
+            .into_response()
+        }
+    };
+    Some(refused)
 }
 
 /// Whether a request may use a token from memory ([`crate::auth::known_tokens`]): a write to

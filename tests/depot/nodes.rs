@@ -585,6 +585,13 @@ async fn a_token_revoked_anywhere_is_refused_everywhere_from_the_next_request(ba
         .await
         .unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let beyond = erp
+        .post(b.url("/items"))
+        .json(&json!({"sku": "SKU-9", "name": "Tea"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(beyond.status(), StatusCode::FORBIDDEN);
 
     // Revoked through A (the admin page's server function).
     let revoked = send_form(
@@ -595,6 +602,16 @@ async fn a_token_revoked_anywhere_is_refused_everywhere_from_the_next_request(ba
     )
     .await;
     assert!(revoked.status().is_redirection(), "{}", revoked.status());
+
+    // First (each refusal makes B forget the token): beyond its role (a clerk creating an
+    // item), not 403 any more but 401.
+    let beyond = erp
+        .post(b.url("/items"))
+        .json(&json!({"sku": "SKU-9", "name": "Tea"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(beyond.status(), StatusCode::UNAUTHORIZED);
 
     let refused = erp
         .post(b.url("/inbound/receive"))
