@@ -508,16 +508,13 @@ pub async fn record_lines(
                     code: Some(l.location_code.clone()),
                 })
                 .collect();
-            let mut problems = Problems::default();
-            let items = problems.check(crate::movement::resolve::find_items(tx, &item_keys).await);
-            let locations = problems.check(
-                crate::movement::resolve::find_locations(tx, &location_keys, "location_code")
-                    .await,
-            );
-            problems.finish()?;
-            let (Some(items), Some(locations)) = (items, locations) else {
-                return Err(AppError::opaque_internal());
-            };
+            let (items, mut locations) = crate::movement::resolve::find(
+                tx,
+                &item_keys,
+                vec![("location_code", location_keys.iter().collect())],
+            )
+            .await?;
+            let locations = locations.pop().unwrap_or_default();
             let scope: Vec<(Option<i64>, Option<i64>)> = with_tx!(tx, |conn, _backend| sqlx::query_as(
                 "SELECT location_id, item_id FROM count_scope WHERE count_id = $1"
             )

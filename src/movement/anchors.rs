@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use sqlx::query_builder::Separated;
 use sqlx::{QueryBuilder, Row};
 
 use crate::db::Tx;
@@ -174,6 +175,34 @@ pub async fn write(
     r#ref: &str,
     anchors: &[Anchor],
 ) -> Result<(), AppError> {
+    for chunk in anchors.chunks(ROWS_PER_STATEMENT) {
+        with_tx!(tx, |conn, _backend| {
+            let mut query = QueryBuilder::new("");
+            push_insert(&mut query, table, r#ref, chunk, |row, a, n| {
+                row.push_bind(chunk[a].ledger_ids.get(n).copied());
+            });
+            query.build().execute(&mut *conn).await.map(drop)?
+        });
+    }
+    Ok(())
+}
+
+/// Appends to `query` the insert of `anchors` into `table`; `ledger(row, a, n)` appends the
+/// value of anchor `a`'s ledger column `n` (the id of its `n`th leg's entry).
+pub fn push_insert<'q, DB: sqlx::Database>(
+    query: &mut QueryBuilder<'q, DB>,
+    table: &AnchorTable,
+    r#ref: &'q str,
+    anchors: &'q [Anchor],
+    mut ledger: impl FnMut(&mut Separated<'_, 'q, DB, &'static str>, usize, usize),
+) where
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i32: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<NaiveDate>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
     let mut columns = vec!["ref", "ref_line", "item_id"];
     columns.extend(table.location_columns);
     columns.extend(["batch_code", "qty"]);
@@ -184,39 +213,36 @@ pub async fn write(
         columns.extend(["counted", "reason_code"]);
     }
     columns.extend(table.ledger_columns);
-    let head = format!("INSERT INTO {} ({}) ", table.table, columns.join(", "));
-    for chunk in anchors.chunks(ROWS_PER_STATEMENT) {
-        with_tx!(tx, |conn, _backend| {
-            let mut query = QueryBuilder::new(&head);
-            query.push_values(chunk, |mut row, anchor| {
-                row.push_bind(r#ref)
-                    .push_bind(anchor.ref_line as i32)
-                    .push_bind(anchor.key.item_id);
-                for location in &anchor.key.locations {
-                    row.push_bind(*location);
-                }
-                let batch_code = if table.lot_identity {
-                    anchor.key.lot.clone()
-                } else {
-                    anchor.content.batch_code.clone()
-                };
-                row.push_bind(batch_code).push_bind(anchor.content.qty);
-                if table.dates {
-                    row.push_bind(anchor.content.expiry_date)
-                        .push_bind(anchor.content.production_date);
-                }
-                if table.adjust {
-                    row.push_bind(anchor.content.counted)
-                        .push_bind(anchor.content.reason_code.clone());
-                }
-                for n in 0..table.ledger_columns.len() {
-                    row.push_bind(anchor.ledger_ids.get(n).copied());
-                }
-            });
-            query.build().execute(&mut *conn).await.map(drop)?
-        });
-    }
-    Ok(())
+    query.push(format_args!(
+        "INSERT INTO {} ({}) ",
+        table.table,
+        columns.join(", ")
+    ));
+    query.push_values(anchors.iter().enumerate(), |mut row, (a, anchor)| {
+        row.push_bind(r#ref)
+            .push_bind(anchor.ref_line as i32)
+            .push_bind(anchor.key.item_id);
+        for location in &anchor.key.locations {
+            row.push_bind(*location);
+        }
+        let batch_code = if table.lot_identity {
+            anchor.key.lot.clone()
+        } else {
+            anchor.content.batch_code.clone()
+        };
+        row.push_bind(batch_code).push_bind(anchor.content.qty);
+        if table.dates {
+            row.push_bind(anchor.content.expiry_date)
+                .push_bind(anchor.content.production_date);
+        }
+        if table.adjust {
+            row.push_bind(anchor.content.counted)
+                .push_bind(anchor.content.reason_code.clone());
+        }
+        for n in 0..table.ledger_columns.len() {
+            ledger(&mut row, a, n);
+        }
+    });
 }
 
 /// The 409 answer to a line whose identity was applied under this ref with other content.

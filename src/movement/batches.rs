@@ -140,24 +140,44 @@ pub async fn take_from_batches(
     tx: &mut Tx,
     takes: &HashMap<i64, (i64, i64)>,
 ) -> Result<(), AppError> {
-    let rows: Vec<(i64, i64, i64)> = takes
-        .iter()
-        .map(|(id, (qty, unreserve))| (*id, *qty, *unreserve))
-        .collect();
+    take_from_batches_rows(tx, &take_rows(takes)).await
+}
+
+/// [`take_from_batches`] of rows (batch id, qty, qty unreserved).
+pub async fn take_from_batches_rows(tx: &mut Tx, rows: &[(i64, i64, i64)]) -> Result<(), AppError> {
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         with_tx!(tx, |conn, _backend| {
-            let mut query = QueryBuilder::new(
-                "UPDATE batches SET qty = batches.qty - v.column2, \
-                 reserved = batches.reserved - v.column3 FROM (",
-            );
-            query.push_values(chunk, |mut row, (id, qty, unreserve)| {
-                row.push_bind(*id).push_bind(*qty).push_bind(*unreserve);
-            });
-            query.push(") AS v WHERE batches.id = v.column1");
+            let mut query = QueryBuilder::new("");
+            push_take(&mut query, chunk);
             query.build().execute(&mut *conn).await.map(drop)?
         });
     }
     Ok(())
+}
+
+/// The takes as rows (batch id, qty, qty unreserved), in batch order.
+pub fn take_rows(takes: &HashMap<i64, (i64, i64)>) -> Vec<(i64, i64, i64)> {
+    let mut rows: Vec<(i64, i64, i64)> = takes
+        .iter()
+        .map(|(id, (qty, unreserve))| (*id, *qty, *unreserve))
+        .collect();
+    rows.sort_unstable();
+    rows
+}
+
+/// Appends the update taking `rows` (batch id, qty, qty unreserved) from their batches.
+pub fn push_take<'q, DB: sqlx::Database>(query: &mut QueryBuilder<'q, DB>, rows: &[(i64, i64, i64)])
+where
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    query.push(
+        "UPDATE batches SET qty = batches.qty - v.column2, \
+         reserved = batches.reserved - v.column3 FROM (",
+    );
+    query.push_values(rows, |mut row, (id, qty, unreserve)| {
+        row.push_bind(*id).push_bind(*qty).push_bind(*unreserve);
+    });
+    query.push(") AS v WHERE batches.id = v.column1");
 }
 
 /// Goods going into one lot at one stock.

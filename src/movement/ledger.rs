@@ -102,70 +102,123 @@ where
     );
 }
 
+/// What one request's entries share: its ref, reason, time and who asked.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp<'a> {
+    pub r#ref: &'a str,
+    pub reason: Reason,
+    pub occurred_at: DateTime<Utc>,
+    pub actor: Option<&'a str>,
+}
+
+/// Appends to `query` the insert of `entries` into the ledger, in order, answering
+/// `id, stock_id, ref_line`; with `announce` (PostgreSQL, a transaction's first entries) it
+/// announces the writer ([`announce_writer`]).
+pub fn push_entries<'q, DB: sqlx::Database>(
+    query: &mut QueryBuilder<'q, DB>,
+    stamp: Stamp<'q>,
+    entries: &'q [LedgerEntry],
+    announce: bool,
+) where
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i32: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    query.push(
+        "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, occurred_at, reason, ref, ref_line, actor, reason_code, note) ",
+    );
+    if announce {
+        query.push("SELECT * FROM (");
+    }
+    query.push_values(entries, |mut row, e| {
+        row.push_bind(e.stock_id)
+            .push_bind(e.item_id)
+            .push_bind(e.location_id)
+            .push_bind(e.delta)
+            .push_bind(e.after_qty)
+            .push_bind(stamp.occurred_at)
+            .push_bind(stamp.reason.as_str())
+            .push_bind(stamp.r#ref)
+            .push_bind(e.ref_line as i32)
+            .push_bind(stamp.actor)
+            .push_bind(e.why.as_ref().map(|w| w.reason_code))
+            .push_bind(e.why.as_ref().and_then(|w| w.note.clone()));
+    });
+    if announce {
+        query.push(") AS v");
+        announce_writer(query);
+    }
+    query.push(" RETURNING id, stock_id, ref_line");
+}
+
+/// Each entry's place among the entries of its (stock, ref_line): 1 for the first. Entries
+/// sharing a (stock, ref_line) (an order line shipped from several batches of one location)
+/// take their ids in the order they were inserted, so this and the id order agree.
+pub fn places(entries: &[LedgerEntry]) -> Vec<i64> {
+    let mut seen: HashMap<(i64, u32), i64> = HashMap::new();
+    entries
+        .iter()
+        .map(|e| {
+            let n = seen.entry((e.stock_id, e.ref_line)).or_default();
+            *n += 1;
+            *n
+        })
+        .collect()
+}
+
+/// The ids of `entries`, in order, from the `id, stock_id, ref_line` rows their insert
+/// returned (in any order).
+pub fn ids_in_order(
+    entries: &[LedgerEntry],
+    rows: Vec<(i64, i64, i32)>,
+) -> Result<Vec<i64>, AppError> {
+    let mut by_key: HashMap<(i64, i32), std::collections::VecDeque<i64>> = HashMap::new();
+    for (id, stock, line) in rows {
+        by_key.entry((stock, line)).or_default().push_back(id);
+    }
+    for ids_of_key in by_key.values_mut() {
+        ids_of_key.make_contiguous().sort_unstable();
+    }
+    entries
+        .iter()
+        .map(|entry| {
+            by_key
+                .get_mut(&(entry.stock_id, entry.ref_line as i32))
+                .and_then(|ids_of_key| ids_of_key.pop_front())
+                .ok_or_else(|| {
+                    AppError::internal(&std::io::Error::other("ledger insert returned no row"))
+                })
+        })
+        .collect()
+}
+
 /// Appends the entries of one request (same ref, reason and time), in order — so each stock's
-/// entries chain by id — with their batch detail; returns their ids, in order. Entries sharing
-/// a (stock, ref_line) (an order line shipped from several batches of one location) take their
-/// ids in order, as they were inserted.
+/// entries chain by id — with their batch detail; returns their ids, in order.
 pub async fn append_ledger(
     tx: &mut Tx,
-    r#ref: &str,
-    reason: Reason,
-    occurred_at: DateTime<Utc>,
-    actor: Option<&str>,
+    stamp: Stamp<'_>,
     entries: &[LedgerEntry],
 ) -> Result<Vec<i64>, AppError> {
     let mut ids = Vec::with_capacity(entries.len());
     for (n, chunk) in entries.chunks(ROWS_PER_STATEMENT).enumerate() {
         let rows: Vec<(i64, i64, i32)> = with_tx!(tx, |conn, backend| {
-            let mut query = QueryBuilder::new(
-                "INSERT INTO stock_ledger (stock_id, item_id, location_id, delta, after_qty, occurred_at, reason, ref, ref_line, actor, reason_code, note) ",
-            );
+            let mut query = QueryBuilder::new("");
             // The first statement on PostgreSQL announces the writer.
-            let announce = backend == Backend::Postgres && n == 0;
-            if announce {
-                query.push("SELECT * FROM (");
-            }
-            query.push_values(chunk, |mut row, e| {
-                row.push_bind(e.stock_id)
-                    .push_bind(e.item_id)
-                    .push_bind(e.location_id)
-                    .push_bind(e.delta)
-                    .push_bind(e.after_qty)
-                    .push_bind(occurred_at)
-                    .push_bind(reason.as_str())
-                    .push_bind(r#ref)
-                    .push_bind(e.ref_line as i32)
-                    .push_bind(actor)
-                    .push_bind(e.why.as_ref().map(|w| w.reason_code))
-                    .push_bind(e.why.as_ref().and_then(|w| w.note.clone()));
-            });
-            if announce {
-                query.push(") AS v");
-                announce_writer(&mut query);
-            }
-            query.push(" RETURNING id, stock_id, ref_line");
+            push_entries(
+                &mut query,
+                stamp,
+                chunk,
+                backend == Backend::Postgres && n == 0,
+            );
             query
                 .build_query_as::<(i64, i64, i32)>()
                 .fetch_all(&mut *conn)
                 .await?
         });
-        let mut by_key: HashMap<(i64, i32), std::collections::VecDeque<i64>> = HashMap::new();
-        for (id, stock, line) in rows {
-            by_key.entry((stock, line)).or_default().push_back(id);
-        }
-        for ids_of_key in by_key.values_mut() {
-            ids_of_key.make_contiguous().sort_unstable();
-        }
-        for entry in chunk {
-            ids.push(
-                by_key
-                    .get_mut(&(entry.stock_id, entry.ref_line as i32))
-                    .and_then(|ids_of_key| ids_of_key.pop_front())
-                    .ok_or_else(|| {
-                        AppError::internal(&std::io::Error::other("ledger insert returned no row"))
-                    })?,
-            );
-        }
+        ids.extend(ids_in_order(chunk, rows)?);
     }
     let detail: Vec<(i64, &BatchDetail)> = entries
         .iter()
@@ -190,6 +243,45 @@ pub async fn append_ledger(
     }
     Ok(ids)
 }
+
+/// Appends to a PostgreSQL `WITH` the batch detail of `entries` (whose insert is the common
+/// table `e`, numbered by [`places`] in the common table `n`): `d AS (INSERT …)`.
+pub fn push_detail<'q>(
+    query: &mut QueryBuilder<'q, sqlx::Postgres>,
+    entries: &'q [LedgerEntry],
+    places: &[i64],
+) {
+    let detail: Vec<(&LedgerEntry, i64, &BatchDetail)> = entries
+        .iter()
+        .zip(places)
+        .flat_map(|(entry, place)| entry.batches.iter().map(move |b| (entry, *place, b)))
+        .collect();
+    if detail.is_empty() {
+        return;
+    }
+    query.push(
+        "d AS (INSERT INTO ledger_batches (ledger_id, batch_id, delta, batch_code, expiry_date, production_date) \
+         SELECT n.id, v.column4, v.column5, v.column6, v.column7, v.column8 FROM (",
+    );
+    query.push_values(detail, |mut row, (entry, place, batch)| {
+        row.push_bind(entry.stock_id)
+            .push_bind(entry.ref_line as i32)
+            .push_bind(place)
+            .push_bind(batch.batch_id)
+            .push_bind(batch.delta)
+            .push_bind(batch.batch_code.as_str())
+            .push_bind(batch.expiry_date)
+            .push_bind(batch.production_date);
+    });
+    query.push(
+        ") AS v JOIN n ON n.stock_id = v.column1 AND n.ref_line = v.column2 AND n.place = v.column3), ",
+    );
+}
+
+/// The common table numbering a PostgreSQL statement's inserted entries (`e`) by their place
+/// within their (stock, ref_line), as [`places`] does.
+pub const NUMBERED: &str = "n AS (SELECT id, stock_id, ref_line, \
+     row_number() OVER (PARTITION BY stock_id, ref_line ORDER BY id) AS place FROM e), ";
 
 /// The batch detail of ledger entries as recorded (never the batches' present state), per entry
 /// in FEFO order.

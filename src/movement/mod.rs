@@ -19,6 +19,8 @@ pub mod ledger;
 #[cfg(feature = "ssr")]
 pub mod pipeline;
 #[cfg(feature = "ssr")]
+pub mod record;
+#[cfg(feature = "ssr")]
 pub mod resolve;
 #[cfg(feature = "ssr")]
 pub mod stock;

@@ -20,10 +20,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::{Db, Tx};
-use crate::error::{AppError, ErrorCode, Problems};
+use crate::error::{AppError, Problems};
 use crate::movement::anchors::{self, Anchor, AnchorTable, Content, LineKey};
 use crate::movement::batches::{self, BatchRow, LotAdd, Room};
-use crate::movement::ledger::{self, BatchDetail, LedgerEntry, Reason, Recorded, Why};
+use crate::movement::ledger::{self, BatchDetail, LedgerEntry, Reason, Recorded, Stamp, Why};
+use crate::movement::record::{self, NewAnchor};
 use crate::movement::resolve::{self, FoundItem, FoundLocation};
 use crate::movement::stock;
 use crate::movement::{
@@ -270,21 +271,17 @@ pub async fn apply<M: Movement>(
     let lines = &movement.request().lines;
     let r#ref = movement.request().r#ref.as_str();
 
-    // 1. What the lines name.
-    // Unknown items and locations are refused together.
-    let mut problems = Problems::default();
-    let items = problems.check(resolve::find_items(tx, lines.iter().map(M::item)).await);
-    let mut per_field = Vec::with_capacity(M::LOCATION_FIELDS.len());
-    for (n, field) in M::LOCATION_FIELDS.iter().enumerate() {
-        let found = resolve::find_locations(tx, lines.iter().map(|l| M::location(l, n)), field);
-        per_field.push(problems.check(found.await));
-    }
-    problems.finish()?;
-    let (Some(items), Some(per_field)) = (items, per_field.into_iter().collect::<Option<Vec<_>>>())
-    else {
-        // Every lookup that failed was noted, so `finish` refused already.
-        return Err(AppError::new(ErrorCode::Internal, tr!(errors.internal)));
-    };
+    // 1. What the lines name (everything unknown refused together).
+    let (items, per_field) = resolve::find(
+        tx,
+        lines.iter().map(M::item),
+        M::LOCATION_FIELDS
+            .iter()
+            .enumerate()
+            .map(|(n, field)| (*field, lines.iter().map(|l| M::location(l, n)).collect()))
+            .collect(),
+    )
+    .await?;
     let found: Vec<Found> = items
         .into_iter()
         .enumerate()
@@ -557,7 +554,13 @@ pub async fn apply<M: Movement>(
             }
             leg_adds.push(per_leg);
         }
-        batches::take_from_batches(tx, &takes).await?;
+        // The takes go with the stocks' change (one statement on PostgreSQL) unless lots are
+        // added or reservations released after them.
+        let no_takes = HashMap::new();
+        let takes_later = adds.is_empty() && lost.is_empty();
+        if !takes_later {
+            batches::take_from_batches(tx, &takes).await?;
+        }
         crate::orders::reservations::release_lost(tx, &lost, at.now).await?;
         let added = batches::add_to_lots(tx, &adds).await?;
 
@@ -617,21 +620,24 @@ pub async fn apply<M: Movement>(
             }
             outcomes.push(recorded);
         }
-        stock::change_stocks(tx, &entries).await?;
-        let ledger_ids =
-            ledger::append_ledger(tx, r#ref, M::REASON, at.now, actor, &entries).await?;
+        let taken = if takes_later { &takes } else { &no_takes };
+        let emptied = stock::change_stocks(tx, taken, &entries).await?;
 
-        let mut ids = ledger_ids.into_iter();
+        let mut next_entry = 0;
         let mut new_anchors = Vec::with_capacity(planned.len());
         for ((i, _), recorded) in planned.iter().zip(outcomes) {
             let i = *i;
             let content = M::content(&lines[i]);
-            new_anchors.push(Anchor {
-                ref_line: movement.ref_line(i),
-                key: keys[i].clone(),
-                ledger_ids: ids.by_ref().take(legs[i].len()).collect(),
-                content: content.clone(),
+            new_anchors.push(NewAnchor {
+                anchor: Anchor {
+                    ref_line: movement.ref_line(i),
+                    key: keys[i].clone(),
+                    ledger_ids: Vec::new(),
+                    content: content.clone(),
+                },
+                entries: next_entry..next_entry + legs[i].len(),
             });
+            next_entry += legs[i].len();
             results[i] = Some(M::LineResult::applied(
                 i as u32 + 1,
                 &found[i],
@@ -640,7 +646,22 @@ pub async fn apply<M: Movement>(
                 &recorded,
             ));
         }
-        anchors::write(tx, &M::ANCHORS, movement.anchor_ref(), &new_anchors).await?;
+        let stamp = Stamp {
+            r#ref,
+            reason: M::REASON,
+            occurred_at: at.now,
+            actor,
+        };
+        record::record(
+            tx,
+            &M::ANCHORS,
+            movement.anchor_ref(),
+            stamp,
+            &entries,
+            new_anchors,
+            &emptied,
+        )
+        .await?;
     }
     if !shortages.is_empty() && movement.atomic() {
         shortages.sort_by_key(|s| s.ref_line);

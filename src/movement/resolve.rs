@@ -1,5 +1,5 @@
 //! Finding what the lines of a request name: items by id or sku, locations by id or code. One
-//! lookup serves both, one statement per kind of key, whatever the number of lines.
+//! statement finds them all, whatever the number of lines and however they name things.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -35,18 +35,14 @@ impl FoundLocation {
 }
 
 /// A table whose rows lines name by id or by a unique code.
-trait Catalogue:
-    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-    + Clone
-    + Send
-    + Unpin
-{
-    /// `SELECT … FROM table WHERE ` (the key condition follows).
-    const SELECT: &'static str;
+trait Catalogue: Clone {
+    const TABLE: &'static str;
     /// The code column, e.g. `sku`.
     const CODE: &'static str;
+    /// The columns after id and code (at most one, text), e.g. a location's `kind`.
+    const MORE: Option<&'static str>;
     const UNKNOWN: ErrorCode;
+    fn from_row(id: i64, code: String, more: Option<String>) -> Self;
     fn id(&self) -> i64;
     fn code(&self) -> &str;
     /// "no item with id 7".
@@ -60,9 +56,13 @@ trait Catalogue:
 }
 
 impl Catalogue for FoundItem {
-    const SELECT: &'static str = "SELECT id, sku FROM items WHERE ";
+    const TABLE: &'static str = "items";
     const CODE: &'static str = "sku";
+    const MORE: Option<&'static str> = None;
     const UNKNOWN: ErrorCode = ErrorCode::UnknownItem;
+    fn from_row(id: i64, sku: String, _more: Option<String>) -> Self {
+        FoundItem { id, sku }
+    }
     fn id(&self) -> i64 {
         self.id
     }
@@ -89,9 +89,17 @@ impl Catalogue for FoundItem {
 }
 
 impl Catalogue for FoundLocation {
-    const SELECT: &'static str = "SELECT id, code, kind FROM locations WHERE ";
+    const TABLE: &'static str = "locations";
     const CODE: &'static str = "code";
+    const MORE: Option<&'static str> = Some("kind");
     const UNKNOWN: ErrorCode = ErrorCode::UnknownLocation;
+    fn from_row(id: i64, code: String, kind: Option<String>) -> Self {
+        FoundLocation {
+            id,
+            code,
+            kind: kind.unwrap_or_default(),
+        }
+    }
     fn id(&self) -> i64 {
         self.id
     }
@@ -125,55 +133,109 @@ struct Named<'k> {
     code_field: String,
 }
 
-/// Finds the rows `keys` name, in order. Unknown ones are refused together, `UNKNOWN_ITEM` /
-/// `UNKNOWN_LOCATION` naming their fields; an id and a code that name different rows is 422.
-async fn find<R: Catalogue>(tx: &mut Tx, keys: &[Named<'_>]) -> Result<Vec<R>, AppError> {
-    let ids: BTreeSet<i64> = keys.iter().filter_map(|k| k.id).collect();
-    let codes: BTreeSet<&str> = keys
-        .iter()
-        .filter(|k| k.id.is_none())
-        .filter_map(|k| k.code)
-        .collect();
-    let mut by_id: HashMap<i64, R> = HashMap::new();
-    let mut by_code: HashMap<String, R> = HashMap::new();
-    if !ids.is_empty() {
-        let rows: Vec<R> = with_tx!(tx, |conn, _backend| {
-            let mut query = QueryBuilder::new(R::SELECT);
-            query.push("id IN (");
-            let mut list = query.separated(", ");
-            for id in &ids {
-                list.push_bind(*id);
+/// The ids and codes some keys name, for the lookup.
+struct Wanted<'k> {
+    ids: BTreeSet<i64>,
+    codes: BTreeSet<&'k str>,
+}
+
+impl<'k> Wanted<'k> {
+    fn of<'a>(keys: impl IntoIterator<Item = &'a Named<'k>>) -> Self
+    where
+        'k: 'a,
+    {
+        let mut wanted = Wanted {
+            ids: BTreeSet::new(),
+            codes: BTreeSet::new(),
+        };
+        for key in keys {
+            match (key.id, key.code) {
+                (Some(id), _) => {
+                    wanted.ids.insert(id);
+                }
+                (None, Some(code)) => {
+                    wanted.codes.insert(code);
+                }
+                (None, None) => {}
             }
-            query.push(")");
-            query.build_query_as::<R>().fetch_all(&mut *conn).await?
-        });
-        by_id.extend(rows.into_iter().map(|r| (r.id(), r)));
+        }
+        wanted
     }
-    if !codes.is_empty() {
-        let rows: Vec<R> = with_tx!(tx, |conn, _backend| {
-            let mut query = QueryBuilder::new(R::SELECT);
-            query.push(R::CODE).push(" IN (");
-            let mut list = query.separated(", ");
-            for code in &codes {
-                list.push_bind(*code);
-            }
-            query.push(")");
-            query.build_query_as::<R>().fetch_all(&mut *conn).await?
-        });
-        by_code.extend(rows.into_iter().map(|r| (r.code().to_string(), r)));
+}
+
+/// The rows of one table the lookup found.
+struct Rows<R> {
+    by_id: HashMap<i64, R>,
+    by_code: HashMap<String, R>,
+}
+
+impl<R> Default for Rows<R> {
+    fn default() -> Self {
+        Rows {
+            by_id: HashMap::new(),
+            by_code: HashMap::new(),
+        }
     }
-    // Every key that names nothing is refused at once.
-    let mut problems = Problems::default();
-    let found: Vec<Option<R>> = keys
-        .iter()
-        .map(|key| {
+}
+
+/// Appends to the lookup the parts that find `wanted` in `R`'s table: rows of (part, id, code,
+/// more), part `2·table` for a row found by id and `2·table + 1` by code.
+fn push_parts<'q, R: Catalogue, DB: sqlx::Database>(
+    query: &mut QueryBuilder<'q, DB>,
+    table: i64,
+    wanted: &Wanted<'_>,
+) where
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let more = R::MORE.unwrap_or("CAST(NULL AS TEXT)");
+    let columns = format!("id, {}, {more} FROM {} WHERE ", R::CODE, R::TABLE);
+    if !wanted.ids.is_empty() {
+        if !query.sql().is_empty() {
+            query.push(" UNION ALL ");
+        }
+        query.push(format_args!(
+            "SELECT CAST({} AS BIGINT), {columns}id IN (",
+            2 * table
+        ));
+        let mut list = query.separated(", ");
+        for id in &wanted.ids {
+            list.push_bind(*id);
+        }
+        query.push(")");
+    }
+    if !wanted.codes.is_empty() {
+        if !query.sql().is_empty() {
+            query.push(" UNION ALL ");
+        }
+        query.push(format_args!(
+            "SELECT CAST({} AS BIGINT), {columns}{} IN (",
+            2 * table + 1,
+            R::CODE
+        ));
+        let mut list = query.separated(", ");
+        for code in &wanted.codes {
+            list.push_bind(code.to_string());
+        }
+        query.push(")");
+    }
+}
+
+/// The rows `keys` name, in order, from what the lookup found. Unknown ones are noted,
+/// `UNKNOWN_ITEM` / `UNKNOWN_LOCATION` naming their fields; an id and a code that name different
+/// rows is noted as 422.
+fn resolve<R: Catalogue>(keys: &[Named<'_>], rows: &Rows<R>, problems: &mut Problems) -> Vec<R> {
+    keys.iter()
+        .filter_map(|key| {
             let unknown =
                 |field: &str, what: String| AppError::about_field(R::UNKNOWN, field, what);
             let found = match (key.id, key.code) {
-                (Some(id), _) => by_id
+                (Some(id), _) => rows
+                    .by_id
                     .get(&id)
                     .ok_or_else(|| unknown(&key.id_field, R::no_such_id(id))),
-                (None, Some(code)) => by_code
+                (None, Some(code)) => rows
+                    .by_code
                     .get(code)
                     .ok_or_else(|| unknown(&key.code_field, R::no_such_code(code))),
                 (None, None) => Err(unknown(&key.code_field, R::none_named())),
@@ -188,39 +250,15 @@ async fn find<R: Catalogue>(tx: &mut Tx, keys: &[Named<'_>]) -> Result<Vec<R>, A
             }
             Some(found.clone())
         })
-        .collect();
-    problems.finish()?;
-    Ok(found.into_iter().flatten().collect())
+        .collect()
 }
 
-/// Finds the items the lines name (one key per line, in order; fields `lines[i].item_id` and
-/// `lines[i].sku`).
-pub async fn find_items<'k>(
-    tx: &mut Tx,
-    keys: impl IntoIterator<Item = &'k ItemKey>,
-) -> Result<Vec<FoundItem>, AppError> {
-    let keys: Vec<Named> = keys
-        .into_iter()
-        .enumerate()
-        .map(|(i, key)| Named {
-            id: key.id,
-            code: key.sku.as_ref().map(|s| s.as_str()),
-            id_field: format!("lines[{i}].item_id"),
-            code_field: format!("lines[{i}].sku"),
-        })
-        .collect();
-    find(tx, &keys).await
-}
-
-/// Finds the locations the lines name in their field `name` (e.g. `from_location_code`): one
-/// key per line, in order; errors name `lines[i].<name>`.
-pub async fn find_locations<'k>(
-    tx: &mut Tx,
+/// The keys of one line field: `lines[i].<name>`.
+fn location_keys<'k>(
     keys: impl IntoIterator<Item = &'k LocationKey>,
     name: &str,
-) -> Result<Vec<FoundLocation>, AppError> {
-    let keys: Vec<Named> = keys
-        .into_iter()
+) -> Vec<Named<'k>> {
+    keys.into_iter()
         .enumerate()
         .map(|(i, key)| Named {
             id: key.id,
@@ -229,6 +267,83 @@ pub async fn find_locations<'k>(
             id_field: format!("lines[{i}].{name}"),
             code_field: format!("lines[{i}].{name}"),
         })
+        .collect()
+}
+
+fn item_keys<'k>(keys: impl IntoIterator<Item = &'k ItemKey>) -> Vec<Named<'k>> {
+    keys.into_iter()
+        .enumerate()
+        .map(|(i, key)| Named {
+            id: key.id,
+            code: key.sku.as_ref().map(|s| s.as_str()),
+            id_field: format!("lines[{i}].item_id"),
+            code_field: format!("lines[{i}].sku"),
+        })
+        .collect()
+}
+
+/// What the lines name, found in one statement: the item of each line (fields
+/// `lines[i].item_id` and `lines[i].sku`), and per location field `(name, keys)` the location
+/// of each line (errors name `lines[i].<name>`), in order. Everything unknown or contradictory
+/// is refused at once, items first.
+pub async fn find<'k>(
+    tx: &mut Tx,
+    items: impl IntoIterator<Item = &'k ItemKey>,
+    locations: Vec<(&str, Vec<&'k LocationKey>)>,
+) -> Result<(Vec<FoundItem>, Vec<Vec<FoundLocation>>), AppError> {
+    let items = item_keys(items);
+    let locations: Vec<Vec<Named>> = locations
+        .into_iter()
+        .map(|(name, keys)| location_keys(keys, name))
         .collect();
-    find(tx, &keys).await
+    let wanted_items = Wanted::of(&items);
+    let wanted_locations = Wanted::of(locations.iter().flatten());
+    let mut item_rows: Rows<FoundItem> = Rows::default();
+    let mut location_rows: Rows<FoundLocation> = Rows::default();
+    let rows: Vec<(i64, i64, String, Option<String>)> = with_tx!(tx, |conn, _backend| {
+        let mut query = QueryBuilder::new("");
+        push_parts::<FoundItem, _>(&mut query, 0, &wanted_items);
+        push_parts::<FoundLocation, _>(&mut query, 1, &wanted_locations);
+        if query.sql().is_empty() {
+            Vec::new()
+        } else {
+            query.build_query_as().fetch_all(&mut *conn).await?
+        }
+    });
+    for (part, id, code, more) in rows {
+        fn keep<R: Catalogue>(rows: &mut Rows<R>, by_code: bool, row: R) {
+            if by_code {
+                rows.by_code.insert(row.code().to_string(), row);
+            } else {
+                rows.by_id.insert(row.id(), row);
+            }
+        }
+        let by_code = part % 2 == 1;
+        if part < 2 {
+            keep(&mut item_rows, by_code, FoundItem::from_row(id, code, more));
+        } else {
+            keep(
+                &mut location_rows,
+                by_code,
+                FoundLocation::from_row(id, code, more),
+            );
+        }
+    }
+    let mut problems = Problems::default();
+    let found_items = resolve(&items, &item_rows, &mut problems);
+    let found_locations: Vec<Vec<FoundLocation>> = locations
+        .iter()
+        .map(|keys| resolve(keys, &location_rows, &mut problems))
+        .collect();
+    problems.finish()?;
+    Ok((found_items, found_locations))
+}
+
+/// Finds the items the lines name (one key per line, in order; fields `lines[i].item_id` and
+/// `lines[i].sku`).
+pub async fn find_items<'k>(
+    tx: &mut Tx,
+    keys: impl IntoIterator<Item = &'k ItemKey>,
+) -> Result<Vec<FoundItem>, AppError> {
+    find(tx, keys, Vec::new()).await.map(|(items, _)| items)
 }

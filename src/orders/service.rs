@@ -454,17 +454,13 @@ pub async fn pick(
     let at = config.moment();
     db.write(&(r#ref, &picks), |tx, (r#ref, picks)| {
         Box::pin(async move {
-            let items = resolve::find_items(tx, picks.iter().map(|p| &p.item)).await;
-            let locations =
-                resolve::find_locations(tx, picks.iter().map(|p| &p.location), "location_code")
-                    .await;
-            let mut problems = Problems::default();
-            let items = problems.check(items);
-            let locations = problems.check(locations);
-            problems.finish()?;
-            let (Some(items), Some(locations)) = (items, locations) else {
-                return Err(AppError::new(ErrorCode::Internal, tr!(errors.internal)));
-            };
+            let (items, mut locations) = resolve::find(
+                tx,
+                picks.iter().map(|p| &p.item),
+                vec![("location_code", picks.iter().map(|p| &p.location).collect())],
+            )
+            .await?;
+            let locations = locations.pop().unwrap_or_default();
             let mut held = hold(tx, r#ref).await?;
             let mut problems = Problems::default();
             let mut seen: HashMap<(i64, i64, Option<&str>), usize> = HashMap::new();

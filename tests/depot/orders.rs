@@ -27,6 +27,7 @@ on_both_backends!(
     bad_orders_and_picks_change_nothing,
     roles_order_pick_ship_and_cancel,
     a_hundred_orders_race_for_fifty_units,
+    an_order_line_from_two_lots_of_one_place_is_two_entries,
 );
 
 /// TEA at A-01 (L1 6, expiring 2099-01-01) and B-01 (L2 10, 2099-02-01), 50 at the receiving
@@ -815,5 +816,64 @@ async fn a_hundred_orders_race_for_fifty_units(backend: Backend) {
     let (_, snapshot) = app.get("/snapshot/inventory?q=HOT").await;
     assert_eq!(snapshot["items"][0]["reserved_qty"], 50);
     assert_eq!(snapshot["items"][0]["available_qty"], 0);
+    app.assert_consistent().await;
+}
+
+/// An order line reserved on two lots of one shelf ships as two ledger entries of that stock
+/// and line (PostgreSQL writes them with their batch detail and anchors in one statement, by
+/// their place within the line), each with its own lot, and the stock chains through both.
+async fn an_order_line_from_two_lots_of_one_place_is_two_entries(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.item("TEA", "Green tea").await;
+    app.location("A-01", "storage").await;
+    let (status, body) = app
+        .post("/inbound/receive", &json!({"ref": "PO-1", "lines": [
+            {"sku": "TEA", "location_code": "A-01", "qty": 2, "batch_code": "L1", "expiry_date": "2099-01-01"},
+            {"sku": "TEA", "location_code": "A-01", "qty": 3, "batch_code": "L2", "expiry_date": "2099-02-01"}
+        ]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let order = create(
+        &app,
+        json!({"ref": "SO-1", "lines": [{"sku": "TEA", "qty": 4}]}),
+    )
+    .await;
+    assert_eq!(
+        held(line(&order, 1)),
+        vec![at("A-01", "L1", 2, 0), at("A-01", "L2", 2, 0)]
+    );
+    let order = act(&app, "SO-1", "ship", json!({"reserved": true})).await;
+    assert_eq!(order["status"], "SHIPPED", "{order}");
+    assert_eq!(line(&order, 1)["shipped"], 4);
+    assert_eq!(stock(&app, "TEA", "A-01").await, (1, 0, 1));
+
+    let (status, ledger) = app.get("/ledger?ref=SO-1").await;
+    assert_eq!(status, StatusCode::OK, "{ledger}");
+    // Newest first: L2's entry was written after L1's.
+    let entries: Vec<(i64, i64, i64, String, i64)> = ledger["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let batches = r["batches"].as_array().unwrap();
+            assert_eq!(batches.len(), 1, "{r}");
+            (
+                r["ref_line"].as_i64().unwrap(),
+                r["delta"].as_i64().unwrap(),
+                r["after_qty"].as_i64().unwrap(),
+                batches[0]["batch_code"].as_str().unwrap().to_string(),
+                batches[0]["qty"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        entries,
+        vec![(1, -2, 1, "L2".into(), -2), (1, -2, 3, "L1".into(), -2)]
+    );
+    // Shipping again ships nothing more, and answers the order as it is.
+    let again = act(&app, "SO-1", "ship", json!({"reserved": true})).await;
+    assert_eq!(again["shipments"], 1, "{again}");
+    assert_eq!(line(&again, 1)["shipped"], 4);
+    assert_eq!(stock(&app, "TEA", "A-01").await, (1, 0, 1));
     app.assert_consistent().await;
 }
