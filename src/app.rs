@@ -19,8 +19,23 @@ use crate::stock::page::StockPage;
 ///   next field (not to one marked `data-skip`, set once per form by a tap) instead of posting
 ///   the form half-filled, so scans typed while the page loads
 ///   stay where they were typed (once live, `crate::lines` does the same and more);
+/// - a key typed while no field has the cursor (the page shows before the browser applies
+///   `autofocus`, or a tap landed beside the fields) goes to the scan form's first field, so
+///   a scanner's first character is never lost;
 /// - `depotBuzz()`: a short low tone and a vibration for a wrong scan, where the device can.
 pub const SCAN_GUARD: &str = r#"(function () {
+  document.addEventListener("keydown", function (e) {
+    var t = e.target;
+    if (e.key.length !== 1 || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
+    if (t && t !== document.body && t !== document.documentElement) return;
+    var field = document.querySelector("[data-scan] input[autofocus]:not([type=hidden])") ||
+      document.querySelector("[data-scan] input:not([type=hidden]):not([type=checkbox])");
+    if (!field || field.disabled || field.readOnly) return;
+    e.preventDefault();
+    field.focus();
+    field.value += e.key;
+    field.dispatchEvent(new Event("input", { bubbles: true }));
+  }, true);
   document.addEventListener("keydown", function (e) {
     if (e.key !== "Enter" || document.body.dataset.hydrated === "true") return;
     var t = e.target;
