@@ -1,4 +1,4 @@
-import { expect, expectLive, test } from "./fixtures";
+import { expect, expectLive, test, withCheckDigit } from "./fixtures";
 
 // Issue 31: the handheld as a clerk finds it, at 360 × 740 with a keyboard-wedge scanner
 // (5 ms per key, then Enter).
@@ -44,4 +44,32 @@ test("a scan typed as the page loads keeps every character", async ({ page, java
     if (value !== ref) lost.push(`load ${n}: typed ${ref}, field holds ${value}`);
   }
   expect(lost).toEqual([]);
+});
+
+// Point 5: the homepage search finds what every scan field accepts: an item's barcode.
+test("searching the homepage for a scanned EAN finds its item", async ({ page, request, javaScriptEnabled: js, t }, testInfo) => {
+  const tag = `EAN${Date.now().toString(36)}${testInfo.project.name.replace(/[^a-z]/g, "").slice(0, 3)}`.toUpperCase();
+  // A barcode no other run uses: 12 digits from the clock and the project, and its check digit.
+  const digits = `69${String(Date.now()).slice(-8)}${String(testInfo.project.name.length + testInfo.workerIndex).padStart(2, "0")}`;
+  const ean = withCheckDigit(digits);
+  for (const [path, data] of [
+    ["/items", { sku: `${tag}-MILK`, name: `Milk powder ${tag}`, barcode: ean }],
+    ["/locations", { code: `${tag}-A`, kind: "storage" }],
+  ] as const) {
+    expect((await request.post(path, { data })).status()).toBe(201);
+  }
+  const receipt = await request.post("/inbound/receive", {
+    data: { ref: `PO-${tag}`, lines: [{ sku: `${tag}-MILK`, location_code: `${tag}-A`, qty: 370 }] },
+  });
+  expect(receipt.status()).toBe(200);
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.goto("/");
+  await expectLive(page, js);
+  await page.getByRole("searchbox", { name: t("inventory.search_label") }).focus();
+  await page.keyboard.type(ean, { delay: 5 });
+  await page.keyboard.press("Enter");
+  const rows = page.locator("table.snapshot tbody tr");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText(`${tag}-MILK`);
+  await expect(rows.first()).toContainText("370");
 });

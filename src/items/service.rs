@@ -161,7 +161,7 @@ pub async fn list_items(db: &Db, q: Option<&str>, paging: Paging) -> Result<Page
     // A scanned barcode finds its item too (exactly, in its canonical form).
     let barcode = q
         .as_deref()
-        .and_then(|q| crate::scan::gs1::canonical_gtin(q.trim()).ok());
+        .and_then(|q| crate::scan::gs1::searched_gtin(q, chrono::Utc::now().date_naive()));
     let filter = |barcode: &str| {
         format!("($1 IS NULL OR search_text LIKE $1 ESCAPE '\\' OR barcode = {barcode})")
     };

@@ -314,6 +314,24 @@ pub fn canonical_gtin(code: &str) -> Result<String, Gs1Error> {
     Ok(format!("{significant:0>width$}"))
 }
 
+/// The GTIN (canonical) a search names when it is a scanned barcode: a GTIN with its check
+/// digit, or a GS1 element string carrying one (AI 01 or 02), bracketed, with its symbology
+/// identifier, or run together. `None` for anything else (a sku, a name).
+pub fn searched_gtin(q: &str, today: NaiveDate) -> Option<String> {
+    let q = q.trim();
+    if let Ok(gtin) = canonical_gtin(q) {
+        return Some(gtin);
+    }
+    let parsed = if looks_like_gs1(q) {
+        parse(q, today).ok()
+    } else if q.len() > 14 && ["01", "02"].iter().any(|ai| q.starts_with(ai)) {
+        parse_unbracketed(q, today).ok()
+    } else {
+        None
+    };
+    parsed?.gtin.and_then(|gtin| canonical_gtin(&gtin).ok())
+}
+
 /// The 14-digit form of a canonical or any valid GTIN (left-padded with zeros); same errors as
 /// [`canonical_gtin`].
 pub fn gtin14(code: &str) -> Result<String, Gs1Error> {

@@ -138,8 +138,23 @@ pub async fn inventory(
         // so they see one snapshot.
         Some(q) => {
             let mut tx = db.begin_read().await?;
-            let SearchPage { ids, total, more } =
-                search_page(&mut tx, &fold(q), start, &paging).await?;
+            // A scanned barcode finds its item (when it is in stock); anything else is text.
+            let scanned = match crate::scan::gs1::searched_gtin(q, today) {
+                Some(gtin) => in_stock_with_barcode(&mut tx, &gtin).await?,
+                None => None,
+            };
+            let SearchPage { ids, total, more } = match scanned {
+                Some(id) => SearchPage {
+                    ids: if paging.offset == 0 && !matches!(start, Start::Before(_)) {
+                        vec![id]
+                    } else {
+                        Vec::new()
+                    },
+                    total: 1,
+                    more: None,
+                },
+                None => search_page(&mut tx, &fold(q), start, &paging).await?,
+            };
             more_beyond = more;
             let rows: Vec<Row> = if ids.is_empty() {
                 Vec::new()
@@ -221,6 +236,17 @@ pub async fn inventory(
         limit: paging.limit,
         items,
     })
+}
+
+/// The item in stock whose barcode is `gtin` (canonical), if any.
+async fn in_stock_with_barcode(tx: &mut Tx, gtin: &str) -> Result<Option<i64>, AppError> {
+    Ok(with_tx!(tx, |conn, _backend| sqlx::query_scalar(
+        "SELECT i.id FROM items i JOIN item_totals t ON t.item_id = i.id \
+         WHERE i.barcode = $1 AND t.total_qty > 0"
+    )
+    .bind(gtin)
+    .fetch_optional(&mut *conn)
+    .await?))
 }
 
 /// How many rank-index rows a walk may read for each total it would otherwise look up: a walk
@@ -665,6 +691,8 @@ fn push_page<'a, DB: sqlx::Database>(
 /// and earliest expiry, read a chunk at a time (each chunk a short read of its own).
 pub struct SnapshotExport {
     search: Option<String>,
+    /// The item barcode the search is, when it is a scanned one.
+    barcode: Option<String>,
     today: NaiveDate,
     /// The last sku exported.
     after: Option<String>,
@@ -675,9 +703,14 @@ impl SnapshotExport {
     pub fn new(query: &SnapshotQuery, config: &Config) -> Result<Self, AppError> {
         // An export has every row; paging parameters are checked like the page's, not used.
         Paging::parse(query.offset, query.limit)?;
+        let search = parse_search(query.q.as_deref())?;
+        let today = config.today();
         Ok(Self {
-            search: parse_search(query.q.as_deref())?,
-            today: config.today(),
+            barcode: search
+                .as_deref()
+                .and_then(|q| crate::scan::gs1::searched_gtin(q, today)),
+            search,
+            today,
             after: None,
             done: false,
         })
@@ -742,8 +775,12 @@ impl crate::export::Export for SnapshotExport {
                     .push(" ");
             }
             if let Some(q) = &self.search {
-                query.push("AND ");
+                query.push("AND (");
                 push_matching!(query, q);
+                if let Some(barcode) = &self.barcode {
+                    query.push(" OR i.barcode = ").push_bind(barcode.clone());
+                }
+                query.push(")");
             }
             query.push(" ORDER BY i.sku LIMIT ").push_bind(EXPORT_CHUNK);
             query

@@ -80,9 +80,28 @@ pub async fn query_stock(
          ORDER BY i.sku, l.code LIMIT $7 OFFSET $8"
     );
     let mut tx = db.begin_read().await?;
+    // A scanned barcode finds its item's stocks, rather than text containing it.
+    let scanned = match filter
+        .q
+        .as_deref()
+        .and_then(|q| crate::scan::gs1::searched_gtin(q, today))
+    {
+        Some(gtin) => with_tx!(&mut tx, |conn, _backend| sqlx::query_scalar::<_, i64>(
+            "SELECT id FROM items WHERE barcode = $1"
+        )
+        .bind(gtin)
+        .fetch_optional(&mut *conn)
+        .await?),
+        None => None,
+    };
+    let (item_id, item_pattern, code_pattern) = match scanned {
+        Some(id) if filter.item_id.is_none_or(|asked| asked == id) => (Some(id), None, None),
+        Some(_) => (Some(-1), None, None),
+        None => (filter.item_id, item_pattern, code_pattern),
+    };
     let (total, rows, batches) = with_tx!(&mut tx, |conn, _backend| {
         let total: i64 = sqlx::query_scalar(&count_sql)
-            .bind(filter.item_id)
+            .bind(item_id)
             .bind(sku.as_ref().map(Sku::as_str))
             .bind(filter.location_id)
             .bind(code.as_ref().map(LocationCode::as_str))
@@ -91,7 +110,7 @@ pub async fn query_stock(
             .fetch_one(&mut *conn)
             .await?;
         let rows: Vec<Row> = sqlx::query_as(&rows_sql)
-            .bind(filter.item_id)
+            .bind(item_id)
             .bind(sku.as_ref().map(Sku::as_str))
             .bind(filter.location_id)
             .bind(code.as_ref().map(LocationCode::as_str))

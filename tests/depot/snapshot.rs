@@ -21,6 +21,7 @@ on_both_backends!(
     pages_cover_the_total_without_overlap,
     deep_pages_by_offset_skip_whole_totals_exactly,
     search_matches_sku_and_name_substrings,
+    a_scanned_barcode_finds_its_item_on_every_item_list,
     bad_parameters_are_422,
     derived_totals_stay_exact_under_concurrent_outbounds,
     concurrent_in_stock_changes_over_shared_shards_neither_deadlock_nor_drift,
@@ -565,4 +566,72 @@ async fn concurrent_in_stock_changes_over_shared_shards_neither_deadlock_nor_dri
     .unwrap());
     let each = rounds as i64;
     assert_eq!(shards, vec![(1, each), (2, each), (3, each)]);
+}
+
+/// Issue 31, point 5: a search that is an item's barcode (an EAN, or a GS1 string carrying its
+/// GTIN) finds that item on the snapshot, its export, the stock list and the item list, as
+/// every scan field accepts it; digits that are no barcode of an item are still text.
+async fn a_scanned_barcode_finds_its_item_on_every_item_list(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, body) = app
+        .post(
+            "/items",
+            &json!({"sku": "MILK-1", "name": "Milk powder", "barcode": "6900000000120"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    app.item("TEA-1", "Tea").await;
+    app.location("A-01", "storage").await;
+    post_ok(
+        &app,
+        "/inbound/receive",
+        json!({"ref": "PO-1", "lines": [
+            {"sku": "MILK-1", "location_code": "A-01", "qty": 370, "batch_code": "L1", "expiry_date": "2099-01-01"},
+            {"sku": "TEA-1", "location_code": "A-01", "qty": 5}
+        ]}),
+    )
+    .await;
+    let gs1 = "(01)06900000000120(17)990101(10)L1";
+    for q in [
+        "6900000000120",
+        "06900000000120",
+        gs1,
+        "]d20106900000000120",
+    ] {
+        let encoded = urlencode(q);
+        let page = snapshot(&app, &format!("?q={encoded}")).await;
+        assert_eq!(skus(&page), vec!["MILK-1"], "{q}");
+        assert_eq!(page["total"], 1, "{q}");
+        assert_eq!(page["items"][0]["total_qty"], 370, "{q}");
+        let (status, stock) = app.get(&format!("/stock/query?q={encoded}")).await;
+        assert_eq!(status, StatusCode::OK, "{stock}");
+        assert_eq!(stock["total"], 1, "{q}: {stock}");
+        let (status, items) = app.get(&format!("/items?q={encoded}")).await;
+        assert_eq!(status, StatusCode::OK, "{items}");
+        assert_eq!(items["total"], 1, "{q}: {items}");
+        let response = app
+            .client
+            .get(app.url(&format!("/export/snapshot?q={encoded}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{q}");
+        let csv = response.text().await.unwrap();
+        assert!(
+            csv.contains("MILK-1") && !csv.contains("TEA-1"),
+            "{q}: {csv}"
+        );
+    }
+    // A valid GTIN that is no item's barcode is searched as text: nothing holds it.
+    let page = snapshot(&app, "?q=4006381333931").await;
+    assert_eq!(page["total"], 0, "{page}");
+}
+
+fn urlencode(q: &str) -> String {
+    q.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
