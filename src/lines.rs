@@ -429,6 +429,20 @@ fn on_enter(event: leptos::ev::KeyboardEvent) {
     }
 }
 
+/// Scrolls the page so the latest result (`section.result`, above the form) is at the top of
+/// the view, once the new form has taken the cursor.
+fn show_result() {
+    #[cfg(feature = "hydrate")]
+    {
+        let scroll = || {
+            if let Ok(Some(result)) = document().query_selector("section.result") {
+                result.scroll_into_view_with_bool(true);
+            }
+        };
+        request_animation_frame(scroll);
+    }
+}
+
 /// Puts the cursor in the input named `name` and scrolls it into view (below the sticky header:
 /// see `scroll-margin-top` in the style).
 #[allow(unused_variables)]
@@ -587,8 +601,10 @@ pub struct MovementForm<F: 'static, R: 'static> {
     pub head: Option<fn(&F) -> AnyView>,
     /// A result the server gave (a refusal is shown at the top of the form instead).
     pub result: fn(Outcome<F, R>) -> AnyView,
-    /// After a form the server took, a fresh form for the next lines (a count's entry), rather
-    /// than the form kept as sent (a movement's, so a resubmit is recognised).
+    /// After a form the server took, a fresh form for the next movement or lines (receive, put
+    /// away, ship, a count's entry), with the result above it; rather than the form kept as
+    /// sent (an adjustment's). A retry after a refusal or a lost answer keeps the form, so
+    /// sending it again is recognised by its ref.
     pub fresh_after_success: bool,
 }
 
@@ -638,6 +654,8 @@ where
             if took {
                 stored.set(StoredOutcome::Nothing);
                 generation.update(|g| *g += 1);
+                // The new form takes the cursor; the result, above it, is what the eye sees.
+                show_result();
             }
         });
     }
@@ -653,11 +671,20 @@ where
         {move || shown_refusal().map(|error| view! {
             <section class="result refusal"><ErrorPanel error/></section>
         })}
+        // The outcome first, where the eye is after a submit (a refusal is the one above).
+        {move || outcome_view(value.get(), stored.get(), F::default, |o| {
+            if o.result.is_err() { ().into_any() } else { (spec.result)(o) }
+        })}
         // A new form (new DOM, so typed-in values go) when the clerk starts over.
         <For each=move || std::iter::once(generation.get()) key=|g| *g let:_generation>
             {
+                // After a success the form is fresh for the next movement, unless the kind
+                // keeps it (without JavaScript too: the page comes back with the result).
                 let initial = stored
-                    .with_untracked(|s| s.clone().found().map(|o| o.form))
+                    .with_untracked(|s| match s.clone().found() {
+                        Some(o) if spec.fresh_after_success && o.result.is_ok() => None,
+                        found => found.map(|o| o.form),
+                    })
                     .unwrap_or_default();
                 let (reference, lines) = (spec.fields)(&initial);
                 let reference = given_ref.clone().unwrap_or(reference);
@@ -683,8 +710,5 @@ where
                 }.into_any())
             }
         </For>
-        {move || outcome_view(value.get(), stored.get(), F::default, |o| {
-            if o.result.is_err() { ().into_any() } else { (spec.result)(o) }
-        })}
     }
 }

@@ -67,8 +67,10 @@ test("ship an order, then resubmitting it ships nothing again", async ({ page, r
   await expect(result).toContainText(t("outbound.summary.ok"));
   await expect(result).toContainText(t("common.batch_expiring", { code: "L1", expiry: "2099-01-01", qty: 3 }));
 
-  // The form kept its ref and lines: sending it again is recognised.
-  await expect(page.getByLabel(t("outbound.ref_label"))).toHaveValue(ref);
+  // The form is fresh for the next order; the same order sent again is recognised by its ref.
+  await expect(page.getByLabel(t("outbound.ref_label"))).toHaveValue("");
+  await page.getByLabel(t("outbound.ref_label")).fill(ref);
+  await fillLine(page, t, 1, sku, location, "3");
   await page.getByRole("button", { name: t("outbound.submit"), exact: true }).click();
   await expect(page.getByRole("region", { name: t("outbound.result_heading", { reference: ref }) })).toContainText(t("outbound.summary.idempotent"));
   expect(await shipped(request, ref)).toBe(1);

@@ -73,3 +73,48 @@ test("searching the homepage for a scanned EAN finds its item", async ({ page, r
   await expect(rows.first()).toContainText(`${tag}-MILK`);
   await expect(rows.first()).toContainText("370");
 });
+
+// Point 2: after a movement its result is at the top of the view, and the form is fresh for
+// the next one with the cursor in its first field.
+for (const [path, title] of [["/inbound", "inbound"], ["/putaway", "putaway"], ["/outbound", "outbound"]] as const) {
+  test(`after a submit on ${path} the result is in view and the form is ready`, async ({ page, request, javaScriptEnabled: js, t }, testInfo) => {
+    const tag = `RV${Date.now().toString(36)}${testInfo.project.name.replace(/[^a-z]/g, "").slice(0, 3)}`.toUpperCase();
+    const sku = `${tag}-SKU`;
+    for (const [p, data] of [
+      ["/items", { sku, name: `Result ${tag}` }],
+      ["/locations", { code: `${tag}-R`, kind: "receiving" }],
+      ["/locations", { code: `${tag}-A`, kind: "storage" }],
+    ] as const) {
+      expect((await request.post(p, { data })).status()).toBe(201);
+    }
+    const receipt = await request.post("/inbound/receive", { data: { ref: `PO0-${tag}`, lines: [{ sku, location_code: `${tag}-R`, qty: 50 }] } });
+    expect(receipt.status()).toBe(200);
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.goto(path);
+    await expectLive(page, js);
+    const ref = `${title.slice(0, 2).toUpperCase()}-${tag}`;
+    const field = (column: string) => page.getByLabel(t("common.field_line", { label: t(`${title}.col.${column}`), line: 1 }));
+    await page.getByLabel(t(`${title}.ref_label`)).fill(ref);
+    await field("sku").fill(sku);
+    if (title === "putaway") {
+      await field("from").fill(`${tag}-R`);
+      await field("to").fill(`${tag}-A`);
+    } else {
+      await field("location").fill(title === "inbound" ? `${tag}-R` : `${tag}-R`);
+    }
+    await field("qty").fill("2");
+    await page.getByRole("button", { name: t(`${title}.submit`), exact: true }).click();
+    const result = page.locator("section.result").first();
+    await expect(result).toContainText(ref);
+    // In view, near the top of the screen, below the sticky bar.
+    const box = await result.boundingBox();
+    expect(box, "the result is shown").not.toBeNull();
+    const bar = await page.locator("header.topbar").boundingBox();
+    expect(box!.y).toBeGreaterThanOrEqual(bar ? bar.y + bar.height - 1 : 0);
+    expect(box!.y).toBeLessThan(370);
+    // The form is fresh and the cursor in its first field.
+    await expect(page.getByLabel(t(`${title}.ref_label`))).toHaveValue("");
+    await expect(field("sku")).toHaveValue("");
+    await expect(page.getByLabel(t(`${title}.ref_label`))).toBeFocused();
+  });
+}

@@ -204,7 +204,7 @@ static FORM: MovementForm<ReceiveForm, ReceiveResponse> = MovementForm {
         )
     },
     head: None,
-    fresh_after_success: false,
+    fresh_after_success: true,
     result: |outcome| view! { <ReceiveResult outcome/> }.into_any(),
 };
 

@@ -1,7 +1,8 @@
 //! The `/outbound` page: ship an order. The clerk enters (or scans) the order's ref and its
-//! lines; each line shows what is available as it is filled in. The form keeps its ref after
-//! a submit, so submitting again — a double click, back and resubmit, a retry after a network
-//! error — answers `IDEMPOTENT` and never ships twice. "New order" starts a fresh form.
+//! lines; each line shows what is available as it is filled in. After a shipment its result
+//! shows at the top and the form is fresh for the next order, the cursor in its ref. A form
+//! the server did not take (refused, or its answer lost) keeps its ref, and the ref makes any
+//! resend — a double click, back and resubmit, a retry — answer `IDEMPOTENT`, never ship twice.
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -265,7 +266,7 @@ static SHIP: MovementForm<ShipForm, OutboundResponse> = MovementForm {
         }
         .into_any()
     }),
-    fresh_after_success: false,
+    fresh_after_success: true,
     result: |outcome| view! { <ShipResult outcome/> }.into_any(),
 };
 

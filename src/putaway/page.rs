@@ -154,7 +154,7 @@ static FORM: MovementForm<PutawayForm, PutawayResponse> = MovementForm {
         )
     },
     head: None,
-    fresh_after_success: false,
+    fresh_after_success: true,
     result: |outcome| view! { <PutawayResult outcome/> }.into_any(),
 };
 
