@@ -409,6 +409,12 @@ fn on_enter(event: leptos::ev::KeyboardEvent) {
             }
             return;
         }
+        let records = input.closest("[data-records]").ok().flatten().is_some();
+        if records && input.get_attribute("data-last").is_some() && !input.value().trim().is_empty()
+        {
+            let _ = form.request_submit();
+            return;
+        }
         // Fields marked `data-skip` (chosen once per form, by a tap) are not on a scan's way.
         let Ok(fields) = form
             .query_selector_all("input:not([type=hidden]):not([type=checkbox]):not([data-skip])")
@@ -551,7 +557,8 @@ pub fn MovementFields(
         now
     });
     view! {
-        <div class="scan-form" data-scan="" on:keydown=on_enter>
+        // A count's entry (its ref given): Enter on a line's last field records it.
+        <div class="scan-form" data-scan="" data-records=hidden_ref.then_some("true") on:keydown=on_enter>
             {if hidden_ref {
                 // Nothing to type at the head: no head card either.
                 view! {

@@ -46,9 +46,13 @@ async function fillLine(page: Page, t: Translate, n: number, location: string, s
 /// Records two lines as a scanner would (JavaScript) or by filling the form (without).
 async function countLines(page: Page, t: Translate, js: boolean, sku: string, shelves: string[]) {
   if (js) {
-    // A scanner: location, Enter, item, Enter, (no batch) Enter, quantity, Enter → next line.
-    await expect(page.getByLabel(lineField(t, "location", 1))).toBeFocused();
-    for (const [location, batch, qty] of [[shelves[0], "L1", "6"], [shelves[1], "", "5"]]) {
+    // A scanner: location, Enter, item, Enter, (no batch) Enter, quantity, Enter → recorded,
+    // and the cursor back in a fresh line for the next (issue 31: Enter on the quantity
+    // records, as the page says).
+    const counted = page.locator("table.count-lines tbody tr [data-counted]");
+    for (const [n, [location, batch, qty]] of [[shelves[0], "L1", "6"], [shelves[1], "", "5"]].entries()) {
+      await expect(page.getByLabel(lineField(t, "location", 1))).toBeFocused();
+      await expect(page.getByLabel(lineField(t, "location", 1))).toHaveValue("");
       await page.keyboard.type(location, { delay: 5 });
       await page.keyboard.press("Enter");
       await page.keyboard.type(sku, { delay: 5 });
@@ -57,10 +61,9 @@ async function countLines(page: Page, t: Translate, js: boolean, sku: string, sh
       await page.keyboard.press("Enter");
       await page.keyboard.type(qty, { delay: 5 });
       await page.keyboard.press("Enter");
+      await expect(page.getByRole("status").filter({ hasText: t("counts.recorded", { count: 1 }) })).toBeVisible();
+      await expect(counted.filter({ hasNotText: t("counts.not_counted") })).toHaveCount(n + 1);
     }
-    await expect(page.getByLabel(lineField(t, "sku", 2))).toHaveValue(sku);
-    // Enter in an empty first field records the lines.
-    await page.keyboard.press("Enter");
   } else {
     await fillLine(page, t, 1, shelves[0], sku, "L1", "6");
     await fillLine(page, t, 2, shelves[1], sku, "", "5");
@@ -140,4 +143,31 @@ test("a blind count is started, counted by scanning, reviewed and posted", async
   // The list shows it posted.
   await page.goto("/counts");
   await expect(page.locator(`tr[data-count="${id}"] [data-status]`)).toHaveText(t("counts.status.posted"));
+});
+
+// Issue 31, point 3: posting asks first when lines are not counted yet, and refuses when none is.
+test("posting a count with lines not counted asks first; with none counted it is refused", async ({ page, request, javaScriptEnabled: js, t }, testInfo) => {
+  const tag = tagFor(testInfo);
+  const { sku, shelves } = await stocked(request, tag);
+  const created = await request.post("/counts", { data: { location_codes: shelves } });
+  expect(created.status()).toBe(201);
+  const id = (await created.json()).id as number;
+  await page.goto(`/counts/${id}`);
+  await expectLive(page, js);
+  // None counted: refused, nothing posted.
+  await page.getByRole("button", { name: t("counts.post"), exact: true }).click();
+  await expect(page.getByRole("alert")).toContainText(t("errors.count.nothing_counted", { id }));
+  await expect(page.getByRole("button", { name: t("counts.post_anyway"), exact: true })).toHaveCount(0);
+  // One of the two lines counted: the page says one is not, and posts only when told to.
+  await fillLine(page, t, 1, shelves[0], sku, "L1", "7");
+  await page.getByRole("button", { name: t("counts.record"), exact: true }).click();
+  await expect(page.locator("table.count-lines tbody tr").filter({ hasText: shelves[0] }).locator("[data-counted]")).toHaveText("7");
+  await page.getByRole("button", { name: t("counts.post"), exact: true }).click();
+  await expect(page.getByRole("alert")).toContainText(t("errors.count.uncounted", { id, lines: 2, uncounted: 1 }));
+  let ledger = await (await request.get(`/ledger?ref=COUNT-${id}`)).json();
+  expect(ledger.total).toBe(0);
+  await page.getByRole("button", { name: t("counts.post_anyway"), exact: true }).click();
+  await expect(page.getByText(t("counts.posted_note", { reference: `COUNT-${id}` }))).toBeVisible();
+  ledger = await (await request.get(`/ledger?ref=COUNT-${id}`)).json();
+  expect(ledger.total).toBe(1);
 });

@@ -58,18 +58,23 @@ test("receive a batch, put it away, see it on stock and ledger", async ({ page, 
 
   await page.goto("/inbound");
   await expectLive(page, js);
-  await page.getByLabel(t("inbound.ref_label")).fill(receipt);
-  await page.getByLabel(lineField(t, "inbound.col.sku", 1)).fill(sku);
-  await page.getByLabel(lineField(t, "inbound.col.location", 1)).fill(dock);
-  await page.getByLabel(lineField(t, "inbound.col.qty", 1)).fill("12");
-  await page.getByLabel(lineField(t, "inbound.col.batch", 1)).fill("LOT-A");
-  await page.getByLabel(lineField(t, "inbound.col.expiry", 1)).fill("2099-03-31");
+  const fillReceipt = async () => {
+    await page.getByLabel(t("inbound.ref_label")).fill(receipt);
+    await page.getByLabel(lineField(t, "inbound.col.sku", 1)).fill(sku);
+    await page.getByLabel(lineField(t, "inbound.col.location", 1)).fill(dock);
+    await page.getByLabel(lineField(t, "inbound.col.qty", 1)).fill("12");
+    await page.getByLabel(lineField(t, "inbound.col.batch", 1)).fill("LOT-A");
+    await page.getByLabel(lineField(t, "inbound.col.expiry", 1)).fill("2099-03-31");
+  };
+  await fillReceipt();
   await page.getByRole("button", { name: t("inbound.submit"), exact: true }).click();
   const result = page.getByRole("region", { name: t("inbound.result_heading", { reference: receipt }) });
   await expect(result).toContainText(t("common.status.ok"));
   await expect(result).toContainText(t("common.batch_expiring", { code: "LOT-A", expiry: "2099-03-31", qty: 12 }));
 
-  // Sending the same receipt again changes nothing and says so.
+  // The form is fresh; sending the same receipt again changes nothing and says so.
+  await expect(page.getByLabel(t("inbound.ref_label"))).toHaveValue("");
+  await fillReceipt();
   await page.getByRole("button", { name: t("inbound.submit"), exact: true }).click();
   await expect(page.getByRole("region", { name: t("inbound.result_heading", { reference: receipt }) })).toContainText(
     t("common.status.idempotent"),

@@ -172,8 +172,14 @@ async fn post_count(
     Path(id): Path<String>,
 ) -> Result<Json<PostedCount>, AppError> {
     let id = count_id(&id)?;
-    let adjustment =
-        service::post_count(&state.db, &state.config, id, actor(&principal).as_deref()).await?;
+    let adjustment = service::post_count(
+        &state.db,
+        &state.config,
+        id,
+        actor(&principal).as_deref(),
+        true,
+    )
+    .await?;
     service::posted(&state.db, id, role(&principal), adjustment)
         .await
         .map(Json)

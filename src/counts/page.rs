@@ -369,19 +369,34 @@ pub async fn record_counts(
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CloseCountForm {
     pub id: i64,
+    /// Posting was confirmed after the page said lines are not counted yet.
+    #[serde(default)]
+    pub confirmed: bool,
 }
 
 /// The name a close's outcome is kept under (see [`stored_outcome_of`]).
 const CLOSE: &str = "close";
 
-/// Posts count `id` (its differences become COUNT_CORRECTION adjustments) and shows it.
+/// Posts count `id` (its differences become COUNT_CORRECTION adjustments) and shows it. With
+/// lines not counted yet the page asks first: the answer is a refusal saying how many, with a
+/// button that posts again `confirmed`.
 #[server(endpoint = "post_count")]
-pub async fn post_count_form(id: i64) -> Result<Outcome<CloseCountForm, ()>, AppError> {
+pub async fn post_count_form(
+    id: i64,
+    confirmed: Option<String>,
+) -> Result<Outcome<CloseCountForm, ()>, AppError> {
     let state = crate::state::app_state()?;
     let actor = crate::auth::access::current_actor();
-    let result = crate::counts::service::post_count(&state.db, &state.config, id, actor.as_deref())
-        .await
-        .map(drop);
+    let confirmed = confirmed.is_some();
+    let result = crate::counts::service::post_count(
+        &state.db,
+        &state.config,
+        id,
+        actor.as_deref(),
+        confirmed,
+    )
+    .await
+    .map(drop);
     Ok(close_outcome(id, result).await)
 }
 
@@ -401,11 +416,23 @@ async fn close_outcome(id: i64, result: Result<(), AppError>) -> Outcome<CloseCo
     if result.is_ok() {
         leptos_axum::redirect(&page);
         return Outcome {
-            form: CloseCountForm { id },
+            form: CloseCountForm {
+                id,
+                confirmed: false,
+            },
             result,
         };
     }
-    crate::ui::finish_form(&page, CLOSE, CloseCountForm { id }, result).await
+    crate::ui::finish_form(
+        &page,
+        CLOSE,
+        CloseCountForm {
+            id,
+            confirmed: false,
+        },
+        result,
+    )
+    .await
 }
 
 #[component]
@@ -454,7 +481,17 @@ pub fn CountPage() -> impl IntoView {
                     <p class="lead">{scope_words(&count.scope)}</p>
                     <p class="muted">{times.at(0)}{count.created_by.as_deref().map(|by| format!(" · {}", crate::ledger::page::actor_words(by)))}</p>
                     {count.blind.then(|| view! { <p class="note">{tr!(counts.blind_note)}</p> })}
-                    {crate::ui::refusal(None, &closing).map(|error| view! { <section class="result refusal"><ErrorPanel error/></section> })}
+                    {crate::ui::refusal(None, &closing).map(|error| {
+                        // Lines not counted yet: the clerk's manager confirms, or counts on.
+                        let ask = (open && may_close && error.details.get("uncounted").is_some()).then(|| view! {
+                            <ActionForm action=post attr:class="inline-form">
+                                <input type="hidden" name="id" value=count.id/>
+                                <input type="hidden" name="confirmed" value="true"/>
+                                <button type="submit">{tr!(counts.post_anyway)}</button>
+                            </ActionForm>
+                        });
+                        view! { <section class="result refusal"><ErrorPanel error/>{ask}</section> }
+                    })}
                     {match count.status {
                         CountStatus::Posted => view! {
                             <p class="note" role="status">{tr!(counts.posted_note, reference = reference.clone())} " "

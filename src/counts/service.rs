@@ -750,11 +750,16 @@ async fn existing_lines(
 /// `COUNT-<id>`) of `counted − recorded` for every counted line that differs, and the count
 /// marked posted. A correction that would take a stock below zero refuses the whole post (409,
 /// naming the lines). Posting again answers the same adjustment, `IDEMPOTENT`.
+///
+/// An open count with no line counted is not posted (409: nothing to post but a mistake). One
+/// with lines not counted yet is posted only `uncounted_ok` (the page asks its clerk first);
+/// otherwise 409 `CONFLICT` saying how many, with `details.uncounted`.
 pub async fn post_count(
     db: &Db,
     config: &Config,
     id: i64,
     actor: Option<&str>,
+    uncounted_ok: bool,
 ) -> Result<AdjustResponse, AppError> {
     let at = config.moment();
     db.write(&(id, actor), |tx, (id, actor)| {
@@ -762,6 +767,27 @@ pub async fn post_count(
             let status = lock_count(tx, *id).await?;
             if status == CountStatus::Cancelled {
                 return Err(closed(*id, status));
+            }
+            if status == CountStatus::Open {
+                let (lines, counted): (i64, i64) = with_tx!(tx, |conn, _backend| sqlx::query_as(
+                    "SELECT COUNT(*), COUNT(counted_qty) FROM count_lines WHERE count_id = $1"
+                )
+                .bind(*id)
+                .fetch_one(&mut *conn)
+                .await?);
+                if counted == 0 {
+                    return Err(AppError::conflict(tr!(errors.count.nothing_counted, id = *id)));
+                }
+                let uncounted = lines - counted;
+                if uncounted > 0 && !uncounted_ok {
+                    return Err(AppError::conflict(tr!(
+                        errors.count.uncounted,
+                        id = *id,
+                        lines = lines,
+                        uncounted = uncounted
+                    ))
+                    .with_details(serde_json::json!({ "uncounted": uncounted, "lines": lines })));
+                }
             }
             let differences: Vec<Difference> =
                 with_tx!(tx, |conn, _backend| sqlx::query_as(

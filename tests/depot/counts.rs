@@ -312,6 +312,17 @@ async fn a_closed_or_foreign_count_refuses_changes(backend: Backend) {
     let id = create(&app, json!({"location_codes": ["A-01"]})).await["id"]
         .as_i64()
         .unwrap();
+    // Nothing counted yet: nothing to post (issue 31).
+    let (status, answer) = app.post(&format!("/counts/{id}/post"), &json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert_error(&answer, "CONFLICT");
+    let (status, answer) = app
+        .post(
+            &format!("/counts/{id}/lines"),
+            &json!({"sku": "TEA", "location_code": "A-01", "batch_code": "L1", "counted_qty": 5}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
     let (status, _) = app.post(&format!("/counts/{id}/post"), &json!({})).await;
     assert_eq!(status, StatusCode::OK);
     let (status, answer) = app
