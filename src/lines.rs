@@ -278,8 +278,12 @@ fn resolve_scan(
         let answer = crate::scan::scan_code(code.clone(), expect_name.to_string())
             .await
             .and_then(|answer| answer);
-        // The field changed again while this scan was resolved: the newer one answers.
-        if values.with_untracked(|v| v.get(col).map(|v| v.trim() != code).unwrap_or(true)) {
+        // The field changed again while this scan was resolved: the newer one answers. Its
+        // form may be gone too (a fresh one after a submit): then nobody is waiting.
+        let changed = values
+            .try_with_untracked(|v| v.get(col).map(|v| v.trim() != code).unwrap_or(true))
+            .unwrap_or(true);
+        if changed {
             return;
         }
         let note = match (expect, answer) {
