@@ -572,6 +572,8 @@ fn CountEntry(count: Count, stored: StoredOutcome<CountForm, Count>) -> impl Int
         StoredOutcome::Found(outcome) if outcome.form.reference.trim() != id.to_string() => {
             StoredOutcome::Nothing
         }
+        // Nor is a post's or cancel's (kept under CLOSE), which the page shows above.
+        StoredOutcome::Gone { reference } if reference == CLOSE => StoredOutcome::Nothing,
         other => other,
     };
     let stored = match stored {
