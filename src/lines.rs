@@ -354,6 +354,12 @@ fn resolve_scan(
         };
         if !note.ok {
             buzz();
+            // A wrong or unknown scan stops the clerk: the cursor goes back to its field, its
+            // text selected, so the next scan replaces it.
+            if let Some(input) = cells.with_value(|c| c.get(col).and_then(|n| n.get_untracked())) {
+                let _ = input.focus();
+                input.select();
+            }
         }
         set_note(Some(note));
     });

@@ -118,3 +118,21 @@ for (const [path, title] of [["/inbound", "inbound"], ["/putaway", "putaway"], [
     await expect(page.getByLabel(t(`${title}.ref_label`))).toBeFocused();
   });
 }
+
+// Point 4: an unknown scan keeps the cursor in its field, marked, its text ready to be scanned over.
+test("an unknown sku scanned on /outbound keeps the cursor in its field", async ({ page, javaScriptEnabled: js, t }, testInfo) => {
+  test.skip(!js, "without JavaScript nothing is checked before the form is sent");
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.goto("/outbound");
+  await expectLive(page, js);
+  const sku = page.getByLabel(t("common.field_line", { label: t("outbound.col.sku"), line: 1 }));
+  await sku.focus();
+  const wrong = `NOPE-${testInfo.project.name}-${Date.now().toString(36)}`.toUpperCase();
+  await page.keyboard.type(wrong, { delay: 5 });
+  await page.keyboard.press("Enter");
+  await expect(sku).toHaveAttribute("aria-invalid", "true");
+  await expect(sku).toBeFocused();
+  // The next scan replaces the wrong one.
+  await page.keyboard.type("X", { delay: 5 });
+  await expect(sku).toHaveValue("X");
+});
