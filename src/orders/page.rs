@@ -436,7 +436,7 @@ pub fn OrderPage() -> impl IntoView {
                                 {(may_act && reserved > 0).then(|| button("ship_reserved", tr!(orders.ship_reserved), "secondary"))}
                                 {(may_act && backordered > 0).then(|| button("reserve", tr!(orders.reserve_again), "secondary"))}
                                 {may_cancel.then(|| view! {
-                                    <ActionForm action=cancel attr:class="inline-form">
+                                    <ActionForm action=cancel attr:class="inline-form apart">
                                         <input type="hidden" name="reference" value=cancel_reference/>
                                         <button type="submit" class="secondary danger">{tr!(orders.cancel)}</button>
                                     </ActionForm>
@@ -734,9 +734,10 @@ fn PickScreen(list: PickList, stored: StoredOutcome<PickForm, PickList>) -> impl
     let (location, set_location) = signal(String::new());
     let (item, set_item) = signal(String::new());
     let (qty, set_qty) = signal(proposed.unwrap_or_default());
-    // A new row to pick: fresh scans, its quantity proposed.
-    Effect::new(move |_| {
-        if let Some(row) = current.get() {
+    // A new row to pick: fresh scans, its quantity proposed (not when the screen comes alive:
+    // what is in the fields then stays).
+    Effect::new(move |first: Option<()>| {
+        if let (Some(_), Some(row)) = (first, current.get()) {
             set_location.set(String::new());
             set_item.set(String::new());
             set_qty.set(row.qty.to_string());
@@ -746,6 +747,17 @@ fn PickScreen(list: PickList, stored: StoredOutcome<PickForm, PickList>) -> impl
         set_location.set(form.location.clone());
         set_item.set(form.item.clone());
         set_qty.set(form.qty.clone());
+    }
+    // Scans typed before the screen came alive (the shell's script moved Enter on) are kept,
+    // not wiped by the fields' values, and checked now as their Enter would have been.
+    for (id, set) in [
+        ("pick-location", set_location),
+        ("pick-item", set_item),
+        ("pick-qty", set_qty),
+    ] {
+        if let Some(typed) = typed_before_live(id) {
+            set.set(typed);
+        }
     }
     let refused = StoredValue::new(refused);
     let wrong = move |field: &'static str, text: String| {
@@ -804,6 +816,27 @@ fn PickScreen(list: PickList, stored: StoredOutcome<PickForm, PickList>) -> impl
             select("pick-item");
         }
     };
+    Effect::new(move |_| {
+        let Some(row) = current.get_untracked() else {
+            return;
+        };
+        // Still in the field: the scan may be half typed; its Enter checks it.
+        if has_focus("pick-location") {
+            return;
+        }
+        let scanned = location.get_untracked();
+        if !scanned.trim().is_empty() && !same(&scanned, &row.location_code) {
+            wrong(
+                "location",
+                tr!(
+                    orders.pick_screen.wrong_location,
+                    scanned = scanned.trim(),
+                    code = &row.location_code
+                ),
+            );
+            select("pick-location");
+        }
+    });
     let error_of = move |field: &'static str| {
         let from_note = note
             .get()
@@ -960,6 +993,42 @@ fn focus(id: &str) {
             let _ = input.focus();
         }
     }
+}
+
+/// Whether element `id` has the cursor (never on the server).
+#[allow(unused_variables)]
+fn has_focus(id: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        document().active_element().is_some_and(|e| e.id() == id)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    false
+}
+
+/// What input `id` holds as an island comes alive: typed before it was (none on the server).
+#[allow(unused_variables)]
+fn typed_before_live(id: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .map(|input| input.value())
+            .filter(|value| !value.is_empty() && value != &input_default(id))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
+/// The value input `id` was rendered with (its `value` attribute).
+#[cfg(feature = "hydrate")]
+fn input_default(id: &str) -> String {
+    document()
+        .get_element_by_id(id)
+        .and_then(|e| e.get_attribute("value"))
+        .unwrap_or_default()
 }
 
 /// Selects input `id`'s text (so the next scan replaces it).
