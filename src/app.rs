@@ -22,8 +22,11 @@ use crate::stock::page::StockPage;
 /// - a key typed while no field has the cursor (the page shows before the browser applies
 ///   `autofocus`, or a tap landed beside the fields) goes to the scan form's first field, so
 ///   a scanner's first character is never lost;
+/// - `<html>` gets the class `js` at once, so what is there only for a browser without
+///   JavaScript (a line form's spare lines) is hidden from the first paint;
 /// - `depotBuzz()`: a short low tone and a vibration for a wrong scan, where the device can.
 pub const SCAN_GUARD: &str = r#"(function () {
+  if (window.WebAssembly) document.documentElement.classList.add("js");
   document.addEventListener("keydown", function (e) {
     var t = e.target;
     if (e.key.length !== 1 || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
@@ -44,6 +47,8 @@ pub const SCAN_GUARD: &str = r#"(function () {
     var fields = Array.prototype.slice.call(
       t.form.querySelectorAll("input:not([type=hidden]):not([type=checkbox]):not([data-skip])"));
     var next = fields[fields.indexOf(t) + 1];
+    var spare = next && next.closest("tr[data-spare]");
+    if (spare) spare.removeAttribute("data-spare");
     if (next) next.focus();
   }, true);
   window.depotBuzz = function () {
@@ -173,12 +178,25 @@ fn Navigation(role: crate::auth::Role) -> impl IntoView {
     let pages = nav(role);
     let location = leptos_router::hooks::use_location();
     let names = pages.clone();
+    // The page in the bar: its own name, a page under another by that one's (a count under
+    // 盘点, an order's pick under 订单), the label pages by theirs.
     let current = move || {
         let path = location.pathname.get();
         names
             .iter()
             .find(|(href, _)| *href == path)
+            .or_else(|| {
+                names
+                    .iter()
+                    .filter(|(href, _)| *href != "/" && path.starts_with(&format!("{href}/")))
+                    .max_by_key(|(href, _)| href.len())
+            })
             .map(|(_, label)| label.clone())
+            .or_else(|| match path.as_str() {
+                "/labels/locations" => Some(tr!(labels.locations_title)),
+                "/labels/batches" => Some(tr!(labels.batches_title)),
+                _ => None,
+            })
             .unwrap_or_default()
     };
     let links = move |pages: Vec<(&'static str, String)>| {

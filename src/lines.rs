@@ -66,7 +66,11 @@ pub struct Column {
     pub placeholder: Option<fn() -> String>,
 }
 
-/// Rows a fresh form starts with.
+/// Rows a fresh form is made with: one to fill and two spare ones for a browser without
+/// JavaScript, which cannot add one. With JavaScript the spare ones are hidden from the start
+/// (`html.js tr[data-spare]`, the class set by the shell's first script) and dropped once the
+/// page is live, so a handheld's form starts with one line and its submit button in view; a
+/// new line appears as the last one is filled.
 pub const BLANK_ROWS: usize = 3;
 
 /// A view shown at the end of each row, given the row's current values (in column order; they
@@ -90,6 +94,11 @@ pub fn LineEditor(
     bad_fields: Option<Signal<Vec<(String, String)>>>,
 ) -> impl IntoView {
     let bad_fields = bad_fields.unwrap_or_else(|| Signal::derive(Vec::new));
+    let spare_keys = if initial.is_empty() {
+        1..BLANK_ROWS
+    } else {
+        0..0
+    };
     let start = if initial.is_empty() {
         vec![vec![String::new(); columns.len()]; BLANK_ROWS]
     } else {
@@ -125,6 +134,9 @@ pub fn LineEditor(
         let blank = vec![String::new(); columns.len()];
         rows.update(|r| r.push((key, blank.clone(), RwSignal::new(blank))));
     };
+    // Keys typed into any field of the form, counted: a scan answered after the clerk typed on
+    // elsewhere does not take the cursor back.
+    let typed = StoredValue::new(0u64);
     // Typing into the last line adds a blank one after it, so Enter at a line's end always has
     // a next line to go to (made while the line is typed, long before its Enter).
     let keep_a_blank_line = move |key: usize| {
@@ -153,8 +165,23 @@ pub fn LineEditor(
                             let cells: Vec<NodeRef<leptos::html::Input>> =
                                 columns.iter().map(|_| NodeRef::new()).collect();
                             let cells = StoredValue::new(cells);
+                            // A spare row is dropped once the page is live, unless a scan typed
+                            // before then reached it (the shell's script shows it then).
+                            let spare = spare_keys.contains(&key);
+                            let line = NodeRef::<leptos::html::Tr>::new();
+                            if spare {
+                                Effect::new(move |_| {
+                                    if let Some(tr) = line.get_untracked() {
+                                        if spare_to_drop(&tr) {
+                                            rows.update(|r| r.retain(|(k, _, _)| *k != key));
+                                        } else {
+                                            let _ = tr.remove_attribute("data-spare");
+                                        }
+                                    }
+                                });
+                            }
                             view! {
-                                <tr>
+                                <tr node_ref=line data-spare=spare.then_some("true")>
                                     <td class="num" data-label=tr!(common.line)>{move || position(key) + 1}</td>
                                     {columns.iter().zip(values).enumerate().map(|(col, (column, value))| {
                                         let name = move || format!("lines[{}][{}]", position(key), column.name);
@@ -168,7 +195,10 @@ pub fn LineEditor(
                                             ColumnKind::Text | ColumnKind::Item | ColumnKind::Location => ("text", "text"),
                                             ColumnKind::Quantity | ColumnKind::Count => ("number", "numeric"),
                                             ColumnKind::Signed => ("text", "text"),
-                                            ColumnKind::Date => ("date", "text"),
+                                            // Not the browser's date picker: it shows the
+                                            // browser's locale (mm/dd/yyyy) and cannot take a
+                                            // carton's 20270315.
+                                            ColumnKind::Date => ("text", "numeric"),
                                         };
                                         let min = match column.kind {
                                             ColumnKind::Quantity => Some("1"),
@@ -195,18 +225,23 @@ pub fn LineEditor(
                                                     name=name
                                                     aria-label=label
                                                     value=value
-                                                    placeholder=column.placeholder.map(|p| p())
+                                                    placeholder=column.placeholder.map(|p| p()).or_else(|| (column.kind == ColumnKind::Date).then(|| "YYYY-MM-DD".to_string()))
                                                     autocomplete="off"
                                                     data-col=col
                                                     data-last=(col == last).then_some("true")
                                                     aria-invalid=move || note().is_some_and(|n| !n.ok).then_some("true")
                                                     autofocus=move || bad_fields.with(|b| b.first().is_some_and(|(n, _)| *n == name()))
-                                                    on:input=move |_| keep_a_blank_line(key)
+                                                    on:input=move |_| {
+                                                        typed.update_value(|n| *n += 1);
+                                                        keep_a_blank_line(key)
+                                                    }
                                                     on:change=move |ev| {
                                                         let value = event_target_value(&ev);
                                                         live_values.update(|v| if let Some(slot) = v.get_mut(col) { *slot = value.clone() });
                                                         if let Some(expect) = column.kind.expects() {
-                                                            resolve_scan(value, expect, col, columns, live_values, notes, cells);
+                                                            resolve_scan(value, expect, col, columns, RowParts { values: live_values, notes, cells }, typed);
+                                                        } else if column.kind == ColumnKind::Date {
+                                                            write_date(value, col, RowParts { values: live_values, notes, cells });
                                                         }
                                                     }
                                                 />
@@ -242,6 +277,50 @@ pub fn LineEditor(
     }
 }
 
+/// Whether a spare row is not needed once the page is live: the shell's script did not show it
+/// (no scan reached it), and the line before it is blank or a spare dropped too. A line filled
+/// before then keeps the spare after it, so its last Enter has a line to go to.
+#[allow(unused_variables)]
+fn spare_to_drop(row: &leptos::web_sys::HtmlTableRowElement) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if !row.has_attribute("data-spare") {
+            return false;
+        }
+        let Some(before) = row.previous_element_sibling() else {
+            return true;
+        };
+        if before.has_attribute("data-spare") {
+            return true;
+        }
+        let filled = before
+            .query_selector_all("input")
+            .ok()
+            .map(|inputs| {
+                (0..inputs.length()).any(|i| {
+                    inputs
+                        .item(i)
+                        .and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok())
+                        .is_some_and(|input| !input.value().is_empty())
+                })
+            })
+            .unwrap_or(false);
+        !filled
+    }
+    #[cfg(not(feature = "hydrate"))]
+    true
+}
+
+/// What a scan's answer writes to in its row: the values, the notes under the fields, the
+/// inputs.
+#[derive(Clone, Copy)]
+struct RowParts {
+    values: RwSignal<Vec<String>>,
+    notes: RwSignal<Vec<Option<ScanNote>>>,
+    cells: StoredValue<Vec<NodeRef<leptos::html::Input>>>,
+}
+
 /// A row of the editor: its key, the values it started with, and its values as they change.
 type Row = (usize, Vec<String>, RwSignal<Vec<String>>);
 
@@ -253,11 +332,16 @@ fn resolve_scan(
     expect: crate::scan::ScanKind,
     col: usize,
     columns: &'static [Column],
-    values: RwSignal<Vec<String>>,
-    notes: RwSignal<Vec<Option<ScanNote>>>,
-    cells: StoredValue<Vec<NodeRef<leptos::html::Input>>>,
+    row: RowParts,
+    typed: StoredValue<u64>,
 ) {
     use crate::scan::ScanKind;
+    let RowParts {
+        values,
+        notes,
+        cells,
+    } = row;
+    let typed_before = typed.get_value();
     let set_note = move |note: Option<ScanNote>| {
         notes.update(|n| {
             if let Some(slot) = n.get_mut(col) {
@@ -355,14 +439,86 @@ fn resolve_scan(
         if !note.ok {
             buzz();
             // A wrong or unknown scan stops the clerk: the cursor goes back to its field, its
-            // text selected, so the next scan replaces it.
-            if let Some(input) = cells.with_value(|c| c.get(col).and_then(|n| n.get_untracked())) {
+            // text selected, so the next scan replaces it. Unless they have typed on since it
+            // was sent: what they typed stays where they typed it.
+            let typed_since = typed.try_get_value().is_none_or(|now| now != typed_before);
+            if let (false, Some(input)) = (
+                typed_since,
+                cells
+                    .try_with_value(|c| c.get(col).and_then(|n| n.get_untracked()))
+                    .flatten(),
+            ) {
                 let _ = input.focus();
                 input.select();
             }
         }
         set_note(Some(note));
     });
+}
+
+/// A date left in column `col`, written as `YYYY-MM-DD` whatever way it was typed or scanned
+/// (see [`crate::scan::written_date`]); one that is not a date is marked, buzzes and keeps the
+/// cursor, as a wrong scan does.
+fn write_date(text: String, col: usize, row: RowParts) {
+    let RowParts {
+        values,
+        notes,
+        cells,
+    } = row;
+    let set_note = move |note: Option<ScanNote>| {
+        notes.update(|n| {
+            if let Some(slot) = n.get_mut(col) {
+                *slot = note;
+            }
+        })
+    };
+    let input = cells.with_value(|c| c.get(col).and_then(|n| n.get_untracked()));
+    if text.trim().is_empty() {
+        set_note(None);
+        return;
+    }
+    match crate::scan::written_date(&text, browser_today()) {
+        Some(date) => {
+            let date = date.to_string();
+            values.update(|v| {
+                if let Some(slot) = v.get_mut(col) {
+                    slot.clone_from(&date)
+                }
+            });
+            if let Some(input) = input {
+                input.set_value(&date);
+            }
+            set_note(None);
+        }
+        None => {
+            buzz();
+            // Left just now (this is its change): nothing was typed elsewhere yet.
+            if let Some(input) = input {
+                let _ = input.focus();
+                input.select();
+            }
+            set_note(Some(ScanNote {
+                ok: false,
+                text: tr!(errors.value.date_like),
+            }));
+        }
+    }
+}
+
+/// Today on the device (for the century of a GS1 `YYMMDD`).
+fn browser_today() -> chrono::NaiveDate {
+    #[cfg(feature = "hydrate")]
+    {
+        let now = web_sys::js_sys::Date::new_0();
+        chrono::NaiveDate::from_ymd_opt(
+            now.get_full_year() as i32,
+            now.get_month() + 1,
+            now.get_date(),
+        )
+        .unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    chrono::Utc::now().date_naive()
 }
 
 /// A wrong scan's buzz: the shell's `depotBuzz` (a short low tone and a vibration, where the

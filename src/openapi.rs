@@ -199,9 +199,57 @@ async fn openapi_json() -> Response {
 
 /// The document as a page: every operation by tag, with its role, parameters, body and answers,
 /// and every schema with its fields.
+/// In the request's language: the page's own words and the tags'; each operation's and
+/// field's description stays English (paths, fields, statuses and codes are the same in both).
 async fn api_docs() -> Html<String> {
-    static PAGE: OnceLock<String> = OnceLock::new();
-    Html(PAGE.get_or_init(|| render(document())).clone())
+    static PAGES: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
+    let locale = crate::lang::current();
+    let page = match locale {
+        crate::lang::Locale::en => &PAGES[0],
+        crate::lang::Locale::zh_CN => &PAGES[1],
+    };
+    Html(page.get_or_init(|| render(document(), locale)).clone())
+}
+
+/// A tag's name and description in the page's language (the document's own, English, for a
+/// tag the catalogue does not know).
+fn tag_words(name: &str, about: &str) -> (String, String) {
+    let (title, description) = match name {
+        "movements" => (
+            tr!(common.api_docs.tag.movements.name),
+            tr!(common.api_docs.tag.movements.about),
+        ),
+        "stock" => (
+            tr!(common.api_docs.tag.stock.name),
+            tr!(common.api_docs.tag.stock.about),
+        ),
+        "items and locations" => (
+            tr!(common.api_docs.tag.catalogue.name),
+            tr!(common.api_docs.tag.catalogue.about),
+        ),
+        "counts" => (
+            tr!(common.api_docs.tag.counts.name),
+            tr!(common.api_docs.tag.counts.about),
+        ),
+        "orders" => (
+            tr!(common.api_docs.tag.orders.name),
+            tr!(common.api_docs.tag.orders.about),
+        ),
+        "integration" => (
+            tr!(common.api_docs.tag.integration.name),
+            tr!(common.api_docs.tag.integration.about),
+        ),
+        "health" => (
+            tr!(common.api_docs.tag.health.name),
+            tr!(common.api_docs.tag.health.about),
+        ),
+        "sign-in" => (
+            tr!(common.api_docs.tag.sign_in.name),
+            tr!(common.api_docs.tag.sign_in.about),
+        ),
+        _ => (name.to_string(), about.to_string()),
+    };
+    (title, description)
 }
 
 fn esc(text: &str) -> String {
@@ -218,7 +266,7 @@ fn schema_words(schema: &Value) -> String {
         return format!("<a href=\"#schema-{0}\">{0}</a>", esc(name));
     }
     if let Some(items) = schema.get("items") {
-        return format!("array of {}", schema_words(items));
+        return tr!(common.api_docs.array_of, what = schema_words(items));
     }
     if let Some(options) = schema
         .get("oneOf")
@@ -253,27 +301,39 @@ fn schema_words(schema: &Value) -> String {
     }
 }
 
-fn render(doc: &Value) -> String {
+fn render(doc: &Value, locale: crate::lang::Locale) -> String {
+    use crate::lang::{tag, Locale, QUERY_PARAM};
     let mut out = String::new();
-    let title = doc["info"]["title"].as_str().unwrap_or("Depot");
+    let other = match locale {
+        Locale::en => Locale::zh_CN,
+        Locale::zh_CN => Locale::en,
+    };
+    let note = tr!(common.api_docs.words_note);
     out.push_str(&format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{0} API</title><link rel=\"stylesheet\" href=\"/pkg/depot.css\"></head>\
-         <body class=\"api-docs\"><main><h1>{0} API <small>OpenAPI {1}</small></h1>\
-         <p>{2}</p><p><a href=\"/openapi.json\">/openapi.json</a> · <a href=\"/\">Depot</a></p>",
-        esc(title),
-        esc(doc["openapi"].as_str().unwrap_or_default()),
-        esc(doc["info"]["description"].as_str().unwrap_or_default()),
+         <title>{title}</title><link rel=\"icon\" type=\"image/svg+xml\" href=\"/favicon.svg\"><link rel=\"stylesheet\" href=\"/pkg/depot.css\"></head>\
+         <body class=\"api-docs\"><main><h1>{title} <small>OpenAPI {version}</small></h1>\
+         <p>{intro}</p>{note}<p><a href=\"/openapi.json\">/openapi.json</a> · <a href=\"/\">{back}</a> · \
+         <a href=\"/api-docs?{QUERY_PARAM}={other}\" hreflang=\"{other}\" lang=\"{other}\" rel=\"external\">{switch}</a></p>",
+        lang = tag(locale),
+        title = esc(&tr!(common.api_docs.title)),
+        version = esc(doc["openapi"].as_str().unwrap_or_default()),
+        intro = esc(&tr!(common.api_docs.intro)),
+        note = if note.is_empty() { String::new() } else { format!("<p class=\"hint\">{}</p>", esc(&note)) },
+        back = esc(&tr!(common.api_docs.back)),
+        other = tag(other),
+        switch = esc(&tr!(common.switch_to)),
     ));
     let empty = Map::new();
     let paths = doc["paths"].as_object().unwrap_or(&empty);
     for tag in doc["tags"].as_array().into_iter().flatten() {
         let name = tag["name"].as_str().unwrap_or_default();
+        let (title, about) = tag_words(name, tag["description"].as_str().unwrap_or_default());
         out.push_str(&format!(
             "<section class=\"card\"><h2>{}</h2><p class=\"hint\">{}</p>",
-            esc(name),
-            esc(tag["description"].as_str().unwrap_or_default())
+            esc(&title),
+            esc(&about)
         ));
         for (path, item) in paths {
             for (method, operation) in item.as_object().into_iter().flatten() {
@@ -295,16 +355,16 @@ fn render(doc: &Value) -> String {
                     out.push_str(&format!("<p>{}</p>", esc(paragraph)));
                 }
                 if let Some(params) = operation["parameters"].as_array() {
-                    out.push_str("<h3>Parameters</h3><ul>");
+                    out.push_str(&format!("<h3>{}</h3><ul>", tr!(common.api_docs.parameters)));
                     for p in params {
                         out.push_str(&format!(
                             "<li><code>{}</code> ({}{}) {} — {}</li>",
                             esc(p["name"].as_str().unwrap_or_default()),
                             esc(p["in"].as_str().unwrap_or_default()),
                             if p["required"] == true {
-                                ", required"
+                                format!(", {}", tr!(common.api_docs.required))
                             } else {
-                                ""
+                                String::new()
                             },
                             schema_words(&p["schema"]),
                             esc(p["description"].as_str().unwrap_or_default()),
@@ -313,7 +373,7 @@ fn render(doc: &Value) -> String {
                     out.push_str("</ul>");
                 }
                 if let Some(content) = operation["requestBody"]["content"].as_object() {
-                    out.push_str("<h3>Body</h3><ul>");
+                    out.push_str(&format!("<h3>{}</h3><ul>", tr!(common.api_docs.body)));
                     for (media, body) in content {
                         out.push_str(&format!(
                             "<li><code>{}</code>: {}</li>",
@@ -323,7 +383,7 @@ fn render(doc: &Value) -> String {
                     }
                     out.push_str("</ul>");
                 }
-                out.push_str("<h3>Answers</h3><ul>");
+                out.push_str(&format!("<h3>{}</h3><ul>", tr!(common.api_docs.answers)));
                 for (status, response) in operation["responses"].as_object().into_iter().flatten() {
                     let bodies: Vec<String> = response["content"]
                         .as_object()
@@ -349,7 +409,10 @@ fn render(doc: &Value) -> String {
         }
         out.push_str("</section>");
     }
-    out.push_str("<section class=\"card\"><h2>Schemas</h2>");
+    out.push_str(&format!(
+        "<section class=\"card\"><h2>{}</h2>",
+        tr!(common.api_docs.schemas)
+    ));
     for (name, schema) in doc["components"]["schemas"]
         .as_object()
         .into_iter()
@@ -373,9 +436,9 @@ fn render(doc: &Value) -> String {
                     "<li><code>{}</code>{}: {} {}</li>",
                     esc(field),
                     if required.contains(&field.as_str()) {
-                        " (required)"
+                        format!(" ({})", tr!(common.api_docs.required))
                     } else {
-                        ""
+                        String::new()
                     },
                     schema_words(property),
                     esc(property["description"].as_str().unwrap_or_default())

@@ -635,11 +635,8 @@ pub fn batches_text(batches: &[BatchQty]) -> String {
         .join(", ")
 }
 
-/// Previous/next links for a paged list; `href(page)` builds a page's URL (1-based).
-#[component]
-pub fn Pager<T: 'static>(page: Page<T>, href: impl Fn(i64) -> String + 'static) -> impl IntoView {
-    let current = page.offset / page.limit.max(1) + 1;
-    let last = ((page.total + page.limit - 1) / page.limit.max(1)).max(1);
+/// Which rows of how many a page shows ("1–50 of 120"; "about" when the total is estimated).
+pub fn rows_words<T>(page: &Page<T>) -> String {
     let first_row = if page.total == 0 { 0 } else { page.offset + 1 };
     let last_row = page.offset + page.items.len() as i64;
     let last_row = if page.total_estimated {
@@ -647,18 +644,8 @@ pub fn Pager<T: 'static>(page: Page<T>, href: impl Fn(i64) -> String + 'static) 
     } else {
         last_row.min(page.total)
     };
-    // A list that pages by place (the snapshot) gives where its neighbours start: the links
-    // carry it, so a page far down costs what the first does. The first page needs none.
-    let prev = match &page.prev {
-        Some(place) if current > 2 => with_param(href(current - 1), "before", place),
-        _ => href(current - 1),
-    };
-    let next = match &page.next {
-        Some(place) => with_param(href(current + 1), "after", place),
-        None => href(current + 1),
-    };
     // An estimated total says "about" and cannot tell where the list ends; a full page can.
-    let rows = if page.total_estimated {
+    if page.total_estimated {
         tr!(
             common.rows_about,
             first = number(first_row),
@@ -672,7 +659,25 @@ pub fn Pager<T: 'static>(page: Page<T>, href: impl Fn(i64) -> String + 'static) 
             last = number(last_row),
             total = number(page.total)
         )
+    }
+}
+
+/// Previous/next links for a paged list; `href(page)` builds a page's URL (1-based).
+#[component]
+pub fn Pager<T: 'static>(page: Page<T>, href: impl Fn(i64) -> String + 'static) -> impl IntoView {
+    let current = page.offset / page.limit.max(1) + 1;
+    let last = ((page.total + page.limit - 1) / page.limit.max(1)).max(1);
+    // A list that pages by place (the snapshot) gives where its neighbours start: the links
+    // carry it, so a page far down costs what the first does. The first page needs none.
+    let prev = match &page.prev {
+        Some(place) if current > 2 => with_param(href(current - 1), "before", place),
+        _ => href(current - 1),
     };
+    let next = match &page.next {
+        Some(place) => with_param(href(current + 1), "after", place),
+        None => href(current + 1),
+    };
+    let rows = rows_words(&page);
     let more = if page.total_estimated {
         page.next.is_some()
     } else {

@@ -65,7 +65,7 @@ test("search narrows the table, paging and Back restore the view", async ({ page
 
   await search(page, t, js, tag.toLowerCase());
   await expect(page).toHaveURL(new RegExp(`/\\?q=${tag.toLowerCase()}$`));
-  await expect(page.getByText(t("common.rows", { first: 1, last: 50, total: 56 }))).toBeVisible();
+  await expect(page.locator(".list-total").getByText(t("common.rows", { first: 1, last: 50, total: 56 }))).toBeVisible();
   await expect(rows(page)).toHaveCount(50);
   // Largest total first: the tea (100), then 55, 54, …
   await expect(rows(page).first()).toContainText(`${tag}-TEA`);
@@ -78,16 +78,16 @@ test("search narrows the table, paging and Back restore the view", async ({ page
 
   await page.getByRole("link", { name: t("common.next") }).click();
   await expect(page).toHaveURL(new RegExp(`[?&]page=2`));
-  await expect(page.getByText(t("common.rows", { first: 51, last: 56, total: 56 }))).toBeVisible();
+  await expect(page.locator(".list-total").getByText(t("common.rows", { first: 51, last: 56, total: 56 }))).toBeVisible();
   await expect(rows(page)).toHaveCount(6);
   await expect(rows(page).last()).toContainText(`${tag}-01`);
 
   await page.goBack();
   await expect(page).toHaveURL(new RegExp(`/\\?q=${tag.toLowerCase()}$`));
-  await expect(page.getByText(t("common.rows", { first: 1, last: 50, total: 56 }))).toBeVisible();
+  await expect(page.locator(".list-total").getByText(t("common.rows", { first: 1, last: 50, total: 56 }))).toBeVisible();
   await expect(rows(page).nth(1)).toContainText(`${tag}-55`);
   await page.goForward();
-  await expect(page.getByText(t("common.rows", { first: 51, last: 56, total: 56 }))).toBeVisible();
+  await expect(page.locator(".list-total").getByText(t("common.rows", { first: 51, last: 56, total: 56 }))).toBeVisible();
 
   // A Chinese name substring finds the one item; a link to that view restores it.
   await page.goto(`/?q=${encodeURIComponent(`乌龙茶 Oolong ${tag}`)}`);
@@ -136,7 +136,7 @@ test("Back after a search returns to the whole list", async ({ page, request, ja
   }
   await page.goBack();
   await expect(page).toHaveURL(/\/$/);
-  await expect(page.getByText(anyRows(t))).toBeVisible();
+  await expect(page.locator(".list-total").getByText(anyRows(t))).toBeVisible();
   if (js) await expect(box).toHaveValue("");
 });
 

@@ -93,7 +93,7 @@ pub fn server_function(endpoint: &str) -> Option<Role> {
         "form_result" | "available_at" | "inventory_snapshot" | "list_items" | "list_locations"
         | "list_ledger" | "query_stock" | "scan" | "location_labels" | "batch_labels"
         | "stock_here" | "list_counts" | "count_detail" | "list_orders" | "order_detail"
-        | "pick_list" => Some(Role::Viewer),
+        | "pick_list" | "batches_at_source" => Some(Role::Viewer),
         "receive_goods" | "put_away" | "ship_order" => Some(Role::Clerk),
         "record_counts" | "create_order" | "order_action" | "confirm_pick" => Some(Role::Clerk),
         "create_item" | "create_location" | "adjust_stock" | "start_count" | "post_count"

@@ -93,15 +93,20 @@ impl ReceiveFormLine {
     }
 }
 
-/// Parses a date typed into a form (`YYYY-MM-DD`, blank for none).
-pub fn form_date(field: String, raw: &str) -> Result<Option<NaiveDate>, AppError> {
+/// Parses a date typed or scanned into a form (see [`crate::scan::written_date`]; blank for
+/// none).
+pub fn form_date(
+    field: String,
+    raw: &str,
+    today: NaiveDate,
+) -> Result<Option<NaiveDate>, AppError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(None);
     }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+    crate::scan::written_date(raw, today)
         .map(Some)
-        .map_err(|_| AppError::validation(field, tr!(errors.value.date_like)))
+        .ok_or_else(|| AppError::validation(field, tr!(errors.value.date_like)))
 }
 
 /// The quantity typed into line `line` of a movement form, as the API's integer (range checked
@@ -117,15 +122,16 @@ impl ReceiveForm {
     /// The form as the JSON API's request (blank lines were dropped already), with what its
     /// text gets wrong (a qty or date that does not parse) noted in `problems`.
     #[cfg(feature = "ssr")]
-    fn to_input(&self, problems: &mut crate::error::Problems) -> ReceiveInput {
+    fn to_input(&self, problems: &mut crate::error::Problems, today: NaiveDate) -> ReceiveInput {
         let lines = self
             .lines
             .iter()
             .enumerate()
             .map(|(i, line)| {
                 let field = |name: &str| format!("lines[{i}].{name}");
-                let mut date =
-                    |name: &str, raw: &str| problems.check(form_date(field(name), raw)).flatten();
+                let mut date = |name: &str, raw: &str| {
+                    problems.check(form_date(field(name), raw, today)).flatten()
+                };
                 let expiry_date = date("expiry_date", &line.expiry_date);
                 let production_date = date("production_date", &line.production_date);
                 ReceiveLineInput {
@@ -160,7 +166,7 @@ pub async fn receive_goods_form(
     // Every bad field of the form is refused at once: what its text gets wrong, then what the
     // request's checks say.
     let mut problems = crate::error::Problems::default();
-    let input = form.to_input(&mut problems);
+    let input = form.to_input(&mut problems, state.config.today());
     let actor = crate::auth::access::current_actor();
     let result = problems
         .or_run(

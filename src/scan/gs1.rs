@@ -576,7 +576,7 @@ fn is_cset82(byte: u8) -> bool {
 
 /// A YYMMDD date (six ASCII digits) by GS1's rules: the century puts the year within
 /// today's year −49 .. +50, and DD = 00 means the last day of the month.
-fn gs1_date(yymmdd: &str, today: NaiveDate) -> Option<NaiveDate> {
+pub fn gs1_date(yymmdd: &str, today: NaiveDate) -> Option<NaiveDate> {
     let number = |at: usize| yymmdd.get(at..at + 2)?.parse::<u32>().ok();
     let (yy, month, day) = (number(0)?, number(2)?, number(4)?);
     let year = gs1_year(i32::try_from(yy).ok()?, today.year());

@@ -253,6 +253,8 @@ fn SnapshotTable(view: SnapshotView, q: String, page: i64) -> impl IntoView {
     }
     let rows = snapshot.items.clone();
     view! {
+        // How many there are, before the first card: a handheld shows two cards a screen.
+        <p class="list-total">{crate::ui::rows_words(&snapshot)}</p>
         <p class="muted">{tr!(inventory.hint, days = near_expiry_days, today = today)}</p>
         {crate::ui::export_links("/export/snapshot", &[("q", q.clone())])}
         <div class="table-wrap">

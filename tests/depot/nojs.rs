@@ -19,6 +19,7 @@ on_both_backends!(
     odd_result_urls_never_fail,
     pages_answer_while_other_routers_are_built,
     a_page_past_the_end_of_a_list_says_so,
+    the_putaway_page_moves_the_batch_the_clerk_names,
 );
 
 const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
@@ -426,4 +427,98 @@ async fn a_page_past_the_end_of_a_list_says_so(backend: Backend) {
     // An empty list still says it is empty.
     let (_, html) = page(&app, "/items?q=nothing-like-it&page=2").await;
     assert!(!html.contains("past the end"));
+}
+
+/// Issue 31: a putaway page line from a source holding more than one batch of the item must
+/// name the batch; the JSON API keeps SPEC's FEFO default.
+async fn the_putaway_page_moves_the_batch_the_clerk_names(backend: Backend) {
+    let app = stocked(backend).await;
+    let (status, body) = app
+        .post(
+            "/inbound/receive",
+            &json!({"ref": "PO-2", "lines": [
+                {"sku": "SKU-1", "location_code": "R-01", "qty": 5, "batch_code": "OLD", "expiry_date": "2030-01-01"},
+                {"sku": "SKU-1", "location_code": "R-01", "qty": 7, "batch_code": "NEW", "expiry_date": "2031-01-01"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let putaway = |reference: &str, qty: &str, batch: &str| {
+        form_body(&[
+            ("reference", reference),
+            ("lines[0][sku]", "SKU-1"),
+            ("lines[0][from_location_code]", "R-01"),
+            ("lines[0][to_location_code]", "A-01"),
+            ("lines[0][qty]", qty),
+            ("lines[0][batch_code]", batch),
+        ])
+    };
+    let at_dock = |stock: &serde_json::Value| -> Vec<(String, i64)> {
+        stock["rows"][0]["batches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                (
+                    b["batch_code"].as_str().unwrap().to_string(),
+                    b["qty"].as_i64().unwrap(),
+                )
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+
+    // No batch named: refused at the batch field, saying which are there; nothing moves.
+    let before = app.footprint().await;
+    let location = post_form(&app, "/api/put_away", putaway("TR-1", "7", "")).await;
+    let (_, html) = page(&app, &location).await;
+    assert!(html.contains(r#"role="alert""#), "{html}");
+    assert!(html.contains("R-01 holds 2 batches of this item"), "{html}");
+    assert!(html.contains("OLD") && html.contains("NEW"), "{html}");
+    assert!(
+        html.contains(r#"name="lines[0][batch_code]""#) && html.contains(r#"aria-invalid="true""#),
+        "{html}"
+    );
+    assert_eq!(app.footprint().await, before);
+
+    // The batches there, as the page's line shows them.
+    let (_, stock) = app.get("/stock/query?sku=SKU-1&location_code=R-01").await;
+    assert_eq!(
+        at_dock(&stock),
+        [("NEW".to_string(), 7), ("OLD".to_string(), 5)]
+    );
+
+    // Named: exactly that batch moves.
+    let location = post_form(&app, "/api/put_away", putaway("TR-1", "7", "NEW")).await;
+    let (_, html) = page(&app, &location).await;
+    assert!(!html.contains(r#"role="alert""#), "{html}");
+    let (_, stock) = app.get("/stock/query?sku=SKU-1&location_code=R-01").await;
+    assert_eq!(at_dock(&stock), [("OLD".to_string(), 5)]);
+
+    // One batch left: the page needs no choice.
+    let location = post_form(&app, "/api/put_away", putaway("TR-2", "1", "")).await;
+    let (_, html) = page(&app, &location).await;
+    assert!(!html.contains(r#"role="alert""#), "{html}");
+
+    // The API without a batch: first to expire first (SPEC), as before.
+    let (status, body) = app
+        .post(
+            "/inbound/receive",
+            &json!({"ref": "PO-3", "lines": [
+                {"sku": "SKU-1", "location_code": "R-01", "qty": 3, "batch_code": "LATER", "expiry_date": "2032-01-01"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .post(
+            "/putaway",
+            &json!({"ref": "TR-3", "lines": [{"sku": "SKU-1", "from_location_code": "R-01", "to_location_code": "A-01", "qty": 2}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, stock) = app.get("/stock/query?sku=SKU-1&location_code=R-01").await;
+    assert_eq!(
+        at_dock(&stock),
+        [("LATER".to_string(), 3), ("OLD".to_string(), 2)]
+    );
 }

@@ -89,6 +89,28 @@ async fn every_operation_answers_as_the_document_says(backend: Backend) {
         html.contains("POST /outbound/commit") && html.contains("schema-ErrorEnvelope"),
         "the page renders the document"
     );
+    assert!(html.contains("<html lang=\"en\">") && html.contains("<h3>Answers</h3>"));
+    // In Chinese too: its own words and the tags' (the operations' descriptions stay English).
+    let chinese = anonymous
+        .get(app.url("/api-docs"))
+        .header("accept-language", "zh-CN,zh;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for words in [
+        "<html lang=\"zh-CN\">",
+        "Depot 接口说明",
+        "<h2>库存移动</h2>",
+        "<h3>应答</h3>",
+        "数据结构",
+        "POST /outbound/commit",
+    ] {
+        assert!(chinese.contains(words), "{words} on the Chinese page");
+    }
+    assert!(!chinese.contains("<h3>Answers</h3>"));
 
     crate::inbound::warehouse(&app).await;
     app.location("S-1", "shipping").await;

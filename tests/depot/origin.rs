@@ -88,7 +88,8 @@ fn writes() -> Vec<Write> {
                 ("lines[0][from_location_code]", "R-01"),
                 ("lines[0][to_location_code]", "A-01"),
                 ("lines[0][qty]", "1"),
-                ("lines[0][batch_code]", ""),
+                // R-01 holds L1 and L2 by now: the page says which batch it moves.
+                ("lines[0][batch_code]", "L2"),
             ],
         ),
         form(
