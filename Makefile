@@ -12,13 +12,12 @@ RELEASE_BIN := $(abspath $(TARGET_DIR))/release/depot
 CARGO_FUZZ_VERSION := 0.13.2
 
 ## run: install what is missing, build the optimised (release) site with pre-compressed assets,
-## load the demo warehouse into an empty database, and serve http://127.0.0.1:3000 (SQLite
+## serve http://127.0.0.1:3000 with the demo warehouse in an empty database (SQLite
 ## depot.db by default). The release build is what a handheld should get: a debug build's wasm
 ## is 9 MB and takes seconds before a page answers a scan.
 run: tools
 	cargo leptos build --release --precompress --split
-	$(RELEASE_BIN) demo --if-empty
-	$(RELEASE_BIN) serve
+	$(RELEASE_BIN) serve --demo-if-empty
 
 ## test: formatting, lints, unit and integration tests on SQLite and PostgreSQL, browser tests
 test: tools browser proxy require-postgres lint unit e2e

@@ -350,7 +350,8 @@ async fn bench_backend(
     eprintln!("[bench] {backend_name}: loading {} demo items", args.items);
     let load = Instant::now();
     let status = Command::new(depot)
-        .args(["demo", "--items", &args.items.to_string()])
+        // Names in both languages: the scenarios search in both.
+        .args(["demo", "--bilingual", "--items", &args.items.to_string()])
         .env("DATABASE_URL", url)
         .env("RUST_LOG", "warn")
         .status()?;

@@ -73,6 +73,10 @@ pub enum Command {
         /// Do nothing (and succeed) when the database already holds items.
         #[arg(long)]
         if_empty: bool,
+        /// Name the items in both languages (what `make bench` searches), not in the
+        /// warehouse's (`DEPOT_LANGUAGE`).
+        #[arg(long, hide = true)]
+        bilingual: bool,
     },
 }
 
@@ -266,7 +270,11 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
             say!("revoked token {}", token.name);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { items, if_empty } => {
+        Command::Demo {
+            items,
+            if_empty,
+            bilingual,
+        } => {
             migrate().await?;
             let existing = crate::demo::item_count(&db)
                 .await
@@ -275,7 +283,12 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
                 say!("the database already holds {existing} items: demo not loaded");
                 return Ok(ExitCode::SUCCESS);
             }
-            let summary = crate::demo::load_demo(&db, &cli.config, items)
+            let names = if bilingual {
+                crate::demo::Names::Both
+            } else {
+                crate::demo::Names::In(cli.config.language)
+            };
+            let summary = crate::demo::load_demo(&db, &cli.config, items, names)
                 .await
                 .map_err(|e| format!("demo failed: {e}"))?;
             say!("{summary}");
@@ -293,6 +306,12 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
             {
                 tracing::warn!("no user yet: create the first admin at http://{addr}{path}");
                 eprintln!("\n  Depot has no user yet. Create the first admin here (this link works once):\n\n    http://{addr}{path}\n");
+                if state.config.demo_if_empty {
+                    eprintln!("  The warehouse is filled with the demo then, in the language of that browser.\n");
+                }
+            } else if state.config.demo_if_empty {
+                let names = crate::demo::Names::In(state.config.language);
+                crate::demo::load_if_empty(&state.db, &state.config, names).await;
             }
             crate::server::serve(state, addr)
                 .await

@@ -14,8 +14,9 @@ pub struct Config {
     #[arg(long, env = "NEAR_EXPIRY_DAYS", default_value_t = 30, global = true)]
     pub near_expiry_days: u32,
 
-    /// The warehouse time zone (IANA name) that decides what "today" is for expiry.
-    #[arg(long, env = "DEPOT_TIMEZONE", default_value = "UTC", value_parser = parse_timezone, global = true)]
+    /// The warehouse time zone (IANA name) that decides what "today" is for expiry and how
+    /// pages write moments; unset, the machine's (`TZ`, else `/etc/localtime`), else UTC.
+    #[arg(long, env = "DEPOT_TIMEZONE", default_value_t = machine_timezone().0, value_parser = parse_timezone, global = true)]
     pub timezone: Tz,
 
     /// Default of `atomic` for outbound commits that do not say.
@@ -44,6 +45,12 @@ pub struct Config {
     /// networks, comma-separated (`127.0.0.1,10.0.0.0/8`); none by default.
     #[arg(long = "trusted-proxies", env = "DEPOT_TRUSTED_PROXIES", default_value = "", value_parser = crate::proxy::TrustedProxies::parse, global = true)]
     pub trusted_proxies: crate::proxy::TrustedProxies,
+
+    /// `serve`: an empty warehouse gets the demo (`depot demo`'s 200 items): when the first
+    /// admin is set up, named in the language of that browser; at start when people exist but
+    /// no items. What `make run` does.
+    #[arg(long = "demo-if-empty", env = "DEPOT_DEMO_IF_EMPTY", default_value = "false", value_parser = BoolishValueParser::new(), global = true)]
+    pub demo_if_empty: bool,
 
     /// Where the time comes from: `system`, or a fixed RFC 3339 moment for tests, which
     /// choose "today" instead of depending on the real date.
@@ -80,6 +87,7 @@ impl Default for Config {
             session_idle_minutes: 480,
             secure_cookies: false,
             trusted_proxies: crate::proxy::TrustedProxies::default(),
+            demo_if_empty: false,
             clock: Clock::System,
         }
     }
@@ -98,6 +106,36 @@ impl Config {
             now,
             today: now.with_timezone(&self.timezone).date_naive(),
         }
+    }
+}
+
+/// The machine's time zone and where it was found: `TZ` (an IANA name, `:` allowed before
+/// it), else the system's setting (`/etc/localtime`), else UTC.
+pub fn machine_timezone() -> (Tz, &'static str) {
+    let from_env = std::env::var("TZ")
+        .ok()
+        .and_then(|tz| tz.trim_start_matches(':').parse::<Tz>().ok());
+    if let Some(zone) = from_env {
+        return (zone, "TZ");
+    }
+    match iana_time_zone::get_timezone()
+        .ok()
+        .and_then(|name| name.parse::<Tz>().ok())
+    {
+        Some(zone) => (zone, "/etc/localtime"),
+        None => (Tz::UTC, "no zone found on the machine"),
+    }
+}
+
+/// Where the warehouse time zone came from, to say at start.
+pub fn timezone_source() -> &'static str {
+    let flagged = std::env::args().any(|arg| arg == "--timezone" || arg.starts_with("--timezone="));
+    if flagged {
+        "--timezone"
+    } else if std::env::var_os("DEPOT_TIMEZONE").is_some() {
+        "DEPOT_TIMEZONE"
+    } else {
+        machine_timezone().1
     }
 }
 

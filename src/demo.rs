@@ -1,7 +1,8 @@
 //! `depot demo`: fills an empty database with a realistic warehouse, through the real operations
 //! (item and location creation, receipts, putaways) — never by writing tables directly.
 //!
-//! 40 locations of all three kinds; items with Chinese and English names and specs; lots whose
+//! 40 locations of all three kinds; items named, measured and counted in the warehouse's language
+//! (`DEPOT_LANGUAGE`: 经典矿泉水, 550毫升×24瓶, 箱 — or Mineral water, Classic, 550ml × 24, case); lots whose
 //! expiry runs from a few days away to two years out (some never expire); receipts into the docks
 //! spread over the last four weeks, most of each put away onto two storage shelves. Work is
 //! grouped into batched transactions so 100 000 items load in well under a minute.
@@ -20,6 +21,7 @@ use crate::inbound::service::Receive;
 use crate::inbound::{ReceiveInput, ReceiveLineInput};
 use crate::items::service::{create_items_in, NewItem};
 use crate::items::NewItemInput;
+use crate::lang::Locale;
 use crate::locations::service::{create_location_in, NewLocation};
 use crate::locations::NewLocationInput;
 use crate::movement::pipeline::{apply, Moment};
@@ -34,54 +36,216 @@ const ITEM_CHUNK: usize = crate::search::index::BLOCK_ITEMS as usize;
 /// How far back the demo's movements reach.
 const HISTORY_DAYS: i64 = 28;
 
-/// (Chinese name, English name, unit, spec, whether it expires)
-const PRODUCTS: &[(&str, &str, &str, &str, bool)] = &[
-    ("矿泉水", "Mineral water", "case", "550ml × 24", true),
-    ("绿茶", "Green tea", "case", "500ml × 15", true),
-    ("方便面", "Instant noodles", "case", "120g × 24", true),
-    ("大米", "Rice", "bag", "5kg", true),
-    ("食用油", "Cooking oil", "bottle", "5L", true),
-    ("酱油", "Soy sauce", "bottle", "1.9L", true),
-    ("牛奶", "Milk", "case", "250ml × 24", true),
-    ("酸奶", "Yogurt", "case", "200g × 12", true),
-    ("饼干", "Biscuits", "box", "400g", true),
-    ("巧克力", "Chocolate", "box", "100g × 20", true),
-    ("咖啡豆", "Coffee beans", "bag", "1kg", true),
-    ("茶叶", "Tea leaves", "tin", "250g", true),
-    ("洗衣液", "Laundry detergent", "bottle", "3kg", true),
-    ("洗发水", "Shampoo", "bottle", "750ml", true),
-    ("牙膏", "Toothpaste", "box", "120g × 3", true),
-    ("纸巾", "Tissues", "pack", "3-ply × 10", false),
-    ("卫生纸", "Toilet paper", "pack", "10 rolls", false),
-    ("电池", "AA batteries", "pack", "12 pcs", false),
-    ("灯泡", "LED bulb", "box", "9W E27", false),
-    ("插线板", "Power strip", "pcs", "6 outlets, 1.8m", false),
-    ("数据线", "USB-C cable", "pcs", "1m", false),
-    ("口罩", "Face masks", "box", "50 pcs", true),
-    ("手套", "Work gloves", "pair", "size L", false),
-    ("胶带", "Packing tape", "roll", "48mm × 100m", false),
-    ("纸箱", "Carton boxes", "bundle", "40×30×30cm × 20", false),
-    ("黄桃罐头", "Canned peaches", "case", "425g × 12", true),
-    ("蜂蜜", "Honey", "jar", "500g", true),
-    ("面粉", "Flour", "bag", "2.5kg", true),
-    ("白糖", "White sugar", "bag", "1kg", true),
-    ("香醋", "Vinegar", "bottle", "500ml", true),
-    ("橙汁", "Orange juice", "case", "1L × 6", true),
-    ("啤酒", "Beer", "case", "330ml × 24", true),
-    ("猫粮", "Cat food", "bag", "2kg", true),
-    ("狗粮", "Dog food", "bag", "10kg", true),
-    ("婴儿奶粉", "Infant formula", "tin", "800g", true),
-    (
-        "维生素C",
-        "Vitamin C tablets",
-        "bottle",
-        "100 tablets",
-        true,
-    ),
-    ("洗洁精", "Dish soap", "bottle", "1.29kg", true),
-    ("垃圾袋", "Trash bags", "roll", "45×50cm × 30", false),
-    ("保鲜膜", "Cling film", "roll", "30cm × 100m", false),
-    ("冷冻水饺", "Frozen dumplings", "bag", "1kg", true),
+/// One demo product in both languages; a demo warehouse speaks one of them.
+struct Product {
+    zh: (&'static str, &'static str, &'static str),
+    en: (&'static str, &'static str, &'static str),
+    /// Whether its lots have an expiry date.
+    expires: bool,
+}
+
+/// (name, unit, spec) in each language.
+const PRODUCTS: &[Product] = &[
+    Product {
+        zh: ("矿泉水", "箱", "550毫升×24瓶"),
+        en: ("Mineral water", "case", "550ml × 24"),
+        expires: true,
+    },
+    Product {
+        zh: ("绿茶", "箱", "500毫升×15瓶"),
+        en: ("Green tea", "case", "500ml × 15"),
+        expires: true,
+    },
+    Product {
+        zh: ("方便面", "箱", "120克×24袋"),
+        en: ("Instant noodles", "case", "120g × 24"),
+        expires: true,
+    },
+    Product {
+        zh: ("大米", "袋", "5千克"),
+        en: ("Rice", "bag", "5kg"),
+        expires: true,
+    },
+    Product {
+        zh: ("食用油", "瓶", "5升"),
+        en: ("Cooking oil", "bottle", "5L"),
+        expires: true,
+    },
+    Product {
+        zh: ("酱油", "瓶", "1.9升"),
+        en: ("Soy sauce", "bottle", "1.9L"),
+        expires: true,
+    },
+    Product {
+        zh: ("牛奶", "箱", "250毫升×24盒"),
+        en: ("Milk", "case", "250ml × 24"),
+        expires: true,
+    },
+    Product {
+        zh: ("酸奶", "箱", "200克×12杯"),
+        en: ("Yogurt", "case", "200g × 12"),
+        expires: true,
+    },
+    Product {
+        zh: ("饼干", "盒", "400克"),
+        en: ("Biscuits", "box", "400g"),
+        expires: true,
+    },
+    Product {
+        zh: ("巧克力", "盒", "100克×20块"),
+        en: ("Chocolate", "box", "100g × 20"),
+        expires: true,
+    },
+    Product {
+        zh: ("咖啡豆", "袋", "1千克"),
+        en: ("Coffee beans", "bag", "1kg"),
+        expires: true,
+    },
+    Product {
+        zh: ("茶叶", "罐", "250克"),
+        en: ("Tea leaves", "tin", "250g"),
+        expires: true,
+    },
+    Product {
+        zh: ("洗衣液", "瓶", "3千克"),
+        en: ("Laundry detergent", "bottle", "3kg"),
+        expires: true,
+    },
+    Product {
+        zh: ("洗发水", "瓶", "750毫升"),
+        en: ("Shampoo", "bottle", "750ml"),
+        expires: true,
+    },
+    Product {
+        zh: ("牙膏", "盒", "120克×3支"),
+        en: ("Toothpaste", "box", "120g × 3"),
+        expires: true,
+    },
+    Product {
+        zh: ("纸巾", "包", "3层×10包"),
+        en: ("Tissues", "pack", "3-ply × 10"),
+        expires: false,
+    },
+    Product {
+        zh: ("卫生纸", "包", "10卷"),
+        en: ("Toilet paper", "pack", "10 rolls"),
+        expires: false,
+    },
+    Product {
+        zh: ("电池", "包", "5号×12节"),
+        en: ("AA batteries", "pack", "12 pcs"),
+        expires: false,
+    },
+    Product {
+        zh: ("灯泡", "盒", "9瓦 E27"),
+        en: ("LED bulb", "box", "9W E27"),
+        expires: false,
+    },
+    Product {
+        zh: ("插线板", "个", "6位 1.8米"),
+        en: ("Power strip", "pcs", "6 outlets, 1.8m"),
+        expires: false,
+    },
+    Product {
+        zh: ("数据线", "个", "1米"),
+        en: ("USB-C cable", "pcs", "1m"),
+        expires: false,
+    },
+    Product {
+        zh: ("口罩", "盒", "50只"),
+        en: ("Face masks", "box", "50 pcs"),
+        expires: true,
+    },
+    Product {
+        zh: ("手套", "副", "L码"),
+        en: ("Work gloves", "pair", "size L"),
+        expires: false,
+    },
+    Product {
+        zh: ("胶带", "卷", "48毫米×100米"),
+        en: ("Packing tape", "roll", "48mm × 100m"),
+        expires: false,
+    },
+    Product {
+        zh: ("纸箱", "捆", "40×30×30厘米×20个"),
+        en: ("Carton boxes", "bundle", "40×30×30cm × 20"),
+        expires: false,
+    },
+    Product {
+        zh: ("黄桃罐头", "箱", "425克×12罐"),
+        en: ("Canned peaches", "case", "425g × 12"),
+        expires: true,
+    },
+    Product {
+        zh: ("蜂蜜", "罐", "500克"),
+        en: ("Honey", "jar", "500g"),
+        expires: true,
+    },
+    Product {
+        zh: ("面粉", "袋", "2.5千克"),
+        en: ("Flour", "bag", "2.5kg"),
+        expires: true,
+    },
+    Product {
+        zh: ("白糖", "袋", "1千克"),
+        en: ("White sugar", "bag", "1kg"),
+        expires: true,
+    },
+    Product {
+        zh: ("香醋", "瓶", "500毫升"),
+        en: ("Vinegar", "bottle", "500ml"),
+        expires: true,
+    },
+    Product {
+        zh: ("橙汁", "箱", "1升×6瓶"),
+        en: ("Orange juice", "case", "1L × 6"),
+        expires: true,
+    },
+    Product {
+        zh: ("啤酒", "箱", "330毫升×24罐"),
+        en: ("Beer", "case", "330ml × 24"),
+        expires: true,
+    },
+    Product {
+        zh: ("猫粮", "袋", "2千克"),
+        en: ("Cat food", "bag", "2kg"),
+        expires: true,
+    },
+    Product {
+        zh: ("狗粮", "袋", "10千克"),
+        en: ("Dog food", "bag", "10kg"),
+        expires: true,
+    },
+    Product {
+        zh: ("婴儿奶粉", "罐", "800克"),
+        en: ("Infant formula", "tin", "800g"),
+        expires: true,
+    },
+    Product {
+        zh: ("维生素C", "瓶", "100片"),
+        en: ("Vitamin C tablets", "bottle", "100 tablets"),
+        expires: true,
+    },
+    Product {
+        zh: ("洗洁精", "瓶", "1.29千克"),
+        en: ("Dish soap", "bottle", "1.29kg"),
+        expires: true,
+    },
+    Product {
+        zh: ("垃圾袋", "卷", "45×50厘米×30只"),
+        en: ("Trash bags", "roll", "45×50cm × 30"),
+        expires: false,
+    },
+    Product {
+        zh: ("保鲜膜", "卷", "30厘米×100米"),
+        en: ("Cling film", "roll", "30cm × 100m"),
+        expires: false,
+    },
+    Product {
+        zh: ("冷冻水饺", "袋", "1千克"),
+        en: ("Frozen dumplings", "bag", "1kg"),
+        expires: true,
+    },
 ];
 
 /// Product lines, so 40 products make 200 distinct items.
@@ -131,8 +295,29 @@ pub async fn item_count(db: &Db) -> Result<i64, AppError> {
     }))
 }
 
+/// Items in the demo that `--demo-if-empty` loads (as `depot demo`).
+pub const DEFAULT_ITEMS: usize = 200;
+
+/// `--demo-if-empty`: loads the demo into a warehouse without items; logs what it did (a
+/// failure too: the warehouse then stays empty, nothing else depends on it).
+pub async fn load_if_empty(db: &Db, config: &Config, names: Names) {
+    match item_count(db).await {
+        Ok(0) => match load_demo(db, config, DEFAULT_ITEMS, names).await {
+            Ok(summary) => tracing::info!(?names, "{summary}"),
+            Err(error) => tracing::warn!(%error, "the demo warehouse was not loaded"),
+        },
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "cannot tell whether the warehouse is empty"),
+    }
+}
+
 /// Loads the demo warehouse with `items` items into an empty database.
-pub async fn load_demo(db: &Db, config: &Config, items: usize) -> Result<DemoSummary, AppError> {
+pub async fn load_demo(
+    db: &Db,
+    config: &Config,
+    items: usize,
+    names: Names,
+) -> Result<DemoSummary, AppError> {
     let started = Instant::now();
     if item_count(db).await? > 0 {
         return Err(AppError::conflict(
@@ -142,7 +327,7 @@ pub async fn load_demo(db: &Db, config: &Config, items: usize) -> Result<DemoSum
     let today = config.today();
     let now = config.moment().now;
 
-    let locations = demo_locations();
+    let locations = demo_locations(names);
     let mut tx = db.begin_write().await?;
     for (code, name, kind) in &locations {
         let input = NewLocationInput {
@@ -160,6 +345,7 @@ pub async fn load_demo(db: &Db, config: &Config, items: usize) -> Result<DemoSum
         now,
         docks: codes_of(&locations, LocationKind::Receiving),
         shelves: codes_of(&locations, LocationKind::Storage),
+        language: names,
     });
 
     // Chunks touch disjoint items and stocks, so PostgreSQL loads two at once (one per core);
@@ -179,7 +365,7 @@ pub async fn load_demo(db: &Db, config: &Config, items: usize) -> Result<DemoSum
     let items_with_goods = db.backend() == Backend::Postgres;
     if !items_with_goods {
         for first in (0..items).step_by(ITEM_CHUNK) {
-            create_demo_items(db, first, (first + ITEM_CHUNK).min(items)).await?;
+            create_demo_items(db, first, (first + ITEM_CHUNK).min(items), names).await?;
         }
     }
     let mut tasks = tokio::task::JoinSet::new();
@@ -190,7 +376,8 @@ pub async fn load_demo(db: &Db, config: &Config, items: usize) -> Result<DemoSum
             for chunk in (worker..plan.chunks).step_by(workers) {
                 if items_with_goods {
                     let first = chunk * CHUNK;
-                    create_demo_items(&db, first, (first + CHUNK).min(plan.items)).await?;
+                    create_demo_items(&db, first, (first + CHUNK).min(plan.items), plan.language)
+                        .await?;
                 }
                 let (receipt, putaway) = load_chunk(&db, &plan, chunk).await?;
                 lines = (lines.0 + receipt, lines.1 + putaway);
@@ -234,12 +421,18 @@ struct Plan {
     now: DateTime<Utc>,
     docks: Vec<String>,
     shelves: Vec<String>,
+    language: Names,
 }
 
 /// Creates the demo items `first..last` in one transaction.
-async fn create_demo_items(db: &Db, first: usize, last: usize) -> Result<(), AppError> {
+async fn create_demo_items(
+    db: &Db,
+    first: usize,
+    last: usize,
+    language: Names,
+) -> Result<(), AppError> {
     let parsed = (first..last)
-        .map(|n| NewItem::parse(&demo_item(n)))
+        .map(|n| NewItem::parse(&demo_item(n, language)))
         .collect::<Result<Vec<_>, _>>()?;
     let mut tx = db.begin_write().await?;
     create_items_in(&mut tx, &parsed).await?;
@@ -266,9 +459,10 @@ async fn load_chunk(db: &Db, plan: &Plan, chunk: usize) -> Result<(usize, usize)
     let mut tx = db.begin_write().await?;
     let mut receipt = Vec::new();
     let mut moves = Vec::new();
-    let chunk_items: Vec<NewItemInput> = (first..last).map(demo_item).collect();
+    let chunk_items: Vec<NewItemInput> =
+        (first..last).map(|n| demo_item(n, plan.language)).collect();
     for (n, item) in (first..last).zip(&chunk_items) {
-        let expires = PRODUCTS[n % PRODUCTS.len()].4;
+        let expires = PRODUCTS[n % PRODUCTS.len()].expires;
         let lots = rng.between(1, 2);
         let mut received = 0;
         for lot in 0..lots {
@@ -319,31 +513,36 @@ async fn load_chunk(db: &Db, plan: &Plan, chunk: usize) -> Result<(usize, usize)
 /// and tokens are `user:NAME` and `token:NAME`).
 pub const DEMO_ACTOR: &str = "cli:demo";
 
-/// 4 receiving docks, 32 storage shelves (aisles A–D, bays 01–08), 4 shipping lanes.
-fn demo_locations() -> Vec<(String, String, LocationKind)> {
+/// 4 receiving docks, 32 storage shelves (aisles A–D, bays 01–08), 4 shipping lanes, named in
+/// the demo's language.
+fn demo_locations(names: Names) -> Vec<(String, String, LocationKind)> {
+    let zh = names == Names::In(Locale::zh_CN);
     let mut locations = Vec::new();
     for n in 1..=4 {
-        locations.push((
-            format!("R-{n:02}"),
-            format!("收货口 Dock {n}"),
-            LocationKind::Receiving,
-        ));
+        let name = if zh {
+            format!("{n} 号收货口")
+        } else {
+            format!("Dock {n}")
+        };
+        locations.push((format!("R-{n:02}"), name, LocationKind::Receiving));
     }
     for aisle in ['A', 'B', 'C', 'D'] {
         for bay in 1..=8 {
-            locations.push((
-                format!("{aisle}-{bay:02}"),
-                format!("{aisle} 区 Aisle {aisle}, bay {bay}"),
-                LocationKind::Storage,
-            ));
+            let name = if zh {
+                format!("{aisle} 区 {bay} 号货架")
+            } else {
+                format!("Aisle {aisle}, bay {bay}")
+            };
+            locations.push((format!("{aisle}-{bay:02}"), name, LocationKind::Storage));
         }
     }
     for n in 1..=4 {
-        locations.push((
-            format!("S-{n:02}"),
-            format!("发货区 Shipping lane {n}"),
-            LocationKind::Shipping,
-        ));
+        let name = if zh {
+            format!("{n} 号发货区")
+        } else {
+            format!("Shipping lane {n}")
+        };
+        locations.push((format!("S-{n:02}"), name, LocationKind::Shipping));
     }
     locations
 }
@@ -356,9 +555,20 @@ fn codes_of(locations: &[(String, String, LocationKind)], kind: LocationKind) ->
         .collect()
 }
 
-/// The n-th demo item: products × product lines, numbered past the first 200.
-fn demo_item(n: usize) -> NewItemInput {
-    let (zh, en, unit, spec, _) = PRODUCTS[n % PRODUCTS.len()];
+/// The language the demo's items and places are named in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Names {
+    /// The warehouse's language (`DEPOT_LANGUAGE`).
+    In(Locale),
+    /// Both, as a Chinese importer's catalogue may have ("经典矿泉水 Mineral water, Classic"):
+    /// what `make bench` searches in both languages.
+    Both,
+}
+
+/// The n-th demo item: products × product lines, numbered past the first 200, named in the
+/// demo's language ("经典矿泉水", 箱, 550毫升×24瓶; "Mineral water, Classic", case, 550ml × 24).
+fn demo_item(n: usize, language: Names) -> NewItemInput {
+    let product = &PRODUCTS[n % PRODUCTS.len()];
     let (line_zh, line_en) = LINES[(n / PRODUCTS.len()) % LINES.len()];
     let round = n / (PRODUCTS.len() * LINES.len());
     let suffix = if round == 0 {
@@ -366,9 +576,27 @@ fn demo_item(n: usize) -> NewItemInput {
     } else {
         format!(" #{}", round + 1)
     };
+    let (name, unit, spec) = match language {
+        Names::In(Locale::zh_CN) => {
+            let (name, unit, spec) = product.zh;
+            (format!("{line_zh}{name}{suffix}"), unit, spec)
+        }
+        Names::In(Locale::en) => {
+            let (name, unit, spec) = product.en;
+            (format!("{name}, {line_en}{suffix}"), unit, spec)
+        }
+        Names::Both => {
+            let (name, unit, spec) = product.en;
+            (
+                format!("{line_zh}{} {name}, {line_en}{suffix}", product.zh.0),
+                unit,
+                spec,
+            )
+        }
+    };
     NewItemInput {
         sku: format!("SKU-{:06}", n + 1),
-        name: format!("{line_zh}{zh} {en}, {line_en}{suffix}"),
+        name,
         spec: Some(spec.to_string()),
         unit: Some(unit.to_string()),
         // An EAN-13 under a made-up company prefix (690…, GS1 China's range), so scans work.

@@ -117,7 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(crate::auth::web::logout))
         .route(
             "/setup",
-            get(crate::auth::web::setup_page).post(crate::auth::web::setup_submit),
+            get(crate::auth::web::setup_page).post(setup_then_demo),
         )
         .merge(crate::items::api::router())
         .merge(crate::locations::api::router())
@@ -183,10 +183,40 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// `POST /setup`; with `--demo-if-empty`, once it has made the first admin, the empty warehouse
+/// gets the demo, named in the language of whoever set Depot up (200 items: about a second, so
+/// the first page they see has goods on it).
+async fn setup_then_demo(
+    State(state): State<AppState>,
+    session: tower_sessions::Session,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let demo = state
+        .config
+        .demo_if_empty
+        .then(|| (state.db.clone(), state.config.clone()));
+    let response = crate::auth::web::setup_submit(State(state), session, headers, body).await;
+    let made = response
+        .extensions()
+        .get::<crate::auth::web::FirstAdminMade>()
+        .is_some();
+    if let (true, Some((db, config))) = (made, demo) {
+        let names = crate::demo::Names::In(crate::lang::current());
+        crate::demo::load_if_empty(&db, &config, names).await;
+    }
+    response
+}
+
 /// Serves `router` on `addr` until SIGINT or SIGTERM, then lets in-flight requests finish.
 pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("Depot listening on http://{}", listener.local_addr()?);
+    tracing::info!(
+        "warehouse time zone {} (from {}; DEPOT_TIMEZONE sets another)",
+        state.config.timezone,
+        crate::config::timezone_source()
+    );
     if !state.config.trusted_proxies.is_empty() {
         tracing::info!(proxies = ?state.config.trusted_proxies, "believing forwarding headers of trusted proxies");
     }

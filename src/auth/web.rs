@@ -303,7 +303,7 @@ pub async fn setup_submit(
     if let Err(error) = start_session(&session, user.id).await {
         return error.into_response();
     }
-    if is_json(&headers) {
+    let mut response = if is_json(&headers) {
         (
             StatusCode::CREATED,
             Json(serde_json::json!({"username": user.username, "role": user.role})),
@@ -311,8 +311,15 @@ pub async fn setup_submit(
             .into_response()
     } else {
         Redirect::to("/").into_response()
-    }
+    };
+    response.extensions_mut().insert(FirstAdminMade);
+    response
 }
+
+/// Marks the answer of the setup that made the first admin (for what follows it: the demo
+/// warehouse of `serve --demo-if-empty`, see `crate::server`).
+#[derive(Debug, Clone, Copy)]
+pub struct FirstAdminMade;
 
 /// At start: with no user yet, opens setup under a new one-time token and returns its path.
 /// Every node that starts before the first admin exists opens a link of its own; any of them

@@ -20,6 +20,7 @@ mod inbound;
 mod items_locations;
 mod labels;
 mod language;
+mod local;
 mod movement_core;
 mod nodes;
 mod nojs;
