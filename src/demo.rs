@@ -301,13 +301,11 @@ pub const DEFAULT_ITEMS: usize = 200;
 /// `--demo-if-empty`: loads the demo into a warehouse without items; logs what it did (a
 /// failure too: the warehouse then stays empty, nothing else depends on it).
 pub async fn load_if_empty(db: &Db, config: &Config, names: Names) {
-    match item_count(db).await {
-        Ok(0) => match load_demo(db, config, DEFAULT_ITEMS, names).await {
-            Ok(summary) => tracing::info!(?names, "{summary}"),
-            Err(error) => tracing::warn!(%error, "the demo warehouse was not loaded"),
-        },
-        Ok(_) => {}
-        Err(error) => tracing::warn!(%error, "cannot tell whether the warehouse is empty"),
+    match load_demo(db, config, DEFAULT_ITEMS, names).await {
+        Ok(summary) => tracing::info!(?names, "{summary}"),
+        // It holds items already: nothing to do.
+        Err(error) if error.code == crate::error::ErrorCode::Conflict => {}
+        Err(error) => tracing::warn!(%error, "the demo warehouse was not loaded"),
     }
 }
 

@@ -321,6 +321,30 @@ struct RowParts {
     cells: StoredValue<Vec<NodeRef<leptos::html::Input>>>,
 }
 
+impl RowParts {
+    /// Says `note` under column `col`'s field (`None`: nothing). The row may be gone by then.
+    fn note(self, col: usize, note: Option<ScanNote>) {
+        self.notes.try_update(|n| {
+            if let Some(slot) = n.get_mut(col) {
+                *slot = note;
+            }
+        });
+    }
+
+    /// Puts the cursor back in column `col`'s field, its text selected: the next scan replaces
+    /// it.
+    fn hold_cursor(self, col: usize) {
+        let input = self
+            .cells
+            .try_with_value(|c| c.get(col).and_then(|n| n.get_untracked()))
+            .flatten();
+        if let Some(input) = input {
+            let _ = input.focus();
+            input.select();
+        }
+    }
+}
+
 /// A row of the editor: its key, the values it started with, and its values as they change.
 type Row = (usize, Vec<String>, RwSignal<Vec<String>>);
 
@@ -336,19 +360,9 @@ fn resolve_scan(
     typed: StoredValue<u64>,
 ) {
     use crate::scan::ScanKind;
-    let RowParts {
-        values,
-        notes,
-        cells,
-    } = row;
+    let RowParts { values, cells, .. } = row;
     let typed_before = typed.get_value();
-    let set_note = move |note: Option<ScanNote>| {
-        notes.update(|n| {
-            if let Some(slot) = n.get_mut(col) {
-                *slot = note;
-            }
-        })
-    };
+    let set_note = move |note| row.note(col, note);
     let code = code.trim().to_string();
     if code.is_empty() {
         set_note(None);
@@ -441,15 +455,8 @@ fn resolve_scan(
             // A wrong or unknown scan stops the clerk: the cursor goes back to its field, its
             // text selected, so the next scan replaces it. Unless they have typed on since it
             // was sent: what they typed stays where they typed it.
-            let typed_since = typed.try_get_value().is_none_or(|now| now != typed_before);
-            if let (false, Some(input)) = (
-                typed_since,
-                cells
-                    .try_with_value(|c| c.get(col).and_then(|n| n.get_untracked()))
-                    .flatten(),
-            ) {
-                let _ = input.focus();
-                input.select();
+            if typed.try_get_value() == Some(typed_before) {
+                row.hold_cursor(col);
             }
         }
         set_note(Some(note));
@@ -460,19 +467,8 @@ fn resolve_scan(
 /// (see [`crate::scan::written_date`]); one that is not a date is marked, buzzes and keeps the
 /// cursor, as a wrong scan does.
 fn write_date(text: String, col: usize, row: RowParts) {
-    let RowParts {
-        values,
-        notes,
-        cells,
-    } = row;
-    let set_note = move |note: Option<ScanNote>| {
-        notes.update(|n| {
-            if let Some(slot) = n.get_mut(col) {
-                *slot = note;
-            }
-        })
-    };
-    let input = cells.with_value(|c| c.get(col).and_then(|n| n.get_untracked()));
+    let RowParts { values, cells, .. } = row;
+    let set_note = move |note| row.note(col, note);
     if text.trim().is_empty() {
         set_note(None);
         return;
@@ -485,7 +481,7 @@ fn write_date(text: String, col: usize, row: RowParts) {
                     slot.clone_from(&date)
                 }
             });
-            if let Some(input) = input {
+            if let Some(input) = cells.with_value(|c| c.get(col).and_then(|n| n.get_untracked())) {
                 input.set_value(&date);
             }
             set_note(None);
@@ -493,10 +489,7 @@ fn write_date(text: String, col: usize, row: RowParts) {
         None => {
             buzz();
             // Left just now (this is its change): nothing was typed elsewhere yet.
-            if let Some(input) = input {
-                let _ = input.focus();
-                input.select();
-            }
+            row.hold_cursor(col);
             set_note(Some(ScanNote {
                 ok: false,
                 text: tr!(errors.value.date_like),

@@ -214,42 +214,25 @@ async fn api_docs() -> Html<String> {
 /// A tag's name and description in the page's language (the document's own, English, for a
 /// tag the catalogue does not know).
 fn tag_words(name: &str, about: &str) -> (String, String) {
-    let (title, description) = match name {
-        "movements" => (
-            tr!(common.api_docs.tag.movements.name),
-            tr!(common.api_docs.tag.movements.about),
-        ),
-        "stock" => (
-            tr!(common.api_docs.tag.stock.name),
-            tr!(common.api_docs.tag.stock.about),
-        ),
-        "items and locations" => (
-            tr!(common.api_docs.tag.catalogue.name),
-            tr!(common.api_docs.tag.catalogue.about),
-        ),
-        "counts" => (
-            tr!(common.api_docs.tag.counts.name),
-            tr!(common.api_docs.tag.counts.about),
-        ),
-        "orders" => (
-            tr!(common.api_docs.tag.orders.name),
-            tr!(common.api_docs.tag.orders.about),
-        ),
-        "integration" => (
-            tr!(common.api_docs.tag.integration.name),
-            tr!(common.api_docs.tag.integration.about),
-        ),
-        "health" => (
-            tr!(common.api_docs.tag.health.name),
-            tr!(common.api_docs.tag.health.about),
-        ),
-        "sign-in" => (
-            tr!(common.api_docs.tag.sign_in.name),
-            tr!(common.api_docs.tag.sign_in.about),
-        ),
+    macro_rules! tag {
+        ($key:ident) => {
+            (
+                tr!(common.api_docs.tag.$key.name),
+                tr!(common.api_docs.tag.$key.about),
+            )
+        };
+    }
+    match name {
+        "movements" => tag!(movements),
+        "stock" => tag!(stock),
+        "items and locations" => tag!(catalogue),
+        "counts" => tag!(counts),
+        "orders" => tag!(orders),
+        "integration" => tag!(integration),
+        "health" => tag!(health),
+        "sign-in" => tag!(sign_in),
         _ => (name.to_string(), about.to_string()),
-    };
-    (title, description)
+    }
 }
 
 fn esc(text: &str) -> String {

@@ -764,19 +764,11 @@ fn PickScreen(list: PickList, stored: StoredOutcome<PickForm, PickList>) -> impl
         crate::lines::buzz();
         set_note.set(Some((field, text)));
     };
-    let on_location = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() != "Enter" {
-            return;
-        }
-        ev.prevent_default();
-        let Some(row) = current.get_untracked() else {
-            return;
-        };
+    // Whether the location scanned is the row's; a wrong one is said, and keeps the cursor.
+    let location_is_right = move |row: &PickRow| {
         let scanned = location.get_untracked();
-        if same(&scanned, &row.location_code) {
-            set_note.set(None);
-            focus("pick-item");
-        } else {
+        let right = same(&scanned, &row.location_code);
+        if !right {
             wrong(
                 "location",
                 tr!(
@@ -786,6 +778,20 @@ fn PickScreen(list: PickList, stored: StoredOutcome<PickForm, PickList>) -> impl
                 ),
             );
             select("pick-location");
+        }
+        right
+    };
+    let on_location = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() != "Enter" {
+            return;
+        }
+        ev.prevent_default();
+        let Some(row) = current.get_untracked() else {
+            return;
+        };
+        if location_is_right(&row) {
+            set_note.set(None);
+            focus("pick-item");
         }
     };
     let on_item = move |ev: leptos::ev::KeyboardEvent| {
@@ -821,20 +827,8 @@ fn PickScreen(list: PickList, stored: StoredOutcome<PickForm, PickList>) -> impl
             return;
         };
         // Still in the field: the scan may be half typed; its Enter checks it.
-        if has_focus("pick-location") {
-            return;
-        }
-        let scanned = location.get_untracked();
-        if !scanned.trim().is_empty() && !same(&scanned, &row.location_code) {
-            wrong(
-                "location",
-                tr!(
-                    orders.pick_screen.wrong_location,
-                    scanned = scanned.trim(),
-                    code = &row.location_code
-                ),
-            );
-            select("pick-location");
+        if !has_focus("pick-location") && !location.get_untracked().trim().is_empty() {
+            location_is_right(&row);
         }
     });
     let error_of = move |field: &'static str| {
@@ -980,18 +974,21 @@ fn PickRows(rows: Vec<PickRow>, current: Option<usize>) -> impl IntoView {
     .into_any()
 }
 
+/// Input `id` of the page (in the browser).
+#[cfg(feature = "hydrate")]
+fn input_by_id(id: &str) -> Option<web_sys::HtmlInputElement> {
+    use wasm_bindgen::JsCast;
+    document()
+        .get_element_by_id(id)
+        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+}
+
 /// Moves the focus to input `id` (in the browser).
 #[allow(unused_variables)]
 fn focus(id: &str) {
     #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        if let Some(input) = document()
-            .get_element_by_id(id)
-            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
-        {
-            let _ = input.focus();
-        }
+    if let Some(input) = input_by_id(id) {
+        let _ = input.focus();
     }
 }
 
@@ -1006,43 +1003,27 @@ fn has_focus(id: &str) -> bool {
     false
 }
 
-/// What input `id` holds as an island comes alive: typed before it was (none on the server).
+/// What input `id` holds as an island comes alive, when it is not what it was rendered with:
+/// typed before the island was live (none on the server).
 #[allow(unused_variables)]
 fn typed_before_live(id: &str) -> Option<String> {
     #[cfg(feature = "hydrate")]
     {
-        use wasm_bindgen::JsCast;
-        document()
-            .get_element_by_id(id)
-            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
-            .map(|input| input.value())
-            .filter(|value| !value.is_empty() && value != &input_default(id))
+        input_by_id(id)
+            .map(|input| (input.value(), input.default_value()))
+            .filter(|(value, rendered)| !value.is_empty() && value != rendered)
+            .map(|(value, _)| value)
     }
     #[cfg(not(feature = "hydrate"))]
     None
-}
-
-/// The value input `id` was rendered with (its `value` attribute).
-#[cfg(feature = "hydrate")]
-fn input_default(id: &str) -> String {
-    document()
-        .get_element_by_id(id)
-        .and_then(|e| e.get_attribute("value"))
-        .unwrap_or_default()
 }
 
 /// Selects input `id`'s text (so the next scan replaces it).
 #[allow(unused_variables)]
 fn select(id: &str) {
     #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        if let Some(input) = document()
-            .get_element_by_id(id)
-            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
-        {
-            let _ = input.focus();
-            input.select();
-        }
+    if let Some(input) = input_by_id(id) {
+        let _ = input.focus();
+        input.select();
     }
 }

@@ -642,10 +642,7 @@ async fn the_first_start_makes_one_admin_and_then_is_gone(backend: Backend) {
         .unwrap()
         .expect("setup opens while no user exists");
     let token = path.rsplit_once("token=").unwrap().1.to_string();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = depot::server::router(state);
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let (base, _server) = crate::common::serve_state(state).await;
 
     let client = client_for(None);
     let page = |path: String| {

@@ -116,10 +116,7 @@ async fn the_demo_speaks_the_language_of_whoever_sets_depot_up(backend: Backend)
         .unwrap()
         .expect("setup opens while no user exists");
     let token = path.rsplit_once("token=").unwrap().1.to_string();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = depot::server::router(state);
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let (base, _server) = crate::common::serve_state(state).await;
     let items = || async {
         depot::with_pool!(&test_db.db, |pool, _backend| sqlx::query_as::<
             _,

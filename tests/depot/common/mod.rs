@@ -340,7 +340,7 @@ async fn serve(db: Db, config: Config) -> String {
 }
 
 /// Serves the real router with `state` on a loopback port: its base URL and the server's task.
-async fn serve_state(state: AppState) -> (String, tokio::task::JoinHandle<()>) {
+pub async fn serve_state(state: AppState) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = depot::server::router(state);
