@@ -132,7 +132,7 @@ pub fn App() -> impl IntoView {
                 <div class="topbar-end">
                     {user.map(|(name, role)| view! {
                         <form method="post" action="/logout" class="account">
-                            <span class="who" title=tr!(auth.signed_in_as, name = name.clone(), role = crate::auth::page::role_words(role))>
+                            <span class="who" title=tr!(auth.signed_in_as, name = name.clone(), role = crate::auth::role_words(role))>
                                 {name.clone()}
                             </span>
                             <button type="submit" class="link">{tr!(auth.sign_out)}</button>

@@ -176,7 +176,7 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
         .await
         .map_err(|e| format!("cannot open the database: {}", error_chain(&e)))?;
     let migrate = || async {
-        db.migrate()
+        crate::search::migrate(&db)
             .await
             .map_err(|e| format!("migration failed: {}", error_chain(&e)))
     };

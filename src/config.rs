@@ -93,6 +93,13 @@ impl Default for Config {
     }
 }
 
+/// When a movement happens: the ledger's timestamp, and the warehouse date deciding expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moment {
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+}
+
 impl Config {
     /// Today's date in the warehouse time zone: a batch is expired when its expiry date is before it.
     pub fn today(&self) -> NaiveDate {
@@ -100,9 +107,9 @@ impl Config {
     }
 
     /// Now, and today in the warehouse time zone: when a movement happens.
-    pub fn moment(&self) -> crate::movement::pipeline::Moment {
+    pub fn moment(&self) -> Moment {
         let now = self.clock.now();
-        crate::movement::pipeline::Moment {
+        Moment {
             now,
             today: now.with_timezone(&self.timezone).date_naive(),
         }

@@ -294,6 +294,88 @@ pub fn parse_search(raw: Option<&str>) -> Result<Option<String>, AppError> {
     }
 }
 
+/// Where an order is in its life (SPEC §10).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OrderStatus {
+    /// Some of it could not be reserved.
+    Backordered,
+    /// All of what is left to ship is reserved, none of it picked.
+    Reserved,
+    /// Picking has started.
+    Picking,
+    /// All of what is reserved is picked.
+    Picked,
+    /// All of it has left.
+    Shipped,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 6] = [
+        OrderStatus::Backordered,
+        OrderStatus::Reserved,
+        OrderStatus::Picking,
+        OrderStatus::Picked,
+        OrderStatus::Shipped,
+        OrderStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Backordered => "BACKORDERED",
+            OrderStatus::Reserved => "RESERVED",
+            OrderStatus::Picking => "PICKING",
+            OrderStatus::Picked => "PICKED",
+            OrderStatus::Shipped => "SHIPPED",
+            OrderStatus::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Still to be picked or shipped: not shipped, not cancelled.
+    pub fn open(self) -> bool {
+        !matches!(self, OrderStatus::Shipped | OrderStatus::Cancelled)
+    }
+
+    /// The status of an order that is not cancelled, from its lines' quantities.
+    pub fn of_lines(lines: impl IntoIterator<Item = LineQty>) -> Self {
+        let (mut qty, mut shipped, mut reserved, mut picked) = (0, 0, 0, 0);
+        let mut backordered = false;
+        for line in lines {
+            qty += line.qty;
+            shipped += line.shipped;
+            reserved += line.reserved;
+            picked += line.picked;
+            backordered |= line.shipped + line.reserved < line.qty;
+        }
+        if shipped >= qty {
+            OrderStatus::Shipped
+        } else if backordered {
+            OrderStatus::Backordered
+        } else if picked > 0 && picked >= reserved {
+            OrderStatus::Picked
+        } else if picked > 0 {
+            OrderStatus::Picking
+        } else {
+            OrderStatus::Reserved
+        }
+    }
+}
+
+/// An order line's quantities, from which its order's status follows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineQty {
+    pub qty: i64,
+    pub reserved: i64,
+    pub picked: i64,
+    pub shipped: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -196,6 +196,14 @@ pub fn decode_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
     })
 }
 
+/// Whether the client asks for HTML (a browser's navigation or plain form post does).
+pub fn wants_html(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

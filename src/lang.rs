@@ -117,7 +117,6 @@ mod server {
     use axum::response::{IntoResponse, Response};
 
     use super::*;
-    use crate::state::AppState;
 
     tokio::task_local! {
         /// The language of the request this task is answering.
@@ -163,9 +162,9 @@ mod server {
 
     /// Decides the request's language and answers it in that language. A `GET` with `?lang=…`
     /// (the header's switcher) keeps the choice in the cookie and goes back to the same page and
-    /// query without it, so the switch works as a plain link.
+    /// query without it, so the switch works as a plain link. `default` is `DEPOT_LANGUAGE`.
     pub async fn choose_language(
-        State(state): State<AppState>,
+        State(default): State<Locale>,
         mut request: Request,
         next: Next,
     ) -> Response {
@@ -174,7 +173,7 @@ mod server {
                 return response;
             }
         }
-        let locale = negotiate(request.headers(), state.config.language);
+        let locale = negotiate(request.headers(), default);
         request.extensions_mut().insert(locale);
         let mut response = REQUEST_LOCALE.scope(locale, next.run(request)).await;
         // Pages and error messages depend on the language; static files do not.

@@ -16,6 +16,7 @@ pub mod counts;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod href;
 pub mod import;
 pub mod inbound;
 pub mod items;
@@ -52,6 +53,8 @@ pub mod export;
 pub mod extract;
 #[cfg(feature = "ssr")]
 pub mod flash;
+#[cfg(feature = "ssr")]
+pub mod health;
 #[cfg(feature = "ssr")]
 pub mod negotiate;
 #[cfg(feature = "ssr")]

@@ -8,7 +8,7 @@
 //!   to. Submitting is deliberate: the button, or Enter in an empty first field of a line. Before
 //!   the page is live, a small script in the shell (`crate::app::SCAN_GUARD`) does the moving,
 //!   so scans typed while the page loads stay in their fields.
-//! - An item or location field resolves what was scanned (`crate::scan::scan_code`) when it is
+//! - An item or location field resolves what was scanned (`scan_code`) when it is
 //!   left: the item's name and unit (or the location's kind) show under it, a GS1 barcode fills
 //!   the line's batch, dates and quantity, and a wrong scan is marked on its field at once, with
 //!   a buzz where the device can.
@@ -37,7 +37,7 @@ pub enum ColumnKind {
 }
 
 impl ColumnKind {
-    /// What a scan in this column should be, for `crate::scan::scan_code`.
+    /// What a scan in this column should be, for `scan_code`.
     fn expects(self) -> Option<crate::scan::ScanKind> {
         match self {
             ColumnKind::Item => Some(crate::scan::ScanKind::Item),
@@ -373,7 +373,7 @@ fn resolve_scan(
         _ => "item",
     };
     leptos::task::spawn_local(async move {
-        let answer = crate::scan::scan_code(code.clone(), expect_name.to_string())
+        let answer = scan_code(code.clone(), expect_name.to_string())
             .await
             .and_then(|answer| answer);
         // The field changed again while this scan was resolved: the newer one answers. Its
@@ -388,7 +388,7 @@ fn resolve_scan(
             (ScanKind::Location, Ok(scan)) => match scan.location {
                 Some(location) => ScanNote {
                     ok: true,
-                    text: crate::locations::page::kind_words(&location.kind),
+                    text: crate::locations::kind_words(&location.kind),
                 },
                 None => ScanNote {
                     ok: false,
@@ -877,4 +877,37 @@ where
             }
         </For>
     }
+}
+
+/// What a page's scan field read (`expect`: `item` or `location`, the field's kind); the same
+/// answer as `GET /scan`. A scan that names nothing or is malformed is an answer here (the inner
+/// `Err`), not a failed request: a wrong scan is part of a clerk's day.
+#[leptos::server(endpoint = "scan")]
+pub async fn scan_code(
+    code: String,
+    expect: String,
+) -> Result<Result<crate::scan::Scan, crate::error::AppError>, crate::error::AppError> {
+    use crate::error::ErrorCode;
+    let state = crate::state::app_state()?;
+    let expect = crate::scan::ScanKind::from_name(expect.trim());
+    match crate::scan::service::resolve(&state.db, &code, expect, state.config.today()).await {
+        Err(error)
+            if matches!(
+                error.code,
+                ErrorCode::NotFound | ErrorCode::ValidationFailed
+            ) =>
+        {
+            Ok(Err(error))
+        }
+        other => other.map(Ok),
+    }
+}
+
+/// The quantity typed into line `line` of a movement form, as the API's integer (range checked
+/// later); one that does not parse is noted in `problems` and reads as 0.
+pub fn form_qty(problems: &mut crate::error::Problems, line: usize, raw: &str) -> i64 {
+    let field = format!("lines[{line}].qty");
+    problems
+        .check(crate::domain::Qty::parse_text(&field, raw).map(crate::domain::Qty::get))
+        .unwrap_or(0)
 }

@@ -5,11 +5,12 @@
 
 use axum::extract::{Request, State};
 use axum::handler::Handler;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use axum::routing::{get, MethodRouter};
 
 use crate::app::shell;
+use crate::extract::wants_html;
 use crate::state::AppState;
 
 /// `GET` for a path that is both a page and a JSON endpoint: HTML for browsers, the JSON
@@ -39,14 +40,6 @@ pub async fn render_page(state: AppState, req: Request) -> Response {
         move || shell(options.clone()),
     );
     render(req).await
-}
-
-/// Whether the client asks for HTML (a browser's navigation or plain form post does).
-pub fn wants_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
 }
 
 /// Marks `response` as chosen by the request's `Accept` header (keeping any other `Vary`).

@@ -26,7 +26,7 @@ use crate::state::AppState;
             are idempotent by `ref`: resending the same request changes nothing."
     ),
     paths(
-        crate::server::healthz,
+        crate::health::healthz,
         crate::auth::web::login,
         crate::auth::web::logout,
         crate::inbound::api::receive_goods,
@@ -77,28 +77,6 @@ use crate::state::AppState;
     )
 )]
 struct ApiDoc;
-
-/// A file (an XLSX workbook, a multipart upload) in the document: binary, not a list of bytes.
-#[derive(utoipa::ToSchema)]
-#[schema(value_type = String, format = Binary)]
-#[allow(dead_code)]
-pub struct Binary(Vec<u8>);
-
-/// `POST /login`'s JSON body.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct SignIn {
-    username: String,
-    password: String,
-}
-
-/// Who signed in.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct SignedIn {
-    username: String,
-    role: crate::auth::Role,
-}
 
 /// A concrete path for an OpenAPI path template, to ask the access table about it.
 fn example_path(template: &str) -> String {

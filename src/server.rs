@@ -11,9 +11,8 @@ use axum::http::{header, HeaderName, StatusCode};
 use axum::middleware::{from_fn, from_fn_with_state, map_response, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use serde_json::{json, Value};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -22,10 +21,10 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::app::{shell, App};
-use crate::db::Db;
 use crate::error::{AppError, ErrorCode};
+use crate::extract::wants_html;
 use crate::extract::{body_limit, MAX_BODY_BYTES};
-use crate::negotiate::{vary_on_accept, wants_html};
+use crate::negotiate::vary_on_accept;
 use crate::state::AppState;
 
 /// Paths that SPEC §4 and §5 give both a JSON endpoint and a page: their `GET` is routed by
@@ -56,9 +55,6 @@ const OVERSIZED_DRAIN_BYTES: u64 = 16 * 1024 * 1024;
 
 /// How long draining an oversized body may take, so a slow sender cannot hold a task.
 const OVERSIZED_DRAIN_TIME: Duration = Duration::from_secs(5);
-
-/// How long `/healthz` waits for the database before calling it unavailable.
-const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The pages' routes, listed once per process.
 ///
@@ -112,7 +108,7 @@ pub fn router(state: AppState) -> Router {
     let routes = page_routes();
     let request_timeout = state.config.request_timeout;
     Router::new()
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(crate::health::healthz))
         .route("/login", post(crate::auth::web::login))
         .route("/logout", post(crate::auth::web::logout))
         .route(
@@ -163,7 +159,10 @@ pub fn router(state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
                 // SPEC §8: every answer, errors included, in the request's language.
-                .layer(from_fn_with_state(state.clone(), crate::lang::choose_language))
+                .layer(from_fn_with_state(
+                    state.config.language,
+                    crate::lang::choose_language,
+                ))
                 // Before anything reads the database for it, an oversized body is refused.
                 .layer(from_fn(refuse_announced_oversized_body))
                 // SPEC §7: who is asking (session or token), and whether they may.
@@ -256,30 +255,6 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
-}
-
-/// `GET /healthz`: 200 when the database answers, 503 `UNAVAILABLE` otherwise.
-#[utoipa::path(
-    get,
-    path = "/healthz",
-    tag = "health",
-    responses(
-        (status = 200, description = "Depot and its database answer", body = Object,
-            example = json!({"status": "ok", "database": "ok"})),
-    )
-)]
-pub(crate) async fn healthz(State(db): State<Db>) -> Result<Json<Value>, AppError> {
-    match tokio::time::timeout(HEALTH_TIMEOUT, db.ping()).await {
-        Ok(Ok(())) => Ok(Json(json!({"status": "ok", "database": "ok"}))),
-        Ok(Err(error)) => {
-            tracing::warn!(cause = %crate::error::error_chain(&error), "health check failed");
-            Err(AppError::unavailable().with_details(json!({"database": "unreachable"})))
-        }
-        Err(_) => {
-            tracing::warn!("health check timed out");
-            Err(AppError::unavailable().with_details(json!({"database": "timeout"})))
-        }
-    }
 }
 
 /// Serves the site's static files (wasm, js, css, favicon). Anything else is not found: browsers

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::Page;
 use crate::error::{AppError, ErrorCode};
+pub use crate::href::{query_href, urlencode};
 use crate::movement::{BatchQty, LineStatus};
 
 /// Moments as a page shows them: in the warehouse's time zone (`DEPOT_TIMEZONE`), written by the
@@ -457,7 +458,7 @@ const MAX_REF_CHARS: usize = 64;
 #[cfg(feature = "ssr")]
 fn is_plain_form_post() -> bool {
     use_context::<axum::http::request::Parts>()
-        .is_some_and(|parts| crate::negotiate::wants_html(&parts.headers))
+        .is_some_and(|parts| crate::extract::wants_html(&parts.headers))
 }
 
 /// A refusal or failure, in words, with the field it is about (in words too: "line 3 · Qty").
@@ -715,20 +716,6 @@ pub fn page_offset(page: i64, per_page: i64) -> i64 {
     (page.max(1) - 1).saturating_mul(per_page)
 }
 
-/// A link to the current path with `params` as its query (blank values left out).
-pub fn query_href(path: &str, params: &[(&str, String)]) -> String {
-    let query: Vec<String> = params
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
-        .collect();
-    if query.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{}", query.join("&"))
-    }
-}
-
 /// "Download CSV · XLSX" of a page's rows with its filters (SPEC §11): `path` is the export's
 /// (`/export/stock`), `params` the page's filters.
 pub fn export_links(path: &str, params: &[(&str, String)]) -> impl IntoView {
@@ -746,18 +733,17 @@ pub fn export_links(path: &str, params: &[(&str, String)]) -> impl IntoView {
     }
 }
 
-/// Percent-encodes a query value.
-pub fn urlencode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
+/// The role of whoever is signed in, for a page rendered on the server (none in the browser:
+/// the parts that depend on it are not islands).
+pub fn page_role() -> Option<crate::auth::Role> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::auth::access::current_principal().map(|p| p.role)
     }
-    out
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -765,12 +751,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn query_links_encode_and_skip_blanks() {
-        assert_eq!(
-            query_href("/items", &[("q", "绿 茶&".into()), ("page", "".into())]),
-            "/items?q=%E7%BB%BF%20%E8%8C%B6%26"
-        );
-        assert_eq!(query_href("/items", &[]), "/items");
+    fn pages_are_counted_from_one() {
         assert_eq!(page_offset(3, 50), 100);
         assert_eq!(page_offset(0, 50), 0);
     }

@@ -9,7 +9,8 @@
 use depot::domain::{parse_search, Paging};
 use depot::error::{AppError, Problems};
 use depot::extract::{decode_json, decode_query};
-use depot::inbound::page::{form_date, form_qty, ReceiveGoodsForm};
+use depot::inbound::page::{form_date, ReceiveGoodsForm};
+use depot::lines::form_qty;
 use depot::inbound::{service::Receive, ReceiveInput};
 use depot::items::page::CreateItemForm;
 use depot::items::{service::NewItem, NewItemInput};

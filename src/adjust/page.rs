@@ -186,7 +186,7 @@ pub async fn adjust_stock(
 #[component]
 pub fn AdjustPage() -> impl IntoView {
     let stored = stored_outcome::<AdjustForm, AdjustResponse>("/adjust");
-    let role = crate::auth::page::page_role();
+    let role = crate::ui::page_role();
     let may_adjust = role.is_some_and(|role| role >= crate::auth::Role::Manager);
     view! {
         <Title text=tr!(adjust.title)/>
@@ -203,7 +203,7 @@ pub fn AdjustPage() -> impl IntoView {
             }
             .into_any()
         } else {
-            let role = role.map(crate::auth::page::role_words).unwrap_or_default();
+            let role = role.map(crate::auth::role_words).unwrap_or_default();
             view! { <p class="note" role="status">{tr!(adjust.managers_only, role = role)}</p> }
                 .into_any()
         }}

@@ -234,7 +234,8 @@ fn refusal(
         Some(Access::Role(needed)) => match principal {
             None if is_page_visit(request) => {
                 let next = request.uri().path_and_query().map_or("/", |p| p.as_str());
-                Redirect::to(&format!("/login?next={}", crate::ui::urlencode(next))).into_response()
+                Redirect::to(&format!("/login?next={}", crate::href::urlencode(next)))
+                    .into_response()
             }
             None => AppError::unauthenticated().into_response(),
             Some(principal) if !principal.may(needed) => AppError::forbidden(tr!(
@@ -274,7 +275,7 @@ fn confirms_later(request: &Request) -> bool {
 /// A browser loading a page (not a program, not a form post).
 fn is_page_visit(request: &Request) -> bool {
     (request.method() == Method::GET || request.method() == Method::HEAD)
-        && crate::negotiate::wants_html(request.headers())
+        && crate::extract::wants_html(request.headers())
 }
 
 /// Who is asking in a server function or a page rendered on the server.

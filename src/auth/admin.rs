@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::auth::page::role_words;
+use crate::auth::role_words;
 use crate::auth::{ApiToken, Role, User};
 use crate::error::AppError;
 use crate::ui::{

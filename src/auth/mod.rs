@@ -152,6 +152,16 @@ impl Principal {
     }
 }
 
+/// A role in words.
+pub fn role_words(role: Role) -> String {
+    match role {
+        Role::Viewer => tr!(auth.role.viewer),
+        Role::Clerk => tr!(auth.role.clerk),
+        Role::Manager => tr!(auth.role.manager),
+        Role::Admin => tr!(auth.role.admin),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,31 +5,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::auth::Role;
-
-/// A role in words.
-/// The role of whoever is signed in, for a page rendered on the server (none in the browser:
-/// the parts that depend on it are not islands).
-pub fn page_role() -> Option<Role> {
-    #[cfg(feature = "ssr")]
-    {
-        crate::auth::access::current_principal().map(|p| p.role)
-    }
-    #[cfg(not(feature = "ssr"))]
-    {
-        None
-    }
-}
-
-pub fn role_words(role: Role) -> String {
-    match role {
-        Role::Viewer => tr!(auth.role.viewer),
-        Role::Clerk => tr!(auth.role.clerk),
-        Role::Manager => tr!(auth.role.manager),
-        Role::Admin => tr!(auth.role.admin),
-    }
-}
-
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();

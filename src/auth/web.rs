@@ -14,7 +14,7 @@ use crate::auth::sessions::USER_KEY;
 use crate::auth::throttle::Throttle;
 use crate::auth::token::digest;
 use crate::error::{AppError, ErrorCode};
-use crate::negotiate::wants_html;
+use crate::extract::wants_html;
 use crate::state::AppState;
 use crate::ui::{query_href, urlencode};
 use crate::with_pool;
@@ -104,9 +104,9 @@ fn back_to_login(error: &str, next: &str, username: &str) -> Response {
     path = "/login",
     tag = "sign-in",
     summary = "Sign in: the answer sets the depot_session cookie",
-    request_body(content = crate::openapi::SignIn, description = "JSON, or a form (then the answer is a redirect)"),
+    request_body(content = SignIn, description = "JSON, or a form (then the answer is a redirect)"),
     responses(
-        (status = 200, description = "Signed in; the `depot_session` cookie is set", body = crate::openapi::SignedIn),
+        (status = 200, description = "Signed in; the `depot_session` cookie is set", body = SignedIn),
         (status = 401, description = "Wrong username or password (UNAUTHENTICATED)", body = crate::error::ErrorEnvelope),
         (status = 429, description = "Too many failed sign-ins for this username (TOO_MANY_REQUESTS, `Retry-After`)", body = crate::error::ErrorEnvelope),
     )
@@ -346,6 +346,22 @@ pub async fn open_setup_if_needed(state: &AppState) -> Result<Option<String>, Ap
     .await
     .map(drop))?;
     Ok(Some(format!("/setup?token={}", urlencode(&token))))
+}
+
+/// `POST /login`'s JSON body.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SignIn {
+    username: String,
+    password: String,
+}
+
+/// Who signed in.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct SignedIn {
+    username: String,
+    role: crate::auth::Role,
 }
 
 #[cfg(test)]

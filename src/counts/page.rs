@@ -132,7 +132,7 @@ pub fn CountsPage() -> impl IntoView {
             .max(1)
     };
     let counts = Resource::new(page, counts_page);
-    let may_start = crate::auth::page::page_role().is_some_and(|r| r >= Role::Manager);
+    let may_start = crate::ui::page_role().is_some_and(|r| r >= Role::Manager);
     let create = form_action::<StartCount>();
     let stored = stored_outcome::<StartCountForm, i64>("/counts");
     view! {
@@ -211,7 +211,7 @@ pub fn CountsPage() -> impl IntoView {
                                                     <td data-label=label(2)>{scope_words(&count.scope)}</td>
                                                     <td data-label=label(3)>{tr!(counts.progress, counted = number(count.counted), lines = number(count.lines))}</td>
                                                     <td data-label=label(4)>{times.at(i)}</td>
-                                                    <td data-label=label(5)>{count.created_by.as_deref().map(crate::ledger::page::actor_words)}</td>
+                                                    <td data-label=label(5)>{count.created_by.as_deref().map(crate::ledger::actor_words)}</td>
                                                 </tr>
                                             }
                                         }).collect_view()}
@@ -447,7 +447,7 @@ pub fn CountPage() -> impl IntoView {
     let detail = Resource::new(move || id, count_detail);
     let stored = stored_outcome::<CountForm, Count>(page.clone());
     let closing = stored_outcome_of::<CloseCountForm, ()>(page, Some(CLOSE));
-    let role = crate::auth::page::page_role();
+    let role = crate::ui::page_role();
     let post = form_action::<PostCountForm>();
     let cancel = form_action::<CancelCountForm>();
     view! {
@@ -479,7 +479,7 @@ pub fn CountPage() -> impl IntoView {
                         <span class=status_class(count.status) data-status=count.status.as_str()>{status_words(count.status)}</span>
                     </h1>
                     <p class="lead">{scope_words(&count.scope)}</p>
-                    <p class="muted">{times.at(0)}{count.created_by.as_deref().map(|by| format!(" · {}", crate::ledger::page::actor_words(by)))}</p>
+                    <p class="muted">{times.at(0)}{count.created_by.as_deref().map(|by| format!(" · {}", crate::ledger::actor_words(by)))}</p>
                     {count.blind.then(|| view! { <p class="note">{tr!(counts.blind_note)}</p> })}
                     {crate::ui::refusal(None, &closing).map(|error| {
                         // Lines not counted yet: the clerk's manager confirms, or counts on.

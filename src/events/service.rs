@@ -113,7 +113,7 @@ pub async fn read(db: &Db, after: i64, limit: i64) -> Result<EventsPage, AppErro
 /// `after` when no entry was written since.
 async fn horizon(db: &Db, after: i64) -> Result<i64, AppError> {
     match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             let max: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM stock_ledger")
                 .fetch_one(pool)
                 .await?;

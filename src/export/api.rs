@@ -66,7 +66,7 @@ async fn answer<E: Export>(
         (status = 200, description = "The rows as a file: CSV (UTF-8 with a BOM) or XLSX, headers in the request's language",
             content(
                 (String = "text/csv"),
-                (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (crate::sheet::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             )),
         (status = 422, description = "Invalid filter or format (VALIDATION_FAILED)", body = crate::error::ErrorEnvelope),
     )
@@ -91,7 +91,7 @@ async fn snapshot(
         (status = 200, description = "The rows as a file: CSV (UTF-8 with a BOM) or XLSX, headers in the request's language",
             content(
                 (String = "text/csv"),
-                (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (crate::sheet::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             )),
         (status = 422, description = "Invalid filter or format (VALIDATION_FAILED)", body = crate::error::ErrorEnvelope),
     )
@@ -116,7 +116,7 @@ async fn stock(
         (status = 200, description = "The rows as a file: CSV (UTF-8 with a BOM) or XLSX, headers in the request's language",
             content(
                 (String = "text/csv"),
-                (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (crate::sheet::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             )),
         (status = 422, description = "Invalid filter or format (VALIDATION_FAILED)", body = crate::error::ErrorEnvelope),
     )

@@ -12,9 +12,9 @@ use serde::Deserialize;
 
 use crate::auth::Principal;
 use crate::error::{AppError, ErrorCode};
+use crate::extract::wants_html;
 use crate::extract::{QueryParams, MAX_IMPORT_BYTES};
 use crate::import::{service, ImportKind, ImportReport, RowError};
-use crate::negotiate::wants_html;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -46,8 +46,8 @@ pub struct ImportQuery {
     request_body(description = "Items (sku, name; spec, unit, barcode): a CSV (UTF-8 or GB18030) or XLSX file as the body, or a multipart field `file`",
         content(
             (String = "text/csv"),
-            (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (crate::openapi::Binary = "multipart/form-data"),
+            (crate::sheet::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::sheet::Binary = "multipart/form-data"),
         )),
     responses(
         (status = 200, description = "Imported, or a dry run's report (which may list problems)", body = crate::import::ImportReport),
@@ -73,8 +73,8 @@ async fn items(
     request_body(description = "Locations (location_code, kind; name): a CSV (UTF-8 or GB18030) or XLSX file as the body, or a multipart field `file`",
         content(
             (String = "text/csv"),
-            (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (crate::openapi::Binary = "multipart/form-data"),
+            (crate::sheet::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::sheet::Binary = "multipart/form-data"),
         )),
     responses(
         (status = 200, description = "Imported, or a dry run's report (which may list problems)", body = crate::import::ImportReport),
@@ -100,8 +100,8 @@ async fn locations(
     request_body(description = "Opening stock (sku, location_code, qty; batch_code, expiry_date, production_date): a CSV (UTF-8 or GB18030) or XLSX file as the body, or a multipart field `file`",
         content(
             (String = "text/csv"),
-            (crate::openapi::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (crate::openapi::Binary = "multipart/form-data"),
+            (crate::sheet::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (crate::sheet::Binary = "multipart/form-data"),
         )),
     responses(
         (status = 200, description = "Imported, or a dry run's report (which may list problems)", body = crate::import::ImportReport),

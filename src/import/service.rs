@@ -9,11 +9,12 @@ use chrono::NaiveDate;
 use sha2::Digest;
 
 use crate::config::Config;
+use crate::db::failure::constraint_error;
 use crate::db::{classify, ConstraintKind, Db, DbFailure, Tx, Violation, WriteFuture};
 use crate::domain::{
     BatchCode, ItemName, ItemSpec, LocationCode, LocationKind, LocationName, Qty, Ref, Sku, Unit,
 };
-use crate::error::{constraint_error, error_chain, AppError, ErrorCode};
+use crate::error::{error_chain, AppError, ErrorCode};
 use crate::import::{ImportKind, ImportReport, RowError};
 use crate::inbound::service::{Receive, ReceiveLine};
 use crate::movement::{pipeline, ItemKey, LineStatus, LocationKey, Request};

@@ -109,15 +109,6 @@ pub fn form_date(
         .ok_or_else(|| AppError::validation(field, tr!(errors.value.date_like)))
 }
 
-/// The quantity typed into line `line` of a movement form, as the API's integer (range checked
-/// later); one that does not parse is noted in `problems` and reads as 0.
-pub fn form_qty(problems: &mut crate::error::Problems, line: usize, raw: &str) -> i64 {
-    let field = format!("lines[{line}].qty");
-    problems
-        .check(crate::domain::Qty::parse_text(&field, raw).map(crate::domain::Qty::get))
-        .unwrap_or(0)
-}
-
 impl ReceiveForm {
     /// The form as the JSON API's request (blank lines were dropped already), with what its
     /// text gets wrong (a qty or date that does not parse) noted in `problems`.
@@ -137,7 +128,7 @@ impl ReceiveForm {
                 ReceiveLineInput {
                     sku: Some(line.sku.clone()),
                     location_code: Some(line.location_code.clone()),
-                    qty: form_qty(problems, i, &line.qty),
+                    qty: crate::lines::form_qty(problems, i, &line.qty),
                     batch_code: Some(line.batch_code.clone()),
                     expiry_date,
                     production_date,

@@ -65,3 +65,12 @@ pub struct LedgerPage {
 
 /// The reasons stock moves for, as the ledger records them.
 pub const REASONS: [&str; 4] = ["RECEIVE", "PUTAWAY", "OUTBOUND", "ADJUST"];
+
+/// Who made an entry in words: a person's name, or a program's token name marked as one.
+pub fn actor_words(actor: &str) -> String {
+    match actor.split_once(':') {
+        Some(("user", name)) => name.to_string(),
+        Some(("token", name)) => tr!(ledger.by_token, name = name),
+        _ => actor.to_string(),
+    }
+}

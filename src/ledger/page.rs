@@ -24,15 +24,6 @@ pub async fn list_ledger_page(
 const PER_PAGE: i64 = 50;
 const FILTERS: [&str; 5] = ["sku", "location_code", "ref", "reason", "reason_code"];
 
-/// Who made an entry in words: a person's name, or a program's token name marked as one.
-pub fn actor_words(actor: &str) -> String {
-    match actor.split_once(':') {
-        Some(("user", name)) => name.to_string(),
-        Some(("token", name)) => tr!(ledger.by_token, name = name),
-        _ => actor.to_string(),
-    }
-}
-
 /// A movement's reason in words (the code itself stays in `data-reason` and the filter's value).
 fn reason_words(code: &str) -> String {
     match code {
@@ -144,7 +135,7 @@ pub fn LedgerPage() -> impl IntoView {
                                             <td data-label={tr!(ledger.col.delta)} class="num">{if row.delta > 0 { format!("+{}", number(row.delta)) } else { number(row.delta) }}</td>
                                             <td data-label={tr!(ledger.col.after_qty)} class="num">{number(row.after_qty)}</td>
                                             <td data-label={tr!(ledger.col.batches)}>{batches_text(&row.batches)}</td>
-                                            <td data-label={tr!(ledger.col.actor)} data-actor=row.actor.clone()>{row.actor.as_deref().map(actor_words)}</td>
+                                            <td data-label={tr!(ledger.col.actor)} data-actor=row.actor.clone()>{row.actor.as_deref().map(crate::ledger::actor_words)}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

@@ -31,3 +31,14 @@ pub struct NewLocationInput {
     pub name: Option<String>,
     pub kind: String,
 }
+
+/// A location kind as people read it (`storage` → "storage" / 存储区); the code itself stays in
+/// form values and `data-kind`. An unknown code is shown as it is.
+pub fn kind_words(kind: &str) -> String {
+    match kind {
+        "receiving" => tr!(locations.kind.receiving),
+        "storage" => tr!(locations.kind.storage),
+        "shipping" => tr!(locations.kind.shipping),
+        other => other.to_string(),
+    }
+}

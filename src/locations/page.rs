@@ -85,7 +85,7 @@ pub fn LocationsPage() -> impl IntoView {
                 let kind_is = |k: &str| sent.kind == k || (sent.kind.is_empty() && k == "storage");
                 let kinds = ["storage", "receiving", "shipping"]
                     .into_iter()
-                    .map(|k| view! { <option value=k selected=kind_is(k)>{kind_words(k)}</option> })
+                    .map(|k| view! { <option value=k selected=kind_is(k)>{crate::locations::kind_words(k)}</option> })
                     .collect_view();
                 view! {
                     <ActionForm action=create>
@@ -152,7 +152,7 @@ pub fn LocationsPage() -> impl IntoView {
                                         <tr>
                                             <td data-label={tr!(locations.field.code)}><a href=format!("/stock?location_code={}", crate::ui::urlencode(&location.code))>{location.code.clone()}</a></td>
                                             <td data-label={tr!(locations.field.name)}>{location.name}</td>
-                                            <td data-label={tr!(locations.field.kind)}><span class="badge kind" data-kind=location.kind.clone()>{kind_words(&location.kind)}</span></td>
+                                            <td data-label={tr!(locations.field.kind)}><span class="badge kind" data-kind=location.kind.clone()>{crate::locations::kind_words(&location.kind)}</span></td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
@@ -171,20 +171,9 @@ pub fn LocationsPage() -> impl IntoView {
 fn CreateLocationResult(outcome: Outcome<NewLocationInput, Location>) -> impl IntoView {
     match outcome.result {
         Ok(location) => view! {
-            <p class="success" role="status">{tr!(locations.created, code = location.code, kind = kind_words(&location.kind))}</p>
+            <p class="success" role="status">{tr!(locations.created, code = location.code, kind = crate::locations::kind_words(&location.kind))}</p>
         }
         .into_any(),
         Err(error) => view! { <ErrorPanel error/> }.into_any(),
-    }
-}
-
-/// A location kind as people read it (`storage` → "storage" / 存储区); the code itself stays in
-/// form values and `data-kind`. An unknown code is shown as it is.
-pub fn kind_words(kind: &str) -> String {
-    match kind {
-        "receiving" => tr!(locations.kind.receiving),
-        "storage" => tr!(locations.kind.storage),
-        "shipping" => tr!(locations.kind.shipping),
-        other => other.to_string(),
     }
 }

@@ -2,7 +2,8 @@
 //! locations, the per-line and overall statuses, and the batch detail of a result; and, on the
 //! server, the one pipeline every movement runs ([`pipeline`]) with its parts: finding what lines
 //! name ([`resolve`]), stock locks and totals ([`stock`]), batches and FEFO ([`batches`]), the
-//! ledger ([`ledger`]) and idempotency anchors ([`anchors`]).
+//! ledger ([`ledger`]), idempotency anchors ([`anchors`]) and what orders hold of the batches
+//! ([`allocations`]).
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -10,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{check_line_count, BatchCode, LocationCode, Ref, Sku};
 use crate::error::{AppError, Problems};
 
+#[cfg(feature = "ssr")]
+pub mod allocations;
 #[cfg(feature = "ssr")]
 pub mod anchors;
 #[cfg(feature = "ssr")]

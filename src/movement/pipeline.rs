@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use crate::db::{Db, Tx};
 use crate::error::{AppError, Problems};
@@ -32,12 +32,7 @@ use crate::movement::{
     Request, Shortage,
 };
 
-/// When a movement happens: the ledger's timestamp, and the warehouse date deciding expiry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Moment {
-    pub now: DateTime<Utc>,
-    pub today: NaiveDate,
-}
+pub use crate::config::Moment;
 
 /// How a take chooses the batches it takes from, and how much of each it may take.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -561,7 +556,7 @@ pub async fn apply<M: Movement>(
         if !takes_later {
             batches::take_from_batches(tx, &takes).await?;
         }
-        crate::orders::reservations::release_lost(tx, &lost, at.now).await?;
+        crate::movement::allocations::release_lost(tx, &lost, at.now).await?;
         let added = batches::add_to_lots(tx, &adds).await?;
 
         let mut entries = Vec::new();

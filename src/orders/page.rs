@@ -157,7 +157,7 @@ pub fn OrdersPage() -> impl IntoView {
         move || (page(), param("status"), param("q")),
         |(page, status, q)| orders_page(page, status, q),
     );
-    let may_create = crate::auth::page::page_role().is_some_and(|r| r >= Role::Clerk);
+    let may_create = crate::ui::page_role().is_some_and(|r| r >= Role::Clerk);
     let create = form_action::<CreateOrderForm>();
     let stored = stored_outcome_of::<NewOrderForm, String>("/orders", Some(NEW));
     let (status, q) = (param("status"), param("q"));
@@ -251,7 +251,7 @@ pub fn OrdersPage() -> impl IntoView {
                                                     <td data-label=label(1)><StatusBadge status=order.status/></td>
                                                     <td data-label=label(2)>{progress_words(order.qty, order.reserved, order.picked, order.shipped, order.backordered)}</td>
                                                     <td data-label=label(3)>{times.at(i)}</td>
-                                                    <td data-label=label(4)>{order.created_by.as_deref().map(crate::ledger::page::actor_words)}</td>
+                                                    <td data-label=label(4)>{order.created_by.as_deref().map(crate::ledger::actor_words)}</td>
                                                 </tr>
                                             }
                                         }).collect_view()}
@@ -385,7 +385,7 @@ pub fn OrderPage() -> impl IntoView {
         order_detail,
     );
     let acted = stored_outcome_of::<OrderActionForm, ()>(page, Some(ACT));
-    let role = crate::auth::page::page_role();
+    let role = crate::ui::page_role();
     let act = form_action::<OrderAction>();
     let cancel = form_action::<CancelOrder>();
     let title = tr!(orders.order_title, reference = reference.clone());
@@ -418,7 +418,7 @@ pub fn OrderPage() -> impl IntoView {
                     <h1>{title} " " <StatusBadge status=order.status/></h1>
                     <p class="muted">
                         {times.at(0)}
-                        {order.created_by.as_deref().map(|by| format!(" · {}", crate::ledger::page::actor_words(by)))}
+                        {order.created_by.as_deref().map(|by| format!(" · {}", crate::ledger::actor_words(by)))}
                         " · "
                         {match order.policy {
                             crate::orders::Policy::Partial => tr!(orders.policy.partial),
@@ -654,7 +654,7 @@ pub fn PickPage() -> impl IntoView {
         order_pick_list,
     );
     let stored = stored_outcome_of::<PickForm, PickList>(page, Some(PICK));
-    let may_pick = crate::auth::page::page_role().is_some_and(|r| r >= Role::Clerk);
+    let may_pick = crate::ui::page_role().is_some_and(|r| r >= Role::Clerk);
     let title = tr!(orders.pick_title, reference = reference.clone());
     view! {
         <Title text=title.clone()/>

@@ -183,7 +183,7 @@ pub async fn create_order(
                 .with_details(json!({ "shortages": shortages })));
             }
             reservations::insert_allocations(tx, id, &new).await?;
-            reservations::refresh_status(tx, &BTreeSet::from([id]), at.now).await?;
+            crate::movement::allocations::refresh_status(tx, &BTreeSet::from([id]), at.now).await?;
             Ok((true, load_order(tx, id).await?))
         })
     })
@@ -368,7 +368,8 @@ impl Held {
         reservations::update_allocations(tx, &changed).await?;
         reservations::change_reserved(tx, &self.reserved).await?;
         reservations::insert_allocations(tx, self.order.id, &self.new).await?;
-        reservations::refresh_status(tx, &BTreeSet::from([self.order.id]), now).await?;
+        crate::movement::allocations::refresh_status(tx, &BTreeSet::from([self.order.id]), now)
+            .await?;
         Ok(self.order.id)
     }
 }
@@ -705,7 +706,12 @@ pub async fn ship(
                     }
                 }
                 if lines.is_empty() {
-                    reservations::refresh_status(tx, &BTreeSet::from([order_id]), at.now).await?;
+                    crate::movement::allocations::refresh_status(
+                        tx,
+                        &BTreeSet::from([order_id]),
+                        at.now,
+                    )
+                    .await?;
                     if shipments > 0 {
                         return load_order(tx, order_id).await;
                     }

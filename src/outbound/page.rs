@@ -122,7 +122,7 @@ pub async fn ship_order(
         .map(|(i, line)| OutboundLineInput {
             sku: Some(line.sku.clone()),
             location_code: Some(line.location_code.clone()),
-            qty: crate::inbound::page::form_qty(&mut problems, i, &line.qty),
+            qty: crate::lines::form_qty(&mut problems, i, &line.qty),
             batch_code: Some(line.batch_code.trim().to_string()).filter(|c| !c.is_empty()),
             ..OutboundLineInput::default()
         })

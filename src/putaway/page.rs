@@ -101,7 +101,7 @@ pub async fn put_away_form(
             sku: Some(line.sku.clone()),
             from_location_code: Some(line.from_location_code.clone()),
             to_location_code: Some(line.to_location_code.clone()),
-            qty: crate::inbound::page::form_qty(&mut problems, i, &line.qty),
+            qty: crate::lines::form_qty(&mut problems, i, &line.qty),
             batch_code: match line.batch_code.trim() {
                 "" => None,
                 NO_BATCH => Some(String::new()),

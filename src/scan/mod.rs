@@ -109,30 +109,6 @@ pub struct Scan {
     pub qty: Option<i64>,
 }
 
-/// What a page's scan field read (`expect`: `item` or `location`, the field's kind); the same
-/// answer as `GET /scan`. A scan that names nothing or is malformed is an answer here (the inner
-/// `Err`), not a failed request: a wrong scan is part of a clerk's day.
-#[leptos::server(endpoint = "scan")]
-pub async fn scan_code(
-    code: String,
-    expect: String,
-) -> Result<Result<Scan, crate::error::AppError>, crate::error::AppError> {
-    use crate::error::ErrorCode;
-    let state = crate::state::app_state()?;
-    let expect = ScanKind::from_name(expect.trim());
-    match service::resolve(&state.db, &code, expect, state.config.today()).await {
-        Err(error)
-            if matches!(
-                error.code,
-                ErrorCode::NotFound | ErrorCode::ValidationFailed
-            ) =>
-        {
-            Ok(Err(error))
-        }
-        other => other.map(Ok),
-    }
-}
-
 #[cfg(test)]
 mod written_date_tests {
     use super::written_date;

@@ -236,7 +236,7 @@ async fn set_bits(tx: &mut Tx, rows: &[((i64, String), [u64; WORDS])]) -> Result
             }
             query.execute(&mut **tx).await?;
         }
-        Tx::Sqlite(tx) => {
+        Tx::Sqlite(tx, _) => {
             let mut query = QueryBuilder::new(format!(
                 "INSERT INTO search_grams (block, gram, {}) ",
                 columns()

@@ -89,6 +89,15 @@ fn escape_like(folded: &str) -> String {
     escaped
 }
 
+/// Brings a database up to date: the pending SQL migrations ([`Db::migrate_schema`]), then what
+/// SQL cannot compute ([`backfill`]); a no-op when there is nothing to do.
+pub async fn migrate(db: &Db) -> Result<(), sqlx::migrate::MigrateError> {
+    db.migrate_schema().await?;
+    backfill(db)
+        .await
+        .map_err(sqlx::migrate::MigrateError::Execute)
+}
+
 /// Fills the `search_text` of rows written before migration 0004 (its default `''` is never a
 /// folded value: a sku and a code are never empty). Idempotent: a no-op once every row has
 /// one, found through a partial index of the rows still empty. Runs after the migrations.

@@ -149,3 +149,9 @@ pub mod columns {
     pub const REASON_CODE: Column = Column::new("reason_code", "调整原因", &[]);
     pub const NOTE: Column = Column::new("note", "备注", &[]);
 }
+
+/// A file (an XLSX workbook, a multipart upload) in the document: binary, not a list of bytes.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct Binary(Vec<u8>);

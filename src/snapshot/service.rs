@@ -485,7 +485,7 @@ async fn totals_of(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, i64)>, AppError
             .fetch_one(&mut **tx)
             .await?
         }
-        Tx::Sqlite(tx) => {
+        Tx::Sqlite(tx, _) => {
             sqlx::query_scalar(
                 "SELECT group_concat(item_id || ':' || total_qty, ',') FROM item_totals \
                  WHERE item_id IN (SELECT value FROM json_each($1)) AND total_qty > 0",
@@ -519,7 +519,7 @@ async fn verified(tx: &mut Tx, ids: &[i64], pattern: &str) -> Result<Vec<i64>, A
             .fetch_one(&mut **tx)
             .await?
         }
-        Tx::Sqlite(tx) => {
+        Tx::Sqlite(tx, _) => {
             sqlx::query_scalar(
                 "SELECT group_concat(id, ',') FROM items \
                  WHERE id IN (SELECT value FROM json_each($1)) AND search_text LIKE $2 ESCAPE '\\'",

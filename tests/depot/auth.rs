@@ -34,7 +34,7 @@ async fn stored_text(db: &Db) -> String {
     let sql = "SELECT username || ' ' || password_hash || ' ' || role FROM users \
                UNION ALL SELECT name || ' ' || digest || ' ' || role FROM api_tokens";
     let rows: Vec<String> = match db {
-        Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        Db::Sqlite(pool, _) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
         Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
     };
     rows.join("\n")

@@ -1,12 +1,13 @@
 //! Every rule the migrations give the database has an answer in
-//! `depot::error::constraint_error` (issue 30): the rules are read from each database's own
+//! `depot::db::failure::constraint_error` (issue 30): the rules are read from each database's own
 //! catalogue after the migrations, spelt as the backend names them when it refuses a change, so
 //! a rule added without a mapping fails here, all of them named at once.
 
 use std::collections::BTreeMap;
 
+use depot::db::failure::constraint_error;
 use depot::db::{classify_database_error, Backend, ConstraintKind, Db, DbFailure, Violation};
-use depot::error::{constraint_error, ErrorCode};
+use depot::error::ErrorCode;
 use serde_json::Value;
 
 use crate::common::TestDb;
@@ -33,7 +34,7 @@ async fn every_rule_in_the_catalogue_has_an_answer(backend: Backend) {
     let mut rules = Rules::new();
     match &test_db.db {
         Db::Postgres(pool) => postgres_rules(pool, &mut rules).await,
-        Db::Sqlite(pool) => sqlite_rules(pool, &mut rules).await,
+        Db::Sqlite(pool, _) => sqlite_rules(pool, &mut rules).await,
     }
 
     // The catalogue was read: the rules of the first migrations are there in this spelling.
@@ -101,7 +102,7 @@ async fn every_rule_in_the_catalogue_has_an_answer(backend: Backend) {
     }
     assert!(
         missing.is_empty() && wrong.is_empty(),
-        "{backend:?}: of {} rules, {} have no answer in src/error.rs `constraint_error`:\n  {}\n\
+        "{backend:?}: of {} rules, {} have no answer in src/db/failure.rs `constraint_error`:\n  {}\n\
          and {} are answered with neither CONFLICT nor VALIDATION_FAILED naming a field:\n  {}",
         rules.len(),
         missing.len(),

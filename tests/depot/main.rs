@@ -20,6 +20,7 @@ mod inbound;
 mod items_locations;
 mod labels;
 mod language;
+mod layers;
 mod local;
 mod movement_core;
 mod nodes;

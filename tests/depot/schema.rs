@@ -15,8 +15,12 @@ on_both_backends!(
 
 async fn migrations_apply_to_a_fresh_database_and_rerun_as_a_no_op(backend: Backend) {
     let test_db = TestDb::empty(backend).await;
-    test_db.db.migrate().await.expect("first run applies");
-    test_db.db.migrate().await.expect("second run is a no-op");
+    depot::search::migrate(&test_db.db)
+        .await
+        .expect("first run applies");
+    depot::search::migrate(&test_db.db)
+        .await
+        .expect("second run is a no-op");
     let files = std::fs::read_dir(match backend {
         Backend::Sqlite => "migrations/sqlite",
         Backend::Postgres => "migrations/postgres",
@@ -312,9 +316,7 @@ async fn migration_0004_folds_older_rows_and_shards_the_in_stock_count(backend: 
         items.push(item);
     }
 
-    test_db
-        .db
-        .migrate()
+    depot::search::migrate(&test_db.db)
         .await
         .expect("0004 and what follows apply");
     assert_eq!(

@@ -265,12 +265,12 @@ async fn migration_fills_the_search_text_of_older_rows(backend: Backend) {
     // The index follows the stored texts (empty here), so it is not reported as well.
     assert_eq!(stale.len(), texts, "only the texts are stale");
 
-    test_db
-        .db
-        .migrate()
+    depot::search::migrate(&test_db.db)
         .await
         .expect("migrate fills search_text");
-    test_db.db.migrate().await.expect("and again, as a no-op");
+    depot::search::migrate(&test_db.db)
+        .await
+        .expect("and again, as a no-op");
     assert_eq!(find_violations(&test_db.db).await.unwrap(), vec![]);
 
     let paging = Paging::parse(None, None).unwrap();

@@ -443,7 +443,7 @@ async fn mixed_load_with_retries_keeps_every_unit(backend: Backend) {
     load_done.store(true, Ordering::Relaxed);
     let (followed, polls) = consumer.await.expect("the consumer finished");
     let ledger: Vec<i64> = match app.db() {
-        Db::Sqlite(pool) => sqlx::query_scalar("SELECT id FROM stock_ledger ORDER BY id")
+        Db::Sqlite(pool, _) => sqlx::query_scalar("SELECT id FROM stock_ledger ORDER BY id")
             .fetch_all(pool)
             .await
             .unwrap(),

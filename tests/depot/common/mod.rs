@@ -61,7 +61,9 @@ impl TestDb {
     /// A new, migrated database whose pool uses `settings` (e.g. a short SQLite busy timeout).
     pub async fn new_with(backend: Backend, settings: PoolSettings) -> Self {
         let test_db = Self::empty_with(backend, settings).await;
-        test_db.db.migrate().await.expect("migrations apply");
+        depot::search::migrate(&test_db.db)
+            .await
+            .expect("migrations apply");
         test_db
     }
 
