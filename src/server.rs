@@ -115,12 +115,9 @@ pub fn router(state: AppState) -> Router {
             "/setup",
             get(crate::auth::web::setup_page).post(setup_then_demo),
         )
+        .merge(crate::movement::api::router())
         .merge(crate::items::api::router())
         .merge(crate::locations::api::router())
-        .merge(crate::inbound::api::router())
-        .merge(crate::outbound::api::router())
-        .merge(crate::putaway::api::router())
-        .merge(crate::adjust::api::router())
         .merge(crate::counts::api::router())
         .merge(crate::orders::api::router())
         .merge(crate::snapshot::api::router())

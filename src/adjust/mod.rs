@@ -7,8 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::movement::{BatchQty, LineStatus, MovementResponse};
 
-#[cfg(feature = "ssr")]
-pub mod api;
 pub mod page;
 #[cfg(feature = "ssr")]
 pub mod service;

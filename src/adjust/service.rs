@@ -290,3 +290,18 @@ pub async fn adjust(
     }
     Ok(response)
 }
+
+impl crate::movement::kind::Kind for Adjust {
+    type Input = AdjustInput;
+    type Output = AdjustResponse;
+    const PATH: &'static str = "/adjust";
+
+    fn commit(
+        db: &Db,
+        config: &Config,
+        input: &AdjustInput,
+        actor: Option<&str>,
+    ) -> impl std::future::Future<Output = Result<AdjustResponse, AppError>> + Send {
+        adjust(db, config, input, actor)
+    }
+}

@@ -56,77 +56,56 @@ async fn answer<E: Export>(
     .await
 }
 
-/// The inventory snapshot as CSV or XLSX.
-#[utoipa::path(
-    get,
-    path = "/export/snapshot",
-    tag = "integration",
-    params(crate::snapshot::SnapshotQuery, FormatParam),
-    responses(
-        (status = 200, description = "The rows as a file: CSV (UTF-8 with a BOM) or XLSX, headers in the request's language",
-            content(
-                (String = "text/csv"),
-                (crate::sheet::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            )),
-        (status = 422, description = "Invalid filter or format (VALIDATION_FAILED)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn snapshot(
-    State(state): State<AppState>,
-    QueryParams(query): QueryParams<SnapshotQuery>,
-    QueryParams(format): QueryParams<FormatParam>,
-) -> Result<Response, AppError> {
-    let format = format.format()?;
-    let export = crate::snapshot::service::SnapshotExport::new(&query, &state.config)?;
-    answer(state, export, format).await
+/// An export's `GET` endpoint: `name` (its operation id and handler), its path, its filter
+/// and what it exports, and how the filter becomes the export (`make(filter, &state)`).
+macro_rules! exported {
+    ($name:ident, $path:literal, $filter:path, $about:literal, $make:expr) => {
+        #[doc = $about]
+        #[utoipa::path(
+            get,
+            path = $path,
+            tag = "integration",
+            params($filter, FormatParam),
+            responses(
+                (status = 200, description = "The rows as a file: CSV (UTF-8 with a BOM) or XLSX, headers in the request's language",
+                    content(
+                        (String = "text/csv"),
+                        (crate::sheet::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                    )),
+                (status = 422, description = "Invalid filter or format (VALIDATION_FAILED)", body = crate::error::ErrorEnvelope),
+            )
+        )]
+        async fn $name(
+            State(state): State<AppState>,
+            QueryParams(filter): QueryParams<$filter>,
+            QueryParams(format): QueryParams<FormatParam>,
+        ) -> Result<Response, AppError> {
+            let format = format.format()?;
+            let make: fn($filter, &AppState) -> Result<_, AppError> = $make;
+            let export = make(filter, &state)?;
+            answer(state, export, format).await
+        }
+    };
 }
 
-/// The stock as CSV or XLSX.
-#[utoipa::path(
-    get,
-    path = "/export/stock",
-    tag = "integration",
-    params(crate::stock::StockFilter, FormatParam),
-    responses(
-        (status = 200, description = "The rows as a file: CSV (UTF-8 with a BOM) or XLSX, headers in the request's language",
-            content(
-                (String = "text/csv"),
-                (crate::sheet::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            )),
-        (status = 422, description = "Invalid filter or format (VALIDATION_FAILED)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn stock(
-    State(state): State<AppState>,
-    QueryParams(filter): QueryParams<StockFilter>,
-    QueryParams(format): QueryParams<FormatParam>,
-) -> Result<Response, AppError> {
-    let format = format.format()?;
-    let export = crate::stock::service::StockExport::new(filter, state.config.today())?;
-    answer(state, export, format).await
-}
-
-/// The ledger as CSV or XLSX.
-#[utoipa::path(
-    get,
-    path = "/export/ledger",
-    tag = "integration",
-    params(crate::ledger::LedgerFilter, FormatParam),
-    responses(
-        (status = 200, description = "The rows as a file: CSV (UTF-8 with a BOM) or XLSX, headers in the request's language",
-            content(
-                (String = "text/csv"),
-                (crate::sheet::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            )),
-        (status = 422, description = "Invalid filter or format (VALIDATION_FAILED)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn ledger(
-    State(state): State<AppState>,
-    QueryParams(filter): QueryParams<LedgerFilter>,
-    QueryParams(format): QueryParams<FormatParam>,
-) -> Result<Response, AppError> {
-    let format = format.format()?;
-    let export = crate::ledger::service::LedgerExport::new(filter)?;
-    answer(state, export, format).await
-}
+exported!(
+    snapshot,
+    "/export/snapshot",
+    SnapshotQuery,
+    "The inventory snapshot as CSV or XLSX.",
+    |query, state| crate::snapshot::service::SnapshotExport::new(&query, &state.config)
+);
+exported!(
+    stock,
+    "/export/stock",
+    StockFilter,
+    "The stock as CSV or XLSX.",
+    |filter, state| crate::stock::service::StockExport::new(filter, state.config.today())
+);
+exported!(
+    ledger,
+    "/export/ledger",
+    LedgerFilter,
+    "The ledger as CSV or XLSX.",
+    |filter, _state| crate::ledger::service::LedgerExport::new(filter)
+);

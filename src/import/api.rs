@@ -37,86 +37,60 @@ pub struct ImportQuery {
     pub r#ref: Option<String>,
 }
 
-/// Import items from a sheet.
-#[utoipa::path(
-    post,
-    path = "/import/items",
-    tag = "integration",
-    params(ImportQuery),
-    request_body(description = "Items (sku, name; spec, unit, barcode): a CSV (UTF-8 or GB18030) or XLSX file as the body, or a multipart field `file`",
-        content(
-            (String = "text/csv"),
-            (crate::sheet::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (crate::sheet::Binary = "multipart/form-data"),
-        )),
-    responses(
-        (status = 200, description = "Imported, or a dry run's report (which may list problems)", body = crate::import::ImportReport),
-        (status = 422, description = "The file has problems: the report, and the error beside it (`error`); nothing was written", body = crate::import::ImportReport),
-        (status = 409, description = "Opening stock: the ref was used for other lines (IDEMPOTENCY_CONFLICT)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn items(
-    state: State<AppState>,
-    query: QueryParams<ImportQuery>,
-    principal: Option<Extension<Principal>>,
-    request: Request,
-) -> Result<Response, AppError> {
-    import(ImportKind::Items, state, query, principal, request).await
+/// An import's `POST` endpoint: `name` (its operation id and handler), its path, the
+/// [`ImportKind`] it imports, what it does and the columns of its file.
+macro_rules! imported {
+    ($name:ident, $path:literal, $kind:expr, $about:literal, $file:literal) => {
+        #[doc = $about]
+        #[utoipa::path(
+            post,
+            path = $path,
+            tag = "integration",
+            params(ImportQuery),
+            request_body(description = $file,
+                content(
+                    (String = "text/csv"),
+                    (crate::sheet::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                    (crate::sheet::Binary = "multipart/form-data"),
+                )),
+            responses(
+                (status = 200, description = "Imported, or a dry run's report (which may list problems)", body = crate::import::ImportReport),
+                (status = 422, description = "The file has problems: the report, and the error beside it (`error`); nothing was written", body = crate::import::ImportReport),
+                (status = 409, description = "Opening stock: the ref was used for other lines (IDEMPOTENCY_CONFLICT)", body = crate::error::ErrorEnvelope),
+            )
+        )]
+        async fn $name(
+            state: State<AppState>,
+            query: QueryParams<ImportQuery>,
+            principal: Option<Extension<Principal>>,
+            request: Request,
+        ) -> Result<Response, AppError> {
+            import($kind, state, query, principal, request).await
+        }
+    };
 }
 
-/// Import locations from a sheet.
-#[utoipa::path(
-    post,
-    path = "/import/locations",
-    tag = "integration",
-    params(ImportQuery),
-    request_body(description = "Locations (location_code, kind; name): a CSV (UTF-8 or GB18030) or XLSX file as the body, or a multipart field `file`",
-        content(
-            (String = "text/csv"),
-            (crate::sheet::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (crate::sheet::Binary = "multipart/form-data"),
-        )),
-    responses(
-        (status = 200, description = "Imported, or a dry run's report (which may list problems)", body = crate::import::ImportReport),
-        (status = 422, description = "The file has problems: the report, and the error beside it (`error`); nothing was written", body = crate::import::ImportReport),
-        (status = 409, description = "Opening stock: the ref was used for other lines (IDEMPOTENCY_CONFLICT)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn locations(
-    state: State<AppState>,
-    query: QueryParams<ImportQuery>,
-    principal: Option<Extension<Principal>>,
-    request: Request,
-) -> Result<Response, AppError> {
-    import(ImportKind::Locations, state, query, principal, request).await
-}
-
-/// Import opening stock from a sheet.
-#[utoipa::path(
-    post,
-    path = "/import/stock",
-    tag = "integration",
-    params(ImportQuery),
-    request_body(description = "Opening stock (sku, location_code, qty; batch_code, expiry_date, production_date): a CSV (UTF-8 or GB18030) or XLSX file as the body, or a multipart field `file`",
-        content(
-            (String = "text/csv"),
-            (crate::sheet::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (crate::sheet::Binary = "multipart/form-data"),
-        )),
-    responses(
-        (status = 200, description = "Imported, or a dry run's report (which may list problems)", body = crate::import::ImportReport),
-        (status = 422, description = "The file has problems: the report, and the error beside it (`error`); nothing was written", body = crate::import::ImportReport),
-        (status = 409, description = "Opening stock: the ref was used for other lines (IDEMPOTENCY_CONFLICT)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn stock(
-    state: State<AppState>,
-    query: QueryParams<ImportQuery>,
-    principal: Option<Extension<Principal>>,
-    request: Request,
-) -> Result<Response, AppError> {
-    import(ImportKind::Stock, state, query, principal, request).await
-}
+imported!(
+    items,
+    "/import/items",
+    ImportKind::Items,
+    "Import items from a sheet.",
+    "Items (sku, name; spec, unit, barcode): a CSV (UTF-8 or GB18030) or XLSX file as the body, or a multipart field `file`"
+);
+imported!(
+    locations,
+    "/import/locations",
+    ImportKind::Locations,
+    "Import locations from a sheet.",
+    "Locations (location_code, kind; name): a CSV (UTF-8 or GB18030) or XLSX file as the body, or a multipart field `file`"
+);
+imported!(
+    stock,
+    "/import/stock",
+    ImportKind::Stock,
+    "Import opening stock from a sheet.",
+    "Opening stock (sku, location_code, qty; batch_code, expiry_date, production_date): a CSV (UTF-8 or GB18030) or XLSX file as the body, or a multipart field `file`"
+);
 
 async fn import(
     kind: ImportKind,

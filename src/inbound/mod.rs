@@ -5,8 +5,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::movement::{LineResult, MovementResponse};
 
-#[cfg(feature = "ssr")]
-pub mod api;
 pub mod page;
 #[cfg(feature = "ssr")]
 pub mod service;

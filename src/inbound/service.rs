@@ -185,3 +185,18 @@ fn kind_name(kind: LocationKind) -> String {
         LocationKind::Shipping => tr!(errors.location_kind.shipping),
     }
 }
+
+impl crate::movement::kind::Kind for Receive {
+    type Input = ReceiveInput;
+    type Output = ReceiveResponse;
+    const PATH: &'static str = "/inbound/receive";
+
+    fn commit(
+        db: &Db,
+        config: &Config,
+        input: &ReceiveInput,
+        actor: Option<&str>,
+    ) -> impl std::future::Future<Output = Result<ReceiveResponse, AppError>> + Send {
+        receive(db, config, input, actor)
+    }
+}

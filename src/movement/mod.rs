@@ -16,7 +16,11 @@ pub mod allocations;
 #[cfg(feature = "ssr")]
 pub mod anchors;
 #[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
 pub mod batches;
+#[cfg(feature = "ssr")]
+pub mod kind;
 #[cfg(feature = "ssr")]
 pub mod ledger;
 #[cfg(feature = "ssr")]

@@ -125,3 +125,18 @@ pub async fn commit_outbound(
     let request = Outbound::parse(input, config.outbound_atomic)?;
     pipeline::run(db, &request, config.moment(), actor).await
 }
+
+impl crate::movement::kind::Kind for Outbound {
+    type Input = OutboundInput;
+    type Output = OutboundResponse;
+    const PATH: &'static str = "/outbound/commit";
+
+    fn commit(
+        db: &Db,
+        config: &Config,
+        input: &OutboundInput,
+        actor: Option<&str>,
+    ) -> impl std::future::Future<Output = Result<OutboundResponse, AppError>> + Send {
+        commit_outbound(db, config, input, actor)
+    }
+}

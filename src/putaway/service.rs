@@ -180,3 +180,18 @@ pub async fn put_away(
     let request = Putaway::parse(input)?;
     pipeline::run(db, &request, config.moment(), actor).await
 }
+
+impl crate::movement::kind::Kind for Putaway {
+    type Input = PutawayInput;
+    type Output = PutawayResponse;
+    const PATH: &'static str = "/putaway";
+
+    fn commit(
+        db: &Db,
+        config: &Config,
+        input: &PutawayInput,
+        actor: Option<&str>,
+    ) -> impl std::future::Future<Output = Result<PutawayResponse, AppError>> + Send {
+        put_away(db, config, input, actor)
+    }
+}

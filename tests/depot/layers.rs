@@ -27,7 +27,10 @@ const LAYERS: &[(&str, &[&str])] = &[
         "pages",
         &["ui", "lines", "app", "negotiate", "*::page", "auth::admin"],
     ),
-    ("api", &["*::api", "auth::web", "health", "openapi"]),
+    (
+        "api",
+        &["*::api", "movement::api", "auth::web", "health", "openapi"],
+    ),
     ("entry", &["server", "cli", "check", "demo"]),
 ];
 
