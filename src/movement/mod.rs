@@ -26,6 +26,8 @@ pub mod ledger;
 #[cfg(feature = "ssr")]
 pub mod pipeline;
 #[cfg(feature = "ssr")]
+pub mod plan;
+#[cfg(feature = "ssr")]
 pub mod record;
 #[cfg(feature = "ssr")]
 pub mod resolve;

@@ -22,8 +22,9 @@ use chrono::NaiveDate;
 use crate::db::{Db, Tx};
 use crate::error::{AppError, Problems};
 use crate::movement::anchors::{self, Anchor, AnchorTable, Content, LineKey};
-use crate::movement::batches::{self, BatchRow, LotAdd, Room};
+use crate::movement::batches::{self, LotAdd};
 use crate::movement::ledger::{self, BatchDetail, LedgerEntry, Reason, Recorded, Stamp, Why};
+use crate::movement::plan;
 use crate::movement::record::{self, NewAnchor};
 use crate::movement::resolve::{self, FoundItem, FoundLocation};
 use crate::movement::stock;
@@ -34,45 +35,7 @@ use crate::movement::{
 
 pub use crate::config::Moment;
 
-/// How a take chooses the batches it takes from, and how much of each it may take.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pick {
-    /// First expiry first out over what is available (SPEC §10: usable and not reserved):
-    /// earliest expiry first, no expiry last, then oldest batch.
-    Fefo,
-    /// Only the batch with this code, what of it is not reserved; `expired_ok` lets an expired
-    /// one move (to quarantine), otherwise an expired batch is not available.
-    Batch { code: String, expired_ok: bool },
-    /// Goods that are not there any more (adjustments): any batch, in FEFO order — so expired
-    /// batches (the earliest expiries) go first — reserved or not; what orders held of them
-    /// is released.
-    Any,
-    /// Like [`Pick::Any`], but only the batch with this code (a count or adjustment of a lot).
-    Lot { code: String },
-    /// What orders reserved of the batch with this code, if it is still usable: an order
-    /// shipping its reservation (the order says how much of it is its own).
-    Reserved { code: String },
-}
-
-impl Pick {
-    fn room(&self, batch: &BatchRow, today: NaiveDate) -> Room {
-        let named = |code: &String| batch.batch_code == *code;
-        match self {
-            Pick::Fefo => Room::Free(batch.available(today)),
-            Pick::Batch { code, expired_ok } if named(code) => Room::Free(if *expired_ok {
-                batch.qty - batch.reserved
-            } else {
-                batch.available(today)
-            }),
-            Pick::Any => Room::Physical,
-            Pick::Lot { code } if named(code) => Room::Physical,
-            Pick::Reserved { code } if named(code) && batch.usable(today) => {
-                Room::Reserved(batch.reserved)
-            }
-            Pick::Batch { .. } | Pick::Lot { .. } | Pick::Reserved { .. } => Room::Free(0),
-        }
-    }
-}
+pub use crate::movement::plan::Pick;
 
 /// Which lot goods go into.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -420,22 +383,10 @@ pub async fn apply<M: Movement>(
                     line_plans.push(Vec::new());
                     continue;
                 };
-                let room = |b: &BatchRow| pick.room(b, at.today);
                 let at_stock = stock_of(i, leg).map(|s| lots.entry(s.id).or_default());
-                match at_stock {
-                    Some(at_stock) => match batches::take_fefo(at_stock, *qty, room) {
-                        Some(plan) => line_plans.push(plan),
-                        None => {
-                            let available = at_stock
-                                .iter()
-                                .map(|b| match room(b) {
-                                    Room::Free(n) | Room::Reserved(n) => n.clamp(0, b.qty),
-                                    Room::Physical => b.qty,
-                                })
-                                .sum();
-                            short = Some((leg.location(), *qty, available));
-                        }
-                    },
+                match at_stock.map(|lots| plan::take(lots, *qty, pick, at.today)) {
+                    Some(Ok(plan)) => line_plans.push(plan),
+                    Some(Err(available)) => short = Some((leg.location(), *qty, available)),
                     None => short = Some((leg.location(), *qty, 0)),
                 }
             }

@@ -1,0 +1,203 @@
+//! The pure part of a movement: what a take takes, worked out in memory from the batches as
+//! they were read under the stock's lock. Nothing here reads or writes the database, so the
+//! rules (first expiry first out, nothing expired or reserved unless the take says so,
+//! expired batches first for goods that are gone) are tested on any batches at all.
+
+use chrono::NaiveDate;
+
+use crate::movement::batches::{take_fefo, BatchRow, Plan, Room};
+
+/// How a take chooses the batches it takes from, and how much of each it may take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    /// First expiry first out over what is available (SPEC §10: usable and not reserved):
+    /// earliest expiry first, no expiry last, then oldest batch.
+    Fefo,
+    /// Only the batch with this code, what of it is not reserved; `expired_ok` lets an expired
+    /// one move (to quarantine), otherwise an expired batch is not available.
+    Batch { code: String, expired_ok: bool },
+    /// Goods that are not there any more (adjustments): any batch, in FEFO order — so expired
+    /// batches (the earliest expiries) go first — reserved or not; what orders held of them
+    /// is released.
+    Any,
+    /// Like [`Pick::Any`], but only the batch with this code (a count or adjustment of a lot).
+    Lot { code: String },
+    /// What orders reserved of the batch with this code, if it is still usable: an order
+    /// shipping its reservation (the order says how much of it is its own).
+    Reserved { code: String },
+}
+
+impl Pick {
+    pub fn room(&self, batch: &BatchRow, today: NaiveDate) -> Room {
+        let named = |code: &String| batch.batch_code == *code;
+        match self {
+            Pick::Fefo => Room::Free(batch.available(today)),
+            Pick::Batch { code, expired_ok } if named(code) => Room::Free(if *expired_ok {
+                batch.qty - batch.reserved
+            } else {
+                batch.available(today)
+            }),
+            Pick::Any => Room::Physical,
+            Pick::Lot { code } if named(code) => Room::Physical,
+            Pick::Reserved { code } if named(code) && batch.usable(today) => {
+                Room::Reserved(batch.reserved)
+            }
+            Pick::Batch { .. } | Pick::Lot { .. } | Pick::Reserved { .. } => Room::Free(0),
+        }
+    }
+}
+
+/// The order a take walks a stock's batches in (SPEC §3): earliest expiry first, no expiry
+/// last, then the oldest batch.
+pub fn fefo_key(batch: &BatchRow) -> (bool, Option<NaiveDate>, i64) {
+    (batch.expiry_date.is_none(), batch.expiry_date, batch.id)
+}
+
+/// Plans a take of `qty` from `lots` (one stock's batches) as `pick` allows on `today`: the
+/// batches taken, in FEFO order, and `lots` left with what remains; or, when they hold less,
+/// how much `pick` could have taken (`lots` unchanged).
+pub fn take(lots: &mut [BatchRow], qty: i64, pick: &Pick, today: NaiveDate) -> Result<Plan, i64> {
+    lots.sort_by_key(fefo_key);
+    let room = |b: &BatchRow| pick.room(b, today);
+    take_fefo(lots, qty, room).ok_or_else(|| {
+        lots.iter()
+            .map(|b| match room(b) {
+                Room::Free(n) | Room::Reserved(n) => n.clamp(0, b.qty),
+                Room::Physical => b.qty,
+            })
+            .sum()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn today() -> NaiveDate {
+        "2026-06-15".parse().unwrap()
+    }
+
+    /// Up to eight batches: expiry within ten days either side of today or none, a quantity,
+    /// part of it reserved, codes `A`–`C` (so a code can name several).
+    fn lots() -> impl Strategy<Value = Vec<BatchRow>> {
+        prop::collection::vec(
+            (
+                prop::option::weighted(0.8, -10i64..10),
+                1i64..20,
+                0i64..=100,
+                0usize..3,
+            ),
+            0..8,
+        )
+        .prop_map(|rows| {
+            rows.into_iter()
+                .enumerate()
+                .map(|(n, (days, qty, percent, code))| BatchRow {
+                    id: n as i64 + 1,
+                    stock_id: 1,
+                    batch_code: ["A", "B", "C"][code].to_string(),
+                    expiry_date: days.map(|d| today() + chrono::TimeDelta::days(d)),
+                    production_date: None,
+                    qty,
+                    reserved: qty * percent / 100,
+                })
+                .collect()
+        })
+    }
+
+    /// What `pick` may take of `batch` (before the take).
+    fn room_of(pick: &Pick, batch: &BatchRow) -> i64 {
+        match pick.room(batch, today()) {
+            Room::Free(n) | Room::Reserved(n) => n.clamp(0, batch.qty),
+            Room::Physical => batch.qty,
+        }
+    }
+
+    /// The properties every take has (`None`: refused as short): it takes exactly `qty` or nothing; each batch gives at
+    /// most its room; batches are walked in FEFO order, each one emptied of its room before a
+    /// later one gives anything; a refusal says what was there; what is left adds up.
+    fn check(before: &[BatchRow], qty: i64, pick: &Pick) -> Result<Option<Plan>, TestCaseError> {
+        let mut lots = before.to_vec();
+        let mut sorted = before.to_vec();
+        sorted.sort_by_key(fefo_key);
+        let there: i64 = sorted.iter().map(|b| room_of(pick, b)).sum();
+        match take(&mut lots, qty, pick, today()) {
+            Err(available) => {
+                prop_assert!(there < qty);
+                prop_assert_eq!(available, there);
+                prop_assert_eq!(&lots, &sorted, "a refused take changes nothing");
+                Ok(None)
+            }
+            Ok(plan) => {
+                prop_assert!(there >= qty);
+                prop_assert_eq!(plan.iter().map(|t| t.qty).sum::<i64>(), qty);
+                let last = plan.last().map(|t| fefo_key(&t.batch));
+                for batch in &sorted {
+                    let taken: i64 = plan
+                        .iter()
+                        .filter(|t| t.batch.id == batch.id)
+                        .map(|t| t.qty)
+                        .sum();
+                    prop_assert!(taken <= room_of(pick, batch), "within its room");
+                    if last.is_some_and(|last| fefo_key(batch) < last) {
+                        prop_assert_eq!(taken, room_of(pick, batch), "FEFO: earlier ones first");
+                    }
+                    let after = lots.iter().find(|b| b.id == batch.id).unwrap();
+                    prop_assert_eq!(after.qty, batch.qty - taken);
+                    prop_assert!(after.reserved <= after.qty, "nobody holds what is gone");
+                }
+                Ok(Some(plan))
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn fefo_ships_only_what_is_usable_and_not_reserved(before in lots(), qty in 1i64..60) {
+            if let Some(plan) = check(&before, qty, &Pick::Fefo)? {
+                for taken in &plan {
+                    prop_assert!(taken.batch.usable(today()), "never an expired batch");
+                    prop_assert!(taken.qty <= taken.batch.qty - taken.batch.reserved);
+                    prop_assert_eq!(taken.unreserve, 0, "reservations stay");
+                }
+            }
+        }
+
+        #[test]
+        fn goods_that_are_gone_go_expired_first(before in lots(), qty in 1i64..60) {
+            if let Some(plan) = check(&before, qty, &Pick::Any)? {
+                let expired = before.iter().filter(|b| !b.usable(today())).map(|b| b.qty).sum::<i64>();
+                let taken = |usable: bool| -> i64 {
+                    plan.iter().filter(|t| t.batch.usable(today()) == usable).map(|t| t.qty).sum()
+                };
+                prop_assert!(
+                    taken(true) == 0 || taken(false) == expired,
+                    "usable goods go only once the expired are all gone"
+                );
+            }
+        }
+
+        #[test]
+        fn a_named_batch_gives_only_itself(before in lots(), qty in 1i64..60, code in 0usize..3) {
+            let code = ["A", "B", "C"][code].to_string();
+            for pick in [
+                Pick::Batch { code: code.clone(), expired_ok: false },
+                Pick::Batch { code: code.clone(), expired_ok: true },
+                Pick::Lot { code: code.clone() },
+                Pick::Reserved { code: code.clone() },
+            ] {
+                if let Some(plan) = check(&before, qty, &pick)? {
+                    prop_assert!(plan.iter().all(|t| t.batch.batch_code == code));
+                    if let Pick::Reserved { .. } = pick {
+                        for taken in &plan {
+                            prop_assert!(taken.batch.usable(today()));
+                            prop_assert_eq!(taken.unreserve, taken.qty, "an order ships what it held");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
