@@ -176,7 +176,12 @@ pub async fn adjust_stock(
     let result = problems
         .or_run(
             || crate::adjust::service::Adjust::parse(&input),
-            crate::adjust::service::adjust(&state.db, &state.config, &input, actor.as_deref()),
+            <crate::adjust::service::Adjust as crate::movement::kind::Kind>::commit(
+                &state.db,
+                &state.config,
+                &input,
+                actor.as_deref(),
+            ),
         )
         .await;
     let reference = form.reference.clone();

@@ -269,39 +269,34 @@ impl LineOutcome for AdjustLineResult {
     }
 }
 
-/// Applies `input`: every line, or (short, or any line refused) nothing.
-pub async fn adjust(
-    db: &Db,
-    config: &Config,
-    input: &AdjustInput,
-    actor: Option<&str>,
-) -> Result<AdjustResponse, AppError> {
-    let request = Adjust::parse(input)?;
-    let mut response = pipeline::run(db, &request, config.moment(), actor).await?;
-    // The batch each line named, as it named it.
-    for (result, line) in response.lines.iter_mut().zip(&request.request.lines) {
-        result.batch_code = line.batch_code.as_ref().map(|c| c.as_str().to_string());
-        if let (None, Change::Counted(counted), None) =
-            (&line.batch_code, line.change, result.after_qty)
-        {
-            // A count of the whole stock that found it right: the stock is what was counted.
-            result.after_qty = Some(counted);
-        }
-    }
-    Ok(response)
-}
-
 impl crate::movement::kind::Kind for Adjust {
     type Input = AdjustInput;
-    type Output = AdjustResponse;
     const PATH: &'static str = "/adjust";
 
-    fn commit(
+    fn from_input(input: &AdjustInput, _config: &Config) -> Result<Self, AppError> {
+        Adjust::parse(input)
+    }
+
+    /// Applies `input`: every line, or (short, or any line refused) nothing; each result says
+    /// the batch its line named.
+    async fn commit(
         db: &Db,
         config: &Config,
         input: &AdjustInput,
         actor: Option<&str>,
-    ) -> impl std::future::Future<Output = Result<AdjustResponse, AppError>> + Send {
-        adjust(db, config, input, actor)
+    ) -> Result<AdjustResponse, AppError> {
+        let request = Adjust::parse(input)?;
+        let mut response = pipeline::run(db, &request, config.moment(), actor).await?;
+        // The batch each line named, as it named it.
+        for (result, line) in response.lines.iter_mut().zip(&request.request.lines) {
+            result.batch_code = line.batch_code.as_ref().map(|c| c.as_str().to_string());
+            if let (None, Change::Counted(counted), None) =
+                (&line.batch_code, line.change, result.after_qty)
+            {
+                // A count of the whole stock that found it right: the stock is what was counted.
+                result.after_qty = Some(counted);
+            }
+        }
+        Ok(response)
     }
 }

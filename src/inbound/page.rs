@@ -162,7 +162,12 @@ pub async fn receive_goods_form(
     let result = problems
         .or_run(
             || crate::inbound::service::Receive::parse(&input),
-            crate::inbound::service::receive(&state.db, &state.config, &input, actor.as_deref()),
+            <crate::inbound::service::Receive as crate::movement::kind::Kind>::commit(
+                &state.db,
+                &state.config,
+                &input,
+                actor.as_deref(),
+            ),
         )
         .await;
     let reference = form.reference.clone();

@@ -4,13 +4,12 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::config::Config;
-use crate::db::Db;
 use crate::domain::{BatchCode, LocationKind, Qty};
 use crate::error::AppError;
-use crate::inbound::{ReceiveInput, ReceiveResponse};
+use crate::inbound::ReceiveInput;
 use crate::movement::anchors::{AnchorTable, Content, LineKey};
 use crate::movement::ledger::Reason;
-use crate::movement::pipeline::{self, Found, Leg, Lot, Movement};
+use crate::movement::pipeline::{Found, Leg, Lot, Movement};
 use crate::movement::{
     line_field, non_blank, parse_request, ItemKey, LineResult, LocationKey, Request,
 };
@@ -165,18 +164,6 @@ impl Movement for Receive {
     }
 }
 
-/// Receives `input` in one transaction: every line is applied (or was, for a replay), or
-/// nothing is written.
-pub async fn receive(
-    db: &Db,
-    config: &Config,
-    input: &ReceiveInput,
-    actor: Option<&str>,
-) -> Result<ReceiveResponse, AppError> {
-    let request = Receive::parse(input)?;
-    pipeline::run(db, &request, config.moment(), actor).await
-}
-
 /// A kind of location as refusals name it ("a shipping location", "发货库位").
 fn kind_name(kind: LocationKind) -> String {
     match kind {
@@ -186,17 +173,13 @@ fn kind_name(kind: LocationKind) -> String {
     }
 }
 
+/// Receives `input` in one transaction: every line is applied (or was, for a replay), or
+/// nothing is written.
 impl crate::movement::kind::Kind for Receive {
     type Input = ReceiveInput;
-    type Output = ReceiveResponse;
     const PATH: &'static str = "/inbound/receive";
 
-    fn commit(
-        db: &Db,
-        config: &Config,
-        input: &ReceiveInput,
-        actor: Option<&str>,
-    ) -> impl std::future::Future<Output = Result<ReceiveResponse, AppError>> + Send {
-        receive(db, config, input, actor)
+    fn from_input(input: &ReceiveInput, _config: &Config) -> Result<Self, AppError> {
+        Receive::parse(input)
     }
 }

@@ -11,6 +11,7 @@ use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::inbound::service::Receive;
 use crate::movement::kind::Kind;
+use crate::movement::MovementResponse;
 use crate::outbound::service::Outbound;
 use crate::putaway::service::Putaway;
 use crate::state::AppState;
@@ -29,7 +30,10 @@ async fn commit<K: Kind>(
     State(state): State<AppState>,
     principal: Option<Extension<Principal>>,
     JsonBody(input): JsonBody<K::Input>,
-) -> Result<Json<K::Output>, AppError> {
+) -> Result<Json<MovementResponse<K::LineResult>>, AppError>
+where
+    K::LineResult: serde::Serialize,
+{
     let actor = principal.as_ref().map(|Extension(p)| p.actor());
     K::commit(&state.db, &state.config, &input, actor.as_deref())
         .await

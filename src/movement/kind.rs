@@ -6,25 +6,33 @@
 use std::future::Future;
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::movement::pipeline::{self, Movement};
+use crate::movement::MovementResponse;
 
-pub trait Kind: 'static {
+pub trait Kind: Movement + Send + Sized + 'static {
     /// The JSON request.
     type Input: DeserializeOwned + Send + Sync + 'static;
-    /// The JSON answer.
-    type Output: Serialize + Send + 'static;
     /// Its endpoint, `POST`.
     const PATH: &'static str;
 
-    /// Carries `input` out for `actor` (`user:NAME`, `token:NAME`).
+    /// The request `input` asks for (`config`: the warehouse's defaults).
+    fn from_input(input: &Self::Input, config: &Config) -> Result<Self, AppError>;
+
+    /// Carries `input` out for `actor` (`user:NAME`, `token:NAME`): parsed, then run through
+    /// the pipeline in a write transaction of its own.
     fn commit(
         db: &Db,
         config: &Config,
         input: &Self::Input,
         actor: Option<&str>,
-    ) -> impl Future<Output = Result<Self::Output, AppError>> + Send;
+    ) -> impl Future<Output = Result<MovementResponse<Self::LineResult>, AppError>> + Send {
+        async move {
+            let request = Self::from_input(input, config)?;
+            pipeline::run(db, &request, config.moment(), actor).await
+        }
+    }
 }

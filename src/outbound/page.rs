@@ -136,7 +136,7 @@ pub async fn ship_order(
     let result = problems
         .or_run(
             || crate::outbound::service::Outbound::parse(&input, true),
-            crate::outbound::service::commit_outbound(
+            <crate::outbound::service::Outbound as crate::movement::kind::Kind>::commit(
                 &state.db,
                 &state.config,
                 &input,

@@ -3,16 +3,15 @@
 //! never an expired batch) and one `OUTBOUND` ledger entry with its batch detail.
 
 use crate::config::Config;
-use crate::db::Db;
 use crate::domain::{BatchCode, Qty};
 use crate::error::AppError;
 use crate::movement::anchors::{AnchorTable, Content, LineKey};
 use crate::movement::ledger::Reason;
-use crate::movement::pipeline::{self, Found, Leg, Movement, Pick};
+use crate::movement::pipeline::{Found, Leg, Movement, Pick};
 use crate::movement::{
     non_blank, parse_batch_code, parse_request, ItemKey, LineResult, LocationKey, Request,
 };
-use crate::outbound::{OutboundInput, OutboundResponse};
+use crate::outbound::OutboundInput;
 
 /// A parsed outbound request.
 #[derive(Debug, Clone)]
@@ -116,27 +115,11 @@ impl Movement for Outbound {
 
 /// Commits `input`: see SPEC §4. All or nothing when atomic; otherwise the lines that can be
 /// covered are applied and the short ones are neither applied nor anchored.
-pub async fn commit_outbound(
-    db: &Db,
-    config: &Config,
-    input: &OutboundInput,
-    actor: Option<&str>,
-) -> Result<OutboundResponse, AppError> {
-    let request = Outbound::parse(input, config.outbound_atomic)?;
-    pipeline::run(db, &request, config.moment(), actor).await
-}
-
 impl crate::movement::kind::Kind for Outbound {
     type Input = OutboundInput;
-    type Output = OutboundResponse;
     const PATH: &'static str = "/outbound/commit";
 
-    fn commit(
-        db: &Db,
-        config: &Config,
-        input: &OutboundInput,
-        actor: Option<&str>,
-    ) -> impl std::future::Future<Output = Result<OutboundResponse, AppError>> + Send {
-        commit_outbound(db, config, input, actor)
+    fn from_input(input: &OutboundInput, config: &Config) -> Result<Self, AppError> {
+        Outbound::parse(input, config.outbound_atomic)
     }
 }

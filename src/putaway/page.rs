@@ -142,7 +142,12 @@ pub async fn put_away_form(
     let result = problems
         .or_run(
             || crate::putaway::service::Putaway::parse(&input),
-            crate::putaway::service::put_away(&state.db, &state.config, &input, actor.as_deref()),
+            <crate::putaway::service::Putaway as crate::movement::kind::Kind>::commit(
+                &state.db,
+                &state.config,
+                &input,
+                actor.as_deref(),
+            ),
         )
         .await;
     let reference = form.reference.clone();

@@ -3,17 +3,16 @@
 //! same lots at the destination, with a `-qty` and a `+qty` `PUTAWAY` ledger entry.
 
 use crate::config::Config;
-use crate::db::Db;
 use crate::domain::{BatchCode, Qty};
 use crate::error::AppError;
 use crate::movement::anchors::{AnchorTable, Content, LineKey};
 use crate::movement::ledger::{Reason, Recorded};
-use crate::movement::pipeline::{self, Found, Leg, LineOutcome, Lot, Movement, Pick};
+use crate::movement::pipeline::{Found, Leg, LineOutcome, Lot, Movement, Pick};
 use crate::movement::{
     line_field, non_blank, parse_batch_code, parse_request, ItemKey, LineStatus, LocationKey,
     Request, Shortage,
 };
-use crate::putaway::{PutawayInput, PutawayLineResult, PutawayResponse};
+use crate::putaway::{PutawayInput, PutawayLineResult};
 
 /// A parsed putaway request.
 pub type Putaway = Request<PutawayLine>;
@@ -171,27 +170,11 @@ impl LineOutcome for PutawayLineResult {
 }
 
 /// Moves every line, or none: a short line refuses the whole request with 409.
-pub async fn put_away(
-    db: &Db,
-    config: &Config,
-    input: &PutawayInput,
-    actor: Option<&str>,
-) -> Result<PutawayResponse, AppError> {
-    let request = Putaway::parse(input)?;
-    pipeline::run(db, &request, config.moment(), actor).await
-}
-
 impl crate::movement::kind::Kind for Putaway {
     type Input = PutawayInput;
-    type Output = PutawayResponse;
     const PATH: &'static str = "/putaway";
 
-    fn commit(
-        db: &Db,
-        config: &Config,
-        input: &PutawayInput,
-        actor: Option<&str>,
-    ) -> impl std::future::Future<Output = Result<PutawayResponse, AppError>> + Send {
-        put_away(db, config, input, actor)
+    fn from_input(input: &PutawayInput, _config: &Config) -> Result<Self, AppError> {
+        Putaway::parse(input)
     }
 }
