@@ -56,6 +56,8 @@ pub mod flash;
 #[cfg(feature = "ssr")]
 pub mod health;
 #[cfg(feature = "ssr")]
+pub mod kinds;
+#[cfg(feature = "ssr")]
 pub mod negotiate;
 #[cfg(feature = "ssr")]
 pub mod openapi;

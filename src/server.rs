@@ -115,7 +115,7 @@ pub fn router(state: AppState) -> Router {
             "/setup",
             get(crate::auth::web::setup_page).post(setup_then_demo),
         )
-        .merge(crate::movement::api::router())
+        .merge(crate::kinds::router())
         .merge(crate::items::api::router())
         .merge(crate::locations::api::router())
         .merge(crate::counts::api::router())

@@ -272,6 +272,7 @@ impl LineOutcome for AdjustLineResult {
 impl crate::movement::kind::Kind for Adjust {
     type Input = AdjustInput;
     const PATH: &'static str = "/adjust";
+    const ROLE: crate::domain::Role = crate::domain::Role::Manager;
 
     fn from_input(input: &AdjustInput, _config: &Config) -> Result<Self, AppError> {
         Adjust::parse(input)

@@ -56,9 +56,13 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
         // Every page (and the not-found page) and every GET endpoint.
         return Some(R(Role::Viewer));
     }
+    if method == Method::POST {
+        if let Some(role) = crate::kinds::role_of(path) {
+            return Some(R(role));
+        }
+    }
     match (method.as_str(), path) {
-        ("POST", "/inbound/receive" | "/putaway" | "/outbound/commit") => Some(R(Role::Clerk)),
-        ("POST", "/items" | "/locations" | "/adjust" | "/counts") => Some(R(Role::Manager)),
+        ("POST", "/items" | "/locations" | "/counts") => Some(R(Role::Manager)),
         ("POST", "/orders") => Some(R(Role::Clerk)),
         // SPEC §11: imports create items and locations and receive opening stock.
         ("POST", "/import/items" | "/import/locations" | "/import/stock") => Some(R(Role::Manager)),

@@ -56,45 +56,7 @@ pub struct ApiToken {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-/// What a signed-in person or a token may do; ordered, each role including the ones below it.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Every page and `GET` endpoint.
-    Viewer,
-    /// + receive, put away, ship, count lines.
-    Clerk,
-    /// + adjustments, counts, cancelling orders, items and locations, imports.
-    Manager,
-    /// + users and API tokens.
-    Admin,
-}
-
-impl Role {
-    pub const ALL: [Role; 4] = [Role::Viewer, Role::Clerk, Role::Manager, Role::Admin];
-
-    /// The role as the database, the JSON API and the command line write it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Clerk => "clerk",
-            Role::Manager => "manager",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// The role a text names (`clerk`), if any.
-    pub fn from_name(name: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == name.trim())
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::domain::Role;
 
 /// A text that names no role.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

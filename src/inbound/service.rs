@@ -178,6 +178,7 @@ fn kind_name(kind: LocationKind) -> String {
 impl crate::movement::kind::Kind for Receive {
     type Input = ReceiveInput;
     const PATH: &'static str = "/inbound/receive";
+    const ROLE: crate::domain::Role = crate::domain::Role::Clerk;
 
     fn from_input(input: &ReceiveInput, _config: &Config) -> Result<Self, AppError> {
         Receive::parse(input)

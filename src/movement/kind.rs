@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::movement::pipeline::{self, Movement};
 use crate::movement::MovementResponse;
@@ -18,6 +19,8 @@ pub trait Kind: Movement + Send + Sized + 'static {
     type Input: DeserializeOwned + Send + Sync + 'static;
     /// Its endpoint, `POST`.
     const PATH: &'static str;
+    /// Who may ask for it (the role table reads it: [`crate::kinds`]).
+    const ROLE: Role;
 
     /// The request `input` asks for (`config`: the warehouse's defaults).
     fn from_input(input: &Self::Input, config: &Config) -> Result<Self, AppError>;

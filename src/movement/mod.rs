@@ -16,8 +16,6 @@ pub mod allocations;
 #[cfg(feature = "ssr")]
 pub mod anchors;
 #[cfg(feature = "ssr")]
-pub mod api;
-#[cfg(feature = "ssr")]
 pub mod batches;
 #[cfg(feature = "ssr")]
 pub mod kind;

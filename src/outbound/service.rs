@@ -118,6 +118,7 @@ impl Movement for Outbound {
 impl crate::movement::kind::Kind for Outbound {
     type Input = OutboundInput;
     const PATH: &'static str = "/outbound/commit";
+    const ROLE: crate::domain::Role = crate::domain::Role::Clerk;
 
     fn from_input(input: &OutboundInput, config: &Config) -> Result<Self, AppError> {
         Outbound::parse(input, config.outbound_atomic)

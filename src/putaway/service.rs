@@ -173,6 +173,7 @@ impl LineOutcome for PutawayLineResult {
 impl crate::movement::kind::Kind for Putaway {
     type Input = PutawayInput;
     const PATH: &'static str = "/putaway";
+    const ROLE: crate::domain::Role = crate::domain::Role::Clerk;
 
     fn from_input(input: &PutawayInput, _config: &Config) -> Result<Self, AppError> {
         Putaway::parse(input)

@@ -21,7 +21,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("concepts", CONCEPTS),
     (
         "edge",
-        &["state", "flash", "extract", "origin", "auth::access"],
+        &[
+            "state",
+            "flash",
+            "extract",
+            "origin",
+            "kinds",
+            "auth::access",
+        ],
     ),
     (
         "pages",

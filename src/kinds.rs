@@ -1,12 +1,15 @@
-//! The JSON endpoints of the movement kinds (SPEC §4): one handler serves every [`Kind`], and
-//! each kind's operation in the OpenAPI document is one line of [`documented!`].
+//! The movement kinds Depot knows, one entry each in [`KINDS`]: the router mounts each kind's
+//! JSON endpoint (SPEC §4) from it, served by one handler for every [`Kind`], and the role
+//! table ([`crate::auth::access`]) reads who may use it. Each kind's operation in the OpenAPI
+//! document is one line of [`documented!`].
 
 use axum::extract::State;
-use axum::routing::post;
+use axum::routing::{post, MethodRouter};
 use axum::{Extension, Json, Router};
 
 use crate::adjust::service::Adjust;
 use crate::auth::Principal;
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::extract::JsonBody;
 use crate::inbound::service::Receive;
@@ -16,13 +19,45 @@ use crate::outbound::service::Outbound;
 use crate::putaway::service::Putaway;
 use crate::state::AppState;
 
+/// A movement kind as the web edge knows it.
+pub struct KindEntry {
+    /// Its JSON endpoint, `POST`.
+    pub path: &'static str,
+    /// Who may use it.
+    pub role: Role,
+    /// Its endpoint's handler.
+    pub handler: fn() -> MethodRouter<AppState>,
+}
+
+const fn entry<K: Kind>() -> KindEntry
+where
+    K::LineResult: serde::Serialize,
+{
+    KindEntry {
+        path: K::PATH,
+        role: K::ROLE,
+        handler: || post(commit::<K>),
+    }
+}
+
+/// Every movement kind: adding one is one line here (and its `documented!` line below).
+pub const KINDS: [KindEntry; 4] = [
+    entry::<Receive>(),
+    entry::<Putaway>(),
+    entry::<Outbound>(),
+    entry::<Adjust>(),
+];
+
+/// Who may use the movement kind whose endpoint is `path`, if one is.
+pub fn role_of(path: &str) -> Option<Role> {
+    KINDS.iter().find(|k| k.path == path).map(|k| k.role)
+}
+
 /// Every kind's endpoint.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(Receive::PATH, post(commit::<Receive>))
-        .route(Putaway::PATH, post(commit::<Putaway>))
-        .route(Outbound::PATH, post(commit::<Outbound>))
-        .route(Adjust::PATH, post(commit::<Adjust>))
+    KINDS.iter().fold(Router::new(), |router, kind| {
+        router.route(kind.path, (kind.handler)())
+    })
 }
 
 /// `POST <K::PATH>`: the request, carried out as whoever asks.
