@@ -5,12 +5,11 @@
 
 use crate::adjust::{AdjustInput, AdjustLineResult, AdjustResponse, ReasonCode};
 use crate::config::Config;
-use crate::db::Db;
 use crate::domain::{BatchCode, Note, MAX_QTY};
 use crate::error::AppError;
 use crate::movement::anchors::{AnchorTable, Content, LineKey};
 use crate::movement::ledger::{Reason, Recorded, Why};
-use crate::movement::pipeline::{self, Found, Leg, LineOutcome, Lot, Movement, Pick};
+use crate::movement::pipeline::{Found, Leg, LineOutcome, Lot, Movement, Pick};
 use crate::movement::{
     non_blank, parse_batch_code, parse_request, ItemKey, LineStatus, LocationKey, Request, Shortage,
 };
@@ -269,6 +268,7 @@ impl LineOutcome for AdjustLineResult {
     }
 }
 
+/// Applies a request: every line, or (short, or any line refused) nothing.
 impl crate::movement::kind::Kind for Adjust {
     type Input = AdjustInput;
     const PATH: &'static str = "/adjust";
@@ -278,26 +278,16 @@ impl crate::movement::kind::Kind for Adjust {
         Adjust::parse(input)
     }
 
-    /// Applies `input`: every line, or (short, or any line refused) nothing; each result says
-    /// the batch its line named.
-    async fn commit(
-        db: &Db,
-        config: &Config,
-        input: &AdjustInput,
-        actor: Option<&str>,
-    ) -> Result<AdjustResponse, AppError> {
-        let request = Adjust::parse(input)?;
-        let mut response = pipeline::run(db, &request, config.moment(), actor).await?;
-        // The batch each line named, as it named it.
-        for (result, line) in response.lines.iter_mut().zip(&request.request.lines) {
+    /// Each result says the batch its line named, as it named it; a count of the whole stock
+    /// that found it right says the stock is what was counted.
+    fn finish(&self, response: &mut AdjustResponse) {
+        for (result, line) in response.lines.iter_mut().zip(&self.request.lines) {
             result.batch_code = line.batch_code.as_ref().map(|c| c.as_str().to_string());
             if let (None, Change::Counted(counted), None) =
                 (&line.batch_code, line.change, result.after_qty)
             {
-                // A count of the whole stock that found it right: the stock is what was counted.
                 result.after_qty = Some(counted);
             }
         }
-        Ok(response)
     }
 }

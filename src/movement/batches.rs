@@ -92,6 +92,16 @@ pub enum Room {
     Physical,
 }
 
+impl Room {
+    /// How much of `batch` this room lets a take have.
+    pub fn limit(self, batch: &BatchRow) -> i64 {
+        match self {
+            Room::Free(n) | Room::Reserved(n) => n.clamp(0, batch.qty),
+            Room::Physical => batch.qty,
+        }
+    }
+}
+
 /// Splits `qty` over `batches` in their order, each giving what `room` allows; `None` when they
 /// hold less. `batches` keep what is left (qty and reservation).
 pub fn take_fefo(
@@ -99,10 +109,7 @@ pub fn take_fefo(
     qty: i64,
     room: impl Fn(&BatchRow) -> Room,
 ) -> Option<Plan> {
-    let limit = |b: &BatchRow| match room(b) {
-        Room::Free(n) | Room::Reserved(n) => n.clamp(0, b.qty),
-        Room::Physical => b.qty,
-    };
+    let limit = |b: &BatchRow| room(b).limit(b);
     let available: i64 = batches.iter().map(limit).sum();
     if available < qty {
         return None;

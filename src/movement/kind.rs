@@ -1,7 +1,7 @@
-//! A kind of stock movement as a client asks for it: its JSON request and answer, the path of
-//! its endpoint (SPEC §4) and how it is carried out. Each kind implements [`Kind`] once, beside
-//! its [`Movement`](crate::movement::pipeline::Movement); the one JSON handler
-//! ([`crate::movement::api`]) serves every kind from it.
+//! A kind of stock movement as a client asks for it: its JSON request, the path and role of its
+//! endpoint (SPEC §4) and how it is carried out. Each kind implements [`Kind`] once, beside its
+//! [`Movement`](crate::movement::pipeline::Movement); the web edge's list of kinds serves every
+//! kind from it with one handler.
 
 use std::future::Future;
 
@@ -19,14 +19,14 @@ pub trait Kind: Movement + Send + Sized + 'static {
     type Input: DeserializeOwned + Send + Sync + 'static;
     /// Its endpoint, `POST`.
     const PATH: &'static str;
-    /// Who may ask for it (the role table reads it: [`crate::kinds`]).
+    /// Who may ask for it (the role table reads it).
     const ROLE: Role;
 
     /// The request `input` asks for (`config`: the warehouse's defaults).
     fn from_input(input: &Self::Input, config: &Config) -> Result<Self, AppError>;
 
-    /// Carries `input` out for `actor` (`user:NAME`, `token:NAME`): parsed, then run through
-    /// the pipeline in a write transaction of its own.
+    /// Carries `input` out for `actor` (`user:NAME`, `token:NAME`): parsed, run through the
+    /// pipeline in a write transaction of its own, then [`Kind::finish`]ed.
     fn commit(
         db: &Db,
         config: &Config,
@@ -35,7 +35,12 @@ pub trait Kind: Movement + Send + Sized + 'static {
     ) -> impl Future<Output = Result<MovementResponse<Self::LineResult>, AppError>> + Send {
         async move {
             let request = Self::from_input(input, config)?;
-            pipeline::run(db, &request, config.moment(), actor).await
+            let mut response = pipeline::run(db, &request, config.moment(), actor).await?;
+            request.finish(&mut response);
+            Ok(response)
         }
     }
+
+    /// Adds what the kind's answer says beyond the pipeline's (nothing, unless it says so).
+    fn finish(&self, _response: &mut MovementResponse<Self::LineResult>) {}
 }

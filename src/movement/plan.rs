@@ -59,14 +59,7 @@ pub fn fefo_key(batch: &BatchRow) -> (bool, Option<NaiveDate>, i64) {
 pub fn take(lots: &mut [BatchRow], qty: i64, pick: &Pick, today: NaiveDate) -> Result<Plan, i64> {
     lots.sort_by_key(fefo_key);
     let room = |b: &BatchRow| pick.room(b, today);
-    take_fefo(lots, qty, room).ok_or_else(|| {
-        lots.iter()
-            .map(|b| match room(b) {
-                Room::Free(n) | Room::Reserved(n) => n.clamp(0, b.qty),
-                Room::Physical => b.qty,
-            })
-            .sum()
-    })
+    take_fefo(lots, qty, room).ok_or_else(|| lots.iter().map(|b| room(b).limit(b)).sum())
 }
 
 #[cfg(test)]
@@ -109,10 +102,7 @@ mod tests {
 
     /// What `pick` may take of `batch` (before the take).
     fn room_of(pick: &Pick, batch: &BatchRow) -> i64 {
-        match pick.room(batch, today()) {
-            Room::Free(n) | Room::Reserved(n) => n.clamp(0, batch.qty),
-            Room::Physical => batch.qty,
-        }
+        pick.room(batch, today()).limit(batch)
     }
 
     /// The properties every take has (`None`: refused as short): it takes exactly `qty` or nothing; each batch gives at

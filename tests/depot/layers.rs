@@ -267,15 +267,14 @@ fn imports(code: &str) -> Vec<Import> {
         code.replace_range(at..end, &blanked);
     }
     // Paths written inline.
-    let text = code;
     let mut from = 0;
-    while let Some(at) = text[from..].find("crate").map(|at| at + from) {
+    while let Some(at) = code[from..].find("crate").map(|at| at + from) {
         from = at + 5;
-        let before = text[..at].chars().next_back();
+        let before = code[..at].chars().next_back();
         if before.is_some_and(|c| ident(c) || c == ':') {
             continue;
         }
-        let rest = &text[at + 5..];
+        let rest = &code[at + 5..];
         let mut path = Vec::new();
         let mut tail = rest;
         loop {
@@ -293,7 +292,7 @@ fn imports(code: &str) -> Vec<Import> {
         }
         if !path.is_empty() {
             found.push(Import {
-                line: line_at(&text, at),
+                line: line_at(&code, at),
                 path,
             });
         }
