@@ -437,7 +437,7 @@ async fn bench_backend(
     let direct = Db::connect(url, &PoolSettings::default()).await?;
     // A warehouse's anchor tables are never empty, and PostgreSQL's autovacuum keeps their
     // statistics. This machine's PostgreSQL runs without autovacuum: a statement first prepared
-    // while `outbound_commits` was empty keeps its sequential scan, cached on its connection,
+    // while the anchors' table was empty keeps its sequential scan, cached on its connection,
     // for the whole run — so whichever server shipped first scanned a growing table. Every
     // server and the ceiling start from the same footing: a second of shipments straight to
     // the database, then ANALYZE (what autovacuum would have done).
@@ -1040,11 +1040,12 @@ async fn ship_direct_inner(db: &Db, r#ref: &str, pick: &Pick) -> Result<(), BoxE
         .bind(location_id)
         .fetch_one(&mut *conn)
         .await?;
-        let anchored: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM outbound_commits WHERE ref = $1")
-                .bind(r#ref)
-                .fetch_optional(&mut *conn)
-                .await?;
+        let anchored: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM movement_anchors WHERE kind = 'OUTBOUND' AND ref = $1",
+        )
+        .bind(r#ref)
+        .fetch_optional(&mut *conn)
+        .await?;
         if anchored.is_some() {
             return Err("ref reused".into());
         }
@@ -1112,13 +1113,15 @@ async fn ship_direct_inner(db: &Db, r#ref: &str, pick: &Pick) -> Result<(), BoxE
         .execute(&mut *conn)
         .await?;
         sqlx::query(
-            "INSERT INTO outbound_commits (ref, ref_line, item_id, location_id, qty, ledger_id) \
-             VALUES ($1, 1, $2, $3, 1, $4)",
+            "INSERT INTO movement_anchors \
+             (kind, ref, ref_line, line_key, item_id, location_id, content, ledger_ids) \
+             VALUES ('OUTBOUND', $1, 1, $2, $3, $4, '{\"qty\":1}', $5)",
         )
         .bind(r#ref)
+        .bind(format!("{item_id}@{location_id}"))
         .bind(item_id)
         .bind(location_id)
-        .bind(ledger_id)
+        .bind(format!("[{ledger_id}]"))
         .execute(&mut *conn)
         .await?;
     });

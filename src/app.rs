@@ -86,23 +86,26 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// Every page of SPEC §5, in the order a clerk's day runs, with its name in the navigation;
-/// the administration pages last, for admins only.
+/// Every page of SPEC §5, in the order a clerk's day runs, with its name in the navigation:
+/// the inventory, then each movement kind's page its role may use (in the order of
+/// [`crate::kinds::KINDS`]), the other pages; the administration pages last, for admins only.
 fn nav(role: crate::auth::Role) -> Vec<(&'static str, String)> {
-    let mut pages = vec![
-        ("/", tr!(common.nav.inventory)),
-        ("/inbound", tr!(common.nav.inbound)),
-        ("/putaway", tr!(common.nav.putaway)),
-        ("/outbound", tr!(common.nav.outbound)),
+    let mut pages = vec![("/", tr!(common.nav.inventory))];
+    pages.extend(
+        crate::kinds::KINDS
+            .iter()
+            .filter(|kind| role >= kind.role)
+            .map(|kind| (kind.page, (kind.page_words)())),
+    );
+    pages.extend([
         ("/orders", tr!(common.nav.orders)),
         ("/stock", tr!(common.nav.stock)),
+        ("/counts", tr!(common.nav.counts)),
         ("/ledger", tr!(common.nav.ledger)),
         ("/items", tr!(common.nav.items)),
         ("/locations", tr!(common.nav.locations)),
-    ];
-    pages.insert(6, ("/counts", tr!(common.nav.counts)));
+    ]);
     if role >= crate::auth::Role::Manager {
-        pages.insert(6, ("/adjust", tr!(common.nav.adjust)));
         pages.push(("/import", tr!(common.nav.import)));
     }
     if role == crate::auth::Role::Admin {

@@ -22,7 +22,7 @@
 
 use std::fmt;
 
-use crate::db::Db;
+use crate::db::{Backend, Db};
 use crate::with_pool;
 
 /// One broken invariant, described for a person reading `depot check` output.
@@ -379,14 +379,33 @@ const ORDER_SHIPPED: &str = "
     FROM allocations a JOIN orders o ON o.id = a.order_id
     GROUP BY o.ref, a.item_id HAVING SUM(a.shipped) > 0";
 
+/// The SQL of an anchor's qty and its first ledger entry (columns `content`, `ledger_ids` of
+/// `movement_anchors` as `table`), in `backend`'s dialect of JSON.
+fn anchor_qty_and_entry(backend: Backend, table: &str) -> (String, String) {
+    match backend {
+        Backend::Postgres => (
+            format!("({table}.content::json ->> 'qty')::bigint"),
+            format!("({table}.ledger_ids::json ->> 0)::bigint"),
+        ),
+        Backend::Sqlite => (
+            format!("json_extract({table}.content, '$.qty')"),
+            format!("json_extract({table}.ledger_ids, '$[0]')"),
+        ),
+    }
+}
+
 /// What shipment anchors recorded, per anchor ref (`<order ref>#<n>`) and item, counting only
 /// anchors whose ledger entry is the OUTBOUND take they record.
-const SHIPMENTS_RECORDED: &str = "
-    SELECT s.ref, s.item_id, CAST(SUM(s.qty) AS BIGINT)
-    FROM order_shipments s JOIN stock_ledger l ON l.id = s.ledger_id
-    WHERE l.reason = 'OUTBOUND' AND l.item_id = s.item_id AND l.location_id = s.location_id
-      AND l.delta = -s.qty
-    GROUP BY s.ref, s.item_id";
+fn shipments_recorded(backend: Backend) -> String {
+    let (qty, entry) = anchor_qty_and_entry(backend, "s");
+    format!(
+        "SELECT s.ref, s.item_id, CAST(SUM({qty}) AS BIGINT)
+         FROM movement_anchors s JOIN stock_ledger l ON l.id = {entry}
+         WHERE s.kind = 'SHIP' AND l.reason = 'OUTBOUND' AND l.item_id = s.item_id
+           AND l.location_id = s.location_id AND l.delta = -{qty}
+         GROUP BY s.ref, s.item_id"
+    )
+}
 
 /// Order lines holding more than ordered, and orders whose status is stale: `lines` are
 /// (ref, status, line, qty, reserved, picked, shipped), in order then line order.
@@ -518,16 +537,32 @@ const MISPLACED_REASON_CODES: &str = "
        OR (reason_code = 'OTHER' AND note IS NULL)
     ORDER BY id";
 
-/// Every anchor of a change points at an ADJUST entry of its own ref, item and location (a
-/// count that found the stock right has none).
-const ADJUSTMENTS_WITHOUT_ENTRY: &str = "
-    SELECT a.id
-    FROM adjustments a
-    LEFT JOIN stock_ledger l ON l.id = a.ledger_id
-    WHERE (a.ledger_id IS NULL AND NOT a.counted)
-       OR (a.ledger_id IS NOT NULL AND (l.id IS NULL OR l.reason <> 'ADJUST' OR l.ref <> a.ref
-           OR l.item_id <> a.item_id OR l.location_id <> a.location_id OR l.reason_code <> a.reason_code))
-    ORDER BY a.id";
+/// Every anchor of an adjustment that changed stock points at an ADJUST entry of its own ref,
+/// item, location and reason code (a count that found the stock right has none).
+fn adjustments_without_entry(backend: Backend) -> String {
+    let (_, ledger_id) = anchor_qty_and_entry(backend, "a");
+    let (counted, reason_code) = match backend {
+        Backend::Postgres => (
+            "(a.content::json ->> 'counted') = 'true'",
+            "a.content::json ->> 'reason_code'",
+        ),
+        Backend::Sqlite => (
+            "json_extract(a.content, '$.counted') = 1",
+            "json_extract(a.content, '$.reason_code')",
+        ),
+    };
+    format!(
+        "SELECT a.id
+         FROM movement_anchors a
+         LEFT JOIN stock_ledger l ON l.id = {ledger_id}
+         WHERE a.kind = 'ADJUST'
+           AND ((a.ledger_ids = '[]' AND NOT COALESCE({counted}, false))
+             OR (a.ledger_ids <> '[]' AND (l.id IS NULL OR l.reason <> 'ADJUST' OR l.ref <> a.ref
+                 OR l.item_id <> a.item_id OR l.location_id <> a.location_id
+                 OR l.reason_code <> {reason_code})))
+         ORDER BY a.id"
+    )
+}
 
 /// Per posted count and (item, location): the counted lines' differences against the ledger's
 /// entries under the count's ref.
@@ -678,7 +713,7 @@ pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
                     },
                 ),
         );
-        let adjustments: Vec<(i64,)> = sqlx::query_as(ADJUSTMENTS_WITHOUT_ENTRY)
+        let adjustments: Vec<(i64,)> = sqlx::query_as(&adjustments_without_entry(backend))
             .fetch_all(pool)
             .await?;
         found.extend(
@@ -733,8 +768,9 @@ pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
         found.extend(order_line_violations(lines));
         let shipped: Vec<(String, i64, i64)> =
             sqlx::query_as(ORDER_SHIPPED).fetch_all(pool).await?;
-        let recorded: Vec<(String, i64, i64)> =
-            sqlx::query_as(SHIPMENTS_RECORDED).fetch_all(pool).await?;
+        let recorded: Vec<(String, i64, i64)> = sqlx::query_as(&shipments_recorded(backend))
+            .fetch_all(pool)
+            .await?;
         found.extend(shipment_violations(shipped, recorded));
 
         let totals: Vec<(i64, i64, i64)> = sqlx::query_as(ITEM_TOTALS).fetch_all(pool).await?;

@@ -167,6 +167,16 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Brings a database up to date for this Depot: the schema and what SQL cannot compute
+/// ([`crate::search::migrate`]), then the ledger's reasons of the movement kinds it knows
+/// ([`crate::kinds::register_reasons`]). Every command that opens the database runs it first.
+pub async fn migrate(db: &Db) -> Result<(), sqlx::migrate::MigrateError> {
+    crate::search::migrate(db).await?;
+    crate::kinds::register_reasons(db)
+        .await
+        .map_err(sqlx::migrate::MigrateError::Execute)
+}
+
 async fn execute(cli: Cli) -> Result<ExitCode, String> {
     let settings = PoolSettings {
         max_connections: cli.max_connections,
@@ -176,7 +186,7 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
         .await
         .map_err(|e| format!("cannot open the database: {}", error_chain(&e)))?;
     let migrate = || async {
-        crate::search::migrate(&db)
+        self::migrate(&db)
             .await
             .map_err(|e| format!("migration failed: {}", error_chain(&e)))
     };

@@ -20,6 +20,7 @@ pub mod href;
 pub mod import;
 pub mod inbound;
 pub mod items;
+pub mod kinds;
 pub mod labels;
 pub mod ledger;
 pub mod lines;
@@ -55,8 +56,6 @@ pub mod extract;
 pub mod flash;
 #[cfg(feature = "ssr")]
 pub mod health;
-#[cfg(feature = "ssr")]
-pub mod kinds;
 #[cfg(feature = "ssr")]
 pub mod negotiate;
 #[cfg(feature = "ssr")]

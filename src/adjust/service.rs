@@ -7,7 +7,7 @@ use crate::adjust::{AdjustInput, AdjustLineResult, AdjustResponse, ReasonCode};
 use crate::config::Config;
 use crate::domain::{BatchCode, Note, MAX_QTY};
 use crate::error::AppError;
-use crate::movement::anchors::{AnchorTable, Content, LineKey};
+use crate::movement::anchors::{Content, LineKey};
 use crate::movement::ledger::{Reason, Recorded, Why};
 use crate::movement::pipeline::{Found, Leg, LineOutcome, Lot, Movement, Pick};
 use crate::movement::{
@@ -137,15 +137,8 @@ impl Movement for Adjust {
     type Line = AdjustLine;
     type LineResult = AdjustLineResult;
 
-    const REASON: Reason = Reason::Adjust;
-    const ANCHORS: AnchorTable = AnchorTable {
-        table: "adjustments",
-        location_columns: &["location_id"],
-        ledger_columns: &["ledger_id"],
-        lot_identity: true,
-        dates: false,
-        adjust: true,
-    };
+    const REASON: Reason = Reason("ADJUST");
+    const KIND: &'static str = "ADJUST";
     const LOCATION_FIELDS: &'static [&'static str] = &["location_code"];
 
     fn request(&self) -> &Request<AdjustLine> {
@@ -272,7 +265,6 @@ impl LineOutcome for AdjustLineResult {
 impl crate::movement::kind::Kind for Adjust {
     type Input = AdjustInput;
     const PATH: &'static str = "/adjust";
-    const ROLE: crate::domain::Role = crate::domain::Role::Manager;
 
     fn from_input(input: &AdjustInput, _config: &Config) -> Result<Self, AppError> {
         Adjust::parse(input)

@@ -112,36 +112,16 @@ pub fn constraint_error(violation: &Violation) -> Option<AppError> {
         }
         // A shipment's ref is `<order ref>#<n>`: the order's ref is what the client sent.
         "stock_ledger_ref_length"
-        | "outbound_commits_ref_length"
-        | "inbound_receipts_ref_length"
-        | "putaway_moves_ref_length"
-        | "adjustments_ref_length"
         | "orders_ref_length"
-        | "order_shipments_ref_length" => length("ref", 1, 64),
+        | "movement_anchors_ref_length" => length("ref", 1, 64),
         "stock_ledger_note_length" => length("note", 1, 500),
-        "stock_ledger_reason_code_valid"
-        | "adjustments_reason_code_valid" => field("reason_code", tr!(errors.adjust.reason_code)),
-        // SQLite has no BOOLEAN: `counted` says whether the line gave counted_qty or delta.
-        "adjustments_qty_valid" | "adjustments_counted_flag" => {
-            field("delta", tr!(errors.adjust.delta_or_counted))
-        }
-        "outbound_commits_qty_positive"
-        | "inbound_receipts_qty_positive"
-        | "putaway_moves_qty_positive"
-        | "order_lines_qty_positive"
-        | "order_shipments_qty_positive"
+        "stock_ledger_reason_code_valid" => field("reason_code", tr!(errors.adjust.reason_code)),
+        "order_lines_qty_positive"
         | "stock_ledger_delta_non_zero"
         | "ledger_batches_delta_non_zero" => field("qty", tr!(errors.value.at_least_one)),
-        "putaway_moves_distinct_locations" => {
-            field("to_location", tr!(errors.value.differ_from_source))
-        }
         // Line numbers are the lines' places in the request's `lines`, counted from 1.
         "stock_ledger_ref_line_positive"
-        | "outbound_commits_ref_line_positive"
-        | "inbound_receipts_ref_line_positive"
-        | "putaway_moves_ref_line_positive"
-        | "adjustments_ref_line_positive"
-        | "order_shipments_ref_line_positive"
+        | "movement_anchors_ref_line_positive"
         | "order_lines_line_positive" => field("lines", tr!(errors.value.line_number)),
         "order_lines_item_key" | "order_lines.order_id, order_lines.item_id" => {
             field("lines", tr!(errors.order.item_once))
@@ -194,15 +174,8 @@ pub fn constraint_error(violation: &Violation) -> Option<AppError> {
         | "inventory_summary.id"
         | "ledger_batches_pkey"
         | "ledger_batches.ledger_id, ledger_batches.batch_id"
-        | "uq_outbound_ref_item_loc"
-        | "outbound_commits.ref, outbound_commits.item_id, outbound_commits.location_id"
-        | "uq_inbound_ref_item_loc_batch"
-        | "inbound_receipts.ref, inbound_receipts.item_id, inbound_receipts.location_id, inbound_receipts.batch_code"
-        | "uq_putaway_ref_item_from_to_batch"
-        | "uq_adjustments_ref_item_loc_batch"
-        | "adjustments.ref, adjustments.item_id, adjustments.location_id, adjustments.batch_code"
-        | "uq_order_shipments_ref_item_loc_batch"
-        | "order_shipments.ref, order_shipments.item_id, order_shipments.location_id, order_shipments.batch_code" => AppError::conflict(tr!(errors.conflict.concurrent_change)),
+        | "uq_movement_anchors_kind_ref_line"
+        | "movement_anchors.kind, movement_anchors.ref, movement_anchors.line_key" => AppError::conflict(tr!(errors.conflict.concurrent_change)),
 
         // An order's lines, reservations, shipments and status, all written under the
         // order's row lock: another request changed them meanwhile.
@@ -226,8 +199,12 @@ pub fn constraint_error(violation: &Violation) -> Option<AppError> {
         | "count_lines_found_flag"
         | "counts_status_valid" => AppError::conflict(tr!(errors.conflict.count_changed)),
 
-        // A movement's reason is Depot's (RECEIVE, PUTAWAY, OUTBOUND, ADJUST), never sent.
-        "stock_ledger_reason_valid" => AppError::conflict(tr!(errors.conflict.ledger_reason)),
+        // A movement's reason and kind are Depot's (RECEIVE, PUTAWAY, …), never sent; each
+        // reason is added to `ledger_reasons` when Depot starts (migration 0016).
+        "stock_ledger_reason_fkey"
+        | "ledger_reasons_code_valid"
+        | "movement_anchors_kind_valid"
+        | "movement_anchors_line_key_length" => AppError::conflict(tr!(errors.conflict.ledger_reason)),
 
         // Keys the database or Depot draws (identity ids, a session's or token's digest, a
         // search index block): taken twice only by a concurrent writer.
@@ -241,14 +218,10 @@ pub fn constraint_error(violation: &Violation) -> Option<AppError> {
         | "batches.id"
         | "stock_ledger_pkey"
         | "stock_ledger.id"
-        | "outbound_commits_pkey"
-        | "outbound_commits.id"
-        | "inbound_receipts_pkey"
-        | "inbound_receipts.id"
-        | "putaway_moves_pkey"
-        | "putaway_moves.id"
-        | "adjustments_pkey"
-        | "adjustments.id"
+        | "movement_anchors_pkey"
+        | "movement_anchors.id"
+        | "ledger_reasons_pkey"
+        | "ledger_reasons.code"
         | "counts_pkey"
         | "counts.id"
         | "count_lines_pkey"
@@ -257,8 +230,6 @@ pub fn constraint_error(violation: &Violation) -> Option<AppError> {
         | "orders.id"
         | "allocations_pkey"
         | "allocations.id"
-        | "order_shipments_pkey"
-        | "order_shipments.id"
         | "users_pkey"
         | "users.id"
         | "api_tokens_pkey"
@@ -279,20 +250,6 @@ pub fn constraint_error(violation: &Violation) -> Option<AppError> {
         | "stock_ledger_stock_fkey"
         | "ledger_batches_ledger_id_fkey"
         | "ledger_batches_batch_id_fkey"
-        | "outbound_commits_item_id_fkey"
-        | "outbound_commits_location_id_fkey"
-        | "outbound_commits_ledger_id_fkey"
-        | "inbound_receipts_item_id_fkey"
-        | "inbound_receipts_location_id_fkey"
-        | "inbound_receipts_ledger_id_fkey"
-        | "putaway_moves_item_id_fkey"
-        | "putaway_moves_from_location_id_fkey"
-        | "putaway_moves_to_location_id_fkey"
-        | "putaway_moves_from_ledger_id_fkey"
-        | "putaway_moves_to_ledger_id_fkey"
-        | "adjustments_item_id_fkey"
-        | "adjustments_location_id_fkey"
-        | "adjustments_ledger_id_fkey"
         | "item_totals_item_id_fkey"
         | "sessions_user_id_fkey"
         | "count_scope_count_id_fkey"
@@ -307,9 +264,8 @@ pub fn constraint_error(violation: &Violation) -> Option<AppError> {
         | "allocations_batch_id_fkey"
         | "allocations_item_id_fkey"
         | "allocations_location_id_fkey"
-        | "order_shipments_item_id_fkey"
-        | "order_shipments_location_id_fkey"
-        | "order_shipments_ledger_id_fkey" => vanished(),
+        | "movement_anchors_item_id_fkey"
+        | "movement_anchors_location_id_fkey" => vanished(),
 
         // History is corrected by new entries (ADJUST), never rewritten.
         "stock_ledger_append_only" | "ledger_batches_append_only" => {

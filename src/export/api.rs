@@ -107,5 +107,5 @@ exported!(
     "/export/ledger",
     LedgerFilter,
     "The ledger as CSV or XLSX.",
-    |filter, _state| crate::ledger::service::LedgerExport::new(filter)
+    |filter, _state| crate::ledger::service::LedgerExport::new(filter, &crate::kinds::reasons())
 );

@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::domain::{BatchCode, LocationKind, Qty};
 use crate::error::AppError;
 use crate::inbound::ReceiveInput;
-use crate::movement::anchors::{AnchorTable, Content, LineKey};
+use crate::movement::anchors::{Content, LineKey};
 use crate::movement::ledger::Reason;
 use crate::movement::pipeline::{Found, Leg, Lot, Movement};
 use crate::movement::{
@@ -80,15 +80,8 @@ impl Movement for Receive {
         self
     }
 
-    const REASON: Reason = Reason::Receive;
-    const ANCHORS: AnchorTable = AnchorTable {
-        table: "inbound_receipts",
-        location_columns: &["location_id"],
-        ledger_columns: &["ledger_id"],
-        lot_identity: true,
-        dates: true,
-        adjust: false,
-    };
+    const REASON: Reason = Reason("RECEIVE");
+    const KIND: &'static str = "RECEIVE";
     const LOCATION_FIELDS: &'static [&'static str] = &["location_code"];
 
     fn item(line: &ReceiveLine) -> &ItemKey {
@@ -178,7 +171,6 @@ fn kind_name(kind: LocationKind) -> String {
 impl crate::movement::kind::Kind for Receive {
     type Input = ReceiveInput;
     const PATH: &'static str = "/inbound/receive";
-    const ROLE: crate::domain::Role = crate::domain::Role::Clerk;
 
     fn from_input(input: &ReceiveInput, _config: &Config) -> Result<Self, AppError> {
         Receive::parse(input)

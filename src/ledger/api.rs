@@ -28,5 +28,7 @@ async fn list_ledger(
     State(state): State<AppState>,
     QueryParams(filter): QueryParams<LedgerFilter>,
 ) -> Result<Json<LedgerPage>, AppError> {
-    service::list_ledger(&state.db, &filter).await.map(Json)
+    service::list_ledger(&state.db, &filter, &crate::kinds::reasons())
+        .await
+        .map(Json)
 }

@@ -63,9 +63,6 @@ pub struct LedgerPage {
     pub rows: Vec<LedgerRow>,
 }
 
-/// The reasons stock moves for, as the ledger records them.
-pub const REASONS: [&str; 4] = ["RECEIVE", "PUTAWAY", "OUTBOUND", "ADJUST"];
-
 /// Who made an entry in words: a person's name, or a program's token name marked as one.
 pub fn actor_words(actor: &str) -> String {
     match actor.split_once(':') {

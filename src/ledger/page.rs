@@ -7,7 +7,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::adjust::{reason_words as reason_words_of, ReasonCode};
 use crate::error::AppError;
-use crate::ledger::{LedgerFilter, LedgerPage, REASONS};
+use crate::kinds::{reason_words, reasons};
+use crate::ledger::{LedgerFilter, LedgerPage};
 use crate::ui::{batches_text, number, query_href, ErrorPanel, WarehouseTimes};
 
 /// The ledger for the page, with its moments in the warehouse's time.
@@ -16,24 +17,14 @@ pub async fn list_ledger_page(
     filter: LedgerFilter,
 ) -> Result<(LedgerPage, WarehouseTimes), AppError> {
     let state = crate::state::app_state()?;
-    let page = crate::ledger::service::list_ledger(&state.db, &filter).await?;
+    let page =
+        crate::ledger::service::list_ledger(&state.db, &filter, &crate::kinds::reasons()).await?;
     let times = WarehouseTimes::of(page.rows.iter().map(|row| Some(&row.occurred_at)));
     Ok((page, times))
 }
 
 const PER_PAGE: i64 = 50;
 const FILTERS: [&str; 5] = ["sku", "location_code", "ref", "reason", "reason_code"];
-
-/// A movement's reason in words (the code itself stays in `data-reason` and the filter's value).
-fn reason_words(code: &str) -> String {
-    match code {
-        "RECEIVE" => tr!(ledger.reason.receive),
-        "PUTAWAY" => tr!(ledger.reason.putaway),
-        "OUTBOUND" => tr!(ledger.reason.outbound),
-        "ADJUST" => tr!(ledger.reason.adjust),
-        other => other.to_string(),
-    }
-}
 
 #[component]
 pub fn LedgerPage() -> impl IntoView {
@@ -72,7 +63,7 @@ pub fn LedgerPage() -> impl IntoView {
                 <label for="ledger-reason">{tr!(ledger.filter.reason)}</label>
                 <select id="ledger-reason" name="reason" prop:value=move || param("reason")>
                     <option value="">{tr!(ledger.filter.any_reason)}</option>
-                    {REASONS.iter().map(|r| view! { <option value=*r selected=move || param("reason") == *r>{reason_words(r)}</option> }).collect_view()}
+                    {reasons().into_iter().map(|r| view! { <option value=r selected=move || param("reason") == r>{reason_words(r)}</option> }).collect_view()}
                 </select>
             </div>
             <div>

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::db::Db;
 use crate::domain::{LocationCode, Paging, Ref, Sku};
 use crate::error::AppError;
-use crate::ledger::{LedgerFilter, LedgerPage, LedgerRow, REASONS};
+use crate::ledger::{LedgerFilter, LedgerPage, LedgerRow};
 use crate::movement::{non_blank, BatchQty};
 use crate::sheet::{Cell, Column};
 use crate::with_tx;
@@ -66,7 +66,8 @@ struct Checked {
 }
 
 impl Checked {
-    fn of(filter: &LedgerFilter) -> Result<Self, AppError> {
+    /// `reasons`: the ledger's reasons (the web edge's list of movement kinds has them).
+    fn of(filter: &LedgerFilter, reasons: &[&str]) -> Result<Self, AppError> {
         let sku = non_blank(&filter.sku)
             .map(|s| Sku::parse("sku", s))
             .transpose()?;
@@ -80,10 +81,10 @@ impl Checked {
             None => None,
             Some(raw) => {
                 let upper = raw.trim().to_ascii_uppercase();
-                if !REASONS.contains(&upper.as_str()) {
+                if !reasons.contains(&upper.as_str()) {
                     return Err(AppError::validation(
                         "reason",
-                        tr!(errors.value.one_of, values = REASONS.join(", ")),
+                        tr!(errors.value.one_of, values = reasons.join(", ")),
                     ));
                 }
                 Some(upper)
@@ -113,8 +114,12 @@ impl Checked {
     }
 }
 
-/// Ledger entries matching `filter`, newest first.
-pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, AppError> {
+/// Ledger entries matching `filter`, newest first; `reasons` are those it may filter by.
+pub async fn list_ledger(
+    db: &Db,
+    filter: &LedgerFilter,
+    reasons: &[&str],
+) -> Result<LedgerPage, AppError> {
     let paging = Paging::parse(filter.offset, filter.limit)?;
     let Checked {
         sku,
@@ -122,7 +127,7 @@ pub async fn list_ledger(db: &Db, filter: &LedgerFilter) -> Result<LedgerPage, A
         r#ref,
         reason,
         reason_code,
-    } = Checked::of(filter)?;
+    } = Checked::of(filter, reasons)?;
     let from = FROM;
     let count_sql = format!("SELECT COUNT(*) {from}");
     let rows_sql = format!(
@@ -237,10 +242,11 @@ pub struct LedgerExport {
 }
 
 impl LedgerExport {
-    pub fn new(filter: LedgerFilter) -> Result<Self, AppError> {
+    /// `reasons`: those `filter` may name.
+    pub fn new(filter: LedgerFilter, reasons: &[&str]) -> Result<Self, AppError> {
         // An export has every row; paging parameters are checked like the page's, not used.
         Paging::parse(filter.offset, filter.limit)?;
-        let checked = Checked::of(&filter)?;
+        let checked = Checked::of(&filter, reasons)?;
         Ok(Self {
             filter,
             checked,

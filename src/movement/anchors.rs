@@ -1,7 +1,8 @@
-//! Idempotency anchors: one row per applied line, unique on the line's identity, pointing at the
-//! ledger entries that carry its original result (SPEC §1). Each movement kind keeps its own
-//! table (the seed's `outbound_commits` is the outbound one); [`AnchorTable`] says how a kind's
-//! table is laid out, and the reading and writing here serve them all.
+//! Idempotency anchors: one row per applied line, unique on the line's kind, ref and identity,
+//! pointing at the ledger entries that carry its original result (SPEC §1). Every movement kind
+//! keeps its anchors in the one table `movement_anchors` (migration 0016; the seed's
+//! `outbound_commits` is a view of the outbound ones): the identity written as [`LineKey::encode`]
+//! says, the content as JSON, the ledger entries as a JSON array of ids.
 //!
 //! **The line-identity rule** (README "Retries"): a line is identified by its ref, its item and
 //! its location(s), plus — for kinds that put goods into a lot they name (receive) — that batch
@@ -14,51 +15,74 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 use sqlx::query_builder::Separated;
-use sqlx::{QueryBuilder, Row};
+use sqlx::QueryBuilder;
 
 use crate::db::Tx;
 use crate::error::{AppError, ErrorCode};
 use crate::movement::ROWS_PER_STATEMENT;
 use crate::with_tx;
 
-/// How one movement kind stores its anchors.
-#[derive(Debug, Clone, Copy)]
-pub struct AnchorTable {
-    pub table: &'static str,
-    /// The columns of the line's locations, in [`LineKey::locations`] order.
-    pub location_columns: &'static [&'static str],
-    /// The columns of the ledger entries of the line's legs, in leg order.
-    pub ledger_columns: &'static [&'static str],
-    /// Whether `batch_code` is part of the identity (the lot goods go into) rather than content.
-    pub lot_identity: bool,
-    /// Whether the table keeps the lot's expiry and production dates (content).
-    pub dates: bool,
-    /// Whether the table keeps an adjustment's `counted` flag and reason code (content); its
-    /// lines may have changed nothing (a count that found what was there: no ledger entry).
-    pub adjust: bool,
-}
-
-/// A line's identity within its ref.
+/// A line's identity within its kind and ref.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LineKey {
     pub item_id: i64,
+    /// At least one.
     pub locations: Vec<i64>,
     /// The lot, for kinds whose batch code is part of the identity.
     pub lot: Option<String>,
 }
 
+impl LineKey {
+    /// The identity as the anchors' `line_key` keeps it: `<item>@<location>[><location>…]`,
+    /// then `#<lot>` for kinds whose lot is part of it (the lot last, so it may hold any
+    /// character).
+    pub fn encode(&self) -> String {
+        let locations: Vec<String> = self.locations.iter().map(i64::to_string).collect();
+        let mut key = format!("{}@{}", self.item_id, locations.join(">"));
+        if let Some(lot) = &self.lot {
+            key.push('#');
+            key.push_str(lot);
+        }
+        key
+    }
+
+    /// The identity [`encode`](Self::encode) wrote.
+    pub fn decode(key: &str) -> Option<LineKey> {
+        let (head, lot) = match key.split_once('#') {
+            Some((head, lot)) => (head, Some(lot.to_string())),
+            None => (key, None),
+        };
+        let (item, locations) = head.split_once('@')?;
+        Some(LineKey {
+            item_id: item.parse().ok()?,
+            locations: locations
+                .split('>')
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .ok()?,
+            lot,
+        })
+    }
+}
+
 /// What a line says beyond its identity; a replay must say the same.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Content {
     pub qty: i64,
     /// The batch a take names (`None`: FEFO); unused by kinds whose batch is their identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiry_date: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub production_date: Option<NaiveDate>,
     /// An adjustment's `qty` is the quantity counted (else the change).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub counted: bool,
     /// An adjustment's reason code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason_code: Option<String>,
 }
 
@@ -72,114 +96,57 @@ pub struct Anchor {
     pub ledger_ids: Vec<i64>,
 }
 
-/// The anchors of `ref` in `table`, by identity.
-pub async fn read(
-    tx: &mut Tx,
-    table: &AnchorTable,
-    r#ref: &str,
-) -> Result<HashMap<LineKey, Anchor>, AppError> {
-    let mut columns = vec!["ref_line", "item_id"];
-    columns.extend(table.location_columns);
-    columns.extend(["batch_code", "qty"]);
-    if table.dates {
-        columns.extend(["expiry_date", "production_date"]);
-    }
-    if table.adjust {
-        columns.extend(["counted", "reason_code"]);
-    }
-    columns.extend(table.ledger_columns);
-    let sql = format!(
-        "SELECT {} FROM {} WHERE ref = $1",
-        columns.join(", "),
-        table.table
-    );
-    let n_locations = table.location_columns.len();
-    let anchors: Vec<Anchor> = with_tx!(tx, |conn, _backend| {
-        let rows = sqlx::query(&sql).bind(r#ref).fetch_all(&mut *conn).await?;
-        let mut anchors = Vec::with_capacity(rows.len());
-        for row in rows {
-            let mut at = 0;
-            let mut next = || {
-                at += 1;
-                at - 1
-            };
-            let ref_line: i32 = row.try_get(next())?;
-            let item_id: i64 = row.try_get(next())?;
-            let mut locations = Vec::with_capacity(n_locations);
-            for _ in 0..n_locations {
-                locations.push(row.try_get::<i64, _>(next())?);
-            }
-            let batch_code: Option<String> = row.try_get(next())?;
-            let qty: i64 = row.try_get(next())?;
-            let (expiry_date, production_date) = if table.dates {
-                (
-                    row.try_get::<Option<NaiveDate>, _>(next())?,
-                    row.try_get::<Option<NaiveDate>, _>(next())?,
-                )
-            } else {
-                (None, None)
-            };
-            let (counted, reason_code) = if table.adjust {
-                (
-                    row.try_get::<bool, _>(next())?,
-                    row.try_get::<Option<String>, _>(next())?,
-                )
-            } else {
-                (false, None)
-            };
-            let mut ledger_ids = Vec::with_capacity(table.ledger_columns.len());
-            for _ in table.ledger_columns {
-                let id: Option<i64> = row.try_get(next())?;
-                if id.is_none() && table.adjust {
-                    continue;
-                }
-                ledger_ids.push(id.ok_or_else(|| {
-                    AppError::internal(&std::io::Error::other(format!(
-                        "{} anchor without its ledger entry",
-                        table.table
-                    )))
-                })?);
-            }
-            let (lot, batch_code) = if table.lot_identity {
-                (Some(batch_code.unwrap_or_default()), None)
-            } else {
-                (None, batch_code)
-            };
-            anchors.push(Anchor {
-                ref_line: u32::try_from(ref_line).unwrap_or(0),
-                key: LineKey {
-                    item_id,
-                    locations,
-                    lot,
-                },
-                content: Content {
-                    qty,
-                    batch_code,
-                    expiry_date,
-                    production_date,
-                    counted,
-                    reason_code,
-                },
-                ledger_ids,
-            });
-        }
-        anchors
-    });
-    Ok(anchors.into_iter().map(|a| (a.key.clone(), a)).collect())
+/// An anchor row that does not read as one: Depot wrote it, so it is Depot's fault.
+fn unreadable(kind: &str, r#ref: &str, what: &str) -> AppError {
+    AppError::internal(&std::io::Error::other(format!(
+        "the {kind} anchor of {ref} has an unreadable {what}"
+    )))
 }
 
-/// Anchors the applied lines of `ref`.
+/// The anchors of `kind` under `ref`, by identity.
+pub async fn read(
+    tx: &mut Tx,
+    kind: &str,
+    r#ref: &str,
+) -> Result<HashMap<LineKey, Anchor>, AppError> {
+    let rows: Vec<(i32, String, String, String)> = with_tx!(tx, |conn, _backend| {
+        sqlx::query_as(
+            "SELECT ref_line, line_key, content, ledger_ids FROM movement_anchors \
+             WHERE kind = $1 AND ref = $2",
+        )
+        .bind(kind)
+        .bind(r#ref)
+        .fetch_all(&mut *conn)
+        .await?
+    });
+    let mut anchors = HashMap::with_capacity(rows.len());
+    for (ref_line, line_key, content, ledger_ids) in rows {
+        let key = LineKey::decode(&line_key).ok_or_else(|| unreadable(kind, r#ref, "line key"))?;
+        let anchor = Anchor {
+            ref_line: u32::try_from(ref_line).unwrap_or(0),
+            key: key.clone(),
+            content: serde_json::from_str(&content)
+                .map_err(|_| unreadable(kind, r#ref, "content"))?,
+            ledger_ids: serde_json::from_str(&ledger_ids)
+                .map_err(|_| unreadable(kind, r#ref, "list of ledger entries"))?,
+        };
+        anchors.insert(key, anchor);
+    }
+    Ok(anchors)
+}
+
+/// Anchors the applied lines of `ref` as `kind`'s.
 pub async fn write(
     tx: &mut Tx,
-    table: &AnchorTable,
+    kind: &str,
     r#ref: &str,
     anchors: &[Anchor],
 ) -> Result<(), AppError> {
     for chunk in anchors.chunks(ROWS_PER_STATEMENT) {
         with_tx!(tx, |conn, _backend| {
             let mut query = QueryBuilder::new("");
-            push_insert(&mut query, table, r#ref, chunk, |row, a, n| {
-                row.push_bind(chunk[a].ledger_ids.get(n).copied());
+            push_insert(&mut query, kind, r#ref, chunk, |row, a| {
+                row.push_bind(ids_json(&chunk[a].ledger_ids));
             });
             query.build().execute(&mut *conn).await.map(drop)?
         });
@@ -187,61 +154,39 @@ pub async fn write(
     Ok(())
 }
 
-/// Appends to `query` the insert of `anchors` into `table`; `ledger(row, a, n)` appends the
-/// value of anchor `a`'s ledger column `n` (the id of its `n`th leg's entry).
+/// A list of ledger entry ids as the anchors keep it (`[12,13]`).
+fn ids_json(ids: &[i64]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// Appends to `query` the insert of `anchors` as `kind`'s under `ref`; `ledger(row, a)`
+/// appends the value of anchor `a`'s `ledger_ids` (a JSON array of its legs' entry ids).
 pub fn push_insert<'q, DB: sqlx::Database>(
     query: &mut QueryBuilder<'q, DB>,
-    table: &AnchorTable,
+    kind: &'q str,
     r#ref: &'q str,
     anchors: &'q [Anchor],
-    mut ledger: impl FnMut(&mut Separated<'_, 'q, DB, &'static str>, usize, usize),
+    mut ledger: impl FnMut(&mut Separated<'_, 'q, DB, &'static str>, usize),
 ) where
     &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     i32: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    bool: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    Option<NaiveDate>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
-    let mut columns = vec!["ref", "ref_line", "item_id"];
-    columns.extend(table.location_columns);
-    columns.extend(["batch_code", "qty"]);
-    if table.dates {
-        columns.extend(["expiry_date", "production_date"]);
-    }
-    if table.adjust {
-        columns.extend(["counted", "reason_code"]);
-    }
-    columns.extend(table.ledger_columns);
-    query.push(format_args!(
-        "INSERT INTO {} ({}) ",
-        table.table,
-        columns.join(", ")
-    ));
+    query.push(
+        "INSERT INTO movement_anchors \
+         (kind, ref, ref_line, line_key, item_id, location_id, content, ledger_ids) ",
+    );
     query.push_values(anchors.iter().enumerate(), |mut row, (a, anchor)| {
-        row.push_bind(r#ref)
+        let content = serde_json::to_string(&anchor.content).unwrap_or_default();
+        row.push_bind(kind)
+            .push_bind(r#ref)
             .push_bind(anchor.ref_line as i32)
-            .push_bind(anchor.key.item_id);
-        for location in &anchor.key.locations {
-            row.push_bind(*location);
-        }
-        let batch_code = if table.lot_identity {
-            anchor.key.lot.clone()
-        } else {
-            anchor.content.batch_code.clone()
-        };
-        row.push_bind(batch_code).push_bind(anchor.content.qty);
-        if table.dates {
-            row.push_bind(anchor.content.expiry_date)
-                .push_bind(anchor.content.production_date);
-        }
-        if table.adjust {
-            row.push_bind(anchor.content.counted)
-                .push_bind(anchor.content.reason_code.clone());
-        }
-        for n in 0..table.ledger_columns.len() {
-            ledger(&mut row, a, n);
-        }
+            .push_bind(anchor.key.encode())
+            .push_bind(anchor.key.item_id)
+            .push_bind(anchor.key.locations.first().copied().unwrap_or_default())
+            .push_bind(content);
+        ledger(&mut row, a);
     });
 }
 

@@ -9,7 +9,6 @@ use serde::de::DeserializeOwned;
 
 use crate::config::Config;
 use crate::db::Db;
-use crate::domain::Role;
 use crate::error::AppError;
 use crate::movement::pipeline::{self, Movement};
 use crate::movement::MovementResponse;
@@ -17,10 +16,8 @@ use crate::movement::MovementResponse;
 pub trait Kind: Movement + Send + Sized + 'static {
     /// The JSON request.
     type Input: DeserializeOwned + Send + Sync + 'static;
-    /// Its endpoint, `POST`.
+    /// Its endpoint, `POST` (who may use it is the web edge's list of kinds' to say).
     const PATH: &'static str;
-    /// Who may ask for it (the role table reads it).
-    const ROLE: Role;
 
     /// The request `input` asks for (`config`: the warehouse's defaults).
     fn from_input(input: &Self::Input, config: &Config) -> Result<Self, AppError>;

@@ -11,23 +11,15 @@ use crate::error::AppError;
 use crate::movement::{BatchQty, ROWS_PER_STATEMENT};
 use crate::with_tx;
 
-/// Why stock moved (SPEC §1).
+/// Why stock moved (SPEC §1): the ledger's reason, one of the codes in the `ledger_reasons`
+/// table (each movement kind names its own; Depot adds the reasons of the kinds it knows when
+/// it starts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    Receive,
-    Putaway,
-    Outbound,
-    Adjust,
-}
+pub struct Reason(pub &'static str);
 
 impl Reason {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Receive => "RECEIVE",
-            Reason::Putaway => "PUTAWAY",
-            Reason::Outbound => "OUTBOUND",
-            Reason::Adjust => "ADJUST",
-        }
+        self.0
     }
 }
 

@@ -21,7 +21,7 @@ use chrono::NaiveDate;
 
 use crate::db::{Db, Tx};
 use crate::error::{AppError, Problems};
-use crate::movement::anchors::{self, Anchor, AnchorTable, Content, LineKey};
+use crate::movement::anchors::{self, Anchor, Content, LineKey};
 use crate::movement::batches::{self, LotAdd};
 use crate::movement::ledger::{self, BatchDetail, LedgerEntry, Reason, Recorded, Stamp, Why};
 use crate::movement::plan;
@@ -98,8 +98,8 @@ pub trait Movement: Sync {
 
     /// The ledger reason of its entries.
     const REASON: Reason;
-    /// Its anchors.
-    const ANCHORS: AnchorTable;
+    /// Its name among the kinds (`RECEIVE`, `SHIP`, …): its anchors are kept under it.
+    const KIND: &'static str;
     /// The request fields that name a line's locations, e.g. `["location_code"]`.
     const LOCATION_FIELDS: &'static [&'static str];
 
@@ -311,7 +311,7 @@ pub async fn apply<M: Movement>(
     let stocks = stock::lock_stocks(tx, &stock_keys, creates).await?;
 
     // 4. Replays first.
-    let anchored = anchors::read(tx, &M::ANCHORS, movement.anchor_ref()).await?;
+    let anchored = anchors::read(tx, M::KIND, movement.anchor_ref()).await?;
     let mut replays: Vec<(usize, &Anchor)> = Vec::new();
     let mut new_lines = Vec::new();
     for (i, (line, key)) in lines.iter().zip(&keys).enumerate() {
@@ -600,7 +600,7 @@ pub async fn apply<M: Movement>(
         };
         record::record(
             tx,
-            &M::ANCHORS,
+            M::KIND,
             movement.anchor_ref(),
             stamp,
             &entries,

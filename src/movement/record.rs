@@ -9,7 +9,7 @@ use sqlx::QueryBuilder;
 
 use crate::db::Tx;
 use crate::error::AppError;
-use crate::movement::anchors::{self, Anchor, AnchorTable};
+use crate::movement::anchors::{self, Anchor};
 use crate::movement::ledger::{self, LedgerEntry, Stamp};
 use crate::movement::stock::{self, MaybeEmptied};
 use crate::movement::ROWS_PER_STATEMENT;
@@ -23,10 +23,10 @@ pub struct NewAnchor {
 }
 
 /// Appends `entries` to the ledger with their batch detail, in order, anchors the lines of
-/// `anchor_ref` in `table`, and deletes the counts by total the stock change left at zero.
+/// `anchor_ref` as `kind`'s, and deletes the counts by total the stock change left at zero.
 pub async fn record(
     tx: &mut Tx,
-    table: &AnchorTable,
+    kind: &str,
     anchor_ref: &str,
     stamp: Stamp<'_>,
     entries: &[LedgerEntry],
@@ -47,26 +47,24 @@ pub async fn record(
             ledger::push_detail(&mut query, entries, &places);
             let written: Vec<Anchor> = anchors.iter().map(|a| a.anchor.clone()).collect();
             query.push("a AS (");
-            anchors::push_insert(
-                &mut query,
-                table,
-                anchor_ref,
-                &written,
-                |row, a, n| match anchors[a].entries.clone().nth(n) {
-                    Some(i) => {
-                        row.push("(SELECT id FROM n WHERE stock_id = ")
-                            .push_bind_unseparated(entries[i].stock_id)
-                            .push_unseparated(" AND ref_line = ")
-                            .push_bind_unseparated(entries[i].ref_line as i32)
-                            .push_unseparated(" AND place = ")
-                            .push_bind_unseparated(places[i])
-                            .push_unseparated(")");
-                    }
-                    None => {
-                        row.push_bind(None::<i64>);
-                    }
-                },
-            );
+            // An anchor's entry ids, as the JSON array `[12,13]`, from the ids `e` took.
+            anchors::push_insert(&mut query, kind, anchor_ref, &written, |row, a| {
+                if anchors[a].entries.is_empty() {
+                    row.push_bind("[]".to_string());
+                    return;
+                }
+                row.push("concat('[', concat_ws(','");
+                for i in anchors[a].entries.clone() {
+                    row.push_unseparated(", (SELECT id FROM n WHERE stock_id = ")
+                        .push_bind_unseparated(entries[i].stock_id)
+                        .push_unseparated(" AND ref_line = ")
+                        .push_bind_unseparated(entries[i].ref_line as i32)
+                        .push_unseparated(" AND place = ")
+                        .push_bind_unseparated(places[i])
+                        .push_unseparated(")");
+                }
+                row.push_unseparated("), ']')");
+            });
             query.push(") SELECT id, stock_id, ref_line FROM e");
             let rows: Vec<(i64, i64, i32)> = query.build_query_as().fetch_all(&mut **conn).await?;
             ledger::ids_in_order(entries, rows).map(drop)
@@ -86,7 +84,7 @@ pub async fn record(
                     },
                 )
                 .collect();
-            anchors::write(tx, table, anchor_ref, &written).await
+            anchors::write(tx, kind, anchor_ref, &written).await
         }
     }
 }

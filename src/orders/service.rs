@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::db::{Db, Tx};
 use crate::domain::{check_line_count, parse_search, BatchCode, Paging, Qty, Ref, MAX_QTY};
 use crate::error::{AppError, ErrorCode, Problems};
-use crate::movement::anchors::{AnchorTable, Content, LineKey};
+use crate::movement::anchors::{Content, LineKey};
 use crate::movement::ledger::Reason;
 use crate::movement::pipeline::{self, Found, Leg, Moment, Movement, Pick};
 use crate::movement::{resolve, ItemKey, LineResult, LocationKey, Request};
@@ -566,15 +566,8 @@ impl Movement for Shipment {
     type Line = ShipLine;
     type LineResult = LineResult;
 
-    const REASON: Reason = Reason::Outbound;
-    const ANCHORS: AnchorTable = AnchorTable {
-        table: "order_shipments",
-        location_columns: &["location_id"],
-        ledger_columns: &["ledger_id"],
-        lot_identity: true,
-        dates: false,
-        adjust: false,
-    };
+    const REASON: Reason = Reason("OUTBOUND");
+    const KIND: &'static str = "SHIP";
     const LOCATION_FIELDS: &'static [&'static str] = &["location_code"];
 
     fn request(&self) -> &Request<ShipLine> {

@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::domain::{BatchCode, Qty};
 use crate::error::AppError;
-use crate::movement::anchors::{AnchorTable, Content, LineKey};
+use crate::movement::anchors::{Content, LineKey};
 use crate::movement::ledger::Reason;
 use crate::movement::pipeline::{Found, Leg, Movement, Pick};
 use crate::movement::{
@@ -63,15 +63,8 @@ impl Movement for Outbound {
         &self.request
     }
 
-    const REASON: Reason = Reason::Outbound;
-    const ANCHORS: AnchorTable = AnchorTable {
-        table: "outbound_commits",
-        location_columns: &["location_id"],
-        ledger_columns: &["ledger_id"],
-        lot_identity: false,
-        dates: false,
-        adjust: false,
-    };
+    const REASON: Reason = Reason("OUTBOUND");
+    const KIND: &'static str = "OUTBOUND";
     const LOCATION_FIELDS: &'static [&'static str] = &["location_code"];
 
     fn atomic(&self) -> bool {
@@ -118,7 +111,6 @@ impl Movement for Outbound {
 impl crate::movement::kind::Kind for Outbound {
     type Input = OutboundInput;
     const PATH: &'static str = "/outbound/commit";
-    const ROLE: crate::domain::Role = crate::domain::Role::Clerk;
 
     fn from_input(input: &OutboundInput, config: &Config) -> Result<Self, AppError> {
         Outbound::parse(input, config.outbound_atomic)

@@ -5,7 +5,7 @@
 use crate::config::Config;
 use crate::domain::{BatchCode, Qty};
 use crate::error::AppError;
-use crate::movement::anchors::{AnchorTable, Content, LineKey};
+use crate::movement::anchors::{Content, LineKey};
 use crate::movement::ledger::{Reason, Recorded};
 use crate::movement::pipeline::{Found, Leg, LineOutcome, Lot, Movement, Pick};
 use crate::movement::{
@@ -62,15 +62,8 @@ impl Movement for Putaway {
         self
     }
 
-    const REASON: Reason = Reason::Putaway;
-    const ANCHORS: AnchorTable = AnchorTable {
-        table: "putaway_moves",
-        location_columns: &["from_location_id", "to_location_id"],
-        ledger_columns: &["from_ledger_id", "to_ledger_id"],
-        lot_identity: false,
-        dates: false,
-        adjust: false,
-    };
+    const REASON: Reason = Reason("PUTAWAY");
+    const KIND: &'static str = "PUTAWAY";
     const LOCATION_FIELDS: &'static [&'static str] = &["from_location_code", "to_location_code"];
 
     fn item(line: &PutawayLine) -> &ItemKey {
@@ -173,7 +166,6 @@ impl LineOutcome for PutawayLineResult {
 impl crate::movement::kind::Kind for Putaway {
     type Input = PutawayInput;
     const PATH: &'static str = "/putaway";
-    const ROLE: crate::domain::Role = crate::domain::Role::Clerk;
 
     fn from_input(input: &PutawayInput, _config: &Config) -> Result<Self, AppError> {
         Putaway::parse(input)

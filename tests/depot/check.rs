@@ -282,12 +282,12 @@ async fn check_reports_adjustments_without_their_reason_or_entry(backend: Backen
             .await
             .unwrap();
         let adjustment: i64 = sqlx::query_scalar(
-            "INSERT INTO adjustments (ref, ref_line, item_id, location_id, batch_code, qty, counted, reason_code) \
-             VALUES ('ADJ-2', 1, $1, $2, '', -1, $3, 'LOST') RETURNING id",
+            "INSERT INTO movement_anchors (kind, ref, ref_line, line_key, item_id, location_id, content, ledger_ids) \
+             VALUES ('ADJUST', 'ADJ-2', 1, $1, $2, $3, '{\"qty\":-1,\"reason_code\":\"LOST\"}', '[]') RETURNING id",
         )
+        .bind(format!("{item}@{location}#"))
         .bind(item)
         .bind(location)
-        .bind(false)
         .fetch_one(pool)
         .await
         .unwrap();

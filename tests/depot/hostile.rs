@@ -1256,7 +1256,7 @@ async fn every_hostile_request_is_refused_cleanly(backend: Backend) {
         counts.push(app.count("count_lines").await);
         counts.push(app.count("orders").await);
         counts.push(app.count("allocations").await);
-        counts.push(app.count("order_shipments").await);
+        counts.push(app.count("movement_anchors").await);
         counts
     };
     let before = footprint().await;

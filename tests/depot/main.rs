@@ -5,6 +5,7 @@ mod common;
 mod access;
 mod adjust;
 mod admin;
+mod anchors;
 mod auth;
 mod check;
 mod config_files;

@@ -61,7 +61,7 @@ impl TestDb {
     /// A new, migrated database whose pool uses `settings` (e.g. a short SQLite busy timeout).
     pub async fn new_with(backend: Backend, settings: PoolSettings) -> Self {
         let test_db = Self::empty_with(backend, settings).await;
-        depot::search::migrate(&test_db.db)
+        depot::cli::migrate(&test_db.db)
             .await
             .expect("migrations apply");
         test_db
@@ -300,10 +300,7 @@ impl TestApp {
             "batches",
             "stock_ledger",
             "ledger_batches",
-            "inbound_receipts",
-            "putaway_moves",
-            "outbound_commits",
-            "adjustments",
+            "movement_anchors",
         ] {
             counts.push(self.count(table).await);
         }
