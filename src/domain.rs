@@ -32,8 +32,23 @@ macro_rules! text_type {
         $(#[$doc])*
         #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(transparent)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
+
+        /// Read through [`Self::parse`]: a value that breaks its rules is no value.
+        impl TryFrom<String> for $name {
+            type Error = String;
+
+            fn try_from(raw: String) -> Result<Self, String> {
+                Self::parse("value", &raw).map_err(|e| e.message)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
 
         impl $name {
             /// Parses `raw` for the request field `field`.
@@ -96,8 +111,23 @@ text_type!(
 /// A line of a given ref is applied at most once.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct Ref(String);
+
+/// Read through [`Ref::parse`].
+impl TryFrom<String> for Ref {
+    type Error = String;
+
+    fn try_from(raw: String) -> Result<Self, String> {
+        Self::parse("value", &raw).map_err(|e| e.message)
+    }
+}
+
+impl From<Ref> for String {
+    fn from(value: Ref) -> String {
+        value.0
+    }
+}
 
 impl Ref {
     pub fn parse(field: &str, raw: &str) -> Result<Self, AppError> {
@@ -129,8 +159,23 @@ pub const MAX_LINES: usize = 1000;
 /// A quantity a line moves: a whole number in 1..=1 000 000 000.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "i64", into = "i64")]
 pub struct Qty(i64);
+
+/// Read through [`Qty::parse`].
+impl TryFrom<i64> for Qty {
+    type Error = String;
+
+    fn try_from(raw: i64) -> Result<Self, String> {
+        Self::parse("value", raw).map_err(|e| e.message)
+    }
+}
+
+impl From<Qty> for i64 {
+    fn from(value: Qty) -> i64 {
+        value.0
+    }
+}
 
 impl Qty {
     pub fn parse(field: &str, raw: i64) -> Result<Self, AppError> {
@@ -419,6 +464,22 @@ impl std::fmt::Display for Role {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A newtype read from JSON keeps its rules: it is parsed, never taken as it comes.
+    #[test]
+    fn newtypes_deserialize_through_their_parse() {
+        let sku: Sku = serde_json::from_str("\"  SKU-1 \"").unwrap();
+        assert_eq!(sku.as_str(), "SKU-1");
+        assert!(serde_json::from_str::<Sku>(&format!("\"{}\"", "x".repeat(65))).is_err());
+        assert!(serde_json::from_str::<Ref>("\"PO\\u0001\"").is_err());
+        assert!(serde_json::from_str::<Qty>("0").is_err());
+        assert_eq!(serde_json::from_str::<Qty>("7").unwrap().get(), 7);
+        assert_eq!(serde_json::to_string(&sku).unwrap(), "\"SKU-1\"");
+        assert_eq!(
+            serde_json::to_string(&Qty::parse("qty", 3).unwrap()).unwrap(),
+            "3"
+        );
+    }
 
     #[test]
     fn text_is_trimmed_and_bounded() {
