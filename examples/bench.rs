@@ -1086,7 +1086,7 @@ async fn ship_direct_inner(db: &Db, r#ref: &str, pick: &Pick) -> Result<(), BoxE
         sqlx::query(counts)
             .bind(total)
             .bind(total + 1)
-            .bind(item_id % depot::movement::stock::RANK_SHARDS)
+            .bind(item_id % depot::movement::projections::RANK_SHARDS)
             .execute(&mut *conn)
             .await?;
         let ledger_id: i64 = sqlx::query_scalar(

@@ -609,13 +609,13 @@ fn rank_counts_sql() -> String {
          GROUP BY total_qty, shard
          HAVING SUM(counted) <> SUM(items)
          ORDER BY 1, 2",
-        shards = crate::movement::stock::RANK_SHARDS
+        shards = crate::movement::projections::RANK_SHARDS
     )
 }
 
 /// Every shard of the in-stock count against its own count; a missing shard row reads as -1.
 fn in_stock_shards_sql() -> String {
-    let shards = crate::movement::stock::IN_STOCK_SHARDS;
+    let shards = crate::movement::projections::IN_STOCK_SHARDS;
     format!(
         "WITH RECURSIVE shards (id) AS (SELECT 0 UNION ALL SELECT id + 1 FROM shards WHERE id < {last})
          SELECT CAST(shards.id AS BIGINT), CAST(COALESCE(counted.n, 0) AS BIGINT),

@@ -12,8 +12,6 @@ use crate::domain::{check_line_count, BatchCode, LocationCode, Ref, Sku};
 use crate::error::{AppError, Problems};
 
 #[cfg(feature = "ssr")]
-pub mod allocations;
-#[cfg(feature = "ssr")]
 pub mod anchors;
 #[cfg(feature = "ssr")]
 pub mod batches;
@@ -25,6 +23,8 @@ pub mod ledger;
 pub mod pipeline;
 #[cfg(feature = "ssr")]
 pub mod plan;
+#[cfg(feature = "ssr")]
+pub mod projections;
 #[cfg(feature = "ssr")]
 pub mod record;
 #[cfg(feature = "ssr")]

@@ -15,7 +15,7 @@
 //! A kind supplies only what differs through [`Movement`]: how its lines name things, its checks,
 //! its line identity and content, the legs a line moves (takes and additions) and its result.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 
@@ -25,6 +25,7 @@ use crate::movement::anchors::{self, Anchor, Content, LineKey};
 use crate::movement::batches::{self, LotAdd};
 use crate::movement::ledger::{self, BatchDetail, LedgerEntry, Reason, Recorded, Stamp, Why};
 use crate::movement::plan;
+use crate::movement::projections;
 use crate::movement::record::{self, NewAnchor};
 use crate::movement::resolve::{self, FoundItem, FoundLocation};
 use crate::movement::stock;
@@ -35,53 +36,7 @@ use crate::movement::{
 
 pub use crate::config::Moment;
 
-pub use crate::movement::plan::Pick;
-
-/// Which lot goods go into.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Lot {
-    /// The lot with this code and dates (created, or topped up when its dates agree).
-    Named {
-        code: String,
-        expiry_date: Option<NaiveDate>,
-        production_date: Option<NaiveDate>,
-    },
-    /// The lots the line's take leg took: batches travel with the goods.
-    Taken,
-}
-
-/// One stock change of a line: each is one ledger entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Leg {
-    Take {
-        location: i64,
-        qty: i64,
-        pick: Pick,
-    },
-    Add {
-        location: i64,
-        qty: i64,
-        lot: Lot,
-    },
-    /// Sets the stock (or, with `batch`, that batch) to `counted`: once the stock is locked,
-    /// a take of what is too much (any batch, expired first) or an addition of what is
-    /// missing (into the batch, or the no-batch lot), or nothing when the count is right.
-    Set {
-        location: i64,
-        counted: i64,
-        batch: Option<String>,
-    },
-}
-
-impl Leg {
-    fn location(&self) -> i64 {
-        match self {
-            Leg::Take { location, .. } | Leg::Add { location, .. } | Leg::Set { location, .. } => {
-                *location
-            }
-        }
-    }
-}
+pub use crate::movement::plan::{Leg, Lot, Pick};
 
 /// What a line names, found.
 #[derive(Debug, Clone)]
@@ -218,18 +173,89 @@ pub async fn run<M: Movement>(
     .await
 }
 
-/// Applies `movement` inside the caller's write transaction. On error the caller must drop the
-/// transaction: whatever was written rolls back with it.
+/// Applies `movement` inside the caller's write transaction, in stages: *resolve* what the
+/// lines name, *validate* each line, *lock* the stocks, *replay* the lines applied before,
+/// then for the new lines *plan* (in memory, [`plan`]) and *write* each wave, and *report*
+/// one result per line. On error the caller must drop the transaction: whatever was written
+/// rolls back with it.
 pub async fn apply<M: Movement>(
     tx: &mut Tx,
     movement: &M,
     at: Moment,
     actor: Option<&str>,
 ) -> Result<MovementResponse<M::LineResult>, AppError> {
-    let lines = &movement.request().lines;
-    let r#ref = movement.request().r#ref.as_str();
+    let found = resolve_lines(tx, movement).await?;
+    let (keys, mut legs) = validate(movement, &found)?;
+    let stocks = lock(tx, &legs, &found).await?;
+    let (replays, new_lines) = replay(tx, movement, &keys).await?;
 
-    // 1. What the lines name (everything unknown refused together).
+    // The new lines: today's checks, what their counts change, their waves.
+    let lines = &movement.request().lines;
+    let mut problems = Problems::default();
+    for &i in &new_lines {
+        problems.check(M::check_new(i, &lines[i], at.today));
+    }
+    problems.finish()?;
+    resolve_counts(tx, &mut legs, &new_lines, &found, &stocks).await?;
+    let stock_of = |i: usize, leg: &Leg| stocks.get(&(found[i].item.id, leg.location()));
+    let stocks_where = |i: usize, take: bool| -> Vec<i64> {
+        legs[i]
+            .iter()
+            .filter(|leg| matches!(leg, Leg::Take { .. }) == take)
+            .filter(|leg| take || matches!(leg, Leg::Add { .. }))
+            .filter_map(|leg| stock_of(i, leg).map(|s| s.id))
+            .collect()
+    };
+    let waves = plan::waves(
+        &new_lines,
+        |i| stocks_where(i, true),
+        |i| stocks_where(i, false),
+    );
+
+    let lines_at = Lines {
+        movement,
+        found: &found,
+        keys: &keys,
+        legs: &legs,
+        stocks: &stocks,
+    };
+    let mut results: Vec<Option<M::LineResult>> = (0..lines.len()).map(|_| None).collect();
+    let mut qty: HashMap<i64, i64> = stocks.values().map(|s| (s.id, s.qty)).collect();
+    let mut shortages = Vec::new();
+    for (n, wave) in waves.iter().enumerate() {
+        let sources: BTreeSet<i64> = wave.iter().flat_map(|&i| stocks_where(i, true)).collect();
+        let mut lots = batches::load_batches(tx, &sources).await?;
+        let (planned, short) = lines_at.plan_wave(wave, &mut lots, at.today);
+        shortages.extend(short);
+        if movement.atomic() && !shortages.is_empty() && n + 1 == waves.len() {
+            // The request is refused: writing this wave would only be rolled back. (Earlier
+            // waves were written so later ones report what is available after them.)
+            break;
+        }
+        for (i, result) in lines_at
+            .write_wave(tx, &planned, &mut qty, at, actor)
+            .await?
+        {
+            results[i] = Some(result);
+        }
+    }
+    if !shortages.is_empty() && movement.atomic() {
+        shortages.sort_by_key(|s| s.ref_line);
+        return Err(insufficient_stock(&shortages));
+    }
+    for shortage in &shortages {
+        let i = shortage.ref_line as usize - 1;
+        results[i] = Some(M::LineResult::short(shortage.ref_line, &found[i], shortage));
+    }
+    report(
+        tx, movement, &found, replays, results, &new_lines, &shortages,
+    )
+    .await
+}
+
+/// *Resolve*: the items and locations the lines name (everything unknown refused together).
+async fn resolve_lines<M: Movement>(tx: &mut Tx, movement: &M) -> Result<Vec<Found>, AppError> {
+    let lines = &movement.request().lines;
     let (items, per_field) = resolve::find(
         tx,
         lines.iter().map(M::item),
@@ -240,20 +266,27 @@ pub async fn apply<M: Movement>(
             .collect(),
     )
     .await?;
-    let found: Vec<Found> = items
+    Ok(items
         .into_iter()
         .enumerate()
         .map(|(i, item)| Found {
             item,
             locations: per_field.iter().map(|f| f[i].clone()).collect(),
         })
-        .collect();
+        .collect())
+}
 
-    // 2. Each line on its own, and no line twice.
+/// *Validate*: each line on its own, no line twice, no line beside one that acts on its whole
+/// stock. Answers each line's identity and the stock changes it makes.
+fn validate<M: Movement>(
+    movement: &M,
+    found: &[Found],
+) -> Result<(Vec<LineKey>, Vec<Vec<Leg>>), AppError> {
+    let lines = &movement.request().lines;
     let mut keys = Vec::with_capacity(lines.len());
     let mut seen: HashMap<LineKey, usize> = HashMap::new();
     let mut problems = Problems::default();
-    for (i, (line, found)) in lines.iter().zip(&found).enumerate() {
+    for (i, (line, found)) in lines.iter().zip(found).enumerate() {
         problems.check(M::check(i, line, found));
         let key = M::identity(line, found);
         match seen.get(&key) {
@@ -290,32 +323,50 @@ pub async fn apply<M: Movement>(
         ));
     }
     problems.finish()?;
-    let mut legs: Vec<Vec<Leg>> = lines
+    let legs = lines
         .iter()
-        .zip(&found)
+        .zip(found)
         .map(|(line, found)| M::legs(line, found))
         .collect();
+    Ok((keys, legs))
+}
 
-    // 3. Lock every stock touched, sorted. Kinds that add goods create missing rows (sources
-    // too, so all rows lock in one sorted pass; a missing source is a short line, which
-    // refuses the request and rolls the empty row back).
+/// *Lock*: every stock the lines touch, sorted. Kinds that add goods create missing rows
+/// (sources too, so all rows lock in one sorted pass; a missing source is a short line, which
+/// refuses the request and rolls the empty row back).
+async fn lock(
+    tx: &mut Tx,
+    legs: &[Vec<Leg>],
+    found: &[Found],
+) -> Result<HashMap<(i64, i64), stock::StockRow>, AppError> {
     let creates = legs
         .iter()
         .flatten()
         .any(|l| matches!(l, Leg::Add { .. } | Leg::Set { .. }));
     let stock_keys: BTreeSet<(i64, i64)> = legs
         .iter()
-        .zip(&found)
+        .zip(found)
         .flat_map(|(legs, f)| legs.iter().map(|leg| (f.item.id, leg.location())))
         .collect();
-    let stocks = stock::lock_stocks(tx, &stock_keys, creates).await?;
+    stock::lock_stocks(tx, &stock_keys, creates).await
+}
 
-    // 4. Replays first.
-    let anchored = anchors::read(tx, M::KIND, movement.anchor_ref()).await?;
-    let mut replays: Vec<(usize, &Anchor)> = Vec::new();
+/// *Replay*: the ref's anchors, read after the locks (a twin request that held them has
+/// committed) and before any check that depends on today's date or stock (a retry after
+/// midnight is still a retry). Answers the lines applied before, with their anchors, and the
+/// new lines; a line applied before with other content refuses the request.
+async fn replay<M: Movement>(
+    tx: &mut Tx,
+    movement: &M,
+    keys: &[LineKey],
+) -> Result<(Vec<(usize, Anchor)>, Vec<usize>), AppError> {
+    let lines = &movement.request().lines;
+    let r#ref = movement.request().r#ref.as_str();
+    let mut anchored = anchors::read(tx, M::KIND, movement.anchor_ref()).await?;
+    let mut replays = Vec::new();
     let mut new_lines = Vec::new();
-    for (i, (line, key)) in lines.iter().zip(&keys).enumerate() {
-        match anchored.get(key) {
+    for (i, (line, key)) in lines.iter().zip(keys).enumerate() {
+        match anchored.remove(key) {
             Some(anchor) => {
                 let sent = M::content(line);
                 if anchor.content != sent {
@@ -326,65 +377,46 @@ pub async fn apply<M: Movement>(
             None => new_lines.push(i),
         }
     }
+    Ok((replays, new_lines))
+}
 
-    // 5. New lines: today's checks, then waves. A line whose take comes from where an earlier
-    // line of its wave adds goods starts the next wave, so it sees those goods.
-    let mut problems = Problems::default();
-    for &i in &new_lines {
-        problems.check(M::check_new(i, &lines[i], at.today));
-    }
-    problems.finish()?;
-    resolve_counts(tx, &mut legs, &new_lines, &found, &stocks).await?;
-    let stock_of = |i: usize, leg: &Leg| stocks.get(&(found[i].item.id, leg.location()));
-    let mut waves: Vec<Vec<usize>> = vec![Vec::new()];
-    let mut wave_targets = HashSet::new();
-    for &i in &new_lines {
-        let takes_from_target = legs[i].iter().any(|leg| {
-            matches!(leg, Leg::Take { .. })
-                && stock_of(i, leg).is_some_and(|s| wave_targets.contains(&s.id))
-        });
-        if takes_from_target {
-            waves.push(Vec::new());
-            wave_targets.clear();
-        }
-        for leg in &legs[i] {
-            if let (Leg::Add { .. }, Some(stock)) = (leg, stock_of(i, leg)) {
-                wave_targets.insert(stock.id);
-            }
-        }
-        if let Some(wave) = waves.last_mut() {
-            wave.push(i);
-        }
+/// A request's lines with what the stages before *plan* found for them.
+struct Lines<'a, M: Movement> {
+    movement: &'a M,
+    found: &'a [Found],
+    keys: &'a [LineKey],
+    legs: &'a [Vec<Leg>],
+    stocks: &'a HashMap<(i64, i64), stock::StockRow>,
+}
+
+/// A line of a wave as planned: what each of its legs takes (empty for an addition).
+type Planned = (usize, Vec<batches::Plan>);
+
+impl<M: Movement> Lines<'_, M> {
+    fn stock_of(&self, i: usize, leg: &Leg) -> Option<&stock::StockRow> {
+        self.stocks.get(&(self.found[i].item.id, leg.location()))
     }
 
-    let mut results: Vec<Option<M::LineResult>> = (0..lines.len()).map(|_| None).collect();
-    let mut qty: HashMap<i64, i64> = stocks.values().map(|s| (s.id, s.qty)).collect();
-    let mut shortages = Vec::new();
-    let waves: Vec<Vec<usize>> = waves.into_iter().filter(|w| !w.is_empty()).collect();
-    for (n, wave) in waves.iter().enumerate() {
-        let sources: BTreeSet<i64> = wave
-            .iter()
-            .flat_map(|&i| {
-                legs[i]
-                    .iter()
-                    .filter(|leg| matches!(leg, Leg::Take { .. }))
-                    .filter_map(move |leg| stock_of(i, leg).map(|s| s.id))
-            })
-            .collect();
-        let mut lots = batches::load_batches(tx, &sources).await?;
-
-        // Plan in memory, line by line: what each take takes.
-        let mut planned: Vec<(usize, Vec<batches::Plan>)> = Vec::new();
+    /// *Plan* a wave, in memory: what each take of each line takes from `lots` (the wave's
+    /// sources' batches, left with what remains), or the line's shortage.
+    fn plan_wave(
+        &self,
+        wave: &[usize],
+        lots: &mut HashMap<i64, Vec<batches::BatchRow>>,
+        today: NaiveDate,
+    ) -> (Vec<Planned>, Vec<Shortage>) {
+        let mut planned = Vec::new();
+        let mut shortages = Vec::new();
         for &i in wave {
-            let mut line_plans = Vec::with_capacity(legs[i].len());
+            let mut line_plans = Vec::with_capacity(self.legs[i].len());
             let mut short = None;
-            for leg in &legs[i] {
+            for leg in &self.legs[i] {
                 let Leg::Take { qty, pick, .. } = leg else {
                     line_plans.push(Vec::new());
                     continue;
                 };
-                let at_stock = stock_of(i, leg).map(|s| lots.entry(s.id).or_default());
-                match at_stock.map(|lots| plan::take(lots, *qty, pick, at.today)) {
+                let at_stock = self.stock_of(i, leg).map(|s| lots.entry(s.id).or_default());
+                match at_stock.map(|lots| plan::take(lots, *qty, pick, today)) {
                     Some(Ok(plan)) => line_plans.push(plan),
                     Some(Err(available)) => short = Some((leg.location(), *qty, available)),
                     None => short = Some((leg.location(), *qty, 0)),
@@ -393,7 +425,7 @@ pub async fn apply<M: Movement>(
             match short {
                 Some((location_id, required, available)) => shortages.push(Shortage {
                     ref_line: i as u32 + 1,
-                    item_id: found[i].item.id,
+                    item_id: self.found[i].item.id,
                     location_id,
                     required,
                     available,
@@ -401,13 +433,22 @@ pub async fn apply<M: Movement>(
                 None => planned.push((i, line_plans)),
             }
         }
-        if movement.atomic() && !shortages.is_empty() && n + 1 == waves.len() {
-            // The request is refused: writing this wave would only be rolled back. (Earlier
-            // waves were written so later ones report what is available after them.)
-            break;
-        }
+        (planned, shortages)
+    }
 
-        // Write the wave: batches out, lots in, stocks, ledger, anchors.
+    /// *Write* a planned wave: batches out, lots in, stocks (and with them the
+    /// [`projections`](crate::movement::projections)), ledger entries, anchors. `qty` follows
+    /// each stock's qty across waves. Answers each written line's result.
+    async fn write_wave(
+        &self,
+        tx: &mut Tx,
+        planned: &[Planned],
+        qty: &mut HashMap<i64, i64>,
+        at: Moment,
+        actor: Option<&str>,
+    ) -> Result<Vec<(usize, M::LineResult)>, AppError> {
+        let (movement, found, legs) = (self.movement, self.found, self.legs);
+        let lines = &movement.request().lines;
         let mut takes: HashMap<i64, (i64, i64)> = HashMap::new();
         // What physical takes left orders holding that is no longer there: batch → qty.
         let mut lost: BTreeMap<i64, i64> = BTreeMap::new();
@@ -415,7 +456,7 @@ pub async fn apply<M: Movement>(
         let mut add_at: HashMap<(i64, String), usize> = HashMap::new();
         // Per planned line and leg: the lots an addition goes into, (add index, qty).
         let mut leg_adds: Vec<Vec<Vec<(usize, i64)>>> = Vec::with_capacity(planned.len());
-        for (i, plans) in &planned {
+        for (i, plans) in planned {
             let i = *i;
             let mut per_leg = Vec::with_capacity(legs[i].len());
             let taken: Vec<&batches::Taken> = plans.iter().flatten().collect();
@@ -442,7 +483,7 @@ pub async fn apply<M: Movement>(
                     per_leg.push(Vec::new());
                     continue;
                 };
-                let Some(target) = stock_of(i, leg).map(|s| s.id) else {
+                let Some(target) = self.stock_of(i, leg).map(|s| s.id) else {
                     return Err(missing_stock());
                 };
                 let parts: Vec<(String, Option<NaiveDate>, Option<NaiveDate>, i64)> = match lot {
@@ -507,7 +548,7 @@ pub async fn apply<M: Movement>(
         if !takes_later {
             batches::take_from_batches(tx, &takes).await?;
         }
-        crate::movement::allocations::release_lost(tx, &lost, at.now).await?;
+        projections::reservations::release_lost(tx, &lost, at.now).await?;
         let added = batches::add_to_lots(tx, &adds).await?;
 
         let mut entries = Vec::new();
@@ -516,7 +557,7 @@ pub async fn apply<M: Movement>(
             let i = *i;
             let mut recorded = Vec::with_capacity(legs[i].len());
             for ((leg, plan), into) in legs[i].iter().zip(plans).zip(per_leg) {
-                let Some(stock) = stock_of(i, leg) else {
+                let Some(stock) = self.stock_of(i, leg) else {
                     return Err(missing_stock());
                 };
                 let (delta, detail): (i64, Vec<BatchDetail>) = match leg {
@@ -571,29 +612,33 @@ pub async fn apply<M: Movement>(
 
         let mut next_entry = 0;
         let mut new_anchors = Vec::with_capacity(planned.len());
+        let mut results = Vec::with_capacity(planned.len());
         for ((i, _), recorded) in planned.iter().zip(outcomes) {
             let i = *i;
             let content = M::content(&lines[i]);
             new_anchors.push(NewAnchor {
                 anchor: Anchor {
                     ref_line: movement.ref_line(i),
-                    key: keys[i].clone(),
+                    key: self.keys[i].clone(),
                     ledger_ids: Vec::new(),
                     content: content.clone(),
                 },
                 entries: next_entry..next_entry + legs[i].len(),
             });
             next_entry += legs[i].len();
-            results[i] = Some(M::LineResult::applied(
-                i as u32 + 1,
-                &found[i],
-                LineStatus::Ok,
-                &content,
-                &recorded,
+            results.push((
+                i,
+                M::LineResult::applied(
+                    i as u32 + 1,
+                    &found[i],
+                    LineStatus::Ok,
+                    &content,
+                    &recorded,
+                ),
             ));
         }
         let stamp = Stamp {
-            r#ref,
+            r#ref: movement.request().r#ref.as_str(),
             reason: M::REASON,
             occurred_at: at.now,
             actor,
@@ -608,17 +653,21 @@ pub async fn apply<M: Movement>(
             &emptied,
         )
         .await?;
+        Ok(results)
     }
-    if !shortages.is_empty() && movement.atomic() {
-        shortages.sort_by_key(|s| s.ref_line);
-        return Err(insufficient_stock(&shortages));
-    }
-    for shortage in &shortages {
-        let i = shortage.ref_line as usize - 1;
-        results[i] = Some(M::LineResult::short(shortage.ref_line, &found[i], shortage));
-    }
+}
 
-    // 6. Replays from what their ledger entries recorded.
+/// *Report*: one result per line, in request order; the lines applied before from what their
+/// ledger entries recorded.
+async fn report<M: Movement>(
+    tx: &mut Tx,
+    movement: &M,
+    found: &[Found],
+    replays: Vec<(usize, Anchor)>,
+    mut results: Vec<Option<M::LineResult>>,
+    new_lines: &[usize],
+    shortages: &[Shortage],
+) -> Result<MovementResponse<M::LineResult>, AppError> {
     let ids: BTreeSet<i64> = replays
         .iter()
         .flat_map(|(_, a)| a.ledger_ids.iter().copied())
@@ -638,16 +687,15 @@ pub async fn apply<M: Movement>(
             &legs,
         ));
     }
-
     let lines = results
         .into_iter()
         .collect::<Option<Vec<_>>>()
         .ok_or_else(|| {
             AppError::internal(&std::io::Error::other("a movement line got no result"))
         })?;
-    let status = LineStatus::overall(statuses(&new_lines, &shortages, lines.len()));
+    let status = LineStatus::overall(statuses(new_lines, shortages, lines.len()));
     Ok(MovementResponse {
-        r#ref: r#ref.to_string(),
+        r#ref: movement.request().r#ref.as_str().to_string(),
         status,
         lines,
     })
@@ -738,29 +786,7 @@ async fn resolve_counts(
                             .sum()
                     }),
                 };
-                let change = counted - now;
-                if change < 0 {
-                    Some(Leg::Take {
-                        location,
-                        qty: -change,
-                        pick: match batch {
-                            Some(code) => Pick::Lot { code },
-                            None => Pick::Any,
-                        },
-                    })
-                } else if change > 0 {
-                    Some(Leg::Add {
-                        location,
-                        qty: change,
-                        lot: Lot::Named {
-                            code: batch.unwrap_or_default(),
-                            expiry_date: None,
-                            production_date: None,
-                        },
-                    })
-                } else {
-                    None
-                }
+                plan::count(location, counted, batch, now)
             })
             .collect();
     }

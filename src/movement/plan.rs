@@ -1,7 +1,10 @@
-//! The pure part of a movement: what a take takes, worked out in memory from the batches as
-//! they were read under the stock's lock. Nothing here reads or writes the database, so the
-//! rules (first expiry first out, nothing expired or reserved unless the take says so,
-//! expired batches first for goods that are gone) are tested on any batches at all.
+//! The pure part of a movement (the pipeline's *plan* stage): the stock changes a line makes
+//! ([`Leg`]), what a count changes once the stock it counts is known ([`count`]), the waves
+//! lines are written in ([`waves`]) and what a take takes ([`take`]), worked out in memory from
+//! the stocks and batches as they were read under their locks. Nothing here reads or writes
+//! the database, so the rules (first expiry first out, nothing expired or reserved unless the
+//! take says so, expired batches first for goods that are gone, a count sets what is there,
+//! a take sees what its wave's earlier lines added) are tested on any stock at all.
 
 use chrono::NaiveDate;
 
@@ -45,6 +48,106 @@ impl Pick {
             Pick::Batch { .. } | Pick::Lot { .. } | Pick::Reserved { .. } => Room::Free(0),
         }
     }
+}
+
+/// Which lot goods go into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lot {
+    /// The lot with this code and dates (created, or topped up when its dates agree).
+    Named {
+        code: String,
+        expiry_date: Option<NaiveDate>,
+        production_date: Option<NaiveDate>,
+    },
+    /// The lots the line's take leg took: batches travel with the goods.
+    Taken,
+}
+
+/// One stock change of a line: each is one ledger entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Leg {
+    Take {
+        location: i64,
+        qty: i64,
+        pick: Pick,
+    },
+    Add {
+        location: i64,
+        qty: i64,
+        lot: Lot,
+    },
+    /// Sets the stock (or, with `batch`, that batch) to `counted`: once the stock is locked,
+    /// a take of what is too much (any batch, expired first) or an addition of what is
+    /// missing (into the batch, or the no-batch lot), or nothing when the count is right.
+    Set {
+        location: i64,
+        counted: i64,
+        batch: Option<String>,
+    },
+}
+
+impl Leg {
+    pub fn location(&self) -> i64 {
+        match self {
+            Leg::Take { location, .. } | Leg::Add { location, .. } | Leg::Set { location, .. } => {
+                *location
+            }
+        }
+    }
+}
+
+/// What a count of `counted` changes at `location`, where `now` is there (of the batch it
+/// counts, or of the whole stock): a take of what is too much (that batch, else any batch,
+/// expired first), an addition of what is missing (into that batch, else the no-batch lot),
+/// or nothing when the count is right.
+pub fn count(location: i64, counted: i64, batch: Option<String>, now: i64) -> Option<Leg> {
+    let change = counted - now;
+    if change < 0 {
+        Some(Leg::Take {
+            location,
+            qty: -change,
+            pick: match batch {
+                Some(code) => Pick::Lot { code },
+                None => Pick::Any,
+            },
+        })
+    } else if change > 0 {
+        Some(Leg::Add {
+            location,
+            qty: change,
+            lot: Lot::Named {
+                code: batch.unwrap_or_default(),
+                expiry_date: None,
+                production_date: None,
+            },
+        })
+    } else {
+        None
+    }
+}
+
+/// Splits `lines` (in request order) into the waves they are written in: a line that takes
+/// from a stock an earlier line of its wave adds to (`takes_from(i)`, `adds_to(i)`: stock ids)
+/// starts the next wave, so it sees those goods. Order is kept; no wave is empty.
+pub fn waves(
+    lines: &[usize],
+    takes_from: impl Fn(usize) -> Vec<i64>,
+    adds_to: impl Fn(usize) -> Vec<i64>,
+) -> Vec<Vec<usize>> {
+    let mut waves: Vec<Vec<usize>> = vec![Vec::new()];
+    let mut targets = std::collections::HashSet::new();
+    for &i in lines {
+        if takes_from(i).iter().any(|stock| targets.contains(stock)) {
+            waves.push(Vec::new());
+            targets.clear();
+        }
+        targets.extend(adds_to(i));
+        if let Some(wave) = waves.last_mut() {
+            wave.push(i);
+        }
+    }
+    waves.retain(|wave| !wave.is_empty());
+    waves
 }
 
 /// The order a take walks a stock's batches in (SPEC §3): earliest expiry first, no expiry
@@ -187,6 +290,55 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+
+        #[test]
+        fn a_count_sets_what_is_there(now in 0i64..50, counted in 0i64..50, batch in prop::option::of("[AB]")) {
+            let change = match count(7, counted, batch.clone(), now) {
+                None => 0,
+                Some(Leg::Take { location, qty, pick }) => {
+                    prop_assert_eq!(location, 7);
+                    let expected = batch.clone().map_or(Pick::Any, |code| Pick::Lot { code });
+                    prop_assert_eq!(pick, expected, "a count takes physically: expired first, reserved too");
+                    -qty
+                }
+                Some(Leg::Add { location, qty, lot }) => {
+                    prop_assert_eq!(location, 7);
+                    let Lot::Named { code, .. } = lot else {
+                        return Err(TestCaseError::fail("a count adds into a named lot"));
+                    };
+                    prop_assert_eq!(code, batch.clone().unwrap_or_default());
+                    qty
+                }
+                Some(other) => return Err(TestCaseError::fail(format!("a count made {other:?}"))),
+            };
+            prop_assert_eq!(now + change, counted);
+        }
+
+        #[test]
+        fn waves_keep_order_and_let_takes_see_earlier_additions(
+            lines in prop::collection::vec((prop::collection::vec(0i64..4, 0..2), prop::collection::vec(0i64..4, 0..2)), 0..12)
+        ) {
+            let all: Vec<usize> = (0..lines.len()).collect();
+            let waves = waves(&all, |i| lines[i].0.clone(), |i| lines[i].1.clone());
+            let flat: Vec<usize> = waves.iter().flatten().copied().collect();
+            prop_assert_eq!(&flat, &all, "every line once, in request order");
+            for wave in &waves {
+                prop_assert!(!wave.is_empty());
+                for (n, &i) in wave.iter().enumerate() {
+                    for &earlier in &wave[..n] {
+                        prop_assert!(
+                            lines[i].0.iter().all(|stock| !lines[earlier].1.contains(stock)),
+                            "line {} takes from what line {} of its wave adds", i, earlier
+                        );
+                    }
+                }
+            }
+            // A new wave starts only when it must.
+            for pair in waves.windows(2) {
+                let first = pair[1][0];
+                prop_assert!(pair[0].iter().any(|&earlier| lines[first].0.iter().any(|s| lines[earlier].1.contains(s))));
             }
         }
     }

@@ -11,7 +11,7 @@ use crate::db::Tx;
 use crate::error::AppError;
 use crate::movement::anchors::{self, Anchor};
 use crate::movement::ledger::{self, LedgerEntry, Stamp};
-use crate::movement::stock::{self, MaybeEmptied};
+use crate::movement::projections::{self, MaybeEmptied};
 use crate::movement::ROWS_PER_STATEMENT;
 
 /// A line's anchor, whose ledger ids are those of `entries` (indexes into the wave's entries,
@@ -43,7 +43,7 @@ pub async fn record(
             ledger::push_entries(&mut query, stamp, entries, true);
             query.push("), ");
             query.push(ledger::NUMBERED);
-            stock::push_tidy(&mut query, emptied);
+            projections::push_tidy(&mut query, emptied);
             ledger::push_detail(&mut query, entries, &places);
             let written: Vec<Anchor> = anchors.iter().map(|a| a.anchor.clone()).collect();
             query.push("a AS (");
@@ -70,7 +70,7 @@ pub async fn record(
             ledger::ids_in_order(entries, rows).map(drop)
         }
         _ => {
-            stock::tidy(tx, emptied).await?;
+            projections::tidy(tx, emptied).await?;
             let ids = ledger::append_ledger(tx, stamp, entries).await?;
             let written: Vec<Anchor> = anchors
                 .into_iter()

@@ -183,7 +183,7 @@ pub async fn create_order(
                 .with_details(json!({ "shortages": shortages })));
             }
             reservations::insert_allocations(tx, id, &new).await?;
-            crate::movement::allocations::refresh_status(tx, &BTreeSet::from([id]), at.now).await?;
+            crate::movement::projections::reservations::refresh_status(tx, &BTreeSet::from([id]), at.now).await?;
             Ok((true, load_order(tx, id).await?))
         })
     })
@@ -368,8 +368,12 @@ impl Held {
         reservations::update_allocations(tx, &changed).await?;
         reservations::change_reserved(tx, &self.reserved).await?;
         reservations::insert_allocations(tx, self.order.id, &self.new).await?;
-        crate::movement::allocations::refresh_status(tx, &BTreeSet::from([self.order.id]), now)
-            .await?;
+        crate::movement::projections::reservations::refresh_status(
+            tx,
+            &BTreeSet::from([self.order.id]),
+            now,
+        )
+        .await?;
         Ok(self.order.id)
     }
 }
@@ -699,7 +703,7 @@ pub async fn ship(
                     }
                 }
                 if lines.is_empty() {
-                    crate::movement::allocations::refresh_status(
+                    crate::movement::projections::reservations::refresh_status(
                         tx,
                         &BTreeSet::from([order_id]),
                         at.now,

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use depot::check::{find_violations, Violation};
 use depot::db::Backend;
-use depot::movement::stock::{IN_STOCK_SHARDS, RANK_SHARDS};
+use depot::movement::projections::{IN_STOCK_SHARDS, RANK_SHARDS};
 use depot::with_pool;
 
 use crate::common::TestDb;

@@ -143,7 +143,7 @@ async fn plant_stock_in(
             .unwrap();
         let mut summary = sqlx::query(summary_sql).bind(qty);
         if schema == Schema::Current {
-            summary = summary.bind(item % depot::movement::stock::IN_STOCK_SHARDS);
+            summary = summary.bind(item % depot::movement::projections::IN_STOCK_SHARDS);
         }
         summary.execute(pool).await.unwrap();
         (item, location, stock, ledger)
@@ -195,7 +195,7 @@ pub async fn set_item_total(db: &depot::db::Db, item: i64, total: i64) {
 
 /// Moves `item` from the count of items with total `from` to that of `to` (0: none).
 async fn set_rank_count(db: &depot::db::Db, item: i64, from: i64, to: i64) {
-    let shard = item % depot::movement::stock::RANK_SHARDS;
+    let shard = item % depot::movement::projections::RANK_SHARDS;
     with_pool!(db, |pool, _backend| {
         for (total, change) in [(from, -1), (to, 1)] {
             if total > 0 {

@@ -523,7 +523,7 @@ async fn derived_totals_stay_exact_under_concurrent_outbounds(backend: Backend) 
 async fn concurrent_in_stock_changes_over_shared_shards_neither_deadlock_nor_drift(
     backend: Backend,
 ) {
-    use depot::movement::stock::{change_items_in_stock, IN_STOCK_SHARDS};
+    use depot::movement::projections::{change_items_in_stock, IN_STOCK_SHARDS};
     use std::collections::BTreeMap;
 
     let test_db = TestDb::new(backend).await;
