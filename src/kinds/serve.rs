@@ -1,61 +1,23 @@
-//! The movement kinds Depot knows, one registration each in [`KINDS`]: the router mounts each
-//! kind's JSON endpoint (SPEC §4) from it, served by one handler for every [`Kind`]; the role
-//! table ([`crate::auth::access`]) and the navigation read who may use it and its page; the
-//! ledger's pages read its reason in words, and the database's table of reasons gets the reason
-//! when Depot starts ([`register_reasons`]). Each kind's operation in the OpenAPI document is
-//! one line of [`documented!`]. The list is read on both sides (the navigation hydrates); what
-//! only the server has (the kind's type, its handler) is the server's part of an entry.
+//! The server's part of the movement kinds: each kind's endpoint, served by one handler for
+//! every [`Kind`], its operation in the OpenAPI document, and the ledger's reasons in the
+//! database.
 
-#[cfg(feature = "ssr")]
 use axum::extract::State;
-#[cfg(feature = "ssr")]
 use axum::routing::{post, MethodRouter};
-#[cfg(feature = "ssr")]
 use axum::{Extension, Json, Router};
 
-#[cfg(feature = "ssr")]
-use crate::adjust::service::Adjust;
-#[cfg(feature = "ssr")]
+use super::{reasons, KINDS};
 use crate::auth::Principal;
-#[cfg(feature = "ssr")]
 use crate::db::Db;
 use crate::domain::Role;
-#[cfg(feature = "ssr")]
 use crate::error::AppError;
-#[cfg(feature = "ssr")]
 use crate::extract::JsonBody;
-#[cfg(feature = "ssr")]
-use crate::inbound::service::Receive;
-#[cfg(feature = "ssr")]
 use crate::movement::kind::Kind;
-#[cfg(feature = "ssr")]
 use crate::movement::MovementResponse;
-#[cfg(feature = "ssr")]
-use crate::outbound::service::Outbound;
-#[cfg(feature = "ssr")]
-use crate::putaway::service::Putaway;
-#[cfg(feature = "ssr")]
 use crate::state::AppState;
-#[cfg(feature = "ssr")]
 use crate::with_pool;
 
-/// A movement kind as the web edge knows it.
-pub struct KindEntry {
-    /// Its page, and the page's name in the navigation.
-    pub page: &'static str,
-    pub page_words: fn() -> String,
-    /// Who may use it: its endpoint, its page and its place in the navigation.
-    pub role: Role,
-    /// The reason of its ledger entries, and that reason in words.
-    pub reason: &'static str,
-    pub reason_words: fn() -> String,
-    /// Its JSON endpoint and the endpoint's handler.
-    #[cfg(feature = "ssr")]
-    pub serve: Serve,
-}
-
 /// A kind's JSON endpoint.
-#[cfg(feature = "ssr")]
 pub struct Serve {
     /// `POST` here.
     pub path: &'static str,
@@ -63,8 +25,7 @@ pub struct Serve {
 }
 
 /// The endpoint of kind `K`, whose ledger entries say `reason` (checked when compiling).
-#[cfg(feature = "ssr")]
-const fn serve<K: Kind>(reason: &str) -> Serve
+pub(super) const fn serve<K: Kind>(reason: &str) -> Serve
 where
     K::LineResult: serde::Serialize,
 {
@@ -78,7 +39,6 @@ where
     }
 }
 
-#[cfg(feature = "ssr")]
 const fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
@@ -94,72 +54,8 @@ const fn same(a: &str, b: &str) -> bool {
     true
 }
 
-/// One registration: the kind's type (the server's part) and what the pages know of it.
-macro_rules! kind {
-    ($kind:ty {
-        page: $page:literal, $page_words:expr,
-        role: $role:expr,
-        reason: $reason:literal, $reason_words:expr $(,)?
-    }) => {
-        KindEntry {
-            page: $page,
-            page_words: $page_words,
-            role: $role,
-            reason: $reason,
-            reason_words: $reason_words,
-            #[cfg(feature = "ssr")]
-            serve: serve::<$kind>($reason),
-        }
-    };
-}
-
-/// Every movement kind, in the navigation's order: adding one is one entry here (and its
-/// `documented!` line below).
-pub const KINDS: [KindEntry; 4] = [
-    kind!(Receive {
-        page: "/inbound", || tr!(common.nav.inbound),
-        role: Role::Clerk,
-        reason: "RECEIVE", || tr!(ledger.reason.receive),
-    }),
-    kind!(Putaway {
-        page: "/putaway", || tr!(common.nav.putaway),
-        role: Role::Clerk,
-        reason: "PUTAWAY", || tr!(ledger.reason.putaway),
-    }),
-    kind!(Outbound {
-        page: "/outbound", || tr!(common.nav.outbound),
-        role: Role::Clerk,
-        reason: "OUTBOUND", || tr!(ledger.reason.outbound),
-    }),
-    kind!(Adjust {
-        page: "/adjust", || tr!(common.nav.adjust),
-        role: Role::Manager,
-        reason: "ADJUST", || tr!(ledger.reason.adjust),
-    }),
-];
-
-/// The ledger's reasons, each once, in the order of [`KINDS`].
-pub fn reasons() -> Vec<&'static str> {
-    let mut reasons: Vec<&'static str> = Vec::new();
-    for kind in &KINDS {
-        if !reasons.contains(&kind.reason) {
-            reasons.push(kind.reason);
-        }
-    }
-    reasons
-}
-
-/// A ledger reason in words (the code itself when no kind has it).
-pub fn reason_words(code: &str) -> String {
-    KINDS
-        .iter()
-        .find(|k| k.reason == code)
-        .map_or_else(|| code.to_string(), |k| (k.reason_words)())
-}
-
 /// Adds the reasons of every kind to the database's table of reasons (migration 0016), which
 /// the ledger's entries refer to; those there already stay. Run when Depot starts.
-#[cfg(feature = "ssr")]
 pub async fn register_reasons(db: &Db) -> Result<(), sqlx::Error> {
     let reasons = reasons();
     with_pool!(db, |pool, _backend| {
@@ -173,13 +69,11 @@ pub async fn register_reasons(db: &Db) -> Result<(), sqlx::Error> {
 }
 
 /// Who may use the movement kind whose endpoint is `path`, if one is.
-#[cfg(feature = "ssr")]
 pub fn role_of(path: &str) -> Option<Role> {
     KINDS.iter().find(|k| k.serve.path == path).map(|k| k.role)
 }
 
 /// Every kind's endpoint.
-#[cfg(feature = "ssr")]
 pub fn router() -> Router<AppState> {
     KINDS.iter().fold(Router::new(), |router, kind| {
         router.route(kind.serve.path, (kind.serve.handler)())
@@ -187,7 +81,6 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `POST <K::PATH>`: the request, carried out as whoever asks.
-#[cfg(feature = "ssr")]
 async fn commit<K: Kind>(
     State(state): State<AppState>,
     principal: Option<Extension<Principal>>,
@@ -207,8 +100,7 @@ where
 /// answer's type from them, not from a `ty` fragment).
 macro_rules! documented {
     ($name:ident, $path:literal, $input:ty, $about:literal, $($line:tt)+) => {
-        #[cfg(feature = "ssr")]
-        #[doc = $about]
+                #[doc = $about]
         #[utoipa::path(
             post,
             path = $path,
@@ -255,11 +147,15 @@ documented!(
     crate::adjust::AdjustLineResult
 );
 
-#[cfg(all(test, feature = "ssr"))]
+#[cfg(test)]
 mod tests {
     use utoipa::Path;
 
     use super::*;
+    use crate::adjust::service::Adjust;
+    use crate::inbound::service::Receive;
+    use crate::outbound::service::Outbound;
+    use crate::putaway::service::Putaway;
 
     /// Each kind's documented path is the one it is routed at.
     #[test]

@@ -1,0 +1,94 @@
+//! The movement kinds Depot knows, one registration each in [`KINDS`]: the router mounts each
+//! kind's JSON endpoint (SPEC §4) from it, served by one handler for every kind; the role
+//! table ([`crate::auth::access`]) and the navigation read who may use it and its page; the
+//! ledger's pages read its reason in words, and the database's table of reasons gets the reason
+//! when Depot starts. Each kind's operation in the OpenAPI document is one line of
+//! `documented!` in [`serve`]. The list is read on both sides (the navigation hydrates); what
+//! only the server has (the kind's type, its handler: [`serve`]) is the server's part of an
+//! entry.
+
+use crate::domain::Role;
+
+#[cfg(feature = "ssr")]
+pub mod serve;
+
+#[cfg(feature = "ssr")]
+pub use serve::{register_reasons, role_of, router, Serve};
+
+/// A movement kind as the web edge knows it.
+pub struct KindEntry {
+    /// Its page, and the page's name in the navigation.
+    pub page: &'static str,
+    pub page_words: fn() -> String,
+    /// Who may use it: its endpoint, its page and its place in the navigation.
+    pub role: Role,
+    /// The reason of its ledger entries, and that reason in words.
+    pub reason: &'static str,
+    pub reason_words: fn() -> String,
+    /// Its JSON endpoint and the endpoint's handler.
+    #[cfg(feature = "ssr")]
+    pub serve: Serve,
+}
+
+/// One registration: the kind's type (the server's part) and what the pages know of it.
+macro_rules! kind {
+    ($kind:ty {
+        page: $page:literal, $page_words:expr,
+        role: $role:expr,
+        reason: $reason:literal, $reason_words:expr $(,)?
+    }) => {
+        KindEntry {
+            page: $page,
+            page_words: $page_words,
+            role: $role,
+            reason: $reason,
+            reason_words: $reason_words,
+            #[cfg(feature = "ssr")]
+            serve: serve::serve::<$kind>($reason),
+        }
+    };
+}
+
+/// Every movement kind, in the navigation's order: adding one is one entry here (and its
+/// `documented!` line in [`serve`]).
+pub const KINDS: [KindEntry; 4] = [
+    kind!(crate::inbound::service::Receive {
+        page: "/inbound", || tr!(common.nav.inbound),
+        role: Role::Clerk,
+        reason: "RECEIVE", || tr!(ledger.reason.receive),
+    }),
+    kind!(crate::putaway::service::Putaway {
+        page: "/putaway", || tr!(common.nav.putaway),
+        role: Role::Clerk,
+        reason: "PUTAWAY", || tr!(ledger.reason.putaway),
+    }),
+    kind!(crate::outbound::service::Outbound {
+        page: "/outbound", || tr!(common.nav.outbound),
+        role: Role::Clerk,
+        reason: "OUTBOUND", || tr!(ledger.reason.outbound),
+    }),
+    kind!(crate::adjust::service::Adjust {
+        page: "/adjust", || tr!(common.nav.adjust),
+        role: Role::Manager,
+        reason: "ADJUST", || tr!(ledger.reason.adjust),
+    }),
+];
+
+/// The ledger's reasons, each once, in the order of [`KINDS`].
+pub fn reasons() -> Vec<&'static str> {
+    let mut reasons: Vec<&'static str> = Vec::new();
+    for kind in &KINDS {
+        if !reasons.contains(&kind.reason) {
+            reasons.push(kind.reason);
+        }
+    }
+    reasons
+}
+
+/// A ledger reason in words (the code itself when no kind has it).
+pub fn reason_words(code: &str) -> String {
+    KINDS
+        .iter()
+        .find(|k| k.reason == code)
+        .map_or_else(|| code.to_string(), |k| (k.reason_words)())
+}
