@@ -16,8 +16,10 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
+use crate::movement::LineStatus;
 use crate::ui::{
-    field_input_names, outcome_view, refusal, start_over, ErrorPanel, Outcome, StoredOutcome,
+    field_input_names, outcome_view, refusal, start_over, ErrorPanel, Outcome, StatusBadge,
+    StoredOutcome,
 };
 
 /// What a column's inputs hold.
@@ -903,11 +905,222 @@ pub async fn scan_code(
     }
 }
 
-/// The quantity typed into line `line` of a movement form, as the API's integer (range checked
-/// later); one that does not parse is noted in `problems` and reads as 0.
+/// The quantity typed into line `line` of a movement form, as the request's number: its rules
+/// are the request's to apply, once; text that is no whole number is noted in `problems` and
+/// reads as 0.
 pub fn form_qty(problems: &mut crate::error::Problems, line: usize, raw: &str) -> i64 {
     let field = format!("lines[{line}].qty");
     problems
-        .check(crate::domain::Qty::parse_text(&field, raw).map(crate::domain::Qty::get))
+        .check(crate::domain::typed_number(&field, raw))
         .unwrap_or(0)
+}
+
+/// Carries out a movement form's request `input` (kind `K`) through the same service as its
+/// JSON endpoint, as whoever is signed in, and keeps the outcome for the page at `page`. When
+/// the form's text already had `problems` (a qty or date that does not parse), every bad field
+/// is refused at once, with what the request's own checks say.
+#[cfg(feature = "ssr")]
+pub async fn commit_form<K, F>(
+    page: &str,
+    form: F,
+    reference: &str,
+    input: &K::Input,
+    problems: crate::error::Problems,
+) -> Result<Outcome<F, crate::movement::MovementResponse<K::LineResult>>, AppError>
+where
+    K: crate::movement::kind::Kind,
+    K::LineResult: serde::Serialize,
+    F: serde::Serialize,
+{
+    let state = crate::state::app_state()?;
+    let actor = crate::auth::access::current_actor();
+    let result = problems
+        .or_run(
+            || K::from_input(input, &state.config),
+            K::commit(&state.db, &state.config, input, actor.as_deref()),
+        )
+        .await;
+    Ok(crate::ui::finish_form(page, reference, form, result).await)
+}
+
+/// A movement's result as its page shows it, the columns as data: a heading naming the ref
+/// with the overall status, a summary, and one row per line — its number, then a cell per
+/// column (a column's heading is also its cells' label on a handheld's cards).
+pub struct ResultTable {
+    /// The heading's id, which names the section (`receive-result`).
+    pub id: &'static str,
+    pub heading: String,
+    pub status: LineStatus,
+    pub summary: String,
+    /// Each column's heading, and whether it holds numbers.
+    pub columns: Vec<(String, bool)>,
+    /// Per line: its number and its cells, one per column.
+    pub rows: Vec<(u32, Vec<AnyView>)>,
+}
+
+/// Shows `result`: the table, or what refused the request.
+pub fn result_table(result: Result<ResultTable, AppError>) -> AnyView {
+    let table = match result {
+        Err(error) => {
+            return view! { <section class="result"><ErrorPanel error/></section> }.into_any()
+        }
+        Ok(table) => table,
+    };
+    let line = tr!(common.line);
+    let heads = table
+        .columns
+        .iter()
+        .map(|(head, numeric)| view! { <th class=numeric.then_some("num")>{head.clone()}</th> })
+        .collect_view();
+    let rows = table
+        .rows
+        .into_iter()
+        .map(|(number, cells)| {
+            let cells = cells
+                .into_iter()
+                .zip(&table.columns)
+                .map(|(cell, (head, numeric))| {
+                    view! { <td class=numeric.then_some("num") data-label=head.clone()>{cell}</td> }
+                })
+                .collect_view();
+            view! { <tr><td class="num" data-label=line.clone()>{number}</td>{cells}</tr> }
+        })
+        .collect_view();
+    view! {
+        <section class="result" aria-labelledby=table.id>
+            <h2 id=table.id>{table.heading} " " <StatusBadge status=table.status/></h2>
+            <p role="status" class="summary" data-status=table.status.as_str()>{table.summary}</p>
+            <div class="table-wrap">
+                <table class="cards">
+                    <thead><tr><th class="num">"#"</th>{heads}</tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+/// A movement page's live part, an island: the page's [`MovementForm`] `spec`, posted to its
+/// server function `action` (`ActionForm` in scope), and its outcome. Given the island's
+/// attribute (`#[island]`, `#[island(lazy)]`) and name, the action, the spec, the page's path
+/// and its form and answer types.
+macro_rules! movement_island {
+    (#[$island:meta] $name:ident, $action:ty, $spec:expr, $path:literal, $form:ty, $response:ty) => {
+        /// The page's live part: the form and its outcome.
+        #[$island]
+        fn $name(stored: $crate::ui::StoredOutcome<$form, $response>) -> impl IntoView {
+            let action = $crate::ui::form_action::<$action>();
+            $crate::lines::movement_form(
+                &$spec,
+                $path.to_string(),
+                None,
+                stored,
+                action.value(),
+                action.pending().into(),
+                move |fields| {
+                    view! { <ActionForm action=action attr:novalidate=true>{fields}</ActionForm> }
+                        .into_any()
+                },
+            )
+        }
+    };
+}
+pub(crate) use movement_island;
+
+/// A movement page's result (an [`Outcome`] of its form): the [`result_table`] of its answer,
+/// its words from the catalogue `$words` (`result_heading`, `summary.{ok,idempotent,
+/// insufficient_stock}`, `col.<column>`), the columns by name (`qty: num` for numbers) and
+/// each line's cells from `cells(sent, line)`, where `sent` is the form's line it answers.
+macro_rules! movement_result {
+    ($outcome:expr, $words:ident, $id:literal,
+     [$($column:ident $(: $num:ident)?),* $(,)?], $cells:expr) => {{
+        let outcome = $outcome;
+        let form = outcome.form;
+        let cells = $cells;
+        $crate::lines::result_table(outcome.result.map(|response| $crate::lines::ResultTable {
+            id: $id,
+            heading: tr!($words.result_heading, reference = response.r#ref.clone()),
+            status: response.status,
+            summary: match response.status {
+                $crate::movement::LineStatus::Ok => tr!($words.summary.ok),
+                $crate::movement::LineStatus::Idempotent => tr!($words.summary.idempotent),
+                $crate::movement::LineStatus::InsufficientStock => {
+                    tr!($words.summary.insufficient_stock)
+                }
+            },
+            columns: vec![$((tr!($words.col.$column), $crate::lines::movement_result!(@num $($num)?))),*],
+            rows: response
+                .lines
+                .into_iter()
+                .map(|line| {
+                    let sent = $crate::ui::sent_line(&form.lines, line.ref_line);
+                    (line.ref_line, cells(sent, line))
+                })
+                .collect(),
+        }))
+    }};
+    (@num) => {
+        false
+    };
+    (@num num) => {
+        true
+    };
+}
+pub(crate) use movement_result;
+
+/// A movement form's words from the catalogue `$words`: `ref_label`, `ref_placeholder`,
+/// `submit`, `submitting`, `start_over`.
+macro_rules! form_words {
+    ($words:ident) => {
+        || $crate::lines::FormWords {
+            ref_label: tr!($words.ref_label),
+            ref_placeholder: tr!($words.ref_placeholder),
+            submit: (tr!($words.submit), tr!($words.submitting)),
+            start_over: tr!($words.start_over),
+        }
+    };
+}
+pub(crate) use form_words;
+
+/// A movement page: its title (and lead, if it has one) from the catalogue `$words`, then its
+/// island `$island` with the outcome kept for the page at `$path` (a no-JS post's).
+macro_rules! movement_page {
+    ($name:ident, $words:ident $(+ $lead:ident)?, $path:literal, $island:ident, $form:ty, $response:ty) => {
+        #[component]
+        pub fn $name() -> impl IntoView {
+            let stored = $crate::ui::stored_outcome::<$form, $response>($path);
+            view! {
+                <leptos_meta::Title text=tr!($words.title)/>
+                <h1>{tr!($words.title)}</h1>
+                $(<p class="lead">{tr!($words.$lead)}</p>)?
+                <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
+                    {move || Suspend::new(async move {
+                        let stored = stored.await;
+                        view! { <$island stored/> }
+                    })}
+                </Suspense>
+            }
+        }
+    };
+}
+pub(crate) use movement_page;
+
+/// The stock of `sku` at `location_code` as a movement form's line hint shows it (on hand,
+/// reserved, available, batches), if there is one: the pages' one read of a line's stock.
+#[server(endpoint = "stock_at")]
+pub async fn stock_at(
+    sku: String,
+    location_code: String,
+) -> Result<Option<crate::stock::StockRow>, AppError> {
+    use crate::stock::StockFilter;
+    let state = crate::state::app_state()?;
+    let filter = StockFilter {
+        sku: Some(sku),
+        location_code: Some(location_code),
+        ..StockFilter::default()
+    };
+    let answer =
+        crate::stock::service::query_stock(&state.db, &filter, state.config.today()).await?;
+    Ok(answer.rows.into_iter().next())
 }

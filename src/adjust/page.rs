@@ -9,12 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::adjust::{reason_words, AdjustResponse, ReasonCode};
 use crate::error::AppError;
-use crate::lines::{movement_form, Column, ColumnKind, FormWords, MovementForm};
-use crate::movement::{BatchQty, LineStatus};
-use crate::ui::{
-    batches_text, form_action, number, sent_line, stored_outcome, Outcome, StatusBadge,
-    StoredOutcome,
-};
+use crate::lines::{Column, ColumnKind, MovementForm};
+use crate::movement::BatchQty;
+use crate::ui::{batches_text, number, stored_outcome, Outcome, StatusBadge};
 
 /// The adjustment form as the browser posts it: every field text; one reason and note for
 /// all its lines.
@@ -110,28 +107,6 @@ fn form_integer(problems: &mut crate::error::Problems, field: String, raw: &str)
     }))
 }
 
-/// What is on hand of `sku` at `location_code`, and in which batches (`None`: no stock there).
-#[server(endpoint = "stock_here")]
-pub async fn stock_here(
-    sku: String,
-    location_code: String,
-) -> Result<Option<(i64, Vec<BatchQty>)>, AppError> {
-    use crate::stock::StockFilter;
-    let state = crate::state::app_state()?;
-    let filter = StockFilter {
-        sku: Some(sku),
-        location_code: Some(location_code),
-        ..StockFilter::default()
-    };
-    let answer =
-        crate::stock::service::query_stock(&state.db, &filter, state.config.today()).await?;
-    Ok(answer
-        .rows
-        .into_iter()
-        .next()
-        .map(|row| (row.qty, row.batches)))
-}
-
 /// Adjusts the page's lines through the same service as `POST /adjust`.
 #[server(endpoint = "adjust_stock")]
 pub async fn adjust_stock(
@@ -141,7 +116,6 @@ pub async fn adjust_stock(
     lines: Vec<AdjustFormLine>,
 ) -> Result<Outcome<AdjustForm, AdjustResponse>, AppError> {
     use crate::adjust::{AdjustInput, AdjustLineInput};
-    let state = crate::state::app_state()?;
     let form = AdjustForm {
         reference,
         reason_code,
@@ -172,20 +146,11 @@ pub async fn adjust_stock(
         r#ref: form.reference.clone(),
         lines,
     };
-    let actor = crate::auth::access::current_actor();
-    let result = problems
-        .or_run(
-            || crate::adjust::service::Adjust::parse(&input),
-            <crate::adjust::service::Adjust as crate::movement::kind::Kind>::commit(
-                &state.db,
-                &state.config,
-                &input,
-                actor.as_deref(),
-            ),
-        )
-        .await;
     let reference = form.reference.clone();
-    Ok(crate::ui::finish_form("/adjust", &reference, form, result).await)
+    crate::lines::commit_form::<crate::adjust::service::Adjust, _>(
+        "/adjust", form, &reference, &input, problems,
+    )
+    .await
 }
 
 #[component]
@@ -219,12 +184,7 @@ pub fn AdjustPage() -> impl IntoView {
 static FORM: MovementForm<AdjustForm, AdjustResponse> = MovementForm {
     columns: COLUMNS,
     hint: Some((|| tr!(adjust.col.on_hand), on_hand_hint)),
-    words: || FormWords {
-        ref_label: tr!(adjust.ref_label),
-        ref_placeholder: tr!(adjust.ref_placeholder),
-        submit: (tr!(adjust.submit), tr!(adjust.submitting)),
-        start_over: tr!(adjust.start_over),
-    },
+    words: crate::lines::form_words!(adjust),
     fields: |form| {
         (
             form.reference.clone(),
@@ -255,23 +215,9 @@ static FORM: MovementForm<AdjustForm, AdjustResponse> = MovementForm {
     result: |outcome| view! { <AdjustResult outcome/> }.into_any(),
 };
 
-/// The page's live part: the adjustment form and its outcome.
-/// Lazy: its code is its own file, fetched only on its page (with `cargo leptos --split`).
-#[island(lazy)]
-fn AdjustScanForm(stored: StoredOutcome<AdjustForm, AdjustResponse>) -> impl IntoView {
-    let action = form_action::<AdjustStock>();
-    movement_form(
-        &FORM,
-        "/adjust".to_string(),
-        None,
-        stored,
-        action.value(),
-        action.pending().into(),
-        move |fields| {
-            view! { <ActionForm action=action attr:novalidate=true>{fields}</ActionForm> }
-                .into_any()
-        },
-    )
+// Lazy: its code is its own file, fetched only on its page (with `cargo leptos --split`).
+crate::lines::movement_island! {
+    #[island(lazy)] AdjustScanForm, AdjustStock, FORM, "/adjust", AdjustForm, AdjustResponse
 }
 
 /// What a line's stock holds, as its sku and location are filled in.
@@ -292,8 +238,9 @@ fn on_hand_hint(values: RwSignal<Vec<String>>) -> AnyView {
         }
         leptos::task::spawn_local(async move {
             answer.set(Some(
-                stock_here(sku, location)
+                crate::lines::stock_at(sku, location)
                     .await
+                    .map(|row| row.map(|row| (row.qty, row.batches)))
                     .map_err(|error| error.message),
             ));
         });
@@ -314,65 +261,28 @@ fn on_hand_hint(values: RwSignal<Vec<String>>) -> AnyView {
 
 #[component]
 fn AdjustResult(outcome: Outcome<AdjustForm, AdjustResponse>) -> impl IntoView {
-    let form = outcome.form;
-    let Ok(response) = outcome.result else {
+    // A refusal shows beside the form (see the page's head), not as a result.
+    if outcome.result.is_err() {
         return ().into_any();
-    };
-    let heads = [
-        tr!(common.line),
-        tr!(adjust.col.sku),
-        tr!(adjust.col.location),
-        tr!(adjust.col.batch),
-        tr!(adjust.col.delta),
-        tr!(adjust.col.status),
-        tr!(adjust.col.after_qty),
-        tr!(adjust.col.batches),
-    ];
-    let summary = match response.status {
-        LineStatus::Ok => tr!(adjust.summary.ok),
-        LineStatus::Idempotent => tr!(adjust.summary.idempotent),
-        LineStatus::InsufficientStock => tr!(adjust.summary.insufficient_stock),
-    };
-    view! {
-        <section class="result" aria-labelledby="adjust-result">
-            <h2 id="adjust-result">
-                {tr!(adjust.result_heading, reference = response.r#ref.clone())} " "
-                <StatusBadge status=response.status/>
-            </h2>
-            <p role="status" class="summary" data-status=response.status.as_str()>{summary}</p>
-            <div class="table-wrap">
-                <table class="cards">
-                    <thead><tr>
-                        <th class="num">"#"</th><th>{heads[1].clone()}</th><th>{heads[2].clone()}</th>
-                        <th>{heads[3].clone()}</th><th class="num">{heads[4].clone()}</th>
-                        <th>{heads[5].clone()}</th><th class="num">{heads[6].clone()}</th><th>{heads[7].clone()}</th>
-                    </tr></thead>
-                    <tbody>
-                        {response.lines.into_iter().map(|line| {
-                            let sent = sent_line(&form.lines, line.ref_line);
-                            let label = |i: usize| heads[i].clone();
-                            let change = match line.delta {
-                                0 => tr!(adjust.unchanged),
-                                d if d > 0 => format!("+{}", number(d)),
-                                d => number(d),
-                            };
-                            view! {
-                                <tr>
-                                    <td class="num" data-label=label(0)>{line.ref_line}</td>
-                                    <td data-label=label(1)>{sent.sku}</td>
-                                    <td data-label=label(2)>{sent.location_code}</td>
-                                    <td data-label=label(3)>{line.batch_code.unwrap_or_default()}</td>
-                                    <td class="num" data-label=label(4) data-delta=line.delta>{change}</td>
-                                    <td data-label=label(5)><StatusBadge status=line.status/></td>
-                                    <td class="num" data-label=label(6)>{line.after_qty.map(number)}</td>
-                                    <td data-label=label(7)>{batches_text(&line.batches)}</td>
-                                </tr>
-                            }
-                        }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-        </section>
     }
-    .into_any()
+    crate::lines::movement_result!(
+        outcome, adjust, "adjust-result",
+        [sku, location, batch, delta: num, status, after_qty: num, batches],
+        |sent: AdjustFormLine, line: crate::adjust::AdjustLineResult| {
+            let change = match line.delta {
+                0 => tr!(adjust.unchanged),
+                d if d > 0 => format!("+{}", number(d)),
+                d => number(d),
+            };
+            vec![
+                sent.sku.into_any(),
+                sent.location_code.into_any(),
+                line.batch_code.unwrap_or_default().into_any(),
+                view! { <span data-delta=line.delta>{change}</span> }.into_any(),
+                view! { <StatusBadge status=line.status/> }.into_any(),
+                line.after_qty.map(number).into_any(),
+                batches_text(&line.batches).into_any(),
+            ]
+        }
+    )
 }

@@ -94,10 +94,10 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
 /// stands beside.
 pub fn server_function(endpoint: &str) -> Option<Role> {
     match endpoint {
-        "form_result" | "available_at" | "inventory_snapshot" | "list_items" | "list_locations"
+        "form_result" | "stock_at" | "inventory_snapshot" | "list_items" | "list_locations"
         | "list_ledger" | "query_stock" | "scan" | "location_labels" | "batch_labels"
-        | "stock_here" | "list_counts" | "count_detail" | "list_orders" | "order_detail"
-        | "pick_list" | "batches_at_source" => Some(Role::Viewer),
+        | "list_counts" | "count_detail" | "list_orders" | "order_detail" | "pick_list"
+        | "batches_at_source" => Some(Role::Viewer),
         "receive_goods" | "put_away" | "ship_order" => Some(Role::Clerk),
         "record_counts" | "create_order" | "order_action" | "confirm_pick" => Some(Role::Clerk),
         "create_item" | "create_location" | "adjust_stock" | "start_count" | "post_count"

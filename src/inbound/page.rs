@@ -4,19 +4,14 @@
 use chrono::NaiveDate;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::inbound::ReceiveResponse;
 #[cfg(feature = "ssr")]
 use crate::inbound::{ReceiveInput, ReceiveLineInput};
-use crate::lines::{movement_form, Column, ColumnKind, FormWords, MovementForm};
-use crate::movement::LineStatus;
-use crate::ui::{
-    batches_text, form_action, number, sent_line, stored_outcome, ErrorPanel, Outcome, StatusBadge,
-    StoredOutcome,
-};
+use crate::lines::{Column, ColumnKind, MovementForm};
+use crate::ui::{batches_text, number, Outcome, StatusBadge};
 
 /// The receive form as the browser posts it: every field text.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -158,47 +153,22 @@ pub async fn receive_goods_form(
     // request's checks say.
     let mut problems = crate::error::Problems::default();
     let input = form.to_input(&mut problems, state.config.today());
-    let actor = crate::auth::access::current_actor();
-    let result = problems
-        .or_run(
-            || crate::inbound::service::Receive::parse(&input),
-            <crate::inbound::service::Receive as crate::movement::kind::Kind>::commit(
-                &state.db,
-                &state.config,
-                &input,
-                actor.as_deref(),
-            ),
-        )
-        .await;
     let reference = form.reference.clone();
-    Ok(crate::ui::finish_form("/inbound", &reference, form, result).await)
+    crate::lines::commit_form::<crate::inbound::service::Receive, _>(
+        "/inbound", form, &reference, &input, problems,
+    )
+    .await
 }
 
-#[component]
-pub fn InboundPage() -> impl IntoView {
-    let stored = stored_outcome::<ReceiveForm, ReceiveResponse>("/inbound");
-    view! {
-        <Title text=tr!(inbound.title)/>
-        <h1>{tr!(inbound.title)}</h1>
-        <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
-            {move || Suspend::new(async move {
-                let stored = stored.await;
-                view! { <ReceiveScanForm stored/> }
-            })}
-        </Suspense>
-    }
+crate::lines::movement_page! {
+    InboundPage, inbound, "/inbound", ReceiveScanForm, ReceiveForm, ReceiveResponse
 }
 
 /// The form as it looks and reads.
 static FORM: MovementForm<ReceiveForm, ReceiveResponse> = MovementForm {
     columns: COLUMNS,
     hint: None,
-    words: || FormWords {
-        ref_label: tr!(inbound.ref_label),
-        ref_placeholder: tr!(inbound.ref_placeholder),
-        submit: (tr!(inbound.submit), tr!(inbound.submitting)),
-        start_over: tr!(inbound.start_over),
-    },
+    words: crate::lines::form_words!(inbound),
     fields: |form| {
         (
             form.reference.clone(),
@@ -210,77 +180,22 @@ static FORM: MovementForm<ReceiveForm, ReceiveResponse> = MovementForm {
     result: |outcome| view! { <ReceiveResult outcome/> }.into_any(),
 };
 
-/// The page's live part: the form and its outcome.
-#[island]
-fn ReceiveScanForm(stored: StoredOutcome<ReceiveForm, ReceiveResponse>) -> impl IntoView {
-    let action = form_action::<ReceiveGoodsForm>();
-    movement_form(
-        &FORM,
-        "/inbound".to_string(),
-        None,
-        stored,
-        action.value(),
-        action.pending().into(),
-        move |fields| {
-            view! { <ActionForm action=action attr:novalidate=true>{fields}</ActionForm> }
-                .into_any()
-        },
-    )
+crate::lines::movement_island! {
+    #[island] ReceiveScanForm, ReceiveGoodsForm, FORM, "/inbound", ReceiveForm, ReceiveResponse
 }
 
 #[component]
 fn ReceiveResult(outcome: Outcome<ReceiveForm, ReceiveResponse>) -> impl IntoView {
-    let form = outcome.form;
-    // Column headings, also each card cell's label at 360 px (worded once per table).
-    let heads = [
-        tr!(common.line),
-        tr!(inbound.col.sku),
-        tr!(inbound.col.location),
-        tr!(inbound.col.qty),
-        tr!(inbound.col.status),
-        tr!(inbound.col.after_qty),
-        tr!(inbound.col.batches),
-    ];
-    match outcome.result {
-        Err(error) => view! { <section class="result"><ErrorPanel error/></section> }.into_any(),
-        Ok(response) => view! {
-            <section class="result" aria-labelledby="receive-result">
-                <h2 id="receive-result">
-                    {tr!(inbound.result_heading, reference = response.r#ref.clone())} " "
-                    <StatusBadge status=response.status/>
-                </h2>
-                <p role="status" class="summary" data-status=response.status.as_str()>{match response.status {
-                    LineStatus::Ok => tr!(inbound.summary.ok),
-                    LineStatus::Idempotent => tr!(inbound.summary.idempotent),
-                    LineStatus::InsufficientStock => tr!(inbound.summary.insufficient_stock),
-                }}</p>
-                <div class="table-wrap">
-                    <table class="cards">
-                        <thead><tr>
-                            <th class="num">"#"</th><th>{heads[1].clone()}</th><th>{heads[2].clone()}</th>
-                            <th class="num">{heads[3].clone()}</th><th>{heads[4].clone()}</th>
-                            <th class="num">{heads[5].clone()}</th><th>{heads[6].clone()}</th>
-                        </tr></thead>
-                        <tbody>
-                            {response.lines.into_iter().map(|line| {
-                                let sent = sent_line(&form.lines, line.ref_line);
-                                let label = |i: usize| heads[i].clone();
-                                view! {
-                                    <tr>
-                                        <td class="num" data-label=label(0)>{line.ref_line}</td>
-                                        <td data-label=label(1)>{sent.sku}</td>
-                                        <td data-label=label(2)>{sent.location_code}</td>
-                                        <td class="num" data-label=label(3)>{number(line.qty)}</td>
-                                        <td data-label=label(4)><StatusBadge status=line.status/></td>
-                                        <td class="num" data-label=label(5)>{line.after_qty.map(number)}</td>
-                                        <td data-label=label(6)>{batches_text(&line.batches)}</td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-            </section>
-        }.into_any(),
-    }
+    crate::lines::movement_result!(
+        outcome, inbound, "receive-result",
+        [sku, location, qty: num, status, after_qty: num, batches],
+        |sent: ReceiveFormLine, line: crate::movement::LineResult| vec![
+            sent.sku.into_any(),
+            sent.location_code.into_any(),
+            number(line.qty).into_any(),
+            view! { <StatusBadge status=line.status/> }.into_any(),
+            line.after_qty.map(number).into_any(),
+            batches_text(&line.batches).into_any(),
+        ]
+    )
 }

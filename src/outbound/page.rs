@@ -6,17 +6,12 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::lines::{movement_form, Column, ColumnKind, FormWords, MovementForm};
-use crate::movement::LineStatus;
+use crate::lines::{Column, ColumnKind, MovementForm};
 use crate::outbound::OutboundResponse;
-use crate::ui::{
-    batches_text, form_action, number, sent_line, stored_outcome, ErrorPanel, Outcome, StatusBadge,
-    StoredOutcome,
-};
+use crate::ui::{batches_text, number, Outcome, StatusBadge};
 
 /// The order form as the browser posts it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -73,28 +68,6 @@ impl ShipFormLine {
     }
 }
 
-/// What is on hand, reserved for orders and available to ship of `sku` at `location_code`:
-/// (qty, reserved, available).
-#[server(endpoint = "available_at")]
-pub async fn available_at(
-    sku: String,
-    location_code: String,
-) -> Result<Option<(i64, i64, i64)>, AppError> {
-    use crate::stock::StockFilter;
-    let state = crate::state::app_state()?;
-    let filter = StockFilter {
-        sku: Some(sku),
-        location_code: Some(location_code),
-        ..StockFilter::default()
-    };
-    let answer =
-        crate::stock::service::query_stock(&state.db, &filter, state.config.today()).await?;
-    Ok(answer
-        .rows
-        .first()
-        .map(|row| (row.qty, row.reserved, row.available)))
-}
-
 /// Ships the page's order through the same service as `POST /outbound/commit`.
 #[server(endpoint = "ship_order")]
 pub async fn ship_order(
@@ -103,7 +76,6 @@ pub async fn ship_order(
     lines: Vec<ShipFormLine>,
 ) -> Result<Outcome<ShipForm, OutboundResponse>, AppError> {
     use crate::outbound::{OutboundInput, OutboundLineInput};
-    let state = crate::state::app_state()?;
     let form = ShipForm {
         reference,
         all_or_nothing: all_or_nothing.is_some(),
@@ -132,20 +104,15 @@ pub async fn ship_order(
         atomic: Some(form.all_or_nothing),
         lines,
     };
-    let actor = crate::auth::access::current_actor();
-    let result = problems
-        .or_run(
-            || crate::outbound::service::Outbound::parse(&input, true),
-            <crate::outbound::service::Outbound as crate::movement::kind::Kind>::commit(
-                &state.db,
-                &state.config,
-                &input,
-                actor.as_deref(),
-            ),
-        )
-        .await;
     let reference = form.reference.clone();
-    Ok(crate::ui::finish_form("/outbound", &reference, form, result).await)
+    crate::lines::commit_form::<crate::outbound::service::Outbound, _>(
+        "/outbound",
+        form,
+        &reference,
+        &input,
+        problems,
+    )
+    .await
 }
 
 /// What is known of a line's stock for its hint: on hand and available, none at the location,
@@ -179,11 +146,11 @@ fn available_hint(values: RwSignal<Vec<String>>) -> AnyView {
             return;
         }
         leptos::task::spawn_local(async move {
-            answer.set(match available_at(sku, location).await {
-                Ok(Some((qty, reserved, available))) => Availability::Here {
-                    qty,
-                    reserved,
-                    available,
+            answer.set(match crate::lines::stock_at(sku, location).await {
+                Ok(Some(row)) => Availability::Here {
+                    qty: row.qty,
+                    reserved: row.reserved,
+                    available: row.available,
                 },
                 Ok(None) => Availability::NoneHere,
                 Err(error) => Availability::Failed(error.message),
@@ -225,31 +192,15 @@ fn available_hint(values: RwSignal<Vec<String>>) -> AnyView {
     view! { <span aria-live="polite">{text}</span> }.into_any()
 }
 
-#[component]
-pub fn OutboundPage() -> impl IntoView {
-    let stored = stored_outcome::<ShipForm, OutboundResponse>("/outbound");
-    view! {
-        <Title text=tr!(outbound.title)/>
-        <h1>{tr!(outbound.title)}</h1>
-        <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
-            {move || Suspend::new(async move {
-                let stored = stored.await;
-                view! { <ShipScanForm stored/> }
-            })}
-        </Suspense>
-    }
+crate::lines::movement_page! {
+    OutboundPage, outbound, "/outbound", ShipScanForm, ShipForm, OutboundResponse
 }
 
 /// The order form as it looks and reads.
 static SHIP: MovementForm<ShipForm, OutboundResponse> = MovementForm {
     columns: COLUMNS,
     hint: Some((|| tr!(outbound.col.available), available_hint)),
-    words: || FormWords {
-        ref_label: tr!(outbound.ref_label),
-        ref_placeholder: tr!(outbound.ref_placeholder),
-        submit: (tr!(outbound.submit), tr!(outbound.submitting)),
-        start_over: tr!(outbound.start_over),
-    },
+    words: crate::lines::form_words!(outbound),
     fields: |form| {
         (
             form.reference.clone(),
@@ -270,84 +221,30 @@ static SHIP: MovementForm<ShipForm, OutboundResponse> = MovementForm {
     result: |outcome| view! { <ShipResult outcome/> }.into_any(),
 };
 
-/// The page's live part: the order form and its outcome.
-#[island]
-fn ShipScanForm(stored: StoredOutcome<ShipForm, OutboundResponse>) -> impl IntoView {
-    let action = form_action::<ShipOrder>();
-    movement_form(
-        &SHIP,
-        "/outbound".to_string(),
-        None,
-        stored,
-        action.value(),
-        action.pending().into(),
-        move |fields| {
-            view! { <ActionForm action=action attr:novalidate=true>{fields}</ActionForm> }
-                .into_any()
-        },
-    )
+crate::lines::movement_island! {
+    #[island] ShipScanForm, ShipOrder, SHIP, "/outbound", ShipForm, OutboundResponse
 }
 
 #[component]
 fn ShipResult(outcome: Outcome<ShipForm, OutboundResponse>) -> impl IntoView {
-    let form = outcome.form;
-    match outcome.result {
-        Err(error) => view! { <section class="result"><ErrorPanel error/></section> }.into_any(),
-        Ok(response) => {
-            let summary = match response.status {
-                LineStatus::Ok => tr!(outbound.summary.ok),
-                LineStatus::Idempotent => tr!(outbound.summary.idempotent),
-                LineStatus::InsufficientStock => tr!(outbound.summary.insufficient_stock),
+    crate::lines::movement_result!(
+        outcome, outbound, "ship-result",
+        [sku, location, qty: num, status, after_qty: num, batches],
+        |sent: ShipFormLine, line: crate::movement::LineResult| {
+            let detail = match line.available {
+                Some(available) => {
+                    tr!(outbound.only_available, available = number(available))
+                }
+                None => batches_text(&line.batches),
             };
-            // Column headings, also each card cell's label at 360 px (worded once per table).
-            let heads = [
-                tr!(common.line),
-                tr!(outbound.col.sku),
-                tr!(outbound.col.location),
-                tr!(outbound.col.qty),
-                tr!(outbound.col.status),
-                tr!(outbound.col.after_qty),
-                tr!(outbound.col.batches),
-            ];
-            view! {
-                <section class="result" aria-labelledby="ship-result">
-                    <h2 id="ship-result">
-                        {tr!(outbound.result_heading, reference = response.r#ref.clone())} " "
-                        <StatusBadge status=response.status/>
-                    </h2>
-                    <p role="status">{summary}</p>
-                    <div class="table-wrap">
-                        <table class="cards">
-                            <thead><tr>
-                                <th class="num">"#"</th><th>{heads[1].clone()}</th><th>{heads[2].clone()}</th>
-                                <th class="num">{heads[3].clone()}</th><th>{heads[4].clone()}</th>
-                                <th class="num">{heads[5].clone()}</th><th>{heads[6].clone()}</th>
-                            </tr></thead>
-                            <tbody>
-                                {response.lines.into_iter().map(|line| {
-                                    let sent = sent_line(&form.lines, line.ref_line);
-                                    let detail = match line.available {
-                                        Some(available) => tr!(outbound.only_available, available = number(available)),
-                                        None => batches_text(&line.batches),
-                                    };
-                                    let label = |i: usize| heads[i].clone();
-                                    view! {
-                                        <tr>
-                                            <td class="num" data-label=label(0)>{line.ref_line}</td>
-                                            <td data-label=label(1)>{sent.sku}</td>
-                                            <td data-label=label(2)>{sent.location_code}</td>
-                                            <td class="num" data-label=label(3)>{number(line.qty)}</td>
-                                            <td data-label=label(4)><StatusBadge status=line.status/></td>
-                                            <td class="num" data-label=label(5)>{line.after_qty.map(number)}</td>
-                                            <td data-label=label(6)>{detail}</td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                </section>
-            }.into_any()
+            vec![
+                sent.sku.into_any(),
+                sent.location_code.into_any(),
+                number(line.qty).into_any(),
+                view! { <StatusBadge status=line.status/> }.into_any(),
+                line.after_qty.map(number).into_any(),
+                detail.into_any(),
+            ]
         }
-    }
+    )
 }

@@ -2,17 +2,12 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::lines::{movement_form, Column, ColumnKind, FormWords, MovementForm};
-use crate::movement::LineStatus;
+use crate::lines::{Column, ColumnKind, MovementForm};
 use crate::putaway::PutawayResponse;
-use crate::ui::{
-    batches_text, form_action, number, sent_line, stored_outcome, ErrorPanel, Outcome, StatusBadge,
-    StoredOutcome,
-};
+use crate::ui::{batches_text, number, Outcome, StatusBadge};
 
 /// The putaway form as the browser posts it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -83,7 +78,6 @@ pub async fn put_away_form(
     lines: Vec<PutawayFormLine>,
 ) -> Result<Outcome<PutawayForm, PutawayResponse>, AppError> {
     use crate::putaway::{PutawayInput, PutawayLineInput};
-    let state = crate::state::app_state()?;
     let form = PutawayForm {
         reference,
         lines: lines
@@ -138,20 +132,11 @@ pub async fn put_away_form(
         r#ref: form.reference.clone(),
         lines,
     };
-    let actor = crate::auth::access::current_actor();
-    let result = problems
-        .or_run(
-            || crate::putaway::service::Putaway::parse(&input),
-            <crate::putaway::service::Putaway as crate::movement::kind::Kind>::commit(
-                &state.db,
-                &state.config,
-                &input,
-                actor.as_deref(),
-            ),
-        )
-        .await;
     let reference = form.reference.clone();
-    Ok(crate::ui::finish_form("/putaway", &reference, form, result).await)
+    crate::lines::commit_form::<crate::putaway::service::Putaway, _>(
+        "/putaway", form, &reference, &input, problems,
+    )
+    .await
 }
 
 /// What a putaway line's batch says for the goods received without one (whose batch code is
@@ -301,32 +286,15 @@ fn source_batches(values: RwSignal<Vec<String>>) -> AnyView {
     view! { <span class="source-batches" aria-live="polite">{view}</span> }.into_any()
 }
 
-#[component]
-pub fn PutawayPage() -> impl IntoView {
-    let stored = stored_outcome::<PutawayForm, PutawayResponse>("/putaway");
-    view! {
-        <Title text=tr!(putaway.title)/>
-        <h1>{tr!(putaway.title)}</h1>
-        <p class="lead">{tr!(putaway.lead)}</p>
-        <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
-            {move || Suspend::new(async move {
-                let stored = stored.await;
-                view! { <PutawayScanForm stored/> }
-            })}
-        </Suspense>
-    }
+crate::lines::movement_page! {
+    PutawayPage, putaway + lead, "/putaway", PutawayScanForm, PutawayForm, PutawayResponse
 }
 
 /// The form as it looks and reads.
 static FORM: MovementForm<PutawayForm, PutawayResponse> = MovementForm {
     columns: COLUMNS,
     hint: Some((|| tr!(putaway.source.here), source_batches)),
-    words: || FormWords {
-        ref_label: tr!(putaway.ref_label),
-        ref_placeholder: tr!(putaway.ref_placeholder),
-        submit: (tr!(putaway.submit), tr!(putaway.submitting)),
-        start_over: tr!(putaway.start_over),
-    },
+    words: crate::lines::form_words!(putaway),
     fields: |form| {
         (
             form.reference.clone(),
@@ -338,82 +306,24 @@ static FORM: MovementForm<PutawayForm, PutawayResponse> = MovementForm {
     result: |outcome| view! { <PutawayResult outcome/> }.into_any(),
 };
 
-/// The page's live part: the form and its outcome.
-#[island]
-fn PutawayScanForm(stored: StoredOutcome<PutawayForm, PutawayResponse>) -> impl IntoView {
-    let action = form_action::<PutAwayForm>();
-    movement_form(
-        &FORM,
-        "/putaway".to_string(),
-        None,
-        stored,
-        action.value(),
-        action.pending().into(),
-        move |fields| {
-            view! { <ActionForm action=action attr:novalidate=true>{fields}</ActionForm> }
-                .into_any()
-        },
-    )
+crate::lines::movement_island! {
+    #[island] PutawayScanForm, PutAwayForm, FORM, "/putaway", PutawayForm, PutawayResponse
 }
 
 #[component]
 fn PutawayResult(outcome: Outcome<PutawayForm, PutawayResponse>) -> impl IntoView {
-    let form = outcome.form;
-    // Column headings, also each card cell's label at 360 px (worded once per table).
-    let heads = [
-        tr!(common.line),
-        tr!(putaway.col.sku),
-        tr!(putaway.col.from),
-        tr!(putaway.col.to),
-        tr!(putaway.col.qty),
-        tr!(putaway.col.status),
-        tr!(putaway.col.from_after),
-        tr!(putaway.col.to_after),
-        tr!(putaway.col.batches),
-    ];
-    match outcome.result {
-        Err(error) => view! { <section class="result"><ErrorPanel error/></section> }.into_any(),
-        Ok(response) => view! {
-            <section class="result" aria-labelledby="putaway-result">
-                <h2 id="putaway-result">
-                    {tr!(putaway.result_heading, reference = response.r#ref.clone())} " "
-                    <StatusBadge status=response.status/>
-                </h2>
-                <p role="status" class="summary" data-status=response.status.as_str()>{match response.status {
-                    LineStatus::Ok => tr!(putaway.summary.ok),
-                    LineStatus::Idempotent => tr!(putaway.summary.idempotent),
-                    LineStatus::InsufficientStock => tr!(putaway.summary.insufficient_stock),
-                }}</p>
-                <div class="table-wrap">
-                    <table class="cards">
-                        <thead><tr>
-                            <th class="num">"#"</th><th>{heads[1].clone()}</th><th>{heads[2].clone()}</th>
-                            <th>{heads[3].clone()}</th><th class="num">{heads[4].clone()}</th><th>{heads[5].clone()}</th>
-                            <th class="num">{heads[6].clone()}</th><th class="num">{heads[7].clone()}</th>
-                            <th>{heads[8].clone()}</th>
-                        </tr></thead>
-                        <tbody>
-                            {response.lines.into_iter().map(|line| {
-                                let sent = sent_line(&form.lines, line.ref_line);
-                                let label = |i: usize| heads[i].clone();
-                                view! {
-                                    <tr>
-                                        <td class="num" data-label=label(0)>{line.ref_line}</td>
-                                        <td data-label=label(1)>{sent.sku}</td>
-                                        <td data-label=label(2)>{sent.from_location_code}</td>
-                                        <td data-label=label(3)>{sent.to_location_code}</td>
-                                        <td class="num" data-label=label(4)>{number(line.qty)}</td>
-                                        <td data-label=label(5)><StatusBadge status=line.status/></td>
-                                        <td class="num" data-label=label(6)>{number(line.from_after_qty)}</td>
-                                        <td class="num" data-label=label(7)>{number(line.to_after_qty)}</td>
-                                        <td data-label=label(8)>{batches_text(&line.batches)}</td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-            </section>
-        }.into_any(),
-    }
+    crate::lines::movement_result!(
+        outcome, putaway, "putaway-result",
+        [sku, from, to, qty: num, status, from_after: num, to_after: num, batches],
+        |sent: PutawayFormLine, line: crate::putaway::PutawayLineResult| vec![
+            sent.sku.into_any(),
+            sent.from_location_code.into_any(),
+            sent.to_location_code.into_any(),
+            number(line.qty).into_any(),
+            view! { <StatusBadge status=line.status/> }.into_any(),
+            number(line.from_after_qty).into_any(),
+            number(line.to_after_qty).into_any(),
+            batches_text(&line.batches).into_any(),
+        ]
+    )
 }

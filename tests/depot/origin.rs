@@ -250,7 +250,7 @@ async fn read_only_server_functions_are_checked_too(backend: Backend) {
     let client = app.browser();
     let reads = [
         (
-            "/api/available_at",
+            "/api/stock_at",
             form_body(&[("sku", "SKU-1"), ("location_code", "A-01")]),
         ),
         ("/api/list_items", form_body(&[("q", ""), ("page", "1")])),
