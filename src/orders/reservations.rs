@@ -6,13 +6,14 @@
 //!
 //! Lock order, everywhere: the order's row, then stocks in (item, location) order.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::QueryBuilder;
 
 use crate::db::{Backend, Tx};
 use crate::error::AppError;
+use crate::movement::plan::{self, Spot, Spread};
 use crate::movement::ROWS_PER_STATEMENT;
 use crate::orders::{OrderStatus, Policy};
 use crate::with_tx;
@@ -125,10 +126,10 @@ pub async fn lock_candidates(
 }
 
 /// Chooses what to reserve of `qty` of `item` among `candidates` (and takes it off their
-/// availability): FEFO over what is available — earliest expiry first, no expiry last — and
-/// among batches expiring alike, the location holding most of the item first, so the order
-/// visits the fewest locations, then the oldest batch. Skips the locations of `exclude`
-/// (found short). Gives (candidate index, qty); less than `qty` when there is not enough.
+/// availability), by the movement planner's FEFO over what is available — among batches
+/// expiring alike, the location holding most of the item first, so the order visits the fewest
+/// locations ([`Spread::FewestLocations`]). Skips the locations of `exclude` (found short).
+/// Gives (candidate index, qty); less than `qty` when there is not enough.
 pub fn choose(
     candidates: &mut [Candidate],
     item: i64,
@@ -136,38 +137,33 @@ pub fn choose(
     today: NaiveDate,
     exclude: &[i64],
 ) -> Vec<(usize, i64)> {
-    let eligible = |c: &Candidate| {
-        c.item_id == item && !exclude.contains(&c.location_id) && c.available(today) > 0
-    };
-    let mut at_location: HashMap<i64, i64> = HashMap::new();
-    for c in candidates.iter().filter(|c| eligible(c)) {
-        *at_location.entry(c.location_id).or_default() += c.available(today);
-    }
-    let mut order: Vec<usize> = (0..candidates.len())
-        .filter(|&i| eligible(&candidates[i]))
+    let eligible: Vec<usize> = (0..candidates.len())
+        .filter(|&i| {
+            let c = &candidates[i];
+            c.item_id == item && !exclude.contains(&c.location_id) && c.available(today) > 0
+        })
         .collect();
-    order.sort_by_key(|&i| {
-        let c = &candidates[i];
-        (
-            c.expiry_date.is_none(),
-            c.expiry_date,
-            -at_location[&c.location_id],
-            c.location_code.clone(),
-            c.id,
-        )
-    });
-    let mut left = qty;
-    let mut chosen = Vec::new();
-    for i in order {
-        if left == 0 {
-            break;
-        }
-        let take = candidates[i].available(today).min(left);
-        candidates[i].reserved += take;
-        left -= take;
-        chosen.push((i, take));
-    }
-    chosen
+    let spots: Vec<Spot> = eligible
+        .iter()
+        .map(|&i| {
+            let c = &candidates[i];
+            Spot {
+                batch_id: c.id,
+                location_id: c.location_id,
+                location_code: c.location_code.clone(),
+                expiry_date: c.expiry_date,
+                free: c.available(today),
+            }
+        })
+        .collect();
+    plan::reserve(&spots, qty, Spread::FewestLocations)
+        .into_iter()
+        .map(|(spot, take)| {
+            let i = eligible[spot];
+            candidates[i].reserved += take;
+            (i, take)
+        })
+        .collect()
 }
 
 /// An allocation row.
