@@ -197,21 +197,6 @@ pub async fn apply<M: Movement>(
     }
     problems.finish()?;
     resolve_counts(tx, &mut legs, &new_lines, &found, &stocks).await?;
-    let stock_of = |i: usize, leg: &Leg| stocks.get(&(found[i].item.id, leg.location()));
-    let stocks_where = |i: usize, take: bool| -> Vec<i64> {
-        legs[i]
-            .iter()
-            .filter(|leg| matches!(leg, Leg::Take { .. }) == take)
-            .filter(|leg| take || matches!(leg, Leg::Add { .. }))
-            .filter_map(|leg| stock_of(i, leg).map(|s| s.id))
-            .collect()
-    };
-    let waves = plan::waves(
-        &new_lines,
-        |i| stocks_where(i, true),
-        |i| stocks_where(i, false),
-    );
-
     let lines_at = Lines {
         movement,
         found: &found,
@@ -219,11 +204,22 @@ pub async fn apply<M: Movement>(
         legs: &legs,
         stocks: &stocks,
     };
+    let takes = |leg: &Leg| matches!(leg, Leg::Take { .. });
+    let adds = |leg: &Leg| matches!(leg, Leg::Add { .. });
+    let waves = plan::waves(
+        &new_lines,
+        |i| lines_at.stocks_of(i, takes),
+        |i| lines_at.stocks_of(i, adds),
+    );
+
     let mut results: Vec<Option<M::LineResult>> = (0..lines.len()).map(|_| None).collect();
     let mut qty: HashMap<i64, i64> = stocks.values().map(|s| (s.id, s.qty)).collect();
     let mut shortages = Vec::new();
     for (n, wave) in waves.iter().enumerate() {
-        let sources: BTreeSet<i64> = wave.iter().flat_map(|&i| stocks_where(i, true)).collect();
+        let sources: BTreeSet<i64> = wave
+            .iter()
+            .flat_map(|&i| lines_at.stocks_of(i, takes))
+            .collect();
         let mut lots = batches::load_batches(tx, &sources).await?;
         let (planned, short) = lines_at.plan_wave(wave, &mut lots, at.today);
         shortages.extend(short);
@@ -395,6 +391,15 @@ type Planned = (usize, Vec<batches::Plan>);
 impl<M: Movement> Lines<'_, M> {
     fn stock_of(&self, i: usize, leg: &Leg) -> Option<&stock::StockRow> {
         self.stocks.get(&(self.found[i].item.id, leg.location()))
+    }
+
+    /// The stocks of line `i`'s legs that `which` picks (its takes, its additions).
+    fn stocks_of(&self, i: usize, which: impl Fn(&Leg) -> bool) -> Vec<i64> {
+        self.legs[i]
+            .iter()
+            .filter(|leg| which(leg))
+            .filter_map(|leg| self.stock_of(i, leg).map(|s| s.id))
+            .collect()
     }
 
     /// *Plan* a wave, in memory: what each take of each line takes from `lots` (the wave's
