@@ -68,6 +68,99 @@ pub struct Column {
     pub placeholder: Option<fn() -> String>,
 }
 
+/// A line of a movement form as the browser posts it: every field text, one per column. Made by
+/// [`form_line!`], which declares the fields and the columns in one list.
+pub trait FormLine: Clone + Default {
+    /// The line's columns, in the order of [`FormLine::values`].
+    const COLUMNS: &'static [Column];
+    /// The line's values in column order.
+    fn values(&self) -> Vec<String>;
+    /// Whether nothing was typed into the line (a spare row): such lines are not sent on.
+    fn is_blank(&self) -> bool {
+        self.values().iter().all(|v| v.trim().is_empty())
+    }
+}
+
+/// A movement form as the browser posts it: its ref, its lines, and any fields of its head.
+pub trait LinesForm: Clone + Default {
+    type Line: FormLine;
+    /// The form's page, where its outcome is shown.
+    const PAGE: &'static str;
+    fn reference(&self) -> &str;
+    fn lines(&self) -> &[Self::Line];
+}
+
+/// The lines of a form that were filled in.
+pub fn filled<L: FormLine>(lines: Vec<L>) -> Vec<L> {
+    lines.into_iter().filter(|l| !l.is_blank()).collect()
+}
+
+/// A field's text, trimmed; `None` when blank.
+pub fn given(raw: &str) -> Option<String> {
+    Some(raw.trim().to_string()).filter(|text| !text.is_empty())
+}
+
+/// A movement form's line type and its columns from one list: per field its [`ColumnKind`], its
+/// heading `$words.col.<heading>` and, if it has one, its placeholder `$words.<placeholder>`.
+macro_rules! form_line {
+    ($(#[$meta:meta])* $name:ident, $words:ident {
+        $($field:ident: $kind:ident, $heading:ident $(, $placeholder:ident)?;)+
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(default)]
+        pub struct $name {
+            $(pub $field: String,)+
+        }
+
+        impl $crate::lines::FormLine for $name {
+            const COLUMNS: &'static [$crate::lines::Column] = &[$($crate::lines::Column {
+                name: stringify!($field),
+                label: || tr!($words.col.$heading),
+                kind: $crate::lines::ColumnKind::$kind,
+                placeholder: $crate::lines::form_line!(@placeholder $words $($placeholder)?),
+            }),+];
+
+            fn values(&self) -> Vec<String> {
+                vec![$(self.$field.clone()),+]
+            }
+        }
+    };
+    (@placeholder $words:ident) => {
+        None
+    };
+    (@placeholder $words:ident $placeholder:ident) => {
+        Some(|| tr!($words.$placeholder))
+    };
+}
+pub(crate) use form_line;
+
+/// A movement form's type: its ref, the fields of its head (if any) and its lines of type
+/// `$line` (a [`form_line!`]), on the page at `$page`.
+macro_rules! lines_form {
+    ($(#[$meta:meta])* $name:ident of $line:ident at $page:literal { $($field:ident: $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+        pub struct $name {
+            pub reference: String,
+            $(pub $field: $ty,)*
+            pub lines: Vec<$line>,
+        }
+
+        impl $crate::lines::LinesForm for $name {
+            type Line = $line;
+            const PAGE: &'static str = $page;
+            fn reference(&self) -> &str {
+                &self.reference
+            }
+            fn lines(&self) -> &[$line] {
+                &self.lines
+            }
+        }
+    };
+}
+pub(crate) use lines_form;
+
 /// Rows a fresh form is made with: one to fill and two spare ones for a browser without
 /// JavaScript, which cannot add one. With JavaScript the spare ones are hidden from the start
 /// (`html.js tr[data-spare]`, the class set by the shell's first script) and dropped once the
@@ -758,13 +851,10 @@ pub fn MovementFields(
 /// What a movement page's form is made of (receive, put away, ship, …): its page, columns and
 /// words, how its form type fills the fields, and how its result reads.
 pub struct MovementForm<F: 'static, R: 'static> {
-    pub columns: &'static [Column],
     pub hint: Option<Hint>,
     /// The ref field's label and placeholder, the submit button idle and busy, the start-over
     /// link; in the page's language.
     pub words: fn() -> FormWords,
-    /// The form's ref and its lines' values in column order.
-    pub fields: fn(&F) -> (String, Vec<Vec<String>>),
     /// Fields of the order head beyond the ref (e.g. all-or-nothing), showing the form's values.
     pub head: Option<fn(&F) -> AnyView>,
     /// A result the server gave (a refusal is shown at the top of the form instead).
@@ -774,6 +864,19 @@ pub struct MovementForm<F: 'static, R: 'static> {
     /// sent (an adjustment's). A retry after a refusal or a lost answer keeps the form, so
     /// sending it again is recognised by its ref.
     pub fresh_after_success: bool,
+}
+
+impl<F, R> MovementForm<F, R> {
+    /// A form of lines and a ref, fresh after a success: `words`, and its `result` shown.
+    pub const fn plain(words: fn() -> FormWords, result: fn(Outcome<F, R>) -> AnyView) -> Self {
+        MovementForm {
+            hint: None,
+            words,
+            head: None,
+            result,
+            fresh_after_success: true,
+        }
+    }
 }
 
 /// The words of a [`MovementForm`].
@@ -802,7 +905,7 @@ pub fn movement_form<F, R>(
     action_form: impl Fn(AnyView) -> AnyView + Clone + Send + Sync + 'static,
 ) -> impl IntoView
 where
-    F: Clone + Default + Send + Sync + 'static,
+    F: LinesForm + Send + Sync + 'static,
     R: Clone + Send + Sync + 'static,
 {
     crate::ui::island_live();
@@ -854,8 +957,9 @@ where
                         found => found.map(|o| o.form),
                     })
                     .unwrap_or_default();
-                let (reference, lines) = (spec.fields)(&initial);
-                let reference = given_ref.clone().unwrap_or(reference);
+                let lines = initial.lines().iter().map(FormLine::values).collect();
+                let columns = <F::Line as FormLine>::COLUMNS;
+                let reference = given_ref.clone().unwrap_or_else(|| initial.reference().to_string());
                 let words = (spec.words)();
                 let head = spec.head.map(|head| head(&initial));
                 action_form(view! {
@@ -863,7 +967,7 @@ where
                         ref_label=words.ref_label
                         ref_placeholder=words.ref_placeholder
                         reference
-                        columns=spec.columns
+                        columns
                         lines
                         hint=spec.hint
                         pending
@@ -905,42 +1009,148 @@ pub async fn scan_code(
     }
 }
 
-/// The quantity typed into line `line` of a movement form, as the request's number: its rules
-/// are the request's to apply, once; text that is no whole number is noted in `problems` and
-/// reads as 0.
-pub fn form_qty(problems: &mut crate::error::Problems, line: usize, raw: &str) -> i64 {
-    let field = format!("lines[{line}].qty");
-    problems
-        .check(crate::domain::typed_number(&field, raw))
-        .unwrap_or(0)
+/// A movement form's text as its request reads it, line by line: each field parsed once, what
+/// does not parse noted under the field's name (`lines[2].qty`) so every bad field is refused
+/// at once, with what the request's own checks say.
+#[cfg(feature = "ssr")]
+pub struct FormText {
+    problems: crate::error::Problems,
+    today: chrono::NaiveDate,
+    line: usize,
 }
 
-/// Carries out a movement form's request `input` (kind `K`) through the same service as its
-/// JSON endpoint, as whoever is signed in, and keeps the outcome for the page at `page`. When
-/// the form's text already had `problems` (a qty or date that does not parse), every bad field
-/// is refused at once, with what the request's own checks say.
 #[cfg(feature = "ssr")]
-pub async fn commit_form<K, F>(
-    page: &str,
-    form: F,
-    reference: &str,
-    input: &K::Input,
-    problems: crate::error::Problems,
-) -> Result<Outcome<F, crate::movement::MovementResponse<K::LineResult>>, AppError>
+impl FormText {
+    /// Each of `lines` as `read` makes it a request's line.
+    pub fn each<L, T>(&mut self, lines: &[L], mut read: impl FnMut(&mut Self, &L) -> T) -> Vec<T> {
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, line)| {
+                self.line = i;
+                read(self, line)
+            })
+            .collect()
+    }
+
+    fn field(&self, name: &str) -> String {
+        format!("lines[{}].{name}", self.line)
+    }
+
+    /// The line's quantity as the request's number (its rules are the request's to apply);
+    /// text that is no whole number reads as 0.
+    pub fn qty(&mut self, raw: &str) -> i64 {
+        let field = self.field("qty");
+        self.problems
+            .check(crate::domain::typed_number(&field, raw))
+            .unwrap_or(0)
+    }
+
+    /// A whole number with its sign ("−3", "+2", " 5 ") in field `name`; `None` when blank.
+    pub fn signed(&mut self, name: &str, raw: &str) -> Option<i64> {
+        let text: String = raw
+            .trim()
+            .chars()
+            .map(|c| match c {
+                '−' | '－' => '-',
+                '＋' => '+',
+                other => other,
+            })
+            .collect();
+        if text.is_empty() {
+            return None;
+        }
+        let field = self.field(name);
+        self.problems.check(text.parse::<i64>().map_err(|_| {
+            AppError::validation(
+                field,
+                tr!(errors.value.whole_number, max = crate::domain::MAX_QTY),
+            )
+        }))
+    }
+
+    /// A date typed or scanned in field `name` (see [`crate::scan::written_date`]); `None` when
+    /// blank.
+    pub fn date(&mut self, name: &str, raw: &str) -> Option<chrono::NaiveDate> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return None;
+        }
+        let field = self.field(name);
+        self.problems.check(
+            crate::scan::written_date(raw, self.today)
+                .ok_or_else(|| AppError::validation(field, tr!(errors.value.date_like))),
+        )
+    }
+}
+
+/// How a movement form becomes its kind's JSON request.
+#[cfg(feature = "ssr")]
+pub trait FormRequest: LinesForm {
+    type Kind: crate::movement::kind::Kind;
+    /// The request the form's `text` makes.
+    fn input(&self, text: &mut FormText) -> <Self::Kind as crate::movement::kind::Kind>::Input;
+}
+
+/// A movement form `$form`'s request for kind `$kind`: `$input` makes it from the form and its
+/// [`FormText`].
+macro_rules! form_request {
+    ($form:ty => $kind:ty, |$self:ident, $text:ident| $input:expr) => {
+        #[cfg(feature = "ssr")]
+        impl $crate::lines::FormRequest for $form {
+            type Kind = $kind;
+            fn input(
+                &self,
+                $text: &mut $crate::lines::FormText,
+            ) -> <$kind as $crate::movement::kind::Kind>::Input {
+                let $self = self;
+                $input
+            }
+        }
+    };
+}
+pub(crate) use form_request;
+
+/// The answer a movement form `F` gets.
+#[cfg(feature = "ssr")]
+pub type FormAnswer<F> = Result<
+    Outcome<
+        F,
+        crate::movement::MovementResponse<
+            <<F as FormRequest>::Kind as crate::movement::pipeline::Movement>::LineResult,
+        >,
+    >,
+    AppError,
+>;
+
+/// Carries out a movement form's request through the same service as its kind's JSON endpoint,
+/// as whoever is signed in, and keeps the outcome for the form's page. `problems` are what the
+/// page found before (besides the form's text); with any, the request's own checks still run,
+/// so every bad field is refused at once.
+#[cfg(feature = "ssr")]
+pub async fn commit_form<F>(form: F, problems: crate::error::Problems) -> FormAnswer<F>
 where
-    K: crate::movement::kind::Kind,
-    K::LineResult: serde::Serialize,
-    F: serde::Serialize,
+    F: FormRequest + serde::Serialize,
+    <F::Kind as crate::movement::pipeline::Movement>::LineResult: serde::Serialize,
 {
+    use crate::movement::kind::Kind;
     let state = crate::state::app_state()?;
+    let mut text = FormText {
+        problems,
+        today: state.config.today(),
+        line: 0,
+    };
+    let input = form.input(&mut text);
     let actor = crate::auth::access::current_actor();
-    let result = problems
+    let result = text
+        .problems
         .or_run(
-            || K::from_input(input, &state.config),
-            K::commit(&state.db, &state.config, input, actor.as_deref()),
+            || F::Kind::from_input(&input, &state.config),
+            F::Kind::commit(&state.db, &state.config, &input, actor.as_deref()),
         )
         .await;
-    Ok(crate::ui::finish_form(page, reference, form, result).await)
+    let reference = form.reference().to_string();
+    Ok(crate::ui::finish_form(F::PAGE, &reference, form, result).await)
 }
 
 /// A movement's result as its page shows it, the columns as data: a heading naming the ref
@@ -1001,19 +1211,31 @@ pub fn result_table(result: Result<ResultTable, AppError>) -> AnyView {
     .into_any()
 }
 
-/// A movement page's live part, an island: the page's [`MovementForm`] `spec`, posted to its
-/// server function `action` (`ActionForm` in scope), and its outcome. Given the island's
-/// attribute (`#[island]`, `#[island(lazy)]`) and name, the action, the spec, the page's path
-/// and its form and answer types.
+/// A movement page's live part, an island: its form `$form` posted to its server function
+/// `$action` (`ActionForm` in scope), and the outcome. Given the island's attribute
+/// (`#[island]`, `#[island(lazy)]`) and name, the action, the form and answer types, the
+/// catalogue of the form's words ([`form_words!`]), how its result shows, and what of its
+/// [`MovementForm`] is not [`MovementForm::plain`].
 macro_rules! movement_island {
-    (#[$island:meta] $name:ident, $action:ty, $spec:expr, $path:literal, $form:ty, $response:ty) => {
+    (#[$island:meta] $name:ident, $action:ty, $form:ty, $response:ty, $words:ident {
+        result: $result:expr $(, $field:ident: $value:expr)* $(,)?
+    }) => {
+        const _: () = assert!(
+            $crate::kinds::is_form(<$action as leptos::server_fn::ServerFn>::PATH),
+            "a movement page's form is the server function its kind's registration names"
+        );
+
         /// The page's live part: the form and its outcome.
         #[$island]
         fn $name(stored: $crate::ui::StoredOutcome<$form, $response>) -> impl IntoView {
+            static SPEC: $crate::lines::MovementForm<$form, $response> = $crate::lines::MovementForm {
+                $($field: $value,)*
+                ..$crate::lines::MovementForm::plain($crate::lines::form_words!($words), $result)
+            };
             let action = $crate::ui::form_action::<$action>();
             $crate::lines::movement_form(
-                &$spec,
-                $path.to_string(),
+                &SPEC,
+                <$form as $crate::lines::LinesForm>::PAGE.to_string(),
                 None,
                 stored,
                 action.value(),
@@ -1084,12 +1306,14 @@ macro_rules! form_words {
 pub(crate) use form_words;
 
 /// A movement page: its title (and lead, if it has one) from the catalogue `$words`, then its
-/// island `$island` with the outcome kept for the page at `$path` (a no-JS post's).
+/// island `$island` with the outcome kept for the form's page (a no-JS post's).
 macro_rules! movement_page {
-    ($name:ident, $words:ident $(+ $lead:ident)?, $path:literal, $island:ident, $form:ty, $response:ty) => {
+    ($name:ident, $words:ident $(+ $lead:ident)?, $island:ident, $form:ty, $response:ty) => {
         #[component]
         pub fn $name() -> impl IntoView {
-            let stored = $crate::ui::stored_outcome::<$form, $response>($path);
+            let stored = $crate::ui::stored_outcome::<$form, $response>(
+                <$form as $crate::lines::LinesForm>::PAGE,
+            );
             view! {
                 <leptos_meta::Title text=tr!($words.title)/>
                 <h1>{tr!($words.title)}</h1>
@@ -1105,6 +1329,39 @@ macro_rules! movement_page {
     };
 }
 pub(crate) use movement_page;
+
+/// What a line's hint knows of its stock: `None` while its item or location is blank, then the
+/// stock there (`Ok(None)`: none of the item there) or why it could not be asked.
+pub type LineStock = Option<Result<Option<crate::stock::StockRow>, String>>;
+
+/// A row hint's view of the stock of the row's item (column `sku`) at its location (column
+/// `location`), asked again as either changes; `words` says it, as the page renders, in the
+/// page's language.
+pub fn stock_hint(
+    values: RwSignal<Vec<String>>,
+    sku: usize,
+    location: usize,
+    words: fn(LineStock) -> String,
+) -> AnyView {
+    let answer = RwSignal::new(None);
+    Effect::new(move |_| {
+        let column = |i: usize| values.with(|v| v.get(i).map(|t| t.trim().to_string()));
+        let (sku, location) = (
+            column(sku).unwrap_or_default(),
+            column(location).unwrap_or_default(),
+        );
+        if sku.is_empty() || location.is_empty() {
+            answer.set(None);
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            answer.set(Some(
+                stock_at(sku, location).await.map_err(|error| error.message),
+            ));
+        });
+    });
+    view! { <span aria-live="polite">{move || words(answer.get())}</span> }.into_any()
+}
 
 /// The stock of `sku` at `location_code` as a movement form's line hint shows it (on hand,
 /// reserved, available, batches), if there is one: the pages' one read of a line's stock.

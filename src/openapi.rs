@@ -29,10 +29,6 @@ use crate::state::AppState;
         crate::health::healthz,
         crate::auth::web::login,
         crate::auth::web::logout,
-        crate::kinds::serve::receive_goods,
-        crate::kinds::serve::put_away,
-        crate::kinds::serve::commit_outbound,
-        crate::kinds::serve::adjust,
         crate::snapshot::api::inventory,
         crate::stock::api::query_stock,
         crate::ledger::api::list_ledger,
@@ -88,7 +84,12 @@ fn example_path(template: &str) -> String {
 pub fn document() -> &'static Value {
     static DOCUMENT: OnceLock<Value> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
-        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        let mut api = ApiDoc::openapi();
+        // Each movement kind's operation, from the kinds' registry.
+        for kind in &crate::kinds::KINDS {
+            api.merge((kind.serve.document)());
+        }
+        let mut doc = serde_json::to_value(api).unwrap_or_default();
         let error = json!({"$ref": "#/components/schemas/ErrorEnvelope"});
         let refusal = |description: &str| {
             json!({"description": description, "content": {"application/json": {"schema": error}}})

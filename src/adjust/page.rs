@@ -5,106 +5,26 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use serde::{Deserialize, Serialize};
 
 use crate::adjust::{reason_words, AdjustResponse, ReasonCode};
 use crate::error::AppError;
-use crate::lines::{Column, ColumnKind, MovementForm};
-use crate::movement::BatchQty;
 use crate::ui::{batches_text, number, stored_outcome, Outcome, StatusBadge};
 
-/// The adjustment form as the browser posts it: every field text; one reason and note for
-/// all its lines.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AdjustForm {
-    pub reference: String,
-    pub reason_code: String,
-    pub note: String,
-    pub lines: Vec<AdjustFormLine>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct AdjustFormLine {
-    pub sku: String,
-    pub location_code: String,
-    pub batch_code: String,
-    pub delta: String,
-    pub counted_qty: String,
-}
-
-impl AdjustFormLine {
-    fn values(&self) -> Vec<String> {
-        vec![
-            self.location_code.clone(),
-            self.sku.clone(),
-            self.batch_code.clone(),
-            self.delta.clone(),
-            self.counted_qty.clone(),
-        ]
-    }
-
-    #[cfg(feature = "ssr")]
-    fn is_blank(&self) -> bool {
-        self.values().iter().all(|v| v.trim().is_empty())
+crate::lines::form_line! {
+    /// A line of the adjustment form.
+    AdjustFormLine, adjust {
+        location_code: Location, location, location_placeholder;
+        sku: Item, sku, sku_placeholder;
+        batch_code: Text, batch, batch_placeholder;
+        delta: Signed, delta, delta_placeholder;
+        counted_qty: Count, counted, counted_placeholder;
     }
 }
 
-const COLUMNS: &[Column] = &[
-    Column {
-        name: "location_code",
-        label: || tr!(adjust.col.location),
-        kind: ColumnKind::Location,
-        placeholder: Some(|| tr!(adjust.location_placeholder)),
-    },
-    Column {
-        name: "sku",
-        label: || tr!(adjust.col.sku),
-        kind: ColumnKind::Item,
-        placeholder: Some(|| tr!(adjust.sku_placeholder)),
-    },
-    Column {
-        name: "batch_code",
-        label: || tr!(adjust.col.batch),
-        kind: ColumnKind::Text,
-        placeholder: Some(|| tr!(adjust.batch_placeholder)),
-    },
-    Column {
-        name: "delta",
-        label: || tr!(adjust.col.delta),
-        kind: ColumnKind::Signed,
-        placeholder: Some(|| tr!(adjust.delta_placeholder)),
-    },
-    Column {
-        name: "counted_qty",
-        label: || tr!(adjust.col.counted),
-        kind: ColumnKind::Count,
-        placeholder: Some(|| tr!(adjust.counted_placeholder)),
-    },
-];
-
-/// A whole number typed into a form ("−3", "+2", " 5 "), `None` when blank; one that does not
-/// parse is noted in `problems` under `field`.
-#[cfg(feature = "ssr")]
-fn form_integer(problems: &mut crate::error::Problems, field: String, raw: &str) -> Option<i64> {
-    let text: String = raw
-        .trim()
-        .chars()
-        .map(|c| match c {
-            '−' | '－' => '-',
-            '＋' => '+',
-            other => other,
-        })
-        .collect();
-    if text.is_empty() {
-        return None;
-    }
-    problems.check(text.parse::<i64>().map_err(|_| {
-        AppError::validation(
-            field,
-            tr!(errors.value.whole_number, max = crate::domain::MAX_QTY),
-        )
-    }))
+crate::lines::lines_form! {
+    /// The adjustment form as the browser posts it: every field text; one reason and note for
+    /// all its lines.
+    AdjustForm of AdjustFormLine at "/adjust" { reason_code: String, note: String }
 }
 
 /// Adjusts the page's lines through the same service as `POST /adjust`.
@@ -115,47 +35,35 @@ pub async fn adjust_stock(
     note: String,
     lines: Vec<AdjustFormLine>,
 ) -> Result<Outcome<AdjustForm, AdjustResponse>, AppError> {
-    use crate::adjust::{AdjustInput, AdjustLineInput};
     let form = AdjustForm {
         reference,
         reason_code,
         note,
-        lines: lines.into_iter().filter(|l| !l.is_blank()).collect(),
+        lines: crate::lines::filled(lines),
     };
-    let mut problems = crate::error::Problems::default();
-    let lines = form
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| AdjustLineInput {
+    crate::lines::commit_form(form, Default::default()).await
+}
+
+crate::lines::form_request! {
+    AdjustForm => crate::adjust::service::Adjust, |form, text| crate::adjust::AdjustInput {
+        r#ref: form.reference.clone(),
+        lines: text.each(&form.lines, |text, line| crate::adjust::AdjustLineInput {
             sku: Some(line.sku.clone()),
             location_code: Some(line.location_code.clone()),
-            batch_code: Some(line.batch_code.trim().to_string()).filter(|c| !c.is_empty()),
-            delta: form_integer(&mut problems, format!("lines[{i}].delta"), &line.delta),
-            counted_qty: form_integer(
-                &mut problems,
-                format!("lines[{i}].counted_qty"),
-                &line.counted_qty,
-            ),
+            batch_code: crate::lines::given(&line.batch_code),
+            delta: text.signed("delta", &line.delta),
+            counted_qty: text.signed("counted_qty", &line.counted_qty),
             reason_code: Some(form.reason_code.clone()),
             note: Some(form.note.clone()),
-            ..AdjustLineInput::default()
-        })
-        .collect();
-    let input = AdjustInput {
-        r#ref: form.reference.clone(),
-        lines,
-    };
-    let reference = form.reference.clone();
-    crate::lines::commit_form::<crate::adjust::service::Adjust, _>(
-        "/adjust", form, &reference, &input, problems,
-    )
-    .await
+            ..Default::default()
+        }),
+    }
 }
 
 #[component]
 pub fn AdjustPage() -> impl IntoView {
-    let stored = stored_outcome::<AdjustForm, AdjustResponse>("/adjust");
+    let stored =
+        stored_outcome::<AdjustForm, AdjustResponse>(<AdjustForm as crate::lines::LinesForm>::PAGE);
     let role = crate::ui::page_role();
     let may_adjust = role.is_some_and(|role| role >= crate::auth::Role::Manager);
     view! {
@@ -180,83 +88,48 @@ pub fn AdjustPage() -> impl IntoView {
     }
 }
 
-/// The form as it looks and reads.
-static FORM: MovementForm<AdjustForm, AdjustResponse> = MovementForm {
-    columns: COLUMNS,
-    hint: Some((|| tr!(adjust.col.on_hand), on_hand_hint)),
-    words: crate::lines::form_words!(adjust),
-    fields: |form| {
-        (
-            form.reference.clone(),
-            form.lines.iter().map(AdjustFormLine::values).collect(),
-        )
-    },
-    head: Some(|form| {
-        let chosen = ReasonCode::from_name(&form.reason_code);
-        let note = form.note.clone();
-        view! {
-            <div>
-                <label for="adjust-reason">{tr!(adjust.reason_label)}</label>
-                <select id="adjust-reason" name="reason_code">
-                    {ReasonCode::ALL.into_iter().map(|code| view! {
-                        <option value=code.as_str() selected=chosen == Some(code)>{reason_words(code)}</option>
-                    }).collect_view()}
-                </select>
-            </div>
-            <div>
-                <label for="adjust-note">{tr!(adjust.note_label)}</label>
-                <input id="adjust-note" name="note" maxlength="500" autocomplete="off" value=note data-skip=""
-                    placeholder=tr!(adjust.note_placeholder)/>
-            </div>
-        }
-        .into_any()
-    }),
-    fresh_after_success: false,
-    result: |outcome| view! { <AdjustResult outcome/> }.into_any(),
-};
-
 // Lazy: its code is its own file, fetched only on its page (with `cargo leptos --split`).
 crate::lines::movement_island! {
-    #[island(lazy)] AdjustScanForm, AdjustStock, FORM, "/adjust", AdjustForm, AdjustResponse
+    #[island(lazy)] AdjustScanForm, AdjustStock, AdjustForm, AdjustResponse, adjust {
+        result: |outcome| view! { <AdjustResult outcome/> }.into_any(),
+        hint: Some((|| tr!(adjust.col.on_hand), on_hand_hint)),
+        head: Some(|form| {
+            let chosen = ReasonCode::from_name(&form.reason_code);
+            let note = form.note.clone();
+            view! {
+                <div>
+                    <label for="adjust-reason">{tr!(adjust.reason_label)}</label>
+                    <select id="adjust-reason" name="reason_code">
+                        {ReasonCode::ALL.into_iter().map(|code| view! {
+                            <option value=code.as_str() selected=chosen == Some(code)>{reason_words(code)}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div>
+                    <label for="adjust-note">{tr!(adjust.note_label)}</label>
+                    <input id="adjust-note" name="note" maxlength="500" autocomplete="off" value=note data-skip=""
+                        placeholder=tr!(adjust.note_placeholder)/>
+                </div>
+            }
+            .into_any()
+        }),
+        fresh_after_success: false,
+    }
 }
 
-/// What a line's stock holds, as its sku and location are filled in.
+/// What a line's stock holds, as its location and sku are filled in.
 fn on_hand_hint(values: RwSignal<Vec<String>>) -> AnyView {
-    let answer = RwSignal::new(None::<Result<Option<(i64, Vec<BatchQty>)>, String>>);
-    Effect::new(move |_| {
-        let values = values.get();
-        let column = |i: usize| {
-            values
-                .get(i)
-                .map(|v| v.trim().to_string())
-                .unwrap_or_default()
-        };
-        let (location, sku) = (column(0), column(1));
-        if sku.is_empty() || location.is_empty() {
-            answer.set(None);
-            return;
-        }
-        leptos::task::spawn_local(async move {
-            answer.set(Some(
-                crate::lines::stock_at(sku, location)
-                    .await
-                    .map(|row| row.map(|row| (row.qty, row.batches)))
-                    .map_err(|error| error.message),
-            ));
-        });
-    });
-    let text = move || match answer.get() {
+    crate::lines::stock_hint(values, 1, 0, |stock| match stock {
         None => String::new(),
-        Some(Ok(Some((qty, batches)))) if batches.iter().any(|b| !b.batch_code.is_empty()) => tr!(
+        Some(Ok(Some(row))) if row.batches.iter().any(|b| !b.batch_code.is_empty()) => tr!(
             adjust.hint.on_hand_batches,
-            qty = number(qty),
-            batches = batches_text(&batches)
+            qty = number(row.qty),
+            batches = batches_text(&row.batches)
         ),
-        Some(Ok(Some((qty, _)))) => tr!(adjust.hint.on_hand, qty = number(qty)),
+        Some(Ok(Some(row))) => tr!(adjust.hint.on_hand, qty = number(row.qty)),
         Some(Ok(None)) => tr!(adjust.hint.none_here),
         Some(Err(message)) => message,
-    };
-    view! { <span aria-live="polite">{text}</span> }.into_any()
+    })
 }
 
 #[component]

@@ -93,15 +93,17 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
 /// The role each server function (`/api/<endpoint>`) needs: the same as the JSON endpoint it
 /// stands beside.
 pub fn server_function(endpoint: &str) -> Option<Role> {
+    if let Some(role) = crate::kinds::form_role(endpoint) {
+        return Some(role);
+    }
     match endpoint {
         "form_result" | "stock_at" | "inventory_snapshot" | "list_items" | "list_locations"
         | "list_ledger" | "query_stock" | "scan" | "location_labels" | "batch_labels"
         | "list_counts" | "count_detail" | "list_orders" | "order_detail" | "pick_list"
         | "batches_at_source" => Some(Role::Viewer),
-        "receive_goods" | "put_away" | "ship_order" => Some(Role::Clerk),
         "record_counts" | "create_order" | "order_action" | "confirm_pick" => Some(Role::Clerk),
-        "create_item" | "create_location" | "adjust_stock" | "start_count" | "post_count"
-        | "cancel_count" | "cancel_order" => Some(Role::Manager),
+        "create_item" | "create_location" | "start_count" | "post_count" | "cancel_count"
+        | "cancel_order" => Some(Role::Manager),
         "list_users" | "create_user" | "change_user" | "list_tokens" | "create_token"
         | "revoke_token" => Some(Role::Admin),
         _ => None,

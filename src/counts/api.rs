@@ -46,165 +46,122 @@ fn count_id(raw: &str) -> Result<i64, AppError> {
         .ok_or_else(|| AppError::not_found(tr!(errors.count.not_found, id = raw)))
 }
 
-/// Start a count.
-#[utoipa::path(
-    post,
-    path = "/counts",
-    tag = "counts",
-    request_body = crate::counts::NewCount,
-    responses(
-        (status = 201, description = "Done", body = crate::counts::Count),
-        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
-        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
-        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn create_count(
-    State(state): State<AppState>,
-    principal: Asker,
-    JsonBody(input): JsonBody<NewCount>,
-) -> Result<(StatusCode, Json<Count>), AppError> {
-    let id = service::create_count(
-        &state.db,
-        &state.config,
-        &input,
-        actor(&principal).as_deref(),
-    )
-    .await?;
-    let count = service::get_count(&state.db, id, role(&principal)).await?;
-    Ok((StatusCode::CREATED, Json(count)))
+crate::operation::documented! {
+    post "/counts", "counts", { request_body = crate::counts::NewCount, }
+    => 201 [crate::counts::Count], refuses [400, 409, 422]
+    /// Start a count.
+    async fn create_count(
+        State(state): State<AppState>,
+        principal: Asker,
+        JsonBody(input): JsonBody<NewCount>,
+    ) -> Result<(StatusCode, Json<Count>), AppError> {
+        let id = service::create_count(
+            &state.db,
+            &state.config,
+            &input,
+            actor(&principal).as_deref(),
+        )
+        .await?;
+        let count = service::get_count(&state.db, id, role(&principal)).await?;
+        Ok((StatusCode::CREATED, Json(count)))
+    }
 }
 
-/// List counts.
-#[utoipa::path(
-    get,
-    path = "/counts",
-    tag = "counts",
-    params(crate::counts::CountFilter),
-    responses(
-        (status = 200, description = "Done", body = crate::counts::CountList),
-        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn list_counts(
-    State(state): State<AppState>,
-    QueryParams(filter): QueryParams<CountFilter>,
-) -> Result<Json<CountList>, AppError> {
-    service::list_counts(&state.db, &filter).await.map(Json)
+crate::operation::documented! {
+    get "/counts", "counts", { params(crate::counts::CountFilter), }
+    => 200 [crate::counts::CountList], refuses [422]
+    /// List counts.
+    async fn list_counts(
+        State(state): State<AppState>,
+        QueryParams(filter): QueryParams<CountFilter>,
+    ) -> Result<Json<CountList>, AppError> {
+        service::list_counts(&state.db, &filter).await.map(Json)
+    }
 }
 
-/// One count with its lines.
-#[utoipa::path(
-    get,
-    path = "/counts/{id}",
-    tag = "counts",
-    params(("id" = i64, Path, description = "The count's id")),
-    responses(
-        (status = 200, description = "Done", body = crate::counts::Count),
-        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn get_count(
-    State(state): State<AppState>,
-    principal: Asker,
-    Path(id): Path<String>,
-) -> Result<Json<Count>, AppError> {
-    let id = count_id(&id)?;
-    service::get_count(&state.db, id, role(&principal))
+crate::operation::documented! {
+    get "/counts/{id}", "counts", { params(("id" = i64, Path, description = "The count's id")), }
+    => 200 [crate::counts::Count], refuses [404]
+    /// One count with its lines.
+    async fn get_count(
+        State(state): State<AppState>,
+        principal: Asker,
+        Path(id): Path<String>,
+    ) -> Result<Json<Count>, AppError> {
+        let id = count_id(&id)?;
+        service::get_count(&state.db, id, role(&principal))
+            .await
+            .map(Json)
+    }
+}
+
+crate::operation::documented! {
+    post "/counts/{id}/lines", "counts", { params(("id" = i64, Path, description = "The count's id")), request_body = crate::counts::CountLineInput, }
+    => 200 [crate::counts::Count], refuses [400, 404, 409, 422]
+    /// Record a counted line.
+    async fn record_line(
+        State(state): State<AppState>,
+        principal: Asker,
+        Path(id): Path<String>,
+        JsonBody(input): JsonBody<CountLineInput>,
+    ) -> Result<Json<Count>, AppError> {
+        let id = count_id(&id)?;
+        service::record_lines(
+            &state.db,
+            &state.config,
+            id,
+            std::slice::from_ref(&input),
+            actor(&principal).as_deref(),
+        )
         .await
-        .map(Json)
+        .map_err(|error| {
+            error
+                .renamed_fields("lines[0].", "")
+                .renamed_fields("lines[0]", "line")
+        })?;
+        service::get_count(&state.db, id, role(&principal))
+            .await
+            .map(Json)
+    }
 }
 
-/// Record a counted line.
-#[utoipa::path(
-    post,
-    path = "/counts/{id}/lines",
-    tag = "counts",
-    params(("id" = i64, Path, description = "The count's id")), request_body = crate::counts::CountLineInput,
-    responses(
-        (status = 200, description = "Done", body = crate::counts::Count),
-        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
-        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
-        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
-        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn record_line(
-    State(state): State<AppState>,
-    principal: Asker,
-    Path(id): Path<String>,
-    JsonBody(input): JsonBody<CountLineInput>,
-) -> Result<Json<Count>, AppError> {
-    let id = count_id(&id)?;
-    service::record_lines(
-        &state.db,
-        &state.config,
-        id,
-        std::slice::from_ref(&input),
-        actor(&principal).as_deref(),
-    )
-    .await
-    .map_err(|error| {
-        error
-            .renamed_fields("lines[0].", "")
-            .renamed_fields("lines[0]", "line")
-    })?;
-    service::get_count(&state.db, id, role(&principal))
-        .await
-        .map(Json)
+crate::operation::documented! {
+    post "/counts/{id}/post", "counts", { params(("id" = i64, Path, description = "The count's id")), }
+    => 200 [crate::counts::PostedCount], refuses [404, 409]
+    /// Post a count's differences as adjustments.
+    async fn post_count(
+        State(state): State<AppState>,
+        principal: Asker,
+        Path(id): Path<String>,
+    ) -> Result<Json<PostedCount>, AppError> {
+        let id = count_id(&id)?;
+        let adjustment = service::post_count(
+            &state.db,
+            &state.config,
+            id,
+            actor(&principal).as_deref(),
+            true,
+        )
+        .await?;
+        service::posted(&state.db, id, role(&principal), adjustment)
+            .await
+            .map(Json)
+    }
 }
 
-/// Post a count's differences as adjustments.
-#[utoipa::path(
-    post,
-    path = "/counts/{id}/post",
-    tag = "counts",
-    params(("id" = i64, Path, description = "The count's id")),
-    responses(
-        (status = 200, description = "Done", body = crate::counts::PostedCount),
-        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
-        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn post_count(
-    State(state): State<AppState>,
-    principal: Asker,
-    Path(id): Path<String>,
-) -> Result<Json<PostedCount>, AppError> {
-    let id = count_id(&id)?;
-    let adjustment = service::post_count(
-        &state.db,
-        &state.config,
-        id,
-        actor(&principal).as_deref(),
-        true,
-    )
-    .await?;
-    service::posted(&state.db, id, role(&principal), adjustment)
-        .await
-        .map(Json)
-}
-
-/// Cancel a count.
-#[utoipa::path(
-    post,
-    path = "/counts/{id}/cancel",
-    tag = "counts",
-    params(("id" = i64, Path, description = "The count's id")),
-    responses(
-        (status = 200, description = "Done", body = crate::counts::Count),
-        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
-        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn cancel_count(
-    State(state): State<AppState>,
-    principal: Asker,
-    Path(id): Path<String>,
-) -> Result<Json<Count>, AppError> {
-    let id = count_id(&id)?;
-    service::cancel_count(&state.db, &state.config, id, actor(&principal).as_deref()).await?;
-    service::get_count(&state.db, id, role(&principal))
-        .await
-        .map(Json)
+crate::operation::documented! {
+    post "/counts/{id}/cancel", "counts", { params(("id" = i64, Path, description = "The count's id")), }
+    => 200 [crate::counts::Count], refuses [404, 409]
+    /// Cancel a count.
+    async fn cancel_count(
+        State(state): State<AppState>,
+        principal: Asker,
+        Path(id): Path<String>,
+    ) -> Result<Json<Count>, AppError> {
+        let id = count_id(&id)?;
+        service::cancel_count(&state.db, &state.config, id, actor(&principal).as_deref()).await?;
+        service::get_count(&state.db, id, role(&principal))
+            .await
+            .map(Json)
+    }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Role;
 use crate::counts::{count_ref, Count, CountList, CountStatus};
 use crate::error::AppError;
-use crate::lines::{movement_form, Column, ColumnKind, FormWords, MovementForm};
+use crate::lines::{movement_form, FormWords, MovementForm};
 use crate::ui::{
     form_action, number, query_href, stored_outcome, stored_outcome_of, ErrorPanel, Outcome, Pager,
     StoredOutcome, WarehouseTimes,
@@ -240,59 +240,21 @@ pub async fn count_detail(id: i64) -> Result<(Count, WarehouseTimes), AppError> 
     Ok((count, times))
 }
 
-/// The count-entry form as posted: the count's id as its ref, and lines.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct CountForm {
-    pub reference: String,
-    pub lines: Vec<CountFormLine>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct CountFormLine {
-    pub location_code: String,
-    pub sku: String,
-    pub batch_code: String,
-    pub counted_qty: String,
-}
-
-impl CountFormLine {
-    fn values(&self) -> Vec<String> {
-        vec![
-            self.location_code.clone(),
-            self.sku.clone(),
-            self.batch_code.clone(),
-            self.counted_qty.clone(),
-        ]
+crate::lines::form_line! {
+    /// A line of the count-entry form.
+    CountFormLine, counts {
+        location_code: Location, location, location_placeholder;
+        sku: Item, sku, sku_placeholder;
+        batch_code: Text, batch, batch_placeholder;
+        counted_qty: Count, counted;
     }
 }
 
-const COLUMNS: &[Column] = &[
-    Column {
-        name: "location_code",
-        label: || tr!(counts.col.location),
-        kind: ColumnKind::Location,
-        placeholder: Some(|| tr!(counts.location_placeholder)),
-    },
-    Column {
-        name: "sku",
-        label: || tr!(counts.col.sku),
-        kind: ColumnKind::Item,
-        placeholder: Some(|| tr!(counts.sku_placeholder)),
-    },
-    Column {
-        name: "batch_code",
-        label: || tr!(counts.col.batch),
-        kind: ColumnKind::Text,
-        placeholder: Some(|| tr!(counts.batch_placeholder)),
-    },
-    Column {
-        name: "counted_qty",
-        label: || tr!(counts.col.counted),
-        kind: ColumnKind::Count,
-        placeholder: None,
-    },
-];
+crate::lines::lines_form! {
+    /// The count-entry form as posted: the count's id as its ref, and lines (on each count's
+    /// page, under `/counts`).
+    CountForm of CountFormLine at "/counts" {}
+}
 
 /// Records the form's counted lines in the count its ref names (all or none); answers the
 /// count as it is now.
@@ -304,10 +266,7 @@ pub async fn record_counts(
     let state = crate::state::app_state()?;
     let form = CountForm {
         reference,
-        lines: lines
-            .into_iter()
-            .filter(|l| l.values().iter().any(|v| !v.trim().is_empty()))
-            .collect(),
+        lines: crate::lines::filled(lines),
     };
     let id = form.reference.trim().parse::<i64>().unwrap_or(0);
     let page = format!("/counts/{id}");
@@ -534,19 +493,12 @@ pub fn CountPage() -> impl IntoView {
 
 /// The entry form as it looks and reads.
 static ENTRY: MovementForm<CountForm, Count> = MovementForm {
-    columns: COLUMNS,
     hint: None,
     words: || FormWords {
         ref_label: String::new(),
         ref_placeholder: String::new(),
         submit: (tr!(counts.record), tr!(counts.recording)),
         start_over: tr!(counts.start_over),
-    },
-    fields: |form| {
-        (
-            form.reference.clone(),
-            form.lines.iter().map(CountFormLine::values).collect(),
-        )
     },
     head: None,
     result: |outcome| {

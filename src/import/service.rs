@@ -352,29 +352,47 @@ async fn import_items(db: &Db, sheet: &Sheet, report: &mut ImportReport) -> Resu
         }
     }
 
+    let columns = [
+        ("sku", SKU),
+        ("name", NAME),
+        ("spec", SPEC),
+        ("unit", UNIT),
+        ("barcode", BARCODE),
+    ];
+    import_rows(db, report, &layout, &rows, &columns, |tx, rows| {
+        Box::pin(apply_items(tx, rows))
+    })
+    .await
+}
+
+/// Writes a sheet's good `rows` with `apply` and adds what the database refused to `report`,
+/// each refusal against its field's column (`columns`: field and column). The writes run
+/// whatever the sheet's own checks found, so one report lists every problem of the file; only
+/// a real import without any is kept.
+async fn import_rows<R: Sync>(
+    db: &Db,
+    report: &mut ImportReport,
+    layout: &Layout<'_>,
+    rows: &[R],
+    columns: &[(&str, Column)],
+    apply: impl for<'t> FnMut(&'t mut Tx, &'t [R]) -> WriteFuture<'t, Written>,
+) -> Result<(), AppError> {
     if rows.is_empty() {
         return Ok(());
     }
-    // The writes run whatever the sheet's own checks found, so one report lists every problem
-    // of the file; only a real import without any is kept.
     let keep = !report.dry_run && report.errors.is_empty();
     let written = write_then_keep(
         db,
-        rows.as_slice(),
+        rows,
         |written: &Written| keep && written.refused.is_empty(),
-        |tx, rows| Box::pin(apply_items(tx, rows)),
+        apply,
     )
     .await?;
     written.report(report, |field| {
-        let column = match field {
-            "sku" => SKU,
-            "name" => NAME,
-            "spec" => SPEC,
-            "unit" => UNIT,
-            "barcode" => BARCODE,
-            _ => return None,
-        };
-        Some(layout.header(column))
+        columns
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, column)| layout.header(*column))
     });
     Ok(())
 }
@@ -651,28 +669,11 @@ async fn import_locations(
             rows.push((row.number, code, name, kind));
         }
     }
-    if rows.is_empty() {
-        return Ok(());
-    }
-    // As for items: the writes run whatever the sheet's own checks found.
-    let keep = !report.dry_run && report.errors.is_empty();
-    let written = write_then_keep(
-        db,
-        rows.as_slice(),
-        |written: &Written| keep && written.refused.is_empty(),
-        |tx, rows| Box::pin(apply_locations(tx, rows)),
-    )
-    .await?;
-    written.report(report, |field| {
-        let column = match field {
-            "code" => code_column,
-            "name" => name_column,
-            "kind" => KIND,
-            _ => return None,
-        };
-        Some(layout.header(column))
-    });
-    Ok(())
+    let columns = [("code", code_column), ("name", name_column), ("kind", KIND)];
+    import_rows(db, report, &layout, &rows, &columns, |tx, rows| {
+        Box::pin(apply_locations(tx, rows))
+    })
+    .await
 }
 
 /// The fields of a location an import writes (their columns depend on the sheet's headers).

@@ -30,64 +30,43 @@ pub struct ListParams {
     pub limit: Option<i64>,
 }
 
-/// List items.
-#[utoipa::path(
-    get,
-    path = "/items",
-    tag = "items and locations",
-    params(ListParams),
-    responses(
-        (status = 200, description = "Done", body = crate::domain::Page<crate::items::Item>),
-        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn list_items(
-    State(db): State<Db>,
-    QueryParams(params): QueryParams<ListParams>,
-) -> Result<Json<Page<Item>>, AppError> {
-    let paging = Paging::parse(params.offset, params.limit)?;
-    service::list_items(&db, params.q.as_deref(), paging)
-        .await
-        .map(Json)
+crate::operation::documented! {
+    get "/items", "items and locations", { params(ListParams), }
+    => 200 [crate::domain::Page<crate::items::Item>], refuses [422]
+    /// List items.
+    async fn list_items(
+        State(db): State<Db>,
+        QueryParams(params): QueryParams<ListParams>,
+    ) -> Result<Json<Page<Item>>, AppError> {
+        let paging = Paging::parse(params.offset, params.limit)?;
+        service::list_items(&db, params.q.as_deref(), paging)
+            .await
+            .map(Json)
+    }
 }
 
-/// Create an item.
-#[utoipa::path(
-    post,
-    path = "/items",
-    tag = "items and locations",
-    request_body = crate::items::NewItemInput,
-    responses(
-        (status = 201, description = "Done", body = crate::items::Item),
-        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
-        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
-        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn create_item(
-    State(db): State<Db>,
-    JsonBody(input): JsonBody<NewItemInput>,
-) -> Result<(StatusCode, Json<Item>), AppError> {
-    let item = NewItem::parse(&input)?;
-    let created = service::create_item(&db, &item).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+crate::operation::documented! {
+    post "/items", "items and locations", { request_body = crate::items::NewItemInput, }
+    => 201 [crate::items::Item], refuses [400, 409, 422]
+    /// Create an item.
+    async fn create_item(
+        State(db): State<Db>,
+        JsonBody(input): JsonBody<NewItemInput>,
+    ) -> Result<(StatusCode, Json<Item>), AppError> {
+        let item = NewItem::parse(&input)?;
+        let created = service::create_item(&db, &item).await?;
+        Ok((StatusCode::CREATED, Json(created)))
+    }
 }
 
-/// One item.
-#[utoipa::path(
-    get,
-    path = "/items/{id}",
-    tag = "items and locations",
-    params(("id" = i64, Path, description = "The item's id")),
-    responses(
-        (status = 200, description = "Done", body = crate::items::Item),
-        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
-        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn get_item(State(db): State<Db>, Path(id): Path<String>) -> Result<Json<Item>, AppError> {
-    let id: i64 = id
-        .parse()
-        .map_err(|_| AppError::not_found(tr!(errors.item.not_found_id_text, id = &id)))?;
-    service::get_item(&db, id).await.map(Json)
+crate::operation::documented! {
+    get "/items/{id}", "items and locations", { params(("id" = i64, Path, description = "The item's id")), }
+    => 200 [crate::items::Item], refuses [404, 422]
+    /// One item.
+    async fn get_item(State(db): State<Db>, Path(id): Path<String>) -> Result<Json<Item>, AppError> {
+        let id: i64 = id
+            .parse()
+            .map_err(|_| AppError::not_found(tr!(errors.item.not_found_id_text, id = &id)))?;
+        service::get_item(&db, id).await.map(Json)
+    }
 }

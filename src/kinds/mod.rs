@@ -3,7 +3,7 @@
 //! table ([`crate::auth::access`]) and the navigation read who may use it and its page; the
 //! ledger's pages read its reason in words, and the database's table of reasons gets the reason
 //! when Depot starts. Each kind's operation in the OpenAPI document is one line of
-//! `documented!` in [`serve`]. The list is read on both sides (the navigation hydrates); what
+//! `kind_operation!` in [`serve`]. The list is read on both sides (the navigation hydrates); what
 //! only the server has (the kind's type, its handler: [`serve`]) is the server's part of an
 //! entry.
 
@@ -13,14 +13,18 @@ use crate::domain::Role;
 pub mod serve;
 
 #[cfg(feature = "ssr")]
-pub use serve::{register_reasons, role_of, router, Serve};
+pub use serve::{form_role, register_reasons, role_of, router, Serve};
 
 /// A movement kind as the web edge knows it.
 pub struct KindEntry {
     /// Its page, and the page's name in the navigation.
     pub page: &'static str,
     pub page_words: fn() -> String,
-    /// Who may use it: its endpoint, its page and its place in the navigation.
+    /// Its page's server function (`/api/<endpoint>`), which carries out the page's form
+    /// (checked when compiling the page: [`is_form`]).
+    pub form: &'static str,
+    /// Who may use it: its endpoint, its page, the page's server function and its place in
+    /// the navigation.
     pub role: Role,
     /// The reason of its ledger entries, and that reason in words.
     pub reason: &'static str,
@@ -33,13 +37,14 @@ pub struct KindEntry {
 /// One registration: the kind's type (the server's part) and what the pages know of it.
 macro_rules! kind {
     ($kind:ty {
-        page: $page:literal, $page_words:expr,
+        page: $page:literal, $page_words:expr, $form:literal,
         role: $role:expr,
         reason: $reason:literal, $reason_words:expr $(,)?
     }) => {
         KindEntry {
             page: $page,
             page_words: $page_words,
+            form: $form,
             role: $role,
             reason: $reason,
             reason_words: $reason_words,
@@ -50,29 +55,62 @@ macro_rules! kind {
 }
 
 /// Every movement kind, in the navigation's order: adding one is one entry here (and its
-/// `documented!` line in [`serve`]).
+/// `kind_operation!` line in [`serve`]).
 pub const KINDS: [KindEntry; 4] = [
     kind!(crate::inbound::service::Receive {
         page: "/inbound", || tr!(common.nav.inbound),
+        "/api/receive_goods",
         role: Role::Clerk,
         reason: "RECEIVE", || tr!(ledger.reason.receive),
     }),
     kind!(crate::putaway::service::Putaway {
         page: "/putaway", || tr!(common.nav.putaway),
+        "/api/put_away",
         role: Role::Clerk,
         reason: "PUTAWAY", || tr!(ledger.reason.putaway),
     }),
     kind!(crate::outbound::service::Outbound {
         page: "/outbound", || tr!(common.nav.outbound),
+        "/api/ship_order",
         role: Role::Clerk,
         reason: "OUTBOUND", || tr!(ledger.reason.outbound),
     }),
     kind!(crate::adjust::service::Adjust {
         page: "/adjust", || tr!(common.nav.adjust),
+        "/api/adjust_stock",
         role: Role::Manager,
         reason: "ADJUST", || tr!(ledger.reason.adjust),
     }),
 ];
+
+/// Whether `path` is a kind's page form (a movement page's island asserts its server function
+/// is, when compiling).
+pub const fn is_form(path: &str) -> bool {
+    let mut i = 0;
+    while i < KINDS.len() {
+        if same(KINDS[i].form, path) {
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Whether two texts are the same, when compiling.
+pub(crate) const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 
 /// The ledger's reasons, each once, in the order of [`KINDS`].
 pub fn reasons() -> Vec<&'static str> {

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::routing::{post, MethodRouter};
 use axum::{Extension, Json, Router};
 
-use super::{reasons, KINDS};
+use super::{reasons, same, KINDS};
 use crate::auth::Principal;
 use crate::db::Db;
 use crate::domain::Role;
@@ -22,10 +22,18 @@ pub struct Serve {
     /// `POST` here.
     pub path: &'static str,
     pub handler: fn() -> MethodRouter<AppState>,
+    /// The endpoint's operation, as an OpenAPI document of its own (with the schemas it uses)
+    /// that the API's document takes in.
+    pub document: fn() -> utoipa::openapi::OpenApi,
+}
+
+/// A kind's operation in the OpenAPI document, made by `kind_operation!`.
+pub trait Documented {
+    fn document() -> utoipa::openapi::OpenApi;
 }
 
 /// The endpoint of kind `K`, whose ledger entries say `reason` (checked when compiling).
-pub(super) const fn serve<K: Kind>(reason: &str) -> Serve
+pub(super) const fn serve<K: Kind + Documented>(reason: &str) -> Serve
 where
     K::LineResult: serde::Serialize,
 {
@@ -36,22 +44,8 @@ where
     Serve {
         path: K::PATH,
         handler: || post(commit::<K>),
+        document: K::document,
     }
-}
-
-const fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 /// Adds the reasons of every kind to the database's table of reasons (migration 0016), which
@@ -71,6 +65,14 @@ pub async fn register_reasons(db: &Db) -> Result<(), sqlx::Error> {
 /// Who may use the movement kind whose endpoint is `path`, if one is.
 pub fn role_of(path: &str) -> Option<Role> {
     KINDS.iter().find(|k| k.serve.path == path).map(|k| k.role)
+}
+
+/// Who may use the server function at `/api/<endpoint>` if it is a movement kind's page form.
+pub fn form_role(endpoint: &str) -> Option<Role> {
+    KINDS
+        .iter()
+        .find(|k| k.form.strip_prefix("/api/") == Some(endpoint))
+        .map(|k| k.role)
 }
 
 /// Every kind's endpoint.
@@ -95,51 +97,55 @@ where
         .map(Json)
 }
 
-/// A kind's operation in the OpenAPI document: `name` (its operation id), its path, its
-/// request, what it does and its answer's line type (as tokens: utoipa reads the generic
-/// answer's type from them, not from a `ty` fragment).
-macro_rules! documented {
-    ($name:ident, $path:literal, $input:ty, $about:literal, $($line:tt)+) => {
-                #[doc = $about]
-        #[utoipa::path(
-            post,
-            path = $path,
-            tag = "movements",
-            request_body = $input,
-            responses(
-                (status = 200, description = "Done", body = crate::movement::MovementResponse<$($line)+>),
-                (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
-                (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
-                (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
-            )
-        )]
-        #[allow(dead_code)]
-        pub fn $name() {}
+/// The operation of kind `$kind` in the OpenAPI document: `name` (its operation id), its path,
+/// its request, what it does and its answer's line type.
+macro_rules! kind_operation {
+    ($kind:ty, $name:ident, $path:literal, $input:ty, $about:literal, $($line:tt)+) => {
+        impl Documented for $kind {
+            fn document() -> utoipa::openapi::OpenApi {
+                #[derive(utoipa::OpenApi)]
+                #[openapi(paths($name))]
+                struct Operation;
+                <Operation as utoipa::OpenApi>::openapi()
+            }
+        }
+
+        crate::operation::documented! {
+            post $path, "movements", { request_body = $input, }
+            => 200 [crate::movement::MovementResponse<$($line)+>], refuses [400, 409, 422]
+            #[doc = $about]
+            #[allow(dead_code)]
+            pub fn $name() {}
+        }
     };
 }
 
-documented!(
+kind_operation!(
+    crate::inbound::service::Receive,
     receive_goods,
     "/inbound/receive",
     crate::inbound::ReceiveInput,
     "Receive goods into receiving or storage locations.",
     crate::movement::LineResult
 );
-documented!(
+kind_operation!(
+    crate::putaway::service::Putaway,
     put_away,
     "/putaway",
     crate::putaway::PutawayInput,
     "Move goods between locations, all or nothing.",
     crate::putaway::PutawayLineResult
 );
-documented!(
+kind_operation!(
+    crate::outbound::service::Outbound,
     commit_outbound,
     "/outbound/commit",
     crate::outbound::OutboundInput,
     "Ship goods (FEFO, never an expired batch).",
     crate::movement::LineResult
 );
-documented!(
+kind_operation!(
+    crate::adjust::service::Adjust,
     adjust,
     "/adjust",
     crate::adjust::AdjustInput,
@@ -149,20 +155,15 @@ documented!(
 
 #[cfg(test)]
 mod tests {
-    use utoipa::Path;
-
     use super::*;
-    use crate::adjust::service::Adjust;
-    use crate::inbound::service::Receive;
-    use crate::outbound::service::Outbound;
-    use crate::putaway::service::Putaway;
 
-    /// Each kind's documented path is the one it is routed at.
+    /// Each kind's documented path is the one it is routed at, and its only one.
     #[test]
     fn the_document_names_the_routed_paths() {
-        assert_eq!(__path_receive_goods::path(), Receive::PATH);
-        assert_eq!(__path_put_away::path(), Putaway::PATH);
-        assert_eq!(__path_commit_outbound::path(), Outbound::PATH);
-        assert_eq!(__path_adjust::path(), Adjust::PATH);
+        for kind in &KINDS {
+            let document = (kind.serve.document)();
+            let paths: Vec<&String> = document.paths.paths.keys().collect();
+            assert_eq!(paths, [kind.serve.path], "{}", kind.reason);
+        }
     }
 }

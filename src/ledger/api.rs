@@ -13,22 +13,16 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/ledger", page_or_json(list_ledger))
 }
 
-/// Movements, newest first.
-#[utoipa::path(
-    get,
-    path = "/ledger",
-    tag = "stock",
-    params(crate::ledger::LedgerFilter),
-    responses(
-        (status = 200, description = "Done", body = crate::ledger::LedgerPage),
-        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn list_ledger(
-    State(state): State<AppState>,
-    QueryParams(filter): QueryParams<LedgerFilter>,
-) -> Result<Json<LedgerPage>, AppError> {
-    service::list_ledger(&state.db, &filter, &crate::kinds::reasons())
-        .await
-        .map(Json)
+crate::operation::documented! {
+    get "/ledger", "stock", { params(crate::ledger::LedgerFilter), }
+    => 200 [crate::ledger::LedgerPage], refuses [422]
+    /// Movements, newest first.
+    async fn list_ledger(
+        State(state): State<AppState>,
+        QueryParams(filter): QueryParams<LedgerFilter>,
+    ) -> Result<Json<LedgerPage>, AppError> {
+        service::list_ledger(&state.db, &filter, &crate::kinds::reasons())
+            .await
+            .map(Json)
+    }
 }

@@ -30,49 +30,35 @@ struct ListParams {
     limit: Option<i64>,
 }
 
-/// List locations.
-#[utoipa::path(
-    get,
-    path = "/locations",
-    tag = "items and locations",
-    params(ListParams),
-    responses(
-        (status = 200, description = "Done", body = crate::domain::Page<crate::locations::Location>),
-        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn list_locations(
-    State(db): State<Db>,
-    QueryParams(params): QueryParams<ListParams>,
-) -> Result<Json<Page<Location>>, AppError> {
-    let paging = Paging::parse(params.offset, params.limit)?;
-    let kind = match params.kind.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(raw) => Some(LocationKind::parse("kind", raw)?),
-    };
-    service::list_locations(&db, params.q.as_deref(), kind, paging)
-        .await
-        .map(Json)
+crate::operation::documented! {
+    get "/locations", "items and locations", { params(ListParams), }
+    => 200 [crate::domain::Page<crate::locations::Location>], refuses [422]
+    /// List locations.
+    async fn list_locations(
+        State(db): State<Db>,
+        QueryParams(params): QueryParams<ListParams>,
+    ) -> Result<Json<Page<Location>>, AppError> {
+        let paging = Paging::parse(params.offset, params.limit)?;
+        let kind = match params.kind.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(LocationKind::parse("kind", raw)?),
+        };
+        service::list_locations(&db, params.q.as_deref(), kind, paging)
+            .await
+            .map(Json)
+    }
 }
 
-/// Create a location.
-#[utoipa::path(
-    post,
-    path = "/locations",
-    tag = "items and locations",
-    request_body = crate::locations::NewLocationInput,
-    responses(
-        (status = 201, description = "Done", body = crate::locations::Location),
-        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
-        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
-        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn create_location(
-    State(db): State<Db>,
-    JsonBody(input): JsonBody<NewLocationInput>,
-) -> Result<(StatusCode, Json<Location>), AppError> {
-    let location = NewLocation::parse(&input)?;
-    let created = service::create_location(&db, &location).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+crate::operation::documented! {
+    post "/locations", "items and locations", { request_body = crate::locations::NewLocationInput, }
+    => 201 [crate::locations::Location], refuses [400, 409, 422]
+    /// Create a location.
+    async fn create_location(
+        State(db): State<Db>,
+        JsonBody(input): JsonBody<NewLocationInput>,
+    ) -> Result<(StatusCode, Json<Location>), AppError> {
+        let location = NewLocation::parse(&input)?;
+        let created = service::create_location(&db, &location).await?;
+        Ok((StatusCode::CREATED, Json(created)))
+    }
 }

@@ -75,153 +75,103 @@ async fn create_order(
     Ok((status, answer(order)))
 }
 
-/// List orders.
-#[utoipa::path(
-    get,
-    path = "/orders",
-    tag = "orders",
-    params(crate::orders::OrderFilter),
-    responses(
-        (status = 200, description = "Done", body = crate::orders::OrderList),
-        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn list_orders(
-    State(state): State<AppState>,
-    QueryParams(filter): QueryParams<OrderFilter>,
-) -> Result<Json<OrderList>, AppError> {
-    service::list_orders(&state.db, &filter).await.map(Json)
+crate::operation::documented! {
+    get "/orders", "orders", { params(crate::orders::OrderFilter), }
+    => 200 [crate::orders::OrderList], refuses [422]
+    /// List orders.
+    async fn list_orders(
+        State(state): State<AppState>,
+        QueryParams(filter): QueryParams<OrderFilter>,
+    ) -> Result<Json<OrderList>, AppError> {
+        service::list_orders(&state.db, &filter).await.map(Json)
+    }
 }
 
-/// One order with its lines and reservations.
-#[utoipa::path(
-    get,
-    path = "/orders/{ref}",
-    tag = "orders",
-    params(("ref" = String, Path, description = "The order's ref")),
-    responses(
-        (status = 200, description = "Done", body = crate::orders::OrderResponse),
-        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn get_order(
-    State(state): State<AppState>,
-    Path(r#ref): Path<String>,
-) -> Result<Json<OrderResponse>, AppError> {
-    service::get_order(&state.db, &r#ref).await.map(answer)
+crate::operation::documented! {
+    get "/orders/{ref}", "orders", { params(("ref" = String, Path, description = "The order's ref")), }
+    => 200 [crate::orders::OrderResponse], refuses [404]
+    /// One order with its lines and reservations.
+    async fn get_order(
+        State(state): State<AppState>,
+        Path(r#ref): Path<String>,
+    ) -> Result<Json<OrderResponse>, AppError> {
+        service::get_order(&state.db, &r#ref).await.map(answer)
+    }
 }
 
-/// An order's pick list in walk order.
-#[utoipa::path(
-    get,
-    path = "/orders/{ref}/picklist",
-    tag = "orders",
-    params(("ref" = String, Path, description = "The order's ref")),
-    responses(
-        (status = 200, description = "Done", body = crate::orders::PickList),
-        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn picklist(
-    State(state): State<AppState>,
-    Path(r#ref): Path<String>,
-) -> Result<Json<PickList>, AppError> {
-    service::picklist(&state.db, &r#ref).await.map(Json)
+crate::operation::documented! {
+    get "/orders/{ref}/picklist", "orders", { params(("ref" = String, Path, description = "The order's ref")), }
+    => 200 [crate::orders::PickList], refuses [404]
+    /// An order's pick list in walk order.
+    async fn picklist(
+        State(state): State<AppState>,
+        Path(r#ref): Path<String>,
+    ) -> Result<Json<PickList>, AppError> {
+        service::picklist(&state.db, &r#ref).await.map(Json)
+    }
 }
 
-/// Reserve backorders and replace expired reservations.
-#[utoipa::path(
-    post,
-    path = "/orders/{ref}/reserve",
-    tag = "orders",
-    params(("ref" = String, Path, description = "The order's ref")),
-    responses(
-        (status = 200, description = "Done", body = crate::orders::OrderResponse),
-        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
-        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn reserve(
-    State(state): State<AppState>,
-    Path(r#ref): Path<String>,
-) -> Result<Json<OrderResponse>, AppError> {
-    service::reserve(&state.db, &state.config, &r#ref)
+crate::operation::documented! {
+    post "/orders/{ref}/reserve", "orders", { params(("ref" = String, Path, description = "The order's ref")), }
+    => 200 [crate::orders::OrderResponse], refuses [404, 409]
+    /// Reserve backorders and replace expired reservations.
+    async fn reserve(
+        State(state): State<AppState>,
+        Path(r#ref): Path<String>,
+    ) -> Result<Json<OrderResponse>, AppError> {
+        service::reserve(&state.db, &state.config, &r#ref)
+            .await
+            .map(answer)
+    }
+}
+
+crate::operation::documented! {
+    post "/orders/{ref}/pick", "orders", { params(("ref" = String, Path, description = "The order's ref")), request_body = crate::orders::PickInput, }
+    => 200 [crate::orders::OrderResponse], refuses [400, 404, 409, 422]
+    /// Confirm what was picked where.
+    async fn pick(
+        State(state): State<AppState>,
+        Path(r#ref): Path<String>,
+        JsonBody(input): JsonBody<PickInput>,
+    ) -> Result<Json<OrderResponse>, AppError> {
+        service::pick(&state.db, &state.config, &r#ref, &input)
+            .await
+            .map(answer)
+    }
+}
+
+crate::operation::documented! {
+    post "/orders/{ref}/ship", "orders", { params(("ref" = String, Path, description = "The order's ref")), request_body(content = Option<crate::orders::ShipInput>, description = "Optional: `{\"reserved\": true}` ships all reserved"), }
+    => 200 [crate::orders::OrderResponse], refuses [400, 404, 409, 422]
+    /// Ship what is picked (or all reserved).
+    async fn ship(
+        State(state): State<AppState>,
+        principal: Asker,
+        Path(r#ref): Path<String>,
+        JsonOrEmpty(input): JsonOrEmpty<ShipInput>,
+    ) -> Result<Json<OrderResponse>, AppError> {
+        service::ship(
+            &state.db,
+            &state.config,
+            &r#ref,
+            &input,
+            actor(&principal).as_deref(),
+        )
         .await
         .map(answer)
+    }
 }
 
-/// Confirm what was picked where.
-#[utoipa::path(
-    post,
-    path = "/orders/{ref}/pick",
-    tag = "orders",
-    params(("ref" = String, Path, description = "The order's ref")), request_body = crate::orders::PickInput,
-    responses(
-        (status = 200, description = "Done", body = crate::orders::OrderResponse),
-        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
-        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
-        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
-        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn pick(
-    State(state): State<AppState>,
-    Path(r#ref): Path<String>,
-    JsonBody(input): JsonBody<PickInput>,
-) -> Result<Json<OrderResponse>, AppError> {
-    service::pick(&state.db, &state.config, &r#ref, &input)
-        .await
-        .map(answer)
-}
-
-/// Ship what is picked (or all reserved).
-#[utoipa::path(
-    post,
-    path = "/orders/{ref}/ship",
-    tag = "orders",
-    params(("ref" = String, Path, description = "The order's ref")), request_body(content = Option<crate::orders::ShipInput>, description = "Optional: `{\"reserved\": true}` ships all reserved"),
-    responses(
-        (status = 200, description = "Done", body = crate::orders::OrderResponse),
-        (status = 400, description = "Malformed request (MALFORMED_REQUEST)", body = crate::error::ErrorEnvelope),
-        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
-        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
-        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn ship(
-    State(state): State<AppState>,
-    principal: Asker,
-    Path(r#ref): Path<String>,
-    JsonOrEmpty(input): JsonOrEmpty<ShipInput>,
-) -> Result<Json<OrderResponse>, AppError> {
-    service::ship(
-        &state.db,
-        &state.config,
-        &r#ref,
-        &input,
-        actor(&principal).as_deref(),
-    )
-    .await
-    .map(answer)
-}
-
-/// Cancel an order, releasing what it holds.
-#[utoipa::path(
-    post,
-    path = "/orders/{ref}/cancel",
-    tag = "orders",
-    params(("ref" = String, Path, description = "The order's ref")),
-    responses(
-        (status = 200, description = "Done", body = crate::orders::OrderResponse),
-        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
-        (status = 409, description = "Conflict (CONFLICT, IDEMPOTENCY_CONFLICT, INSUFFICIENT_STOCK)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn cancel(
-    State(state): State<AppState>,
-    Path(r#ref): Path<String>,
-) -> Result<Json<OrderResponse>, AppError> {
-    service::cancel(&state.db, &state.config, &r#ref)
-        .await
-        .map(answer)
+crate::operation::documented! {
+    post "/orders/{ref}/cancel", "orders", { params(("ref" = String, Path, description = "The order's ref")), }
+    => 200 [crate::orders::OrderResponse], refuses [404, 409]
+    /// Cancel an order, releasing what it holds.
+    async fn cancel(
+        State(state): State<AppState>,
+        Path(r#ref): Path<String>,
+    ) -> Result<Json<OrderResponse>, AppError> {
+        service::cancel(&state.db, &state.config, &r#ref)
+            .await
+            .map(answer)
+    }
 }

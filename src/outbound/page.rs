@@ -6,66 +6,24 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::lines::{Column, ColumnKind, MovementForm};
 use crate::outbound::OutboundResponse;
 use crate::ui::{batches_text, number, Outcome, StatusBadge};
 
-/// The order form as the browser posts it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ShipForm {
-    pub reference: String,
-    pub all_or_nothing: bool,
-    pub lines: Vec<ShipFormLine>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ShipFormLine {
-    pub sku: String,
-    pub location_code: String,
-    pub qty: String,
-    pub batch_code: String,
-}
-
-const COLUMNS: &[Column] = &[
-    Column {
-        name: "sku",
-        label: || tr!(outbound.col.sku),
-        kind: ColumnKind::Item,
-        placeholder: Some(|| tr!(outbound.sku_placeholder)),
-    },
-    Column {
-        name: "location_code",
-        label: || tr!(outbound.col.location),
-        kind: ColumnKind::Location,
-        placeholder: Some(|| tr!(outbound.location_placeholder)),
-    },
-    Column {
-        name: "qty",
-        label: || tr!(outbound.col.qty),
-        kind: ColumnKind::Quantity,
-        placeholder: None,
-    },
-    Column {
-        name: "batch_code",
-        label: || tr!(outbound.col.batch),
-        kind: ColumnKind::Text,
-        placeholder: Some(|| tr!(outbound.batch_placeholder)),
-    },
-];
-
-impl ShipFormLine {
-    fn values(&self) -> Vec<String> {
-        vec![
-            self.sku.clone(),
-            self.location_code.clone(),
-            self.qty.clone(),
-            self.batch_code.clone(),
-        ]
+crate::lines::form_line! {
+    /// A line of the order form.
+    ShipFormLine, outbound {
+        sku: Item, sku, sku_placeholder;
+        location_code: Location, location, location_placeholder;
+        qty: Quantity, qty;
+        batch_code: Text, batch, batch_placeholder;
     }
+}
+
+crate::lines::lines_form! {
+    /// The order form as the browser posts it.
+    ShipForm of ShipFormLine at "/outbound" { all_or_nothing: bool }
 }
 
 /// Ships the page's order through the same service as `POST /outbound/commit`.
@@ -75,97 +33,37 @@ pub async fn ship_order(
     all_or_nothing: Option<String>,
     lines: Vec<ShipFormLine>,
 ) -> Result<Outcome<ShipForm, OutboundResponse>, AppError> {
-    use crate::outbound::{OutboundInput, OutboundLineInput};
     let form = ShipForm {
         reference,
         all_or_nothing: all_or_nothing.is_some(),
-        lines: lines
-            .into_iter()
-            .filter(|l| l.values().iter().any(|v| !v.trim().is_empty()))
-            .collect(),
+        lines: crate::lines::filled(lines),
     };
-    // Every bad field of the form is refused at once: what the form's own text says (a qty that
-    // is not a number), then what the request's checks say.
-    let mut problems = crate::error::Problems::default();
-    let lines = form
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| OutboundLineInput {
-            sku: Some(line.sku.clone()),
-            location_code: Some(line.location_code.clone()),
-            qty: crate::lines::form_qty(&mut problems, i, &line.qty),
-            batch_code: Some(line.batch_code.trim().to_string()).filter(|c| !c.is_empty()),
-            ..OutboundLineInput::default()
-        })
-        .collect();
-    let input = OutboundInput {
-        r#ref: form.reference.clone(),
-        atomic: Some(form.all_or_nothing),
-        lines,
-    };
-    let reference = form.reference.clone();
-    crate::lines::commit_form::<crate::outbound::service::Outbound, _>(
-        "/outbound",
-        form,
-        &reference,
-        &input,
-        problems,
-    )
-    .await
+    crate::lines::commit_form(form, Default::default()).await
 }
 
-/// What is known of a line's stock for its hint: on hand and available, none at the location,
-/// or why it could not be asked.
-#[derive(Clone)]
-enum Availability {
-    Unknown,
-    Here {
-        qty: i64,
-        reserved: i64,
-        available: i64,
-    },
-    NoneHere,
-    Failed(String),
+crate::lines::form_request! {
+    ShipForm => crate::outbound::service::Outbound, |form, text| crate::outbound::OutboundInput {
+        r#ref: form.reference.clone(),
+        atomic: Some(form.all_or_nothing),
+        lines: text.each(&form.lines, |text, line| {
+            crate::outbound::OutboundLineInput {
+                sku: Some(line.sku.clone()),
+                location_code: Some(line.location_code.clone()),
+                qty: text.qty(&line.qty),
+                batch_code: crate::lines::given(&line.batch_code),
+                ..Default::default()
+            }
+        }),
+    }
 }
 
 /// "12 available" for a line, as its sku and location are filled in.
 fn available_hint(values: RwSignal<Vec<String>>) -> AnyView {
-    let answer = RwSignal::new(Availability::Unknown);
-    Effect::new(move |_| {
-        let values = values.get();
-        let column = |i: usize| {
-            values
-                .get(i)
-                .map(|v| v.trim().to_string())
-                .unwrap_or_default()
-        };
-        let (sku, location) = (column(0), column(1));
-        if sku.is_empty() || location.is_empty() {
-            answer.set(Availability::Unknown);
-            return;
-        }
-        leptos::task::spawn_local(async move {
-            answer.set(match crate::lines::stock_at(sku, location).await {
-                Ok(Some(row)) => Availability::Here {
-                    qty: row.qty,
-                    reserved: row.reserved,
-                    available: row.available,
-                },
-                Ok(None) => Availability::NoneHere,
-                Err(error) => Availability::Failed(error.message),
-            });
-        });
-    });
-    // Worded as the page renders, in the page's language.
-    let text = move || match answer.get() {
-        Availability::Unknown => String::new(),
-        Availability::Here {
-            qty,
-            reserved,
-            available,
-        } => {
-            let expired = (qty - reserved - available).max(0);
+    crate::lines::stock_hint(values, 0, 1, |stock| match stock {
+        None => String::new(),
+        Some(Ok(Some(row))) => {
+            let (reserved, available) = (row.reserved, row.available);
+            let expired = (row.qty - reserved - available).max(0);
             match (reserved > 0, expired > 0) {
                 (false, false) => tr!(outbound.hint.available, available = number(available)),
                 (false, true) => tr!(
@@ -186,43 +84,30 @@ fn available_hint(values: RwSignal<Vec<String>>) -> AnyView {
                 ),
             }
         }
-        Availability::NoneHere => tr!(outbound.hint.none_here),
-        Availability::Failed(message) => message,
-    };
-    view! { <span aria-live="polite">{text}</span> }.into_any()
+        Some(Ok(None)) => tr!(outbound.hint.none_here),
+        Some(Err(message)) => message,
+    })
 }
 
 crate::lines::movement_page! {
-    OutboundPage, outbound, "/outbound", ShipScanForm, ShipForm, OutboundResponse
+    OutboundPage, outbound, ShipScanForm, ShipForm, OutboundResponse
 }
 
-/// The order form as it looks and reads.
-static SHIP: MovementForm<ShipForm, OutboundResponse> = MovementForm {
-    columns: COLUMNS,
-    hint: Some((|| tr!(outbound.col.available), available_hint)),
-    words: crate::lines::form_words!(outbound),
-    fields: |form| {
-        (
-            form.reference.clone(),
-            form.lines.iter().map(ShipFormLine::values).collect(),
-        )
-    },
-    head: Some(|form| {
-        view! {
-            <label class="switch">
-                <input type="checkbox" name="all_or_nothing" checked=form.all_or_nothing/>
-                <span class="switch-name">{tr!(outbound.all_or_nothing)}</span>
-                <span class="muted">{tr!(outbound.all_or_nothing_hint)}</span>
-            </label>
-        }
-        .into_any()
-    }),
-    fresh_after_success: true,
-    result: |outcome| view! { <ShipResult outcome/> }.into_any(),
-};
-
 crate::lines::movement_island! {
-    #[island] ShipScanForm, ShipOrder, SHIP, "/outbound", ShipForm, OutboundResponse
+    #[island] ShipScanForm, ShipOrder, ShipForm, OutboundResponse, outbound {
+        result: |outcome| view! { <ShipResult outcome/> }.into_any(),
+        hint: Some((|| tr!(outbound.col.available), available_hint)),
+        head: Some(|form| {
+            view! {
+                <label class="switch">
+                    <input type="checkbox" name="all_or_nothing" checked=form.all_or_nothing/>
+                    <span class="switch-name">{tr!(outbound.all_or_nothing)}</span>
+                    <span class="muted">{tr!(outbound.all_or_nothing_hint)}</span>
+                </label>
+            }
+            .into_any()
+        }),
+    }
 }
 
 #[component]

@@ -2,73 +2,25 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::lines::{Column, ColumnKind, MovementForm};
 use crate::putaway::PutawayResponse;
 use crate::ui::{batches_text, number, Outcome, StatusBadge};
 
-/// The putaway form as the browser posts it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PutawayForm {
-    pub reference: String,
-    pub lines: Vec<PutawayFormLine>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PutawayFormLine {
-    pub sku: String,
-    pub from_location_code: String,
-    pub to_location_code: String,
-    pub qty: String,
-    pub batch_code: String,
-}
-
-const COLUMNS: &[Column] = &[
-    Column {
-        name: "sku",
-        label: || tr!(putaway.col.sku),
-        kind: ColumnKind::Item,
-        placeholder: Some(|| tr!(putaway.sku_placeholder)),
-    },
-    Column {
-        name: "from_location_code",
-        label: || tr!(putaway.col.from),
-        kind: ColumnKind::Location,
-        placeholder: Some(|| tr!(putaway.from_placeholder)),
-    },
-    Column {
-        name: "to_location_code",
-        label: || tr!(putaway.col.to),
-        kind: ColumnKind::Location,
-        placeholder: Some(|| tr!(putaway.to_placeholder)),
-    },
-    Column {
-        name: "qty",
-        label: || tr!(putaway.col.qty),
-        kind: ColumnKind::Quantity,
-        placeholder: None,
-    },
-    Column {
-        name: "batch_code",
-        label: || tr!(putaway.col.batch),
-        kind: ColumnKind::Text,
-        placeholder: Some(|| tr!(putaway.batch_placeholder)),
-    },
-];
-
-impl PutawayFormLine {
-    fn values(&self) -> Vec<String> {
-        vec![
-            self.sku.clone(),
-            self.from_location_code.clone(),
-            self.to_location_code.clone(),
-            self.qty.clone(),
-            self.batch_code.clone(),
-        ]
+crate::lines::form_line! {
+    /// A line of the putaway form.
+    PutawayFormLine, putaway {
+        sku: Item, sku, sku_placeholder;
+        from_location_code: Location, from, from_placeholder;
+        to_location_code: Location, to, to_placeholder;
+        qty: Quantity, qty;
+        batch_code: Text, batch, batch_placeholder;
     }
+}
+
+crate::lines::lines_form! {
+    /// The putaway form as the browser posts it.
+    PutawayForm of PutawayFormLine at "/putaway" {}
 }
 
 /// Puts away the page's form through the same service as `POST /putaway`.
@@ -77,33 +29,12 @@ pub async fn put_away_form(
     reference: String,
     lines: Vec<PutawayFormLine>,
 ) -> Result<Outcome<PutawayForm, PutawayResponse>, AppError> {
-    use crate::putaway::{PutawayInput, PutawayLineInput};
     let form = PutawayForm {
         reference,
-        lines: lines
-            .into_iter()
-            .filter(|l| l.values().iter().any(|v| !v.trim().is_empty()))
-            .collect(),
+        lines: crate::lines::filled(lines),
     };
-    // Every bad field of the form is refused at once (see the ship page).
+    // Every bad field of the form is refused at once (see `commit_form`).
     let mut problems = crate::error::Problems::default();
-    let lines = form
-        .lines
-        .iter()
-        .enumerate()
-        .map(|(i, line)| PutawayLineInput {
-            sku: Some(line.sku.clone()),
-            from_location_code: Some(line.from_location_code.clone()),
-            to_location_code: Some(line.to_location_code.clone()),
-            qty: crate::lines::form_qty(&mut problems, i, &line.qty),
-            batch_code: match line.batch_code.trim() {
-                "" => None,
-                NO_BATCH => Some(String::new()),
-                code => Some(code.to_string()),
-            },
-            ..PutawayLineInput::default()
-        })
-        .collect();
     // The page moves the batch the clerk names: from a source holding more than one batch of
     // the item, a line without one is refused (the API keeps SPEC's FEFO default). Read before
     // the movement's transaction: a batch arriving in between is moved by FEFO, as the API's.
@@ -128,15 +59,25 @@ pub async fn put_away_form(
             ));
         }
     }
-    let input = PutawayInput {
+    crate::lines::commit_form(form, problems).await
+}
+
+crate::lines::form_request! {
+    PutawayForm => crate::putaway::service::Putaway, |form, text| crate::putaway::PutawayInput {
         r#ref: form.reference.clone(),
-        lines,
-    };
-    let reference = form.reference.clone();
-    crate::lines::commit_form::<crate::putaway::service::Putaway, _>(
-        "/putaway", form, &reference, &input, problems,
-    )
-    .await
+        lines: text.each(&form.lines, |text, line| crate::putaway::PutawayLineInput {
+            sku: Some(line.sku.clone()),
+            from_location_code: Some(line.from_location_code.clone()),
+            to_location_code: Some(line.to_location_code.clone()),
+            qty: text.qty(&line.qty),
+            batch_code: match line.batch_code.trim() {
+                "" => None,
+                NO_BATCH => Some(String::new()),
+                code => Some(code.to_string()),
+            },
+            ..Default::default()
+        }),
+    }
 }
 
 /// What a putaway line's batch says for the goods received without one (whose batch code is
@@ -287,27 +228,14 @@ fn source_batches(values: RwSignal<Vec<String>>) -> AnyView {
 }
 
 crate::lines::movement_page! {
-    PutawayPage, putaway + lead, "/putaway", PutawayScanForm, PutawayForm, PutawayResponse
+    PutawayPage, putaway + lead, PutawayScanForm, PutawayForm, PutawayResponse
 }
 
-/// The form as it looks and reads.
-static FORM: MovementForm<PutawayForm, PutawayResponse> = MovementForm {
-    columns: COLUMNS,
-    hint: Some((|| tr!(putaway.source.here), source_batches)),
-    words: crate::lines::form_words!(putaway),
-    fields: |form| {
-        (
-            form.reference.clone(),
-            form.lines.iter().map(PutawayFormLine::values).collect(),
-        )
-    },
-    head: None,
-    fresh_after_success: true,
-    result: |outcome| view! { <PutawayResult outcome/> }.into_any(),
-};
-
 crate::lines::movement_island! {
-    #[island] PutawayScanForm, PutAwayForm, FORM, "/putaway", PutawayForm, PutawayResponse
+    #[island] PutawayScanForm, PutAwayForm, PutawayForm, PutawayResponse, putaway {
+        result: |outcome| view! { <PutawayResult outcome/> }.into_any(),
+        hint: Some((|| tr!(putaway.source.here), source_batches)),
+    }
 }
 
 #[component]

@@ -21,35 +21,28 @@ struct ScanParams {
     expect: Option<String>,
 }
 
-/// What a scanned code names.
-#[utoipa::path(
-    get,
-    path = "/scan",
-    tag = "stock",
-    params(ScanParams),
-    responses(
-        (status = 200, description = "Done", body = crate::scan::Scan),
-        (status = 404, description = "Not found (NOT_FOUND)", body = crate::error::ErrorEnvelope),
-        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn scan(
-    State(state): State<AppState>,
-    QueryParams(params): QueryParams<ScanParams>,
-) -> Result<Json<Scan>, AppError> {
-    let expect = match params.expect.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(name) => Some(ScanKind::from_name(name).ok_or_else(|| {
-            AppError::validation(
-                "expect",
-                tr!(errors.value.one_of, values = "item, location, gs1"),
-            )
-        })?),
-    };
-    let code = params
-        .code
-        .ok_or_else(|| AppError::validation("code", tr!(errors.value.required)))?;
-    crate::scan::service::resolve(&state.db, &code, expect, state.config.today())
-        .await
-        .map(Json)
+crate::operation::documented! {
+    get "/scan", "stock", { params(ScanParams), }
+    => 200 [crate::scan::Scan], refuses [404, 422]
+    /// What a scanned code names.
+    async fn scan(
+        State(state): State<AppState>,
+        QueryParams(params): QueryParams<ScanParams>,
+    ) -> Result<Json<Scan>, AppError> {
+        let expect = match params.expect.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(name) => Some(ScanKind::from_name(name).ok_or_else(|| {
+                AppError::validation(
+                    "expect",
+                    tr!(errors.value.one_of, values = "item, location, gs1"),
+                )
+            })?),
+        };
+        let code = params
+            .code
+            .ok_or_else(|| AppError::validation("code", tr!(errors.value.required)))?;
+        crate::scan::service::resolve(&state.db, &code, expect, state.config.today())
+            .await
+            .map(Json)
+    }
 }

@@ -14,22 +14,16 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/snapshot/inventory", get(inventory))
 }
 
-/// Items in stock, largest totals first.
-#[utoipa::path(
-    get,
-    path = "/snapshot/inventory",
-    tag = "stock",
-    params(crate::snapshot::SnapshotQuery),
-    responses(
-        (status = 200, description = "Done", body = crate::domain::Page<crate::snapshot::SnapshotItem>),
-        (status = 422, description = "Invalid input (VALIDATION_FAILED, UNKNOWN_ITEM, UNKNOWN_LOCATION)", body = crate::error::ErrorEnvelope),
-    )
-)]
-async fn inventory(
-    State(state): State<AppState>,
-    QueryParams(query): QueryParams<SnapshotQuery>,
-) -> Result<Json<Page<SnapshotItem>>, AppError> {
-    service::inventory(&state.db, &query, &state.config)
-        .await
-        .map(Json)
+crate::operation::documented! {
+    get "/snapshot/inventory", "stock", { params(crate::snapshot::SnapshotQuery), }
+    => 200 [crate::domain::Page<crate::snapshot::SnapshotItem>], refuses [422]
+    /// Items in stock, largest totals first.
+    async fn inventory(
+        State(state): State<AppState>,
+        QueryParams(query): QueryParams<SnapshotQuery>,
+    ) -> Result<Json<Page<SnapshotItem>>, AppError> {
+        service::inventory(&state.db, &query, &state.config)
+            .await
+            .map(Json)
+    }
 }

@@ -25,6 +25,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "state",
             "flash",
             "extract",
+            "operation",
             "origin",
             "kinds",
             "auth::access",
