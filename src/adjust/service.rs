@@ -249,7 +249,7 @@ impl LineOutcome for AdjustLineResult {
         AdjustLineResult {
             ref_line,
             item_id: found.item.id,
-            location_id: shortage.location_id,
+            location_id: shortage.location_id.unwrap_or_default(),
             batch_code: None,
             delta: 0,
             counted_qty: None,

@@ -137,13 +137,17 @@ pub struct MovementResponse<L> {
     pub lines: Vec<L>,
 }
 
-/// One line that could not be covered, in a 409 `INSUFFICIENT_STOCK` refusal.
+/// One line that could not be covered, in a 409 `INSUFFICIENT_STOCK` refusal: of a movement
+/// (at its location) or of an order (reserved wherever the item is: no location, its sku).
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shortage {
     pub ref_line: u32,
     pub item_id: i64,
-    pub location_id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<i64>,
     pub required: i64,
     pub available: i64,
 }

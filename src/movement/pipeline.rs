@@ -147,7 +147,8 @@ impl LineOutcome for LineResult {
         LineResult {
             ref_line,
             item_id: found.item.id,
-            location_id: shortage.location_id,
+            // A movement's shortage is at the line's location, always given.
+            location_id: shortage.location_id.unwrap_or_default(),
             qty: shortage.required,
             status: LineStatus::InsufficientStock,
             after_qty: None,
@@ -431,7 +432,8 @@ impl<M: Movement> Lines<'_, M> {
                 Some((location_id, required, available)) => shortages.push(Shortage {
                     ref_line: i as u32 + 1,
                     item_id: self.found[i].item.id,
-                    location_id,
+                    sku: None,
+                    location_id: Some(location_id),
                     required,
                     available,
                 }),

@@ -75,6 +75,29 @@ pub async fn lock_stocks(
     Ok(locked)
 }
 
+/// Locks every stock of `items` in a storage location, in the order every movement locks
+/// stocks ((item, location), as [`lock_stocks`]): what an order of these items may reserve.
+/// (SQLite's writers take turns: nothing to lock there.)
+pub async fn lock_stored(tx: &mut Tx, items: &[i64]) -> Result<(), AppError> {
+    for chunk in items.chunks(ROWS_PER_STATEMENT) {
+        with_tx!(tx, |conn, backend| {
+            if backend == Backend::Postgres {
+                let mut query = QueryBuilder::new(
+                    "SELECT s.id FROM stocks s JOIN locations l ON l.id = s.location_id \
+                     WHERE l.kind = 'storage' AND s.item_id IN (",
+                );
+                let mut list = query.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                query.push(") ORDER BY s.item_id, s.location_id FOR UPDATE OF s");
+                query.build().execute(&mut *conn).await.map(drop)?;
+            }
+        });
+    }
+    Ok(())
+}
+
 /// Takes `taken` (batch id → qty, reservation it ends) from batches, applies the entries' deltas
 /// to their stocks, and hands each item's change to the [`projections`], in the same
 /// transaction. The

@@ -88,22 +88,11 @@ pub async fn lock_candidates(
     let items: Vec<i64> = items.iter().copied().collect();
     let mut candidates = Vec::new();
     for chunk in items.chunks(ROWS_PER_STATEMENT) {
-        let rows: Vec<Candidate> = with_tx!(tx, |conn, backend| {
-            if backend == Backend::Postgres {
-                let mut query = QueryBuilder::new(
-                    "SELECT s.id FROM stocks s JOIN locations l ON l.id = s.location_id \
-                     WHERE l.kind = 'storage' AND s.item_id IN (",
-                );
-                let mut list = query.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                query.push(") ORDER BY s.item_id, s.location_id FOR UPDATE OF s");
-                query.build().execute(&mut *conn).await.map(drop)?;
-            }
-            if !load {
-                continue;
-            }
+        crate::movement::stock::lock_stored(tx, chunk).await?;
+        if !load {
+            continue;
+        }
+        let rows: Vec<Candidate> = with_tx!(tx, |conn, _backend| {
             let mut query = QueryBuilder::new(
                 "SELECT b.id, b.item_id, b.location_id, l.code AS location_code, b.batch_code, \
                  b.expiry_date, b.qty, b.reserved \

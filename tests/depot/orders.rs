@@ -232,8 +232,15 @@ async fn an_order_reserves_by_fefo_and_nobody_else_can_take_it(backend: Backend)
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_error(&body, "INSUFFICIENT_STOCK");
-    assert_eq!(body["error"]["details"]["shortages"][0]["required"], 10);
-    assert_eq!(body["error"]["details"]["shortages"][0]["available"], 9);
+    // The movements' shape of a shortage; an order reserves wherever the item is, so it names
+    // no location, and it names the line's sku.
+    let shortage = &body["error"]["details"]["shortages"][0];
+    assert_eq!(shortage["ref_line"], 1, "{shortage}");
+    assert_eq!(shortage["sku"], "TEA", "{shortage}");
+    assert!(shortage["item_id"].as_i64().is_some(), "{shortage}");
+    assert!(shortage.get("location_id").is_none(), "{shortage}");
+    assert_eq!(shortage["required"], 10);
+    assert_eq!(shortage["available"], 9);
     assert_eq!(app.count("orders").await, orders);
     assert_eq!(app.count("allocations").await, 4);
     assert_eq!(app.footprint().await, footprint);

@@ -124,22 +124,19 @@ pub async fn create_order(
                 let chosen = reservations::choose(&mut candidates, *item, *qty, at.today, &[]);
                 let got: i64 = chosen.iter().map(|(_, q)| q).sum();
                 if got < *qty {
-                    shortages.push(json!({
-                        "ref_line": line,
-                        "item_id": item,
-                        "sku": items[i].sku,
-                        "required": qty,
-                        "available": got,
-                    }));
+                    shortages.push(Shortage {
+                        ref_line: line as u32,
+                        item_id: *item,
+                        sku: Some(items[i].sku.clone()),
+                        location_id: None,
+                        required: *qty,
+                        available: got,
+                    });
                 }
                 new.extend(allocations_of(&candidates, line, &chosen));
             }
             if parsed.policy == Policy::AllOrNothing && !shortages.is_empty() {
-                return Err(AppError::new(
-                    ErrorCode::InsufficientStock,
-                    tr!(errors.insufficient_stock, count = shortages.len()),
-                )
-                .with_details(json!({ "shortages": shortages })));
+                return Err(crate::movement::insufficient_stock(&shortages));
             }
             reservations::insert_allocations(tx, id, &new).await?;
             crate::movement::projections::reservations::refresh_status(tx, &BTreeSet::from([id]), at.now).await?;

@@ -15,7 +15,7 @@ use crate::error::{AppError, ErrorCode, Problems};
 use crate::movement::anchors::{Content, LineKey};
 use crate::movement::ledger::Reason;
 use crate::movement::pipeline::{self, Found, Leg, Moment, Movement, Pick};
-use crate::movement::{resolve, ItemKey, LineResult, LocationKey, Request};
+use crate::movement::{resolve, ItemKey, LineResult, LocationKey, Request, Shortage};
 use crate::orders::reservations::{self, AllocationRow, Candidate, NewAllocation, OrderRow};
 use crate::orders::{
     Allocation, LineQty, NewOrder, Order, OrderFilter, OrderLine, OrderList, OrderStatus,
