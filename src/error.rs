@@ -383,6 +383,21 @@ impl Problems {
         result.map_err(|error| self.note(error)).ok()
     }
 
+    /// Adds what `later` noted after what this noted.
+    pub fn extend(&mut self, later: Problems) {
+        if let Some(other) = later.other {
+            self.other.get_or_insert(other);
+        }
+        if self.first.is_none() {
+            self.first = later.first;
+        }
+        for (field, reason) in later.fields {
+            if !self.fields.iter().any(|(known, _)| *known == field) {
+                self.fields.push((field, reason));
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.first.is_none() && self.other.is_none()
     }
@@ -462,6 +477,32 @@ mod tests {
                 }
             }})
         );
+    }
+
+    #[test]
+    fn problems_noted_later_come_after_and_name_each_field_once() {
+        let mut text = Problems::default();
+        text.note(AppError::validation("lines[0].qty", "not a number"));
+        let mut page = Problems::default();
+        page.note(AppError::validation("lines[0].batch_code", "choose one"));
+        page.note(AppError::validation("lines[0].qty", "said again"));
+        text.extend(page);
+        let error = text.into_error().unwrap();
+        assert_eq!(error.details["field"], "lines[0].qty");
+        assert_eq!(
+            error.details["errors"],
+            json!([
+                {"field": "lines[0].qty", "reason": "not a number"},
+                {"field": "lines[0].batch_code", "reason": "choose one"},
+            ])
+        );
+
+        // Nothing noted before: the later ones are all there is.
+        let mut empty = Problems::default();
+        let mut later = Problems::default();
+        later.note(AppError::validation("ref", "must not be empty"));
+        empty.extend(later);
+        assert_eq!(empty.into_error().unwrap().details["field"], "ref");
     }
 
     #[test]

@@ -84,7 +84,8 @@ pub trait FormLine: Clone + Default {
 /// A movement form as the browser posts it: its ref, its lines, and any fields of its head.
 pub trait LinesForm: Clone + Default {
     type Line: FormLine;
-    /// The form's page, where its outcome is shown.
+    /// The form's page, where a no-JavaScript post's outcome is kept and shown (a form on many
+    /// pages — a count's — names their parent, and its page gives its own path).
     const PAGE: &'static str;
     fn reference(&self) -> &str;
     fn lines(&self) -> &[Self::Line];
@@ -771,7 +772,7 @@ pub fn MovementFields(
     submit: (String, String),
     /// The start-over link's label and address.
     start_over: (String, String),
-    /// The ref is given, not typed (see [`MovementForm::hidden_ref`]).
+    /// The ref is given, not typed (a count's id): a hidden field.
     #[prop(optional)]
     hidden_ref: bool,
     on_start_over: impl Fn(leptos::ev::MouseEvent) + Clone + 'static,
@@ -848,8 +849,9 @@ pub fn MovementFields(
     }
 }
 
-/// What a movement page's form is made of (receive, put away, ship, …): its page, columns and
-/// words, how its form type fills the fields, and how its result reads.
+/// How a movement page's form looks beyond its lines (receive, put away, ship, …; the lines and
+/// columns are its form type's, [`LinesForm`]): a hint per row, its words, the fields of its
+/// head, how its result reads, and whether a success gives a fresh form.
 pub struct MovementForm<F: 'static, R: 'static> {
     pub hint: Option<Hint>,
     /// The ref field's label and placeholder, the submit button idle and busy, the start-over
@@ -1125,8 +1127,8 @@ pub type FormAnswer<F> = Result<
 
 /// Carries out a movement form's request through the same service as its kind's JSON endpoint,
 /// as whoever is signed in, and keeps the outcome for the form's page. `problems` are what the
-/// page found before (besides the form's text); with any, the request's own checks still run,
-/// so every bad field is refused at once.
+/// page found besides the form's text (named after the text's own); with any, the request's
+/// own checks still run, so every bad field is refused at once.
 #[cfg(feature = "ssr")]
 pub async fn commit_form<F>(form: F, problems: crate::error::Problems) -> FormAnswer<F>
 where
@@ -1136,11 +1138,12 @@ where
     use crate::movement::kind::Kind;
     let state = crate::state::app_state()?;
     let mut text = FormText {
-        problems,
+        problems: crate::error::Problems::default(),
         today: state.config.today(),
         line: 0,
     };
     let input = form.input(&mut text);
+    text.problems.extend(problems);
     let actor = crate::auth::access::current_actor();
     let result = text
         .problems
@@ -1221,7 +1224,10 @@ macro_rules! movement_island {
         result: $result:expr $(, $field:ident: $value:expr)* $(,)?
     }) => {
         const _: () = assert!(
-            $crate::kinds::is_form(<$action as leptos::server_fn::ServerFn>::PATH),
+            $crate::kinds::is_form(
+                <$form as $crate::lines::LinesForm>::PAGE,
+                <$action as leptos::server_fn::ServerFn>::PATH,
+            ),
             "a movement page's form is the server function its kind's registration names"
         );
 

@@ -1,7 +1,8 @@
 //! An endpoint's operation in the OpenAPI document (SPEC §11), written beside its handler:
 //! [`documented!`] puts utoipa's description on the handler, each refusal it may answer worded
 //! once here, so an `api.rs` says only what is its own: method, path, tag, input, answer and
-//! which refusals.
+//! which refusals. An operation whose answers are not these (an order's create, answering 200
+//! to a retry; an import's report; an export's file) writes utoipa's attribute itself.
 
 /// Documents the handler `$item` (its doc comment is the operation's summary): `$method` at
 /// `$path` under `$tag`, its input (`params(…),` and/or `request_body = …,`), its answer's

@@ -87,7 +87,7 @@ test("a damaged carton is written off with its reason, and the ledger says why",
   await page.goto(`/ledger?ref=${encodeURIComponent(ref)}&reason_code=DAMAGED`);
   await expectLive(page, js);
   const row = page.locator("tbody tr").first();
-  await expect(row).toContainText(t("ledger.reason.adjust"));
+  await expect(row).toContainText(t("adjust.ledger_reason"));
   await expect(row).toContainText(t("adjust.reason.damaged"));
   await expect(row).toContainText(`crushed ${tag}`);
   await expect(page.locator("tbody tr")).toHaveCount(1);

@@ -58,7 +58,7 @@ test("the menu reaches every page in one tap", async ({ page, javaScriptEnabled:
   const nav = page.getByRole("navigation", { name: t("common.nav_label") });
   await expect(nav).toBeHidden();
   await page.locator(".nav-menu > summary").click();
-  for (const [name, path] of [["common.nav.outbound", "/outbound"], ["common.nav.ledger", "/ledger"], ["common.nav.tokens", "/admin/tokens"]]) {
+  for (const [name, path] of [["outbound.nav", "/outbound"], ["common.nav.ledger", "/ledger"], ["common.nav.tokens", "/admin/tokens"]]) {
     if (!(await nav.isVisible())) await page.locator(".nav-menu > summary").click();
     await nav.getByRole("link", { name: t(name), exact: true }).click();
     await expect(page).toHaveURL(new RegExp(`${path}$`));

@@ -107,7 +107,7 @@ test("receive a batch, put it away, see it on stock and ledger", async ({ page, 
   await expect(page).toHaveURL(new RegExp(`sku=${sku}`));
   await expect(page.locator('tr:has([data-reason="RECEIVE"])')).toHaveCount(1);
   await expect(page.locator('tr:has([data-reason="PUTAWAY"])')).toHaveCount(2);
-  await expect(page.getByRole("row").filter({ hasText: t("ledger.reason.putaway") })).toHaveCount(2);
+  await expect(page.getByRole("row").filter({ hasText: t("putaway.ledger_reason") })).toHaveCount(2);
 });
 
 test("a refused receipt shows the error and keeps what was typed", async ({ page, javaScriptEnabled: js, t }, testInfo) => {

@@ -46,10 +46,10 @@ crate::lines::form_request! {
         lines: text.each(&form.lines, |text, line| ReceiveLineInput {
             sku: Some(line.sku.clone()),
             location_code: Some(line.location_code.clone()),
-            qty: text.qty(&line.qty),
-            batch_code: Some(line.batch_code.clone()),
             expiry_date: text.date("expiry_date", &line.expiry_date),
             production_date: text.date("production_date", &line.production_date),
+            qty: text.qty(&line.qty),
+            batch_code: Some(line.batch_code.clone()),
             ..ReceiveLineInput::default()
         }),
     }

@@ -63,7 +63,10 @@ crate::operation::documented! {
     get "/items/{id}", "items and locations", { params(("id" = i64, Path, description = "The item's id")), }
     => 200 [crate::items::Item], refuses [404, 422]
     /// One item.
-    async fn get_item(State(db): State<Db>, Path(id): Path<String>) -> Result<Json<Item>, AppError> {
+    async fn get_item(
+        State(db): State<Db>,
+        Path(id): Path<String>,
+    ) -> Result<Json<Item>, AppError> {
         let id: i64 = id
             .parse()
             .map_err(|_| AppError::not_found(tr!(errors.item.not_found_id_text, id = &id)))?;

@@ -34,20 +34,24 @@ pub struct KindEntry {
     pub serve: Serve,
 }
 
-/// One registration: the kind's type (the server's part) and what the pages know of it.
+/// One registration: the kind's type (the server's part), the catalogue of its page's words
+/// (where its name in the navigation, `nav`, and its ledger reason's, `ledger_reason`, are
+/// too) and what the pages know of it.
 macro_rules! kind {
     ($kind:ty {
-        page: $page:literal, $page_words:expr, $form:literal,
+        words: $words:ident,
+        page: $page:literal,
+        form: $form:literal,
         role: $role:expr,
-        reason: $reason:literal, $reason_words:expr $(,)?
+        reason: $reason:literal $(,)?
     }) => {
         KindEntry {
             page: $page,
-            page_words: $page_words,
+            page_words: || tr!($words.nav),
             form: $form,
             role: $role,
             reason: $reason,
-            reason_words: $reason_words,
+            reason_words: || tr!($words.ledger_reason),
             #[cfg(feature = "ssr")]
             serve: serve::serve::<$kind>($reason),
         }
@@ -58,37 +62,41 @@ macro_rules! kind {
 /// `kind_operation!` line in [`serve`]).
 pub const KINDS: [KindEntry; 4] = [
     kind!(crate::inbound::service::Receive {
-        page: "/inbound", || tr!(common.nav.inbound),
-        "/api/receive_goods",
+        words: inbound,
+        page: "/inbound",
+        form: "/api/receive_goods",
         role: Role::Clerk,
-        reason: "RECEIVE", || tr!(ledger.reason.receive),
+        reason: "RECEIVE",
     }),
     kind!(crate::putaway::service::Putaway {
-        page: "/putaway", || tr!(common.nav.putaway),
-        "/api/put_away",
+        words: putaway,
+        page: "/putaway",
+        form: "/api/put_away",
         role: Role::Clerk,
-        reason: "PUTAWAY", || tr!(ledger.reason.putaway),
+        reason: "PUTAWAY",
     }),
     kind!(crate::outbound::service::Outbound {
-        page: "/outbound", || tr!(common.nav.outbound),
-        "/api/ship_order",
+        words: outbound,
+        page: "/outbound",
+        form: "/api/ship_order",
         role: Role::Clerk,
-        reason: "OUTBOUND", || tr!(ledger.reason.outbound),
+        reason: "OUTBOUND",
     }),
     kind!(crate::adjust::service::Adjust {
-        page: "/adjust", || tr!(common.nav.adjust),
-        "/api/adjust_stock",
+        words: adjust,
+        page: "/adjust",
+        form: "/api/adjust_stock",
         role: Role::Manager,
-        reason: "ADJUST", || tr!(ledger.reason.adjust),
+        reason: "ADJUST",
     }),
 ];
 
-/// Whether `path` is a kind's page form (a movement page's island asserts its server function
-/// is, when compiling).
-pub const fn is_form(path: &str) -> bool {
+/// Whether a kind's registration names `page` and its server function `form` (a movement
+/// page's island asserts its own, when compiling).
+pub const fn is_form(page: &str, form: &str) -> bool {
     let mut i = 0;
     while i < KINDS.len() {
-        if same(KINDS[i].form, path) {
+        if same(KINDS[i].page, page) && same(KINDS[i].form, form) {
             return true;
         }
         i += 1;

@@ -146,6 +146,7 @@ pub struct Shortage {
     pub item_id: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
+    /// Always a movement's (its line's location), never an order's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location_id: Option<i64>,
     pub required: i64,
