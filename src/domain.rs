@@ -99,6 +99,15 @@ text_type!(
 );
 
 text_type!(
+    /// A warehouse's code, e.g. `MAIN`, `SH`: 1–32 characters, unique.
+    WarehouseCode, 1, 32
+);
+text_type!(
+    /// A warehouse's name, e.g. `主仓 Main`: 1–128 characters.
+    WarehouseName, 1, 128
+);
+
+text_type!(
     /// A batch (lot) code; `""` for goods received without one.
     BatchCode, 0, 64
 );

@@ -33,6 +33,7 @@ pub mod scan;
 pub mod snapshot;
 pub mod stock;
 pub mod ui;
+pub mod warehouses;
 
 // The catalogues of `locales/` as typed keys (`crate::i18n::Locale`, `td_string!`, …), written
 // by build.rs; see `crate::lang` for how the language is chosen.

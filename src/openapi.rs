@@ -38,6 +38,8 @@ use crate::state::AppState;
         crate::items::api::get_item,
         crate::locations::api::list_locations,
         crate::locations::api::create_location,
+        crate::warehouses::api::list_warehouses,
+        crate::warehouses::api::create_warehouse,
         crate::counts::api::list_counts,
         crate::counts::api::create_count,
         crate::counts::api::get_count,

@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::kinds::router())
         .merge(crate::items::api::router())
         .merge(crate::locations::api::router())
+        .merge(crate::warehouses::api::router())
         .merge(crate::counts::api::router())
         .merge(crate::orders::api::router())
         .merge(crate::snapshot::api::router())

@@ -49,7 +49,10 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
     if let Some(endpoint) = path.strip_prefix("/api/") {
         return server_function(endpoint).map(R);
     }
-    if path == "/admin" || path.starts_with("/admin/") {
+    if path == "/admin"
+        || path.starts_with("/admin/")
+        || (path == "/warehouses" && method == Method::POST)
+    {
         return Some(R(Role::Admin));
     }
     if method == Method::GET || method == Method::HEAD {

@@ -82,6 +82,10 @@ pub fn constraint_error(violation: &Violation) -> Option<AppError> {
             AppError::conflict(tr!(errors.location.this_code_exists))
                 .with_details(json!({"field": "code"}))
         }
+        "warehouses_code_key" | "warehouses.code" => {
+            AppError::conflict(tr!(errors.warehouse.this_code_exists))
+                .with_details(json!({"field": "code"}))
+        }
         // Creating an order reads its ref first (the same ref again answers that order), so
         // this is a twin request that created it meanwhile: a retry reads it.
         "orders_ref_key" | "orders.ref" => {
@@ -97,6 +101,8 @@ pub fn constraint_error(violation: &Violation) -> Option<AppError> {
         "items_unit_length" => length("unit", 1, 16),
         "locations_code_length" => length("code", 1, 32),
         "locations_name_length" => at_most("name", 128),
+        "warehouses_code_length" => length("code", 1, 32),
+        "warehouses_name_length" => length("name", 1, 128),
         "locations_kind_valid" => {
             field("kind", tr!(errors.value.kind_either))
         }
@@ -212,6 +218,8 @@ pub fn constraint_error(violation: &Violation) -> Option<AppError> {
         | "items.id"
         | "locations_pkey"
         | "locations.id"
+        | "warehouses_pkey"
+        | "warehouses.id"
         | "stocks_pkey"
         | "stocks.id"
         | "batches_pkey"

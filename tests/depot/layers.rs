@@ -62,6 +62,7 @@ const CONCEPTS: &[&str] = &[
     "scan",
     "snapshot",
     "stock",
+    "warehouses",
 ];
 
 /// Files of a concept that every other module may use, and why.

@@ -37,3 +37,4 @@ mod search;
 mod snapshot;
 mod stock_ledger;
 mod stress;
+mod warehouses;

@@ -190,6 +190,15 @@ async fn every_operation_answers_as_the_document_says(backend: Backend) {
             call(M::POST, "/locations", "/locations"),
             json!({"code": "B-01", "kind": "storage"}),
         ),
+        call(M::GET, "/warehouses", "/warehouses"),
+        with_json(
+            call(M::POST, "/warehouses", "/warehouses"),
+            json!({"code": "SH", "name": "Shanghai"}),
+        ),
+        with_json(
+            call(M::POST, "/warehouses", "/warehouses"),
+            json!({"code": "SH", "name": "again"}),
+        ),
         with_json(
             call(M::POST, "/counts", "/counts"),
             json!({"location_codes": ["A-01"]}),

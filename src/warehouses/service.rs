@@ -1,0 +1,107 @@
+//! Warehouse operations on the database.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::db::Db;
+use crate::domain::{WarehouseCode, WarehouseName};
+use crate::error::AppError;
+use crate::warehouses::{NewWarehouseInput, Warehouse};
+use crate::with_tx;
+
+/// A parsed, valid new warehouse.
+#[derive(Debug, Clone)]
+pub struct NewWarehouse {
+    pub code: WarehouseCode,
+    pub name: WarehouseName,
+    pub timezone: Tz,
+}
+
+impl NewWarehouse {
+    /// `default_timezone`: Depot's, for a warehouse that names none.
+    pub fn parse(input: &NewWarehouseInput, default_timezone: Tz) -> Result<Self, AppError> {
+        let timezone = match input.timezone.as_deref().map(str::trim) {
+            None | Some("") => default_timezone,
+            Some(name) => name.parse::<Tz>().map_err(|_| {
+                AppError::validation("timezone", tr!(errors.warehouse.timezone, name = name))
+            })?,
+        };
+        Ok(Self {
+            code: WarehouseCode::parse("code", &input.code)?,
+            name: WarehouseName::parse("name", &input.name)?,
+            timezone,
+        })
+    }
+}
+
+/// A warehouse row; `timezone` NULL follows Depot's.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    code: String,
+    name: String,
+    timezone: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl Row {
+    fn warehouse(self, default_timezone: Tz) -> Warehouse {
+        Warehouse {
+            id: self.id,
+            code: self.code,
+            name: self.name,
+            timezone: self
+                .timezone
+                .unwrap_or_else(|| default_timezone.name().to_string()),
+            created_at: self.created_at,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, code, name, timezone, created_at";
+
+/// Creates a warehouse; a code that exists already is `CONFLICT`.
+pub async fn create_warehouse(
+    db: &Db,
+    warehouse: &NewWarehouse,
+    default_timezone: Tz,
+) -> Result<Warehouse, AppError> {
+    let sql = format!(
+        "INSERT INTO warehouses (code, name, timezone) VALUES ($1, $2, $3) RETURNING {COLUMNS}"
+    );
+    let row = db
+        .write(&(warehouse, sql), |tx, (warehouse, sql)| {
+            Box::pin(async move {
+                let row = with_tx!(tx, |conn, _backend| sqlx::query_as::<_, Row>(sql)
+                    .bind(warehouse.code.as_str())
+                    .bind(warehouse.name.as_str())
+                    .bind(warehouse.timezone.name())
+                    .fetch_one(&mut *conn)
+                    .await);
+                row.map_err(|error| match &error {
+                    sqlx::Error::Database(e) if e.is_unique_violation() => AppError::conflict(tr!(
+                        errors.warehouse.code_exists,
+                        code = &warehouse.code
+                    ))
+                    .with_details(serde_json::json!({"field": "code"})),
+                    _ => error.into(),
+                })
+            })
+        })
+        .await?;
+    Ok(row.warehouse(default_timezone))
+}
+
+/// Every warehouse, by code.
+pub async fn list_warehouses(db: &Db, default_timezone: Tz) -> Result<Vec<Warehouse>, AppError> {
+    let sql = format!("SELECT {COLUMNS} FROM warehouses ORDER BY code");
+    let mut tx = db.begin_read().await?;
+    let rows = with_tx!(&mut tx, |conn, _backend| sqlx::query_as::<_, Row>(&sql)
+        .fetch_all(&mut *conn)
+        .await?);
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| row.warehouse(default_timezone))
+        .collect())
+}
