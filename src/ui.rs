@@ -746,6 +746,36 @@ pub fn page_role() -> Option<crate::auth::Role> {
     }
 }
 
+/// A section of a page holding one table that reads as cards on a handheld: the heading (id
+/// `id`, which names the section), what stands under it (`intro`), then the table (class
+/// `class`) with its column heads (text, and whether the column holds numbers) and `rows`.
+pub fn cards_section(
+    id: &'static str,
+    heading: String,
+    intro: Option<AnyView>,
+    class: &'static str,
+    heads: &[(String, bool)],
+    rows: AnyView,
+) -> AnyView {
+    let heads = heads
+        .iter()
+        .map(|(head, numeric)| view! { <th class=numeric.then_some("num")>{head.clone()}</th> })
+        .collect_view();
+    view! {
+        <section aria-labelledby=id>
+            <h2 id=id>{heading}</h2>
+            {intro}
+            <div class="table-wrap">
+                <table class=format!("cards {class}")>
+                    <thead><tr>{heads}</tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -580,21 +580,20 @@ fn CountLines(count: Count) -> impl IntoView {
         tr!(counts.col.recorded),
         tr!(counts.col.difference),
     ];
-    view! {
-        <section aria-labelledby="count-lines">
-            <h2 id="count-lines">{tr!(counts.lines_heading)}</h2>
-            {shown.then(|| view! {
-                <p class="muted">{tr!(counts.summary, lines = lines.len(), counted = counted, differing = differing)}</p>
-            })}
-            <div class="table-wrap">
-                <table class="cards count-lines">
-                    <thead><tr>
-                        <th>{heads[0].clone()}</th><th>{heads[1].clone()}</th><th>{heads[2].clone()}</th><th>{heads[3].clone()}</th>
-                        {shown.then(|| view! { <th class="num">{heads[4].clone()}</th> })}
-                        <th class="num">{heads[5].clone()}</th>
-                        {shown.then(|| view! { <th class="num">{heads[6].clone()}</th><th class="num">{heads[7].clone()}</th> })}
-                    </tr></thead>
-                    <tbody>
+    // A blind count shows neither what was expected nor the differences.
+    let columns: Vec<(String, bool)> = heads
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| shown || ![4, 6, 7].contains(i))
+        .map(|(i, head)| (head.clone(), i >= 4))
+        .collect();
+    let intro = shown.then(|| {
+        view! {
+            <p class="muted">{tr!(counts.summary, lines = lines.len(), counted = counted, differing = differing)}</p>
+        }
+        .into_any()
+    });
+    let rows = view! {
                         {lines.into_iter().map(|line| {
                             let label = |n: usize| heads[n].clone();
                             let difference = line.difference.map(|d| if d > 0 { format!("+{}", number(d)) } else { number(d) });
@@ -613,10 +612,13 @@ fn CountLines(count: Count) -> impl IntoView {
                                 </tr>
                             }
                         }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-        </section>
-    }
-    .into_any()
+    };
+    crate::ui::cards_section(
+        "count-lines",
+        tr!(counts.lines_heading),
+        intro,
+        "count-lines",
+        &columns,
+        rows.into_any(),
+    )
 }

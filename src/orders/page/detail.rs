@@ -181,15 +181,12 @@ pub(super) fn OrderLines(order: Order) -> impl IntoView {
         tr!(orders.col.backordered),
         tr!(orders.col.held_at),
     ];
-    view! {
-        <section aria-labelledby="order-lines">
-            <h2 id="order-lines">{tr!(orders.lines_heading)}</h2>
-            <div class="table-wrap">
-                <table class="cards order-lines">
-                    <thead><tr>
-                        {heads.iter().enumerate().map(|(i, h)| view! { <th class=if (3..8).contains(&i) { "num" } else { "" }>{h.clone()}</th> }).collect_view()}
-                    </tr></thead>
-                    <tbody>
+    let columns: Vec<(String, bool)> = heads
+        .iter()
+        .enumerate()
+        .map(|(i, head)| (head.clone(), (3..8).contains(&i)))
+        .collect();
+    let rows = view! {
                         {order.lines.into_iter().map(|line| {
                             let label = |n: usize| heads[n].clone();
                             let held: Vec<String> = line.allocations.iter().filter(|a| a.qty > 0).map(|a| {
@@ -211,9 +208,13 @@ pub(super) fn OrderLines(order: Order) -> impl IntoView {
                                 </tr>
                             }
                         }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-        </section>
-    }
+    };
+    crate::ui::cards_section(
+        "order-lines",
+        tr!(orders.lines_heading),
+        None,
+        "order-lines",
+        &columns,
+        rows.into_any(),
+    )
 }

@@ -421,15 +421,8 @@ pub(super) fn PickRows(rows: Vec<PickRow>, current: Option<usize>) -> impl IntoV
         tr!(orders.col.to_pick),
         tr!(orders.col.picked),
     ];
-    view! {
-        <section aria-labelledby="pick-walk">
-            <h2 id="pick-walk">{tr!(orders.pick_screen.walk)}</h2>
-            <div class="table-wrap">
-                <table class="cards pick-rows">
-                    <thead><tr>
-                        {heads.iter().map(|h| view! { <th>{h.clone()}</th> }).collect_view()}
-                    </tr></thead>
-                    <tbody>
+    let columns: Vec<(String, bool)> = heads.iter().map(|head| (head.clone(), false)).collect();
+    let rows = view! {
                         {rows.into_iter().enumerate().map(|(i, row)| {
                             let label = |n: usize| heads[n].clone();
                             let done = row.picked >= row.qty;
@@ -449,12 +442,15 @@ pub(super) fn PickRows(rows: Vec<PickRow>, current: Option<usize>) -> impl IntoV
                                 </tr>
                             }
                         }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
-        </section>
-    }
-    .into_any()
+    };
+    crate::ui::cards_section(
+        "pick-walk",
+        tr!(orders.pick_screen.walk),
+        None,
+        "pick-rows",
+        &columns,
+        rows.into_any(),
+    )
 }
 
 /// Input `id` of the page (in the browser).
