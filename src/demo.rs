@@ -22,7 +22,7 @@ use crate::inbound::{ReceiveInput, ReceiveLineInput};
 use crate::items::service::{create_items_in, NewItem};
 use crate::items::NewItemInput;
 use crate::lang::Locale;
-use crate::locations::service::{create_location_in, NewLocation};
+use crate::locations::service::{create_location_at, NewLocation};
 use crate::locations::NewLocationInput;
 use crate::movement::pipeline::{apply, Moment};
 use crate::putaway::service::Putaway;
@@ -327,13 +327,15 @@ pub async fn load_demo(
 
     let locations = demo_locations(names);
     let mut tx = db.begin_write().await?;
+    let site = crate::warehouses::service::one(&mut tx, None, "warehouse_code").await?;
     for (code, name, kind) in &locations {
         let input = NewLocationInput {
             code: code.clone(),
             name: Some(name.clone()),
             kind: kind.as_str().into(),
+            ..NewLocationInput::default()
         };
-        create_location_in(&mut tx, &NewLocation::parse(&input)?).await?;
+        create_location_at(&mut tx, &site, &NewLocation::parse(&input)?).await?;
     }
     tx.commit().await?;
     let plan = Arc::new(Plan {
@@ -493,12 +495,14 @@ async fn load_chunk(db: &Db, plan: &Plan, chunk: usize) -> Result<(usize, usize)
     }
     let lines = (receipt.len(), moves.len());
     let receive = Receive::parse(&ReceiveInput {
+        warehouse_code: None,
         r#ref: format!("PO-DEMO-{:05}", chunk + 1),
         lines: receipt,
     })?;
     let at = |now| Moment { now, today };
     apply(&mut tx, &receive, at(received_at), Some(DEMO_ACTOR)).await?;
     let putaway = Putaway::parse(&PutawayInput {
+        warehouse_code: None,
         r#ref: format!("TR-DEMO-{:05}", chunk + 1),
         lines: moves,
     })?;

@@ -56,6 +56,14 @@ macro_rules! text_type {
                 bounded_text(field, raw, $min, $max).map(Self)
             }
 
+            /// Parses an optional field: absent or blank is none.
+            pub fn parse_optional(field: &str, raw: Option<&str>) -> Result<Option<Self>, AppError> {
+                match raw.map(str::trim) {
+                    None | Some("") => Ok(None),
+                    Some(raw) => Self::parse(field, raw).map(Some),
+                }
+            }
+
             pub fn as_str(&self) -> &str {
                 &self.0
             }

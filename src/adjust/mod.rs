@@ -57,6 +57,10 @@ impl ReasonCode {
 #[serde(deny_unknown_fields)]
 pub struct AdjustInput {
     pub r#ref: String,
+    /// The warehouse its locations are in (their codes are unique within it); required once
+    /// Depot has more than one.
+    #[serde(default)]
+    pub warehouse_code: Option<String>,
     pub lines: Vec<AdjustLineInput>,
 }
 

@@ -44,27 +44,34 @@ pub enum Change {
 impl Adjust {
     /// Parses a request, refusing every bad field at once.
     pub fn parse(input: &AdjustInput) -> Result<Self, AppError> {
-        let request = parse_request(&input.r#ref, &input.lines, |prefix, line, problems| {
-            let item = problems.check(ItemKey::parse(prefix, line.item_id, non_blank(&line.sku)));
-            let location = problems.check(LocationKey::parse(
-                &format!("{prefix}.location_code"),
-                line.location_id,
-                non_blank(&line.location_code),
-            ));
-            let batch_code = problems.check(parse_batch_code(prefix, line.batch_code.as_deref()));
-            let change = problems.check(parse_change(prefix, line.delta, line.counted_qty));
-            let reason_code =
-                problems.check(parse_reason_code(prefix, line.reason_code.as_deref()));
-            let note = problems.check(parse_note(prefix, line.note.as_deref(), reason_code));
-            Some(AdjustLine {
-                item: item?,
-                location: location?,
-                batch_code: batch_code?,
-                change: change?,
-                reason_code: reason_code?,
-                note: note?,
-            })
-        })?;
+        let request = parse_request(
+            &input.r#ref,
+            input.warehouse_code.as_deref(),
+            &input.lines,
+            |prefix, line, problems| {
+                let item =
+                    problems.check(ItemKey::parse(prefix, line.item_id, non_blank(&line.sku)));
+                let location = problems.check(LocationKey::parse(
+                    &format!("{prefix}.location_code"),
+                    line.location_id,
+                    non_blank(&line.location_code),
+                ));
+                let batch_code =
+                    problems.check(parse_batch_code(prefix, line.batch_code.as_deref()));
+                let change = problems.check(parse_change(prefix, line.delta, line.counted_qty));
+                let reason_code =
+                    problems.check(parse_reason_code(prefix, line.reason_code.as_deref()));
+                let note = problems.check(parse_note(prefix, line.note.as_deref(), reason_code));
+                Some(AdjustLine {
+                    item: item?,
+                    location: location?,
+                    batch_code: batch_code?,
+                    change: change?,
+                    reason_code: reason_code?,
+                    note: note?,
+                })
+            },
+        )?;
         if request
             .r#ref
             .as_str()

@@ -53,6 +53,10 @@ impl CountStatus {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewCount {
+    /// The warehouse counted in (its locations' codes are unique there); required once Depot
+    /// has more than one.
+    #[serde(default)]
+    pub warehouse_code: Option<String>,
     #[serde(default)]
     pub location_codes: Option<Vec<String>>,
     #[serde(default)]
@@ -127,6 +131,8 @@ pub struct CountLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Count {
     pub id: i64,
+    /// The warehouse counted in.
+    pub warehouse_code: String,
     pub status: CountStatus,
     pub blind: bool,
     pub scope: CountScope,
@@ -146,6 +152,7 @@ pub struct Count {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CountSummary {
     pub id: i64,
+    pub warehouse_code: String,
     pub status: CountStatus,
     pub blind: bool,
     pub scope: CountScope,
@@ -185,6 +192,8 @@ pub fn count_ref(id: i64) -> String {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CountFilter {
     pub status: Option<String>,
+    /// Only the counts of this warehouse (its code).
+    pub warehouse: Option<String>,
     pub offset: Option<i64>,
     pub limit: Option<i64>,
 }

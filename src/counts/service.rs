@@ -17,13 +17,15 @@ use crate::counts::{
     CountSummary, NewCount, PostedCount,
 };
 use crate::db::{Backend, Db, Tx};
-use crate::domain::{BatchCode, LocationCode, Paging, Ref, Sku, MAX_LINES, MAX_QTY};
+use crate::domain::{BatchCode, LocationCode, Paging, Ref, Sku, WarehouseCode, MAX_LINES, MAX_QTY};
 use crate::error::{AppError, ErrorCode, Problems};
 use crate::movement::{pipeline, ItemKey, LineStatus, LocationKey, MovementResponse, Request};
+use crate::warehouses::service::{self as warehouses, Site};
 use crate::with_tx;
 
 /// A parsed new count.
 struct Scope {
+    warehouse: Option<WarehouseCode>,
     kind: &'static str,
     /// Location codes or skus, as given (trimmed), each once.
     values: Vec<String>,
@@ -62,12 +64,21 @@ fn parse_scope(input: &NewCount) -> Result<Scope, AppError> {
             }
         }
     }
+    let warehouse = problems.check(WarehouseCode::parse_optional(
+        "warehouse_code",
+        input.warehouse_code.as_deref(),
+    ));
     problems.finish()?;
-    Ok(Scope { kind, values })
+    Ok(Scope {
+        warehouse: warehouse.flatten(),
+        kind,
+        values,
+    })
 }
 
-/// Ids of the scope's locations or items, in the order given; unknown ones refused together.
-async fn scope_ids(tx: &mut Tx, scope: &Scope) -> Result<Vec<i64>, AppError> {
+/// Ids of the scope's locations (in warehouse `site`) or items, in the order given; unknown
+/// ones refused together.
+async fn scope_ids(tx: &mut Tx, scope: &Scope, site: &Site) -> Result<Vec<i64>, AppError> {
     let (table, column, field, code) = if scope.kind == "locations" {
         (
             "locations",
@@ -89,6 +100,10 @@ async fn scope_ids(tx: &mut Tx, scope: &Scope) -> Result<Vec<i64>, AppError> {
                 list.push_bind(value.as_str());
             }
             query.push(")");
+            if table == "locations" {
+                query.push(" AND warehouse_id = ");
+                query.push_bind(site.id);
+            }
             query.build_query_as().fetch_all(&mut *conn).await?
         });
         found.extend(rows.into_iter().map(|(id, value)| (value, id)));
@@ -115,8 +130,8 @@ async fn scope_ids(tx: &mut Tx, scope: &Scope) -> Result<Vec<i64>, AppError> {
     Ok(ids)
 }
 
-/// Creates a count of `input`'s scope: its lines are every (item, location, batch) with stock
-/// there now, expecting that stock.
+/// Creates a count of `input`'s scope in its warehouse: its lines are every (item, location,
+/// batch) of the warehouse with stock there now, expecting that stock.
 pub async fn create_count(
     db: &Db,
     config: &Config,
@@ -128,10 +143,13 @@ pub async fn create_count(
     let args = (scope, input.blind, now, actor);
     db.write(&args, |tx, (scope, blind, now, actor)| {
         Box::pin(async move {
-            let ids = scope_ids(tx, scope).await?;
+            let site = warehouses::one(tx, scope.warehouse.as_ref(), "warehouse_code").await?;
+            let ids = scope_ids(tx, scope, &site).await?;
             let id: i64 = with_tx!(tx, |conn, _backend| sqlx::query_scalar(
-                "INSERT INTO counts (blind, scope_kind, created_at, created_by) VALUES ($1, $2, $3, $4) RETURNING id"
+                "INSERT INTO counts (warehouse_id, blind, scope_kind, created_at, created_by) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id"
             )
+            .bind(site.id)
             .bind(*blind)
             .bind(scope.kind)
             .bind(*now)
@@ -160,6 +178,13 @@ pub async fn create_count(
                         list.push_bind(*scope_id);
                     }
                     query.push(")");
+                    if column == "item_id" {
+                        query.push(
+                            " AND b.location_id IN (SELECT id FROM locations WHERE warehouse_id = ",
+                        );
+                        query.push_bind(site.id);
+                        query.push(")");
+                    }
                     query.build().execute(&mut *conn).await.map(drop)?
                 });
             }
@@ -179,6 +204,7 @@ pub async fn get_count(db: &Db, id: i64, role: Role) -> Result<Count, AppError> 
 
 type CountRow = (
     i64,
+    String,
     String,
     bool,
     String,
@@ -209,8 +235,9 @@ async fn read_count(tx: &mut Tx, id: i64, role: Role) -> Result<Count, AppError>
         tx,
         |conn, _backend| {
             let row: Option<CountRow> = sqlx::query_as(
-                "SELECT id, status, blind, scope_kind, created_at, created_by, closed_at, closed_by \
-                 FROM counts WHERE id = $1",
+                "SELECT c.id, w.code, c.status, c.blind, c.scope_kind, c.created_at, c.created_by, \
+                        c.closed_at, c.closed_by \
+                 FROM counts c JOIN warehouses w ON w.id = c.warehouse_id WHERE c.id = $1",
             )
             .bind(id)
             .fetch_optional(&mut *conn)
@@ -235,7 +262,17 @@ async fn read_count(tx: &mut Tx, id: i64, role: Role) -> Result<Count, AppError>
             (row, scope, lines)
         }
     );
-    let Some((id, status, blind, scope_kind, created_at, created_by, closed_at, closed_by)) = row
+    let Some((
+        id,
+        warehouse_code,
+        status,
+        blind,
+        scope_kind,
+        created_at,
+        created_by,
+        closed_at,
+        closed_by,
+    )) = row
     else {
         return Err(AppError::not_found(tr!(errors.count.not_found, id = id)));
     };
@@ -280,6 +317,7 @@ async fn read_count(tx: &mut Tx, id: i64, role: Role) -> Result<Count, AppError>
         .collect();
     Ok(Count {
         id,
+        warehouse_code,
         status: CountStatus::from_name(&status).unwrap_or(CountStatus::Open),
         blind,
         scope: CountScope {
@@ -311,8 +349,10 @@ pub async fn list_counts(db: &Db, filter: &CountFilter) -> Result<CountList, App
                 .as_str(),
         ),
     };
+    let warehouse = WarehouseCode::parse_optional("warehouse", filter.warehouse.as_deref())?;
     type Summary = (
         i64,
+        String,
         String,
         bool,
         String,
@@ -322,19 +362,27 @@ pub async fn list_counts(db: &Db, filter: &CountFilter) -> Result<CountList, App
         i64,
     );
     let mut tx = db.begin_read().await?;
+    let site = warehouses::filter(&mut tx, warehouse.as_ref(), "warehouse").await?;
+    let site = site.map(|site| site.id);
     let (total, rows, scopes) = with_tx!(&mut tx, |conn, _backend| {
-        let total: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM counts WHERE ($1 IS NULL OR status = $1)")
-                .bind(status)
-                .fetch_one(&mut *conn)
-                .await?;
-        let rows: Vec<Summary> = sqlx::query_as(
-            "SELECT c.id, c.status, c.blind, c.scope_kind, c.created_at, c.created_by, \
-                    (SELECT COUNT(*) FROM count_lines l WHERE l.count_id = c.id), \
-                    (SELECT COUNT(*) FROM count_lines l WHERE l.count_id = c.id AND l.counted_qty IS NOT NULL) \
-             FROM counts c WHERE ($1 IS NULL OR c.status = $1) ORDER BY c.id DESC LIMIT $2 OFFSET $3",
+        let total: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM counts \
+             WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR warehouse_id = $2)",
         )
         .bind(status)
+        .bind(site)
+        .fetch_one(&mut *conn)
+        .await?;
+        let rows: Vec<Summary> = sqlx::query_as(
+            "SELECT c.id, w.code, c.status, c.blind, c.scope_kind, c.created_at, c.created_by, \
+                    (SELECT COUNT(*) FROM count_lines l WHERE l.count_id = c.id), \
+                    (SELECT COUNT(*) FROM count_lines l WHERE l.count_id = c.id AND l.counted_qty IS NOT NULL) \
+             FROM counts c JOIN warehouses w ON w.id = c.warehouse_id \
+             WHERE ($1 IS NULL OR c.status = $1) AND ($2 IS NULL OR c.warehouse_id = $2) \
+             ORDER BY c.id DESC LIMIT $3 OFFSET $4",
+        )
+        .bind(status)
+        .bind(site)
         .bind(paging.limit)
         .bind(paging.offset)
         .fetch_all(&mut *conn)
@@ -359,22 +407,25 @@ pub async fn list_counts(db: &Db, filter: &CountFilter) -> Result<CountList, App
     let counts = rows
         .into_iter()
         .map(
-            |(id, status, blind, kind, created_at, created_by, lines, counted)| CountSummary {
-                id,
-                status: CountStatus::from_name(&status).unwrap_or(CountStatus::Open),
-                blind,
-                scope: CountScope {
-                    kind,
-                    values: scopes
-                        .iter()
-                        .filter(|(count, _)| *count == id)
-                        .map(|(_, value)| value.clone())
-                        .collect(),
-                },
-                created_at,
-                created_by,
-                lines,
-                counted,
+            |(id, warehouse_code, status, blind, kind, created_at, created_by, lines, counted)| {
+                CountSummary {
+                    id,
+                    warehouse_code,
+                    status: CountStatus::from_name(&status).unwrap_or(CountStatus::Open),
+                    blind,
+                    scope: CountScope {
+                        kind,
+                        values: scopes
+                            .iter()
+                            .filter(|(count, _)| *count == id)
+                            .map(|(_, value)| value.clone())
+                            .collect(),
+                    },
+                    created_at,
+                    created_by,
+                    lines,
+                    counted,
+                }
             },
         )
         .collect();
@@ -386,21 +437,27 @@ pub async fn list_counts(db: &Db, filter: &CountFilter) -> Result<CountList, App
     })
 }
 
-/// Locks count `id` for the rest of the transaction and returns its status.
-async fn lock_count(tx: &mut Tx, id: i64) -> Result<CountStatus, AppError> {
-    let status: Option<String> = with_tx!(tx, |conn, backend| {
+/// Locks count `id` for the rest of the transaction and returns its status and warehouse.
+async fn lock_count(tx: &mut Tx, id: i64) -> Result<(CountStatus, WarehouseCode), AppError> {
+    let row: Option<(String, String)> = with_tx!(tx, |conn, backend| {
         let sql = if backend == Backend::Postgres {
-            "SELECT status FROM counts WHERE id = $1 FOR UPDATE"
+            "SELECT c.status, w.code FROM counts c JOIN warehouses w ON w.id = c.warehouse_id \
+             WHERE c.id = $1 FOR UPDATE OF c"
         } else {
-            "SELECT status FROM counts WHERE id = $1"
+            "SELECT c.status, w.code FROM counts c JOIN warehouses w ON w.id = c.warehouse_id \
+             WHERE c.id = $1"
         };
-        sqlx::query_scalar(sql)
+        sqlx::query_as(sql)
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?
     });
-    let status = status.ok_or_else(|| AppError::not_found(tr!(errors.count.not_found, id = id)))?;
-    Ok(CountStatus::from_name(&status).unwrap_or(CountStatus::Open))
+    let (status, warehouse) =
+        row.ok_or_else(|| AppError::not_found(tr!(errors.count.not_found, id = id)))?;
+    Ok((
+        CountStatus::from_name(&status).unwrap_or(CountStatus::Open),
+        WarehouseCode::parse("warehouse_code", &warehouse)?,
+    ))
 }
 
 fn closed(id: i64, status: CountStatus) -> AppError {
@@ -490,7 +547,7 @@ pub async fn record_lines(
     let args = (id, lines, now, actor);
     db.write(&args, |tx, (id, lines, now, actor)| {
         Box::pin(async move {
-            let status = lock_count(tx, *id).await?;
+            let (status, warehouse) = lock_count(tx, *id).await?;
             if status != CountStatus::Open {
                 return Err(closed(*id, status));
             }
@@ -511,6 +568,7 @@ pub async fn record_lines(
             let (items, mut locations) = crate::movement::resolve::find(
                 tx,
                 &item_keys,
+                Some(&warehouse),
                 vec![("location_code", location_keys.iter().collect())],
             )
             .await?;
@@ -764,7 +822,7 @@ pub async fn post_count(
     let at = config.moment();
     db.write(&(id, actor), |tx, (id, actor)| {
         Box::pin(async move {
-            let status = lock_count(tx, *id).await?;
+            let (status, warehouse) = lock_count(tx, *id).await?;
             if status == CountStatus::Cancelled {
                 return Err(closed(*id, status));
             }
@@ -837,6 +895,7 @@ pub async fn post_count(
                 let adjust = Adjust {
                     request: Request {
                         r#ref: reference,
+                        warehouse: Some(warehouse),
                         lines,
                     },
                 };
@@ -908,7 +967,7 @@ pub async fn cancel_count(
     let now = config.clock.now();
     db.write(&(id, now, actor), |tx, (id, now, actor)| {
         Box::pin(async move {
-            match lock_count(tx, *id).await? {
+            match lock_count(tx, *id).await?.0 {
                 CountStatus::Cancelled => Ok(()),
                 CountStatus::Posted => Err(closed(*id, CountStatus::Posted)),
                 CountStatus::Open => {

@@ -78,7 +78,7 @@ pub fn constraint_error(violation: &Violation) -> Option<AppError> {
             AppError::conflict(tr!(errors.auth.token_exists, name = ""))
                 .with_details(json!({"field": "name"}))
         }
-        "locations_code_key" | "locations.code" => {
+        "locations_warehouse_code_key" | "locations.warehouse_id, locations.code" => {
             AppError::conflict(tr!(errors.location.this_code_exists))
                 .with_details(json!({"field": "code"}))
         }
@@ -273,7 +273,10 @@ pub fn constraint_error(violation: &Violation) -> Option<AppError> {
         | "allocations_item_id_fkey"
         | "allocations_location_id_fkey"
         | "movement_anchors_item_id_fkey"
-        | "movement_anchors_location_id_fkey" => vanished(),
+        | "movement_anchors_location_id_fkey"
+        | "locations_warehouse_id_fkey"
+        | "counts_warehouse_id_fkey"
+        | "orders_warehouse_id_fkey" => vanished(),
 
         // History is corrected by new entries (ADJUST), never rewritten.
         "stock_ledger_append_only" | "ledger_batches_append_only" => {

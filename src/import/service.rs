@@ -615,6 +615,9 @@ fn kind_of(text: &str) -> Option<LocationKind> {
     }
 }
 
+/// A location row as read: its warehouse's id, code, name and kind.
+type LocationRow = (usize, i64, LocationCode, LocationName, LocationKind);
+
 async fn import_locations(
     db: &Db,
     sheet: &Sheet,
@@ -633,19 +636,44 @@ async fn import_locations(
     };
     let layout = Layout::of(
         sheet,
-        &[(code_column, true), (name_column, false), (KIND, true)],
+        &[
+            (WAREHOUSE_CODE, false),
+            (code_column, true),
+            (name_column, false),
+            (KIND, true),
+        ],
         &mut report.errors,
     );
     if !report.errors.is_empty() {
         return Ok(());
     }
-    let mut rows: Vec<(usize, LocationCode, LocationName, LocationKind)> = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let sites = warehouses(db).await?;
+    let mut rows: Vec<LocationRow> = Vec::new();
+    let mut seen: HashMap<(i64, String), usize> = HashMap::new();
     for row in &sheet.rows {
         let mut problems = RowProblems {
             layout: &layout,
             number: row.number,
             errors: &mut report.errors,
+        };
+        // A blank warehouse is the only one there is.
+        let site = match layout.text(row, WAREHOUSE_CODE).as_str() {
+            "" if sites.len() == 1 => sites.values().next().copied(),
+            "" => {
+                let count = sites.len();
+                problems.note(
+                    WAREHOUSE_CODE,
+                    tr!(errors.warehouse.required, count = count),
+                );
+                None
+            }
+            code => {
+                let site = sites.get(code).copied();
+                if site.is_none() {
+                    problems.note(WAREHOUSE_CODE, tr!(errors.warehouse.not_found, code = code));
+                }
+                site
+            }
         };
         let code = problems.check(
             code_column,
@@ -660,50 +688,67 @@ async fn import_locations(
         if kind.is_none() {
             problems.note(KIND, tr!(errors.value.kind_either));
         }
-        if let Some(code) = &code {
-            if let Some(first) = seen.insert(code.as_str().to_owned(), row.number) {
+        if let (Some(site), Some(code)) = (site, &code) {
+            if let Some(first) = seen.insert((site, code.as_str().to_owned()), row.number) {
                 problems.note(code_column, tr!(errors.import.duplicate, row = first));
             }
         }
-        if let (true, Some(code), Some(name), Some(kind)) = (problems.clean(), code, name, kind) {
-            rows.push((row.number, code, name, kind));
+        if let (true, Some(site), Some(code), Some(name), Some(kind)) =
+            (problems.clean(), site, code, name, kind)
+        {
+            rows.push((row.number, site, code, name, kind));
         }
     }
-    let columns = [("code", code_column), ("name", name_column), ("kind", KIND)];
+    let columns = [
+        ("warehouse_id", WAREHOUSE_CODE),
+        ("code", code_column),
+        ("name", name_column),
+        ("kind", KIND),
+    ];
     import_rows(db, report, &layout, &rows, &columns, |tx, rows| {
         Box::pin(apply_locations(tx, rows))
     })
     .await
 }
 
+/// Every warehouse's id by its code.
+async fn warehouses(db: &Db) -> Result<HashMap<String, i64>, AppError> {
+    let mut tx = db.begin_read().await?;
+    let rows: Vec<(String, i64)> = with_tx!(&mut tx, |conn, _backend| sqlx::query_as(
+        "SELECT code, id FROM warehouses"
+    )
+    .fetch_all(&mut *conn)
+    .await?);
+    tx.commit().await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// The fields of a location an import writes (their columns depend on the sheet's headers).
-const LOCATION_FIELDS: &[&str] = &["code", "name", "kind"];
+const LOCATION_FIELDS: &[&str] = &["warehouse_id", "code", "name", "kind"];
 
 /// Writes the locations of `rows` inside the caller's transaction: each new, renamed, or the
 /// same (left alone); a location of another kind is not changed, and every row the database
 /// refuses is noted with why.
-async fn apply_locations(
-    tx: &mut Tx,
-    rows: &[(usize, LocationCode, LocationName, LocationKind)],
-) -> Result<Written, AppError> {
-    let mut existing: HashMap<String, (String, String)> = HashMap::new();
+async fn apply_locations(tx: &mut Tx, rows: &[LocationRow]) -> Result<Written, AppError> {
+    let mut existing: HashMap<(i64, String), (String, String)> = HashMap::new();
     for chunk in rows.chunks(CHUNK) {
-        let found: Vec<(String, String, String)> = with_tx!(tx, |conn, _backend| {
-            let mut query =
-                sqlx::QueryBuilder::new("SELECT code, name, kind FROM locations WHERE code IN (");
+        let found: Vec<(i64, String, String, String)> = with_tx!(tx, |conn, _backend| {
+            let mut query = sqlx::QueryBuilder::new(
+                "SELECT warehouse_id, code, name, kind FROM locations WHERE code IN (",
+            );
             let mut list = query.separated(", ");
-            for (_, code, _, _) in chunk {
+            for (_, _, code, _, _) in chunk {
                 list.push_bind(code.as_str());
             }
             query.push(")");
             query.build_query_as().fetch_all(&mut *conn).await?
         });
-        existing.extend(found.into_iter().map(|(c, n, k)| (c, (n, k))));
+        existing.extend(found.into_iter().map(|(w, c, n, k)| ((w, c), (n, k))));
     }
     let mut written = Written::default();
     let mut writes: Vec<LocationWrite> = Vec::new();
-    for (number, code, name, kind) in rows {
-        let creates = match existing.get(code.as_str()) {
+    for (number, site, code, name, kind) in rows {
+        let creates = match existing.get(&(*site, code.as_str().to_owned())) {
             None => true,
             Some((_, old_kind)) if old_kind != kind.as_str() => {
                 written.refused.push(Refusal {
@@ -719,6 +764,7 @@ async fn apply_locations(
         writes.push(LocationWrite {
             row: *number,
             creates,
+            warehouse_id: *site,
             code: code.as_str().to_owned(),
             name: name.as_str().to_owned(),
             kind: kind.as_str(),
@@ -733,6 +779,7 @@ struct LocationWrite {
     row: usize,
     /// A new location (else an existing one renamed).
     creates: bool,
+    warehouse_id: i64,
     code: String,
     name: String,
     kind: &'static str,
@@ -756,16 +803,18 @@ impl Upsert for LocationWrite {
 /// refuses them.
 async fn upsert_locations(tx: &mut Tx, locations: &[LocationWrite]) -> Result<Attempt, AppError> {
     Ok(with_tx!(tx, |conn, _backend| {
-        let mut query =
-            sqlx::QueryBuilder::new("INSERT INTO locations (code, name, kind, search_text) ");
+        let mut query = sqlx::QueryBuilder::new(
+            "INSERT INTO locations (warehouse_id, code, name, kind, search_text) ",
+        );
         query.push_values(locations, |mut row, location| {
-            row.push_bind(location.code.as_str())
+            row.push_bind(location.warehouse_id)
+                .push_bind(location.code.as_str())
                 .push_bind(location.name.as_str())
                 .push_bind(location.kind)
                 .push_bind(location_search_text(&location.code, &location.name));
         });
         query.push(
-            " ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
+            " ON CONFLICT (warehouse_id, code) DO UPDATE SET name = excluded.name, \
              search_text = excluded.search_text",
         );
         refused(query.build().execute(&mut *conn).await)?.map(drop)
@@ -1095,7 +1144,11 @@ async fn import_stock(
     // Rows the sheet already refused: the others still go through the pipeline's checks (in a
     // transaction rolled back), so one report lists every problem of the file.
     let refused = !report.errors.is_empty();
-    let receipt: Receive = Request { r#ref, lines };
+    let receipt: Receive = Request {
+        r#ref,
+        warehouse: None,
+        lines,
+    };
     let moment = config.moment();
     // The pipeline's own checks (unknown skus and locations, kinds, dates, repeated lines),
     // with the same words as a receipt's; a dry run rolls its transaction back.

@@ -31,44 +31,50 @@ impl Receive {
     /// Parses a request. Checks against today's date come later, and only for lines not
     /// received before ([`Movement::check_new`]): a retry after midnight is still a retry.
     pub fn parse(input: &ReceiveInput) -> Result<Self, AppError> {
-        parse_request(&input.r#ref, &input.lines, |prefix, line, problems| {
-            let item = problems.check(ItemKey::parse(prefix, line.item_id, non_blank(&line.sku)));
-            let location = problems.check(LocationKey::parse(
-                &format!("{prefix}.location_code"),
-                line.location_id,
-                non_blank(&line.location_code),
-            ));
-            let qty = problems.check(Qty::parse(&format!("{prefix}.qty"), line.qty));
-            let batch_code = problems.check(BatchCode::parse(
-                &format!("{prefix}.batch_code"),
-                line.batch_code.as_deref().unwrap_or(""),
-            ));
-            let production_problem = line.production_date.and_then(|production| {
-                // "26-1-1" parses as the year 26: a typo, not a production date.
-                if production.year() < 1900 {
-                    Some(tr!(errors.value.production_implausible, date = production))
-                } else if line.expiry_date.is_some_and(|expiry| production > expiry) {
-                    Some(tr!(errors.value.production_after_expiry))
-                } else {
-                    None
-                }
-            });
-            if let Some(reason) = production_problem {
-                problems.note(AppError::validation(
-                    format!("{prefix}.production_date"),
-                    reason,
+        parse_request(
+            &input.r#ref,
+            input.warehouse_code.as_deref(),
+            &input.lines,
+            |prefix, line, problems| {
+                let item =
+                    problems.check(ItemKey::parse(prefix, line.item_id, non_blank(&line.sku)));
+                let location = problems.check(LocationKey::parse(
+                    &format!("{prefix}.location_code"),
+                    line.location_id,
+                    non_blank(&line.location_code),
                 ));
-                return None;
-            }
-            Some(ReceiveLine {
-                item: item?,
-                location: location?,
-                qty: qty?,
-                batch_code: batch_code?,
-                expiry_date: line.expiry_date,
-                production_date: line.production_date,
-            })
-        })
+                let qty = problems.check(Qty::parse(&format!("{prefix}.qty"), line.qty));
+                let batch_code = problems.check(BatchCode::parse(
+                    &format!("{prefix}.batch_code"),
+                    line.batch_code.as_deref().unwrap_or(""),
+                ));
+                let production_problem = line.production_date.and_then(|production| {
+                    // "26-1-1" parses as the year 26: a typo, not a production date.
+                    if production.year() < 1900 {
+                        Some(tr!(errors.value.production_implausible, date = production))
+                    } else if line.expiry_date.is_some_and(|expiry| production > expiry) {
+                        Some(tr!(errors.value.production_after_expiry))
+                    } else {
+                        None
+                    }
+                });
+                if let Some(reason) = production_problem {
+                    problems.note(AppError::validation(
+                        format!("{prefix}.production_date"),
+                        reason,
+                    ));
+                    return None;
+                }
+                Some(ReceiveLine {
+                    item: item?,
+                    location: location?,
+                    qty: qty?,
+                    batch_code: batch_code?,
+                    expiry_date: line.expiry_date,
+                    production_date: line.production_date,
+                })
+            },
+        )
     }
 }
 

@@ -13,7 +13,7 @@ use crate::locations::Location;
 use crate::scan::ScannedItem;
 use crate::with_pool;
 
-/// Labels of the location named `code`, else of the locations matching `q` and `kind` (as the
+/// Labels of the locations with `code` (one per warehouse that has it), else of the locations matching `q` and `kind` (as the
 /// `/locations` page finds them), by code; at most [`MAX_LABELS`].
 pub async fn location_labels(
     db: &Db,
@@ -22,23 +22,30 @@ pub async fn location_labels(
     kind: Option<LocationKind>,
 ) -> Result<Sheet, AppError> {
     if let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) {
-        let location = with_pool!(db, |pool, _backend| sqlx::query_as::<_, Location>(
-            "SELECT id, code, name, kind, created_at FROM locations WHERE code = $1"
+        let locations = with_pool!(db, |pool, _backend| sqlx::query_as::<_, Location>(
+            "SELECT l.id, w.code AS warehouse_code, l.code, l.name, l.kind, l.created_at \
+             FROM locations l JOIN warehouses w ON w.id = l.warehouse_id \
+             WHERE l.code = $1 ORDER BY w.code"
         )
         .bind(code)
-        .fetch_optional(pool)
-        .await)?
-        .ok_or_else(|| AppError::not_found(tr!(errors.location.not_found_code, code = code)))?;
+        .fetch_all(pool)
+        .await)?;
+        if locations.is_empty() {
+            return Err(AppError::not_found(tr!(
+                errors.location.not_found_code,
+                code = code
+            )));
+        }
         return Ok(Sheet {
-            labels: vec![location_label(&location)],
-            total: 1,
+            labels: locations.iter().map(location_label).collect(),
+            total: locations.len() as i64,
         });
     }
     let paging = Paging {
         offset: 0,
         limit: MAX_LABELS,
     };
-    let page = crate::locations::service::list_locations(db, q, kind, paging).await?;
+    let page = crate::locations::service::list_locations(db, q, kind, None, paging).await?;
     Ok(Sheet {
         labels: page.items.iter().map(location_label).collect(),
         total: page.total,

@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::db::Db;
-use crate::domain::{LocationKind, Page, Paging};
+use crate::domain::{LocationKind, Page, Paging, WarehouseCode};
 use crate::error::AppError;
 use crate::extract::{JsonBody, QueryParams};
 use crate::locations::service::{self, NewLocation};
@@ -26,6 +26,8 @@ pub fn router() -> Router<AppState> {
 struct ListParams {
     q: Option<String>,
     kind: Option<String>,
+    /// Only the locations of this warehouse (its code).
+    warehouse: Option<String>,
     offset: Option<i64>,
     limit: Option<i64>,
 }
@@ -43,7 +45,8 @@ crate::operation::documented! {
             None | Some("") => None,
             Some(raw) => Some(LocationKind::parse("kind", raw)?),
         };
-        service::list_locations(&db, params.q.as_deref(), kind, paging)
+        let warehouse = WarehouseCode::parse_optional("warehouse", params.warehouse.as_deref())?;
+        service::list_locations(&db, params.q.as_deref(), kind, warehouse.as_ref(), paging)
             .await
             .map(Json)
     }

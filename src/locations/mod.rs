@@ -15,6 +15,8 @@ pub mod service;
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Location {
     pub id: i64,
+    /// The warehouse it is in.
+    pub warehouse_code: String,
     pub code: String,
     pub name: String,
     pub kind: String,
@@ -26,6 +28,9 @@ pub struct Location {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewLocationInput {
+    /// Its warehouse; required once Depot has more than one.
+    #[serde(default)]
+    pub warehouse_code: Option<String>,
     pub code: String,
     #[serde(default)]
     pub name: Option<String>,
@@ -39,6 +44,7 @@ pub fn kind_words(kind: &str) -> String {
         "receiving" => tr!(locations.kind.receiving),
         "storage" => tr!(locations.kind.storage),
         "shipping" => tr!(locations.kind.shipping),
+        "quarantine" => tr!(locations.kind.quarantine),
         other => other.to_string(),
     }
 }

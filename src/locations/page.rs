@@ -30,7 +30,7 @@ pub async fn list_locations_page(
         "" => None,
         raw => Some(LocationKind::parse("kind", raw)?),
     };
-    crate::locations::service::list_locations(&state.db, Some(&q), kind, paging).await
+    crate::locations::service::list_locations(&state.db, Some(&q), kind, None, paging).await
 }
 
 /// Creates a location from the page's form.
@@ -43,6 +43,7 @@ pub async fn create_location_form(
     use crate::locations::service::{create_location, NewLocation};
     let state = crate::state::app_state()?;
     let form = NewLocationInput {
+        warehouse_code: None,
         code,
         name: Some(name),
         kind,

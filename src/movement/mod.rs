@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{check_line_count, BatchCode, LocationCode, Ref, Sku};
+use crate::domain::{check_line_count, BatchCode, LocationCode, Ref, Sku, WarehouseCode};
 use crate::error::{AppError, Problems};
 
 #[cfg(feature = "ssr")]
@@ -207,24 +207,31 @@ impl LocationKey {
     }
 }
 
-/// What every parsed movement request has: its ref and 1..=1000 lines.
+/// What every parsed movement request has: its ref, the warehouse its locations are in
+/// (`warehouse_code`; none: the only one) and 1..=1000 lines.
 #[derive(Debug, Clone)]
 pub struct Request<L> {
     pub r#ref: Ref,
+    pub warehouse: Option<WarehouseCode>,
     pub lines: Vec<L>,
 }
 
-/// Parses what every movement request has: its ref and 1..=1000 lines, each by
+/// Parses what every movement request has: its ref, its warehouse and 1..=1000 lines, each by
 /// `line(prefix, raw, problems)` where `prefix` is the line's path, e.g. `lines[3]`: it notes
 /// each bad field in `problems` and gives `None` when any was bad. Every bad field of the
 /// request is refused at once.
 pub fn parse_request<L, T>(
     raw_ref: &str,
+    raw_warehouse: Option<&str>,
     raw_lines: &[L],
     mut line: impl FnMut(&str, &L, &mut Problems) -> Option<T>,
 ) -> Result<Request<T>, AppError> {
     let mut problems = Problems::default();
     let r#ref = problems.check(Ref::parse("ref", raw_ref));
+    let warehouse = problems.check(WarehouseCode::parse_optional(
+        "warehouse_code",
+        raw_warehouse,
+    ));
     check_line_count(raw_lines.len())?;
     let lines: Vec<Option<T>> = raw_lines
         .iter()
@@ -232,8 +239,16 @@ pub fn parse_request<L, T>(
         .map(|(i, raw)| line(&format!("lines[{i}]"), raw, &mut problems))
         .collect();
     problems.finish()?;
-    match (r#ref, lines.into_iter().collect::<Option<Vec<T>>>()) {
-        (Some(r#ref), Some(lines)) => Ok(Request { r#ref, lines }),
+    match (
+        r#ref,
+        warehouse,
+        lines.into_iter().collect::<Option<Vec<T>>>(),
+    ) {
+        (Some(r#ref), Some(warehouse), Some(lines)) => Ok(Request {
+            r#ref,
+            warehouse,
+            lines,
+        }),
         // A line parser gave up without saying why: a bug, never a silent partial request.
         _ => Err(AppError::new(
             crate::error::ErrorCode::Internal,

@@ -256,6 +256,7 @@ async fn resolve_lines<M: Movement>(tx: &mut Tx, movement: &M) -> Result<Vec<Fou
     let (items, per_field) = resolve::find(
         tx,
         lines.iter().map(M::item),
+        movement.request().warehouse.as_ref(),
         M::LOCATION_FIELDS
             .iter()
             .enumerate()

@@ -1,12 +1,14 @@
-//! Finding what the lines of a request name: items by id or sku, locations by id or code. One
-//! statement finds them all, whatever the number of lines and however they name things.
+//! Finding what the lines of a request name: items by id or sku, locations by id or code — a
+//! code within the request's warehouse (`warehouse_code`; while Depot has one warehouse it may
+//! be left out). One statement finds them all, whatever the number of lines and however they
+//! name things.
 
 use std::collections::{BTreeSet, HashMap};
 
 use sqlx::QueryBuilder;
 
 use crate::db::Tx;
-use crate::domain::LocationKind;
+use crate::domain::{LocationKind, WarehouseCode};
 use crate::error::{AppError, ErrorCode, Problems};
 use crate::movement::{ItemKey, LocationKey};
 use crate::with_tx;
@@ -24,6 +26,7 @@ pub struct FoundLocation {
     pub id: i64,
     pub code: String,
     pub kind: String,
+    pub warehouse_id: i64,
 }
 
 impl FoundLocation {
@@ -41,8 +44,11 @@ trait Catalogue: Clone {
     const CODE: &'static str;
     /// The columns after id and code (at most one, text), e.g. a location's `kind`.
     const MORE: Option<&'static str>;
+    /// The column of the row's warehouse, if it has one.
+    const WAREHOUSE: Option<&'static str>;
     const UNKNOWN: ErrorCode;
-    fn from_row(id: i64, code: String, more: Option<String>) -> Self;
+    /// `warehouse` is the row's warehouse (locations).
+    fn from_row(id: i64, code: String, more: Option<String>, warehouse: Option<i64>) -> Self;
     fn id(&self) -> i64;
     fn code(&self) -> &str;
     /// "no item with id 7".
@@ -59,8 +65,9 @@ impl Catalogue for FoundItem {
     const TABLE: &'static str = "items";
     const CODE: &'static str = "sku";
     const MORE: Option<&'static str> = None;
+    const WAREHOUSE: Option<&'static str> = None;
     const UNKNOWN: ErrorCode = ErrorCode::UnknownItem;
-    fn from_row(id: i64, sku: String, _more: Option<String>) -> Self {
+    fn from_row(id: i64, sku: String, _more: Option<String>, _warehouse: Option<i64>) -> Self {
         FoundItem { id, sku }
     }
     fn id(&self) -> i64 {
@@ -92,12 +99,14 @@ impl Catalogue for FoundLocation {
     const TABLE: &'static str = "locations";
     const CODE: &'static str = "code";
     const MORE: Option<&'static str> = Some("kind");
+    const WAREHOUSE: Option<&'static str> = Some("warehouse_id");
     const UNKNOWN: ErrorCode = ErrorCode::UnknownLocation;
-    fn from_row(id: i64, code: String, kind: Option<String>) -> Self {
+    fn from_row(id: i64, code: String, kind: Option<String>, warehouse: Option<i64>) -> Self {
         FoundLocation {
             id,
             code,
             kind: kind.unwrap_or_default(),
+            warehouse_id: warehouse.unwrap_or_default(),
         }
     }
     fn id(&self) -> i64 {
@@ -179,17 +188,24 @@ impl<R> Default for Rows<R> {
 }
 
 /// Appends to the lookup the parts that find `wanted` in `R`'s table: rows of (part, id, code,
-/// more), part `2·table` for a row found by id and `2·table + 1` by code.
+/// more, warehouse), part `2·table` for a row found by id and `2·table + 1` by code — by code
+/// within warehouse `scope` when one is named.
 fn push_parts<'q, R: Catalogue, DB: sqlx::Database>(
     query: &mut QueryBuilder<'q, DB>,
     table: i64,
     wanted: &Wanted<'_>,
+    scope: Option<&WarehouseCode>,
 ) where
     i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     let more = R::MORE.unwrap_or("CAST(NULL AS TEXT)");
-    let columns = format!("id, {}, {more} FROM {} WHERE ", R::CODE, R::TABLE);
+    let warehouse = R::WAREHOUSE.unwrap_or("CAST(NULL AS BIGINT)");
+    let columns = format!(
+        "id, {}, {more}, {warehouse} FROM {} WHERE ",
+        R::CODE,
+        R::TABLE
+    );
     if !wanted.ids.is_empty() {
         if !query.sql().is_empty() {
             query.push(" UNION ALL ");
@@ -218,6 +234,34 @@ fn push_parts<'q, R: Catalogue, DB: sqlx::Database>(
             list.push_bind(code.to_string());
         }
         query.push(")");
+        if let (Some(column), Some(scope)) = (R::WAREHOUSE, scope) {
+            query.push(format_args!(
+                " AND {column} = (SELECT id FROM warehouses WHERE code = "
+            ));
+            query.push_bind(scope.as_str().to_string());
+            query.push(")");
+        }
+    }
+}
+
+/// The part of the lookup that finds the request's warehouse: the one named, or (none named)
+/// the first and how many there are — rows (4, id, code, NULL, count).
+fn push_warehouse<'q, DB: sqlx::Database>(
+    query: &mut QueryBuilder<'q, DB>,
+    scope: Option<&WarehouseCode>,
+) where
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    if !query.sql().is_empty() {
+        query.push(" UNION ALL ");
+    }
+    query.push(
+        "SELECT CAST(4 AS BIGINT), COALESCE(MIN(id), 0), COALESCE(MIN(code), ''), \
+         CAST(NULL AS TEXT), COUNT(*) FROM warehouses",
+    );
+    if let Some(scope) = scope {
+        query.push(" WHERE code = ");
+        query.push_bind(scope.as_str().to_string());
     }
 }
 
@@ -284,11 +328,15 @@ fn item_keys<'k>(keys: impl IntoIterator<Item = &'k ItemKey>) -> Vec<Named<'k>> 
 
 /// What the lines name, found in one statement: the item of each line (fields
 /// `lines[i].item_id` and `lines[i].sku`), and per location field `(name, keys)` the location
-/// of each line (errors name `lines[i].<name>`), in order. Everything unknown or contradictory
-/// is refused at once, items first.
+/// of each line (errors name `lines[i].<name>`), in order. Locations are in `warehouse`
+/// (`warehouse_code`): a code is looked for there, and one named by id must be there; with
+/// none named, a code is looked for in the only warehouse — once there are several, a request
+/// naming a location by code must say which (422 on `warehouse_code`). Everything unknown or
+/// contradictory is refused at once, items first.
 pub async fn find<'k>(
     tx: &mut Tx,
     items: impl IntoIterator<Item = &'k ItemKey>,
+    warehouse: Option<&WarehouseCode>,
     locations: Vec<(&str, Vec<&'k LocationKey>)>,
 ) -> Result<(Vec<FoundItem>, Vec<Vec<FoundLocation>>), AppError> {
     let items = item_keys(items);
@@ -298,19 +346,25 @@ pub async fn find<'k>(
         .collect();
     let wanted_items = Wanted::of(&items);
     let wanted_locations = Wanted::of(locations.iter().flatten());
+    let scoped = warehouse.is_some() || !wanted_locations.codes.is_empty();
     let mut item_rows: Rows<FoundItem> = Rows::default();
     let mut location_rows: Rows<FoundLocation> = Rows::default();
-    let rows: Vec<(i64, i64, String, Option<String>)> = with_tx!(tx, |conn, _backend| {
+    type Row = (i64, i64, String, Option<String>, Option<i64>);
+    let rows: Vec<Row> = with_tx!(tx, |conn, _backend| {
         let mut query = QueryBuilder::new("");
-        push_parts::<FoundItem, _>(&mut query, 0, &wanted_items);
-        push_parts::<FoundLocation, _>(&mut query, 1, &wanted_locations);
+        push_parts::<FoundItem, _>(&mut query, 0, &wanted_items, None);
+        push_parts::<FoundLocation, _>(&mut query, 1, &wanted_locations, warehouse);
+        if scoped {
+            push_warehouse(&mut query, warehouse);
+        }
         if query.sql().is_empty() {
             Vec::new()
         } else {
             query.build_query_as().fetch_all(&mut *conn).await?
         }
     });
-    for (part, id, code, more) in rows {
+    let mut site: Option<(i64, i64)> = None;
+    for (part, id, code, more, warehouse) in rows {
         fn keep<R: Catalogue>(rows: &mut Rows<R>, by_code: bool, row: R) {
             if by_code {
                 rows.by_code.insert(row.code().to_string(), row);
@@ -319,17 +373,60 @@ pub async fn find<'k>(
             }
         }
         let by_code = part % 2 == 1;
-        if part < 2 {
-            keep(&mut item_rows, by_code, FoundItem::from_row(id, code, more));
-        } else {
-            keep(
+        match part {
+            0 | 1 => keep(
+                &mut item_rows,
+                by_code,
+                FoundItem::from_row(id, code, more, warehouse),
+            ),
+            2 | 3 => keep(
                 &mut location_rows,
                 by_code,
-                FoundLocation::from_row(id, code, more),
-            );
+                FoundLocation::from_row(id, code, more, warehouse),
+            ),
+            _ => site = Some((id, warehouse.unwrap_or_default())),
+        }
+    }
+    // The warehouse first: without it, every location named by code is unknown.
+    if scoped {
+        let (_, count) = site.unwrap_or_default();
+        match warehouse {
+            Some(code) if count == 0 => {
+                return Err(AppError::validation(
+                    "warehouse_code",
+                    tr!(errors.warehouse.not_found, code = code),
+                ));
+            }
+            None if count > 1 => {
+                return Err(AppError::validation(
+                    "warehouse_code",
+                    tr!(errors.warehouse.required, count = count),
+                ));
+            }
+            _ => {}
         }
     }
     let mut problems = Problems::default();
+    if let Some(code) = warehouse {
+        // A location named by id must be in the warehouse named.
+        let (site_id, _) = site.unwrap_or_default();
+        for key in locations.iter().flatten() {
+            let elsewhere = key
+                .id
+                .and_then(|id| location_rows.by_id.get(&id))
+                .filter(|location| location.warehouse_id != site_id);
+            if let Some(location) = elsewhere {
+                problems.note(AppError::validation(
+                    key.code_field.clone(),
+                    tr!(
+                        errors.location.other_warehouse,
+                        code = &location.code,
+                        sent = code
+                    ),
+                ));
+            }
+        }
+    }
     let found_items = resolve(&items, &item_rows, &mut problems);
     let found_locations: Vec<Vec<FoundLocation>> = locations
         .iter()
@@ -345,5 +442,7 @@ pub async fn find_items<'k>(
     tx: &mut Tx,
     keys: impl IntoIterator<Item = &'k ItemKey>,
 ) -> Result<Vec<FoundItem>, AppError> {
-    find(tx, keys, Vec::new()).await.map(|(items, _)| items)
+    find(tx, keys, None, Vec::new())
+        .await
+        .map(|(items, _)| items)
 }

@@ -54,6 +54,10 @@ impl Policy {
 #[serde(deny_unknown_fields)]
 pub struct NewOrder {
     pub r#ref: String,
+    /// The warehouse it ships from: it reserves and is picked only there. Required once Depot
+    /// has more than one.
+    #[serde(default)]
+    pub warehouse_code: Option<String>,
     pub lines: Vec<NewOrderLine>,
     /// `partial` (default) or `all_or_nothing`.
     #[serde(default)]
@@ -109,6 +113,8 @@ pub struct OrderLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Order {
     pub r#ref: String,
+    /// The warehouse it ships from.
+    pub warehouse_code: String,
     pub status: OrderStatus,
     pub policy: Policy,
     pub created_at: DateTime<Utc>,
@@ -131,6 +137,7 @@ pub struct OrderResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderSummary {
     pub r#ref: String,
+    pub warehouse_code: String,
     pub status: OrderStatus,
     pub created_at: DateTime<Utc>,
     pub created_by: Option<String>,
@@ -158,6 +165,8 @@ pub struct OrderList {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OrderFilter {
     pub status: Option<String>,
+    /// Only the orders of this warehouse (its code).
+    pub warehouse: Option<String>,
     pub q: Option<String>,
     pub offset: Option<i64>,
     pub limit: Option<i64>,

@@ -23,6 +23,9 @@ use crate::with_tx;
 pub struct OrderRow {
     pub id: i64,
     pub r#ref: String,
+    /// The warehouse it ships from.
+    pub warehouse_id: i64,
+    pub warehouse_code: String,
     pub status: String,
     pub policy: String,
     pub shipments: i32,
@@ -41,17 +44,21 @@ impl OrderRow {
     }
 }
 
+/// An [`OrderRow`]'s columns, read from [`ORDERS`].
+pub const ORDER_COLUMNS: &str = "o.id, o.ref, o.warehouse_id, w.code AS warehouse_code, o.status, \
+     o.policy, o.shipments, o.created_at, o.created_by, o.updated_at";
+/// Orders with their warehouse.
+pub const ORDERS: &str = "orders o JOIN warehouses w ON w.id = o.warehouse_id";
+
 /// Locks the order with this ref for the rest of the transaction; `None` if there is none.
 pub async fn lock_order(tx: &mut Tx, r#ref: &str) -> Result<Option<OrderRow>, AppError> {
     Ok(with_tx!(tx, |conn, backend| {
         let sql = if backend == Backend::Postgres {
-            "SELECT id, ref, status, policy, shipments, created_at, created_by, updated_at \
-             FROM orders WHERE ref = $1 FOR UPDATE"
+            format!("SELECT {ORDER_COLUMNS} FROM {ORDERS} WHERE o.ref = $1 FOR UPDATE OF o")
         } else {
-            "SELECT id, ref, status, policy, shipments, created_at, created_by, updated_at \
-             FROM orders WHERE ref = $1"
+            format!("SELECT {ORDER_COLUMNS} FROM {ORDERS} WHERE o.ref = $1")
         };
-        sqlx::query_as::<_, OrderRow>(sql)
+        sqlx::query_as::<_, OrderRow>(&sql)
             .bind(r#ref)
             .fetch_optional(&mut *conn)
             .await?
@@ -78,11 +85,12 @@ impl Candidate {
 }
 
 /// Locks every stock of `items` in a storage location (in (item, location) order, like every
-/// movement) and, with `load`, reads their batches with goods: all an order of these items may
-/// hold (without, an empty list: the locks alone).
+/// movement) and, with `load`, reads their batches with goods in warehouse `warehouse`: all an
+/// order of these items shipping from there may hold (without, an empty list: the locks alone).
 pub async fn lock_candidates(
     tx: &mut Tx,
     items: &BTreeSet<i64>,
+    warehouse: i64,
     load: bool,
 ) -> Result<Vec<Candidate>, AppError> {
     let items: Vec<i64> = items.iter().copied().collect();
@@ -97,8 +105,10 @@ pub async fn lock_candidates(
                 "SELECT b.id, b.item_id, b.location_id, l.code AS location_code, b.batch_code, \
                  b.expiry_date, b.qty, b.reserved \
                  FROM batches b JOIN locations l ON l.id = b.location_id \
-                 WHERE l.kind = 'storage' AND b.qty > 0 AND b.item_id IN (",
+                 WHERE l.kind = 'storage' AND b.qty > 0 AND l.warehouse_id = ",
             );
+            query.push_bind(warehouse);
+            query.push(" AND b.item_id IN (");
             let mut list = query.separated(", ");
             for id in chunk {
                 list.push_bind(*id);

@@ -15,6 +15,10 @@ pub mod service;
 #[serde(deny_unknown_fields)]
 pub struct OutboundInput {
     pub r#ref: String,
+    /// The warehouse its locations are in (their codes are unique within it); required once
+    /// Depot has more than one.
+    #[serde(default)]
+    pub warehouse_code: Option<String>,
     /// All or nothing; absent means the server's `OUTBOUND_ATOMIC`.
     #[serde(default)]
     pub atomic: Option<bool>,

@@ -32,22 +32,29 @@ pub struct OutboundLine {
 impl Outbound {
     /// Parses a request; `default_atomic` applies when it does not say.
     pub fn parse(input: &OutboundInput, default_atomic: bool) -> Result<Self, AppError> {
-        let request = parse_request(&input.r#ref, &input.lines, |prefix, line, problems| {
-            let item = problems.check(ItemKey::parse(prefix, line.item_id, non_blank(&line.sku)));
-            let location = problems.check(LocationKey::parse(
-                &format!("{prefix}.location_code"),
-                line.location_id,
-                non_blank(&line.location_code),
-            ));
-            let qty = problems.check(Qty::parse(&format!("{prefix}.qty"), line.qty));
-            let batch_code = problems.check(parse_batch_code(prefix, line.batch_code.as_deref()));
-            Some(OutboundLine {
-                item: item?,
-                location: location?,
-                qty: qty?,
-                batch_code: batch_code?,
-            })
-        })?;
+        let request = parse_request(
+            &input.r#ref,
+            input.warehouse_code.as_deref(),
+            &input.lines,
+            |prefix, line, problems| {
+                let item =
+                    problems.check(ItemKey::parse(prefix, line.item_id, non_blank(&line.sku)));
+                let location = problems.check(LocationKey::parse(
+                    &format!("{prefix}.location_code"),
+                    line.location_id,
+                    non_blank(&line.location_code),
+                ));
+                let qty = problems.check(Qty::parse(&format!("{prefix}.qty"), line.qty));
+                let batch_code =
+                    problems.check(parse_batch_code(prefix, line.batch_code.as_deref()));
+                Some(OutboundLine {
+                    item: item?,
+                    location: location?,
+                    qty: qty?,
+                    batch_code: batch_code?,
+                })
+            },
+        )?;
         Ok(Self {
             request,
             atomic: input.atomic.unwrap_or(default_atomic),

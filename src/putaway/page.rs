@@ -65,6 +65,7 @@ pub async fn put_away_form(
 crate::lines::form_request! {
     PutawayForm => crate::putaway::service::Putaway, |form, text| crate::putaway::PutawayInput {
         r#ref: form.reference.clone(),
+        warehouse_code: None,
         lines: text.each(&form.lines, |text, line| crate::putaway::PutawayLineInput {
             sku: Some(line.sku.clone()),
             from_location_code: Some(line.from_location_code.clone()),

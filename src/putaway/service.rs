@@ -29,28 +29,35 @@ pub struct PutawayLine {
 
 impl Putaway {
     pub fn parse(input: &PutawayInput) -> Result<Self, AppError> {
-        parse_request(&input.r#ref, &input.lines, |prefix, line, problems| {
-            let item = problems.check(ItemKey::parse(prefix, line.item_id, non_blank(&line.sku)));
-            let from = problems.check(LocationKey::parse(
-                &format!("{prefix}.from_location_code"),
-                line.from_location_id,
-                non_blank(&line.from_location_code),
-            ));
-            let to = problems.check(LocationKey::parse(
-                &format!("{prefix}.to_location_code"),
-                line.to_location_id,
-                non_blank(&line.to_location_code),
-            ));
-            let qty = problems.check(Qty::parse(&format!("{prefix}.qty"), line.qty));
-            let batch_code = problems.check(parse_batch_code(prefix, line.batch_code.as_deref()));
-            Some(PutawayLine {
-                item: item?,
-                from: from?,
-                to: to?,
-                qty: qty?,
-                batch_code: batch_code?,
-            })
-        })
+        parse_request(
+            &input.r#ref,
+            input.warehouse_code.as_deref(),
+            &input.lines,
+            |prefix, line, problems| {
+                let item =
+                    problems.check(ItemKey::parse(prefix, line.item_id, non_blank(&line.sku)));
+                let from = problems.check(LocationKey::parse(
+                    &format!("{prefix}.from_location_code"),
+                    line.from_location_id,
+                    non_blank(&line.from_location_code),
+                ));
+                let to = problems.check(LocationKey::parse(
+                    &format!("{prefix}.to_location_code"),
+                    line.to_location_id,
+                    non_blank(&line.to_location_code),
+                ));
+                let qty = problems.check(Qty::parse(&format!("{prefix}.qty"), line.qty));
+                let batch_code =
+                    problems.check(parse_batch_code(prefix, line.batch_code.as_deref()));
+                Some(PutawayLine {
+                    item: item?,
+                    from: from?,
+                    to: to?,
+                    qty: qty?,
+                    batch_code: batch_code?,
+                })
+            },
+        )
     }
 }
 

@@ -124,6 +124,7 @@ pub mod columns {
     pub const UNIT: Column = Column::new("unit", "单位", &["计量单位"]);
     pub const BARCODE: Column = Column::new("barcode", "条码", &["条形码", "商品条码"]);
     pub const LOCATION_CODE: Column = Column::new("location_code", "库位", &["库位编码", "库位号"]);
+    pub const WAREHOUSE_CODE: Column = Column::new("warehouse_code", "仓库", &["仓库编码"]);
     pub const LOCATION_NAME: Column = Column::new("location_name", "库位名称", &[]);
     pub const KIND: Column = Column::new("kind", "库位类型", &["类型"]);
     pub const QTY: Column = Column::new("qty", "数量", &["库存数量"]);

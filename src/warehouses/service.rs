@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::db::Db;
+use crate::db::{Db, Tx};
 use crate::domain::{WarehouseCode, WarehouseName};
 use crate::error::AppError;
 use crate::warehouses::{NewWarehouseInput, Warehouse};
@@ -104,4 +104,55 @@ pub async fn list_warehouses(db: &Db, default_timezone: Tz) -> Result<Vec<Wareho
         .into_iter()
         .map(|row| row.warehouse(default_timezone))
         .collect())
+}
+
+/// A warehouse a request names (or the only one), found.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Site {
+    pub id: i64,
+    pub code: String,
+}
+
+/// The warehouse a request acts in: the one `code` names (unknown: 422 on `field`) or, when it
+/// names none, the only one there is — with several, naming one is required (422 on `field`).
+pub async fn one(tx: &mut Tx, code: Option<&WarehouseCode>, field: &str) -> Result<Site, AppError> {
+    let rows: Vec<(i64, String, i64)> = with_tx!(tx, |conn, _backend| sqlx::query_as(
+        "SELECT id, code, (SELECT COUNT(*) FROM warehouses) FROM warehouses \
+         WHERE $1 IS NULL OR code = $1 ORDER BY id LIMIT 2"
+    )
+    .bind(code.map(WarehouseCode::as_str))
+    .fetch_all(&mut *conn)
+    .await?);
+    match (code, rows.as_slice()) {
+        (_, [(id, code, _)]) => Ok(Site {
+            id: *id,
+            code: code.clone(),
+        }),
+        (Some(code), _) => Err(not_found(field, code.as_str())),
+        (None, rows) => Err(AppError::validation(
+            field,
+            tr!(
+                errors.warehouse.required,
+                count = rows.first().map_or(0, |r| r.2)
+            ),
+        )),
+    }
+}
+
+/// The warehouse a list is filtered by (`?warehouse=`): none for all of them; an unknown one is
+/// 422 on `field`.
+pub async fn filter(
+    tx: &mut Tx,
+    code: Option<&WarehouseCode>,
+    field: &str,
+) -> Result<Option<Site>, AppError> {
+    match code {
+        None => Ok(None),
+        Some(_) => one(tx, code, field).await.map(Some),
+    }
+}
+
+/// "no warehouse with code 'X'", on `field`.
+pub fn not_found(field: &str, code: &str) -> AppError {
+    AppError::validation(field, tr!(errors.warehouse.not_found, code = code))
 }

@@ -293,7 +293,8 @@ async fn check_reports_adjustments_without_their_reason_or_entry(backend: Backen
         .unwrap();
         // A posted count whose −2 difference was never adjusted.
         let count: i64 = sqlx::query_scalar(
-            "INSERT INTO counts (status, blind, scope_kind, created_at) VALUES ('POSTED', $1, 'locations', $2) RETURNING id",
+            "INSERT INTO counts (warehouse_id, status, blind, scope_kind, created_at) \
+             VALUES ((SELECT id FROM warehouses), 'POSTED', $1, 'locations', $2) RETURNING id",
         )
         .bind(false)
         .bind(chrono::Utc::now())

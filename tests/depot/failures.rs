@@ -118,8 +118,8 @@ async fn a_unique_violation_in_a_movement_is_a_conflict(backend: Backend) {
         &app,
         "test_duplicate_location",
         "AFTER INSERT ON stock_ledger",
-        "INSERT INTO locations (code, name, kind) \
-         SELECT code, name, kind FROM locations WHERE id = NEW.location_id;",
+        "INSERT INTO locations (warehouse_id, code, name, kind) \
+         SELECT warehouse_id, code, name, kind FROM locations WHERE id = NEW.location_id;",
     )
     .await;
     let body = assert_refused(&app, &receive, StatusCode::CONFLICT, "CONFLICT").await;

@@ -190,18 +190,9 @@ async fn every_operation_answers_as_the_document_says(backend: Backend) {
             call(M::POST, "/locations", "/locations"),
             json!({"code": "B-01", "kind": "storage"}),
         ),
-        call(M::GET, "/warehouses", "/warehouses"),
-        with_json(
-            call(M::POST, "/warehouses", "/warehouses"),
-            json!({"code": "SH", "name": "Shanghai"}),
-        ),
-        with_json(
-            call(M::POST, "/warehouses", "/warehouses"),
-            json!({"code": "SH", "name": "again"}),
-        ),
         with_json(
             call(M::POST, "/counts", "/counts"),
-            json!({"location_codes": ["A-01"]}),
+            json!({"warehouse_code": "MAIN", "location_codes": ["A-01"]}),
         ),
         call(M::GET, "/counts", "/counts"),
         call(M::GET, "/counts/{id}", "/counts/1"),
@@ -274,6 +265,16 @@ async fn every_operation_answers_as_the_document_says(backend: Backend) {
         with_csv(
             call(M::POST, "/import/stock", "/import/stock?ref=OPEN-1"),
             "sku,location_code,qty\nSKU-1,C-01,4\n",
+        ),
+        // A second warehouse last: from here on, location codes need their warehouse.
+        call(M::GET, "/warehouses", "/warehouses"),
+        with_json(
+            call(M::POST, "/warehouses", "/warehouses"),
+            json!({"code": "SH", "name": "Shanghai"}),
+        ),
+        with_json(
+            call(M::POST, "/warehouses", "/warehouses"),
+            json!({"code": "SH", "name": "again"}),
         ),
     ];
 

@@ -78,7 +78,8 @@ async fn plant_stock_in(
     let (item_sql, location_sql, summary_sql) = match schema {
         Schema::Current => (
             "INSERT INTO items (sku, name, search_text) VALUES ($1, 'Planted', $2) RETURNING id",
-            "INSERT INTO locations (code, kind, search_text) VALUES ($1, 'storage', $2) RETURNING id",
+            "INSERT INTO locations (warehouse_id, code, kind, search_text) \
+             VALUES ((SELECT id FROM warehouses WHERE code = 'MAIN'), $1, 'storage', $2) RETURNING id",
             "UPDATE inventory_summary SET items_in_stock = items_in_stock + 1 WHERE id = $2 AND $1 > 0",
         ),
         Schema::Before0004 => (
@@ -247,9 +248,11 @@ async fn the_database_refuses_negative_stock_and_zero_deltas(backend: Backend) {
                 .await;
         assert!(duplicate.is_err(), "one stock row per (item, location)");
 
-        let bad_kind = sqlx::query("INSERT INTO locations (code, kind) VALUES ('X', 'attic')")
-            .execute(pool)
-            .await;
+        let bad_kind = sqlx::query(
+            "INSERT INTO locations (warehouse_id, code, kind) VALUES (1, 'X', 'attic')",
+        )
+        .execute(pool)
+        .await;
         assert!(bad_kind.is_err(), "location kind checked");
 
         let orphan =

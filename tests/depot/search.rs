@@ -243,14 +243,17 @@ async fn migration_fills_the_search_text_of_older_rows(backend: Backend) {
         .execute(pool)
         .await
         .unwrap();
-        sqlx::query("INSERT INTO locations (code, name, kind) VALUES ('ＺＺ-1', 'Süd', 'storage')")
-            .execute(pool)
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO locations (warehouse_id, code, name, kind) \
+             VALUES ((SELECT id FROM warehouses), 'ＺＺ-1', 'Süd', 'storage')",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
         // An order from before migration 0015.
         sqlx::query(
-            "INSERT INTO orders (ref, policy, status, created_at, updated_at) \
-             VALUES ('SO-ÄLTER', 'partial', 'BACKORDERED', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+            "INSERT INTO orders (ref, warehouse_id, policy, status, created_at, updated_at) \
+             VALUES ('SO-ÄLTER', (SELECT id FROM warehouses), 'partial', 'BACKORDERED', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
         )
         .execute(pool)
         .await
@@ -279,7 +282,7 @@ async fn migration_fills_the_search_text_of_older_rows(backend: Backend) {
         .unwrap();
     assert_eq!(items.total, 1);
     assert_eq!(items.items[0].sku, "OLD-11234");
-    let locations = list_locations(&test_db.db, Some("zz-1"), None, paging)
+    let locations = list_locations(&test_db.db, Some("zz-1"), None, None, paging)
         .await
         .unwrap();
     assert_eq!(locations.total, 1);

@@ -1,8 +1,11 @@
-//! Warehouses (issue 33, first step): what there was is warehouse MAIN; admins create more,
-//! everyone lists them; a warehouse's time zone is its own or Depot's.
+//! Warehouses (issue 33): what there was is warehouse MAIN; admins create more, everyone lists
+//! them; a warehouse's time zone is its own or Depot's. Every location is in one warehouse, its
+//! code unique there; a request names the warehouse its location codes are in (optional while
+//! there is one).
 
 use depot::auth::Role;
 use depot::db::Backend;
+use depot::with_pool;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -13,7 +16,43 @@ on_both_backends!(
     the_warehouse_there_was_is_main_and_admins_add_more,
     bad_warehouses_are_refused_and_change_nothing,
     only_admins_create_warehouses,
+    locations_are_in_warehouses_and_codes_repeat_across_them,
+    movements_name_the_warehouse_their_location_codes_are_in,
+    imported_locations_name_their_warehouse,
+    a_count_counts_in_one_warehouse,
+    an_order_reserves_and_is_picked_in_its_warehouse,
+    migration_puts_what_there_was_in_main,
 );
+
+/// MAIN and SH, each with a shelf `A-01` holding `W-1`: 5 in MAIN, 7 in SH. Answers the item
+/// and the two shelves' ids (MAIN's, SH's).
+async fn two_warehouses(app: &TestApp) -> (i64, i64, i64) {
+    let item = app.item("W-1", "Water").await;
+    let main = app.location("A-01", "storage").await;
+    let (status, _) = app
+        .post("/warehouses", &json!({"code": "SH", "name": "上海仓"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, sh) = app
+        .post(
+            "/locations",
+            &json!({"warehouse_code": "SH", "code": "A-01", "kind": "storage"}),
+        )
+        .await;
+    let sh = sh["id"].as_i64().unwrap();
+    for (warehouse, qty) in [("MAIN", 5), ("SH", 7)] {
+        let (status, body) = app
+            .post(
+                "/inbound/receive",
+                &json!({"ref": format!("R-{warehouse}"), "warehouse_code": warehouse, "lines": [
+                    {"sku": "W-1", "location_code": "A-01", "qty": qty, "batch_code": "L1"}
+                ]}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    (item, main, sh)
+}
 
 async fn the_warehouse_there_was_is_main_and_admins_add_more(backend: Backend) {
     let mut config = test_config();
@@ -121,4 +160,390 @@ async fn only_admins_create_warehouses(backend: Backend) {
         assert_eq!(listed.status(), StatusCode::OK, "{} lists", role.as_str());
     }
     assert_eq!(app.count("warehouses").await, 1);
+}
+
+async fn locations_are_in_warehouses_and_codes_repeat_across_them(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // One warehouse: it need not be named.
+    let (status, a01) = app
+        .post("/locations", &json!({"code": "A-01", "kind": "storage"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{a01}");
+    assert_eq!(a01["warehouse_code"], "MAIN");
+
+    let (status, _) = app
+        .post("/warehouses", &json!({"code": "SH", "name": "上海仓"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let before = app.count("locations").await;
+    // Two: a new location must say where.
+    for (body, field) in [
+        (json!({"code": "A-02", "kind": "storage"}), "warehouse_code"),
+        (
+            json!({"warehouse_code": "NOPE", "code": "A-02", "kind": "storage"}),
+            "warehouse_code",
+        ),
+        (
+            json!({"warehouse_code": "", "code": "A-02", "kind": "storage"}),
+            "warehouse_code",
+        ),
+    ] {
+        let (status, error) = app.post("/locations", &body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body} → {error}");
+        assert_error(&error, "VALIDATION_FAILED");
+        assert_eq!(error["error"]["details"]["field"], field, "{error}");
+    }
+    assert_eq!(app.count("locations").await, before, "nothing written");
+
+    // The same code in another warehouse is another location.
+    let (status, sh_a01) = app
+        .post(
+            "/locations",
+            &json!({"warehouse_code": "SH", "code": "A-01", "kind": "storage"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{sh_a01}");
+    assert_eq!(sh_a01["warehouse_code"], "SH");
+    assert_ne!(sh_a01["id"], a01["id"]);
+    let (status, error) = app
+        .post(
+            "/locations",
+            &json!({"warehouse_code": "SH", "code": "A-01", "kind": "storage"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
+    assert_eq!(error["error"]["details"]["field"], "code");
+
+    let (_, all) = app.get("/locations").await;
+    let listed: Vec<(&str, &str)> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["warehouse_code"].as_str().unwrap(),
+                l["code"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, [("MAIN", "A-01"), ("SH", "A-01")], "{all}");
+    let (_, sh) = app.get("/locations?warehouse=SH").await;
+    assert_eq!(sh["total"], 1, "{sh}");
+    assert_eq!(sh["items"][0]["id"], sh_a01["id"]);
+    let (status, error) = app.get("/locations?warehouse=NOPE").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["error"]["details"]["field"], "warehouse");
+}
+
+async fn movements_name_the_warehouse_their_location_codes_are_in(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let item = app.item("W-1", "Water").await;
+    let main_a01 = app.location("A-01", "storage").await;
+    let receive = |warehouse: Option<&str>, r#ref: &str, qty: i64| {
+        let mut body = json!({"ref": r#ref, "lines": [
+            {"sku": "W-1", "location_code": "A-01", "qty": qty, "batch_code": "L1"}
+        ]});
+        if let Some(code) = warehouse {
+            body["warehouse_code"] = json!(code);
+        }
+        body
+    };
+    // One warehouse: naming it is optional.
+    let (status, body) = app.post("/inbound/receive", &receive(None, "R-1", 5)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["lines"][0]["location_id"], main_a01);
+
+    let (_, _) = app
+        .post("/warehouses", &json!({"code": "SH", "name": "上海仓"}))
+        .await;
+    let (_, sh_a01) = app
+        .post(
+            "/locations",
+            &json!({"warehouse_code": "SH", "code": "A-01", "kind": "storage"}),
+        )
+        .await;
+    let sh_a01 = sh_a01["id"].as_i64().unwrap();
+    let ledger = app.count("stock_ledger").await;
+
+    // Two: a location code alone names nothing; an unknown warehouse names nothing.
+    for body in [receive(None, "R-2", 3), receive(Some("NOPE"), "R-2", 3)] {
+        let (status, error) = app.post("/inbound/receive", &body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body} → {error}");
+        assert_error(&error, "VALIDATION_FAILED");
+        assert_eq!(
+            error["error"]["details"]["field"], "warehouse_code",
+            "{error}"
+        );
+    }
+    // A location named by id must be in the warehouse named.
+    let (status, error) = app
+        .post(
+            "/inbound/receive",
+            &json!({"ref": "R-2", "warehouse_code": "MAIN", "lines": [
+                {"sku": "W-1", "location_id": sh_a01, "qty": 3, "batch_code": "L1"}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["error"]["details"]["field"], "lines[0].location_code");
+    assert_eq!(app.count("stock_ledger").await, ledger, "nothing written");
+
+    let (status, body) = app
+        .post("/inbound/receive", &receive(Some("SH"), "R-2", 3))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["lines"][0]["location_id"], sh_a01);
+    // By id alone, no warehouse is needed.
+    let (status, body) = app
+        .post(
+            "/outbound/commit",
+            &json!({"ref": "O-1", "lines": [{"item_id": item, "location_id": sh_a01, "qty": 1}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .post(
+            "/outbound/commit",
+            &json!({"ref": "O-2", "warehouse_code": "MAIN", "lines": [
+                {"sku": "W-1", "location_code": "A-01", "qty": 2}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.stock_qty(item, main_a01).await, 3);
+    assert_eq!(app.stock_qty(item, sh_a01).await, 2);
+    app.assert_consistent().await;
+}
+
+async fn imported_locations_name_their_warehouse(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, _) = app
+        .post("/warehouses", &json!({"code": "SH", "name": "上海仓"}))
+        .await;
+    let import = |csv: &'static str| app.post_raw("/import/locations", "text/csv", csv.into());
+    let (status, report) = import("仓库,库位,库位类型\nMAIN,A-01,存储\nSH,A-01,存储\n").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let (_, sh) = app.get("/locations?warehouse=SH").await;
+    assert_eq!(sh["total"], 1, "{sh}");
+    let (_, main) = app.get("/locations?warehouse=MAIN").await;
+    assert_eq!(main["total"], 1, "{main}");
+
+    let before = app.count("locations").await;
+    let (status, report) =
+        import("warehouse_code,code,kind\n,B-01,storage\nXX,B-02,storage\n").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+    let errors: Vec<(i64, &str)> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_i64().unwrap(), e["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        errors,
+        [(2, "warehouse_code"), (3, "warehouse_code")],
+        "{report}"
+    );
+    assert_eq!(
+        app.count("locations").await,
+        before,
+        "nothing written: {report}"
+    );
+}
+
+async fn a_count_counts_in_one_warehouse(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (item, main, sh) = two_warehouses(&app).await;
+    let (status, error) = app
+        .post("/counts", &json!({"location_codes": ["A-01"]}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["error"]["details"]["field"], "warehouse_code");
+    assert_eq!(app.count("counts").await, 0);
+
+    // By location: SH's A-01 only.
+    let (status, count) = app
+        .post(
+            "/counts",
+            &json!({"warehouse_code": "SH", "location_codes": ["A-01"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{count}");
+    assert_eq!(count["warehouse_code"], "SH");
+    let lines = count["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "{count}");
+    assert_eq!(lines[0]["location_id"], sh);
+    assert_eq!(lines[0]["expected_qty"], 7);
+    let id = count["id"].as_i64().unwrap();
+    // A line names its location by the count's warehouse.
+    let (status, body) = app
+        .post(
+            &format!("/counts/{id}/lines"),
+            &json!({"sku": "W-1", "location_code": "A-01", "counted_qty": 6}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app.post(&format!("/counts/{id}/post"), &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.stock_qty(item, sh).await, 6);
+    assert_eq!(app.stock_qty(item, main).await, 5, "MAIN's A-01 untouched");
+
+    // By item: the item's stock in the count's warehouse only.
+    let (status, count) = app
+        .post(
+            "/counts",
+            &json!({"warehouse_code": "MAIN", "skus": ["W-1"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{count}");
+    let located: Vec<i64> = count["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["location_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(located, [main], "{count}");
+
+    let (_, listed) = app.get("/counts?warehouse=SH").await;
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_eq!(listed["counts"][0]["warehouse_code"], "SH");
+    let (_, listed) = app.get("/counts").await;
+    assert_eq!(listed["total"], 2, "{listed}");
+    app.assert_consistent().await;
+}
+
+async fn an_order_reserves_and_is_picked_in_its_warehouse(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (item, main, sh) = two_warehouses(&app).await;
+    let before = app.count("orders").await;
+    for body in [
+        json!({"ref": "SO-1", "lines": [{"sku": "W-1", "qty": 2}]}),
+        json!({"ref": "SO-1", "warehouse_code": "NOPE", "lines": [{"sku": "W-1", "qty": 2}]}),
+    ] {
+        let (status, error) = app.post("/orders", &body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+        assert_eq!(error["error"]["details"]["field"], "warehouse_code");
+    }
+    assert_eq!(app.count("orders").await, before);
+
+    // SH has 7: an order for 9 from SH gets 7, never MAIN's 5.
+    let (status, order) = app
+        .post(
+            "/orders",
+            &json!({"ref": "SO-1", "warehouse_code": "SH", "lines": [{"sku": "W-1", "qty": 9}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    let order = &order["order"];
+    assert_eq!(order["warehouse_code"], "SH");
+    assert_eq!(order["lines"][0]["reserved"], 7, "{order}");
+    assert_eq!(order["lines"][0]["backordered"], 2);
+    // A pick names A-01: SH's, the order's warehouse.
+    let (status, picked) = app
+        .post(
+            "/orders/SO-1/pick",
+            &json!({"lines": [{"location_code": "A-01", "sku": "W-1", "qty": 7}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{picked}");
+    let (status, shipped) = app.post("/orders/SO-1/ship", &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{shipped}");
+    assert_eq!(app.stock_qty(item, sh).await, 0);
+    assert_eq!(app.stock_qty(item, main).await, 5, "MAIN's stock untouched");
+
+    let (_, listed) = app.get("/orders?warehouse=SH").await;
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_eq!(listed["orders"][0]["warehouse_code"], "SH");
+    let (_, listed) = app.get("/orders?warehouse=MAIN").await;
+    assert_eq!(listed["total"], 0, "{listed}");
+    app.assert_consistent().await;
+}
+
+async fn migration_puts_what_there_was_in_main(backend: Backend) {
+    let test_db = TestDb::empty(backend).await;
+    test_db
+        .db
+        .migrate_schema_until(17)
+        .await
+        .expect("migrations 1–17 apply");
+    // What an older Depot held: a location with an (empty) stock, a count of it, an order.
+    let (location, stock) = with_pool!(&test_db.db, |pool, _backend| {
+        let item: i64 = sqlx::query_scalar(
+            "INSERT INTO items (sku, name, search_text) VALUES ('OLD-1', 'Old', '') \
+             RETURNING id",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        let location: i64 = sqlx::query_scalar(
+            "INSERT INTO locations (code, kind, search_text) VALUES ('OLD-A', 'storage', '') \
+             RETURNING id",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        let stock: i64 = sqlx::query_scalar(
+            "INSERT INTO stocks (item_id, location_id, qty) VALUES ($1, $2, 0) RETURNING id",
+        )
+        .bind(item)
+        .bind(location)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO counts (status, blind, scope_kind, created_at) \
+             VALUES ('CANCELLED', FALSE, 'locations', '2026-01-01T00:00:00Z')",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO orders (ref, policy, status, created_at, updated_at, search_text) \
+             VALUES ('SO-OLD', 'partial', 'CANCELLED', '2026-01-01T00:00:00Z', \
+                     '2026-01-01T00:00:00Z', 'so-old')",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+        (location, stock)
+    });
+    depot::cli::migrate(&test_db.db)
+        .await
+        .expect("migration 0018 applies over them");
+    let app = TestApp::spawn_with(test_db, test_config()).await;
+
+    let (_, locations) = app.get("/locations").await;
+    assert_eq!(locations["items"][0]["id"], location, "{locations}");
+    assert_eq!(locations["items"][0]["warehouse_code"], "MAIN");
+    let (_, count) = app.get("/counts/1").await;
+    assert_eq!(count["warehouse_code"], "MAIN", "{count}");
+    let (_, order) = app.get("/orders/SO-OLD").await;
+    assert_eq!(order["order"]["warehouse_code"], "MAIN", "{order}");
+    // The stock still refers to its location: a receipt there tops up the same row.
+    let (status, body) = app
+        .post(
+            "/inbound/receive",
+            &json!({"ref": "R-NEW", "lines": [
+                {"sku": "OLD-1", "location_code": "OLD-A", "qty": 3, "batch_code": "B"}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.count("stocks").await, 1);
+    let stock_now: i64 = with_pool!(app.db(), |pool, _backend| sqlx::query_scalar(
+        "SELECT id FROM stocks WHERE location_id = $1"
+    )
+    .bind(location)
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(stock_now, stock);
+    // Foreign keys are enforced again after the rebuild.
+    let orphan = with_pool!(app.db(), |pool, _backend| sqlx::query(
+        "INSERT INTO stocks (item_id, location_id, qty) VALUES (1, 999999, 0)"
+    )
+    .execute(pool)
+    .await
+    .map(drop));
+    assert!(orphan.is_err(), "a stock at no location is refused");
+    app.assert_consistent().await;
 }

@@ -59,6 +59,7 @@ pub async fn create_order_form(
         Ok(lines) => {
             let input = crate::orders::NewOrder {
                 r#ref: form.reference.clone(),
+                warehouse_code: None,
                 lines,
                 policy: Some(form.policy.clone()),
             };
@@ -92,6 +93,7 @@ pub async fn orders_page(
         q: Some(q),
         offset: Some(crate::ui::page_offset(page, PER_PAGE)),
         limit: Some(PER_PAGE),
+        ..Default::default()
     };
     let list = crate::orders::service::list_orders(&state.db, &filter).await?;
     let times = WarehouseTimes::of(list.orders.iter().map(|o| Some(&o.created_at)));

@@ -5,6 +5,7 @@ use super::*;
 /// A new order, parsed.
 pub(super) struct Parsed {
     r#ref: Ref,
+    warehouse: Option<WarehouseCode>,
     policy: Policy,
     /// Per line: the item and how many.
     lines: Vec<(ItemKey, i64)>,
@@ -20,6 +21,10 @@ pub(super) fn parse_order(input: &NewOrder) -> Result<Parsed, AppError> {
         ),
     };
     let r#ref = problems.check(Ref::parse("ref", &input.r#ref));
+    let warehouse = problems.check(WarehouseCode::parse_optional(
+        "warehouse_code",
+        input.warehouse_code.as_deref(),
+    ));
     problems.check(check_line_count(input.lines.len()));
     let lines: Vec<Option<(ItemKey, i64)>> = input
         .lines
@@ -33,9 +38,15 @@ pub(super) fn parse_order(input: &NewOrder) -> Result<Parsed, AppError> {
         })
         .collect();
     problems.finish()?;
-    match (r#ref, policy, lines.into_iter().collect::<Option<Vec<_>>>()) {
-        (Some(r#ref), Some(policy), Some(lines)) => Ok(Parsed {
+    match (
+        r#ref,
+        warehouse,
+        policy,
+        lines.into_iter().collect::<Option<Vec<_>>>(),
+    ) {
+        (Some(r#ref), Some(warehouse), Some(policy), Some(lines)) => Ok(Parsed {
             r#ref,
+            warehouse,
             policy,
             lines,
         }),
@@ -63,6 +74,9 @@ pub async fn create_order(
     let at = config.moment();
     db.write(&(&parsed, actor), |tx, (parsed, actor)| {
         Box::pin(async move {
+            let site =
+                crate::warehouses::service::one(tx, parsed.warehouse.as_ref(), "warehouse_code")
+                    .await?;
             let items = resolve::find_items(tx, parsed.lines.iter().map(|(key, _)| key)).await?;
             let mut problems = Problems::default();
             let mut first: HashMap<i64, usize> = HashMap::new();
@@ -86,17 +100,23 @@ pub async fn create_order(
             if let Some(existing) = reservations::lock_order(tx, r#ref).await? {
                 return existing_order(tx, &existing, &wanted).await;
             }
-            let id: Option<i64> = with_tx!(tx, |conn, _backend| sqlx::query_scalar(
-                "INSERT INTO orders (ref, policy, status, created_at, created_by, updated_at, search_text) \
-                 VALUES ($1, $2, 'BACKORDERED', $3, $4, $3, $5) ON CONFLICT (ref) DO NOTHING RETURNING id"
+            let id: Option<i64> =
+                with_tx!(tx, |conn, _backend| {
+                    sqlx::query_scalar(
+                "INSERT INTO orders (ref, warehouse_id, policy, status, created_at, created_by, \
+                                     updated_at, search_text) \
+                 VALUES ($1, $6, $2, 'BACKORDERED', $3, $4, $3, $5) \
+                 ON CONFLICT (ref) DO NOTHING RETURNING id"
             )
             .bind(r#ref)
             .bind(parsed.policy.as_str())
             .bind(at.now)
             .bind(*actor)
             .bind(crate::search::order_search_text(r#ref))
+            .bind(site.id)
             .fetch_optional(&mut *conn)
-            .await?);
+            .await?
+                });
             let Some(id) = id else {
                 // A twin request created it meanwhile (and has committed).
                 let existing = reservations::lock_order(tx, r#ref)
@@ -104,19 +124,27 @@ pub async fn create_order(
                     .ok_or_else(|| not_found(r#ref))?;
                 return existing_order(tx, &existing, &wanted).await;
             };
-            for (n, chunk) in wanted.chunks(crate::movement::ROWS_PER_STATEMENT).enumerate() {
+            for (n, chunk) in wanted
+                .chunks(crate::movement::ROWS_PER_STATEMENT)
+                .enumerate()
+            {
                 with_tx!(tx, |conn, _backend| {
-                    let mut query =
-                        QueryBuilder::new("INSERT INTO order_lines (order_id, line, item_id, qty) ");
+                    let mut query = QueryBuilder::new(
+                        "INSERT INTO order_lines (order_id, line, item_id, qty) ",
+                    );
                     query.push_values(chunk.iter().enumerate(), |mut row, (i, (item, qty))| {
                         let line = (n * crate::movement::ROWS_PER_STATEMENT + i + 1) as i32;
-                        row.push_bind(id).push_bind(line).push_bind(*item).push_bind(*qty);
+                        row.push_bind(id)
+                            .push_bind(line)
+                            .push_bind(*item)
+                            .push_bind(*qty);
                     });
                     query.build().execute(&mut *conn).await.map(drop)?
                 });
             }
             let item_ids: BTreeSet<i64> = wanted.iter().map(|(item, _)| *item).collect();
-            let mut candidates = reservations::lock_candidates(tx, &item_ids, true).await?;
+            let mut candidates =
+                reservations::lock_candidates(tx, &item_ids, site.id, true).await?;
             let mut new = Vec::new();
             let mut shortages = Vec::new();
             for (i, (item, qty)) in wanted.iter().enumerate() {
@@ -139,7 +167,12 @@ pub async fn create_order(
                 return Err(crate::movement::insufficient_stock(&shortages));
             }
             reservations::insert_allocations(tx, id, &new).await?;
-            crate::movement::projections::reservations::refresh_status(tx, &BTreeSet::from([id]), at.now).await?;
+            crate::movement::projections::reservations::refresh_status(
+                tx,
+                &BTreeSet::from([id]),
+                at.now,
+            )
+            .await?;
             Ok((true, load_order(tx, id).await?))
         })
     })

@@ -10,7 +10,9 @@ use sqlx::QueryBuilder;
 
 use crate::config::Config;
 use crate::db::{Db, Tx};
-use crate::domain::{check_line_count, parse_search, BatchCode, Paging, Qty, Ref, MAX_QTY};
+use crate::domain::{
+    check_line_count, parse_search, BatchCode, Paging, Qty, Ref, WarehouseCode, MAX_QTY,
+};
 use crate::error::{AppError, ErrorCode, Problems};
 use crate::movement::anchors::{Content, LineKey};
 use crate::movement::ledger::Reason;
@@ -113,7 +115,8 @@ async fn hold_locked(tx: &mut Tx, order: OrderRow, candidates: bool) -> Result<H
     .fetch_all(&mut *conn)
     .await?);
     let items: BTreeSet<i64> = lines.iter().map(|l| l.item_id).collect();
-    let candidates = reservations::lock_candidates(tx, &items, candidates).await?;
+    let candidates =
+        reservations::lock_candidates(tx, &items, order.warehouse_id, candidates).await?;
     let allocations = reservations::allocations(tx, order.id).await?;
     Ok(Held {
         order,
@@ -268,10 +271,11 @@ pub async fn cancel(db: &Db, config: &Config, r#ref: &str) -> Result<Order, AppE
 /// Order `id` as it is in `tx`.
 async fn load_order(tx: &mut Tx, id: i64) -> Result<Order, AppError> {
     let (head, lines) = with_tx!(tx, |conn, _backend| {
-        let head: OrderRow = sqlx::query_as(
-            "SELECT id, ref, status, policy, shipments, created_at, created_by, updated_at \
-             FROM orders WHERE id = $1",
-        )
+        let head: OrderRow = sqlx::query_as(&format!(
+            "SELECT {} FROM {} WHERE o.id = $1",
+            reservations::ORDER_COLUMNS,
+            reservations::ORDERS
+        ))
         .bind(id)
         .fetch_one(&mut *conn)
         .await?;
@@ -335,6 +339,7 @@ fn assemble(
         .collect();
     Order {
         r#ref: head.r#ref.clone(),
+        warehouse_code: head.warehouse_code.clone(),
         status,
         policy: head.policy(),
         created_at: head.created_at,

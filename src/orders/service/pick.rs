@@ -72,14 +72,17 @@ pub async fn pick(
     let at = config.moment();
     db.write(&(r#ref, &picks), |tx, (r#ref, picks)| {
         Box::pin(async move {
+            let mut held = hold(tx, r#ref).await?;
+            // The places are the order's warehouse's.
+            let warehouse = WarehouseCode::parse("warehouse_code", &held.order.warehouse_code)?;
             let (items, mut locations) = resolve::find(
                 tx,
                 picks.iter().map(|p| &p.item),
+                Some(&warehouse),
                 vec![("location_code", picks.iter().map(|p| &p.location).collect())],
             )
             .await?;
             let locations = locations.pop().unwrap_or_default();
-            let mut held = hold(tx, r#ref).await?;
             let mut problems = Problems::default();
             let mut seen: HashMap<(i64, i64, Option<&str>), usize> = HashMap::new();
             let mut shorts: Vec<(i32, i64, i64)> = Vec::new();

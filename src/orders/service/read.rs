@@ -78,6 +78,7 @@ pub async fn picklist(db: &Db, r#ref: &str) -> Result<PickList, AppError> {
 #[derive(sqlx::FromRow)]
 pub(super) struct SummaryRow {
     r#ref: String,
+    warehouse_code: String,
     status: String,
     created_at: DateTime<Utc>,
     created_by: Option<String>,
@@ -100,26 +101,33 @@ pub async fn list_orders(db: &Db, filter: &OrderFilter) -> Result<OrderList, App
     };
     let q = parse_search(filter.q.as_deref())?;
     let pattern = q.as_deref().map(like_pattern);
-    let filter_sql = "FROM orders o WHERE ($1 IS NULL OR o.status = $1) \
-                      AND ($2 IS NULL OR o.search_text LIKE $2 ESCAPE '\\')";
+    let warehouse = WarehouseCode::parse_optional("warehouse", filter.warehouse.as_deref())?;
+    let filter_sql = "FROM orders o JOIN warehouses w ON w.id = o.warehouse_id \
+                      WHERE ($1 IS NULL OR o.status = $1) \
+                      AND ($2 IS NULL OR o.search_text LIKE $2 ESCAPE '\\') \
+                      AND ($3 IS NULL OR o.warehouse_id = $3)";
     let mut tx = db.begin_read().await?;
+    let site = crate::warehouses::service::filter(&mut tx, warehouse.as_ref(), "warehouse").await?;
+    let site = site.map(|site| site.id);
     let (total, rows) = with_tx!(&mut tx, |conn, _backend| {
         let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) {filter_sql}"))
             .bind(status.map(OrderStatus::as_str))
             .bind(pattern.as_deref())
+            .bind(site)
             .fetch_one(&mut *conn)
             .await?;
         let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
-            "SELECT o.ref, o.status, o.created_at, o.created_by, \
+            "SELECT o.ref, w.code AS warehouse_code, o.status, o.created_at, o.created_by, \
              (SELECT COUNT(*) FROM order_lines ol WHERE ol.order_id = o.id) AS lines, \
              (SELECT CAST(COALESCE(SUM(ol.qty), 0) AS BIGINT) FROM order_lines ol WHERE ol.order_id = o.id) AS qty, \
              (SELECT CAST(COALESCE(SUM(a.qty), 0) AS BIGINT) FROM allocations a WHERE a.order_id = o.id) AS reserved, \
              (SELECT CAST(COALESCE(SUM(a.picked), 0) AS BIGINT) FROM allocations a WHERE a.order_id = o.id) AS picked, \
              (SELECT CAST(COALESCE(SUM(a.shipped), 0) AS BIGINT) FROM allocations a WHERE a.order_id = o.id) AS shipped \
-             {filter_sql} ORDER BY o.id DESC LIMIT $3 OFFSET $4"
+             {filter_sql} ORDER BY o.id DESC LIMIT $4 OFFSET $5"
         ))
         .bind(status.map(OrderStatus::as_str))
         .bind(pattern.as_deref())
+        .bind(site)
         .bind(paging.limit)
         .bind(paging.offset)
         .fetch_all(&mut *conn)
@@ -138,6 +146,7 @@ pub async fn list_orders(db: &Db, filter: &OrderFilter) -> Result<OrderList, App
                     (row.qty - row.reserved - row.shipped).max(0)
                 },
                 r#ref: row.r#ref,
+                warehouse_code: row.warehouse_code,
                 status,
                 created_at: row.created_at,
                 created_by: row.created_by,

@@ -106,7 +106,9 @@ pub async fn ship(
                     .any(|a| a.qty > 0 && !crate::movement::usable(a.expiry_date, at.today))
                 {
                     let items: BTreeSet<i64> = held.lines.iter().map(|l| l.item_id).collect();
-                    held.candidates = reservations::lock_candidates(tx, &items, true).await?;
+                    held.candidates =
+                        reservations::lock_candidates(tx, &items, held.order.warehouse_id, true)
+                            .await?;
                     held.renew_expired(at.today);
                 }
                 // Write the renewal first: the pipeline reads batches (and their reservations)
@@ -173,6 +175,7 @@ pub async fn ship(
                 let shipment = Shipment {
                     request: Request {
                         r#ref: Ref::parse("ref", r#ref)?,
+                        warehouse: None,
                         lines,
                     },
                     anchor_ref: format!("{}#{n}", r#ref),
