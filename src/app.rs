@@ -104,6 +104,7 @@ fn nav(role: crate::auth::Role) -> Vec<(&'static str, String)> {
         ("/ledger", tr!(common.nav.ledger)),
         ("/items", tr!(common.nav.items)),
         ("/locations", tr!(common.nav.locations)),
+        ("/warehouses", tr!(common.nav.warehouses)),
     ]);
     if role >= crate::auth::Role::Manager {
         pages.push(("/import", tr!(common.nav.import)));
@@ -133,6 +134,7 @@ pub fn App() -> impl IntoView {
                 <a class="brand" href="/">{tr!(common.brand)}</a>
                 {role.map(|role| view! { <Navigation role/> })}
                 <div class="topbar-end">
+                    {role.map(|_| view! { <crate::warehouses::page::WorkingWarehouse/> })}
                     {user.map(|(name, role)| view! {
                         <form method="post" action="/logout" class="account">
                             <span class="who" title=tr!(auth.signed_in_as, name = name.clone(), role = crate::auth::role_words(role))>
@@ -160,6 +162,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/ledger") view=LedgerPage ssr=SsrMode::Async/>
                     <Route path=path!("/items") view=ItemsPage ssr=SsrMode::Async/>
                     <Route path=path!("/locations") view=LocationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/warehouses") view=crate::warehouses::page::WarehousesPage ssr=SsrMode::Async/>
                     <Route path=path!("/import") view=crate::import::page::ImportPage ssr=SsrMode::Async/>
                     <Route path=path!("/labels/locations") view=crate::labels::page::LocationLabelsPage ssr=SsrMode::Async/>
                     <Route path=path!("/labels/batches") view=crate::labels::page::BatchLabelsPage ssr=SsrMode::Async/>

@@ -998,7 +998,10 @@ pub async fn scan_code(
     use crate::error::ErrorCode;
     let state = crate::state::app_state()?;
     let expect = crate::scan::ScanKind::from_name(expect.trim());
-    match crate::scan::service::resolve(&state.db, &code, expect, state.config.today()).await {
+    let warehouse = crate::warehouses::working();
+    let today = state.config.today();
+    match crate::scan::service::resolve(&state.db, &code, expect, warehouse.as_deref(), today).await
+    {
         Err(error)
             if matches!(
                 error.code,
@@ -1381,6 +1384,7 @@ pub async fn stock_at(
     let filter = StockFilter {
         sku: Some(sku),
         location_code: Some(location_code),
+        warehouse: crate::warehouses::working(),
         ..StockFilter::default()
     };
     let answer =

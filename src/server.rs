@@ -32,6 +32,7 @@ use crate::state::AppState;
 const PAGE_AND_JSON_PATHS: &[&str] = &[
     "/items",
     "/locations",
+    "/warehouses",
     "/ledger",
     "/counts",
     "/counts/{id}",

@@ -47,7 +47,7 @@ pub async fn adjust_stock(
 crate::lines::form_request! {
     AdjustForm => crate::adjust::service::Adjust, |form, text| crate::adjust::AdjustInput {
         r#ref: form.reference.clone(),
-        warehouse_code: None,
+        warehouse_code: crate::warehouses::working(),
         lines: text.each(&form.lines, |text, line| crate::adjust::AdjustLineInput {
             sku: Some(line.sku.clone()),
             location_code: Some(line.location_code.clone()),

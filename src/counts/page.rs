@@ -74,12 +74,14 @@ pub async fn start_count(
         crate::counts::NewCount {
             skus: Some(list),
             blind: form.blind,
+            warehouse_code: crate::warehouses::working(),
             ..Default::default()
         }
     } else {
         crate::counts::NewCount {
             location_codes: Some(list),
             blind: form.blind,
+            warehouse_code: crate::warehouses::working(),
             ..Default::default()
         }
     };

@@ -43,7 +43,7 @@ pub async fn receive_goods_form(
 crate::lines::form_request! {
     ReceiveForm => crate::inbound::service::Receive, |form, text| ReceiveInput {
         r#ref: form.reference.clone(),
-        warehouse_code: None,
+        warehouse_code: crate::warehouses::working(),
         lines: text.each(&form.lines, |text, line| ReceiveLineInput {
             sku: Some(line.sku.clone()),
             location_code: Some(line.location_code.clone()),

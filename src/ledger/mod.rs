@@ -25,6 +25,9 @@ pub struct LedgerFilter {
     /// An adjustment's reason code (SPEC §9), e.g. `DAMAGED`.
     #[serde(default)]
     pub reason_code: Option<String>,
+    /// Only the entries of this warehouse's locations (its code).
+    #[serde(default)]
+    pub warehouse: Option<String>,
     pub offset: Option<i64>,
     pub limit: Option<i64>,
 }
@@ -42,6 +45,8 @@ pub struct LedgerRow {
     pub sku: String,
     pub location_id: i64,
     pub location_code: String,
+    /// The warehouse the location is in.
+    pub warehouse_code: String,
     pub delta: i64,
     pub after_qty: i64,
     pub batches: Vec<BatchQty>,

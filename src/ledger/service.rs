@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::db::Db;
-use crate::domain::{LocationCode, Paging, Ref, Sku};
+use crate::domain::{LocationCode, Paging, Ref, Sku, WarehouseCode};
 use crate::error::AppError;
 use crate::ledger::{LedgerFilter, LedgerPage, LedgerRow};
 use crate::movement::{non_blank, BatchQty};
@@ -42,6 +42,7 @@ struct Row {
     sku: String,
     location_id: i64,
     location_code: String,
+    warehouse_code: String,
     delta: i64,
     after_qty: i64,
     actor: Option<String>,
@@ -49,15 +50,17 @@ struct Row {
     note: Option<String>,
 }
 
-/// The entries that match a filter's first seven parameters (`$1`–`$7`).
+/// The entries that match a filter's first eight parameters (`$1`–`$8`).
 const FROM: &str = "FROM stock_ledger g JOIN items i ON i.id = g.item_id JOIN locations l ON l.id = g.location_id \
-            WHERE ($1 IS NULL OR g.item_id = $1) AND ($2 IS NULL OR i.sku = $2) \
+            JOIN warehouses w ON w.id = l.warehouse_id \
+            WHERE ($8 IS NULL OR w.code = $8) AND ($1 IS NULL OR g.item_id = $1) AND ($2 IS NULL OR i.sku = $2) \
               AND ($3 IS NULL OR g.location_id = $3) AND ($4 IS NULL OR l.code = $4) \
               AND ($5 IS NULL OR g.ref = $5) AND ($6 IS NULL OR g.reason = $6) \
               AND ($7 IS NULL OR g.reason_code = $7)";
 
 /// A filter's values, checked.
 struct Checked {
+    warehouse: Option<WarehouseCode>,
     sku: Option<Sku>,
     code: Option<LocationCode>,
     r#ref: Option<Ref>,
@@ -105,6 +108,7 @@ impl Checked {
         };
 
         Ok(Self {
+            warehouse: WarehouseCode::parse_optional("warehouse", filter.warehouse.as_deref())?,
             sku,
             code,
             r#ref,
@@ -122,6 +126,7 @@ pub async fn list_ledger(
 ) -> Result<LedgerPage, AppError> {
     let paging = Paging::parse(filter.offset, filter.limit)?;
     let Checked {
+        warehouse,
         sku,
         code,
         r#ref,
@@ -132,11 +137,13 @@ pub async fn list_ledger(
     let count_sql = format!("SELECT COUNT(*) {from}");
     let rows_sql = format!(
         "SELECT g.id, g.occurred_at, g.reason, g.ref, g.ref_line, g.item_id, i.sku, g.location_id, \
-                l.code AS location_code, g.delta, g.after_qty, g.actor, g.reason_code, g.note {from} \
-         ORDER BY g.id DESC LIMIT $8 OFFSET $9"
+                l.code AS location_code, w.code AS warehouse_code, g.delta, g.after_qty, g.actor, g.reason_code, g.note {from} \
+         ORDER BY g.id DESC LIMIT $9 OFFSET $10"
     );
     // Count, rows and batch detail from one snapshot, so they agree with each other.
     let mut tx = db.begin_read().await?;
+    crate::warehouses::service::filter(&mut tx, warehouse.as_ref(), "warehouse").await?;
+    let warehouse = warehouse.as_ref().map(WarehouseCode::as_str);
     let (total, rows, details) = with_tx!(&mut tx, |pool, _backend| {
         let total: i64 = sqlx::query_scalar(&count_sql)
             .bind(filter.item_id)
@@ -146,6 +153,7 @@ pub async fn list_ledger(
             .bind(r#ref.as_ref().map(Ref::as_str))
             .bind(reason.as_deref())
             .bind(reason_code)
+            .bind(warehouse)
             .fetch_one(&mut *pool)
             .await?;
         let rows: Vec<Row> = sqlx::query_as(&rows_sql)
@@ -156,6 +164,7 @@ pub async fn list_ledger(
             .bind(r#ref.as_ref().map(Ref::as_str))
             .bind(reason.as_deref())
             .bind(reason_code)
+            .bind(warehouse)
             .bind(paging.limit)
             .bind(paging.offset)
             .fetch_all(&mut *pool)
@@ -182,8 +191,9 @@ pub async fn entries_after(
     limit: i64,
 ) -> Result<Vec<LedgerRow>, AppError> {
     let rows_sql = "SELECT g.id, g.occurred_at, g.reason, g.ref, g.ref_line, g.item_id, i.sku, g.location_id, \
-                l.code AS location_code, g.delta, g.after_qty, g.actor, g.reason_code, g.note \
+                l.code AS location_code, w.code AS warehouse_code, g.delta, g.after_qty, g.actor, g.reason_code, g.note \
          FROM stock_ledger g JOIN items i ON i.id = g.item_id JOIN locations l ON l.id = g.location_id \
+         JOIN warehouses w ON w.id = l.warehouse_id \
          WHERE g.id > $1 AND g.id <= $2 ORDER BY g.id LIMIT $3";
     let mut tx = db.begin_read().await?;
     let (rows, details) = with_tx!(&mut tx, |pool, _backend| {
@@ -222,6 +232,7 @@ fn assemble(rows: Vec<Row>, details: Vec<(i64, String, Option<NaiveDate>, i64)>)
             sku: row.sku,
             location_id: row.location_id,
             location_code: row.location_code,
+            warehouse_code: row.warehouse_code,
             delta: row.delta,
             after_qty: row.after_qty,
             actor: row.actor,
@@ -271,6 +282,7 @@ impl crate::export::Export for LedgerExport {
             REF,
             REF_LINE,
             SKU,
+            WAREHOUSE_CODE,
             LOCATION_CODE,
             DELTA,
             AFTER_QTY,
@@ -287,8 +299,8 @@ impl crate::export::Export for LedgerExport {
         }
         let rows_sql = format!(
             "SELECT g.id, g.occurred_at, g.reason, g.ref, g.ref_line, g.item_id, i.sku, g.location_id, \
-                    l.code AS location_code, g.delta, g.after_qty, g.actor, g.reason_code, g.note {FROM} \
-             AND g.id < $8 ORDER BY g.id DESC LIMIT $9"
+                    l.code AS location_code, w.code AS warehouse_code, g.delta, g.after_qty, g.actor, g.reason_code, g.note {FROM} \
+             AND g.id < $9 ORDER BY g.id DESC LIMIT $10"
         );
         let checked = &self.checked;
         let mut tx = db.begin_read().await?;
@@ -301,6 +313,7 @@ impl crate::export::Export for LedgerExport {
                 .bind(checked.r#ref.as_ref().map(Ref::as_str))
                 .bind(checked.reason.as_deref())
                 .bind(checked.reason_code)
+                .bind(checked.warehouse.as_ref().map(WarehouseCode::as_str))
                 .bind(self.before)
                 .bind(EXPORT_CHUNK)
                 .fetch_all(&mut *pool)
@@ -333,6 +346,7 @@ impl crate::export::Export for LedgerExport {
                     Cell::Text(e.r#ref),
                     Cell::Int(e.ref_line.into()),
                     Cell::Text(e.sku),
+                    Cell::Text(e.warehouse_code),
                     Cell::Text(e.location_code),
                     Cell::Int(e.delta),
                     Cell::Int(e.after_qty),

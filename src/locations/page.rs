@@ -43,7 +43,7 @@ pub async fn create_location_form(
     use crate::locations::service::{create_location, NewLocation};
     let state = crate::state::app_state()?;
     let form = NewLocationInput {
-        warehouse_code: None,
+        warehouse_code: crate::warehouses::working(),
         code,
         name: Some(name),
         kind,

@@ -44,7 +44,7 @@ pub async fn ship_order(
 crate::lines::form_request! {
     ShipForm => crate::outbound::service::Outbound, |form, text| crate::outbound::OutboundInput {
         r#ref: form.reference.clone(),
-        warehouse_code: None,
+        warehouse_code: crate::warehouses::working(),
         atomic: Some(form.all_or_nothing),
         lines: text.each(&form.lines, |text, line| {
             crate::outbound::OutboundLineInput {

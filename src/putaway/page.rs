@@ -65,7 +65,7 @@ pub async fn put_away_form(
 crate::lines::form_request! {
     PutawayForm => crate::putaway::service::Putaway, |form, text| crate::putaway::PutawayInput {
         r#ref: form.reference.clone(),
-        warehouse_code: None,
+        warehouse_code: crate::warehouses::working(),
         lines: text.each(&form.lines, |text, line| crate::putaway::PutawayLineInput {
             sku: Some(line.sku.clone()),
             from_location_code: Some(line.from_location_code.clone()),
@@ -108,6 +108,7 @@ pub async fn batches_at_source(
     let by_sku = StockFilter {
         sku: Some(sku.clone()),
         location_code: Some(location_code.clone()),
+        warehouse: crate::warehouses::working(),
         limit: Some(1),
         ..StockFilter::default()
     };
@@ -117,6 +118,7 @@ pub async fn batches_at_source(
         let by_barcode = StockFilter {
             q: Some(sku),
             location_code: Some(location_code),
+            warehouse: crate::warehouses::working(),
             limit: Some(1),
             ..StockFilter::default()
         };

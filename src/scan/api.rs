@@ -19,6 +19,9 @@ pub fn router() -> Router<AppState> {
 struct ScanParams {
     code: Option<String>,
     expect: Option<String>,
+    /// The warehouse a location code is looked for in (its code); needed when the code is a
+    /// location's in several.
+    warehouse: Option<String>,
 }
 
 crate::operation::documented! {
@@ -41,7 +44,10 @@ crate::operation::documented! {
         let code = params
             .code
             .ok_or_else(|| AppError::validation("code", tr!(errors.value.required)))?;
-        crate::scan::service::resolve(&state.db, &code, expect, state.config.today())
+        let warehouse =
+            crate::domain::WarehouseCode::parse_optional("warehouse", params.warehouse.as_deref())?;
+        let warehouse = warehouse.as_ref().map(crate::domain::WarehouseCode::as_str);
+        crate::scan::service::resolve(&state.db, &code, expect, warehouse, state.config.today())
             .await
             .map(Json)
     }

@@ -87,6 +87,8 @@ pub struct ScannedLocation {
     pub id: i64,
     pub code: String,
     pub kind: String,
+    /// The warehouse it is in.
+    pub warehouse_code: String,
 }
 
 /// The answer of `GET /scan`: what the scanned string names, and for a GS1 barcode what it

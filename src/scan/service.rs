@@ -16,11 +16,14 @@ const GS: char = '\u{1d}';
 /// What `code` names. With `expect`, that kind is tried first (a code that is both a sku and a
 /// location code is read as what the field asks for); otherwise items before locations.
 /// `today` decides the century of GS1's two-digit years. Nothing found is `NOT_FOUND`; a
-/// malformed GS1 barcode `VALIDATION_FAILED` on `code`, saying what is wrong with it.
+/// malformed GS1 barcode `VALIDATION_FAILED` on `code`, saying what is wrong with it. A location
+/// code is looked for in `warehouse` (its code) when given; found in several warehouses without
+/// it, it is `VALIDATION_FAILED` on `warehouse`.
 pub async fn resolve(
     db: &Db,
     raw: &str,
     expect: Option<ScanKind>,
+    warehouse: Option<&str>,
     today: NaiveDate,
 ) -> Result<Scan, AppError> {
     // Scanners end a scan with Enter (sometimes Tab); spaces around are never part of a code.
@@ -50,10 +53,12 @@ pub async fn resolve(
     };
     for kind in order {
         let found = match kind {
-            ScanKind::Location => location_by_code(db, code).await?.map(|location| Scan {
-                location: Some(location),
-                ..empty(ScanKind::Location)
-            }),
+            ScanKind::Location => location_by_code(db, code, warehouse)
+                .await?
+                .map(|location| Scan {
+                    location: Some(location),
+                    ..empty(ScanKind::Location)
+                }),
             _ => item_by_code(db, code).await?.map(|item| Scan {
                 item: Some(item),
                 ..empty(ScanKind::Item)
@@ -148,14 +153,25 @@ async fn item_by_barcode(db: &Db, barcode: &str) -> Result<Option<ScannedItem>, 
     .await)?)
 }
 
-async fn location_by_code(db: &Db, code: &str) -> Result<Option<ScannedLocation>, AppError> {
-    Ok(with_pool!(db, |pool, _backend| sqlx::query_as::<
-        _,
-        ScannedLocation,
-    >(
-        "SELECT id, code, kind FROM locations WHERE code = $1"
+async fn location_by_code(
+    db: &Db,
+    code: &str,
+    warehouse: Option<&str>,
+) -> Result<Option<ScannedLocation>, AppError> {
+    let mut found = with_pool!(db, |pool, _backend| sqlx::query_as::<_, ScannedLocation>(
+        "SELECT l.id, l.code, l.kind, w.code AS warehouse_code \
+         FROM locations l JOIN warehouses w ON w.id = l.warehouse_id \
+         WHERE l.code = $1 AND ($2 IS NULL OR w.code = $2) ORDER BY w.code LIMIT 2"
     )
     .bind(code)
-    .fetch_optional(pool)
-    .await)?)
+    .bind(warehouse)
+    .fetch_all(pool)
+    .await)?;
+    if found.len() > 1 {
+        return Err(AppError::validation(
+            "warehouse",
+            tr!(errors.location.in_several, code = code),
+        ));
+    }
+    Ok(found.pop())
 }

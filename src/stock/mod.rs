@@ -21,6 +21,8 @@ pub struct StockFilter {
     pub location_code: Option<String>,
     /// Substring of the sku, the item name or the location code.
     pub q: Option<String>,
+    /// Only the stock of this warehouse (its code).
+    pub warehouse: Option<String>,
     pub offset: Option<i64>,
     pub limit: Option<i64>,
 }
@@ -35,6 +37,8 @@ pub struct StockRow {
     pub name: String,
     pub location_id: i64,
     pub location_code: String,
+    /// The warehouse the location is in.
+    pub warehouse_code: String,
     pub qty: i64,
     pub reserved: i64,
     pub available: i64,

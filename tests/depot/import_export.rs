@@ -585,6 +585,7 @@ async fn exports_stream_with_filters_and_headers_in_the_language(backend: Backen
         [
             "sku",
             "name",
+            "warehouse_code",
             "location_code",
             "batch_code",
             "expiry_date",
@@ -598,7 +599,7 @@ async fn exports_stream_with_filters_and_headers_in_the_language(backend: Backen
         1 + 2100 + 1 + 2,
         "every batch of every stock, once"
     );
-    let formula = rows.iter().find(|r| r[2] == "R-1").unwrap();
+    let formula = rows.iter().find(|r| r[3] == "R-1").unwrap();
     assert_eq!(
         formula[0], "=SUM(A1)",
         "written behind a ' and read back without it"
@@ -610,6 +611,7 @@ async fn exports_stream_with_filters_and_headers_in_the_language(backend: Backen
         [
             "货号",
             "品名",
+            "仓库",
             "库位",
             "批次",
             "效期",
@@ -619,10 +621,10 @@ async fn exports_stream_with_filters_and_headers_in_the_language(backend: Backen
         ]
     );
     assert_eq!(
-        rows[1..].iter().map(|r| r[3].as_str()).collect::<Vec<_>>(),
+        rows[1..].iter().map(|r| r[4].as_str()).collect::<Vec<_>>(),
         ["L1", "L2"]
     );
-    assert_eq!(rows[1][4], "2027-01-01");
+    assert_eq!(rows[1][5], "2027-01-01");
 
     let (_, snapshot) = csv_rows(&app, "/export/snapshot?q=%E7%BB%BF%E8%8C%B6", "en").await;
     assert_eq!(
@@ -637,7 +639,7 @@ async fn exports_stream_with_filters_and_headers_in_the_language(backend: Backen
     assert_eq!(ledger.len(), 3);
     let ids: Vec<i64> = ledger[1..].iter().map(|r| r[0].parse().unwrap()).collect();
     assert!(ids[0] > ids[1], "newest first");
-    assert_eq!(ledger[1][9], "L2 ×6");
+    assert_eq!(ledger[1][10], "L2 ×6");
     let (_, all) = csv_rows(&app, "/export/ledger", "en").await;
     assert_eq!(all.len(), 1 + 2103);
 

@@ -22,6 +22,8 @@ on_both_backends!(
     a_count_counts_in_one_warehouse,
     an_order_reserves_and_is_picked_in_its_warehouse,
     migration_puts_what_there_was_in_main,
+    stock_ledger_feed_and_scans_say_and_filter_by_warehouse,
+    the_pages_work_in_the_warehouse_the_device_chose,
 );
 
 /// MAIN and SH, each with a shelf `A-01` holding `W-1`: 5 in MAIN, 7 in SH. Answers the item
@@ -545,5 +547,147 @@ async fn migration_puts_what_there_was_in_main(backend: Backend) {
     .await
     .map(drop));
     assert!(orphan.is_err(), "a stock at no location is refused");
+    app.assert_consistent().await;
+}
+
+async fn stock_ledger_feed_and_scans_say_and_filter_by_warehouse(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, main, sh) = two_warehouses(&app).await;
+
+    let (status, all) = app.get("/stock/query?sku=W-1").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let rows: Vec<(&str, i64)> = all["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["warehouse_code"].as_str().unwrap(),
+                r["qty"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("MAIN", 5), ("SH", 7)], "{all}");
+    let (_, sh_only) = app.get("/stock/query?sku=W-1&warehouse=SH").await;
+    assert_eq!(sh_only["total"], 1, "{sh_only}");
+    assert_eq!(sh_only["rows"][0]["location_id"], sh);
+    let (status, error) = app.get("/stock/query?warehouse=NOPE").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["error"]["details"]["field"], "warehouse");
+
+    let (_, ledger) = app.get("/ledger?warehouse=MAIN").await;
+    assert_eq!(ledger["total"], 1, "{ledger}");
+    assert_eq!(ledger["rows"][0]["warehouse_code"], "MAIN");
+    assert_eq!(ledger["rows"][0]["location_id"], main);
+    let (_, ledger) = app.get("/ledger").await;
+    assert_eq!(ledger["total"], 2, "{ledger}");
+    let (status, error) = app.get("/ledger?warehouse=NOPE").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+
+    // The change feed's entries say where.
+    let (_, feed) = app.get("/events").await;
+    let wheres: Vec<&str> = feed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["warehouse_code"].as_str().unwrap())
+        .collect();
+    assert_eq!(wheres, ["MAIN", "SH"], "{feed}");
+
+    // A location code in two warehouses: the scan asks which.
+    let (status, error) = app.get("/scan?code=A-01").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["error"]["details"]["field"], "warehouse");
+    let (status, scan) = app.get("/scan?code=A-01&warehouse=SH").await;
+    assert_eq!(status, StatusCode::OK, "{scan}");
+    assert_eq!(scan["location"]["id"], sh);
+    assert_eq!(scan["location"]["warehouse_code"], "SH");
+
+    // Exports carry the column.
+    let csv = app
+        .browser()
+        .get(app.url("/export/stock?warehouse=SH"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert!(lines[0].contains("warehouse_code"), "{csv}");
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].contains(",SH,"), "{csv}");
+}
+
+async fn the_pages_work_in_the_warehouse_the_device_chose(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (item, main, sh) = two_warehouses(&app).await;
+    let html = "text/html";
+    let client = app.browser();
+    let page = |path: &'static str, cookie: Option<&'static str>| {
+        let mut request = client.get(app.url(path)).header("accept", html);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status(), response.text().await.unwrap())
+        }
+    };
+    // Several warehouses and none chosen: the header asks for one.
+    let (status, body) = page("/warehouses", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Choose a warehouse"), "{body}");
+    assert!(body.contains("/warehouses/use/SH"), "{body}");
+
+    // Choosing one is a cookie (so any node knows it), and back to the page.
+    let response = client
+        .get(app.url("/warehouses/use/SH"))
+        .header("accept", html)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/warehouses");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with("depot_warehouse=SH;"), "{cookie}");
+    let response = client
+        .get(app.url("/warehouses/use/NOPE"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(
+        response.headers().get("set-cookie").is_none(),
+        "an unknown one is not kept"
+    );
+
+    let (_, body) = page("/", Some("depot_warehouse=SH")).await;
+    assert!(body.contains("Warehouse SH"), "the header says where");
+
+    // A form without JavaScript ships from the chosen warehouse's A-01.
+    let form = crate::origin::form_body(&[
+        ("reference", "SO-PAGE"),
+        ("lines[0][sku]", "W-1"),
+        ("lines[0][location_code]", "A-01"),
+        ("lines[0][qty]", "2"),
+        ("lines[0][batch_code]", ""),
+    ]);
+    let response = client
+        .post(app.url("/api/ship_order"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", html)
+        .header("origin", app.base.as_str())
+        .header("cookie", "depot_warehouse=SH")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    assert_eq!(app.stock_qty(item, sh).await, 5);
+    assert_eq!(app.stock_qty(item, main).await, 5, "MAIN's A-01 untouched");
     app.assert_consistent().await;
 }

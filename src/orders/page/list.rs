@@ -59,7 +59,7 @@ pub async fn create_order_form(
         Ok(lines) => {
             let input = crate::orders::NewOrder {
                 r#ref: form.reference.clone(),
-                warehouse_code: None,
+                warehouse_code: crate::warehouses::working(),
                 lines,
                 policy: Some(form.policy.clone()),
             };

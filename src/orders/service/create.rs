@@ -100,9 +100,8 @@ pub async fn create_order(
             if let Some(existing) = reservations::lock_order(tx, r#ref).await? {
                 return existing_order(tx, &existing, &wanted).await;
             }
-            let id: Option<i64> =
-                with_tx!(tx, |conn, _backend| {
-                    sqlx::query_scalar(
+            let id: Option<i64> = with_tx!(tx, |conn, _backend| {
+                sqlx::query_scalar(
                 "INSERT INTO orders (ref, warehouse_id, policy, status, created_at, created_by, \
                                      updated_at, search_text) \
                  VALUES ($1, $6, $2, 'BACKORDERED', $3, $4, $3, $5) \
@@ -116,7 +115,7 @@ pub async fn create_order(
             .bind(site.id)
             .fetch_optional(&mut *conn)
             .await?
-                });
+            });
             let Some(id) = id else {
                 // A twin request created it meanwhile (and has committed).
                 let existing = reservations::lock_order(tx, r#ref)
