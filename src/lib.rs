@@ -32,6 +32,7 @@ pub mod putaway;
 pub mod scan;
 pub mod snapshot;
 pub mod stock;
+pub mod transfers;
 pub mod ui;
 pub mod warehouses;
 

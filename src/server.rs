@@ -122,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::warehouses::api::router())
         .merge(crate::counts::api::router())
         .merge(crate::orders::api::router())
+        .merge(crate::transfers::api::router())
         .merge(crate::snapshot::api::router())
         .merge(crate::stock::api::router())
         .merge(crate::ledger::api::router())

@@ -1,7 +1,7 @@
 -- Issue 33: every location belongs to one warehouse, and its code is unique within it (the
 -- same `A-01` may exist in two); a count counts in one warehouse and an order ships from one.
 -- What there was is in warehouse MAIN. Locations may also be of kind `quarantine` (returns
--- wait there for a decision).
+-- wait there for a decision) and `transit` (a warehouse's goods on their way to it).
 --
 -- SQLite changes a table's keys only by building it again, and the table is referred to by
 -- stocks, counts, orders and the ledger: dropping the old one with foreign keys enforced would
@@ -20,7 +20,7 @@ CREATE TABLE locations_new (
     code         TEXT NOT NULL CONSTRAINT locations_code_length CHECK (length(code) BETWEEN 1 AND 32),
     name         TEXT NOT NULL DEFAULT '' CONSTRAINT locations_name_length CHECK (length(name) <= 128),
     kind         TEXT NOT NULL CONSTRAINT locations_kind_valid
-        CHECK (kind IN ('receiving', 'storage', 'shipping', 'quarantine')),
+        CHECK (kind IN ('receiving', 'storage', 'shipping', 'quarantine', 'transit')),
     created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')),
     search_text  TEXT NOT NULL DEFAULT '',
     CONSTRAINT locations_warehouse_code_key UNIQUE (warehouse_id, code)

@@ -66,7 +66,7 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
     }
     match (method.as_str(), path) {
         ("POST", "/items" | "/locations" | "/counts") => Some(R(Role::Manager)),
-        ("POST", "/orders") => Some(R(Role::Clerk)),
+        ("POST", "/orders" | "/transfers") => Some(R(Role::Clerk)),
         // SPEC §11: imports create items and locations and receive opening stock.
         ("POST", "/import/items" | "/import/locations" | "/import/stock") => Some(R(Role::Manager)),
         ("POST", _) => {
@@ -75,6 +75,13 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
                     // Clerks count; managers post and cancel (SPEC §9).
                     Some((_, "lines")) => Some(R(Role::Clerk)),
                     Some((_, "post" | "cancel")) => Some(R(Role::Manager)),
+                    _ => None,
+                };
+            }
+            if let Some(rest) = path.strip_prefix("/transfers/") {
+                // Clerks receive (a ref may hold a `/`: the action is the last segment).
+                return match rest.rsplit_once('/') {
+                    Some((_, "receive")) => Some(R(Role::Clerk)),
                     _ => None,
                 };
             }

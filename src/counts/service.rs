@@ -101,7 +101,8 @@ async fn scope_ids(tx: &mut Tx, scope: &Scope, site: &Site) -> Result<Vec<i64>, 
             }
             query.push(")");
             if table == "locations" {
-                query.push(" AND warehouse_id = ");
+                // Goods in transit are counted by their transfer, not on a shelf.
+                query.push(" AND kind <> 'transit' AND warehouse_id = ");
                 query.push_bind(site.id);
             }
             query.build_query_as().fetch_all(&mut *conn).await?
@@ -180,7 +181,8 @@ pub async fn create_count(
                     query.push(")");
                     if column == "item_id" {
                         query.push(
-                            " AND b.location_id IN (SELECT id FROM locations WHERE warehouse_id = ",
+                            " AND b.location_id IN (SELECT id FROM locations \
+                             WHERE kind <> 'transit' AND warehouse_id = ",
                         );
                         query.push_bind(site.id);
                         query.push(")");
@@ -569,7 +571,7 @@ pub async fn record_lines(
                 tx,
                 &item_keys,
                 Some(&warehouse),
-                vec![("location_code", location_keys.iter().collect())],
+                vec![("location_code", true, location_keys.iter().collect())],
             )
             .await?;
             let locations = locations.pop().unwrap_or_default();

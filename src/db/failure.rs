@@ -283,6 +283,37 @@ pub fn constraint_error(violation: &Violation) -> Option<AppError> {
             AppError::conflict(tr!(errors.conflict.ledger_append_only))
         }
 
+        // Transfers (migration 0019): the ref is the client's; the rest Depot writes under the
+        // transfer's lock from what it checked, so only a change made meanwhile breaks them.
+        "transfers_ref_key" | "transfers.ref" => {
+            AppError::conflict(tr!(errors.conflict.row_vanished)).with_details(json!({"field": "ref"}))
+        }
+        "transfers_ref_length" => length("ref", 1, 64),
+        "transfers_two_warehouses" => field("to_warehouse", tr!(errors.transfer.same_warehouse)),
+        "transfers_pkey"
+        | "transfers.id"
+        | "transfers_status_valid"
+        | "transfers_receipts_non_negative"
+        | "transfer_lots_pkey"
+        | "transfer_lots.transfer_id, transfer_lots.item_id, transfer_lots.batch_code"
+        | "transfer_lots_expiry_is_date"
+        | "transfer_lots_sent_non_negative"
+        | "transfer_lots_received_non_negative"
+        | "transfer_lots_lost_non_negative"
+        | "transfer_lots_within_sent"
+        | "transfer_receipts_pkey"
+        | "transfer_receipts.transfer_id, transfer_receipts.item_id, transfer_receipts.location_id, transfer_receipts.batch_code"
+        | "transfer_receipts_qty_non_negative" => {
+            AppError::conflict(tr!(errors.conflict.transfer_changed))
+        }
+        "transfers_from_warehouse_id_fkey"
+        | "transfers_to_warehouse_id_fkey"
+        | "transfer_lots_transfer_id_fkey"
+        | "transfer_lots_item_id_fkey"
+        | "transfer_receipts_transfer_id_fkey"
+        | "transfer_receipts_item_id_fkey"
+        | "transfer_receipts_location_id_fkey" => vanished(),
+
         // What nodes share between requests (migration 0014): only Depot writes these rows,
         // with keys it drew at random and values it made, so a refusal is Depot's fault.
         "form_results_pkey"

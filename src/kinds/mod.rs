@@ -120,12 +120,26 @@ pub(crate) const fn same(a: &str, b: &str) -> bool {
     true
 }
 
-/// The ledger's reasons, each once, in the order of [`KINDS`].
+/// Words in the page's language.
+pub type Words = fn() -> String;
+
+/// The ledger reasons of movement kinds served by endpoints of their own rather than from
+/// [`KINDS`] (a transfer's send and receipt), with their words.
+pub const OTHER_REASONS: [(&str, Words); 2] = [
+    ("TRANSFER_OUT", || tr!(transfers.ledger_reason.sent)),
+    ("TRANSFER_IN", || tr!(transfers.ledger_reason.received)),
+];
+
+/// The ledger's reasons, each once, in the order of [`KINDS`], then [`OTHER_REASONS`].
 pub fn reasons() -> Vec<&'static str> {
     let mut reasons: Vec<&'static str> = Vec::new();
-    for kind in &KINDS {
-        if !reasons.contains(&kind.reason) {
-            reasons.push(kind.reason);
+    let all = KINDS
+        .iter()
+        .map(|kind| kind.reason)
+        .chain(OTHER_REASONS.iter().map(|(reason, _)| *reason));
+    for reason in all {
+        if !reasons.contains(&reason) {
+            reasons.push(reason);
         }
     }
     reasons
@@ -136,5 +150,12 @@ pub fn reason_words(code: &str) -> String {
     KINDS
         .iter()
         .find(|k| k.reason == code)
-        .map_or_else(|| code.to_string(), |k| (k.reason_words)())
+        .map(|k| (k.reason_words)())
+        .or_else(|| {
+            OTHER_REASONS
+                .iter()
+                .find(|(reason, _)| *reason == code)
+                .map(|(_, words)| words())
+        })
+        .unwrap_or_else(|| code.to_string())
 }

@@ -57,6 +57,9 @@ pub trait Movement: Sync {
     const KIND: &'static str;
     /// The request fields that name a line's locations, e.g. `["location_code"]`.
     const LOCATION_FIELDS: &'static [&'static str];
+    /// The field whose location is a warehouse's transit location (transfers): goods on their
+    /// way, which no other kind moves and which may be the other warehouse's.
+    const TRANSIT: Option<usize> = None;
 
     fn request(&self) -> &Request<Self::Line>;
     /// The ref its anchors are kept under: the request's, unless one ref moves goods more than
@@ -260,7 +263,14 @@ async fn resolve_lines<M: Movement>(tx: &mut Tx, movement: &M) -> Result<Vec<Fou
         M::LOCATION_FIELDS
             .iter()
             .enumerate()
-            .map(|(n, field)| (*field, lines.iter().map(|l| M::location(l, n)).collect()))
+            .map(|(n, field)| {
+                let scoped = M::TRANSIT != Some(n);
+                (
+                    *field,
+                    scoped,
+                    lines.iter().map(|l| M::location(l, n)).collect(),
+                )
+            })
             .collect(),
     )
     .await?;
@@ -286,6 +296,14 @@ fn validate<M: Movement>(
     let mut problems = Problems::default();
     for (i, (line, found)) in lines.iter().zip(found).enumerate() {
         problems.check(M::check(i, line, found));
+        for (n, location) in found.locations.iter().enumerate() {
+            if location.kind == "transit" && M::TRANSIT != Some(n) {
+                problems.note(AppError::validation(
+                    format!("lines[{i}].{}", M::LOCATION_FIELDS[n]),
+                    tr!(errors.location.in_transit, code = &location.code),
+                ));
+            }
+        }
         let key = M::identity(line, found);
         match seen.get(&key) {
             Some(&first) => problems.note(AppError::validation(

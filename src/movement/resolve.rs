@@ -140,6 +140,9 @@ struct Named<'k> {
     code: Option<&'k str>,
     id_field: String,
     code_field: String,
+    /// Named by id, it must be in the request's warehouse (not so a transfer's transit
+    /// location, which is the other warehouse's).
+    scoped: bool,
 }
 
 /// The ids and codes some keys name, for the lookup.
@@ -301,6 +304,7 @@ fn resolve<R: Catalogue>(keys: &[Named<'_>], rows: &Rows<R>, problems: &mut Prob
 fn location_keys<'k>(
     keys: impl IntoIterator<Item = &'k LocationKey>,
     name: &str,
+    scoped: bool,
 ) -> Vec<Named<'k>> {
     keys.into_iter()
         .enumerate()
@@ -310,6 +314,7 @@ fn location_keys<'k>(
             // Errors name the code field whichever way the line named the location.
             id_field: format!("lines[{i}].{name}"),
             code_field: format!("lines[{i}].{name}"),
+            scoped,
         })
         .collect()
 }
@@ -322,27 +327,29 @@ fn item_keys<'k>(keys: impl IntoIterator<Item = &'k ItemKey>) -> Vec<Named<'k>> 
             code: key.sku.as_ref().map(|s| s.as_str()),
             id_field: format!("lines[{i}].item_id"),
             code_field: format!("lines[{i}].sku"),
+            scoped: false,
         })
         .collect()
 }
 
 /// What the lines name, found in one statement: the item of each line (fields
-/// `lines[i].item_id` and `lines[i].sku`), and per location field `(name, keys)` the location
-/// of each line (errors name `lines[i].<name>`), in order. Locations are in `warehouse`
+/// `lines[i].item_id` and `lines[i].sku`), and per location field `(name, scoped, keys)` the
+/// location of each line (errors name `lines[i].<name>`), in order. Locations are in `warehouse`
 /// (`warehouse_code`): a code is looked for there, and one named by id must be there; with
 /// none named, a code is looked for in the only warehouse — once there are several, a request
-/// naming a location by code must say which (422 on `warehouse_code`). Everything unknown or
+/// naming a location by code must say which (422 on `warehouse_code`). A field not `scoped`
+/// names its locations by id wherever they are. Everything unknown or
 /// contradictory is refused at once, items first.
 pub async fn find<'k>(
     tx: &mut Tx,
     items: impl IntoIterator<Item = &'k ItemKey>,
     warehouse: Option<&WarehouseCode>,
-    locations: Vec<(&str, Vec<&'k LocationKey>)>,
+    locations: Vec<(&str, bool, Vec<&'k LocationKey>)>,
 ) -> Result<(Vec<FoundItem>, Vec<Vec<FoundLocation>>), AppError> {
     let items = item_keys(items);
     let locations: Vec<Vec<Named>> = locations
         .into_iter()
-        .map(|(name, keys)| location_keys(keys, name))
+        .map(|(name, scoped, keys)| location_keys(keys, name, scoped))
         .collect();
     let wanted_items = Wanted::of(&items);
     let wanted_locations = Wanted::of(locations.iter().flatten());
@@ -410,7 +417,7 @@ pub async fn find<'k>(
     if let Some(code) = warehouse {
         // A location named by id must be in the warehouse named.
         let (site_id, _) = site.unwrap_or_default();
-        for key in locations.iter().flatten() {
+        for key in locations.iter().flatten().filter(|key| key.scoped) {
             let elsewhere = key
                 .id
                 .and_then(|id| location_rows.by_id.get(&id))

@@ -62,6 +62,7 @@ const CONCEPTS: &[&str] = &[
     "scan",
     "snapshot",
     "stock",
+    "transfers",
     "warehouses",
 ];
 

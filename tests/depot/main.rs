@@ -37,4 +37,5 @@ mod search;
 mod snapshot;
 mod stock_ledger;
 mod stress;
+mod transfers;
 mod warehouses;

@@ -276,6 +276,37 @@ async fn every_operation_answers_as_the_document_says(backend: Backend) {
             call(M::POST, "/warehouses", "/warehouses"),
             json!({"code": "SH", "name": "again"}),
         ),
+        with_json(
+            call(M::POST, "/locations", "/locations"),
+            json!({"warehouse_code": "SH", "code": "S-01", "kind": "storage"}),
+        ),
+        with_json(
+            call(M::POST, "/transfers", "/transfers"),
+            json!({"ref": "TR-1", "from_warehouse": "MAIN", "to_warehouse": "SH", "lines": [{"sku": "SKU-1", "location_code": "A-01", "qty": 1}]}),
+        ),
+        with_json(
+            call(M::POST, "/transfers", "/transfers"),
+            json!({"ref": "TR-2", "from_warehouse": "MAIN", "to_warehouse": "MAIN", "lines": [{"sku": "SKU-1", "location_code": "A-01", "qty": 1}]}),
+        ),
+        with_json(
+            call(
+                M::POST,
+                "/transfers/{ref}/receive",
+                "/transfers/TR-1/receive",
+            ),
+            json!({"lines": [{"sku": "SKU-1", "location_code": "S-01", "qty": 1}]}),
+        ),
+        with_json(
+            call(
+                M::POST,
+                "/transfers/{ref}/receive",
+                "/transfers/NOPE/receive",
+            ),
+            json!({"lines": [{"sku": "SKU-1", "location_code": "S-01", "qty": 1}]}),
+        ),
+        call(M::GET, "/transfers", "/transfers?status=RECEIVED"),
+        call(M::GET, "/transfers/{ref}", "/transfers/TR-1"),
+        call(M::GET, "/transfers/{ref}", "/transfers/NOPE"),
     ];
 
     let mut covered: BTreeSet<(String, String)> = BTreeSet::new();

@@ -79,7 +79,11 @@ pub async fn pick(
                 tx,
                 picks.iter().map(|p| &p.item),
                 Some(&warehouse),
-                vec![("location_code", picks.iter().map(|p| &p.location).collect())],
+                vec![(
+                    "location_code",
+                    true,
+                    picks.iter().map(|p| &p.location).collect(),
+                )],
             )
             .await?;
             let locations = locations.pop().unwrap_or_default();
