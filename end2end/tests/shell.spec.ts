@@ -15,6 +15,7 @@ const pages = [
   { nav: "common.nav.ledger", path: "/ledger", page: "ledger" },
   { nav: "common.nav.items", path: "/items", page: "items" },
   { nav: "common.nav.locations", path: "/locations", page: "locations" },
+  { nav: "common.nav.warehouses", path: "/warehouses", page: "warehouses" },
 ];
 
 test("the home page renders on the server and hydrates when JavaScript runs", async ({

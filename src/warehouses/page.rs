@@ -66,7 +66,7 @@ pub fn WorkingWarehouse() -> impl IntoView {
                     None => (tr!(warehouses.chip_none), true),
                 };
                 view! {
-                    <a class="warehouse-chip" class:missing=missing href="/warehouses" title=tr!(warehouses.chip_title)>{words}</a>
+                    <a class="warehouse-chip" class:missing=missing href="/warehouses" title=tr!(warehouses.chip_title)><span>{words}</span></a>
                 }
             })}
         </Suspense>
@@ -84,6 +84,38 @@ pub fn WarehousesPage() -> impl IntoView {
         <Title text=tr!(warehouses.title)/>
         <h1>{tr!(warehouses.title)}</h1>
         <p class="lead">{tr!(warehouses.lead)}</p>
+        {admin.then(|| view! {
+            <section class="card" aria-labelledby="new-warehouse">
+                <h2 id="new-warehouse">{tr!(warehouses.new_heading)}</h2>
+                <Transition fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
+                {move || stored.get().map(|stored| {
+                    let sent = stored.clone().refused_form();
+                    view! {
+                        <ActionForm action=create>
+                            <div class="grid-form">
+                                <div>
+                                    <label for="warehouse-code">{tr!(warehouses.field.code)}</label>
+                                    <input id="warehouse-code" name="code" required maxlength="32" autocomplete="off" placeholder=tr!(warehouses.code_placeholder) value=sent.code/>
+                                </div>
+                                <div>
+                                    <label for="warehouse-name">{tr!(warehouses.field.name)}</label>
+                                    <input id="warehouse-name" name="name" required maxlength="128" value=sent.name/>
+                                </div>
+                                <div>
+                                    <label for="warehouse-timezone">{tr!(warehouses.field.timezone)}</label>
+                                    <input id="warehouse-timezone" name="timezone" maxlength="64" autocomplete="off" placeholder=tr!(warehouses.timezone_placeholder) value=sent.timezone.unwrap_or_default()/>
+                                </div>
+                                <div class="form-actions">
+                                    <button type="submit" disabled=move || create.pending().get()>{tr!(warehouses.submit)}</button>
+                                </div>
+                            </div>
+                        </ActionForm>
+                        {move || outcome_view(create.value().get(), stored.clone(), NewWarehouseInput::default, |o| view! { <CreateWarehouseResult outcome=o/> }.into_any())}
+                    }
+                })}
+                </Transition>
+            </section>
+        })}
         <Suspense fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
             {move || warehouses.get().map(|result| match result {
                 Ok((list, _)) if list.is_empty() => view! { <p class="empty">{tr!(warehouses.empty)}</p> }.into_any(),
@@ -121,38 +153,6 @@ pub fn WarehousesPage() -> impl IntoView {
                 Err(error) => view! { <ErrorPanel error/> }.into_any(),
             })}
         </Suspense>
-        {admin.then(|| view! {
-            <section class="card" aria-labelledby="new-warehouse">
-                <h2 id="new-warehouse">{tr!(warehouses.new_heading)}</h2>
-                <Transition fallback=|| view! { <p class="muted">{tr!(common.loading)}</p> }>
-                {move || stored.get().map(|stored| {
-                    let sent = stored.clone().refused_form();
-                    view! {
-                        <ActionForm action=create>
-                            <div class="grid-form">
-                                <div>
-                                    <label for="warehouse-code">{tr!(warehouses.field.code)}</label>
-                                    <input id="warehouse-code" name="code" required maxlength="32" autocomplete="off" placeholder=tr!(warehouses.code_placeholder) value=sent.code/>
-                                </div>
-                                <div>
-                                    <label for="warehouse-name">{tr!(warehouses.field.name)}</label>
-                                    <input id="warehouse-name" name="name" required maxlength="128" value=sent.name/>
-                                </div>
-                                <div>
-                                    <label for="warehouse-timezone">{tr!(warehouses.field.timezone)}</label>
-                                    <input id="warehouse-timezone" name="timezone" maxlength="64" autocomplete="off" placeholder=tr!(warehouses.timezone_placeholder) value=sent.timezone.unwrap_or_default()/>
-                                </div>
-                                <div class="form-actions">
-                                    <button type="submit" disabled=move || create.pending().get()>{tr!(warehouses.submit)}</button>
-                                </div>
-                            </div>
-                        </ActionForm>
-                        {move || outcome_view(create.value().get(), stored.clone(), NewWarehouseInput::default, |o| view! { <CreateWarehouseResult outcome=o/> }.into_any())}
-                    }
-                })}
-                </Transition>
-            </section>
-        })}
     }
 }
 
