@@ -56,6 +56,7 @@ use crate::state::AppState;
         crate::orders::api::cancel,
         crate::transfers::api::send_transfer,
         crate::transfers::api::receive_transfer,
+        crate::transfers::api::close_transfer,
         crate::transfers::api::list_transfers,
         crate::transfers::api::get_transfer,
         crate::events::api::events,

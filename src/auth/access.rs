@@ -82,6 +82,7 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
                 // Clerks receive (a ref may hold a `/`: the action is the last segment).
                 return match rest.rsplit_once('/') {
                     Some((_, "receive")) => Some(R(Role::Clerk)),
+                    Some((_, "close")) => Some(R(Role::Manager)),
                     _ => None,
                 };
             }

@@ -125,9 +125,10 @@ pub type Words = fn() -> String;
 
 /// The ledger reasons of movement kinds served by endpoints of their own rather than from
 /// [`KINDS`] (a transfer's send and receipt), with their words.
-pub const OTHER_REASONS: [(&str, Words); 2] = [
+pub const OTHER_REASONS: [(&str, Words); 3] = [
     ("TRANSFER_OUT", || tr!(transfers.ledger_reason.sent)),
     ("TRANSFER_IN", || tr!(transfers.ledger_reason.received)),
+    ("TRANSFER_LOSS", || tr!(transfers.ledger_reason.lost)),
 ];
 
 /// The ledger's reasons, each once, in the order of [`KINDS`], then [`OTHER_REASONS`].

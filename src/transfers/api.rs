@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/transfers", get(list_transfers).post(send_transfer))
         .route("/transfers/{ref}", get(get_transfer))
         .route("/transfers/{ref}/receive", post(receive_transfer))
+        .route("/transfers/{ref}/close", post(close_transfer))
 }
 
 crate::operation::documented! {
@@ -81,5 +82,24 @@ crate::operation::documented! {
         Path(reference): Path<String>,
     ) -> Result<Json<Transfer>, AppError> {
         service::get_transfer(&state.db, &reference).await.map(Json)
+    }
+}
+
+crate::operation::documented! {
+    post "/transfers/{ref}/close", "movements", {
+        params(("ref" = String, Path, description = "The transfer's ref")),
+    }
+    => 200 [crate::transfers::Transfer], refuses [404, 409]
+    /// Close a transfer short (managers): what is still on its way is written off
+    /// (`TRANSFER_LOSS`).
+    async fn close_transfer(
+        State(state): State<AppState>,
+        Path(reference): Path<String>,
+        principal: Option<Extension<Principal>>,
+    ) -> Result<Json<Transfer>, AppError> {
+        let actor = principal.map(|Extension(p)| p.actor());
+        service::close(&state.db, &state.config, &reference, actor.as_deref())
+            .await
+            .map(Json)
     }
 }

@@ -13,14 +13,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::config::Config;
 use crate::db::{Backend, Db, Tx};
-use crate::domain::{BatchCode, Paging, Qty, WarehouseCode};
+use crate::domain::{BatchCode, Paging, Qty, Ref, WarehouseCode};
 use crate::error::{AppError, ErrorCode, Problems};
 use crate::movement::anchors::{Content, LineKey};
 use crate::movement::ledger::Reason;
 use crate::movement::pipeline::{self, Found, Leg, Lot, Movement, Pick};
 use crate::movement::{
-    non_blank, parse_batch_code, parse_request, resolve, ItemKey, LineStatus, LocationKey,
-    MovementResponse, Request,
+    non_blank, parse_batch_code, parse_request, resolve, ItemKey, LineResult, LineStatus,
+    LocationKey, MovementResponse, Request,
 };
 use crate::putaway::PutawayLineResult;
 use crate::transfers::{
@@ -203,6 +203,140 @@ impl Movement for TransferIn {
             },
         ]
     }
+}
+
+/// What a transfer closed short lost on the way, taken from the transit location
+/// (`TRANSFER_LOSS`): each line one lot of the transfer.
+pub struct TransferLoss {
+    pub request: Request<TransferLine>,
+}
+
+impl Movement for TransferLoss {
+    type Line = TransferLine;
+    type LineResult = LineResult;
+    const REASON: Reason = Reason("TRANSFER_LOSS");
+    const KIND: &'static str = "TRANSFER_LOSS";
+    const LOCATION_FIELDS: &'static [&'static str] = &["transit"];
+    const TRANSIT: Option<usize> = Some(0);
+
+    fn request(&self) -> &Request<TransferLine> {
+        &self.request
+    }
+    fn item(line: &TransferLine) -> &ItemKey {
+        &line.item
+    }
+    fn location(line: &TransferLine, _n: usize) -> &LocationKey {
+        &line.transit
+    }
+    fn identity(line: &TransferLine, found: &Found) -> LineKey {
+        LineKey {
+            item_id: found.item.id,
+            locations: vec![found.locations[0].id],
+            lot: Some(lot_of(line).to_string()),
+        }
+    }
+    fn content(line: &TransferLine) -> Content {
+        Content {
+            qty: line.qty.get(),
+            ..Content::default()
+        }
+    }
+    fn legs(line: &TransferLine, found: &Found) -> Vec<Leg> {
+        vec![Leg::Take {
+            location: found.locations[0].id,
+            qty: line.qty.get(),
+            pick: Pick::Batch {
+                code: lot_of(line).to_string(),
+                expired_ok: true,
+            },
+        }]
+    }
+}
+
+/// `POST /transfers/{ref}/close` (managers): what is still on its way is written off as
+/// `TRANSFER_LOSS` and the transfer is `CLOSED_SHORT`. Closed again: the same answer. A
+/// transfer with nothing missing is 409 (there is nothing to close).
+pub async fn close(
+    db: &Db,
+    config: &Config,
+    reference: &str,
+    actor: Option<&str>,
+) -> Result<Transfer, AppError> {
+    let reference = Ref::parse("ref", reference)?;
+    let at = config.moment();
+    db.write(&(reference, actor), |tx, (reference, actor)| {
+        Box::pin(async move {
+            let head = lock(tx, reference.as_str())
+                .await?
+                .ok_or_else(|| not_found(reference.as_str()))?;
+            let lots = read_lots(tx, head.id).await?;
+            if head.status == TransferStatus::ClosedShort.as_str() {
+                return Ok(transfer_of(head, lots));
+            }
+            let missing: Vec<&TransferLot> = lots.iter().filter(|l| l.in_transit > 0).collect();
+            if missing.is_empty() {
+                return Err(AppError::conflict(tr!(
+                    errors.transfer.nothing_missing,
+                    reference = reference.as_str()
+                ))
+                .with_details(serde_json::json!({ "status": head.status })));
+            }
+            let transit = LocationKey {
+                id: Some(
+                    transit_location(
+                        tx,
+                        &warehouses::Site {
+                            id: head.to_warehouse_id,
+                            code: head.to_warehouse.clone(),
+                        },
+                    )
+                    .await?,
+                ),
+                code: None,
+            };
+            let mut lines = Vec::with_capacity(missing.len());
+            for lot in &missing {
+                lines.push(TransferLine {
+                    item: ItemKey {
+                        id: Some(lot.item_id),
+                        sku: None,
+                    },
+                    location: transit.clone(),
+                    transit: transit.clone(),
+                    qty: Qty::parse("qty", lot.in_transit)?,
+                    batch_code: Some(BatchCode::parse("batch_code", &lot.batch_code)?),
+                });
+            }
+            let loss = TransferLoss {
+                request: Request {
+                    r#ref: reference.clone(),
+                    warehouse: None,
+                    lines,
+                },
+            };
+            pipeline::apply(tx, &loss, at, *actor).await?;
+            with_tx!(tx, |conn, _backend| {
+                sqlx::query(
+                    "UPDATE transfer_lots SET lost = sent - received \
+                     WHERE transfer_id = $1 AND sent > received + lost",
+                )
+                .bind(head.id)
+                .execute(&mut *conn)
+                .await?;
+                sqlx::query("UPDATE transfers SET status = 'CLOSED_SHORT' WHERE id = $1")
+                    .bind(head.id)
+                    .execute(&mut *conn)
+                    .await
+                    .map(drop)?
+            });
+            let head = Head {
+                status: TransferStatus::ClosedShort.as_str().to_string(),
+                ..head
+            };
+            settle(tx, &head, at.now).await
+        })
+    })
+    .await
 }
 
 /// A received line's lot (always named by then).

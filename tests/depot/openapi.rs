@@ -304,6 +304,13 @@ async fn every_operation_answers_as_the_document_says(backend: Backend) {
             ),
             json!({"lines": [{"sku": "SKU-1", "location_code": "S-01", "qty": 1}]}),
         ),
+        call(M::POST, "/transfers/{ref}/close", "/transfers/TR-1/close"),
+        call(M::POST, "/transfers/{ref}/close", "/transfers/NOPE/close"),
+        with_json(
+            call(M::POST, "/transfers", "/transfers"),
+            json!({"ref": "TR-3", "from_warehouse": "MAIN", "to_warehouse": "SH", "lines": [{"sku": "SKU-1", "location_code": "A-01", "qty": 1}]}),
+        ),
+        call(M::POST, "/transfers/{ref}/close", "/transfers/TR-3/close"),
         call(M::GET, "/transfers", "/transfers?status=RECEIVED"),
         call(M::GET, "/transfers/{ref}", "/transfers/TR-1"),
         call(M::GET, "/transfers/{ref}", "/transfers/NOPE"),

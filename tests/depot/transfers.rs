@@ -14,6 +14,7 @@ on_both_backends!(
     a_transfer_is_sent_then_received_in_parts,
     bad_transfers_change_nothing,
     a_receipt_sent_twice_at_once_applies_once,
+    closing_short_writes_off_what_never_came,
 );
 
 /// MAIN's A-01 holds W-1: 5 of L1 (expiring 2099-01-01) and 5 of L2 (2099-06-01); SH has a
@@ -316,5 +317,76 @@ async fn a_receipt_sent_twice_at_once_applies_once(backend: Backend) {
         "{statuses:?}"
     );
     assert_eq!(qty_at(&app, "SH", "B-01").await, 4, "received once");
+    app.assert_consistent().await;
+}
+
+async fn closing_short_writes_off_what_never_came(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    two_warehouses(&app).await;
+    let (status, _) = app
+        .post(
+            "/transfers",
+            &json!({"ref": "T-1", "from_warehouse": "MAIN", "to_warehouse": "SH", "lines": [
+                {"sku": "W-1", "location_code": "A-01", "qty": 7}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app
+        .post(
+            "/transfers/T-1/receive",
+            &json!({"lines": [{"sku": "W-1", "location_code": "B-01", "qty": 5, "batch_code": "L1"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let (status, closed) = app.post("/transfers/T-1/close", &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    assert_eq!(closed["status"], "CLOSED_SHORT");
+    assert_eq!(closed["lots"][1]["batch_code"], "L2");
+    assert_eq!(closed["lots"][1]["lost"], 2);
+    assert_eq!(closed["lots"][1]["in_transit"], 0);
+    assert_eq!(
+        qty_at(&app, "SH", "TRANSIT").await,
+        0,
+        "nothing left in transit"
+    );
+    let (_, ledger) = app.get("/ledger?reason=TRANSFER_LOSS").await;
+    assert_eq!(ledger["total"], 1, "{ledger}");
+    assert_eq!(ledger["rows"][0]["delta"], -2);
+    let entries = app.count("stock_ledger").await;
+
+    // Closed again: the same answer, nothing more written; no more receipts.
+    let (status, again) = app.post("/transfers/T-1/close", &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["lots"], closed["lots"]);
+    assert_eq!(app.count("stock_ledger").await, entries);
+    let (status, error) = app
+        .post(
+            "/transfers/T-1/receive",
+            &json!({"lines": [{"sku": "W-1", "location_code": "B-01", "qty": 2, "batch_code": "L2"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
+
+    // A transfer that misses nothing has nothing to close.
+    let (status, _) = app
+        .post(
+            "/transfers",
+            &json!({"ref": "T-2", "from_warehouse": "MAIN", "to_warehouse": "SH", "lines": [
+                {"sku": "W-1", "location_code": "A-01", "qty": 1}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app
+        .post(
+            "/transfers/T-2/receive",
+            &json!({"lines": [{"sku": "W-1", "location_code": "B-01", "qty": 1}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, error) = app.post("/transfers/T-2/close", &json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
     app.assert_consistent().await;
 }
