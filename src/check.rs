@@ -114,6 +114,15 @@ pub enum Violation {
         variances: i64,
         adjusted: i64,
     },
+    /// Goods in a transit location that are not what the transfers to its warehouse still
+    /// carry of that lot (`sent − received − lost`).
+    TransitNotCarried {
+        location_id: i64,
+        item_id: i64,
+        batch_code: String,
+        held: i64,
+        carried: i64,
+    },
     /// A batch whose `reserved` is negative, more than it holds, or not what allocations hold
     /// of it.
     ReservedNotAllocated {
@@ -181,6 +190,17 @@ impl fmt::Display for Violation {
             Violation::NegativeStock { stock_id, qty } => {
                 write!(f, "stock {stock_id}: negative qty {qty}")
             }
+            Violation::TransitNotCarried {
+                location_id,
+                item_id,
+                batch_code,
+                held,
+                carried,
+            } => write!(
+                f,
+                "transit location {location_id}: item {item_id} batch '{batch_code}' holds {held} \
+                 but its transfers carry {carried}"
+            ),
             Violation::BrokenChain {
                 ledger_id,
                 stock_id,
@@ -522,6 +542,35 @@ const FOREIGN_BATCHES: &str = "
     ORDER BY lb.ledger_id, lb.batch_id";
 
 /// A batch's code never changes, so the code a ledger entry recorded must be its batch's.
+/// Per transit location, item and lot: what it holds and what the transfers to its warehouse
+/// still carry, where they differ.
+const TRANSIT_NOT_CARRIED: &str = "
+WITH carried AS (
+    SELECT l.id AS location_id, tl.item_id, tl.batch_code,
+           CAST(SUM(tl.sent - tl.received - tl.lost) AS BIGINT) AS qty
+    FROM transfer_lots tl
+    JOIN transfers t ON t.id = tl.transfer_id
+    JOIN locations l ON l.warehouse_id = t.to_warehouse_id AND l.kind = 'transit'
+    GROUP BY l.id, tl.item_id, tl.batch_code
+), held AS (
+    SELECT b.location_id, b.item_id, b.batch_code, CAST(SUM(b.qty) AS BIGINT) AS qty
+    FROM batches b JOIN locations l ON l.id = b.location_id
+    WHERE l.kind = 'transit'
+    GROUP BY b.location_id, b.item_id, b.batch_code
+)
+SELECT location_id, item_id, batch_code, held_qty, carried_qty FROM (
+    SELECT c.location_id, c.item_id, c.batch_code, COALESCE(h.qty, 0) AS held_qty,
+           c.qty AS carried_qty
+    FROM carried c LEFT JOIN held h ON h.location_id = c.location_id
+        AND h.item_id = c.item_id AND h.batch_code = c.batch_code
+    UNION ALL
+    SELECT h.location_id, h.item_id, h.batch_code, h.qty, CAST(0 AS BIGINT)
+    FROM held h WHERE NOT EXISTS (SELECT 1 FROM carried c WHERE c.location_id = h.location_id
+        AND c.item_id = h.item_id AND c.batch_code = h.batch_code)
+) compared
+WHERE held_qty <> carried_qty
+ORDER BY location_id, item_id, batch_code";
+
 const MISRECORDED_BATCHES: &str = "
     SELECT lb.ledger_id, lb.batch_id, lb.batch_code, b.batch_code
     FROM ledger_batches lb
@@ -685,6 +734,18 @@ pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
                 batch_id,
             }
         }));
+
+        let transit: Vec<(i64, i64, String, i64, i64)> =
+            sqlx::query_as(TRANSIT_NOT_CARRIED).fetch_all(pool).await?;
+        found.extend(transit.into_iter().map(
+            |(location_id, item_id, batch_code, held, carried)| Violation::TransitNotCarried {
+                location_id,
+                item_id,
+                batch_code,
+                held,
+                carried,
+            },
+        ));
 
         let misrecorded: Vec<(i64, i64, String, String)> =
             sqlx::query_as(MISRECORDED_BATCHES).fetch_all(pool).await?;

@@ -15,6 +15,7 @@ on_both_backends!(
     bad_transfers_change_nothing,
     a_receipt_sent_twice_at_once_applies_once,
     closing_short_writes_off_what_never_came,
+    depot_check_finds_transit_goods_no_transfer_carries,
 );
 
 /// MAIN's A-01 holds W-1: 5 of L1 (expiring 2099-01-01) and 5 of L2 (2099-06-01); SH has a
@@ -389,4 +390,39 @@ async fn closing_short_writes_off_what_never_came(backend: Backend) {
     let (status, error) = app.post("/transfers/T-2/close", &json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{error}");
     app.assert_consistent().await;
+}
+
+async fn depot_check_finds_transit_goods_no_transfer_carries(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    two_warehouses(&app).await;
+    let (status, _) = app
+        .post(
+            "/transfers",
+            &json!({"ref": "T-1", "from_warehouse": "MAIN", "to_warehouse": "SH", "lines": [
+                {"sku": "W-1", "location_code": "A-01", "qty": 3, "batch_code": "L1"}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    app.assert_consistent().await;
+    // A transfer that says it carries less than lies in transit.
+    depot::with_pool!(app.db(), |pool, _backend| sqlx::query(
+        "UPDATE transfer_lots SET sent = 2"
+    )
+    .execute(pool)
+    .await
+    .map(drop))
+    .unwrap();
+    let violations = depot::check::find_violations(app.db()).await.unwrap();
+    assert!(
+        violations.iter().any(|v| matches!(
+            v,
+            depot::check::Violation::TransitNotCarried {
+                held: 3,
+                carried: 2,
+                ..
+            }
+        )),
+        "{violations:?}"
+    );
 }
