@@ -31,6 +31,18 @@ pub enum Pick {
 }
 
 impl Pick {
+    /// What a line moving goods takes: the batch it names — even expired (e.g. to quarantine,
+    /// or on its way to another warehouse) — else first expiry first out over usable ones.
+    pub fn named_or_fefo(batch: Option<&str>) -> Pick {
+        match batch {
+            Some(code) => Pick::Batch {
+                code: code.to_string(),
+                expired_ok: true,
+            },
+            None => Pick::Fefo,
+        }
+    }
+
     pub fn room(&self, batch: &BatchRow, today: NaiveDate) -> Room {
         let named = |code: &String| batch.batch_code == *code;
         match self {
@@ -87,6 +99,23 @@ pub enum Leg {
 }
 
 impl Leg {
+    /// The two legs of goods moving from `from` to `to`: what `pick` takes there, added here
+    /// in the lots it took (batches travel).
+    pub fn moving(from: i64, to: i64, qty: i64, pick: Pick) -> Vec<Leg> {
+        vec![
+            Leg::Take {
+                location: from,
+                qty,
+                pick,
+            },
+            Leg::Add {
+                location: to,
+                qty,
+                lot: Lot::Taken,
+            },
+        ]
+    }
+
     pub fn location(&self) -> i64 {
         match self {
             Leg::Take { location, .. } | Leg::Add { location, .. } | Leg::Set { location, .. } => {

@@ -7,7 +7,7 @@ use crate::domain::{BatchCode, Qty};
 use crate::error::AppError;
 use crate::movement::anchors::{Content, LineKey};
 use crate::movement::ledger::{Reason, Recorded};
-use crate::movement::pipeline::{Found, Leg, LineOutcome, Lot, Movement, Pick};
+use crate::movement::pipeline::{Found, Leg, LineOutcome, Movement, Pick};
 use crate::movement::{
     line_field, non_blank, parse_batch_code, parse_request, ItemKey, LineStatus, LocationKey,
     Request, Shortage,
@@ -107,27 +107,12 @@ impl Movement for Putaway {
         }
     }
     fn legs(line: &PutawayLine, found: &Found) -> Vec<Leg> {
-        let qty = line.qty.get();
-        vec![
-            Leg::Take {
-                location: found.locations[0].id,
-                qty,
-                // A named batch may be moved even when expired (e.g. to quarantine); FEFO
-                // takes usable ones.
-                pick: match &line.batch_code {
-                    Some(code) => Pick::Batch {
-                        code: code.as_str().to_string(),
-                        expired_ok: true,
-                    },
-                    None => Pick::Fefo,
-                },
-            },
-            Leg::Add {
-                location: found.locations[1].id,
-                qty,
-                lot: Lot::Taken,
-            },
-        ]
+        Leg::moving(
+            found.locations[0].id,
+            found.locations[1].id,
+            line.qty.get(),
+            Pick::named_or_fefo(line.batch_code.as_ref().map(BatchCode::as_str)),
+        )
     }
 }
 

@@ -17,7 +17,7 @@ use crate::domain::{BatchCode, Paging, Qty, Ref, WarehouseCode};
 use crate::error::{AppError, ErrorCode, Problems};
 use crate::movement::anchors::{Content, LineKey};
 use crate::movement::ledger::Reason;
-use crate::movement::pipeline::{self, Found, Leg, Lot, Movement, Pick};
+use crate::movement::pipeline::{self, Found, Leg, Movement, Pick};
 use crate::movement::{
     non_blank, parse_batch_code, parse_request, resolve, ItemKey, LineResult, LineStatus,
     LocationKey, MovementResponse, Request,
@@ -114,25 +114,12 @@ impl Movement for TransferOut {
         }
     }
     fn legs(line: &TransferLine, found: &Found) -> Vec<Leg> {
-        let qty = line.qty.get();
-        vec![
-            Leg::Take {
-                location: found.locations[0].id,
-                qty,
-                pick: match &line.batch_code {
-                    Some(code) => Pick::Batch {
-                        code: code.as_str().to_string(),
-                        expired_ok: true,
-                    },
-                    None => Pick::Fefo,
-                },
-            },
-            Leg::Add {
-                location: found.locations[1].id,
-                qty,
-                lot: Lot::Taken,
-            },
-        ]
+        Leg::moving(
+            found.locations[0].id,
+            found.locations[1].id,
+            line.qty.get(),
+            Pick::named_or_fefo(line.batch_code.as_ref().map(BatchCode::as_str)),
+        )
     }
 }
 
@@ -186,22 +173,12 @@ impl Movement for TransferIn {
         }
     }
     fn legs(line: &TransferLine, found: &Found) -> Vec<Leg> {
-        let qty = line.qty.get();
-        vec![
-            Leg::Take {
-                location: found.locations[0].id,
-                qty,
-                pick: Pick::Batch {
-                    code: lot_of(line).to_string(),
-                    expired_ok: true,
-                },
-            },
-            Leg::Add {
-                location: found.locations[1].id,
-                qty,
-                lot: Lot::Taken,
-            },
-        ]
+        Leg::moving(
+            found.locations[0].id,
+            found.locations[1].id,
+            line.qty.get(),
+            Pick::named_or_fefo(Some(lot_of(line))),
+        )
     }
 }
 
@@ -245,10 +222,7 @@ impl Movement for TransferLoss {
         vec![Leg::Take {
             location: found.locations[0].id,
             qty: line.qty.get(),
-            pick: Pick::Batch {
-                code: lot_of(line).to_string(),
-                expired_ok: true,
-            },
+            pick: Pick::named_or_fefo(Some(lot_of(line))),
         }]
     }
 }
@@ -281,19 +255,7 @@ pub async fn close(
                 ))
                 .with_details(serde_json::json!({ "status": head.status })));
             }
-            let transit = LocationKey {
-                id: Some(
-                    transit_location(
-                        tx,
-                        &warehouses::Site {
-                            id: head.to_warehouse_id,
-                            code: head.to_warehouse.clone(),
-                        },
-                    )
-                    .await?,
-                ),
-                code: None,
-            };
+            let transit = transit_key(tx, &head).await?;
             let mut lines = Vec::with_capacity(missing.len());
             for lot in &missing {
                 lines.push(TransferLine {
@@ -416,6 +378,18 @@ async fn transit_location(tx: &mut Tx, site: &warehouses::Site) -> Result<i64, A
     Ok(id)
 }
 
+/// The transit location of the transfer's destination, as its lines name it (by id).
+async fn transit_key(tx: &mut Tx, head: &Head) -> Result<LocationKey, AppError> {
+    let site = warehouses::Site {
+        id: head.to_warehouse_id,
+        code: head.to_warehouse.clone(),
+    };
+    Ok(LocationKey {
+        id: Some(transit_location(tx, &site).await?),
+        code: None,
+    })
+}
+
 /// `POST /transfers`: sends the lines from `from_warehouse` to `to_warehouse` under `ref`, all
 /// or nothing, idempotent by ref and line like every movement. The same ref between other
 /// warehouses is 409 `IDEMPOTENCY_CONFLICT`.
@@ -487,13 +461,10 @@ pub async fn send(
             if head.status == TransferStatus::ClosedShort.as_str() {
                 return Err(closed(&head));
             }
-            let transit = transit_location(tx, &destination).await?;
+            let transit = transit_key(tx, &head).await?;
             let mut request = request.clone();
             for line in &mut request.lines {
-                line.transit = LocationKey {
-                    id: Some(transit),
-                    code: None,
-                };
+                line.transit = transit.clone();
             }
             let movement = TransferOut { request };
             let response = pipeline::apply(tx, &movement, at, *actor).await?;
@@ -652,19 +623,7 @@ pub async fn receive(
                     lines: Vec::new(),
                 }
             } else {
-                let transit = LocationKey {
-                    id: Some(
-                        transit_location(
-                            tx,
-                            &warehouses::Site {
-                                id: head.to_warehouse_id,
-                                code: head.to_warehouse.clone(),
-                            },
-                        )
-                        .await?,
-                    ),
-                    code: None,
-                };
+                let transit = transit_key(tx, &head).await?;
                 let mut lines = Vec::with_capacity(moves.len());
                 for (i, batch, qty) in &moves {
                     lines.push(TransferLine {
