@@ -18,7 +18,10 @@
 //! allocations hold of it, every allocation holds its own line's item at a storage location and
 //! nothing once its order is closed, no order line holds or shipped more than it ordered, every
 //! order's status follows from its lines, and what its allocations shipped is what its
-//! shipments' OUTBOUND entries took.
+//! shipments' OUTBOUND entries took; and, for several warehouses (issue 33), every transit
+//! location holds exactly what the transfers to its warehouse still carry of each lot, every
+//! quarantine location exactly what returns into it still hold, nothing in quarantine is
+//! reserved, and no order has had more of an item returned than it shipped.
 
 use std::fmt;
 
@@ -123,6 +126,27 @@ pub enum Violation {
         held: i64,
         carried: i64,
     },
+    /// Goods in a quarantine location that are not what the returns into it still hold of
+    /// that lot (`qty − restocked − scrapped`).
+    QuarantineNotHeld {
+        location_id: i64,
+        item_id: i64,
+        batch_code: String,
+        held: i64,
+        returned: i64,
+    },
+    /// Goods in a quarantine location that an order holds (quarantine is never available).
+    QuarantineReserved {
+        batch_id: i64,
+        reserved: i64,
+    },
+    /// An order's item that its returns took back more of than the order shipped.
+    ReturnedMoreThanShipped {
+        order_ref: String,
+        item_id: i64,
+        returned: i64,
+        shipped: i64,
+    },
     /// A batch whose `reserved` is negative, more than it holds, or not what allocations hold
     /// of it.
     ReservedNotAllocated {
@@ -200,6 +224,31 @@ impl fmt::Display for Violation {
                 f,
                 "transit location {location_id}: item {item_id} batch '{batch_code}' holds {held} \
                  but its transfers carry {carried}"
+            ),
+            Violation::QuarantineNotHeld {
+                location_id,
+                item_id,
+                batch_code,
+                held,
+                returned,
+            } => write!(
+                f,
+                "quarantine location {location_id}: item {item_id} batch '{batch_code}' holds \
+                 {held} but its returns hold {returned}"
+            ),
+            Violation::QuarantineReserved { batch_id, reserved } => write!(
+                f,
+                "batch {batch_id} in quarantine: {reserved} reserved, but quarantine is never \
+                 available"
+            ),
+            Violation::ReturnedMoreThanShipped {
+                order_ref,
+                item_id,
+                returned,
+                shipped,
+            } => write!(
+                f,
+                "order {order_ref}: item {item_id} returned {returned} but shipped {shipped}"
             ),
             Violation::BrokenChain {
                 ledger_id,
@@ -571,6 +620,55 @@ SELECT location_id, item_id, batch_code, held_qty, carried_qty FROM (
 WHERE held_qty <> carried_qty
 ORDER BY location_id, item_id, batch_code";
 
+const QUARANTINE_NOT_HELD: &str = "
+WITH returned AS (
+    SELECT location_id, item_id, batch_code,
+           CAST(SUM(qty - restocked - scrapped) AS BIGINT) AS qty
+    FROM return_lines
+    GROUP BY location_id, item_id, batch_code
+), held AS (
+    SELECT b.location_id, b.item_id, b.batch_code, CAST(SUM(b.qty) AS BIGINT) AS qty
+    FROM batches b JOIN locations l ON l.id = b.location_id
+    WHERE l.kind = 'quarantine'
+    GROUP BY b.location_id, b.item_id, b.batch_code
+)
+SELECT location_id, item_id, batch_code, held_qty, returned_qty FROM (
+    SELECT r.location_id, r.item_id, r.batch_code, COALESCE(h.qty, 0) AS held_qty,
+           r.qty AS returned_qty
+    FROM returned r LEFT JOIN held h ON h.location_id = r.location_id
+        AND h.item_id = r.item_id AND h.batch_code = r.batch_code
+    UNION ALL
+    SELECT h.location_id, h.item_id, h.batch_code, h.qty, CAST(0 AS BIGINT)
+    FROM held h WHERE NOT EXISTS (SELECT 1 FROM returned r WHERE r.location_id = h.location_id
+        AND r.item_id = h.item_id AND r.batch_code = h.batch_code)
+) compared
+WHERE held_qty <> returned_qty
+ORDER BY location_id, item_id, batch_code";
+
+const QUARANTINE_RESERVED: &str = "
+    SELECT b.id, b.reserved FROM batches b JOIN locations l ON l.id = b.location_id
+    WHERE l.kind = 'quarantine' AND b.reserved <> 0
+    UNION ALL
+    SELECT a.batch_id, a.qty FROM allocations a JOIN locations l ON l.id = a.location_id
+    WHERE l.kind = 'quarantine' AND a.qty <> 0
+    ORDER BY 1";
+
+const RETURNED_MORE_THAN_SHIPPED: &str = "
+WITH returned AS (
+    SELECT r.order_id, l.item_id, CAST(SUM(l.qty) AS BIGINT) AS qty
+    FROM return_lines l JOIN returns r ON r.id = l.return_id
+    WHERE r.order_id IS NOT NULL
+    GROUP BY r.order_id, l.item_id
+), shipped AS (
+    SELECT order_id, item_id, CAST(SUM(shipped) AS BIGINT) AS qty
+    FROM allocations GROUP BY order_id, item_id
+)
+SELECT o.ref, r.item_id, r.qty, CAST(COALESCE(s.qty, 0) AS BIGINT)
+FROM returned r JOIN orders o ON o.id = r.order_id
+LEFT JOIN shipped s ON s.order_id = r.order_id AND s.item_id = r.item_id
+WHERE r.qty > COALESCE(s.qty, 0)
+ORDER BY o.ref, r.item_id";
+
 const MISRECORDED_BATCHES: &str = "
     SELECT lb.ledger_id, lb.batch_id, lb.batch_code, b.batch_code
     FROM ledger_batches lb
@@ -746,6 +844,38 @@ pub async fn find_violations(db: &Db) -> Result<Vec<Violation>, sqlx::Error> {
                 carried,
             },
         ));
+
+        let quarantined: Vec<(i64, i64, String, i64, i64)> =
+            sqlx::query_as(QUARANTINE_NOT_HELD).fetch_all(pool).await?;
+        found.extend(quarantined.into_iter().map(
+            |(location_id, item_id, batch_code, held, returned)| Violation::QuarantineNotHeld {
+                location_id,
+                item_id,
+                batch_code,
+                held,
+                returned,
+            },
+        ));
+        let reserved: Vec<(i64, i64)> = sqlx::query_as(QUARANTINE_RESERVED).fetch_all(pool).await?;
+        found.extend(
+            reserved
+                .into_iter()
+                .map(|(batch_id, reserved)| Violation::QuarantineReserved { batch_id, reserved }),
+        );
+        let over: Vec<(String, i64, i64, i64)> = sqlx::query_as(RETURNED_MORE_THAN_SHIPPED)
+            .fetch_all(pool)
+            .await?;
+        found.extend(
+            over.into_iter()
+                .map(|(order_ref, item_id, returned, shipped)| {
+                    Violation::ReturnedMoreThanShipped {
+                        order_ref,
+                        item_id,
+                        returned,
+                        shipped,
+                    }
+                }),
+        );
 
         let misrecorded: Vec<(i64, i64, String, String)> =
             sqlx::query_as(MISRECORDED_BATCHES).fetch_all(pool).await?;

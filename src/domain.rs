@@ -237,7 +237,9 @@ pub fn check_line_count(count: usize) -> Result<(), AppError> {
     }
 }
 
-/// What a location is for: goods arrive in `receiving`, live in `storage`, leave from `shipping`.
+/// What a location is for: goods arrive in `receiving`, live in `storage`, leave from `shipping`;
+/// returned goods wait in `quarantine` until someone decides what becomes of them (issue 33).
+/// (A warehouse's `transit` location is Depot's own, made by transfers; nobody creates one.)
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -245,13 +247,15 @@ pub enum LocationKind {
     Receiving,
     Storage,
     Shipping,
+    Quarantine,
 }
 
 impl LocationKind {
-    pub const ALL: [LocationKind; 3] = [
+    pub const ALL: [LocationKind; 4] = [
         LocationKind::Receiving,
         LocationKind::Storage,
         LocationKind::Shipping,
+        LocationKind::Quarantine,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -259,6 +263,7 @@ impl LocationKind {
             LocationKind::Receiving => "receiving",
             LocationKind::Storage => "storage",
             LocationKind::Shipping => "shipping",
+            LocationKind::Quarantine => "quarantine",
         }
     }
 

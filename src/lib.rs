@@ -29,6 +29,7 @@ pub mod movement;
 pub mod orders;
 pub mod outbound;
 pub mod putaway;
+pub mod returns;
 pub mod scan;
 pub mod snapshot;
 pub mod stock;

@@ -123,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::counts::api::router())
         .merge(crate::orders::api::router())
         .merge(crate::transfers::api::router())
+        .merge(crate::returns::api::router())
         .merge(crate::snapshot::api::router())
         .merge(crate::stock::api::router())
         .merge(crate::ledger::api::router())

@@ -66,7 +66,7 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
     }
     match (method.as_str(), path) {
         ("POST", "/items" | "/locations" | "/counts") => Some(R(Role::Manager)),
-        ("POST", "/orders" | "/transfers") => Some(R(Role::Clerk)),
+        ("POST", "/orders" | "/transfers" | "/returns") => Some(R(Role::Clerk)),
         // SPEC §11: imports create items and locations and receive opening stock.
         ("POST", "/import/items" | "/import/locations" | "/import/stock") => Some(R(Role::Manager)),
         ("POST", _) => {
@@ -83,6 +83,13 @@ pub fn required(method: &Method, path: &str) -> Option<Access> {
                 return match rest.rsplit_once('/') {
                     Some((_, "receive")) => Some(R(Role::Clerk)),
                     Some((_, "close")) => Some(R(Role::Manager)),
+                    _ => None,
+                };
+            }
+            if let Some(rest) = path.strip_prefix("/returns/") {
+                // Managers decide what becomes of returned goods.
+                return match rest.rsplit_once('/') {
+                    Some((_, "dispose")) => Some(R(Role::Manager)),
                     _ => None,
                 };
             }

@@ -101,8 +101,9 @@ async fn scope_ids(tx: &mut Tx, scope: &Scope, site: &Site) -> Result<Vec<i64>, 
             }
             query.push(")");
             if table == "locations" {
-                // Goods in transit are counted by their transfer, not on a shelf.
-                query.push(" AND kind <> 'transit' AND warehouse_id = ");
+                // Goods in transit are counted by their transfer, returns in quarantine by
+                // their return; neither on a shelf.
+                query.push(" AND kind NOT IN ('transit', 'quarantine') AND warehouse_id = ");
                 query.push_bind(site.id);
             }
             query.build_query_as().fetch_all(&mut *conn).await?
@@ -182,7 +183,7 @@ pub async fn create_count(
                     if column == "item_id" {
                         query.push(
                             " AND b.location_id IN (SELECT id FROM locations \
-                             WHERE kind <> 'transit' AND warehouse_id = ",
+                             WHERE kind NOT IN ('transit', 'quarantine') AND warehouse_id = ",
                         );
                         query.push_bind(site.id);
                         query.push(")");

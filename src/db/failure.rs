@@ -314,6 +314,41 @@ pub fn constraint_error(violation: &Violation) -> Option<AppError> {
         | "transfer_receipts_item_id_fkey"
         | "transfer_receipts_location_id_fkey" => vanished(),
 
+        // Returns (migration 0020): the ref is the client's; the rest Depot writes under the
+        // return's lock from what it checked, so only a change made meanwhile breaks them.
+        "returns_ref_key" | "returns.ref" => {
+            AppError::conflict(tr!(errors.conflict.row_vanished)).with_details(json!({"field": "ref"}))
+        }
+        "returns_ref_length" => length("ref", 1, 64),
+        "return_lines_note_length" => length("note", 1, 500),
+        "returns_pkey"
+        | "returns.id"
+        | "returns_status_valid"
+        | "returns_disposals_non_negative"
+        | "return_lines_pkey"
+        | "return_lines.return_id, return_lines.item_id, return_lines.location_id, return_lines.batch_code"
+        | "return_lines_expiry_is_date"
+        | "return_lines_line_positive"
+        | "return_lines_qty_positive"
+        | "return_lines_reason_code_valid"
+        | "return_lines_restocked_non_negative"
+        | "return_lines_scrapped_non_negative"
+        | "return_lines_within_qty"
+        | "return_disposals_pkey"
+        | "return_disposals.id"
+        | "return_disposals_key"
+        | "return_disposals_action_valid"
+        | "return_disposals_qty_non_negative"
+        | "return_disposals_place" => AppError::conflict(tr!(errors.conflict.return_changed)),
+        "returns_warehouse_id_fkey"
+        | "returns_order_id_fkey"
+        | "return_lines_return_id_fkey"
+        | "return_lines_item_id_fkey"
+        | "return_lines_location_id_fkey"
+        | "return_disposals_return_id_fkey"
+        | "return_disposals_item_id_fkey"
+        | "return_disposals_location_id_fkey" => vanished(),
+
         // What nodes share between requests (migration 0014): only Depot writes these rows,
         // with keys it drew at random and values it made, so a refusal is Depot's fault.
         "form_results_pkey"

@@ -611,6 +611,9 @@ fn kind_of(text: &str) -> Option<LocationKind> {
             Some(LocationKind::Storage)
         }
         "shipping" | "发货" | "发货区" | "发货库位" => Some(LocationKind::Shipping),
+        "quarantine" | "隔离" | "隔离区" | "隔离库位" | "待检区" => {
+            Some(LocationKind::Quarantine)
+        }
         _ => None,
     }
 }

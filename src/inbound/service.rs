@@ -169,6 +169,7 @@ fn kind_name(kind: LocationKind) -> String {
         LocationKind::Receiving => tr!(errors.location_kind.receiving),
         LocationKind::Storage => tr!(errors.location_kind.storage),
         LocationKind::Shipping => tr!(errors.location_kind.shipping),
+        LocationKind::Quarantine => tr!(errors.location_kind.quarantine),
     }
 }
 

@@ -124,11 +124,14 @@ pub(crate) const fn same(a: &str, b: &str) -> bool {
 pub type Words = fn() -> String;
 
 /// The ledger reasons of movement kinds served by endpoints of their own rather than from
-/// [`KINDS`] (a transfer's send and receipt), with their words.
-pub const OTHER_REASONS: [(&str, Words); 3] = [
+/// [`KINDS`] (transfers, returns), with their words.
+pub const OTHER_REASONS: [(&str, Words); 6] = [
     ("TRANSFER_OUT", || tr!(transfers.ledger_reason.sent)),
     ("TRANSFER_IN", || tr!(transfers.ledger_reason.received)),
     ("TRANSFER_LOSS", || tr!(transfers.ledger_reason.lost)),
+    ("RETURN", || tr!(returns.ledger_reason.returned)),
+    ("RETURN_RESTOCK", || tr!(returns.ledger_reason.restocked)),
+    ("RETURN_SCRAP", || tr!(returns.ledger_reason.scrapped)),
 ];
 
 /// The ledger's reasons, each once, in the order of [`KINDS`], then [`OTHER_REASONS`].

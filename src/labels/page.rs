@@ -72,6 +72,7 @@ pub fn LocationLabelsPage() -> impl IntoView {
                     <option value="receiving" selected=move || kind() == "receiving">{tr!(locations.kind.receiving)}</option>
                     <option value="storage" selected=move || kind() == "storage">{tr!(locations.kind.storage)}</option>
                     <option value="shipping" selected=move || kind() == "shipping">{tr!(locations.kind.shipping)}</option>
+                    <option value="quarantine" selected=move || kind() == "quarantine">{tr!(locations.kind.quarantine)}</option>
                 </select>
                 <input type="hidden" name="size" value=move || stock().param()/>
                 <button type="submit">{tr!(labels.show)}</button>

@@ -45,6 +45,7 @@ pub fn kind_words(kind: &str) -> String {
         "storage" => tr!(locations.kind.storage),
         "shipping" => tr!(locations.kind.shipping),
         "quarantine" => tr!(locations.kind.quarantine),
+        "transit" => tr!(locations.kind.transit),
         other => other.to_string(),
     }
 }

@@ -84,7 +84,7 @@ pub fn LocationsPage() -> impl IntoView {
             {move || stored.get().map(|stored| {
                 let sent = stored.clone().refused_form();
                 let kind_is = |k: &str| sent.kind == k || (sent.kind.is_empty() && k == "storage");
-                let kinds = ["storage", "receiving", "shipping"]
+                let kinds = ["storage", "receiving", "shipping", "quarantine"]
                     .into_iter()
                     .map(|k| view! { <option value=k selected=kind_is(k)>{crate::locations::kind_words(k)}</option> })
                     .collect_view();
@@ -123,6 +123,7 @@ pub fn LocationsPage() -> impl IntoView {
                 <option value="receiving" selected=move || kind() == "receiving">{tr!(locations.kind.receiving)}</option>
                 <option value="storage" selected=move || kind() == "storage">{tr!(locations.kind.storage)}</option>
                 <option value="shipping" selected=move || kind() == "shipping">{tr!(locations.kind.shipping)}</option>
+                <option value="quarantine" selected=move || kind() == "quarantine">{tr!(locations.kind.quarantine)}</option>
             </select>
             <button type="submit">{tr!(locations.search)}</button>
         </Form>

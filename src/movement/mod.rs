@@ -53,6 +53,12 @@ pub fn available(qty: i64, reserved: i64, expiry_date: Option<NaiveDate>, today:
     }
 }
 
+/// Whether goods at a location of this kind may be available at all: not on their way to
+/// another warehouse (`transit`) nor returned and waiting for a decision (`quarantine`).
+pub fn kind_holds_available(kind: &str) -> bool {
+    !matches!(kind, "transit" | "quarantine")
+}
+
 /// The path of line `i`'s field `name` in a request, e.g. `lines[2].qty`.
 pub fn line_field(i: usize, name: &str) -> String {
     format!("lines[{i}].{name}")

@@ -60,6 +60,9 @@ pub trait Movement: Sync {
     /// The field whose location is a warehouse's transit location (transfers): goods on their
     /// way, which no other kind moves and which may be the other warehouse's.
     const TRANSIT: Option<usize> = None;
+    /// The field whose location is a quarantine location (returns): quarantined goods are
+    /// never available, and only the kinds of returns move them in or out.
+    const QUARANTINE: Option<usize> = None;
 
     fn request(&self) -> &Request<Self::Line>;
     /// The ref its anchors are kept under: the request's, unless one ref moves goods more than
@@ -297,12 +300,20 @@ fn validate<M: Movement>(
     for (i, (line, found)) in lines.iter().zip(found).enumerate() {
         problems.check(M::check(i, line, found));
         for (n, location) in found.locations.iter().enumerate() {
-            if location.kind == "transit" && M::TRANSIT != Some(n) {
-                problems.note(AppError::validation(
-                    format!("lines[{i}].{}", M::LOCATION_FIELDS[n]),
-                    tr!(errors.location.in_transit, code = &location.code),
-                ));
-            }
+            let code = &location.code;
+            let refusal = match location.kind.as_str() {
+                "transit" if M::TRANSIT != Some(n) => tr!(errors.location.in_transit, code = code),
+                "quarantine" if M::QUARANTINE != Some(n) => {
+                    tr!(errors.location.quarantined, code = code)
+                }
+                "quarantine" => continue,
+                _ if M::QUARANTINE == Some(n) => tr!(errors.location.not_quarantine, code = code),
+                _ => continue,
+            };
+            problems.note(AppError::validation(
+                format!("lines[{i}].{}", M::LOCATION_FIELDS[n]),
+                refusal,
+            ));
         }
         let key = M::identity(line, found);
         match seen.get(&key) {

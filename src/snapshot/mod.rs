@@ -117,8 +117,13 @@ pub struct SnapshotItem {
     pub total_qty: i64,
     /// What orders hold of it (SPEC §10).
     pub reserved_qty: i64,
-    /// What of it may still be shipped or promised: neither expired nor reserved.
+    /// What of it may still be shipped or promised: neither expired nor reserved, nor in
+    /// transit or quarantine.
     pub available_qty: i64,
+    /// Of `total_qty`, what is on its way between warehouses (at a transit location).
+    pub in_transit_qty: i64,
+    /// Of `total_qty`, what came back and awaits a decision (at a quarantine location).
+    pub quarantine_qty: i64,
     /// The two largest stocks with qty > 0, ties by location id.
     pub top2_locations: Vec<LocationQty>,
     /// The earliest expiry among batches that hold goods; `None` when none has an expiry.

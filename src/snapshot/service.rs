@@ -36,6 +36,8 @@ struct Row {
     earliest_expiry: Option<NaiveDate>,
     reserved_qty: i64,
     available_qty: i64,
+    in_transit_qty: i64,
+    quarantine_qty: i64,
     location_id: Option<i64>,
     location_code: Option<String>,
     location_qty: Option<i64>,
@@ -66,12 +68,22 @@ macro_rules! push_details {
                   WHERE b.item_id = p.item_id AND b.qty > 0) AS earliest_expiry, \
                  (SELECT CAST(COALESCE(SUM(b.reserved), 0) AS BIGINT) FROM batches b \
                   WHERE b.item_id = p.item_id AND b.reserved > 0) AS reserved_qty, \
-                 (SELECT CAST(COALESCE(SUM(CASE WHEN b.expiry_date IS NULL OR b.expiry_date >= ",
+                 (SELECT CAST(COALESCE(SUM(CASE WHEN bl.kind NOT IN ('transit', 'quarantine') \
+                  AND (b.expiry_date IS NULL OR b.expiry_date >= ",
             )
             .push_bind($today)
             .push(
-                " THEN b.qty - b.reserved ELSE 0 END), 0) AS BIGINT) FROM batches b \
+                ") THEN b.qty - b.reserved ELSE 0 END), 0) AS BIGINT) FROM batches b \
+                  JOIN locations bl ON bl.id = b.location_id \
                   WHERE b.item_id = p.item_id AND b.qty > 0) AS available_qty, \
+                 (SELECT CAST(COALESCE(SUM(b.qty), 0) AS BIGINT) FROM batches b \
+                  JOIN locations bl ON bl.id = b.location_id \
+                  WHERE b.item_id = p.item_id AND b.qty > 0 AND bl.kind = 'transit') \
+                  AS in_transit_qty, \
+                 (SELECT CAST(COALESCE(SUM(b.qty), 0) AS BIGINT) FROM batches b \
+                  JOIN locations bl ON bl.id = b.location_id \
+                  WHERE b.item_id = p.item_id AND b.qty > 0 AND bl.kind = 'quarantine') \
+                  AS quarantine_qty, \
                  top.location_id, l.code AS location_code, top.qty AS location_qty FROM page p ",
             );
         // The two largest non-empty stocks of each item, ties by location id.
@@ -203,6 +215,8 @@ pub async fn inventory(
             total_qty: row.total_qty,
             reserved_qty: row.reserved_qty,
             available_qty: row.available_qty,
+            in_transit_qty: row.in_transit_qty,
+            quarantine_qty: row.quarantine_qty,
             top2_locations: location.into_iter().collect(),
             earliest_expiry: row.earliest_expiry,
             near_expiry: row
@@ -761,10 +775,12 @@ impl crate::export::Export for SnapshotExport {
                   WHERE b.item_id = i.id AND b.qty > 0) AS earliest_expiry, \
                  (SELECT CAST(COALESCE(SUM(b.reserved), 0) AS BIGINT) FROM batches b \
                   WHERE b.item_id = i.id AND b.reserved > 0) AS reserved_qty, \
-                 (SELECT CAST(COALESCE(SUM(CASE WHEN b.expiry_date IS NULL OR b.expiry_date >= ",
+                 (SELECT CAST(COALESCE(SUM(CASE WHEN bl.kind NOT IN ('transit', 'quarantine') \
+                  AND (b.expiry_date IS NULL OR b.expiry_date >= ",
             );
             query.push_bind(self.today).push(
-                " THEN b.qty - b.reserved ELSE 0 END), 0) AS BIGINT) FROM batches b \
+                ") THEN b.qty - b.reserved ELSE 0 END), 0) AS BIGINT) FROM batches b \
+                     JOIN locations bl ON bl.id = b.location_id \
                      WHERE b.item_id = i.id AND b.qty > 0) AS available_qty \
                      FROM items i JOIN item_totals t ON t.item_id = i.id WHERE t.total_qty > 0 ",
             );

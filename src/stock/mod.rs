@@ -39,9 +39,16 @@ pub struct StockRow {
     pub location_code: String,
     /// The warehouse the location is in.
     pub warehouse_code: String,
+    /// `storage`, `receiving`, `shipping`, `quarantine` or `transit`.
+    pub location_kind: String,
     pub qty: i64,
     pub reserved: i64,
+    /// What may be shipped or promised: nothing in transit or quarantine.
     pub available: i64,
+    /// All of `qty` at a warehouse's transit location (goods on their way to it), else 0.
+    pub in_transit_qty: i64,
+    /// All of `qty` at a quarantine location (returns awaiting a decision), else 0.
+    pub quarantine_qty: i64,
     pub batches: Vec<BatchQty>,
 }
 

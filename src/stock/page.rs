@@ -84,7 +84,7 @@ pub fn StockPage() -> impl IntoView {
                                         <tr>
                                             <td data-label={tr!(stock.col.sku)}>{row.sku}</td>
                                             <td data-label={tr!(stock.col.name)}>{row.name}</td>
-                                            <td data-label={tr!(stock.col.location)}>{row.location_code}</td>
+                                            <td data-label={tr!(stock.col.location)}>{row.location_code}{(!crate::movement::kind_holds_available(&row.location_kind)).then(|| view! { " " <span class="badge warn" data-kind=row.location_kind.clone()>{crate::locations::kind_words(&row.location_kind)}</span> })}</td>
                                             <td data-label={tr!(stock.col.qty)} class="num">{number(row.qty)}</td>
                                             <td data-label={tr!(stock.col.available)} class="num">{number(row.available)}</td>
                                             <td data-label={tr!(stock.col.batches)}>{batches_text(&row.batches)}</td>

@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use crate::db::Db;
 use crate::domain::{parse_search, LocationCode, Paging, Sku, WarehouseCode};
 use crate::error::AppError;
-use crate::movement::{available, non_blank, BatchQty};
+use crate::movement::{available, kind_holds_available, non_blank, BatchQty};
 use crate::search::{first_field_pattern, like_pattern};
 use crate::sheet::{Cell, Column};
 use crate::stock::{StockFilter, StockQueryResponse, StockRow};
@@ -22,6 +22,7 @@ struct Row {
     location_id: i64,
     location_code: String,
     warehouse_code: String,
+    location_kind: String,
     qty: i64,
 }
 
@@ -82,7 +83,7 @@ pub async fn query_stock(
     let count_sql = format!("SELECT COUNT(*) {from}");
     let rows_sql = format!(
         "SELECT s.id AS stock_id, s.item_id, i.sku, i.name, s.location_id, l.code AS location_code, \
-         w.code AS warehouse_code, s.qty {from} \
+         w.code AS warehouse_code, l.kind AS location_kind, s.qty {from} \
          ORDER BY i.sku, l.code, w.code LIMIT $8 OFFSET $9"
     );
     let mut tx = db.begin_read().await?;
@@ -163,6 +164,7 @@ pub async fn query_stock(
         .into_iter()
         .map(|row| {
             let (batches, reserved, available) = by_stock.remove(&row.stock_id).unwrap_or_default();
+            let shelved = kind_holds_available(&row.location_kind);
             StockRow {
                 item_id: row.item_id,
                 sku: row.sku,
@@ -172,7 +174,18 @@ pub async fn query_stock(
                 warehouse_code: row.warehouse_code,
                 qty: row.qty,
                 reserved,
-                available,
+                available: if shelved { available } else { 0 },
+                in_transit_qty: if row.location_kind == "transit" {
+                    row.qty
+                } else {
+                    0
+                },
+                quarantine_qty: if row.location_kind == "quarantine" {
+                    row.qty
+                } else {
+                    0
+                },
+                location_kind: row.location_kind,
                 batches,
             }
         })
@@ -239,7 +252,7 @@ impl crate::export::Export for StockExport {
         let rows_sql = |bounded: bool| {
             format!(
                 "SELECT i.sku, i.name, w.code, l.code, b.batch_code, b.expiry_date, b.qty, \
-                 b.reserved {} AND i.sku > $8{} \
+                 b.reserved, l.kind {} AND i.sku > $8{} \
                  ORDER BY i.sku, l.code, w.code, b.expiry_date IS NULL, b.expiry_date, b.id",
                 FROM.replacen(
                     " WHERE ",
@@ -258,6 +271,7 @@ impl crate::export::Export for StockExport {
             Option<NaiveDate>,
             i64,
             i64,
+            String,
         );
         while !self.done {
             // Every sku is longer than "".
@@ -301,7 +315,12 @@ impl crate::export::Export for StockExport {
             return Ok(rows
                 .into_iter()
                 .map(
-                    |(sku, name, warehouse, location, batch, expiry, qty, reserved)| {
+                    |(sku, name, warehouse, location, batch, expiry, qty, reserved, kind)| {
+                        let available = if kind_holds_available(&kind) {
+                            available(qty, reserved, expiry, self.today)
+                        } else {
+                            0
+                        };
                         vec![
                             Cell::Text(sku),
                             Cell::Text(name),
@@ -311,7 +330,7 @@ impl crate::export::Export for StockExport {
                             Cell::from(expiry),
                             Cell::Int(qty),
                             Cell::Int(reserved),
-                            Cell::Int(available(qty, reserved, expiry, self.today)),
+                            Cell::Int(available),
                         ]
                     },
                 )

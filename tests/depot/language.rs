@@ -41,6 +41,7 @@ const ALLOWED: &[&str] = &[
     "receiving",
     "storage",
     "shipping",
+    "quarantine",
     "CG",
     "SJ",
     "FH",

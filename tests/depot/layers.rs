@@ -59,6 +59,7 @@ const CONCEPTS: &[&str] = &[
     "orders",
     "outbound",
     "putaway",
+    "returns",
     "scan",
     "snapshot",
     "stock",

@@ -31,6 +31,7 @@ mod orders;
 mod origin;
 mod outbound;
 mod putaway;
+mod returns;
 mod scan;
 mod schema;
 mod search;

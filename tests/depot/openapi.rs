@@ -314,6 +314,25 @@ async fn every_operation_answers_as_the_document_says(backend: Backend) {
         call(M::GET, "/transfers", "/transfers?status=RECEIVED"),
         call(M::GET, "/transfers/{ref}", "/transfers/TR-1"),
         call(M::GET, "/transfers/{ref}", "/transfers/NOPE"),
+        with_json(
+            call(M::POST, "/returns", "/returns"),
+            json!({"ref": "RT-1", "warehouse_code": "MAIN", "lines": [{"sku": "SKU-1", "qty": 2, "reason_code": "DAMAGED"}]}),
+        ),
+        with_json(
+            call(M::POST, "/returns", "/returns"),
+            json!({"ref": "RT-2", "warehouse_code": "MAIN", "lines": [{"sku": "SKU-1", "qty": 2}]}),
+        ),
+        with_json(
+            call(M::POST, "/returns/{ref}/dispose", "/returns/RT-1/dispose"),
+            json!({"lines": [{"sku": "SKU-1", "qty": 1, "action": "SCRAP"}, {"sku": "SKU-1", "qty": 1, "action": "RESTOCK", "location_code": "A-01"}]}),
+        ),
+        with_json(
+            call(M::POST, "/returns/{ref}/dispose", "/returns/NOPE/dispose"),
+            json!({"lines": [{"sku": "SKU-1", "qty": 1, "action": "SCRAP"}]}),
+        ),
+        call(M::GET, "/returns", "/returns?status=DISPOSED"),
+        call(M::GET, "/returns/{ref}", "/returns/RT-1"),
+        call(M::GET, "/returns/{ref}", "/returns/NOPE"),
     ];
 
     let mut covered: BTreeSet<(String, String)> = BTreeSet::new();

@@ -120,6 +120,7 @@ async fn totals_top2_and_order_follow_the_stocks(backend: Backend) {
         page["items"][0],
         json!({
             "item_id": apple, "sku": "APPLE", "name": "Apple juice 苹果汁", "spec": "", "total_qty": 22, "reserved_qty": 0, "available_qty": 22,
+            "in_transit_qty": 0, "quarantine_qty": 0,
             "top2_locations": [
                 {"location_id": a02, "location_code": "A-02", "qty": 10},
                 {"location_id": a03, "location_code": "A-03", "qty": 10}

@@ -27,6 +27,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     mixed_load_with_retries_keeps_every_unit,
+    transfers_and_shipments_race_for_one_hot_item,
     killed_servers_lose_and_double_nothing,
     sigterm_lets_the_request_in_flight_finish,
 );
@@ -490,6 +491,147 @@ async fn mixed_load_with_retries_keeps_every_unit(backend: Backend) {
             "no {kind:?} succeeded: {by_status:?}"
         );
     }
+}
+
+/// Issue 33: 100 clients at once, half sending one hot item to another warehouse, half shipping
+/// it, all from one shelf holding less than they ask for together (a fifth of them sending
+/// their request twice at the same moment): nothing is overdrawn, each unit leaves once — by
+/// transfer or by shipment —, every request is wholly applied or wholly refused, and what
+/// waits in transit is exactly what the applied transfers sent.
+async fn transfers_and_shipments_race_for_one_hot_item(backend: Backend) {
+    const RACERS: usize = 100;
+    let app = TestApp::spawn(backend).await;
+    app.item("HOT", "Hot item 热销").await;
+    app.location("A-01", "storage").await;
+    let (status, body) = app
+        .post("/warehouses", &json!({"code": "SH", "name": "上海仓"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = app
+        .post(
+            "/inbound/receive",
+            &json!({"ref": "R-HOT", "warehouse_code": "MAIN", "lines": [
+                {"sku": "HOT", "location_code": "A-01", "qty": 60, "batch_code": "L1", "expiry_date": "2099-01-01"},
+                {"sku": "HOT", "location_code": "A-01", "qty": 60, "batch_code": "L2", "expiry_date": "2099-06-01"}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let stocked = 120;
+
+    let requests: Vec<(bool, String, i64, Value)> = (0..RACERS)
+        .map(|n| {
+            let qty = 1 + (n % 3) as i64;
+            let line = json!([{"sku": "HOT", "location_code": "A-01", "qty": qty}]);
+            if n % 2 == 0 {
+                let r = format!("T-{n}");
+                let body = json!({"ref": r, "from_warehouse": "MAIN", "to_warehouse": "SH", "lines": line});
+                (true, r, qty, body)
+            } else {
+                let r = format!("O-{n}");
+                let body = json!({"ref": r, "warehouse_code": "MAIN", "atomic": true, "lines": line});
+                (false, r, qty, body)
+            }
+        })
+        .collect();
+    let asked: i64 = requests.iter().map(|r| r.2).sum();
+    assert!(asked > stocked, "they ask for more than there is");
+    // Like a real client: 503 means "not applied, try again" (SPEC §4), with the same ref.
+    let send = |transfer: bool, body: &Value| {
+        let (app, body) = (&app, body.clone());
+        async move {
+            let path = if transfer {
+                "/transfers"
+            } else {
+                "/outbound/commit"
+            };
+            loop {
+                let (status, answer) = app.post(path, &body).await;
+                if status != StatusCode::SERVICE_UNAVAILABLE {
+                    return (status, answer);
+                }
+                tokio::time::sleep(Duration::from_millis(fastrand::u64(5..50))).await;
+            }
+        }
+    };
+    let racers = requests
+        .iter()
+        .enumerate()
+        .map(|(n, (transfer, _, _, body))| {
+            let send = &send;
+            async move {
+                if n % 5 == 0 {
+                    let (a, b) = tokio::join!(send(*transfer, body), send(*transfer, body));
+                    vec![a, b]
+                } else {
+                    vec![send(*transfer, body).await]
+                }
+            }
+        });
+    let answers = futures_util::future::join_all(racers).await;
+
+    let (mut sent, mut shipped, mut refused) = (0, 0, 0);
+    for ((transfer, r, qty, _), answers) in requests.iter().zip(&answers) {
+        let applied: Vec<bool> = answers
+            .iter()
+            .map(|(status, answer)| match *status {
+                StatusCode::OK => true,
+                StatusCode::CONFLICT => {
+                    assert_eq!(
+                        answer["error"]["code"], "INSUFFICIENT_STOCK",
+                        "{r}: {answer}"
+                    );
+                    false
+                }
+                other => panic!("{r}: {other} {answer}"),
+            })
+            .collect();
+        assert!(
+            applied.iter().all(|a| *a == applied[0]),
+            "{r}: twins disagree: {answers:?}"
+        );
+        match (applied[0], transfer) {
+            (true, true) => sent += qty,
+            (true, false) => shipped += qty,
+            (false, _) => refused += 1,
+        }
+    }
+    let qty_at = |warehouse: &'static str, location: &'static str| {
+        let app = &app;
+        async move {
+            let (_, stock) = app
+                .get(&format!(
+                    "/stock/query?sku=HOT&warehouse={warehouse}&location_code={location}"
+                ))
+                .await;
+            stock["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["qty"].as_i64().unwrap())
+                .sum::<i64>()
+        }
+    };
+    let left = qty_at("MAIN", "A-01").await;
+    assert_eq!(left, stocked - sent - shipped, "each unit left once");
+    assert!(
+        (0..3).contains(&left),
+        "the shelf was drawn down to what no request fits: {left}"
+    );
+    assert_eq!(
+        qty_at("SH", "TRANSIT").await,
+        sent,
+        "in transit is what was sent"
+    );
+    assert!(
+        sent > 0 && shipped > 0 && refused > 0,
+        "{sent} sent, {shipped} shipped, {refused} refused"
+    );
+    eprintln!(
+        "transfer/ship race ({backend:?}): {RACERS} clients, {sent} sent, {shipped} shipped, \
+         {refused} refused, {left} left"
+    );
+    app.assert_consistent().await;
 }
 
 /// Follows `GET /events` from the beginning, long-polling, until the load is done and the feed

@@ -94,6 +94,19 @@ async fn a_transfer_is_sent_then_received_in_parts(backend: Backend) {
     );
     assert_eq!(qty_at(&app, "MAIN", "A-01").await, 3);
     assert_eq!(qty_at(&app, "SH", "TRANSIT").await, 7, "in transit at SH");
+    let (_, snapshot) = app.get("/snapshot/inventory?q=W-1").await;
+    let item = &snapshot["items"][0];
+    assert_eq!(item["total_qty"], 10, "{snapshot}");
+    assert_eq!(item["in_transit_qty"], 7, "{snapshot}");
+    assert_eq!(
+        item["available_qty"], 3,
+        "in transit is nobody's: {snapshot}"
+    );
+    let (_, stock) = app
+        .get("/stock/query?sku=W-1&warehouse=SH&location_code=TRANSIT")
+        .await;
+    assert_eq!(stock["rows"][0]["in_transit_qty"], 7, "{stock}");
+    assert_eq!(stock["rows"][0]["available"], 0, "{stock}");
     let ledger = app.count("stock_ledger").await;
 
     // The same send again: nothing more leaves.
