@@ -2,12 +2,13 @@
 //! `GET /returns/{ref}` (issue 33).
 
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Extension, Json, Router};
 
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::extract::{JsonBody, QueryParams};
+use crate::negotiate::page_or_json;
 use crate::returns::service;
 use crate::returns::{
     DisposeResponse, DisposeReturn, NewReturn, Return, ReturnFilter, ReturnList, ReturnResponse,
@@ -16,8 +17,8 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/returns", get(list_returns).post(receive_return))
-        .route("/returns/{ref}", get(get_return))
+        .route("/returns", page_or_json(list_returns).post(receive_return))
+        .route("/returns/{ref}", page_or_json(get_return))
         .route("/returns/{ref}/dispose", post(dispose_return))
 }
 

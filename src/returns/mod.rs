@@ -12,6 +12,7 @@ use crate::movement::{LineResult, LineStatus, MovementResponse};
 
 #[cfg(feature = "ssr")]
 pub mod api;
+pub mod page;
 #[cfg(feature = "ssr")]
 pub mod service;
 
@@ -194,6 +195,19 @@ pub struct ReturnLine {
     pub in_quarantine: i64,
 }
 
+/// What the dispositions of one lot have done so far with one action at one place: the
+/// quantity a new disposition line names is this total, plus what it adds.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnDisposal {
+    pub sku: String,
+    pub batch_code: String,
+    pub action: DisposeAction,
+    /// Where it was restocked; `None` for `SCRAP`.
+    pub location_code: Option<String>,
+    pub qty: i64,
+}
+
 /// A return (`GET /returns/{ref}`, and the answer of receiving and disposing).
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,6 +220,7 @@ pub struct Return {
     pub created_by: Option<String>,
     pub updated_at: DateTime<Utc>,
     pub lines: Vec<ReturnLine>,
+    pub disposals: Vec<ReturnDisposal>,
 }
 
 /// The answer of `POST /returns`: the return and what the request moved into quarantine, line

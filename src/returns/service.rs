@@ -27,8 +27,8 @@ use crate::movement::{
 use crate::putaway::PutawayLineResult;
 use crate::returns::{
     DisposeAction, DisposeLineResult, DisposeResponse, DisposeReturn, NewReturn, Return,
-    ReturnFilter, ReturnLine, ReturnLineInput, ReturnList, ReturnReason, ReturnResponse,
-    ReturnStatus,
+    ReturnDisposal, ReturnFilter, ReturnLine, ReturnLineInput, ReturnList, ReturnReason,
+    ReturnResponse, ReturnStatus,
 };
 use crate::warehouses::service as warehouses;
 use crate::with_tx;
@@ -836,6 +836,31 @@ async fn read_disposals(
         .collect())
 }
 
+/// The return's dispositions so far, as its answer lists them.
+async fn read_disposal_list(tx: &mut Tx, return_id: i64) -> Result<Vec<ReturnDisposal>, AppError> {
+    let rows: Vec<(String, String, String, Option<String>, i64)> =
+        with_tx!(tx, |conn, _backend| sqlx::query_as(
+            "SELECT i.sku, d.batch_code, d.action, l.code, d.qty FROM return_disposals d \
+             JOIN items i ON i.id = d.item_id LEFT JOIN locations l ON l.id = d.location_id \
+             WHERE d.return_id = $1 ORDER BY d.id"
+        )
+        .bind(return_id)
+        .fetch_all(&mut *conn)
+        .await?);
+    Ok(rows
+        .into_iter()
+        .filter_map(|(sku, batch_code, action, location_code, qty)| {
+            Some(ReturnDisposal {
+                sku,
+                batch_code,
+                action: DisposeAction::from_name(&action)?,
+                location_code,
+                qty,
+            })
+        })
+        .collect())
+}
+
 /// One line of a disposition as worked out: what is new of it, from which quarantine
 /// locations (return line index, qty).
 struct Planned {
@@ -1164,11 +1189,13 @@ async fn settle(tx: &mut Tx, head: &Head, now: DateTime<Utc>) -> Result<Return, 
         updated_at: now,
         ..head.clone()
     };
-    Ok(return_of(head, lines))
+    let disposals = read_disposal_list(tx, head.id).await?;
+    Ok(return_of(head, lines, disposals))
 }
 
-fn return_of(head: Head, lines: Vec<LineRow>) -> Return {
+fn return_of(head: Head, lines: Vec<LineRow>, disposals: Vec<ReturnDisposal>) -> Return {
     Return {
+        disposals,
         status: ReturnStatus::from_name(&head.status).unwrap_or(ReturnStatus::Open),
         r#ref: head.r#ref,
         warehouse_code: head.warehouse_code,
@@ -1207,8 +1234,9 @@ pub async fn get_return(db: &Db, reference: &str) -> Result<Return, AppError> {
     .await?);
     let head = head.ok_or_else(|| not_found(reference))?;
     let lines = read_lines(&mut tx, head.id).await?;
+    let disposals = read_disposal_list(&mut tx, head.id).await?;
     tx.commit().await?;
-    Ok(return_of(head, lines))
+    Ok(return_of(head, lines, disposals))
 }
 
 /// `GET /returns`: newest first, optionally of one status, warehouse and order.
@@ -1257,7 +1285,8 @@ pub async fn list_returns(db: &Db, filter: &ReturnFilter) -> Result<ReturnList, 
     let mut returns = Vec::with_capacity(heads.len());
     for head in heads {
         let lines = read_lines(&mut tx, head.id).await?;
-        returns.push(return_of(head, lines));
+        let disposals = read_disposal_list(&mut tx, head.id).await?;
+        returns.push(return_of(head, lines, disposals));
     }
     tx.commit().await?;
     Ok(ReturnList {
