@@ -93,6 +93,15 @@ pub enum UserCommand {
         /// Read the password from standard input (the only way this command takes one).
         #[arg(long, required = true)]
         password_stdin: bool,
+        /// A warehouse (code) the user may work in; repeat for several. None: every one.
+        #[arg(long = "warehouse", value_name = "CODE")]
+        warehouses: Vec<String>,
+    },
+    /// Limit a user to warehouses (repeat `--warehouse`), or with none let them work in every one.
+    Warehouses {
+        name: String,
+        #[arg(long = "warehouse", value_name = "CODE")]
+        warehouses: Vec<String>,
     },
     /// Change a user's role (the last enabled admin stays one).
     SetRole {
@@ -125,6 +134,9 @@ pub enum TokenCommand {
         /// viewer, clerk, manager or admin.
         #[arg(long)]
         role: crate::auth::Role,
+        /// A warehouse (code) the token may work in; repeat for several. None: every one.
+        #[arg(long = "warehouse", value_name = "CODE")]
+        warehouses: Vec<String>,
     },
     /// Revoke a token: it is refused from the next request on.
     Revoke {
@@ -218,21 +230,38 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
                     name,
                     role,
                     password_stdin: _,
+                    warehouses,
                 },
         } => {
             migrate().await?;
             let password = read_password()?;
-            let user = crate::auth::service::create_user(&db, &name, role, &password)
+            let user =
+                crate::auth::service::create_user_in(&db, &name, role, &password, &warehouses)
+                    .await
+                    .map_err(|e| e.message)?;
+            say!("added user {} ({})", user.username, user.role);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User {
+            command: UserCommand::Warehouses { name, warehouses },
+        } => {
+            migrate().await?;
+            crate::auth::service::limit_user(&db, &name, &warehouses)
                 .await
                 .map_err(|e| e.message)?;
-            say!("added user {} ({})", user.username, user.role);
+            match warehouses.is_empty() {
+                true => say!("user {name} works in every warehouse"),
+                false => say!("user {name} works in {}", warehouses.join(", ")),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::User { command } => {
             use crate::auth::service::{change_user, list_users, UserChange};
             migrate().await?;
             let (name, change) = match command {
-                UserCommand::Add { .. } => unreachable!("handled above"),
+                UserCommand::Add { .. } | UserCommand::Warehouses { .. } => {
+                    unreachable!("handled above")
+                }
                 UserCommand::List => {
                     let users = list_users(&db).await.map_err(|e| e.message)?;
                     for user in users {
@@ -260,12 +289,18 @@ async fn execute(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Token {
-            command: TokenCommand::Create { name, role },
+            command:
+                TokenCommand::Create {
+                    name,
+                    role,
+                    warehouses,
+                },
         } => {
             migrate().await?;
-            let (token, secret) = crate::auth::service::create_token(&db, &name, role)
-                .await
-                .map_err(|e| e.message)?;
+            let (token, secret) =
+                crate::auth::service::create_token_in(&db, &name, role, &warehouses)
+                    .await
+                    .map_err(|e| e.message)?;
             eprintln!("token {} ({}): shown this once", token.name, token.role);
             say!("{secret}");
             Ok(ExitCode::SUCCESS)

@@ -70,6 +70,8 @@ pub mod origin;
 #[cfg(feature = "ssr")]
 pub mod proxy;
 #[cfg(feature = "ssr")]
+pub mod scope;
+#[cfg(feature = "ssr")]
 pub mod search;
 #[cfg(feature = "ssr")]
 pub mod server;

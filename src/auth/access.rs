@@ -217,13 +217,22 @@ pub async fn authenticate(
             None => refused,
         };
     }
+    // The warehouses the request may touch (issue 33), for the services that settle them.
+    let allowed: Vec<crate::scope::Allowed> = principal
+        .iter()
+        .flat_map(|p| p.warehouses.iter().map(|g| (g.id, g.code.clone())))
+        .collect();
     if let Some(principal) = principal {
         request.extensions_mut().insert(principal);
     }
     let Some((digest, check)) = unconfirmed else {
-        return next.run(request).await;
+        return crate::scope::within(allowed, next.run(request)).await;
     };
-    let response = crate::db::with_write_check(check.clone(), next.run(request)).await;
+    let response = crate::db::with_write_check(
+        check.clone(),
+        crate::scope::within(allowed, next.run(request)),
+    )
+    .await;
     if check.met() {
         return response;
     }

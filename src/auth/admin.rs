@@ -31,6 +31,8 @@ const CHANGE: &str = "change";
 pub struct NewUserForm {
     pub username: String,
     pub role: String,
+    #[serde(default)]
+    pub warehouses: String,
 }
 
 /// One change to a user as sent: `change` is `role`, `disable`, `enable` or `password` (never
@@ -47,6 +49,18 @@ pub struct UserChangeForm {
 pub struct NewTokenForm {
     pub name: String,
     pub role: String,
+    #[serde(default)]
+    pub warehouses: String,
+}
+
+/// The warehouse codes a form's `warehouses` field lists (apart by commas or spaces; none:
+/// every warehouse).
+#[cfg(feature = "ssr")]
+fn warehouse_codes(text: &str) -> Vec<String> {
+    text.split(|c: char| c == ',' || c == '，' || c.is_whitespace())
+        .filter(|code| !code.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// A new token and its secret, shown this once.
@@ -90,18 +104,24 @@ pub async fn create_user_form(
     username: String,
     role: String,
     password: String,
+    #[server(default)] warehouses: String,
 ) -> Result<Outcome<NewUserForm, User>, AppError> {
     use crate::auth::password::Password;
-    use crate::auth::service::{create_user, parse_username};
+    use crate::auth::service::{create_user_in, parse_username};
     let state = crate::state::app_state()?;
     let result = async {
         parse_username("username", &username)?;
         let role = parse_role(&role)?;
         let password = Password::parse("password", &password)?;
-        create_user(&state.db, &username, role, &password).await
+        let codes = warehouse_codes(&warehouses);
+        create_user_in(&state.db, &username, role, &password, &codes).await
     }
     .await;
-    let form = NewUserForm { username, role };
+    let form = NewUserForm {
+        username,
+        role,
+        warehouses,
+    };
     Ok(crate::ui::finish_form(USERS_PAGE, NEW, form, result).await)
 }
 
@@ -165,15 +185,22 @@ pub async fn list_tokens_page() -> Result<(Vec<ApiToken>, WarehouseTimes), AppEr
 pub async fn create_token_form(
     name: String,
     role: String,
+    #[server(default)] warehouses: String,
 ) -> Result<Outcome<NewTokenForm, CreatedToken>, AppError> {
     let state = crate::state::app_state()?;
     let result = async {
         let role = parse_role(&role)?;
-        let (token, secret) = crate::auth::service::create_token(&state.db, &name, role).await?;
+        let codes = warehouse_codes(&warehouses);
+        let (token, secret) =
+            crate::auth::service::create_token_in(&state.db, &name, role, &codes).await?;
         Ok(CreatedToken { token, secret })
     }
     .await;
-    let form = NewTokenForm { name, role };
+    let form = NewTokenForm {
+        name,
+        role,
+        warehouses,
+    };
     Ok(crate::ui::finish_form_once(TOKENS_PAGE, NEW, form, result).await)
 }
 
@@ -256,6 +283,11 @@ pub fn UsersPage() -> impl IntoView {
                         <div>
                             <label for="user-role">{tr!(admin.role)}</label>
                             <RoleSelect id="user-role".to_string() selected=role/>
+                        </div>
+                        <div>
+                            <label for="user-warehouses">{tr!(admin.warehouses)}</label>
+                            <input id="user-warehouses" name="warehouses" maxlength="200" autocomplete="off"
+                                placeholder=tr!(admin.warehouses_hint) value=sent.warehouses.clone()/>
                         </div>
                         <div>
                             <label for="user-password">{tr!(auth.password)}</label>
@@ -424,6 +456,11 @@ pub fn TokensPage() -> impl IntoView {
                         <div>
                             <label for="token-role">{tr!(admin.role)}</label>
                             <RoleSelect id="token-role".to_string() selected=role/>
+                        </div>
+                        <div>
+                            <label for="token-warehouses">{tr!(admin.warehouses)}</label>
+                            <input id="token-warehouses" name="warehouses" maxlength="200" autocomplete="off"
+                                placeholder=tr!(admin.warehouses_hint) value=sent.warehouses.clone()/>
                         </div>
                         <div class="form-actions">
                             <button type="submit" disabled=move || create.pending().get()>{tr!(admin.create_token)}</button>

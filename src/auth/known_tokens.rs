@@ -68,6 +68,7 @@ mod tests {
             kind: PrincipalKind::Token,
             name: "erp".into(),
             role: Role::Clerk,
+            warehouses: Vec::new(),
         }
     }
 

@@ -89,6 +89,17 @@ pub struct Principal {
     pub kind: PrincipalKind,
     pub name: String,
     pub role: Role,
+    /// The warehouses they may work in (issue 33); empty: every one.
+    #[serde(default)]
+    pub warehouses: Vec<WarehouseGrant>,
+}
+
+/// A warehouse someone may work in.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarehouseGrant {
+    pub id: i64,
+    pub code: String,
 }
 
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -142,6 +153,7 @@ mod tests {
             kind: PrincipalKind::Token,
             name: "erp".into(),
             role: Role::Clerk,
+            warehouses: Vec::new(),
         };
         assert_eq!(clerk.actor(), "token:erp");
         assert!(clerk.may(Role::Viewer) && clerk.may(Role::Clerk) && !clerk.may(Role::Manager));

@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::auth::password::{self, Password};
-use crate::auth::{token, Principal, PrincipalKind, Role};
+use crate::auth::{token, Principal, PrincipalKind, Role, WarehouseGrant};
 pub use crate::auth::{ApiToken, User};
-use crate::db::{Db, Tx};
+use crate::db::{Backend, Db, Tx};
 use crate::error::AppError;
 use crate::{with_pool, with_tx};
 
@@ -28,6 +28,134 @@ pub fn parse_username(field: &str, text: &str) -> Result<String, AppError> {
     Ok(name.to_string())
 }
 
+/// The warehouses a user (`table` `user_warehouses`, `column` `user_id`) or a token may work in,
+/// as one text column of `id:code` lines (one statement with the rest of the row).
+fn grants_column(backend: Backend, table: &str, column: &str, owner: &str) -> String {
+    let joined = match backend {
+        Backend::Postgres => "string_agg(CAST(w.id AS TEXT) || ':' || w.code, chr(10))",
+        Backend::Sqlite => "group_concat(w.id || ':' || w.code, char(10))",
+    };
+    format!(
+        "(SELECT {joined} FROM {table} g JOIN warehouses w ON w.id = g.warehouse_id \
+         WHERE g.{column} = {owner}) AS warehouses"
+    )
+}
+
+/// The grants [`grants_column`] read, by code.
+fn grants(raw: Option<String>) -> Vec<WarehouseGrant> {
+    let mut grants: Vec<WarehouseGrant> = raw
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let (id, code) = line.split_once(':')?;
+            Some(WarehouseGrant {
+                id: id.parse().ok()?,
+                code: code.to_string(),
+            })
+        })
+        .collect();
+    grants.sort_by(|a, b| a.code.cmp(&b.code));
+    grants
+}
+
+/// The warehouses `codes` name, for limiting a new user or token to them (an unknown one is
+/// 422 on `warehouses`).
+async fn grant_ids(tx: &mut Tx, codes: &[String]) -> Result<Vec<i64>, AppError> {
+    let mut ids = Vec::with_capacity(codes.len());
+    let mut unknown = Vec::new();
+    for code in codes {
+        let id: Option<i64> = with_tx!(tx, |conn, _backend| sqlx::query_scalar(
+            "SELECT id FROM warehouses WHERE code = $1"
+        )
+        .bind(code.trim())
+        .fetch_optional(&mut *conn)
+        .await?);
+        match id {
+            Some(id) => ids.push(id),
+            None => unknown.push(code.trim().to_string()),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(AppError::validation(
+            "warehouses",
+            tr!(errors.auth.unknown_warehouses, codes = unknown.join(", ")),
+        ));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Limits user or token `owner` to the warehouses `ids` (none: every one), replacing any limit.
+async fn set_grants(
+    tx: &mut Tx,
+    table: &str,
+    column: &str,
+    owner: i64,
+    ids: &[i64],
+) -> Result<(), AppError> {
+    with_tx!(tx, |conn, _backend| sqlx::query(&format!(
+        "DELETE FROM {table} WHERE {column} = $1"
+    ))
+    .bind(owner)
+    .execute(&mut *conn)
+    .await
+    .map(drop)?);
+    for id in ids {
+        with_tx!(tx, |conn, _backend| sqlx::query(&format!(
+            "INSERT INTO {table} ({column}, warehouse_id) VALUES ($1, $2)"
+        ))
+        .bind(owner)
+        .bind(*id)
+        .execute(&mut *conn)
+        .await
+        .map(drop)?);
+    }
+    Ok(())
+}
+
+/// Limits user `username` to the warehouses `codes` (empty: every one).
+pub async fn limit_user(db: &Db, username: &str, codes: &[String]) -> Result<(), AppError> {
+    let input = (username.trim().to_string(), codes.to_vec());
+    db.write(&input, |tx, (username, codes)| {
+        Box::pin(async move {
+            let id: Option<i64> = with_tx!(tx, |conn, _backend| sqlx::query_scalar(
+                "SELECT id FROM users WHERE username = $1"
+            )
+            .bind(username.as_str())
+            .fetch_optional(&mut *conn)
+            .await?);
+            let id = id.ok_or_else(|| {
+                AppError::not_found(tr!(errors.auth.no_such_user, username = username.as_str()))
+            })?;
+            let ids = grant_ids(tx, codes).await?;
+            set_grants(tx, "user_warehouses", "user_id", id, &ids).await
+        })
+    })
+    .await
+}
+
+/// Limits token `name` to the warehouses `codes` (empty: every one).
+pub async fn limit_token(db: &Db, name: &str, codes: &[String]) -> Result<(), AppError> {
+    let input = (name.trim().to_string(), codes.to_vec());
+    db.write(&input, |tx, (name, codes)| {
+        Box::pin(async move {
+            let id: Option<i64> = with_tx!(tx, |conn, _backend| sqlx::query_scalar(
+                "SELECT id FROM api_tokens WHERE name = $1"
+            )
+            .bind(name.as_str())
+            .fetch_optional(&mut *conn)
+            .await?);
+            let id = id.ok_or_else(|| {
+                AppError::not_found(tr!(errors.auth.no_such_token, name = name.as_str()))
+            })?;
+            let ids = grant_ids(tx, codes).await?;
+            set_grants(tx, "token_warehouses", "token_id", id, &ids).await
+        })
+    })
+    .await
+}
+
 const USER_COLUMNS: &str = "id, username, role, disabled, created_at";
 const TOKEN_COLUMNS: &str = "id, name, role, created_at, last_used_at, revoked_at";
 
@@ -38,12 +166,29 @@ pub async fn create_user(
     role: Role,
     password: &Password,
 ) -> Result<User, AppError> {
+    create_user_in(db, username, role, password, &[]).await
+}
+
+/// Creates a user who may work only in the warehouses `codes` (empty: every one), in one
+/// transaction: an unknown warehouse (422 on `warehouses`) creates nobody.
+pub async fn create_user_in(
+    db: &Db,
+    username: &str,
+    role: Role,
+    password: &Password,
+    codes: &[String],
+) -> Result<User, AppError> {
     let username = parse_username("username", username)?;
     // Hashing takes tens of milliseconds: before the transaction, not inside it.
     let hash = password.hash()?;
-    let input = (username, role, hash);
-    db.write(&input, |tx, (username, role, hash)| {
-        Box::pin(insert_user(tx, username, *role, hash))
+    let input = (username, role, hash, codes.to_vec());
+    db.write(&input, |tx, (username, role, hash, codes)| {
+        Box::pin(async move {
+            let ids = grant_ids(tx, codes).await?;
+            let user = insert_user(tx, username, *role, hash).await?;
+            set_grants(tx, "user_warehouses", "user_id", user.id, &ids).await?;
+            Ok(user)
+        })
     })
     .await
 }
@@ -136,18 +281,19 @@ pub async fn check_password(
     password: &str,
 ) -> Result<Option<Principal>, AppError> {
     // No username has a control character (PostgreSQL would refuse a NUL in the query).
-    let row: Option<(i64, String, String, String, bool)> = if username.chars().any(char::is_control)
-    {
+    type Row = (i64, String, String, String, bool, Option<String>);
+    let row: Option<Row> = if username.chars().any(char::is_control) {
         None
     } else {
-        with_pool!(db, |pool, _backend| sqlx::query_as(
-            "SELECT id, username, password_hash, role, disabled FROM users WHERE username = $1"
-        )
+        with_pool!(db, |pool, backend| sqlx::query_as(&format!(
+            "SELECT id, username, password_hash, role, disabled, {} FROM users WHERE username = $1",
+            grants_column(backend, "user_warehouses", "user_id", "users.id")
+        ))
         .bind(username.trim())
         .fetch_optional(pool)
         .await)?
     };
-    let Some((id, name, hash, role, disabled)) = row else {
+    let Some((id, name, hash, role, disabled, warehouses)) = row else {
         let _ = password::verify(dummy_hash(), password);
         return Ok(None);
     };
@@ -159,23 +305,27 @@ pub async fn check_password(
         kind: PrincipalKind::User,
         name,
         role,
+        warehouses: grants(warehouses),
     }))
 }
 
 /// The user `id` as who is asking, unless disabled (a role changed since counts at once).
 pub async fn enabled_user(db: &Db, id: i64) -> Result<Option<Principal>, AppError> {
-    let row: Option<(String, String)> = with_pool!(db, |pool, _backend| sqlx::query_as(
-        "SELECT username, role FROM users WHERE id = $1 AND NOT disabled"
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await)?;
-    Ok(row.and_then(|(name, role)| {
+    let row: Option<(String, String, Option<String>)> =
+        with_pool!(db, |pool, backend| sqlx::query_as(&format!(
+            "SELECT username, role, {} FROM users WHERE id = $1 AND NOT disabled",
+            grants_column(backend, "user_warehouses", "user_id", "users.id")
+        ))
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(row.and_then(|(name, role, warehouses)| {
         role.parse().ok().map(|role| Principal {
             id,
             kind: PrincipalKind::User,
             name,
             role,
+            warehouses: grants(warehouses),
         })
     }))
 }
@@ -270,13 +420,25 @@ async fn enabled_admins(tx: &mut Tx) -> Result<i64, AppError> {
 
 /// A new token and its secret, which is shown this once and kept only as a digest.
 pub async fn create_token(db: &Db, name: &str, role: Role) -> Result<(ApiToken, String), AppError> {
+    create_token_in(db, name, role, &[]).await
+}
+
+/// Creates a token that may work only in the warehouses `codes` (empty: every one), in one
+/// transaction: an unknown warehouse (422 on `warehouses`) creates none.
+pub async fn create_token_in(
+    db: &Db,
+    name: &str,
+    role: Role,
+    codes: &[String],
+) -> Result<(ApiToken, String), AppError> {
     let name = parse_username("name", name)?;
     let secret = token::new_secret()
         .map_err(|e| AppError::internal(&std::io::Error::other(e.to_string())))?;
-    let input = (name, role, token::digest(&secret));
+    let input = (name, role, token::digest(&secret), codes.to_vec());
     let created = db
-        .write(&input, |tx, (name, role, digest)| {
+        .write(&input, |tx, (name, role, digest, codes)| {
             Box::pin(async move {
+                let ids = grant_ids(tx, codes).await?;
                 let sql = format!(
                     "INSERT INTO api_tokens (name, role, digest) VALUES ($1, $2, $3) \
                      RETURNING {TOKEN_COLUMNS}"
@@ -287,13 +449,15 @@ pub async fn create_token(db: &Db, name: &str, role: Role) -> Result<(ApiToken, 
                     .bind(digest)
                     .fetch_one(&mut *conn)
                     .await);
-                result.map_err(|error| match &error {
+                let token = result.map_err(|error| match &error {
                     sqlx::Error::Database(e) if e.is_unique_violation() => {
                         AppError::conflict(tr!(errors.auth.token_exists, name = name))
                             .with_details(serde_json::json!({"field": "name"}))
                     }
                     _ => error.into(),
-                })
+                })?;
+                set_grants(tx, "token_warehouses", "token_id", token.id, &ids).await?;
+                Ok(token)
             })
         })
         .await?;
@@ -354,15 +518,16 @@ pub async fn authenticate_digest(
     digest: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Principal>, AppError> {
-    let row: Option<(i64, String, String, Option<DateTime<Utc>>)> =
-        with_pool!(db, |pool, _backend| sqlx::query_as(
-            "SELECT id, name, role, last_used_at FROM api_tokens \
-             WHERE digest = $1 AND revoked_at IS NULL"
-        )
-        .bind(digest)
-        .fetch_optional(pool)
-        .await)?;
-    let Some((id, name, role, last_used_at)) = row else {
+    type Row = (i64, String, String, Option<DateTime<Utc>>, Option<String>);
+    let row: Option<Row> = with_pool!(db, |pool, backend| sqlx::query_as(&format!(
+        "SELECT id, name, role, last_used_at, {} FROM api_tokens \
+             WHERE digest = $1 AND revoked_at IS NULL",
+        grants_column(backend, "token_warehouses", "token_id", "api_tokens.id")
+    ))
+    .bind(digest)
+    .fetch_optional(pool)
+    .await)?;
+    let Some((id, name, role, last_used_at, warehouses)) = row else {
         return Ok(None);
     };
     if last_used_at.is_none_or(|at| now - at >= chrono::TimeDelta::minutes(1)) {
@@ -380,5 +545,6 @@ pub async fn authenticate_digest(
         kind: PrincipalKind::Token,
         name,
         role,
+        warehouses: grants(warehouses),
     }))
 }

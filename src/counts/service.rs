@@ -442,21 +442,22 @@ pub async fn list_counts(db: &Db, filter: &CountFilter) -> Result<CountList, App
 
 /// Locks count `id` for the rest of the transaction and returns its status and warehouse.
 async fn lock_count(tx: &mut Tx, id: i64) -> Result<(CountStatus, WarehouseCode), AppError> {
-    let row: Option<(String, String)> = with_tx!(tx, |conn, backend| {
+    let row: Option<(String, String, i64)> = with_tx!(tx, |conn, backend| {
         let sql = if backend == Backend::Postgres {
-            "SELECT c.status, w.code FROM counts c JOIN warehouses w ON w.id = c.warehouse_id \
-             WHERE c.id = $1 FOR UPDATE OF c"
+            "SELECT c.status, w.code, w.id FROM counts c \
+             JOIN warehouses w ON w.id = c.warehouse_id WHERE c.id = $1 FOR UPDATE OF c"
         } else {
-            "SELECT c.status, w.code FROM counts c JOIN warehouses w ON w.id = c.warehouse_id \
-             WHERE c.id = $1"
+            "SELECT c.status, w.code, w.id FROM counts c \
+             JOIN warehouses w ON w.id = c.warehouse_id WHERE c.id = $1"
         };
         sqlx::query_as(sql)
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?
     });
-    let (status, warehouse) =
+    let (status, warehouse, warehouse_id) =
         row.ok_or_else(|| AppError::not_found(tr!(errors.count.not_found, id = id)))?;
+    crate::scope::check(warehouse_id, &warehouse)?;
     Ok((
         CountStatus::from_name(&status).unwrap_or(CountStatus::Open),
         WarehouseCode::parse("warehouse_code", &warehouse)?,

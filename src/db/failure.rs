@@ -314,6 +314,19 @@ pub fn constraint_error(violation: &Violation) -> Option<AppError> {
         | "transfer_receipts_item_id_fkey"
         | "transfer_receipts_location_id_fkey" => vanished(),
 
+        // Who may work where (migration 0021): Depot writes these rows from warehouses it found
+        // and users or tokens it made in the same transaction.
+        "user_warehouses_pkey"
+        | "user_warehouses.user_id, user_warehouses.warehouse_id"
+        | "token_warehouses_pkey"
+        | "token_warehouses.token_id, token_warehouses.warehouse_id" => {
+            AppError::conflict(tr!(errors.conflict.row_vanished))
+        }
+        "user_warehouses_user_id_fkey"
+        | "user_warehouses_warehouse_id_fkey"
+        | "token_warehouses_token_id_fkey"
+        | "token_warehouses_warehouse_id_fkey" => vanished(),
+
         // Returns (migration 0020): the ref is the client's; the rest Depot writes under the
         // return's lock from what it checked, so only a change made meanwhile breaks them.
         "returns_ref_key" | "returns.ref" => {

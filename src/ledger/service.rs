@@ -142,8 +142,9 @@ pub async fn list_ledger(
     );
     // Count, rows and batch detail from one snapshot, so they agree with each other.
     let mut tx = db.begin_read().await?;
-    crate::warehouses::service::filter(&mut tx, warehouse.as_ref(), "warehouse").await?;
-    let warehouse = warehouse.as_ref().map(WarehouseCode::as_str);
+    // Someone limited to one warehouse sees its rows only.
+    let site = crate::warehouses::service::filter(&mut tx, warehouse.as_ref(), "warehouse").await?;
+    let warehouse = site.as_ref().map(|s| s.code.as_str());
     let (total, rows, details) = with_tx!(&mut tx, |pool, _backend| {
         let total: i64 = sqlx::query_scalar(&count_sql)
             .bind(filter.item_id)

@@ -346,6 +346,14 @@ pub async fn find<'k>(
     warehouse: Option<&WarehouseCode>,
     locations: Vec<(&str, bool, Vec<&'k LocationKey>)>,
 ) -> Result<(Vec<FoundItem>, Vec<Vec<FoundLocation>>), AppError> {
+    // Someone limited to one warehouse works there without naming it.
+    let only = match warehouse {
+        None => crate::scope::only()
+            .and_then(|(_, code)| WarehouseCode::parse("warehouse_code", &code).ok()),
+        Some(_) => None,
+    };
+    let named = warehouse;
+    let warehouse = warehouse.or(only.as_ref());
     let items = item_keys(items);
     let locations: Vec<Vec<Named>> = locations
         .into_iter()
@@ -414,7 +422,7 @@ pub async fn find<'k>(
         }
     }
     let mut problems = Problems::default();
-    if let Some(code) = warehouse {
+    if let Some(code) = named {
         // A location named by id must be in the warehouse named.
         let (site_id, _) = site.unwrap_or_default();
         for key in locations.iter().flatten().filter(|key| key.scoped) {
@@ -440,6 +448,19 @@ pub async fn find<'k>(
         .map(|keys| resolve(keys, &location_rows, &mut problems))
         .collect();
     problems.finish()?;
+    // Someone limited to warehouses touches no location elsewhere (a transit location of the
+    // other end of a transfer excepted: the transfer's own rules decide).
+    for (keys, found) in locations.iter().zip(&found_locations) {
+        for (key, location) in keys.iter().zip(found) {
+            if key.scoped {
+                crate::scope::check_location(
+                    location.warehouse_id,
+                    &location.code,
+                    &key.code_field,
+                )?;
+            }
+        }
+    }
     Ok((found_items, found_locations))
 }
 

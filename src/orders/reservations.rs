@@ -50,9 +50,10 @@ pub const ORDER_COLUMNS: &str = "o.id, o.ref, o.warehouse_id, w.code AS warehous
 /// Orders with their warehouse.
 pub const ORDERS: &str = "orders o JOIN warehouses w ON w.id = o.warehouse_id";
 
-/// Locks the order with this ref for the rest of the transaction; `None` if there is none.
+/// Locks the order with this ref for the rest of the transaction; `None` if there is none. An
+/// order of a warehouse the asker does not work in is 403.
 pub async fn lock_order(tx: &mut Tx, r#ref: &str) -> Result<Option<OrderRow>, AppError> {
-    Ok(with_tx!(tx, |conn, backend| {
+    let row = with_tx!(tx, |conn, backend| {
         let sql = if backend == Backend::Postgres {
             format!("SELECT {ORDER_COLUMNS} FROM {ORDERS} WHERE o.ref = $1 FOR UPDATE OF o")
         } else {
@@ -62,7 +63,11 @@ pub async fn lock_order(tx: &mut Tx, r#ref: &str) -> Result<Option<OrderRow>, Ap
             .bind(r#ref)
             .fetch_optional(&mut *conn)
             .await?
-    }))
+    });
+    if let Some(order) = &row {
+        crate::scope::check(order.warehouse_id, &order.warehouse_code)?;
+    }
+    Ok(row)
 }
 
 /// A batch in a storage location that an order may hold, as locked.

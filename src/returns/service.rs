@@ -895,6 +895,7 @@ pub async fn dispose(
                 let head = lock(tx, reference.as_str())
                     .await?
                     .ok_or_else(|| not_found(reference.as_str()))?;
+                crate::scope::check(head.warehouse_id, &head.warehouse_code)?;
                 let code = WarehouseCode::parse("warehouse_code", &head.warehouse_code)?;
                 let targets: Vec<(usize, &LocationKey)> = lines
                     .iter()

@@ -87,8 +87,9 @@ pub async fn query_stock(
          ORDER BY i.sku, l.code, w.code LIMIT $8 OFFSET $9"
     );
     let mut tx = db.begin_read().await?;
-    crate::warehouses::service::filter(&mut tx, warehouse.as_ref(), "warehouse").await?;
-    let warehouse = warehouse.as_ref().map(WarehouseCode::as_str);
+    // Someone limited to one warehouse sees its rows only.
+    let site = crate::warehouses::service::filter(&mut tx, warehouse.as_ref(), "warehouse").await?;
+    let warehouse = site.as_ref().map(|s| s.code.as_str());
     // A scanned barcode finds its item's stocks, rather than text containing it.
     let scanned = match filter
         .q

@@ -243,6 +243,8 @@ pub async fn close(
             let head = lock(tx, reference.as_str())
                 .await?
                 .ok_or_else(|| not_found(reference.as_str()))?;
+            // What never came is written off where it was to arrive.
+            crate::scope::check(head.to_warehouse_id, &head.to_warehouse)?;
             let lots = read_lots(tx, head.id).await?;
             if head.status == TransferStatus::ClosedShort.as_str() {
                 return Ok(transfer_of(head, lots));
@@ -423,7 +425,8 @@ pub async fn send(
     db.write(&args, |tx, (from, to, request, actor)| {
         Box::pin(async move {
             let source = warehouses::one(tx, Some(from), "from_warehouse").await?;
-            let destination = warehouses::one(tx, Some(to), "to_warehouse").await?;
+            // Sending needs the source only: the destination is where the goods go.
+            let destination = warehouses::named(tx, to, "to_warehouse").await?;
             let reference = request.r#ref.as_str();
             let head = match lock(tx, reference).await? {
                 Some(head) => head,

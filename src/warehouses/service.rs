@@ -124,10 +124,20 @@ pub async fn one(tx: &mut Tx, code: Option<&WarehouseCode>, field: &str) -> Resu
     .fetch_all(&mut *conn)
     .await?);
     match (code, rows.as_slice()) {
-        (_, [(id, code, _)]) => Ok(Site {
-            id: *id,
-            code: code.clone(),
-        }),
+        (_, [(id, code, _)]) => {
+            crate::scope::check(*id, code)?;
+            Ok(Site {
+                id: *id,
+                code: code.clone(),
+            })
+        }
+        // Limited to one warehouse: that one, however many there are.
+        (None, _) if crate::scope::limited().is_some_and(|l| l.len() == 1) => {
+            let (id, code) = crate::scope::limited()
+                .and_then(|l| l.into_iter().next())
+                .unwrap_or_default();
+            Ok(Site { id, code })
+        }
         (Some(code), _) => Err(not_found(field, code.as_str())),
         (None, rows) => Err(AppError::validation(
             field,
@@ -140,16 +150,29 @@ pub async fn one(tx: &mut Tx, code: Option<&WarehouseCode>, field: &str) -> Resu
 }
 
 /// The warehouse a list is filtered by (`?warehouse=`): none for all of them; an unknown one is
-/// 422 on `field`.
+/// 422 on `field`, another than the asker's 403. Someone limited to one warehouse sees only
+/// its rows without asking.
 pub async fn filter(
     tx: &mut Tx,
     code: Option<&WarehouseCode>,
     field: &str,
 ) -> Result<Option<Site>, AppError> {
     match code {
-        None => Ok(None),
+        None => match crate::scope::limited() {
+            Some(allowed) if allowed.len() == 1 => Ok(allowed
+                .into_iter()
+                .next()
+                .map(|(id, code)| Site { id, code })),
+            _ => Ok(None),
+        },
         Some(_) => one(tx, code, field).await.map(Some),
     }
+}
+
+/// [`one`], for a warehouse the request does not act in but only names (a transfer's
+/// destination): not limited to the asker's.
+pub async fn named(tx: &mut Tx, code: &WarehouseCode, field: &str) -> Result<Site, AppError> {
+    crate::scope::within(Vec::new(), one(tx, Some(code), field)).await
 }
 
 /// "no warehouse with code 'X'", on `field`.

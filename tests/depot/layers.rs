@@ -15,6 +15,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         "foundation",
         &[
             "lang", "i18n", "error", "domain", "href", "db", "search", "sheet", "config", "proxy",
+            "scope",
         ],
     ),
     ("movement", &["movement"]),

@@ -39,4 +39,5 @@ mod snapshot;
 mod stock_ledger;
 mod stress;
 mod transfers;
+mod warehouse_access;
 mod warehouses;

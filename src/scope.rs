@@ -1,0 +1,79 @@
+//! Which warehouses the request in progress may touch (issue 33). The authentication
+//! middleware sets it once per request from who is asking ([`within`]); the places where a
+//! request's warehouse is settled read it — `warehouses::service::one` and `filter` (the
+//! warehouse a request names or a list is filtered by) and `movement::resolve::find` (every
+//! location a line names) — so no service needs to carry it. Outside a request (the CLI, a
+//! test calling a service) nothing is limited.
+
+use std::future::Future;
+
+use crate::error::AppError;
+
+/// A warehouse someone may work in: its id and code.
+pub type Allowed = (i64, String);
+
+tokio::task_local! {
+    static ALLOWED: Vec<Allowed>;
+}
+
+/// Runs `work` as a request limited to `allowed` (empty: every warehouse).
+pub async fn within<F: Future>(allowed: Vec<Allowed>, work: F) -> F::Output {
+    ALLOWED.scope(allowed, work).await
+}
+
+/// The warehouses the request is limited to; `None` when it may touch every one.
+pub fn limited() -> Option<Vec<Allowed>> {
+    ALLOWED
+        .try_with(|allowed| (!allowed.is_empty()).then(|| allowed.clone()))
+        .ok()
+        .flatten()
+}
+
+/// Whether the request may touch warehouse `id`.
+pub fn allows(id: i64) -> bool {
+    limited().is_none_or(|allowed| allowed.iter().any(|(a, _)| *a == id))
+}
+
+/// The one warehouse the request is limited to, if it is limited to exactly one.
+pub fn only() -> Option<Allowed> {
+    limited()
+        .filter(|allowed| allowed.len() == 1)
+        .and_then(|allowed| allowed.into_iter().next())
+}
+
+/// The codes of the warehouses the request is limited to, for a refusal.
+fn yours() -> String {
+    limited()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(_, code)| code)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// 403 `FORBIDDEN` unless the request may touch warehouse `id` (`code`).
+pub fn check(id: i64, code: &str) -> Result<(), AppError> {
+    if allows(id) {
+        return Ok(());
+    }
+    Err(AppError::forbidden(tr!(
+        errors.auth.other_warehouse,
+        warehouse = code,
+        yours = yours()
+    ))
+    .with_details(serde_json::json!({ "warehouse_code": code })))
+}
+
+/// 403 `FORBIDDEN` unless the request may touch warehouse `id`, where location `code` (named on
+/// `field`) is.
+pub fn check_location(id: i64, code: &str, field: &str) -> Result<(), AppError> {
+    if allows(id) {
+        return Ok(());
+    }
+    Err(AppError::forbidden(tr!(
+        errors.auth.other_warehouse_location,
+        code = code,
+        yours = yours()
+    ))
+    .with_details(serde_json::json!({ "field": field })))
+}
