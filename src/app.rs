@@ -99,6 +99,7 @@ fn nav(role: crate::auth::Role) -> Vec<(&'static str, String)> {
     );
     pages.extend([
         ("/orders", tr!(common.nav.orders)),
+        ("/transfers", tr!(common.nav.transfers)),
         ("/returns", tr!(common.nav.returns)),
         ("/stock", tr!(common.nav.stock)),
         ("/counts", tr!(common.nav.counts)),
@@ -164,6 +165,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/items") view=ItemsPage ssr=SsrMode::Async/>
                     <Route path=path!("/locations") view=LocationsPage ssr=SsrMode::Async/>
                     <Route path=path!("/warehouses") view=crate::warehouses::page::WarehousesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/transfers") view=crate::transfers::page::TransfersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/transfers/:ref") view=crate::transfers::page::TransferPage ssr=SsrMode::Async/>
                     <Route path=path!("/returns") view=crate::returns::page::ReturnsPage ssr=SsrMode::Async/>
                     <Route path=path!("/returns/:ref") view=crate::returns::page::ReturnPage ssr=SsrMode::Async/>
                     <Route path=path!("/import") view=crate::import::page::ImportPage ssr=SsrMode::Async/>

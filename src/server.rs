@@ -38,6 +38,8 @@ const PAGE_AND_JSON_PATHS: &[&str] = &[
     "/counts/{id}",
     "/orders",
     "/orders/{ref}",
+    "/transfers",
+    "/transfers/{ref}",
     "/returns",
     "/returns/{ref}",
     // The pick page shares its path with the pick confirmation (POST).

@@ -115,16 +115,33 @@ pub fn server_function(endpoint: &str) -> Option<Role> {
         return Some(role);
     }
     match endpoint {
-        "form_result" | "stock_at" | "inventory_snapshot" | "list_items" | "list_locations"
-        | "list_ledger" | "query_stock" | "scan" | "location_labels" | "batch_labels"
-        | "list_counts" | "count_detail" | "list_orders" | "order_detail" | "pick_list"
-        | "batches_at_source" | "list_warehouses" | "working_warehouse" | "list_returns"
-        | "return_detail" => Some(Role::Viewer),
-        "record_counts" | "create_order" | "order_action" | "confirm_pick" | "take_back" => {
-            Some(Role::Clerk)
-        }
+        "form_result"
+        | "stock_at"
+        | "inventory_snapshot"
+        | "list_items"
+        | "list_locations"
+        | "list_ledger"
+        | "query_stock"
+        | "scan"
+        | "location_labels"
+        | "batch_labels"
+        | "list_counts"
+        | "count_detail"
+        | "list_orders"
+        | "order_detail"
+        | "pick_list"
+        | "batches_at_source"
+        | "list_warehouses"
+        | "working_warehouse"
+        | "list_returns"
+        | "return_detail"
+        | "list_transfers"
+        | "transfer_detail"
+        | "transfer_warehouses" => Some(Role::Viewer),
+        "record_counts" | "create_order" | "order_action" | "confirm_pick" | "take_back"
+        | "send_transfer" | "receive_transfer" => Some(Role::Clerk),
         "create_item" | "create_location" | "start_count" | "post_count" | "cancel_count"
-        | "cancel_order" | "dispose_lot" => Some(Role::Manager),
+        | "cancel_order" | "dispose_lot" | "close_transfer" => Some(Role::Manager),
         "list_users" | "create_user" | "change_user" | "list_tokens" | "create_token"
         | "revoke_token" | "create_warehouse" => Some(Role::Admin),
         _ => None,

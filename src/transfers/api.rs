@@ -2,12 +2,13 @@
 //! `GET /transfers/{ref}` (issue 33).
 
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Extension, Json, Router};
 
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::extract::{JsonBody, QueryParams};
+use crate::negotiate::page_or_json;
 use crate::state::AppState;
 use crate::transfers::service;
 use crate::transfers::TransferResponse;
@@ -15,8 +16,11 @@ use crate::transfers::{NewTransfer, ReceiveTransfer, Transfer, TransferFilter, T
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/transfers", get(list_transfers).post(send_transfer))
-        .route("/transfers/{ref}", get(get_transfer))
+        .route(
+            "/transfers",
+            page_or_json(list_transfers).post(send_transfer),
+        )
+        .route("/transfers/{ref}", page_or_json(get_transfer))
         .route("/transfers/{ref}/receive", post(receive_transfer))
         .route("/transfers/{ref}/close", post(close_transfer))
 }

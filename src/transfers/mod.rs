@@ -12,6 +12,7 @@ use crate::putaway::PutawayLineResult;
 
 #[cfg(feature = "ssr")]
 pub mod api;
+pub mod page;
 #[cfg(feature = "ssr")]
 pub mod service;
 
@@ -120,6 +121,19 @@ pub struct Transfer {
     pub created_by: Option<String>,
     pub updated_at: DateTime<Utc>,
     pub lots: Vec<TransferLot>,
+    /// What each place of the destination has received of each lot so far: a receipt line
+    /// names this total, plus what it adds.
+    pub receipts: Vec<TransferReceipt>,
+}
+
+/// What one place of the destination has received of one lot so far.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferReceipt {
+    pub sku: String,
+    pub batch_code: String,
+    pub location_code: String,
+    pub qty: i64,
 }
 
 /// The answer of `POST /transfers` and `POST /transfers/{ref}/receive`: the transfer and what

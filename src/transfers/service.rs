@@ -25,7 +25,7 @@ use crate::movement::{
 use crate::putaway::PutawayLineResult;
 use crate::transfers::{
     NewTransfer, ReceiveTransfer, Transfer, TransferFilter, TransferLineInput, TransferList,
-    TransferLot, TransferResponse, TransferStatus,
+    TransferLot, TransferReceipt, TransferResponse, TransferStatus,
 };
 use crate::warehouses::service as warehouses;
 use crate::with_tx;
@@ -247,7 +247,8 @@ pub async fn close(
             crate::scope::check(head.to_warehouse_id, &head.to_warehouse)?;
             let lots = read_lots(tx, head.id).await?;
             if head.status == TransferStatus::ClosedShort.as_str() {
-                return Ok(transfer_of(head, lots));
+                let receipts = read_receipt_list(tx, head.id).await?;
+                return Ok(transfer_of(head, lots, receipts));
             }
             let missing: Vec<&TransferLot> = lots.iter().filter(|l| l.in_transit > 0).collect();
             if missing.is_empty() {
@@ -752,6 +753,30 @@ async fn read_receipts(
         .collect())
 }
 
+/// What each place of the destination has received of each lot, as the transfer's answer lists
+/// it.
+async fn read_receipt_list(tx: &mut Tx, transfer: i64) -> Result<Vec<TransferReceipt>, AppError> {
+    let rows: Vec<(String, String, String, i64)> = with_tx!(tx, |conn, _backend| {
+        sqlx::query_as(
+            "SELECT i.sku, r.batch_code, l.code, r.qty FROM transfer_receipts r \
+             JOIN items i ON i.id = r.item_id JOIN locations l ON l.id = r.location_id \
+             WHERE r.transfer_id = $1 ORDER BY i.sku, r.batch_code, l.code",
+        )
+        .bind(transfer)
+        .fetch_all(&mut *conn)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(sku, batch_code, location_code, qty)| TransferReceipt {
+            sku,
+            batch_code,
+            location_code,
+            qty,
+        })
+        .collect())
+}
+
 /// Brings the transfer's status up to date with its lots and answers it as it now is.
 async fn settle(tx: &mut Tx, head: &Head, now: DateTime<Utc>) -> Result<Transfer, AppError> {
     let lots = read_lots(tx, head.id).await?;
@@ -784,6 +809,7 @@ async fn settle(tx: &mut Tx, head: &Head, now: DateTime<Utc>) -> Result<Transfer
         created_by: head.created_by.clone(),
         updated_at: now,
         lots,
+        receipts: read_receipt_list(tx, head.id).await?,
     })
 }
 
@@ -798,11 +824,12 @@ pub async fn get_transfer(db: &Db, reference: &str) -> Result<Transfer, AppError
     .await?);
     let head = head.ok_or_else(|| not_found(reference))?;
     let lots = read_lots(&mut tx, head.id).await?;
+    let receipts = read_receipt_list(&mut tx, head.id).await?;
     tx.commit().await?;
-    Ok(transfer_of(head, lots))
+    Ok(transfer_of(head, lots, receipts))
 }
 
-fn transfer_of(head: Head, lots: Vec<TransferLot>) -> Transfer {
+fn transfer_of(head: Head, lots: Vec<TransferLot>, receipts: Vec<TransferReceipt>) -> Transfer {
     Transfer {
         status: TransferStatus::from_name(&head.status).unwrap_or(TransferStatus::InTransit),
         r#ref: head.r#ref,
@@ -812,6 +839,7 @@ fn transfer_of(head: Head, lots: Vec<TransferLot>) -> Transfer {
         created_by: head.created_by,
         updated_at: head.updated_at,
         lots,
+        receipts,
     }
 }
 
@@ -860,7 +888,8 @@ pub async fn list_transfers(db: &Db, filter: &TransferFilter) -> Result<Transfer
     let mut transfers = Vec::with_capacity(heads.len());
     for head in heads {
         let lots = read_lots(&mut tx, head.id).await?;
-        transfers.push(transfer_of(head, lots));
+        let receipts = read_receipt_list(&mut tx, head.id).await?;
+        transfers.push(transfer_of(head, lots, receipts));
     }
     tx.commit().await?;
     Ok(TransferList {

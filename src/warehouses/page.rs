@@ -61,12 +61,15 @@ pub fn WorkingWarehouse() -> impl IntoView {
     view! {
         <Suspense fallback=|| ()>
             {move || working.get().and_then(Result::ok).flatten().map(|chosen| {
-                let (words, missing) = match &chosen {
-                    Some(code) => (tr!(warehouses.chip, code = code.clone()), false),
-                    None => (tr!(warehouses.chip_none), true),
+                // On a narrow screen the code alone: the label gives way first.
+                let (label, words, missing) = match &chosen {
+                    Some(code) => (Some(tr!(warehouses.chip_label)), code.clone(), false),
+                    None => (None, tr!(warehouses.chip_none), true),
                 };
                 view! {
-                    <a class="warehouse-chip" class:missing=missing href="/warehouses" title=tr!(warehouses.chip_title)><span>{words}</span></a>
+                    <a class="warehouse-chip" class:missing=missing href="/warehouses" title=tr!(warehouses.chip_title)>
+                        <span>{label.map(|l| view! { <span class="chip-label">{l}" "</span> })}{words}</span>
+                    </a>
                 }
             })}
         </Suspense>

@@ -42,6 +42,8 @@ const ALLOWED: &[&str] = &[
     "storage",
     "shipping",
     "quarantine",
+    // The warehouse Depot starts with, by its code.
+    "MAIN",
     "CG",
     "SJ",
     "FH",
@@ -298,6 +300,9 @@ async fn every_page_and_form_outcome_reads_in_chinese(backend: Backend) {
         "/returns",
         "/returns?status=OPEN",
         "/returns/9999",
+        "/transfers",
+        "/transfers?status=IN_TRANSIT",
+        "/transfers/9999",
         "/outbound?ref=FH-9&result=0123456789abcdef0123456789abcdef",
         "/admin/users",
         "/import",

@@ -666,7 +666,15 @@ async fn the_pages_work_in_the_warehouse_the_device_chose(backend: Backend) {
     );
 
     let (_, body) = page("/", Some("depot_warehouse=SH")).await;
-    assert!(body.contains("Warehouse SH"), "the header says where");
+    let chip = body
+        .split_once("class=\"warehouse-chip")
+        .and_then(|(_, rest)| rest.split_once("</a>"))
+        .map(|(chip, _)| chip.to_string())
+        .unwrap_or_default();
+    assert!(
+        chip.contains("Warehouse") && chip.contains(">SH<"),
+        "the header says where: {chip}"
+    );
 
     // A form without JavaScript ships from the chosen warehouse's A-01.
     let form = crate::origin::form_body(&[
