@@ -191,7 +191,15 @@ pub async fn apply<M: Movement>(
     at: Moment,
     actor: Option<&str>,
 ) -> Result<MovementResponse<M::LineResult>, AppError> {
-    let found = resolve_lines(tx, movement).await?;
+    let (found, zone) = resolve_lines(tx, movement).await?;
+    // "Today" (what has expired) is the warehouse's, where it keeps its own time zone.
+    let at = match zone {
+        Some(zone) => Moment {
+            now: at.now,
+            today: at.now.with_timezone(&zone).date_naive(),
+        },
+        None => at,
+    };
     let (keys, mut legs) = validate(movement, &found)?;
     let stocks = lock(tx, &legs, &found).await?;
     let (replays, new_lines) = replay(tx, movement, &keys).await?;
@@ -257,9 +265,13 @@ pub async fn apply<M: Movement>(
 }
 
 /// *Resolve*: the items and locations the lines name (everything unknown refused together).
-async fn resolve_lines<M: Movement>(tx: &mut Tx, movement: &M) -> Result<Vec<Found>, AppError> {
+/// Also answers the time zone of the warehouse the request acts in, if it has its own.
+async fn resolve_lines<M: Movement>(
+    tx: &mut Tx,
+    movement: &M,
+) -> Result<(Vec<Found>, Option<chrono_tz::Tz>), AppError> {
     let lines = &movement.request().lines;
-    let (items, per_field) = resolve::find(
+    let (items, per_field, zone) = resolve::find_in_zone(
         tx,
         lines.iter().map(M::item),
         movement.request().warehouse.as_ref(),
@@ -277,14 +289,15 @@ async fn resolve_lines<M: Movement>(tx: &mut Tx, movement: &M) -> Result<Vec<Fou
             .collect(),
     )
     .await?;
-    Ok(items
+    let found = items
         .into_iter()
         .enumerate()
         .map(|(i, item)| Found {
             item,
             locations: per_field.iter().map(|f| f[i].clone()).collect(),
         })
-        .collect())
+        .collect();
+    Ok((found, zone))
 }
 
 /// *Validate*: each line on its own, no line twice, no line beside one that acts on its whole

@@ -260,7 +260,7 @@ fn push_warehouse<'q, DB: sqlx::Database>(
     }
     query.push(
         "SELECT CAST(4 AS BIGINT), COALESCE(MIN(id), 0), COALESCE(MIN(code), ''), \
-         CAST(NULL AS TEXT), COUNT(*) FROM warehouses",
+         MIN(timezone), COUNT(*) FROM warehouses",
     );
     if let Some(scope) = scope {
         query.push(" WHERE code = ");
@@ -346,6 +346,19 @@ pub async fn find<'k>(
     warehouse: Option<&WarehouseCode>,
     locations: Vec<(&str, bool, Vec<&'k LocationKey>)>,
 ) -> Result<(Vec<FoundItem>, Vec<Vec<FoundLocation>>), AppError> {
+    find_in_zone(tx, items, warehouse, locations)
+        .await
+        .map(|(items, locations, _)| (items, locations))
+}
+
+/// [`find`], and the time zone of the warehouse the request acts in when it has one of its
+/// own (issue 33: "today" for expiry follows the warehouse), read in the same statement.
+pub async fn find_in_zone<'k>(
+    tx: &mut Tx,
+    items: impl IntoIterator<Item = &'k ItemKey>,
+    warehouse: Option<&WarehouseCode>,
+    locations: Vec<(&str, bool, Vec<&'k LocationKey>)>,
+) -> Result<FoundInZone, AppError> {
     // Someone limited to one warehouse works there without naming it.
     let only = match warehouse {
         None => crate::scope::only()
@@ -379,6 +392,7 @@ pub async fn find<'k>(
         }
     });
     let mut site: Option<(i64, i64)> = None;
+    let mut zone: Option<String> = None;
     for (part, id, code, more, warehouse) in rows {
         fn keep<R: Catalogue>(rows: &mut Rows<R>, by_code: bool, row: R) {
             if by_code {
@@ -399,7 +413,10 @@ pub async fn find<'k>(
                 by_code,
                 FoundLocation::from_row(id, code, more, warehouse),
             ),
-            _ => site = Some((id, warehouse.unwrap_or_default())),
+            _ => {
+                site = Some((id, warehouse.unwrap_or_default()));
+                zone = more;
+            }
         }
     }
     // The warehouse first: without it, every location named by code is unknown.
@@ -461,8 +478,20 @@ pub async fn find<'k>(
             }
         }
     }
-    Ok((found_items, found_locations))
+    // One warehouse found (named, or the only one): its own zone, if it has one.
+    let zone = match site {
+        Some((_, 1)) => zone.and_then(|name| name.parse().ok()),
+        _ => None,
+    };
+    Ok((found_items, found_locations, zone))
 }
+
+/// What [`find_in_zone`] answers: the items, the locations per field, the warehouse's zone.
+pub type FoundInZone = (
+    Vec<FoundItem>,
+    Vec<Vec<FoundLocation>>,
+    Option<chrono_tz::Tz>,
+);
 
 /// Finds the items the lines name (one key per line, in order; fields `lines[i].item_id` and
 /// `lines[i].sku`).

@@ -32,9 +32,23 @@ pub struct OrderRow {
     pub created_at: DateTime<Utc>,
     pub created_by: Option<String>,
     pub updated_at: DateTime<Utc>,
+    /// Its warehouse's own time zone, if it has one.
+    pub timezone: Option<String>,
 }
 
 impl OrderRow {
+    /// "Today" where the order ships from, at moment `at` (what has expired there).
+    pub fn today(&self, at: crate::config::Moment) -> chrono::NaiveDate {
+        match self
+            .timezone
+            .as_deref()
+            .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
+        {
+            Some(zone) => at.now.with_timezone(&zone).date_naive(),
+            None => at.today,
+        }
+    }
+
     pub fn status(&self) -> OrderStatus {
         OrderStatus::from_name(&self.status).unwrap_or(OrderStatus::Backordered)
     }
@@ -46,7 +60,7 @@ impl OrderRow {
 
 /// An [`OrderRow`]'s columns, read from [`ORDERS`].
 pub const ORDER_COLUMNS: &str = "o.id, o.ref, o.warehouse_id, w.code AS warehouse_code, o.status, \
-     o.policy, o.shipments, o.created_at, o.created_by, o.updated_at";
+     o.policy, o.shipments, o.created_at, o.created_by, o.updated_at, w.timezone";
 /// Orders with their warehouse.
 pub const ORDERS: &str = "orders o JOIN warehouses w ON w.id = o.warehouse_id";
 

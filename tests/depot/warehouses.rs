@@ -24,6 +24,7 @@ on_both_backends!(
     migration_puts_what_there_was_in_main,
     stock_ledger_feed_and_scans_say_and_filter_by_warehouse,
     the_pages_work_in_the_warehouse_the_device_chose,
+    today_for_expiry_is_the_warehouses_own,
 );
 
 /// MAIN and SH, each with a shelf `A-01` holding `W-1`: 5 in MAIN, 7 in SH. Answers the item
@@ -697,5 +698,116 @@ async fn the_pages_work_in_the_warehouse_the_device_chose(backend: Backend) {
     assert!(response.status().is_redirection(), "{}", response.status());
     assert_eq!(app.stock_qty(item, sh).await, 5);
     assert_eq!(app.stock_qty(item, main).await, 5, "MAIN's A-01 untouched");
+    app.assert_consistent().await;
+}
+
+/// Issue 33: "today" (what has expired) follows a warehouse's own time zone. The tests live at
+/// 2026-06-15 12:00 UTC: still the 15th at MAIN (Depot's zone, UTC), already the 16th at KI
+/// (Pacific/Kiritimati, UTC+14).
+async fn today_for_expiry_is_the_warehouses_own(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.item("W-1", "Water").await;
+    app.location("A-01", "storage").await;
+    let (status, body) = app
+        .post(
+            "/warehouses",
+            &json!({"code": "KI", "name": "Kiritimati", "timezone": "Pacific/Kiritimati"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, _) = app
+        .post(
+            "/locations",
+            &json!({"warehouse_code": "KI", "code": "K-01", "kind": "storage"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let receive = |warehouse: &str, location: &str, r: &str, expiry: &str| {
+        json!({"ref": r, "warehouse_code": warehouse, "lines": [
+            {"sku": "W-1", "location_code": location, "qty": 5, "batch_code": format!("L{expiry}"), "expiry_date": expiry}
+        ]})
+    };
+    let (status, body) = app
+        .post(
+            "/inbound/receive",
+            &receive("MAIN", "A-01", "R-1", "2026-06-15"),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the 15th has not passed at MAIN: {body}"
+    );
+    let (status, error) = app
+        .post(
+            "/inbound/receive",
+            &receive("KI", "K-01", "R-2", "2026-06-15"),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "it has at KI: {error}"
+    );
+    assert_eq!(error["error"]["details"]["field"], "lines[0].expiry_date");
+    let (status, body) = app
+        .post(
+            "/inbound/receive",
+            &receive("KI", "K-01", "R-3", "2026-06-16"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // The 15th's lot, sent to KI by name, is expired there: KI's orders do not reserve it,
+    // MAIN's do.
+    let (status, body) = app
+        .post(
+            "/transfers",
+            &json!({"ref": "T-1", "from_warehouse": "MAIN", "to_warehouse": "KI", "lines": [
+                {"sku": "W-1", "location_code": "A-01", "qty": 2, "batch_code": "L2026-06-15"}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = app
+        .post(
+            "/transfers/T-1/receive",
+            &json!({"lines": [{"sku": "W-1", "location_code": "K-01", "qty": 2}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, order) = app
+        .post(
+            "/orders",
+            &json!({"ref": "SO-KI", "warehouse_code": "KI", "lines": [{"sku": "W-1", "qty": 7}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    assert_eq!(
+        order["order"]["lines"][0]["reserved"], 5,
+        "only the 16th's lot is usable at KI: {order}"
+    );
+    let (status, order) = app
+        .post(
+            "/orders",
+            &json!({"ref": "SO-MAIN", "warehouse_code": "MAIN", "lines": [{"sku": "W-1", "qty": 3}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{order}");
+    assert_eq!(order["order"]["lines"][0]["reserved"], 3, "{order}");
+    // Shipping from KI without an order: its expired lot is not taken.
+    let (status, error) = app
+        .post(
+            "/outbound/commit",
+            &json!({"ref": "O-1", "warehouse_code": "KI", "atomic": true, "lines": [
+                {"sku": "W-1", "location_code": "K-01", "qty": 1}
+            ]}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "all 5 usable are reserved: {error}"
+    );
     app.assert_consistent().await;
 }

@@ -141,6 +141,17 @@ pub async fn create_order(
                     query.build().execute(&mut *conn).await.map(drop)?
                 });
             }
+            // "Today" (what has expired) where the order ships from.
+            let zone: Option<String> = with_tx!(tx, |conn, _backend| sqlx::query_scalar(
+                "SELECT timezone FROM warehouses WHERE id = $1"
+            )
+            .bind(site.id)
+            .fetch_one(&mut *conn)
+            .await?);
+            let today = match zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) {
+                Some(zone) => at.now.with_timezone(&zone).date_naive(),
+                None => at.today,
+            };
             let item_ids: BTreeSet<i64> = wanted.iter().map(|(item, _)| *item).collect();
             let mut candidates =
                 reservations::lock_candidates(tx, &item_ids, site.id, true).await?;
@@ -148,7 +159,7 @@ pub async fn create_order(
             let mut shortages = Vec::new();
             for (i, (item, qty)) in wanted.iter().enumerate() {
                 let line = i as i32 + 1;
-                let chosen = reservations::choose(&mut candidates, *item, *qty, at.today, &[]);
+                let chosen = reservations::choose(&mut candidates, *item, *qty, today, &[]);
                 let got: i64 = chosen.iter().map(|(_, q)| q).sum();
                 if got < *qty {
                     shortages.push(Shortage {

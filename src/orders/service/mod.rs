@@ -224,8 +224,9 @@ pub async fn reserve(db: &Db, config: &Config, r#ref: &str) -> Result<Order, App
     db.write(&r#ref, |tx, r#ref| {
         Box::pin(async move {
             let mut held = hold(tx, r#ref).await?;
-            held.renew_expired(at.today);
-            held.reserve_backorders(at.today);
+            let today = held.order.today(at);
+            held.renew_expired(today);
+            held.reserve_backorders(today);
             let id = held.write(tx, at.now).await?;
             load_order(tx, id).await
         })

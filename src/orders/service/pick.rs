@@ -161,8 +161,9 @@ pub async fn pick(
             problems.finish()?;
             // What was not found is reserved elsewhere: at none of the places found short.
             let short_at: Vec<i64> = shorts.iter().map(|(_, _, location)| *location).collect();
+            let today = held.order.today(at);
             for (line, short, _) in shorts {
-                held.reserve(line, short, at.today, &short_at);
+                held.reserve(line, short, today, &short_at);
             }
             let id = held.write(tx, at.now).await?;
             load_order(tx, id).await

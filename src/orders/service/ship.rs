@@ -99,17 +99,18 @@ pub async fn ship(
                 }
                 // What it holds of expired batches is re-allocated first (never shipped): only
                 // then are the batches it may reserve read.
+                let today = order.today(at);
                 let mut held = hold_locked(tx, order.clone(), false).await?;
                 if held
                     .allocations
                     .iter()
-                    .any(|a| a.qty > 0 && !crate::movement::usable(a.expiry_date, at.today))
+                    .any(|a| a.qty > 0 && !crate::movement::usable(a.expiry_date, today))
                 {
                     let items: BTreeSet<i64> = held.lines.iter().map(|l| l.item_id).collect();
                     held.candidates =
                         reservations::lock_candidates(tx, &items, held.order.warehouse_id, true)
                             .await?;
-                    held.renew_expired(at.today);
+                    held.renew_expired(today);
                 }
                 // Write the renewal first: the pipeline reads batches (and their reservations)
                 // from the database.
