@@ -12,6 +12,12 @@ use crate::error::AppError;
 /// A warehouse someone may work in: its id and code.
 pub type Allowed = (i64, String);
 
+/// The warehouses a request may touch, also kept in the request's extensions: server-side
+/// rendering runs a page's resources on tasks of their own, where the task-local is not, but
+/// the request's parts (Leptos' context) are.
+#[derive(Debug, Clone, Default)]
+pub struct Grants(pub Vec<Allowed>);
+
 tokio::task_local! {
     static ALLOWED: Vec<Allowed>;
 }
@@ -23,10 +29,31 @@ pub async fn within<F: Future>(allowed: Vec<Allowed>, work: F) -> F::Output {
 
 /// The warehouses the request is limited to; `None` when it may touch every one.
 pub fn limited() -> Option<Vec<Allowed>> {
-    ALLOWED
-        .try_with(|allowed| (!allowed.is_empty()).then(|| allowed.clone()))
-        .ok()
-        .flatten()
+    let allowed = ALLOWED.try_with(Vec::clone).ok().or_else(page_grants)?;
+    (!allowed.is_empty()).then_some(allowed)
+}
+
+/// The request's warehouses as its parts keep them (a page's server function, read while the
+/// page's context is at hand).
+fn page_grants() -> Option<Vec<Allowed>> {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Grants>().map(|g| g.0.clone()))
+}
+
+/// Runs a page's server-side `work` within the request's warehouses. Server-side rendering
+/// runs a page's resources on tasks of their own, where the task-local is not set and the
+/// page's context is gone after the first `.await`: so the limit is read now, when called.
+pub fn for_page<F: Future>(work: F) -> impl Future<Output = F::Output> {
+    let allowed = match ALLOWED.try_with(|_| ()) {
+        Ok(()) => None,
+        Err(_) => page_grants(),
+    };
+    async move {
+        match allowed {
+            Some(allowed) => within(allowed, work).await,
+            None => work.await,
+        }
+    }
 }
 
 /// Whether the request may touch warehouse `id`.

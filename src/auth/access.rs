@@ -239,6 +239,9 @@ pub async fn authenticate(
         .iter()
         .flat_map(|p| p.warehouses.iter().map(|g| (g.id, g.code.clone())))
         .collect();
+    request
+        .extensions_mut()
+        .insert(crate::scope::Grants(allowed.clone()));
     if let Some(principal) = principal {
         request.extensions_mut().insert(principal);
     }

@@ -114,7 +114,8 @@ pub async fn counts_page(page: i64) -> Result<(CountList, WarehouseTimes), AppEr
         limit: Some(PER_PAGE),
         ..Default::default()
     };
-    let list = crate::counts::service::list_counts(&state.db, &filter).await?;
+    let list =
+        crate::scope::for_page(crate::counts::service::list_counts(&state.db, &filter)).await?;
     let times = WarehouseTimes::of(list.counts.iter().map(|c| Some(&c.created_at)));
     Ok((list, times))
 }

@@ -659,9 +659,11 @@ async fn import_locations(
             number: row.number,
             errors: &mut report.errors,
         };
-        // A blank warehouse is the only one there is.
-        let site = match layout.text(row, WAREHOUSE_CODE).as_str() {
+        // A blank warehouse is the only one there is (or the only one the importer works in).
+        let named = layout.text(row, WAREHOUSE_CODE);
+        let site = match named.as_str() {
             "" if sites.len() == 1 => sites.values().next().copied(),
+            "" if crate::scope::only().is_some() => crate::scope::only().map(|(id, _)| id),
             "" => {
                 let count = sites.len();
                 problems.note(
@@ -678,6 +680,10 @@ async fn import_locations(
                 site
             }
         };
+        // Someone limited to warehouses imports into theirs only (403, nothing written).
+        if let Some(id) = site {
+            crate::scope::check(id, &named)?;
+        }
         let code = problems.check(
             code_column,
             LocationCode::parse("code", &layout.text(row, code_column)),

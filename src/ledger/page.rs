@@ -17,8 +17,11 @@ pub async fn list_ledger_page(
     filter: LedgerFilter,
 ) -> Result<(LedgerPage, WarehouseTimes), AppError> {
     let state = crate::state::app_state()?;
-    let page =
-        crate::ledger::service::list_ledger(&state.db, &filter, &crate::kinds::reasons()).await?;
+    let reasons = crate::kinds::reasons();
+    let page = crate::scope::for_page(crate::ledger::service::list_ledger(
+        &state.db, &filter, &reasons,
+    ))
+    .await?;
     let times = WarehouseTimes::of(page.rows.iter().map(|row| Some(&row.occurred_at)));
     Ok((page, times))
 }

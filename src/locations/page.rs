@@ -30,7 +30,14 @@ pub async fn list_locations_page(
         "" => None,
         raw => Some(LocationKind::parse("kind", raw)?),
     };
-    crate::locations::service::list_locations(&state.db, Some(&q), kind, None, paging).await
+    crate::scope::for_page(crate::locations::service::list_locations(
+        &state.db,
+        Some(&q),
+        kind,
+        None,
+        paging,
+    ))
+    .await
 }
 
 /// Creates a location from the page's form.

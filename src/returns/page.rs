@@ -137,7 +137,7 @@ pub async fn returns_page(page: i64, status: String) -> Result<ReturnList, AppEr
         limit: Some(PER_PAGE),
         ..Default::default()
     };
-    crate::returns::service::list_returns(&state.db, &filter).await
+    crate::scope::for_page(crate::returns::service::list_returns(&state.db, &filter)).await
 }
 
 /// Return `reference`.
@@ -178,17 +178,15 @@ pub async fn dispose_lot_form(
     Ok(crate::ui::finish_form(&page, DISPOSE, form, result).await)
 }
 
-/// A lot's row's disposition as the JSON endpoint takes it: the whole quantity so far with
-/// that action at that place, from what the return says now plus what the form adds. The lot
-/// must be as the page showed it (`before`), else the form was sent again or the return
-/// changed meanwhile: nothing is done.
+/// A lot's row's disposition: what the form adds, provided the return is as the page showed
+/// it (`before`: else the form was sent again, or someone disposed meanwhile — 409, nothing
+/// done; checked under the return's lock).
 #[cfg(feature = "ssr")]
 async fn dispose_more(
     state: &crate::state::AppState,
     form: &DisposeInput,
     actor: Option<&str>,
 ) -> Result<(), AppError> {
-    use crate::returns::DisposeAction;
     let more = form
         .qty
         .trim()
@@ -196,41 +194,32 @@ async fn dispose_more(
         .ok()
         .filter(|q| *q > 0)
         .ok_or_else(|| AppError::validation("qty", tr!(errors.value.at_least_one)))?;
-    let action = DisposeAction::from_name(&form.action)
-        .ok_or_else(|| AppError::validation("action", tr!(errors.value.required)))?;
-    let location = form.location_code.trim();
-    let returned = crate::returns::service::get_return(&state.db, &form.reference).await?;
-    let lot = |sku: &str, batch: &str| sku == form.sku && batch == form.batch_code;
-    let disposed: i64 = returned
-        .lines
-        .iter()
-        .filter(|l| lot(&l.sku, &l.batch_code))
-        .map(|l| l.restocked + l.scrapped)
-        .sum();
-    if form.before.trim().parse::<i64>().ok() != Some(disposed) {
-        return Err(AppError::conflict(tr!(errors.conflict.return_changed)));
-    }
-    let place = (action == DisposeAction::Restock).then(|| location.to_string());
-    let so_far: i64 = returned
-        .disposals
-        .iter()
-        .filter(|d| lot(&d.sku, &d.batch_code) && d.action == action)
-        .filter(|d| d.location_code.as_deref() == place.as_deref())
-        .map(|d| d.qty)
-        .sum();
+    let before = form
+        .before
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| AppError::conflict(tr!(errors.conflict.return_changed)))?;
+    let restock = form.action == crate::returns::DisposeAction::Restock.as_str();
     let input = crate::returns::DisposeReturn {
         lines: vec![crate::returns::DisposeLineInput {
             sku: Some(form.sku.clone()),
-            qty: so_far.saturating_add(more),
+            qty: more,
             batch_code: Some(form.batch_code.clone()),
-            action: action.as_str().to_string(),
-            location_code: place,
+            action: form.action.clone(),
+            location_code: restock.then(|| form.location_code.trim().to_string()),
             ..Default::default()
         }],
     };
-    crate::returns::service::dispose(&state.db, &state.config, &form.reference, &input, actor)
-        .await
-        .map(drop)
+    crate::returns::service::dispose_adding(
+        &state.db,
+        &state.config,
+        &form.reference,
+        &input,
+        before,
+        actor,
+    )
+    .await
+    .map(drop)
 }
 
 fn status_words(status: ReturnStatus) -> String {

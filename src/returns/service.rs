@@ -885,6 +885,32 @@ pub async fn dispose(
     input: &DisposeReturn,
     actor: Option<&str>,
 ) -> Result<DisposeResponse, AppError> {
+    dispose_with(db, config, reference, input, None, actor).await
+}
+
+/// [`dispose`] for a form that says what it adds: each line's quantity is added to what was
+/// done with that action at that place so far, provided the return's dispositions still total
+/// `before` (what the form was shown) — else 409 and nothing done, so a form sent twice, or
+/// two forms at once, never move a unit twice.
+pub async fn dispose_adding(
+    db: &Db,
+    config: &Config,
+    reference: &str,
+    input: &DisposeReturn,
+    before: i64,
+    actor: Option<&str>,
+) -> Result<DisposeResponse, AppError> {
+    dispose_with(db, config, reference, input, Some(before), actor).await
+}
+
+async fn dispose_with(
+    db: &Db,
+    config: &Config,
+    reference: &str,
+    input: &DisposeReturn,
+    adding: Option<i64>,
+    actor: Option<&str>,
+) -> Result<DisposeResponse, AppError> {
     let reference = Ref::parse("ref", reference)?;
     let lines = parse_dispose(input)?;
     let at = config.moment();
@@ -922,6 +948,12 @@ pub async fn dispose(
                 let mut stored = read_lines(tx, head.id).await?;
                 let done = read_disposals(tx, head.id).await?;
 
+                if let Some(before) = adding {
+                    let disposed: i64 = stored.iter().map(|l| l.restocked + l.scrapped).sum();
+                    if disposed != before {
+                        return Err(AppError::conflict(tr!(errors.conflict.return_changed)));
+                    }
+                }
                 let mut problems = Problems::default();
                 let mut seen: HashMap<(i64, String, DisposeAction, i64), usize> = HashMap::new();
                 let mut left: BTreeMap<usize, i64> = stored
@@ -981,7 +1013,10 @@ pub async fn dispose(
                         continue;
                     }
                     let before = done.get(&key).copied().unwrap_or(0);
-                    let total = line.qty.get();
+                    let total = match adding {
+                        Some(_) => before.saturating_add(line.qty.get()),
+                        None => line.qty.get(),
+                    };
                     if total < before {
                         problems.note(AppError::validation(
                             line_field(i, "qty"),

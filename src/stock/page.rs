@@ -14,7 +14,11 @@ use crate::ui::{batches_text, number, query_href, ErrorPanel};
 #[server(endpoint = "query_stock")]
 pub async fn query_stock_page(filter: StockFilter) -> Result<StockQueryResponse, AppError> {
     let state = crate::state::app_state()?;
-    crate::stock::service::query_stock(&state.db, &filter, state.config.today()).await
+    let today = state.config.today();
+    crate::scope::for_page(crate::stock::service::query_stock(
+        &state.db, &filter, today,
+    ))
+    .await
 }
 
 const PER_PAGE: i64 = 50;

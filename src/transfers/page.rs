@@ -140,7 +140,10 @@ pub async fn transfers_page(page: i64, status: String) -> Result<TransferList, A
         limit: Some(PER_PAGE),
         ..Default::default()
     };
-    crate::transfers::service::list_transfers(&state.db, &filter).await
+    crate::scope::for_page(crate::transfers::service::list_transfers(
+        &state.db, &filter,
+    ))
+    .await
 }
 
 /// Transfer `reference`.
@@ -174,52 +177,32 @@ pub async fn receive_transfer_form(
     Ok(crate::ui::finish_form(&page, ACT, form, result).await)
 }
 
-/// The rows as the JSON endpoint takes them: per place and lot, what was received there so far
-/// plus what the row adds. The transfer must be as the page showed it (`before`), else the form
-/// was sent again or someone received meanwhile: nothing is done.
+/// The rows as received now, added to what each place received before, provided the transfer
+/// is as the page showed it (`before`: else the form was sent again, or someone received
+/// meanwhile — 409, nothing done; checked under the transfer's lock).
 #[cfg(feature = "ssr")]
 async fn receive_more(
     state: &crate::state::AppState,
     form: &ReceiveInput,
     actor: Option<&str>,
 ) -> Result<(), AppError> {
-    let mut lines = parse_rows(&form.lines)?;
-    let transfer = crate::transfers::service::get_transfer(&state.db, &form.reference).await?;
-    let received: i64 = transfer.lots.iter().map(|l| l.received).sum();
-    if form.before.trim().parse::<i64>().ok() != Some(received) {
-        return Err(AppError::conflict(tr!(errors.conflict.transfer_changed)));
-    }
-    for line in &mut lines {
-        let (sku, place) = (
-            line.sku.as_deref().unwrap_or_default(),
-            line.location_code.as_deref().unwrap_or_default(),
-        );
-        // The lot a row without a batch means: the item's only one.
-        let lots: Vec<&str> = transfer
-            .lots
-            .iter()
-            .filter(|l| l.sku == sku)
-            .map(|l| l.batch_code.as_str())
-            .collect();
-        let batch = match (&line.batch_code, lots.as_slice()) {
-            (Some(batch), _) => Some(batch.clone()),
-            (None, [only]) => Some((*only).to_string()),
-            (None, _) => None,
-        };
-        let so_far: i64 = transfer
-            .receipts
-            .iter()
-            .filter(|r| r.sku == sku && r.location_code == place)
-            .filter(|r| batch.as_deref().is_none_or(|b| b == r.batch_code))
-            .map(|r| r.qty)
-            .sum();
-        line.qty = line.qty.saturating_add(so_far);
-        line.batch_code = batch;
-    }
+    let lines = parse_rows(&form.lines)?;
+    let before = form
+        .before
+        .trim()
+        .parse::<i64>()
+        .map_err(|_| AppError::conflict(tr!(errors.conflict.transfer_changed)))?;
     let input = crate::transfers::ReceiveTransfer { lines };
-    crate::transfers::service::receive(&state.db, &state.config, &form.reference, &input, actor)
-        .await
-        .map(drop)
+    crate::transfers::service::receive_adding(
+        &state.db,
+        &state.config,
+        &form.reference,
+        &input,
+        before,
+        actor,
+    )
+    .await
+    .map(drop)
 }
 
 /// Closes the transfer short (managers), then shows it.

@@ -519,6 +519,32 @@ pub async fn receive(
     input: &ReceiveTransfer,
     actor: Option<&str>,
 ) -> Result<TransferResponse, AppError> {
+    receive_with(db, config, reference, input, None, actor).await
+}
+
+/// [`receive`] for a form that says what arrived now: each line's quantity is added to what its
+/// place received of that lot so far, provided the transfer still has `before` received in all
+/// (what the form was shown) — else 409 and nothing done, so a form sent twice, or two forms at
+/// once, never receive a unit twice.
+pub async fn receive_adding(
+    db: &Db,
+    config: &Config,
+    reference: &str,
+    input: &ReceiveTransfer,
+    before: i64,
+    actor: Option<&str>,
+) -> Result<TransferResponse, AppError> {
+    receive_with(db, config, reference, input, Some(before), actor).await
+}
+
+async fn receive_with(
+    db: &Db,
+    config: &Config,
+    reference: &str,
+    input: &ReceiveTransfer,
+    shown: Option<i64>,
+    actor: Option<&str>,
+) -> Result<TransferResponse, AppError> {
     let request = parse_lines(reference, None, &input.lines)?;
     let at = config.moment();
     db.write(&(request, actor), |tx, (request, actor)| {
@@ -545,6 +571,11 @@ pub async fn receive(
             let places = places.pop().unwrap_or_default();
             let lots = read_lots(tx, head.id).await?;
             let received = read_receipts(tx, head.id).await?;
+            if let Some(before) = shown {
+                if lots.iter().map(|l| l.received).sum::<i64>() != before {
+                    return Err(AppError::conflict(tr!(errors.conflict.transfer_changed)));
+                }
+            }
 
             // Each line's lot, and what it adds to what was received there.
             let mut problems = Problems::default();
@@ -597,7 +628,10 @@ pub async fn receive(
                     continue;
                 }
                 let before = received.get(&key).copied().unwrap_or(0);
-                let total = line.qty.get();
+                let total = match shown {
+                    Some(_) => before.saturating_add(line.qty.get()),
+                    None => line.qty.get(),
+                };
                 if total < before {
                     problems.note(AppError::validation(
                         format!("lines[{i}].qty"),

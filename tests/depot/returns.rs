@@ -17,6 +17,7 @@ on_both_backends!(
     a_return_without_an_order_names_its_lot_and_place,
     two_returns_of_one_order_at_once_take_back_no_more_than_it_shipped,
     a_disposition_sent_twice_at_once_applies_once,
+    forms_that_add_apply_once_even_at_once,
     only_managers_dispose,
     depot_check_finds_quarantined_goods_no_return_holds,
 );
@@ -539,4 +540,68 @@ async fn depot_check_finds_quarantined_goods_no_return_holds(backend: Backend) {
         )),
         "{violations:?}"
     );
+}
+
+/// The pages' forms say what they add and what the page showed (`before`): two of them at
+/// once, or one sent twice, never move a unit twice (the check is under the row's lock).
+async fn forms_that_add_apply_once_even_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    shipped(&app).await;
+    let (status, _) = app
+        .post(
+            "/returns",
+            &json!({"ref": "RT-1", "order_ref": "SO-1", "lines": [line("W-1", 5)]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let config = crate::common::test_config();
+    let restock = |qty: i64| depot::returns::DisposeReturn {
+        lines: vec![depot::returns::DisposeLineInput {
+            sku: Some("W-1".into()),
+            qty,
+            action: "RESTOCK".into(),
+            location_code: Some("A-01".into()),
+            ..Default::default()
+        }],
+    };
+    let (a, b) = (restock(3), restock(2));
+    let (first, second) = tokio::join!(
+        depot::returns::service::dispose_adding(app.db(), &config, "RT-1", &a, 0, None),
+        depot::returns::service::dispose_adding(app.db(), &config, "RT-1", &b, 0, None)
+    );
+    let moved: Vec<i64> = [&first, &second]
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|r| r.lines[0].moved)
+        .collect();
+    assert_eq!(
+        moved.len(),
+        1,
+        "one applies, the other was shown an older return"
+    );
+    let refused = [first, second].into_iter().find_map(Result::err).unwrap();
+    assert_eq!(refused.code, depot::error::ErrorCode::Conflict);
+    assert_eq!(qty_at(&app, "QUARANTINE").await, 5 - moved[0]);
+    // The same form again (it still says 0 before): refused, nothing moves.
+    let again =
+        depot::returns::service::dispose_adding(app.db(), &config, "RT-1", &a, 0, None).await;
+    assert!(again.is_err());
+    // With what the page now shows, it adds.
+    let more = depot::returns::service::dispose_adding(
+        app.db(),
+        &config,
+        "RT-1",
+        &restock(1),
+        moved[0],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        more.lines[0].qty,
+        moved[0] + 1,
+        "the whole quantity restocked there so far"
+    );
+    assert_eq!(qty_at(&app, "QUARANTINE").await, 4 - moved[0]);
+    app.assert_consistent().await;
 }

@@ -14,6 +14,7 @@ on_both_backends!(
     a_transfer_is_sent_then_received_in_parts,
     bad_transfers_change_nothing,
     a_receipt_sent_twice_at_once_applies_once,
+    receipts_that_add_apply_once_even_at_once,
     closing_short_writes_off_what_never_came,
     depot_check_finds_transit_goods_no_transfer_carries,
 );
@@ -438,4 +439,66 @@ async fn depot_check_finds_transit_goods_no_transfer_carries(backend: Backend) {
         )),
         "{violations:?}"
     );
+}
+
+/// The page's receipt says what arrived now and what the page showed (`before`): two at once
+/// never receive a unit twice, and none is lost (the check is under the transfer's lock).
+async fn receipts_that_add_apply_once_even_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    two_warehouses(&app).await;
+    let (status, _) = app
+        .post(
+            "/transfers",
+            &json!({"ref": "T-1", "from_warehouse": "MAIN", "to_warehouse": "SH", "lines": [
+                {"sku": "W-1", "location_code": "A-01", "qty": 5, "batch_code": "L1"}
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let config = crate::common::test_config();
+    let arrived = |qty: i64| depot::transfers::ReceiveTransfer {
+        lines: vec![depot::transfers::TransferLineInput {
+            sku: Some("W-1".into()),
+            location_code: Some("B-01".into()),
+            qty,
+            ..Default::default()
+        }],
+    };
+    let (a, b) = (arrived(2), arrived(3));
+    let (first, second) = tokio::join!(
+        depot::transfers::service::receive_adding(app.db(), &config, "T-1", &a, 0, None),
+        depot::transfers::service::receive_adding(app.db(), &config, "T-1", &b, 0, None)
+    );
+    let applied: Vec<i64> = [&first, &second]
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|r| r.transfer.lots[0].received)
+        .collect();
+    assert_eq!(
+        applied.len(),
+        1,
+        "one applies, the other was shown an older transfer"
+    );
+    assert!([first, second].iter().any(|r| r
+        .as_ref()
+        .is_err_and(|e| e.code == depot::error::ErrorCode::Conflict)));
+    assert_eq!(qty_at(&app, "SH", "B-01").await, applied[0]);
+    // With what the page now shows, the rest adds to what B-01 received.
+    let rest = arrived(5 - applied[0]);
+    let done = depot::transfers::service::receive_adding(
+        app.db(),
+        &config,
+        "T-1",
+        &rest,
+        applied[0],
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        done.transfer.status,
+        depot::transfers::TransferStatus::Received
+    );
+    assert_eq!(qty_at(&app, "SH", "B-01").await, 5);
+    app.assert_consistent().await;
 }

@@ -7,12 +7,13 @@ use depot::db::Backend;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::common::{assert_error, into_json, TestApp};
+use crate::common::{assert_error, cookie_pair, into_json, sign_in, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
     a_token_limited_to_one_warehouse_works_only_there,
     limits_name_known_warehouses_and_can_be_lifted,
+    pages_show_a_limited_user_only_their_warehouse,
 );
 
 /// MAIN's A-01 and SH's B-01 each hold 10 of W-1; MAIN has an order SO-MAIN.
@@ -225,4 +226,40 @@ async fn limits_name_known_warehouses_and_can_be_lifted(backend: Backend) {
         .unwrap()
         .unwrap();
     assert!(user.warehouses.is_empty(), "lifted: every warehouse");
+}
+
+/// Server-side rendering reads a page's data on tasks of their own: the limit still holds
+/// there (a user limited to SH sees SH's orders on /orders, not MAIN's).
+async fn pages_show_a_limited_user_only_their_warehouse(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    two_warehouses(&app).await;
+    let (status, body) = app
+        .post(
+            "/orders",
+            &json!({"ref": "SO-SH", "warehouse_code": "SH", "lines": [{"sku": "W-1", "qty": 1}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let password = depot::auth::password::Password::parse("password", "long enough 1").unwrap();
+    depot::auth::service::create_user_in(app.db(), "li", Role::Clerk, &password, &["SH".into()])
+        .await
+        .unwrap();
+    let (status, cookie) = sign_in(&app, "li", "long enough 1").await;
+    assert_eq!(status, StatusCode::OK);
+    let cookie = cookie_pair(&cookie.expect("a session"));
+    let body = reqwest::Client::new()
+        .get(app.url("/orders"))
+        .header("accept", "text/html")
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("data-order=\"SO-SH\""), "{body}");
+    assert!(
+        !body.contains("data-order=\"SO-MAIN\""),
+        "MAIN's order is not theirs"
+    );
 }

@@ -95,7 +95,8 @@ pub async fn orders_page(
         limit: Some(PER_PAGE),
         ..Default::default()
     };
-    let list = crate::orders::service::list_orders(&state.db, &filter).await?;
+    let list =
+        crate::scope::for_page(crate::orders::service::list_orders(&state.db, &filter)).await?;
     let times = WarehouseTimes::of(list.orders.iter().map(|o| Some(&o.created_at)));
     Ok((list, times))
 }

@@ -181,6 +181,8 @@ pub async fn ship(
                     },
                     anchor_ref: format!("{}#{n}", r#ref),
                 };
+                // The order's warehouse's date, as its renewal above used.
+                let at = Moment { now: at.now, today };
                 pipeline::apply(tx, &shipment, at, *actor).await?;
                 for &(a, qty) in &shipping {
                     let row = &mut allocations[a];
