@@ -733,6 +733,18 @@ pub fn export_links(path: &str, params: &[(&str, String)]) -> impl IntoView {
     }
 }
 
+/// Sets the response's status to 404 when `error` says the record the page shows does not
+/// exist (an order, a transfer, a return).
+#[allow(unused_variables)]
+pub fn not_found_status(error: &AppError) {
+    #[cfg(feature = "ssr")]
+    if error.code == crate::error::ErrorCode::NotFound {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(axum::http::StatusCode::NOT_FOUND);
+        }
+    }
+}
+
 /// The role of whoever is signed in, for a page rendered on the server (none in the browser:
 /// the parts that depend on it are not islands).
 pub fn page_role() -> Option<crate::auth::Role> {

@@ -77,8 +77,8 @@ fn parse_receipt(input: &NewReturn) -> Result<Request<ReceiptLine>, AppError> {
             let reason_code = problems.check(
                 line.reason_code
                     .as_deref()
-                    .map(str::trim)
-                    .and_then(ReturnReason::from_name)
+                    .map(|raw| raw.trim().to_ascii_uppercase())
+                    .and_then(|raw| ReturnReason::from_name(&raw))
                     .ok_or_else(|| {
                         AppError::validation(
                             format!("{prefix}.reason_code"),
@@ -731,13 +731,16 @@ fn parse_dispose(input: &DisposeReturn) -> Result<Vec<DisposeLine>, AppError> {
             let item = problems.check(ItemKey::parse(&prefix, line.item_id, non_blank(&line.sku)));
             let qty = problems.check(Qty::parse(&format!("{prefix}.qty"), line.qty));
             let batch_code = problems.check(parse_batch_code(&prefix, line.batch_code.as_deref()));
-            let action =
-                problems.check(DisposeAction::from_name(line.action.trim()).ok_or_else(|| {
-                    AppError::validation(
-                        format!("{prefix}.action"),
-                        tr!(errors.value.one_of, values = "RESTOCK, SCRAP"),
-                    )
-                }));
+            let action = problems.check(
+                DisposeAction::from_name(&line.action.trim().to_ascii_uppercase()).ok_or_else(
+                    || {
+                        AppError::validation(
+                            format!("{prefix}.action"),
+                            tr!(errors.value.one_of, values = "RESTOCK, SCRAP"),
+                        )
+                    },
+                ),
+            );
             let names = line.location_id.is_some() || non_blank(&line.location_code).is_some();
             let field = format!("{prefix}.location_code");
             let location = match (action, names) {

@@ -397,7 +397,7 @@ pub fn TransferPage() -> impl IntoView {
                     let transfer = match detail.await {
                         Ok(found) => found,
                         Err(error) => {
-                            not_found_status(&error);
+                            crate::ui::not_found_status(&error);
                             return view! { <h1>{title}</h1><ErrorPanel error/> }.into_any();
                         }
                     };
@@ -447,17 +447,6 @@ pub fn TransferPage() -> impl IntoView {
                 })
             }}
         </Suspense>
-    }
-}
-
-/// Sets the response's status to 404 when `error` says there is no such transfer.
-#[allow(unused_variables)]
-fn not_found_status(error: &AppError) {
-    #[cfg(feature = "ssr")]
-    if error.code == crate::error::ErrorCode::NotFound {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(axum::http::StatusCode::NOT_FOUND);
-        }
     }
 }
 

@@ -349,7 +349,7 @@ async fn a_return_without_an_order_names_its_lot_and_place(backend: Backend) {
             &json!({"ref": "RT-1", "lines": [
                 {"sku": "W-1", "qty": 3, "batch_code": "OLD", "expiry_date": "2001-01-01",
                  "reason_code": "EXPIRED", "location_code": "Q-1"},
-                {"sku": "W-1", "qty": 2, "reason_code": "OTHER", "note": "box crushed"}
+                {"sku": "W-1", "qty": 2, "reason_code": "other", "note": "box crushed"}
             ]}),
         )
         .await;
@@ -390,7 +390,7 @@ async fn a_return_without_an_order_names_its_lot_and_place(backend: Backend) {
         .post(
             "/returns/RT-1/dispose",
             &json!({"lines": [
-                {"sku": "W-1", "qty": 3, "batch_code": "OLD", "action": "SCRAP"},
+                {"sku": "W-1", "qty": 3, "batch_code": "OLD", "action": "scrap"},
                 {"sku": "W-1", "qty": 2, "batch_code": "", "action": "RESTOCK", "location_code": "A-01"}
             ]}),
         )

@@ -94,7 +94,7 @@ pub fn OrderPage() -> impl IntoView {
                 let (order, times) = match detail.await {
                     Ok(found) => found,
                     Err(error) => {
-                        not_found_status(&error);
+                        crate::ui::not_found_status(&error);
                         return view! { <h1>{title}</h1><ErrorPanel error/> }.into_any();
                     }
                 };

@@ -65,17 +65,6 @@ fn reference_param() -> String {
         .unwrap_or_default()
 }
 
-/// Sets the response's status to 404 when `error` says there is no such order.
-#[allow(unused_variables)]
-fn not_found_status(error: &AppError) {
-    #[cfg(feature = "ssr")]
-    if error.code == crate::error::ErrorCode::NotFound {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(axum::http::StatusCode::NOT_FOUND);
-        }
-    }
-}
-
 /// "12 ordered · 10 reserved · 4 picked · 0 shipped · 2 backordered", leaving out what is 0.
 fn progress_words(qty: i64, reserved: i64, picked: i64, shipped: i64, backordered: i64) -> String {
     let mut parts = vec![tr!(orders.qty.ordered, n = number(qty))];

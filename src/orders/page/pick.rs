@@ -145,7 +145,7 @@ pub fn PickPage() -> impl IntoView {
                 let list = match list.await {
                     Ok(list) => list,
                     Err(error) => {
-                        not_found_status(&error);
+                        crate::ui::not_found_status(&error);
                         return view! { <ErrorPanel error/> }.into_any();
                     }
                 };
