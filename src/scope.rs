@@ -61,6 +61,26 @@ pub fn allows(id: i64) -> bool {
     limited().is_none_or(|allowed| allowed.iter().any(|(a, _)| *a == id))
 }
 
+/// The warehouse an export (whose rows are read after the request's handler) filters by: the
+/// one it names — 403 if the request may not touch it — or, for someone limited to one
+/// warehouse, that one.
+pub fn export_filter(named: Option<&str>) -> Result<Option<String>, AppError> {
+    let Some(allowed) = limited() else {
+        return Ok(named.map(str::to_string));
+    };
+    match named {
+        Some(code) if allowed.iter().any(|(_, c)| c == code) => Ok(Some(code.to_string())),
+        Some(code) => Err(AppError::forbidden(tr!(
+            errors.auth.other_warehouse,
+            warehouse = code,
+            yours = yours()
+        ))
+        .with_details(serde_json::json!({ "warehouse_code": code }))),
+        None if allowed.len() == 1 => Ok(allowed.into_iter().next().map(|(_, code)| code)),
+        None => Ok(None),
+    }
+}
+
 /// The one warehouse the request is limited to, if it is limited to exactly one.
 pub fn only() -> Option<Allowed> {
     limited()

@@ -258,7 +258,13 @@ impl LedgerExport {
     pub fn new(filter: LedgerFilter, reasons: &[&str]) -> Result<Self, AppError> {
         // An export has every row; paging parameters are checked like the page's, not used.
         Paging::parse(filter.offset, filter.limit)?;
-        let checked = Checked::of(&filter, reasons)?;
+        let mut checked = Checked::of(&filter, reasons)?;
+        // Read now, while the request's warehouse limit is known (rows are read later).
+        let within =
+            crate::scope::export_filter(checked.warehouse.as_ref().map(WarehouseCode::as_str))?;
+        checked.warehouse = within
+            .map(|code| WarehouseCode::parse("warehouse", &code))
+            .transpose()?;
         Ok(Self {
             filter,
             checked,

@@ -215,7 +215,13 @@ impl StockExport {
     pub fn new(filter: StockFilter, today: NaiveDate) -> Result<Self, AppError> {
         // An export has every row; paging parameters are checked like the page's, not used.
         Paging::parse(filter.offset, filter.limit)?;
-        let checked = Checked::of(&filter)?;
+        let mut checked = Checked::of(&filter)?;
+        // Read now, while the request's warehouse limit is known (rows are read later).
+        let within =
+            crate::scope::export_filter(checked.warehouse.as_ref().map(WarehouseCode::as_str))?;
+        checked.warehouse = within
+            .map(|code| WarehouseCode::parse("warehouse", &code))
+            .transpose()?;
         Ok(Self {
             filter,
             checked,

@@ -190,6 +190,38 @@ async fn a_token_limited_to_one_warehouse_works_only_there(backend: Backend) {
             .all(|r| r["warehouse_code"] == "SH"),
         "{ledger}"
     );
+    // So are its exports (their rows are read after the handler).
+    let csv = sh
+        .client
+        .get(app.url("/export/stock"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().skip(1).collect();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| r.contains(",SH,")),
+        "{csv}"
+    );
+    let ledger_csv = sh
+        .client
+        .get(app.url("/export/ledger"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!ledger_csv.contains(",MAIN,"), "{ledger_csv}");
+    let refused = sh
+        .client
+        .get(app.url("/export/stock?warehouse=MAIN"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let (_, everything) = app.get("/orders").await;
     assert_eq!(everything["total"], 2, "an unlimited token sees both");
     app.assert_consistent().await;
