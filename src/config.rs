@@ -100,6 +100,24 @@ pub struct Moment {
     pub today: NaiveDate,
 }
 
+impl Moment {
+    /// The same moment with "today" taken in `zone` (a warehouse's own), or as it is without.
+    pub fn in_zone(self, zone: Option<Tz>) -> Moment {
+        match zone {
+            Some(zone) => Moment {
+                now: self.now,
+                today: self.now.with_timezone(&zone).date_naive(),
+            },
+            None => self,
+        }
+    }
+
+    /// [`Moment::in_zone`] for a zone by its IANA name (as `warehouses.timezone` keeps it).
+    pub fn in_zone_named(self, zone: Option<&str>) -> Moment {
+        self.in_zone(zone.and_then(|name| name.parse().ok()))
+    }
+}
+
 impl Config {
     /// Today's date in the warehouse time zone: a batch is expired when its expiry date is before it.
     pub fn today(&self) -> NaiveDate {

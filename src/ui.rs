@@ -733,6 +733,14 @@ pub fn export_links(path: &str, params: &[(&str, String)]) -> impl IntoView {
     }
 }
 
+/// The fields of one row of a form's textarea, apart by spaces, a tab or a comma (as a
+/// spreadsheet's copied cells or a scanner and a keypad give them).
+pub fn row_fields(row: &str) -> Vec<&str> {
+    row.split(|c: char| c.is_whitespace() || c == ',' || c == '，')
+        .filter(|part| !part.is_empty())
+        .collect()
+}
+
 /// Sets the response's status to 404 when `error` says the record the page shows does not
 /// exist (an order, a transfer, a return).
 #[allow(unused_variables)]

@@ -193,13 +193,7 @@ pub async fn apply<M: Movement>(
 ) -> Result<MovementResponse<M::LineResult>, AppError> {
     let (found, zone) = resolve_lines(tx, movement).await?;
     // "Today" (what has expired) is the warehouse's, where it keeps its own time zone.
-    let at = match zone {
-        Some(zone) => Moment {
-            now: at.now,
-            today: at.now.with_timezone(&zone).date_naive(),
-        },
-        None => at,
-    };
+    let at = at.in_zone(zone);
     let (keys, mut legs) = validate(movement, &found)?;
     let stocks = lock(tx, &legs, &found).await?;
     let (replays, new_lines) = replay(tx, movement, &keys).await?;

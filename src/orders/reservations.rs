@@ -39,14 +39,7 @@ pub struct OrderRow {
 impl OrderRow {
     /// "Today" where the order ships from, at moment `at` (what has expired there).
     pub fn today(&self, at: crate::config::Moment) -> chrono::NaiveDate {
-        match self
-            .timezone
-            .as_deref()
-            .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
-        {
-            Some(zone) => at.now.with_timezone(&zone).date_naive(),
-            None => at.today,
-        }
+        at.in_zone_named(self.timezone.as_deref()).today
     }
 
     pub fn status(&self) -> OrderStatus {

@@ -63,10 +63,7 @@ fn parse_rows(
     let mut problems = crate::error::Problems::default();
     let mut lines = Vec::new();
     for (i, row) in text.lines().filter(|r| !r.trim().is_empty()).enumerate() {
-        let parts: Vec<&str> = row
-            .split(|c: char| c.is_whitespace() || c == ',' || c == '，')
-            .filter(|p| !p.is_empty())
-            .collect();
+        let parts = crate::ui::row_fields(row);
         let qty = parts.get(1).and_then(|q| q.parse::<i64>().ok());
         match (parts.first(), qty, parts.len()) {
             (Some(sku), Some(qty), 2 | 3) => lines.push(crate::returns::ReturnLineInput {

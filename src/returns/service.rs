@@ -442,32 +442,21 @@ async fn returned_of_order(
 
 /// The quarantine location of warehouse `site` for returns that name none, made the first time.
 async fn quarantine_location(tx: &mut Tx, site: &warehouses::Site) -> Result<i64, AppError> {
-    let name = "Quarantine 隔离区";
-    let (id, kind): (i64, String) = with_tx!(tx, |conn, _backend| {
-        sqlx::query(
-            "INSERT INTO locations (warehouse_id, code, name, kind, search_text) \
-             VALUES ($1, $2, $3, 'quarantine', $4) ON CONFLICT (warehouse_id, code) DO NOTHING",
-        )
-        .bind(site.id)
-        .bind(QUARANTINE_CODE)
-        .bind(name)
-        .bind(crate::search::location_search_text(QUARANTINE_CODE, name))
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query_as("SELECT id, kind FROM locations WHERE warehouse_id = $1 AND code = $2")
-            .bind(site.id)
-            .bind(QUARANTINE_CODE)
-            .fetch_one(&mut *conn)
-            .await?
-    });
-    if kind != "quarantine" {
-        return Err(AppError::conflict(tr!(
-            errors.returns.quarantine_taken,
-            code = QUARANTINE_CODE,
-            warehouse = &site.code
-        )));
-    }
-    Ok(id)
+    warehouses::own_location(
+        tx,
+        site,
+        QUARANTINE_CODE,
+        "Quarantine 隔离区",
+        "quarantine",
+        || {
+            AppError::conflict(tr!(
+                errors.returns.quarantine_taken,
+                code = QUARANTINE_CODE,
+                warehouse = &site.code
+            ))
+        },
+    )
+    .await
 }
 
 /// `POST /returns`: receives the lines into quarantine under `ref`, all or nothing, idempotent

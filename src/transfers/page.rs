@@ -58,10 +58,7 @@ fn parse_rows(text: &str) -> Result<Vec<crate::transfers::TransferLineInput>, Ap
     let mut problems = crate::error::Problems::default();
     let mut lines = Vec::new();
     for (i, row) in text.lines().filter(|r| !r.trim().is_empty()).enumerate() {
-        let parts: Vec<&str> = row
-            .split(|c: char| c.is_whitespace() || c == ',' || c == '，')
-            .filter(|p| !p.is_empty())
-            .collect();
+        let parts = crate::ui::row_fields(row);
         let qty = parts.get(2).and_then(|q| q.parse::<i64>().ok());
         match (parts.len(), qty) {
             (3 | 4, Some(qty)) => lines.push(crate::transfers::TransferLineInput {

@@ -351,34 +351,21 @@ fn not_found(reference: &str) -> AppError {
 
 /// The transit location of warehouse `site`, made the first time.
 async fn transit_location(tx: &mut Tx, site: &warehouses::Site) -> Result<i64, AppError> {
-    let (id, kind): (i64, String) = with_tx!(tx, |conn, _backend| {
-        sqlx::query(
-            "INSERT INTO locations (warehouse_id, code, name, kind, search_text) \
-             VALUES ($1, $2, $3, 'transit', $4) ON CONFLICT (warehouse_id, code) DO NOTHING",
-        )
-        .bind(site.id)
-        .bind(TRANSIT_CODE)
-        .bind("In transit 在途")
-        .bind(crate::search::location_search_text(
-            TRANSIT_CODE,
-            "In transit 在途",
-        ))
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query_as("SELECT id, kind FROM locations WHERE warehouse_id = $1 AND code = $2")
-            .bind(site.id)
-            .bind(TRANSIT_CODE)
-            .fetch_one(&mut *conn)
-            .await?
-    });
-    if kind != "transit" {
-        return Err(AppError::conflict(tr!(
-            errors.transfer.transit_taken,
-            code = TRANSIT_CODE,
-            warehouse = &site.code
-        )));
-    }
-    Ok(id)
+    warehouses::own_location(
+        tx,
+        site,
+        TRANSIT_CODE,
+        "In transit 在途",
+        "transit",
+        || {
+            AppError::conflict(tr!(
+                errors.transfer.transit_taken,
+                code = TRANSIT_CODE,
+                warehouse = &site.code
+            ))
+        },
+    )
+    .await
 }
 
 /// The transit location of the transfer's destination, as its lines name it (by id).

@@ -169,6 +169,41 @@ pub async fn filter(
     }
 }
 
+/// The location `code` of warehouse `site` that Depot keeps for itself (a transfer's `transit`,
+/// a return's `quarantine`), made the first time with `name`; `taken` answers when a location
+/// of another kind holds the code already.
+pub async fn own_location(
+    tx: &mut Tx,
+    site: &Site,
+    code: &str,
+    name: &str,
+    kind: &str,
+    taken: impl FnOnce() -> AppError,
+) -> Result<i64, AppError> {
+    let (id, found): (i64, String) = with_tx!(tx, |conn, _backend| {
+        sqlx::query(
+            "INSERT INTO locations (warehouse_id, code, name, kind, search_text) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (warehouse_id, code) DO NOTHING",
+        )
+        .bind(site.id)
+        .bind(code)
+        .bind(name)
+        .bind(kind)
+        .bind(crate::search::location_search_text(code, name))
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query_as("SELECT id, kind FROM locations WHERE warehouse_id = $1 AND code = $2")
+            .bind(site.id)
+            .bind(code)
+            .fetch_one(&mut *conn)
+            .await?
+    });
+    if found != kind {
+        return Err(taken());
+    }
+    Ok(id)
+}
+
 /// [`one`], for a warehouse the request does not act in but only names (a transfer's
 /// destination): not limited to the asker's.
 pub async fn named(tx: &mut Tx, code: &WarehouseCode, field: &str) -> Result<Site, AppError> {

@@ -17,10 +17,7 @@ pub(super) fn parse_lines(text: &str) -> Result<Vec<crate::orders::NewOrderLine>
     let mut problems = crate::error::Problems::default();
     let mut lines = Vec::new();
     for (i, row) in text.lines().filter(|r| !r.trim().is_empty()).enumerate() {
-        let parts: Vec<&str> = row
-            .split(|c: char| c.is_whitespace() || c == ',' || c == '，')
-            .filter(|p| !p.is_empty())
-            .collect();
+        let parts = crate::ui::row_fields(row);
         let qty = match parts.as_slice() {
             [_, qty] => qty.parse::<i64>().ok(),
             _ => None,

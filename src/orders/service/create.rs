@@ -148,10 +148,7 @@ pub async fn create_order(
             .bind(site.id)
             .fetch_one(&mut *conn)
             .await?);
-            let today = match zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok()) {
-                Some(zone) => at.now.with_timezone(&zone).date_naive(),
-                None => at.today,
-            };
+            let today = at.in_zone_named(zone.as_deref()).today;
             let item_ids: BTreeSet<i64> = wanted.iter().map(|(item, _)| *item).collect();
             let mut candidates =
                 reservations::lock_candidates(tx, &item_ids, site.id, true).await?;
